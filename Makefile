@@ -1,0 +1,69 @@
+# Tillsight — the front door.  `make demo` and `make test` set up everything they need on a fresh
+# Debian machine: Debian packages (when missing, as root), a virtual environment, Python packages.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+DEB_PACKAGES := mosquitto chromium chromium-driver
+STAMP_BASE  := $(VENV)/.stamp-base
+STAMP_FULL  := $(VENV)/.stamp-full
+
+.PHONY: help setup setup-full deps-debian demo test test-fast train bench install clean
+
+help:
+	@echo "make demo   run the appliance (synthetic camera, demo catalogue) and print its URL"
+	@echo "make test   run the whole test suite"
+	@echo "make train  train the demo model end to end and write models/demo"
+	@echo "make bench  run the benchmarks and print their figures"
+
+# Debian packages the tests and services use; installed only when missing.
+deps-debian:
+	@missing=""; \
+	command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	$(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# device dependencies only (what a Pi installs) + test tools
+$(STAMP_BASE): pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[dev]'
+	@touch $@
+
+# + the train extra (torch, torchvision, ultralytics) for the training tests and `make train`
+$(STAMP_FULL): pyproject.toml $(STAMP_BASE)
+	$(PIP) install -q -e '.[dev,train]'
+	@touch $@
+
+setup: deps-debian $(STAMP_BASE)
+setup-full: deps-debian $(STAMP_FULL)
+
+demo: setup
+	$(VENV)/bin/tillsight demo
+
+test: setup-full
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: setup
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
+
+train: setup-full
+	$(VENV)/bin/tillsight train all --out models/demo --work build/train
+
+bench: setup-full
+	$(VENV)/bin/tillsight bench vision --json
+
+install: setup
+	@echo "device install: see systemd/ and docs/operations.md"
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,134 @@
+"""``tillsight bench vision``: the detector's cost against its own inference and against ultralytics.
+
+All figures come from one process on the same frames, interleaved, so the ratios hold on a shared,
+noisy machine: raw ``InferenceSession.run`` (the floor), our ``detect()`` (letterbox + inference +
+decoding + class-aware NMS), and ultralytics' ``YOLO(onnx).predict`` on the same ONNX file (only
+when the train extra is installed).  Plus the inference calls per second on a static tray with
+the change gate on.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from vision.basket import BasketStabiliser
+from vision.change_gate import ChangeGate
+from vision.cutouts import CutoutLibrary
+from vision.detector import Detector, letterbox_into
+from vision.pipeline import VisionPipeline
+from vision.scene import SceneStyle, compose_scene
+from vision.sources import open_source
+
+log = logging.getLogger(__name__)
+
+SIZES = (320, 416)
+BENCH_SEED_BASE = 500_000_000
+
+
+def _frames(names: list[str], n: int) -> list[np.ndarray]:
+    from vision.catalogue import demo_catalogue
+
+    products = [p for p in demo_catalogue() if p.sku in set(names)] or demo_catalogue()
+    library = CutoutLibrary.from_products(products)
+    style = SceneStyle(min_items=4, max_items=10)
+    return [compose_scene(library, BENCH_SEED_BASE + i, style).image for i in range(n)]
+
+
+def _ultralytics_predictor(model_path: Path, size: int, conf: float, iou: float):
+    try:
+        import os
+
+        os.environ.setdefault("YOLO_OFFLINE", "1")
+        from ultralytics import YOLO
+    except ImportError:
+        log.info("ultralytics not installed (train extra): skipping its figures")
+        return None
+    model = YOLO(str(model_path), task="detect")
+
+    def predict(frame: np.ndarray) -> None:
+        model.predict(frame, imgsz=size, conf=conf, iou=iou, verbose=False, device="cpu")
+
+    return predict
+
+
+def _median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 3)
+
+
+def bench_size(bundle: Path, frames: list[np.ndarray], size: int, rounds: int = 3) -> dict:
+    det = Detector(bundle, input_size=size)
+    session = det.backend.session  # type: ignore[attr-defined]
+    input_name = det.backend.input_name
+    output_names = det.backend.output_names[:1]  # type: ignore[attr-defined]
+    tensors = []
+    for f in frames:
+        t = np.zeros((1, 3, size, size), np.float32)
+        letterbox_into(f, t)
+        tensors.append(t)
+    ultra = _ultralytics_predictor(det.manifest.model_path, size, det.confidence, det.iou)
+    for i in range(3):  # warm-up every path
+        session.run(output_names, {input_name: tensors[i % len(tensors)]})
+        det.detect(frames[i % len(frames)])
+        if ultra:
+            ultra(frames[i % len(frames)])
+    raw, ours, theirs = [], [], []
+    for r in range(rounds):
+        for i, (f, t) in enumerate(zip(frames, tensors)):
+            order = (i + r) % 3  # rotate which path goes first
+            for k in range(3):
+                which = (order + k) % 3
+                t0 = time.perf_counter()
+                if which == 0:
+                    session.run(output_names, {input_name: t})
+                    raw.append(time.perf_counter() - t0)
+                elif which == 1:
+                    det.detect(f)
+                    ours.append(time.perf_counter() - t0)
+                elif ultra:
+                    ultra(f)
+                    theirs.append(time.perf_counter() - t0)
+    return {"raw_ms": _median_ms(raw), "detect_ms": _median_ms(ours),
+            "ultralytics_ms": _median_ms(theirs) if theirs else None}
+
+
+def static_tray_rate(bundle: Path, seconds: float = 30.0, fps: float = 15.0) -> dict:
+    """Inference calls per second of camera time while the tray holds still, change gate on."""
+    source = open_source(f"synthetic:?seed=11&fps={fps}&period=100000", fps=fps, realtime=False)
+    det = Detector(bundle)
+    pipe = VisionPipeline(source, det, BasketStabiliser(), gate=ChangeGate(settle_frames=4))
+    n = int(seconds * fps)
+    for _ in range(n):
+        pipe.step()
+    source.close()
+    return {"frames": n, "camera_seconds": seconds, "inferences": pipe.stats.inferences,
+            "static_tray_inferences_per_s": round(pipe.stats.inferences / seconds, 3)}
+
+
+def run_vision_bench(bundle: Path, frames: int = 60) -> dict:
+    det = Detector(bundle)
+    imgs = _frames(list(det.manifest.classes), frames)
+    sizes = {}
+    for size in SIZES:
+        sizes[str(size)] = bench_size(bundle, imgs, size)
+        log.info("size %s: %s", size, sizes[str(size)])
+    ref = sizes["416"]
+    static = static_tray_rate(bundle)
+    out = {
+        "bench": "vision",
+        "bundle_version": det.manifest.version,
+        "frames": len(imgs),
+        "sizes": sizes,
+        "detect_ms": {s: v["detect_ms"] for s, v in sizes.items()},
+        "raw_ms": {s: v["raw_ms"] for s, v in sizes.items()},
+        "ultralytics_ms": {s: v["ultralytics_ms"] for s, v in sizes.items()},
+        "detect_over_raw": round(ref["detect_ms"] / ref["raw_ms"], 3),
+        "detect_over_ultralytics": (round(ref["detect_ms"] / ref["ultralytics_ms"], 3)
+                                    if ref["ultralytics_ms"] else None),
+        **static,
+    }
+    return out

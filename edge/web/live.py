@@ -1,0 +1,96 @@
+"""Live camera view: MJPEG stream with boxes and product names, and the basket as JSON."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import cv2
+from flask import Blueprint, Response, current_app, jsonify, render_template
+
+from vision.overlay import draw_detections
+from vision.pipeline import PipelineStats, VisionLoop
+from vision.sources import SourceState
+
+live_blueprint = Blueprint("live", __name__)
+
+
+@dataclass
+class LiveView:
+    """What the web layer needs from the running vision stack (read-only)."""
+
+    loop: VisionLoop
+    names: dict[str, str]
+    prices: dict[str, int]
+    currency: str
+    model_version: str
+    source_state: Callable[[], SourceState]
+    stats: Callable[[], PipelineStats]
+    stream_fps: float = 10.0
+
+
+def _live() -> LiveView:
+    return current_app.extensions["tillsight.live"]
+
+
+@live_blueprint.get("/")
+def index() -> str:
+    live = _live()
+    return render_template("live.html", model_version=live.model_version, currency=live.currency)
+
+
+def _mjpeg(live: LiveView) -> Iterator[bytes]:
+    period = 1.0 / max(live.stream_fps, 0.5)
+    last_id = None
+    while True:
+        snap = live.loop.snapshot()
+        if snap.image is not None and id(snap.image) != last_id:
+            last_id = id(snap.image)
+            frame = draw_detections(snap.image, snap.detections, live.names)
+            ok, jpg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
+            if ok:
+                yield (b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + str(len(jpg)).encode()
+                       + b"\r\n\r\n" + jpg.tobytes() + b"\r\n")
+        time.sleep(period)
+
+
+@live_blueprint.get("/video.mjpg")
+def video() -> Response:
+    return Response(_mjpeg(_live()), mimetype="multipart/x-mixed-replace; boundary=frame",
+                    headers={"Cache-Control": "no-store"})
+
+
+@live_blueprint.get("/api/basket")
+def basket() -> Response:
+    live = _live()
+    snap = live.loop.snapshot()
+    items = []
+    total = 0
+    if snap.basket is not None:
+        for it in snap.basket.items:
+            price = live.prices.get(it.sku, 0)
+            total += price
+            items.append({"track_id": it.track_id, "sku": it.sku, "name": live.names.get(it.sku, it.sku),
+                          "confidence": it.confidence, "source": it.source, "unit_price": price,
+                          "alternatives": [{"sku": s, "name": live.names.get(s, s), "score": sc}
+                                           for s, sc in it.alternatives]})
+    events = [{"kind": e.kind, "sku": e.sku, "name": live.names.get(e.sku, e.sku), "confidence": e.confidence,
+               "at": e.at} for e in snap.events[-10:]]
+    return jsonify({"settled": bool(snap.basket.settled) if snap.basket else False, "items": items,
+                    "total": total, "currency": live.currency, "events": events})
+
+
+@live_blueprint.get("/api/health")
+def health() -> Response:
+    live = _live()
+    st = live.source_state()
+    stats = live.stats()
+    alive = live.loop.alive()
+    body = {"ok": alive and st.state == "live", "vision_loop": "running" if alive else "stopped",
+            "camera": {"uri": st.uri, "state": st.state, "fps": round(st.fps, 1), "frames": st.frames,
+                       "reconnects": st.reconnects, "last_error": st.last_error},
+            "inference": {"count": stats.inferences, "ms": round(stats.inference_ms, 1), "errors": stats.errors,
+                          "last_error": stats.last_error},
+            "model_version": live.model_version}
+    return jsonify(body), (200 if body["ok"] else 503)

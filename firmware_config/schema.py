@@ -1,0 +1,267 @@
+"""The Tillsight configuration schema: one typed, validated model.
+
+Every model forbids unknown keys, so a typo is an error rather than a silently ignored setting.
+Field defaults here are the lowest layer; device profiles (``profiles.py``), the YAML file and
+environment variables are merged on top by ``loader.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    ValidationInfo,
+    field_validator,
+)
+
+ProfileName = Literal["dev", "pi4", "pi5", "jetson"]
+PROFILE_NAMES: tuple[str, ...] = ("dev", "pi4", "pi5", "jetson")
+
+IDENT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
+_IDENT_RE = re.compile(IDENT_PATTERN)
+
+# Detector backends known to the discriminated union below; extend both together.
+DETECTOR_BACKENDS: tuple[str, ...] = ("onnxruntime",)
+UNKNOWN_BACKEND_ERROR = "unknown_backend"
+
+# Dotted paths of secret values: masked when dumped, better supplied by environment variables.
+SECRET_MASK = "**********"
+SECRET_KEYS: tuple[tuple[str, ...], ...] = (("web", "secret_key"), ("mqtt", "password"))
+
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_SYNTHETIC_PARAMS: dict[str, type] = {"seed": int, "fps": float, "period": float, "width": int,
+                                       "height": int, "skus": str, "max_items": int, "noise": float}
+
+
+class _Section(BaseModel):
+    """Base for every section: unknown keys are rejected, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StoreConfig(_Section):
+    store_id: str = "s-001"
+    device_id: str = "till-1"
+    name: str = Field("Tillsight store", min_length=1, max_length=120)
+    timezone: str = "America/Santo_Domingo"
+    currency: str = Field("DOP", pattern=r"^[A-Z]{3}$")
+
+    @field_validator("store_id", "device_id")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not _IDENT_RE.fullmatch(value):
+            raise ValueError(
+                "must be 1-32 characters: lower-case letters, digits and '-', "
+                "starting with a letter or digit (e.g. 's-001', 'till-1')"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as 'America/Santo_Domingo')"
+            ) from None
+        return value
+
+
+def validate_camera_uri(value: str) -> str:
+    """Check a camera URI's form (not whether the device or file exists) and return it stripped."""
+    uri = value.strip()
+    if not uri:
+        raise ValueError("must not be empty")
+    if uri.isdigit():  # V4L2 index
+        return uri
+    match = _SCHEME_RE.match(uri)
+    if match is None:  # a device, video file or folder path
+        return uri
+    scheme = match.group(1).lower()
+    if scheme == "synthetic":
+        rest = uri[len("synthetic:"):]
+        if rest and not rest.startswith("?"):
+            raise ValueError("synthetic camera takes only a query, e.g. 'synthetic:?seed=1&fps=15'")
+        for key, raw in parse_qsl(rest[1:], keep_blank_values=True):
+            kind = _SYNTHETIC_PARAMS.get(key)
+            if kind is None:
+                raise ValueError(
+                    f"unknown synthetic camera parameter {key!r} (allowed: {', '.join(_SYNTHETIC_PARAMS)})"
+                )
+            if kind is str:
+                continue
+            try:
+                number = kind(raw)
+            except ValueError:
+                raise ValueError(f"synthetic camera parameter {key!r} must be a number") from None
+            if not number > 0 and key != "seed":
+                raise ValueError(f"synthetic camera parameter {key!r} must be > 0")
+        return uri
+    if scheme in ("rtsp", "rtsps"):
+        if not urlsplit(uri).hostname:
+            raise ValueError("RTSP URI needs a host, e.g. 'rtsp://192.168.1.20:554/stream1'")
+        return uri
+    raise ValueError(
+        f"unsupported scheme {scheme!r}: use 'synthetic:', a device index like '0', "
+        "a path such as /dev/video0, a video file or folder, or rtsp://"
+    )
+
+
+def mask_uri(uri: str) -> str:
+    """Hide the password in ``rtsp://user:pass@host/...`` (other URIs are returned as they are)."""
+    parts = urlsplit(uri)
+    if parts.scheme.lower() not in ("rtsp", "rtsps") or parts.password is None:
+        return uri
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:{SECRET_MASK}@{host}"))
+
+
+class CameraConfig(_Section):
+    uri: str = "synthetic:"
+    width: int = Field(640, ge=160, le=4096)
+    height: int = Field(480, ge=120, le=4096)
+    fps: float = Field(15.0, ge=0.5, le=120)
+    reopen_backoff_s: float = Field(1.0, ge=0.1)
+    reopen_backoff_max_s: float = Field(30.0, ge=0.1, validate_default=True)
+
+    @field_validator("uri")
+    @classmethod
+    def _check_uri(cls, value: str) -> str:
+        return validate_camera_uri(value)
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, mask_uri(value) if name == "uri" else value
+
+    @field_validator("reopen_backoff_max_s")
+    @classmethod
+    def _backoff_order(cls, value: float, info: ValidationInfo) -> float:
+        if value < info.data.get("reopen_backoff_s", 0):
+            raise ValueError("must be >= reopen_backoff_s")
+        return value
+
+
+class OnnxRuntimeDetector(_Section):
+    """YOLO model bundle run by ONNX Runtime (CPU execution provider today)."""
+
+    backend: Literal["onnxruntime"] = "onnxruntime"
+    bundle: Path = Path("models/demo")
+    threads: int | None = Field(None, ge=1, le=64, description="None = let the runtime choose")
+    input_size: int | None = Field(
+        None, ge=160, le=1280, multiple_of=32, description="None = the bundle's own input size"
+    )
+    confidence: float = Field(0.35, ge=0.05, le=0.99)
+    iou: float = Field(0.5, ge=0.1, le=0.95)
+
+
+def _detector_backend(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("backend", "onnxruntime"))
+    return str(getattr(value, "backend", "onnxruntime"))
+
+
+# A tagged union keyed by ``backend``, like Frigate's detector plug-ins: a new backend is a new
+# model with its own ``backend`` literal, added here and to DETECTOR_BACKENDS.
+DetectorConfig = Annotated[
+    Union[Annotated[OnnxRuntimeDetector, Tag("onnxruntime")]],
+    Discriminator(
+        _detector_backend,
+        custom_error_type=UNKNOWN_BACKEND_ERROR,
+        custom_error_message="unknown detector backend",
+    ),
+]
+
+
+class GateConfig(_Section):
+    """Change gate: skip inference while the scene is unchanged."""
+
+    enabled: bool = True
+    threshold: float = Field(6.0, gt=0, description="mean absolute grey-level difference")
+    min_interval_s: float = Field(0.0, ge=0)
+    max_interval_s: float = Field(
+        0.0, ge=0, validate_default=True, description="force inference this often; 0 = never"
+    )
+    downscale: int = Field(64, ge=8, le=256, description="width of the comparison image")
+
+    @field_validator("max_interval_s")
+    @classmethod
+    def _interval_order(cls, value: float, info: ValidationInfo) -> float:
+        if 0 < value < info.data.get("min_interval_s", 0):
+            raise ValueError("must be 0 (never forced) or >= min_interval_s")
+        return value
+
+
+class StabiliserConfig(_Section):
+    settle_frames: int = Field(3, ge=1, le=30)
+    min_confidence: float = Field(0.35, ge=0, le=1)
+    alternatives: int = Field(3, ge=0, le=10)
+    iou_match: float = Field(0.3, ge=0.05, le=0.95)
+
+
+class BarcodeConfig(_Section):
+    enabled: bool = True
+    interval_s: float = Field(1.0, ge=0)
+
+
+class WebConfig(_Section):
+    host: str = Field("127.0.0.1", min_length=1)
+    port: int = Field(8080, ge=1, le=65535)
+    secret_key: SecretStr | None = None
+
+
+class MqttTlsConfig(_Section):
+    enabled: bool = False
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = Field(None, validate_default=True)
+
+    @field_validator("key_file")
+    @classmethod
+    def _client_pair(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if "cert_file" in info.data and (value is None) != (info.data["cert_file"] is None):
+            raise ValueError("cert_file and key_file must be given together")
+        return value
+
+
+class MqttConfig(_Section):
+    host: str = Field("127.0.0.1", min_length=1)
+    port: int = Field(1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = Field(None, validate_default=True)
+    keepalive_s: int = Field(30, ge=5, le=65535)
+    tls: MqttTlsConfig = Field(default_factory=MqttTlsConfig)
+
+    @field_validator("password")
+    @classmethod
+    def _password_needs_user(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if value is not None and info.data.get("username") is None:
+            raise ValueError("a password needs mqtt.username too")
+        return value
+
+
+class TillsightConfig(_Section):
+    """The whole configuration of a Tillsight device or hub process."""
+
+    profile: ProfileName = "dev"
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    camera: CameraConfig = Field(default_factory=CameraConfig)
+    detector: DetectorConfig = Field(default_factory=OnnxRuntimeDetector)
+    gate: GateConfig = Field(default_factory=GateConfig)
+    stabiliser: StabiliserConfig = Field(default_factory=StabiliserConfig)
+    barcode: BarcodeConfig = Field(default_factory=BarcodeConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    data_dir: Path = Path("var/tillsight")

@@ -1,0 +1,155 @@
+"""Subcommand handlers.  Each imports its side of the product inside the function, so that
+``tillsight config check`` never loads onnxruntime and nothing on the device loads torch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+log = logging.getLogger("tillsight")
+
+
+def _emit_json(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def config_check(args: argparse.Namespace) -> int:
+    from firmware_config import check_config_file
+
+    ok, message = check_config_file(args.file)
+    (sys.stdout if ok else sys.stderr).write(message.rstrip() + "\n")
+    return 0 if ok else 2
+
+
+def config_show(args: argparse.Namespace) -> int:
+    from firmware_config import ConfigError, dump_config, load_config
+
+    try:
+        cfg = load_config(args.file)
+    except ConfigError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    sys.stdout.write(json.dumps(dump_config(cfg), indent=2, default=str) + "\n")
+    return 0
+
+
+def catalogue_export(args: argparse.Namespace) -> int:
+    from vision.catalogue import demo_catalogue
+    from vision.cutouts import export_cutouts
+
+    n = export_cutouts(demo_catalogue(), Path(args.out), args.px_per_mm)
+    log.info("wrote %d cut-outs of %d SKUs to %s", n, len(demo_catalogue()), args.out)
+    return 0
+
+
+def catalogue_list(args: argparse.Namespace) -> int:
+    from vision.catalogue import demo_catalogue
+
+    for p in demo_catalogue():
+        _emit_json({"sku": p.sku, "name": p.name, "category": p.category, "price": p.price,
+                    "barcode": p.barcode, "size_mm": list(p.size_mm), "shape": p.look.shape, "family": p.family})
+    return 0
+
+
+def train_all(args: argparse.Namespace) -> int:
+    from training.pipeline import PipelineSpec, run
+
+    spec = PipelineSpec(out=args.out, work=args.work, cutouts=args.cutouts, train_images=args.train_images,
+                        val_images=args.val_images, test_images=args.test_images, epochs=args.epochs,
+                        imgsz=args.imgsz, batch=args.batch, seed=args.seed, time_hours=args.time_hours or None)
+    _emit_json(run(spec))
+    return 0
+
+
+def train_dataset(args: argparse.Namespace) -> int:
+    from training.dataset import DatasetSpec, build_dataset
+
+    path = build_dataset(DatasetSpec(args.cutouts, args.train_images, args.val_images, args.seed), Path(args.out))
+    log.info("dataset ready: %s", path)
+    return 0
+
+
+def train_package(args: argparse.Namespace) -> int:
+    from training.pipeline import PipelineSpec, package
+
+    work = Path(args.work)
+    spec = PipelineSpec(out=args.out, work=str(work), imgsz=args.imgsz, test_images=args.test_images)
+    dataset_meta = json.loads((work / "dataset" / "dataset.json").read_text())
+    classes = json.loads((work / "dataset" / "classes.json").read_text())
+    cutouts = Path(args.cutouts) if args.cutouts else work / "cutouts"
+    _emit_json(package(Path(args.weights), spec, cutouts, classes, dataset_meta))
+    return 0
+
+
+def train_evaluate(args: argparse.Namespace) -> int:
+    from training.evaluate import build_test_set, evaluate_bundle
+    from vision.bundle import BundleError
+
+    if args.cutouts:
+        cutouts = Path(args.cutouts)
+    else:
+        from vision.catalogue import demo_catalogue
+        from vision.cutouts import export_cutouts
+
+        cutouts = Path(args.testset) / "cutouts"
+        if not cutouts.exists():
+            export_cutouts(demo_catalogue(), cutouts)
+    test_dir = build_test_set(cutouts, Path(args.testset), args.images)
+    try:
+        figures = evaluate_bundle(Path(args.bundle), test_dir)
+    except BundleError as exc:
+        sys.stderr.write(f"tillsight: {exc}\n")
+        return 2
+    if not args.json:
+        sys.stdout.write(f"images {figures['images']}  mAP50 {figures['map50']:.4f}  "
+                         f"mAP50-95 {figures['map50_95']:.4f}  cacc {figures['cacc']:.4f}\n")
+    _emit_json(figures)
+    return 0
+
+
+def detect(args: argparse.Namespace) -> int:
+    import cv2
+
+    from vision.bundle import BundleError
+    from vision.detector import Detector
+
+    try:
+        detector = Detector(args.bundle, confidence=args.confidence)
+    except BundleError as exc:
+        sys.stderr.write(f"tillsight: {exc}\n")
+        return 2
+    status = 0
+    for path in args.images:
+        image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if image is None:
+            sys.stderr.write(f"tillsight: {path}: not a readable image\n")
+            status = 2
+            continue
+        dets = detector.detect(image)
+        _emit_json({"image": path, "detections": [
+            {"sku": d.sku, "name": detector.manifest.name_of(d.sku), "confidence": round(d.confidence, 4),
+             "box": [round(v, 1) for v in d.box], "alternatives": [list(a) for a in d.alternatives]}
+            for d in dets]})
+    return status
+
+
+def bench_vision(args: argparse.Namespace) -> int:
+    from benchmarks.vision import run_vision_bench
+
+    figures = run_vision_bench(Path(args.bundle), frames=args.frames)
+    if not args.json:
+        for size, row in figures["sizes"].items():
+            sys.stdout.write(f"{size}: detect {row['detect_ms']} ms, raw {row['raw_ms']} ms, "
+                             f"ultralytics {row['ultralytics_ms']} ms\n")
+    _emit_json(figures)
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from edge.appliance import run_demo
+
+    return run_demo(config_path=args.config, host=args.host, port=args.port, camera=args.camera)

@@ -1,0 +1,86 @@
+"""Barcode fallback: EAN-13 codes read from the same camera frame with OpenCV's barcode detector.
+
+Used for items the model does not know (a new product not yet in the bundle): a valid code that the
+catalogue knows, lying where no vision detection already is, becomes a ``Detection`` with
+``source="barcode"``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from vision.detector import Box, Detection
+from vision.frames import normalise_frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BarcodeHit:
+    code: str
+    box: Box  # axis-aligned box around the symbol, frame pixels
+    valid: bool  # EAN-13 check digit verified
+
+
+def _ean13_ok(code: str) -> bool:
+    if len(code) != 13 or not code.isdigit():
+        return False
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(code[:12]))
+    return (10 - total % 10) % 10 == int(code[12])
+
+
+class BarcodeReader:
+    """Reads every EAN-13 symbol in a frame; tolerant of grey/BGRA input and of no symbols at all."""
+
+    def __init__(self) -> None:
+        self._detector = cv2.barcode.BarcodeDetector()
+
+    def _decode(self, image: np.ndarray) -> list[BarcodeHit]:
+        ok, infos, _types, points = self._detector.detectAndDecodeWithType(image)
+        hits: list[BarcodeHit] = []
+        if not ok or points is None:
+            return hits
+        for code, quad in zip(infos, points):
+            code = str(code).strip()
+            if not code:
+                continue
+            xs, ys = quad[:, 0], quad[:, 1]
+            hits.append(BarcodeHit(code, (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())),
+                                   _ean13_ok(code)))
+        return hits
+
+    def read(self, frame: np.ndarray) -> list[BarcodeHit]:
+        image = normalise_frame(frame)
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        # a camera's slight softness helps the gradient-based locator; perfectly sharp renders need it
+        hits = self._decode(cv2.GaussianBlur(grey, (0, 0), 0.9))
+        if not hits:
+            hits = self._decode(grey)
+        return hits
+
+
+def _inside(point: tuple[float, float], box: Box) -> bool:
+    return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
+
+
+def barcode_detections(hits: list[BarcodeHit], detections: list[Detection],
+                       sku_by_barcode: dict[str, str]) -> list[Detection]:
+    """Detections for valid, known codes that no vision detection already covers."""
+    out = []
+    for hit in hits:
+        if not hit.valid:
+            log.debug("ignoring barcode %s: bad check digit", hit.code)
+            continue
+        sku = sku_by_barcode.get(hit.code)
+        if sku is None:
+            log.info("barcode %s is not in the catalogue", hit.code)
+            continue
+        centre = ((hit.box[0] + hit.box[2]) / 2, (hit.box[1] + hit.box[3]) / 2)
+        if any(_inside(centre, d.box) for d in detections):
+            continue
+        out.append(Detection(sku=sku, class_id=-1, confidence=1.0, box=hit.box, source="barcode"))
+    return out

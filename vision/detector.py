@@ -1,0 +1,169 @@
+"""The device's product detector: ``Detector(bundle).detect(frame_bgr) -> list[Detection]``.
+
+Pre-processing (letterbox to the bundle's square input), the back end's inference, decoding of the
+YOLO detect head, class-aware NMS (boxes of different SKUs never suppress each other) and the
+class to SKU map from the bundle.  There is no cap on the number of boxes: a full basket gets all
+of them.  No torch, no ultralytics: this runs on a Pi with onnxruntime, OpenCV and numpy.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vision.bundle import BundleError, BundleManifest, load_manifest
+from vision.detectors import DetectorBackend
+from vision.detectors.onnxruntime_backend import OnnxRuntimeBackend, OnnxRuntimeConfig
+from vision.frames import normalise_frame
+
+log = logging.getLogger(__name__)
+
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in frame pixels
+
+
+@dataclass(frozen=True)
+class Detection:
+    sku: str
+    class_id: int  # -1 for items found by barcode
+    confidence: float
+    box: Box
+    alternatives: tuple[tuple[str, float], ...] = ()  # the next most likely SKUs for this box
+    source: str = "vision"  # vision | barcode
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    scale: float
+    pad_x: float
+    pad_y: float
+
+
+def letterbox_into(frame: np.ndarray, out: np.ndarray) -> Letterbox:
+    """Resize ``frame`` (BGR uint8) keeping its aspect into the (1, 3, S, S) float32 tensor ``out``,
+    centred, padded with grey 114, as RGB scaled to 0..1."""
+    size = out.shape[2]
+    h, w = frame.shape[:2]
+    scale = min(size / h, size / w)
+    nw, nh = int(round(w * scale)), int(round(h * scale))
+    px, py = (size - nw) // 2, (size - nh) // 2
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = frame if (nw, nh) == (w, h) else cv2.resize(frame, (nw, nh), interpolation=interp)
+    canvas = np.full((size, size, 3), 114, np.uint8)
+    canvas[py:py + nh, px:px + nw] = resized
+    # BGR HWC uint8 -> RGB CHW float in one pass over the data
+    blob = cv2.dnn.blobFromImage(canvas, 1 / 255.0, swapRB=True) if hasattr(cv2, "dnn") else None
+    if blob is not None:
+        out[...] = blob
+    else:
+        out[0] = canvas[..., ::-1].transpose(2, 0, 1) * np.float32(1 / 255.0)
+    return Letterbox(scale, float(px), float(py))
+
+
+def nms_class_aware(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou: float) -> np.ndarray:
+    """Greedy NMS within each class; returns kept indices, best first.  ``boxes`` is (N, 4) x1y1x2y2."""
+    if boxes.size == 0:
+        return np.zeros(0, np.int64)
+    # offsetting each class far apart makes one pass class-aware
+    offset = class_ids.astype(np.float32)[:, None] * (float(boxes.max()) + 1.0)
+    b = boxes + offset
+    x1, y1, x2, y2 = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    areas = np.maximum(0, x2 - x1) * np.maximum(0, y2 - y1)
+    order = np.argsort(-scores, kind="stable")
+    keep = []
+    while order.size:
+        i = order[0]
+        keep.append(i)
+        rest = order[1:]
+        xx1 = np.maximum(x1[i], x1[rest])
+        yy1 = np.maximum(y1[i], y1[rest])
+        xx2 = np.minimum(x2[i], x2[rest])
+        yy2 = np.minimum(y2[i], y2[rest])
+        inter = np.maximum(0, xx2 - xx1) * np.maximum(0, yy2 - yy1)
+        ious = inter / (areas[i] + areas[rest] - inter + 1e-9)
+        order = rest[ious <= iou]
+    return np.asarray(keep, np.int64)
+
+
+def decode_yolo(raw: np.ndarray, conf: float, iou: float, n_alternatives: int = 3):
+    """Decode a (1, 4 + C, A) YOLO head output into kept (boxes xyxy in input pixels, scores, class ids,
+    alternative class ids, alternative scores)."""
+    out = raw[0]
+    scores_all = out[4:]
+    best = scores_all.argmax(0)
+    best_score = scores_all[best, np.arange(scores_all.shape[1])]
+    cand = np.nonzero(best_score > conf)[0]
+    if cand.size == 0:
+        e = np.zeros((0,), np.float32)
+        return np.zeros((0, 4), np.float32), e, np.zeros(0, np.int64), np.zeros((0, 0), np.int64), np.zeros((0, 0))
+    cx, cy, w, h = out[0, cand], out[1, cand], out[2, cand], out[3, cand]
+    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1)
+    scores = best_score[cand]
+    classes = best[cand]
+    keep = nms_class_aware(boxes, scores, classes, iou)
+    cand_kept = cand[keep]
+    k = min(n_alternatives + 1, scores_all.shape[0])
+    per_box = scores_all[:, cand_kept].T  # (kept, C)
+    alt_ids = np.argsort(-per_box, axis=1)[:, :k]
+    alt_scores = np.take_along_axis(per_box, alt_ids, 1)
+    return boxes[keep], scores[keep], classes[keep], alt_ids, alt_scores
+
+
+class Detector:
+    """Load a model bundle and detect products in BGR frames of any size (grey and BGRA accepted)."""
+
+    def __init__(self, bundle_path: str | Path, *, input_size: int | None = None, threads: int | None = None,
+                 confidence: float | None = None, iou: float | None = None, alternatives: int = 3,
+                 backend: DetectorBackend | None = None, warm_up: bool = True):
+        self.manifest: BundleManifest = load_manifest(bundle_path)
+        self.backend: DetectorBackend = backend or OnnxRuntimeBackend(
+            self.manifest.model_path, OnnxRuntimeConfig(threads=threads))
+        shape = self.backend.input_shape()
+        fixed = shape[2] if isinstance(shape[2], int) else None
+        self.input_size = int(input_size or fixed or self.manifest.input_size)
+        if fixed and input_size and input_size != fixed:
+            raise BundleError(f"{self.manifest.model_path}: fixed input {fixed} cannot run at {input_size}")
+        self.confidence = self.manifest.confidence if confidence is None else float(confidence)
+        self.iou = self.manifest.iou if iou is None else float(iou)
+        self.alternatives = alternatives
+        self.classes = self.manifest.classes
+        self._tensor = np.zeros((1, 3, self.input_size, self.input_size), np.float32)
+        self.last_inference_ms = 0.0
+        if warm_up:
+            self._check_output(self.backend.run(self._tensor))
+
+    def _check_output(self, raw: np.ndarray) -> None:
+        if raw.ndim != 3 or raw.shape[1] != 4 + len(self.classes):
+            raise BundleError(f"{self.manifest.model_path}: output shape {raw.shape} does not fit "
+                              f"{len(self.classes)} classes in {self.manifest.path / 'manifest.json'}")
+
+    def infer_raw(self, frame: np.ndarray) -> tuple[np.ndarray, Letterbox]:
+        lb = letterbox_into(frame, self._tensor)
+        t0 = time.perf_counter()
+        raw = self.backend.run(self._tensor)
+        self.last_inference_ms = (time.perf_counter() - t0) * 1000
+        return raw, lb
+
+    def detect(self, frame: np.ndarray, confidence: float | None = None) -> list[Detection]:
+        """Products in ``frame``, best first, with boxes in frame pixels."""
+        frame = normalise_frame(frame)
+        raw, lb = self.infer_raw(frame)
+        conf = self.confidence if confidence is None else confidence
+        boxes, scores, classes, alt_ids, alt_scores = decode_yolo(raw, conf, self.iou, self.alternatives)
+        if boxes.shape[0] == 0:
+            return []
+        h, w = frame.shape[:2]
+        boxes = boxes.copy()
+        boxes[:, [0, 2]] = np.clip((boxes[:, [0, 2]] - lb.pad_x) / lb.scale, 0, w)
+        boxes[:, [1, 3]] = np.clip((boxes[:, [1, 3]] - lb.pad_y) / lb.scale, 0, h)
+        names = self.classes
+        out = []
+        for i in range(boxes.shape[0]):
+            alts = tuple((names[int(c)], float(s)) for c, s in zip(alt_ids[i, 1:], alt_scores[i, 1:]) if s > 0.01)
+            out.append(Detection(names[int(classes[i])], int(classes[i]), float(scores[i]),
+                                 tuple(float(v) for v in boxes[i]), alts))  # type: ignore[arg-type]
+        return out
