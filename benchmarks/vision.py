@@ -105,7 +105,7 @@ def static_tray_rate(bundle: Path, seconds: float = 30.0, fps: float = 15.0) -> 
     for _ in range(n):
         pipe.step()
     source.close()
-    return {"frames": n, "camera_seconds": seconds, "inferences": pipe.stats.inferences,
+    return {"static_frames": n, "static_camera_seconds": seconds, "static_inferences": pipe.stats.inferences,
             "static_tray_inferences_per_s": round(pipe.stats.inferences / seconds, 3)}
 
 

@@ -56,11 +56,16 @@ def catalogue_list(args: argparse.Namespace) -> int:
 
 
 def train_all(args: argparse.Namespace) -> int:
-    from training.pipeline import PipelineSpec, run
+    from training.pipeline import PipelineSpec, run, stages_from_hours
 
-    spec = PipelineSpec(out=args.out, work=args.work, cutouts=args.cutouts, train_images=args.train_images,
-                        val_images=args.val_images, test_images=args.test_images, epochs=args.epochs,
-                        imgsz=args.imgsz, batch=args.batch, seed=args.seed, time_hours=args.time_hours or None)
+    try:
+        stages = stages_from_hours(args.stage_hours, args.train_images, args.epochs)
+    except ValueError as exc:
+        sys.stderr.write(f"tillsight: --stage-hours: {exc}\n")
+        return 2
+    spec = PipelineSpec(out=args.out, work=args.work, cutouts=args.cutouts, stages=stages,
+                        val_images=args.val_images, test_images=args.test_images, imgsz=args.imgsz,
+                        batch=args.batch, seed=args.seed, init_weights=args.init_weights, device=args.device)
     _emit_json(run(spec))
     return 0
 

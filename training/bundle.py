@@ -31,8 +31,8 @@ def _selftest_scene(library: CutoutLibrary, seed: int):
 
 def pack_bundle(onnx_path: Path, out_dir: Path, *, classes: list[str], cutouts: Path, input_size: int,
                 data_hash: str, training: dict, evaluation: dict | None = None, confidence: float = 0.35,
-                iou: float = 0.5, version: str | None = None, architecture: str = "yolo11n",
-                selftest_tries: int = 20, strict_selftest: bool = True) -> Path:
+                iou: float = 0.5, merge_iou: float | None = None, version: str | None = None,
+                architecture: str = "yolo11n", selftest_tries: int = 20, strict_selftest: bool = True) -> Path:
     """Write ``out_dir`` with model.onnx, manifest.json and a self-test image the model passes.
 
     With ``strict_selftest`` (the default, and always for a bundle that ships) a model that passes
@@ -64,7 +64,7 @@ def pack_bundle(onnx_path: Path, out_dir: Path, *, classes: list[str], cutouts: 
         "classes": {str(i): sku for i, sku in enumerate(classes)},
         "names": names,
         "barcodes": barcodes,
-        "thresholds": {"confidence": confidence, "iou": iou},
+        "thresholds": {"confidence": confidence, "iou": iou, "merge_iou": merge_iou},
         "data_hash": data_hash,
         "training": training,
         "evaluation": evaluation or {},

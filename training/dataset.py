@@ -9,9 +9,9 @@ Layout written (ultralytics' YOLO format)::
       images/{train,val}/000123.jpg
       labels/{train,val}/000123.txt   class cx cy w h (normalised)
 
-Scene seeds: training uses ``seed_base + i``, validation ``seed_base + VAL_OFFSET + i``; the
-held-out test set (training.evaluate) uses ``TEST_SEED_BASE`` and background families the
-training set never sees.
+Scene seeds: training uses ``seed_base + i``, validation ``seed_base + VAL_OFFSET + i``, the
+threshold calibration set ``CALIBRATION_SEED_BASE + i``; the held-out test set
+(training.evaluate) uses ``TEST_SEED_BASE`` and background families the training set never sees.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 VAL_OFFSET = 5_000_000
 TEST_SEED_BASE = 900_000_000
+CALIBRATION_SEED_BASE = 800_000_000  # operating thresholds are chosen on these, never on the test set
 
 
 @dataclass

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from training.dataset import TEST_SEED_BASE, folder_hash, test_style
+from training.dataset import TEST_SEED_BASE, folder_hash, test_style, train_style
 from vision.cutouts import CutoutLibrary
 from vision.detector import Detector
 from vision.scene import compose_scene
@@ -28,26 +28,32 @@ log = logging.getLogger(__name__)
 
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 EVAL_MIN_CONFIDENCE = 0.001
+CACC_SWEEP = tuple(round(t, 2) for t in np.arange(0.15, 0.80, 0.05))
 
 
-def build_test_set(cutouts: Path, out: Path, images: int = 500, frame_size: tuple[int, int] = (640, 480)) -> Path:
-    """Render (or reuse, when inputs are unchanged) the held-out test set; returns ``out``."""
+def build_test_set(cutouts: Path, out: Path, images: int = 500, frame_size: tuple[int, int] = (640, 480),
+                   seed_base: int = TEST_SEED_BASE, held_out_backgrounds: bool = True) -> Path:
+    """Render (or reuse, when inputs are unchanged) a set of labelled scenes; returns ``out``.
+
+    The defaults make the held-out test set; ``training.pipeline`` also makes a calibration set
+    (other seeds, training backgrounds) to choose the operating thresholds without the test set."""
     out = Path(out)
-    key = hashlib.sha256(f"{folder_hash(Path(cutouts))}|{images}|{frame_size}|{TEST_SEED_BASE}".encode()).hexdigest()
+    key = hashlib.sha256(f"{folder_hash(Path(cutouts))}|{images}|{frame_size}|{seed_base}|"
+                         f"{held_out_backgrounds}".encode()).hexdigest()
     marker = out / "testset.json"
     if marker.exists() and json.loads(marker.read_text()).get("key") == key:
         return out
     (out / "images").mkdir(parents=True, exist_ok=True)
     library = CutoutLibrary.from_folder(Path(cutouts))
-    style = test_style(frame_size)
+    style = test_style(frame_size) if held_out_backgrounds else train_style(frame_size)
     truth = {}
     for i in range(images):
-        scene = compose_scene(library, TEST_SEED_BASE + i, style)
+        scene = compose_scene(library, seed_base + i, style)
         name = f"{i:05d}.jpg"
         cv2.imwrite(str(out / "images" / name), scene.image, [cv2.IMWRITE_JPEG_QUALITY, 92])
         truth[name] = [{"sku": lab.sku, "box": list(lab.box)} for lab in scene.labels]
     (out / "truth.json").write_text(json.dumps(truth))
-    marker.write_text(json.dumps({"key": key, "images": images, "seed_base": TEST_SEED_BASE,
+    marker.write_text(json.dumps({"key": key, "images": images, "seed_base": seed_base,
                                   "backgrounds": list(style.background_families or ())}))
     return out
 
@@ -102,9 +108,12 @@ def _match(pred_boxes: np.ndarray, pred_scores: np.ndarray, gt_boxes: np.ndarray
     return tp
 
 
-def evaluate_bundle(bundle: Path, test_dir: Path, threads: int | None = None) -> dict:
-    """Run the bundle over the test set and return the figures (see module doc)."""
-    detector = Detector(bundle, threads=threads)
+def evaluate_bundle(bundle: Path, test_dir: Path, threads: int | None = None,
+                    merge_iou: float | None = None) -> dict:
+    """Run the bundle over the test set and return the figures (see module doc).
+
+    ``merge_iou`` overrides the bundle's cross-SKU merge (``-1`` turns it off) for calibration."""
+    detector = Detector(bundle, threads=threads, merge_iou=merge_iou)
     operating = detector.confidence
     truth = json.loads((Path(test_dir) / "truth.json").read_text())
     per_class_tp: dict[str, list[np.ndarray]] = defaultdict(list)
@@ -114,6 +123,7 @@ def evaluate_bundle(bundle: Path, test_dir: Path, threads: int | None = None) ->
     op_fp: Counter = Counter()
     confusions: Counter = Counter()
     exact = 0
+    exact_at: Counter = Counter()
     infer_ms = []
     for name, labels in sorted(truth.items()):
         image = cv2.imread(str(Path(test_dir) / "images" / name), cv2.IMREAD_COLOR)
@@ -140,8 +150,11 @@ def evaluate_bundle(bundle: Path, test_dir: Path, threads: int | None = None) ->
             op_fp[sku] += int((~tp[op, 0]).sum())
         # checkout accuracy and confusions at the operating threshold
         op_dets = [d for d in dets if d.confidence >= operating]
-        if Counter(d.sku for d in op_dets) == Counter(lab["sku"] for lab in labels):
+        truth_counts = Counter(lab["sku"] for lab in labels)
+        if Counter(d.sku for d in op_dets) == truth_counts:
             exact += 1
+        for thr in CACC_SWEEP:
+            exact_at[thr] += Counter(d.sku for d in dets if d.confidence >= thr) == truth_counts
         gt_all = np.array([lab["box"] for lab in labels], np.float64).reshape(-1, 4)
         if op_dets and gt_all.size:
             ious = box_iou(np.array([d.box for d in op_dets]), gt_all)
@@ -174,9 +187,11 @@ def evaluate_bundle(bundle: Path, test_dir: Path, threads: int | None = None) ->
         "instances": int(sum(n_truth.values())),
         "input_size": detector.input_size,
         "confidence": operating,
+        "merge_iou": detector.merge_iou,
         "map50": round(float(np.mean(ap50s)), 4) if ap50s else 0.0,
         "map50_95": round(float(np.mean(ap_all)), 4) if ap_all else 0.0,
         "cacc": round(exact / max(len(truth), 1), 4),
+        "cacc_by_confidence": {f"{t:.2f}": round(exact_at[t] / max(len(truth), 1), 4) for t in CACC_SWEEP},
         "per_sku": per_sku,
         "confusions": [{"truth": a, "predicted": b, "count": n} for (a, b), n in confusions.most_common(20)],
         "detect_ms_mean": round(float(np.mean(infer_ms)), 2) if infer_ms else None,

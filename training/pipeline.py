@@ -6,6 +6,7 @@ Every step is seeded, so the same inputs give the same dataset and the same trai
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -13,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from training.bundle import pack_bundle, update_evaluation
-from training.dataset import DatasetSpec, build_dataset
+from training.dataset import CALIBRATION_SEED_BASE, DatasetSpec, build_dataset
 from training.evaluate import build_test_set, evaluate_bundle
 from training.train import TrainSpec, export_onnx, train
 from vision.catalogue import demo_catalogue
@@ -23,20 +24,54 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class Stage:
+    """One training stage: its own freshly rendered scenes, time budget and learning rate.
+
+    Later stages start from the previous stage's best weights and see new scenes (new seeds), so a
+    long CPU training run can be cut into stages that each leave a usable model behind."""
+
+    train_images: int = 4000
+    seed_base: int = 0
+    time_hours: float | None = 1.2
+    epochs: int = 40
+    lr0: float = 0.0015
+    warmup_epochs: float = 1.0
+
+
+STAGE_SEED_STEP = 100_000
+MERGE_CHOICES: tuple[float | None, ...] = (None, 0.9)
+
+
+def stages_from_hours(hours: str, train_images: int = 4000, epochs: int = 40) -> tuple[Stage, ...]:
+    """Stages from "1.2,0.85": the first from scratch (warm-up, higher rate), later ones fine-tune."""
+    try:
+        budgets = [float(h) for h in hours.split(",") if h.strip()]
+    except ValueError as exc:
+        raise ValueError(f"expected comma-separated hours like '1.2,0.85', got {hours!r}") from exc
+    if not budgets or any(h <= 0 for h in budgets):
+        raise ValueError(f"expected one or more positive hours, got {hours!r}")
+    return tuple(Stage(train_images, k * STAGE_SEED_STEP, h, epochs, 0.0015 if k == 0 else 0.0005,
+                       1.0 if k == 0 else 0.0) for k, h in enumerate(budgets))
+
+
+DEMO_STAGES = stages_from_hours("1.2,0.85")
+
+
+@dataclass
 class PipelineSpec:
     out: str = "models/demo"
     work: str = "build/train"
     cutouts: str | None = None  # None: export the demo catalogue's cut-outs
-    train_images: int = 4000
+    stages: tuple[Stage, ...] = DEMO_STAGES
     val_images: int = 300
     test_images: int = 500
-    epochs: int = 40
     imgsz: int = 320
     batch: int = 32
     seed: int = 0
-    time_hours: float | None = 1.2
-    confidence: float = 0.35
     iou: float = 0.5
+    calibration_images: int = 200
+    init_weights: str | None = None  # continue from earlier weights instead of starting from scratch
+    device: str = "cpu"
 
 
 def run(spec: PipelineSpec) -> dict:
@@ -50,33 +85,79 @@ def run(spec: PipelineSpec) -> dict:
             shutil.rmtree(cutouts)
         n = export_cutouts(demo_catalogue(), cutouts)
         log.info("exported %d demo cut-outs to %s", n, cutouts)
-    data_yaml = build_dataset(DatasetSpec(str(cutouts), spec.train_images, spec.val_images, spec.seed),
-                              work / "dataset")
-    dataset_meta = json.loads((work / "dataset" / "dataset.json").read_text())
-    classes = json.loads((work / "dataset" / "classes.json").read_text())
-    weights = train(TrainSpec(str(data_yaml), str(work / "run"), epochs=spec.epochs, imgsz=spec.imgsz,
-                              batch=spec.batch, seed=spec.seed, time_hours=spec.time_hours))
+    weights: Path | None = Path(spec.init_weights) if spec.init_weights else None
+    hashes = []
+    for k, stage in enumerate(spec.stages, start=1):
+        ds = work / f"dataset-{k}"
+        data_yaml = build_dataset(DatasetSpec(str(cutouts), stage.train_images, spec.val_images,
+                                              stage.seed_base), ds)
+        meta = json.loads((ds / "dataset.json").read_text())
+        hashes.append(meta["data_hash"])
+        log.info("stage %d/%d: %d scenes from seed %d, %s h", k, len(spec.stages), stage.train_images,
+                 stage.seed_base, stage.time_hours)
+        weights = train(TrainSpec(str(data_yaml), str(work / f"run-{k}"), epochs=stage.epochs, imgsz=spec.imgsz,
+                                  batch=spec.batch, seed=spec.seed, time_hours=stage.time_hours, lr0=stage.lr0,
+                                  warmup_epochs=stage.warmup_epochs, device=spec.device,
+                                  init_weights=str(weights) if weights else None))
+    assert weights is not None, "a pipeline needs at least one stage"
+    classes = json.loads((work / "dataset-1" / "classes.json").read_text())
+    if spec.init_weights:
+        _check_classes(Path(spec.init_weights), classes)
+    dataset_meta = {"data_hash": hashlib.sha256("|".join(hashes).encode()).hexdigest(),
+                    "stage_hashes": hashes}
     return package(weights, spec, cutouts, classes, dataset_meta)
+
+
+def _check_classes(weights: Path, classes: list[str]) -> None:
+    """Continuing from weights only makes sense with the same class list in the same order."""
+    from ultralytics import YOLO
+
+    names = YOLO(str(weights)).names
+    if [names[i] for i in range(len(names))] != classes:
+        raise ValueError(f"{weights}: its classes differ from the cut-outs' SKUs; train from scratch instead")
+
+
+def calibrate(onnx_path: Path, work: Path, cutouts: Path, pack: dict, images: int) -> tuple[float, float | None, dict]:
+    """Choose the operating confidence and the cross-SKU merge that maximise checkout accuracy on a
+    calibration set (its own seeds, training backgrounds): never on the test set."""
+    trial = pack_bundle(onnx_path, work / "calibration-bundle", confidence=0.35, strict_selftest=False,
+                        selftest_tries=1, **pack)
+    calib_dir = build_test_set(cutouts, work / "calibration", images, seed_base=CALIBRATION_SEED_BASE,
+                               held_out_backgrounds=False)
+    best = (-1.0, 0.35, None)
+    table = {}
+    for merge in MERGE_CHOICES:
+        figures = evaluate_bundle(trial, calib_dir, merge_iou=merge if merge is not None else -1)
+        table["off" if merge is None else str(merge)] = figures["cacc_by_confidence"]
+        for thr, cacc in figures["cacc_by_confidence"].items():
+            # ties go to the setting nearest the default confidence, then to no merging
+            if cacc > best[0] or (cacc == best[0] and abs(float(thr) - 0.35) < abs(best[1] - 0.35)):
+                best = (cacc, float(thr), merge)
+    log.info("calibration: confidence %.2f, merge %s (cacc %.3f on %d scenes)", best[1], best[2], best[0], images)
+    return best[1], best[2], {"images": images, "seed_base": CALIBRATION_SEED_BASE, "cacc": best[0],
+                              "cacc_by_confidence": table}
 
 
 def package(weights: Path, spec: PipelineSpec, cutouts: Path, classes: list[str], dataset_meta: dict) -> dict:
     """Export trained weights, pack the bundle, evaluate it on the held-out set and record the figures."""
     work = Path(spec.work)
     onnx_path = export_onnx(weights, spec.imgsz, work / "model.onnx", dynamic=True)
-    training_info = {"weights": weights.name, "imgsz": spec.imgsz, "seed": spec.seed,
-                     "train_images": dataset_meta.get("train_images"), "val_images": dataset_meta.get("val_images"),
-                     "epochs_requested": spec.epochs, "time_hours": spec.time_hours,
+    training_info = {"weights": weights.name, "imgsz": spec.imgsz, "seed": spec.seed, "batch": spec.batch,
+                     "val_images": spec.val_images, "stages": [asdict(s) for s in spec.stages],
+                     "stage_hashes": dataset_meta.get("stage_hashes", []),
                      "architecture_yaml": "yolo11n.yaml", "pretrained": False}
     results_csv = Path(weights).parent.parent / "results.csv"
     if results_csv.exists():
-        training_info["epochs_run"] = max(0, len(results_csv.read_text().strip().splitlines()) - 1)
-    bundle = pack_bundle(onnx_path, Path(spec.out), classes=classes, cutouts=cutouts, input_size=spec.imgsz,
-                         data_hash=dataset_meta["data_hash"], training=training_info,
-                         confidence=spec.confidence, iou=spec.iou)
+        training_info["last_stage_epochs_run"] = max(0, len(results_csv.read_text().strip().splitlines()) - 1)
+    pack = dict(classes=classes, cutouts=cutouts, input_size=spec.imgsz, data_hash=dataset_meta["data_hash"],
+                training=training_info, iou=spec.iou)
+    confidence, merge_iou, calibration = calibrate(onnx_path, work, cutouts, pack, spec.calibration_images)
+    training_info["calibration"] = calibration
+    bundle = pack_bundle(onnx_path, Path(spec.out), confidence=confidence, merge_iou=merge_iou, **pack)
     test_dir = build_test_set(cutouts, work / "testset", spec.test_images)
     figures = evaluate_bundle(bundle, test_dir)
     summary = {k: figures[k] for k in ("images", "instances", "map50", "map50_95", "cacc", "input_size",
-                                      "confidence")}
+                                      "confidence", "merge_iou")}
     summary["confusions"] = figures["confusions"][:5]
     update_evaluation(bundle, summary)
     log.info("bundle %s: map50=%.3f map50_95=%.3f cacc=%.3f", bundle, figures["map50"], figures["map50_95"],

@@ -31,6 +31,8 @@ class TrainSpec:
     warmup_epochs: float = 1.0
     cos_lr: bool = True
     time_hours: float | None = None  # a wall-clock cap; the schedule adapts to it
+    init_weights: str | None = None  # a stage's starting point (an earlier stage's best.pt)
+    device: str = "cpu"  # "cpu", or a CUDA device index such as "0" on a machine with a GPU
 
 
 def _quiet_ultralytics() -> None:
@@ -49,12 +51,13 @@ def train(spec: TrainSpec) -> Path:
     _quiet_ultralytics()
     from ultralytics import YOLO
 
-    model = YOLO(spec.model_yaml)  # architecture only: random initialisation, seeded below
+    # the first stage starts from the architecture alone (random, seeded); later ones continue
+    model = YOLO(spec.init_weights or spec.model_yaml)
     out = Path(spec.out_dir).resolve()
     kwargs = dict(
         data=spec.data_yaml, epochs=spec.epochs, imgsz=spec.imgsz, batch=spec.batch, seed=spec.seed,
-        deterministic=True, workers=spec.workers, device="cpu", project=str(out.parent), name=out.name,
-        exist_ok=True, pretrained=False, amp=False, plots=False, verbose=False, patience=spec.patience,
+        deterministic=True, workers=spec.workers, device=spec.device, project=str(out.parent), name=out.name,
+        exist_ok=True, pretrained=False, amp=spec.device != "cpu", plots=False, verbose=False, patience=spec.patience,
         fraction=spec.fraction, close_mosaic=spec.close_mosaic, optimizer=spec.optimizer, lr0=spec.lr0,
         warmup_epochs=spec.warmup_epochs, cos_lr=spec.cos_lr,
         # Colour is identity here (flavours differ by colour) and text never appears mirrored,

@@ -40,6 +40,7 @@ class BundleManifest:
     barcodes: dict[str, str]  # SKU -> EAN-13
     confidence: float
     iou: float
+    merge_iou: float | None  # near-identical boxes of different SKUs are one item (None: off)
     selftest: SelfTest
     data_hash: str = ""
     evaluation: dict = field(default_factory=dict)
@@ -109,6 +110,7 @@ def load_manifest(bundle: str | Path, verify_hash: bool = True) -> BundleManifes
         names={str(k): str(v) for k, v in raw.get("names", {}).items()},
         barcodes={str(k): str(v) for k, v in raw.get("barcodes", {}).items()},
         confidence=float(thresholds.get("confidence", 0.35)), iou=float(thresholds.get("iou", 0.5)),
+        merge_iou=(float(thresholds["merge_iou"]) if thresholds.get("merge_iou") is not None else None),
         selftest=SelfTest(folder / str(st["image"]), {str(k): int(v) for k, v in st["expected"].items()}),
         data_hash=str(raw.get("data_hash", "")), evaluation=dict(raw.get("evaluation", {})), raw=raw,
     )

@@ -43,25 +43,51 @@ class Letterbox:
     pad_y: float
 
 
+class Letterboxer:
+    """Letterboxes frames into a (1, 3, S, S) float32 RGB tensor, reusing its buffers between frames.
+
+    The frame is resized keeping its aspect, centred, and padded with grey 114 (as in training);
+    the padding is only redrawn when the frame's size changes."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.canvas = np.full((size, size, 3), 114, np.uint8)
+        self._geometry: tuple[int, int] | None = None
+        self._lb = Letterbox(1.0, 0.0, 0.0)
+        self._region = (slice(0, size), slice(0, size))
+        self._resized_wh = (size, size)
+
+    def _layout(self, h: int, w: int) -> None:
+        size = self.size
+        scale = min(size / h, size / w)
+        nw, nh = int(round(w * scale)), int(round(h * scale))
+        px, py = (size - nw) // 2, (size - nh) // 2
+        self.canvas[:] = 114
+        self._region = (slice(py, py + nh), slice(px, px + nw))
+        self._resized_wh = (nw, nh)
+        self._lb = Letterbox(scale, float(px), float(py))
+        self._geometry = (h, w)
+
+    def __call__(self, frame: np.ndarray, out: np.ndarray) -> Letterbox:
+        h, w = frame.shape[:2]
+        if self._geometry != (h, w):
+            self._layout(h, w)
+        region = self.canvas[self._region]
+        if self._resized_wh == (w, h):
+            region[...] = frame
+        else:
+            cv2.resize(frame, self._resized_wh, dst=region, interpolation=cv2.INTER_LINEAR)
+        # BGR HWC uint8 -> RGB CHW float32 0..1, channel by channel into the tensor
+        channels = cv2.split(self.canvas)
+        inv = np.float32(1 / 255.0)
+        for i, c in enumerate((2, 1, 0)):
+            np.multiply(channels[c], inv, out=out[0, i], casting="unsafe")
+        return self._lb
+
+
 def letterbox_into(frame: np.ndarray, out: np.ndarray) -> Letterbox:
-    """Resize ``frame`` (BGR uint8) keeping its aspect into the (1, 3, S, S) float32 tensor ``out``,
-    centred, padded with grey 114, as RGB scaled to 0..1."""
-    size = out.shape[2]
-    h, w = frame.shape[:2]
-    scale = min(size / h, size / w)
-    nw, nh = int(round(w * scale)), int(round(h * scale))
-    px, py = (size - nw) // 2, (size - nh) // 2
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    resized = frame if (nw, nh) == (w, h) else cv2.resize(frame, (nw, nh), interpolation=interp)
-    canvas = np.full((size, size, 3), 114, np.uint8)
-    canvas[py:py + nh, px:px + nw] = resized
-    # BGR HWC uint8 -> RGB CHW float in one pass over the data
-    blob = cv2.dnn.blobFromImage(canvas, 1 / 255.0, swapRB=True) if hasattr(cv2, "dnn") else None
-    if blob is not None:
-        out[...] = blob
-    else:
-        out[0] = canvas[..., ::-1].transpose(2, 0, 1) * np.float32(1 / 255.0)
-    return Letterbox(scale, float(px), float(py))
+    """One-off letterbox of ``frame`` into ``out`` (see :class:`Letterboxer`)."""
+    return Letterboxer(out.shape[2])(frame, out)
 
 
 def nms_class_aware(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou: float) -> np.ndarray:
@@ -89,9 +115,35 @@ def nms_class_aware(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray
     return np.asarray(keep, np.int64)
 
 
-def decode_yolo(raw: np.ndarray, conf: float, iou: float, n_alternatives: int = 3):
+def merge_same_item(boxes: np.ndarray, scores: np.ndarray, merge_iou: float) -> np.ndarray:
+    """Indices to keep after dropping boxes of *other* SKUs that sit almost exactly on a better box.
+
+    Class-aware NMS keeps two products that overlap on the tray; but two near-identical boxes with
+    different SKUs are one physical item the model is unsure about (a look-alike), and counting
+    both would charge the customer twice.  The weaker SKU stays visible as an alternative."""
+    order = np.argsort(-scores, kind="stable")
+    keep: list[int] = []
+    for i in order:
+        if keep:
+            kb = boxes[keep]
+            xx1 = np.maximum(boxes[i, 0], kb[:, 0])
+            yy1 = np.maximum(boxes[i, 1], kb[:, 1])
+            xx2 = np.minimum(boxes[i, 2], kb[:, 2])
+            yy2 = np.minimum(boxes[i, 3], kb[:, 3])
+            inter = np.maximum(0, xx2 - xx1) * np.maximum(0, yy2 - yy1)
+            area_i = (boxes[i, 2] - boxes[i, 0]) * (boxes[i, 3] - boxes[i, 1])
+            areas = (kb[:, 2] - kb[:, 0]) * (kb[:, 3] - kb[:, 1])
+            if np.any(inter / (area_i + areas - inter + 1e-9) >= merge_iou):
+                continue
+        keep.append(int(i))
+    return np.asarray(keep, np.int64)
+
+
+def decode_yolo(raw: np.ndarray, conf: float, iou: float, n_alternatives: int = 3,
+                merge_iou: float | None = None):
     """Decode a (1, 4 + C, A) YOLO head output into kept (boxes xyxy in input pixels, scores, class ids,
-    alternative class ids, alternative scores)."""
+    alternative class ids, alternative scores): class-aware NMS at ``iou``, then near-identical
+    boxes of different SKUs (IoU >= ``merge_iou``) merged into the best one."""
     out = raw[0]
     scores_all = out[4:]
     best = scores_all.argmax(0)
@@ -105,6 +157,8 @@ def decode_yolo(raw: np.ndarray, conf: float, iou: float, n_alternatives: int = 
     scores = best_score[cand]
     classes = best[cand]
     keep = nms_class_aware(boxes, scores, classes, iou)
+    if merge_iou is not None and keep.size > 1:
+        keep = keep[merge_same_item(boxes[keep], scores[keep], merge_iou)]
     cand_kept = cand[keep]
     k = min(n_alternatives + 1, scores_all.shape[0])
     per_box = scores_all[:, cand_kept].T  # (kept, C)
@@ -118,6 +172,7 @@ class Detector:
 
     def __init__(self, bundle_path: str | Path, *, input_size: int | None = None, threads: int | None = None,
                  confidence: float | None = None, iou: float | None = None, alternatives: int = 3,
+                 merge_iou: float | None = None,
                  backend: DetectorBackend | None = None, warm_up: bool = True):
         self.manifest: BundleManifest = load_manifest(bundle_path)
         self.backend: DetectorBackend = backend or OnnxRuntimeBackend(
@@ -130,8 +185,11 @@ class Detector:
         self.confidence = self.manifest.confidence if confidence is None else float(confidence)
         self.iou = self.manifest.iou if iou is None else float(iou)
         self.alternatives = alternatives
+        chosen = self.manifest.merge_iou if merge_iou is None else merge_iou
+        self.merge_iou: float | None = chosen if chosen is not None and chosen > 0 else None  # <= 0: off
         self.classes = self.manifest.classes
         self._tensor = np.zeros((1, 3, self.input_size, self.input_size), np.float32)
+        self._letterbox = Letterboxer(self.input_size)
         self.last_inference_ms = 0.0
         if warm_up:
             self._check_output(self.backend.run(self._tensor))
@@ -142,7 +200,7 @@ class Detector:
                               f"{len(self.classes)} classes in {self.manifest.path / 'manifest.json'}")
 
     def infer_raw(self, frame: np.ndarray) -> tuple[np.ndarray, Letterbox]:
-        lb = letterbox_into(frame, self._tensor)
+        lb = self._letterbox(frame, self._tensor)
         t0 = time.perf_counter()
         raw = self.backend.run(self._tensor)
         self.last_inference_ms = (time.perf_counter() - t0) * 1000
@@ -153,7 +211,8 @@ class Detector:
         frame = normalise_frame(frame)
         raw, lb = self.infer_raw(frame)
         conf = self.confidence if confidence is None else confidence
-        boxes, scores, classes, alt_ids, alt_scores = decode_yolo(raw, conf, self.iou, self.alternatives)
+        boxes, scores, classes, alt_ids, alt_scores = decode_yolo(raw, conf, self.iou, self.alternatives,
+                                                                  self.merge_iou)
         if boxes.shape[0] == 0:
             return []
         h, w = frame.shape[:2]

@@ -41,6 +41,19 @@ def test_nms_suppresses_duplicates_of_the_same_sku_only():
     assert sorted((int(c), round(float(s), 2)) for c, s in zip(classes, scores)) == [(0, 0.9), (1, 0.7)]
 
 
+def test_optional_merge_turns_a_look_alike_double_into_one_item():
+    # the model is unsure between two flavours on one can: two near-identical boxes, two SKUs
+    one_can = [(100, 100, 60, 30, 0, 0.8), (101, 100, 60, 30, 1, 0.6)]
+    _, _, classes, _, _ = decode_yolo(head(one_can), conf=0.3, iou=0.5)
+    assert sorted(classes.tolist()) == [0, 1]  # class-aware NMS alone keeps both
+    _, _, classes, _, _ = decode_yolo(head(one_can), conf=0.3, iou=0.5, merge_iou=0.9)
+    assert classes.tolist() == [0]
+    # two different products overlapping on the tray are never merged
+    overlapping = [(100, 100, 60, 30, 0, 0.8), (130, 100, 60, 30, 1, 0.6)]
+    _, _, classes, _, _ = decode_yolo(head(overlapping), conf=0.3, iou=0.5, merge_iou=0.9)
+    assert sorted(classes.tolist()) == [0, 1]
+
+
 def test_nms_keeps_every_separate_item_with_no_cap():
     # a full basket: 300 separate boxes must all come back
     items = [(10 + (i % 20) * 15, 10 + (i // 20) * 15, 10, 10, i % 3, 0.9) for i in range(300)]
