@@ -19,7 +19,7 @@ import numpy as np
 from vision.basket import BasketStabiliser
 from vision.change_gate import ChangeGate
 from vision.cutouts import CutoutLibrary
-from vision.detector import Detector, letterbox_into
+from vision.detector import Detector, Letterboxer
 from vision.pipeline import VisionPipeline
 from vision.scene import SceneStyle, compose_scene
 from vision.sources import open_source
@@ -65,11 +65,9 @@ def bench_size(bundle: Path, frames: list[np.ndarray], size: int, rounds: int = 
     session = det.backend.session  # type: ignore[attr-defined]
     input_name = det.backend.input_name
     output_names = det.backend.output_names[:1]  # type: ignore[attr-defined]
-    tensors = []
-    for f in frames:
-        t = np.zeros((1, 3, size, size), np.float32)
-        letterbox_into(f, t)
-        tensors.append(t)
+    # the raw floor runs on exactly the tensors detect() builds (rectangular for a dynamic model)
+    boxer = Letterboxer(size, rect=det.rect)
+    tensors = [boxer(f)[0].copy() for f in frames]
     ultra = _ultralytics_predictor(det.manifest.model_path, size, det.confidence, det.iou)
     for i in range(3):  # warm-up every path
         session.run(output_names, {input_name: tensors[i % len(tensors)]})
@@ -92,7 +90,7 @@ def bench_size(bundle: Path, frames: list[np.ndarray], size: int, rounds: int = 
                 elif ultra:
                     ultra(f)
                     theirs.append(time.perf_counter() - t0)
-    return {"raw_ms": _median_ms(raw), "detect_ms": _median_ms(ours),
+    return {"input_shape": list(tensors[0].shape), "raw_ms": _median_ms(raw), "detect_ms": _median_ms(ours),
             "ultralytics_ms": _median_ms(theirs) if theirs else None}
 
 

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--val-images", type=int, default=300)
     c.add_argument("--test-images", type=int, default=500)
     c.add_argument("--epochs", type=int, default=40, help="at most this many epochs per stage")
-    c.add_argument("--stage-hours", default="1.2,0.85",
+    c.add_argument("--stage-hours", default="1.2,0.75",
                    help="wall-clock budget of each stage, comma-separated; one number per stage")
     c.add_argument("--imgsz", type=int, default=320)
     c.add_argument("--batch", type=int, default=32)

@@ -39,22 +39,22 @@ class Stage:
 
 
 STAGE_SEED_STEP = 100_000
-MERGE_CHOICES: tuple[float | None, ...] = (None, 0.9)
+MERGE_CHOICES: tuple[float | None, ...] = (None, 0.9, 0.8)
 
 
 def stages_from_hours(hours: str, train_images: int = 4000, epochs: int = 40) -> tuple[Stage, ...]:
-    """Stages from "1.2,0.85": the first from scratch (warm-up, higher rate), later ones fine-tune."""
+    """Stages from "1.2,0.75": the first from scratch (warm-up, higher rate), later ones fine-tune."""
     try:
         budgets = [float(h) for h in hours.split(",") if h.strip()]
     except ValueError as exc:
-        raise ValueError(f"expected comma-separated hours like '1.2,0.85', got {hours!r}") from exc
+        raise ValueError(f"expected comma-separated hours like '1.2,0.75', got {hours!r}") from exc
     if not budgets or any(h <= 0 for h in budgets):
         raise ValueError(f"expected one or more positive hours, got {hours!r}")
     return tuple(Stage(train_images, k * STAGE_SEED_STEP, h, epochs, 0.0015 if k == 0 else 0.0005,
                        1.0 if k == 0 else 0.0) for k, h in enumerate(budgets))
 
 
-DEMO_STAGES = stages_from_hours("1.2,0.85")
+DEMO_STAGES = stages_from_hours("1.2,0.75")
 
 
 @dataclass

@@ -57,7 +57,9 @@ def train(spec: TrainSpec) -> Path:
     kwargs = dict(
         data=spec.data_yaml, epochs=spec.epochs, imgsz=spec.imgsz, batch=spec.batch, seed=spec.seed,
         deterministic=True, workers=spec.workers, device=spec.device, project=str(out.parent), name=out.name,
-        exist_ok=True, pretrained=False, amp=spec.device != "cpu", plots=False, verbose=False, patience=spec.patience,
+        exist_ok=True, amp=spec.device != "cpu",
+        # ultralytics drops the loaded weights when pretrained=False: keep them when continuing
+        pretrained=bool(spec.init_weights), plots=False, verbose=False, patience=spec.patience,
         fraction=spec.fraction, close_mosaic=spec.close_mosaic, optimizer=spec.optimizer, lr0=spec.lr0,
         warmup_epochs=spec.warmup_epochs, cos_lr=spec.cos_lr,
         # Colour is identity here (flavours differ by colour) and text never appears mirrored,

@@ -67,10 +67,15 @@ def _inside(point: tuple[float, float], box: Box) -> bool:
     return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
 
 
-def barcode_detections(hits: list[BarcodeHit], detections: list[Detection],
-                       sku_by_barcode: dict[str, str]) -> list[Detection]:
-    """Detections for valid, known codes that no vision detection already covers."""
-    out = []
+def apply_barcodes(hits: list[BarcodeHit], detections: list[Detection],
+                   sku_by_barcode: dict[str, str]) -> list[Detection]:
+    """``detections`` corrected by the barcodes read in the same frame.
+
+    A valid code the catalogue knows is near-certain: where it lies inside a vision box of the
+    same SKU nothing changes; inside a box of another SKU the box takes the barcode's SKU (the
+    vision guess stays as an alternative); where no box covers it, it becomes a new detection.
+    Invalid or unknown codes change nothing."""
+    out = list(detections)
     for hit in hits:
         if not hit.valid:
             log.debug("ignoring barcode %s: bad check digit", hit.code)
@@ -80,7 +85,14 @@ def barcode_detections(hits: list[BarcodeHit], detections: list[Detection],
             log.info("barcode %s is not in the catalogue", hit.code)
             continue
         centre = ((hit.box[0] + hit.box[2]) / 2, (hit.box[1] + hit.box[3]) / 2)
-        if any(_inside(centre, d.box) for d in detections):
+        covering = [i for i, d in enumerate(out) if _inside(centre, d.box)]
+        if any(out[i].sku == sku for i in covering):
             continue
-        out.append(Detection(sku=sku, class_id=-1, confidence=1.0, box=hit.box, source="barcode"))
+        if covering:
+            i = min(covering, key=lambda k: (out[k].box[2] - out[k].box[0]) * (out[k].box[3] - out[k].box[1]))
+            guess = out[i]
+            out[i] = Detection(sku=sku, class_id=-1, confidence=1.0, box=guess.box,
+                               alternatives=((guess.sku, guess.confidence),), source="barcode")
+        else:
+            out.append(Detection(sku=sku, class_id=-1, confidence=1.0, box=hit.box, source="barcode"))
     return out

@@ -1,6 +1,6 @@
 """The device's product detector: ``Detector(bundle).detect(frame_bgr) -> list[Detection]``.
 
-Pre-processing (letterbox to the bundle's square input), the back end's inference, decoding of the
+Pre-processing (letterbox to the bundle's input size), the back end's inference, decoding of the
 YOLO detect head, class-aware NMS (boxes of different SKUs never suppress each other) and the
 class to SKU map from the bundle.  There is no cap on the number of boxes: a full basket gets all
 of them.  No torch, no ultralytics: this runs on a Pi with onnxruntime, OpenCV and numpy.
@@ -44,14 +44,19 @@ class Letterbox:
 
 
 class Letterboxer:
-    """Letterboxes frames into a (1, 3, S, S) float32 RGB tensor, reusing its buffers between frames.
+    """Letterboxes frames into a (1, 3, H, W) float32 RGB tensor, reusing its buffers between frames.
 
-    The frame is resized keeping its aspect, centred, and padded with grey 114 (as in training);
-    the padding is only redrawn when the frame's size changes."""
+    The frame is resized keeping its aspect so its long side is ``size``, centred, and padded with
+    grey 114 (as in training).  With ``rect`` (a model with dynamic height and width) the padding
+    only rounds each side up to a multiple of ``stride``: a 4:3 camera at 320 runs at 320x256,
+    a fifth less work than a square.  Buffers and padding are only redone when the frame size changes."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, rect: bool = False, stride: int = 32):
         self.size = size
+        self.rect = rect
+        self.stride = stride
         self.canvas = np.full((size, size, 3), 114, np.uint8)
+        self.tensor = np.zeros((1, 3, size, size), np.float32)
         self._geometry: tuple[int, int] | None = None
         self._lb = Letterbox(1.0, 0.0, 0.0)
         self._region = (slice(0, size), slice(0, size))
@@ -61,14 +66,21 @@ class Letterboxer:
         size = self.size
         scale = min(size / h, size / w)
         nw, nh = int(round(w * scale)), int(round(h * scale))
-        px, py = (size - nw) // 2, (size - nh) // 2
-        self.canvas[:] = 114
+        if self.rect:
+            cw = -(-nw // self.stride) * self.stride
+            ch = -(-nh // self.stride) * self.stride
+        else:
+            cw = ch = size
+        px, py = (cw - nw) // 2, (ch - nh) // 2
+        self.canvas = np.full((ch, cw, 3), 114, np.uint8)
+        self.tensor = np.zeros((1, 3, ch, cw), np.float32)
         self._region = (slice(py, py + nh), slice(px, px + nw))
         self._resized_wh = (nw, nh)
         self._lb = Letterbox(scale, float(px), float(py))
         self._geometry = (h, w)
 
-    def __call__(self, frame: np.ndarray, out: np.ndarray) -> Letterbox:
+    def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, Letterbox]:
+        """The tensor for ``frame`` (owned by this letterboxer: valid until the next call)."""
         h, w = frame.shape[:2]
         if self._geometry != (h, w):
             self._layout(h, w)
@@ -81,13 +93,15 @@ class Letterboxer:
         channels = cv2.split(self.canvas)
         inv = np.float32(1 / 255.0)
         for i, c in enumerate((2, 1, 0)):
-            np.multiply(channels[c], inv, out=out[0, i], casting="unsafe")
-        return self._lb
+            np.multiply(channels[c], inv, out=self.tensor[0, i], casting="unsafe")
+        return self.tensor, self._lb
 
 
 def letterbox_into(frame: np.ndarray, out: np.ndarray) -> Letterbox:
-    """One-off letterbox of ``frame`` into ``out`` (see :class:`Letterboxer`)."""
-    return Letterboxer(out.shape[2])(frame, out)
+    """One-off square letterbox of ``frame`` into ``out`` (see :class:`Letterboxer`)."""
+    tensor, lb = Letterboxer(out.shape[2])(frame)
+    out[...] = tensor
+    return lb
 
 
 def nms_class_aware(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou: float) -> np.ndarray:
@@ -172,7 +186,7 @@ class Detector:
 
     def __init__(self, bundle_path: str | Path, *, input_size: int | None = None, threads: int | None = None,
                  confidence: float | None = None, iou: float | None = None, alternatives: int = 3,
-                 merge_iou: float | None = None,
+                 merge_iou: float | None = None, rect: bool | None = None,
                  backend: DetectorBackend | None = None, warm_up: bool = True):
         self.manifest: BundleManifest = load_manifest(bundle_path)
         self.backend: DetectorBackend = backend or OnnxRuntimeBackend(
@@ -188,11 +202,12 @@ class Detector:
         chosen = self.manifest.merge_iou if merge_iou is None else merge_iou
         self.merge_iou: float | None = chosen if chosen is not None and chosen > 0 else None  # <= 0: off
         self.classes = self.manifest.classes
-        self._tensor = np.zeros((1, 3, self.input_size, self.input_size), np.float32)
-        self._letterbox = Letterboxer(self.input_size)
+        # a model with dynamic height and width pads only to the stride, unless told otherwise
+        self.rect = (fixed is None) if rect is None else (rect and fixed is None)
+        self._letterbox = Letterboxer(self.input_size, rect=self.rect)
         self.last_inference_ms = 0.0
         if warm_up:
-            self._check_output(self.backend.run(self._tensor))
+            self._check_output(self.backend.run(np.zeros((1, 3, self.input_size, self.input_size), np.float32)))
 
     def _check_output(self, raw: np.ndarray) -> None:
         if raw.ndim != 3 or raw.shape[1] != 4 + len(self.classes):
@@ -200,9 +215,9 @@ class Detector:
                               f"{len(self.classes)} classes in {self.manifest.path / 'manifest.json'}")
 
     def infer_raw(self, frame: np.ndarray) -> tuple[np.ndarray, Letterbox]:
-        lb = self._letterbox(frame, self._tensor)
+        tensor, lb = self._letterbox(frame)
         t0 = time.perf_counter()
-        raw = self.backend.run(self._tensor)
+        raw = self.backend.run(tensor)
         self.last_inference_ms = (time.perf_counter() - t0) * 1000
         return raw, lb
 

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from vision.barcode import BarcodeReader, barcode_detections
+from vision.barcode import BarcodeReader, apply_barcodes
 from vision.basket import BasketSnapshot, BasketStabiliser
 from vision.change_gate import ChangeGate
 from vision.detector import Detection, Detector
@@ -76,7 +76,7 @@ class VisionPipeline:
             if self.barcode_reader is not None and self.sku_by_barcode and \
                     now - self._last_barcode_at >= self.barcode_interval_s:
                 self._last_barcode_at = now
-                dets = dets + barcode_detections(self.barcode_reader.read(frame.image), dets, self.sku_by_barcode)
+                dets = apply_barcodes(self.barcode_reader.read(frame.image), dets, self.sku_by_barcode)
             ms = (time.perf_counter() - t0) * 1000
             self.stats.inferences += 1
             self.stats.inference_ms = ms if self.stats.inference_ms == 0 else 0.8 * self.stats.inference_ms + 0.2 * ms

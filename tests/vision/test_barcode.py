@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vision.barcode import BarcodeReader, barcode_detections
+from vision.barcode import BarcodeReader, apply_barcodes
 from vision.catalogue import demo_catalogue, is_valid_ean13
 from vision.detector import Detection
 from vision.ean13 import ean13_modules, render_ean13
@@ -65,17 +65,27 @@ def test_known_code_outside_vision_boxes_becomes_a_barcode_detection(sku_by_code
 
     product = demo_catalogue()[3]
     hit = BarcodeHit(product.barcode, (300, 300, 400, 350), True)
-    out = barcode_detections([hit], [], sku_by_code)
+    out = apply_barcodes([hit], [], sku_by_code)
     assert [(d.sku, d.source, d.class_id) for d in out] == [(product.sku, "barcode", -1)]
 
 
-def test_codes_already_covered_unknown_or_invalid_are_ignored(sku_by_code):
+def test_a_barcode_corrects_a_vision_box_of_another_sku(sku_by_code):
+    from vision.barcode import BarcodeHit
+
+    product = demo_catalogue()[3]
+    wrong = Detection("BATT-AA-4", 7, 0.6, (250, 250, 450, 400))
+    out = apply_barcodes([BarcodeHit(product.barcode, (300, 300, 400, 350), True)], [wrong], sku_by_code)
+    assert [(d.sku, d.source, d.box) for d in out] == [(product.sku, "barcode", wrong.box)]
+    assert out[0].alternatives == (("BATT-AA-4", 0.6),)
+
+
+def test_codes_already_agreeing_unknown_or_invalid_change_nothing(sku_by_code):
     from vision.barcode import BarcodeHit
 
     product = demo_catalogue()[3]
     covering = Detection(product.sku, 3, 0.9, (250, 250, 450, 400))
-    assert barcode_detections([BarcodeHit(product.barcode, (300, 300, 400, 350), True)], [covering],
-                              sku_by_code) == []
-    assert barcode_detections([BarcodeHit("4006381333931", (0, 0, 10, 10), True)], [], sku_by_code) == []
+    assert apply_barcodes([BarcodeHit(product.barcode, (300, 300, 400, 350), True)], [covering],
+                          sku_by_code) == [covering]
+    assert apply_barcodes([BarcodeHit("4006381333931", (0, 0, 10, 10), True)], [], sku_by_code) == []
     bad = product.barcode[:-1] + str((int(product.barcode[-1]) + 1) % 10)
-    assert barcode_detections([BarcodeHit(bad, (0, 0, 10, 10), False)], [], sku_by_code) == []
+    assert apply_barcodes([BarcodeHit(bad, (0, 0, 10, 10), False)], [], sku_by_code) == []

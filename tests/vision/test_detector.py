@@ -120,6 +120,16 @@ def test_letterbox_puts_the_frame_in_the_middle_with_grey_padding(tmp_path: Path
     assert t[:, 319, 160] == pytest.approx(114 / 255, abs=1e-3)  # bottom padding
 
 
+def test_a_dynamic_model_gets_a_rectangular_input_padded_to_the_stride(tmp_path: Path):
+    bundle = write_manifest(tmp_path / "b", CLASSES)
+    backend = FakeBackend(head([(160, 128, 40, 20, 1, 0.9)]))
+    backend.input_shape = lambda: (1, 3, "height", "width")  # type: ignore[method-assign]
+    det = Detector(bundle, backend=backend)
+    out = det.detect(np.zeros((480, 640, 3), np.uint8))
+    assert backend.calls[-1].shape == (1, 3, 256, 320)  # 4:3 at 320: 320x240 padded to 320x256
+    np.testing.assert_allclose(out[0].box, (280, 220, 360, 260), atol=1e-3)  # 8 px of padding, scale 0.5
+
+
 def test_output_that_does_not_fit_the_class_map_is_refused(tmp_path: Path):
     bundle = write_manifest(tmp_path / "b", CLASSES)
     with pytest.raises(BundleError, match="does not fit 3 classes"):
