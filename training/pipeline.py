@@ -93,6 +93,8 @@ def run(spec: PipelineSpec) -> dict:
                                               stage.seed_base), ds)
         meta = json.loads((ds / "dataset.json").read_text())
         hashes.append(meta["data_hash"])
+        if k == 1 and spec.init_weights:  # before hours of training, not after
+            _check_classes(Path(spec.init_weights), json.loads((ds / "classes.json").read_text()))
         log.info("stage %d/%d: %d scenes from seed %d, %s h", k, len(spec.stages), stage.train_images,
                  stage.seed_base, stage.time_hours)
         weights = train(TrainSpec(str(data_yaml), str(work / f"run-{k}"), epochs=stage.epochs, imgsz=spec.imgsz,
@@ -101,8 +103,6 @@ def run(spec: PipelineSpec) -> dict:
                                   init_weights=str(weights) if weights else None))
     assert weights is not None, "a pipeline needs at least one stage"
     classes = json.loads((work / "dataset-1" / "classes.json").read_text())
-    if spec.init_weights:
-        _check_classes(Path(spec.init_weights), classes)
     dataset_meta = {"data_hash": hashlib.sha256("|".join(hashes).encode()).hexdigest(),
                     "stage_hashes": hashes}
     return package(weights, spec, cutouts, classes, dataset_meta)
@@ -145,7 +145,8 @@ def package(weights: Path, spec: PipelineSpec, cutouts: Path, classes: list[str]
     training_info = {"weights": weights.name, "imgsz": spec.imgsz, "seed": spec.seed, "batch": spec.batch,
                      "val_images": spec.val_images, "stages": [asdict(s) for s in spec.stages],
                      "stage_hashes": dataset_meta.get("stage_hashes", []),
-                     "architecture_yaml": "yolo11n.yaml", "pretrained": False}
+                     "architecture_yaml": "yolo11n.yaml", "init_weights": spec.init_weights,
+                     "pretrained": bool(spec.init_weights)}
     results_csv = Path(weights).parent.parent / "results.csv"
     if results_csv.exists():
         training_info["last_stage_epochs_run"] = max(0, len(results_csv.read_text().strip().splitlines()) - 1)

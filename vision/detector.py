@@ -55,12 +55,12 @@ class Letterboxer:
         self.size = size
         self.rect = rect
         self.stride = stride
-        self.canvas = np.full((size, size, 3), 114, np.uint8)
-        self.tensor = np.zeros((1, 3, size, size), np.float32)
-        self._geometry: tuple[int, int] | None = None
-        self._lb = Letterbox(1.0, 0.0, 0.0)
-        self._region = (slice(0, size), slice(0, size))
-        self._resized_wh = (size, size)
+        self._geometry: tuple[int, int] | None = None  # the frame size the buffers below are laid out for
+        self.canvas: np.ndarray
+        self.tensor: np.ndarray
+        self._region: tuple[slice, slice]
+        self._resized_wh: tuple[int, int]
+        self._lb: Letterbox
 
     def _layout(self, h: int, w: int) -> None:
         size = self.size
@@ -97,13 +97,6 @@ class Letterboxer:
         return self.tensor, self._lb
 
 
-def letterbox_into(frame: np.ndarray, out: np.ndarray) -> Letterbox:
-    """One-off square letterbox of ``frame`` into ``out`` (see :class:`Letterboxer`)."""
-    tensor, lb = Letterboxer(out.shape[2])(frame)
-    out[...] = tensor
-    return lb
-
-
 def nms_class_aware(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou: float) -> np.ndarray:
     """Greedy NMS within each class; returns kept indices, best first.  ``boxes`` is (N, 4) x1y1x2y2."""
     if boxes.size == 0:
@@ -134,23 +127,9 @@ def merge_same_item(boxes: np.ndarray, scores: np.ndarray, merge_iou: float) -> 
 
     Class-aware NMS keeps two products that overlap on the tray; but two near-identical boxes with
     different SKUs are one physical item the model is unsure about (a look-alike), and counting
-    both would charge the customer twice.  The weaker SKU stays visible as an alternative."""
-    order = np.argsort(-scores, kind="stable")
-    keep: list[int] = []
-    for i in order:
-        if keep:
-            kb = boxes[keep]
-            xx1 = np.maximum(boxes[i, 0], kb[:, 0])
-            yy1 = np.maximum(boxes[i, 1], kb[:, 1])
-            xx2 = np.minimum(boxes[i, 2], kb[:, 2])
-            yy2 = np.minimum(boxes[i, 3], kb[:, 3])
-            inter = np.maximum(0, xx2 - xx1) * np.maximum(0, yy2 - yy1)
-            area_i = (boxes[i, 2] - boxes[i, 0]) * (boxes[i, 3] - boxes[i, 1])
-            areas = (kb[:, 2] - kb[:, 0]) * (kb[:, 3] - kb[:, 1])
-            if np.any(inter / (area_i + areas - inter + 1e-9) >= merge_iou):
-                continue
-        keep.append(int(i))
-    return np.asarray(keep, np.int64)
+    both would charge the customer twice.  The weaker SKU stays visible as an alternative.
+    This is NMS across classes at a high IoU: the same greedy pass with every box in one class."""
+    return nms_class_aware(boxes, scores, np.zeros(len(boxes), np.int64), merge_iou)
 
 
 def decode_yolo(raw: np.ndarray, conf: float, iou: float, n_alternatives: int = 3,
