@@ -218,6 +218,10 @@ class WebConfig(_Section):
     host: str = Field("127.0.0.1", min_length=1)
     port: int = Field(8080, ge=1, le=65535)
     secret_key: SecretStr | None = None
+    # Mark session cookies Secure (set when the LAN pages are served over HTTPS by a proxy).
+    secure_cookies: bool = False
+    session_hours: float = Field(12.0, gt=0, le=24 * 7)
+    threads: int = Field(8, ge=2, le=64)
 
 
 class MqttTlsConfig(_Section):

@@ -1,27 +1,130 @@
-"""The appliance's web app (Flask application factory with blueprints)."""
+"""The appliance's web app: Flask application factory with one blueprint per screen.
+
+| blueprint | who | what |
+|---|---|---|
+| ``auth`` | everyone | login (PIN or password), logout |
+| ``live`` | cashier+ | live tray view, MJPEG stream, health |
+| ``cashier`` | cashier+ | the till: basket, corrections, payment, receipt, shifts, refunds |
+| ``dashboard`` | owner | today's sales, charts, alerts, stock, credit, device health, insights |
+| ``manage`` | owner | catalogue, staff, settings, customers, stock count |
+
+Every route requires a login and a role (``edge.web.security.require``); every unsafe request
+carries a CSRF token; nothing is loaded from outside the device.
+"""
 
 from __future__ import annotations
 
+import logging
 import secrets
+from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, Response, jsonify, redirect, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 
-from edge.web.live import LiveView, live_blueprint
+from edge.auth.service import AuthError
+from edge.checkout.errors import ApprovalRequired, CheckoutError
+from edge.store.errors import NotFoundError, StoreError, StoreUnavailableError, ValidationError
+from edge.web.context import WebContext
+from edge.web.forms import BadInput
+from edge.web.security import current_user, wants_json
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
-def create_app(live: LiveView, secret_key: str | None = None) -> Flask:
+def create_app(context: WebContext, secret_key: str | None = None, secure_cookies: bool = False,
+               session_hours: float = 12.0, testing: bool = False) -> Flask:
+    from edge.web.auth_views import auth_blueprint, home_for
+    from edge.web.cashier import cashier_blueprint
+    from edge.web.dashboard import dashboard_blueprint
+    from edge.web.live import live_blueprint
+    from edge.web.manage import manage_blueprint
+
     app = Flask(__name__, static_folder="static", template_folder="templates")
-    app.config.update(SECRET_KEY=secret_key or secrets.token_hex(32), SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Strict", JSON_SORT_KEYS=False)
-    app.extensions["tillsight.live"] = live
-    app.register_blueprint(live_blueprint)
+    app.config.update(
+        SECRET_KEY=secret_key or secrets.token_hex(32), SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_SECURE=secure_cookies,
+        SESSION_COOKIE_NAME="tillsight_session", PERMANENT_SESSION_LIFETIME=timedelta(hours=session_hours),
+        WTF_CSRF_TIME_LIMIT=None, WTF_CSRF_SSL_STRICT=secure_cookies, JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=1024 * 1024, TESTING=testing)
+    app.extensions["tillsight.ctx"] = context
+    if context.live is not None:
+        app.extensions["tillsight.live"] = context.live
+    CSRFProtect(app)
+    for bp in (auth_blueprint, live_blueprint, cashier_blueprint, dashboard_blueprint, manage_blueprint):
+        app.register_blueprint(bp)
+
+    @app.get("/")
+    def home() -> Response:
+        user = current_user()
+        if user is None:
+            return redirect(url_for("auth.login_page"))
+        return redirect(home_for(user.role))
+
+    @app.context_processor
+    def _inject() -> dict:
+        return {"current_user": current_user(), "store_settings": context.store.settings.get()}
+
+    def _error(status: int, message: str) -> tuple[Response, int] | tuple[str, int]:
+        if wants_json():
+            return jsonify(error=message), status
+        from flask import render_template
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        return _error(400, f"security token missing or expired ({exc.description}); reload the page")
+
+    @app.errorhandler(BadInput)
+    def _bad_input(exc: BadInput):
+        return _error(400, str(exc))
+
+    @app.errorhandler(ApprovalRequired)
+    def _approval(exc: ApprovalRequired):
+        if wants_json():
+            return jsonify(error=str(exc), approval_required=True), 403
+        return _error(403, str(exc))
+
+    @app.errorhandler(CheckoutError)
+    def _checkout(exc: CheckoutError):
+        return _error(409, str(exc))
+
+    @app.errorhandler(AuthError)
+    def _auth(exc: AuthError):
+        return _error(403, str(exc))
+
+    @app.errorhandler(ValidationError)
+    def _validation(exc: ValidationError):
+        return _error(400, str(exc))
+
+    @app.errorhandler(NotFoundError)
+    def _not_found(exc: NotFoundError):
+        return _error(404, str(exc))
+
+    @app.errorhandler(StoreUnavailableError)
+    def _storage(exc: StoreUnavailableError):
+        log.error("storage failure: %s", exc)
+        return _error(507, str(exc))
+
+    @app.errorhandler(StoreError)
+    def _store(exc: StoreError):
+        return _error(400, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return _error(exc.code or 500, exc.description or exc.name)
 
     @app.after_request
-    def _security_headers(resp):  # no CDN, nothing framed, nothing sniffed
-        resp.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+    def _security_headers(resp: Response) -> Response:  # no CDN, nothing framed, nothing sniffed
+        resp.headers.setdefault("Content-Security-Policy", CSP)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if resp.mimetype in ("text/html", "application/json"):
+            resp.headers.setdefault("Cache-Control", "no-store")
         return resp
 
     return app

@@ -9,6 +9,8 @@ from typing import Callable, Iterator
 import cv2
 from flask import Blueprint, Response, current_app, jsonify, render_template
 
+from edge.web.security import require
+
 from vision.overlay import draw_detections
 from vision.pipeline import PipelineStats, VisionLoop
 from vision.sources import SourceState
@@ -34,7 +36,8 @@ def _live() -> LiveView:
     return current_app.extensions["tillsight.live"]
 
 
-@live_blueprint.get("/")
+@live_blueprint.get("/live")
+@require("cashier")
 def index() -> str:
     live = _live()
     return render_template("live.html", model_version=live.model_version, currency=live.currency)
@@ -56,12 +59,14 @@ def _mjpeg(live: LiveView) -> Iterator[bytes]:
 
 
 @live_blueprint.get("/video.mjpg")
+@require("cashier")
 def video() -> Response:
     return Response(_mjpeg(_live()), mimetype="multipart/x-mixed-replace; boundary=frame",
                     headers={"Cache-Control": "no-store"})
 
 
 @live_blueprint.get("/api/basket")
+@require("cashier")
 def basket() -> Response:
     live = _live()
     snap = live.loop.snapshot()
@@ -82,6 +87,7 @@ def basket() -> Response:
 
 
 @live_blueprint.get("/api/health")
+@require("cashier")
 def health() -> Response:
     live = _live()
     st = live.source_state()

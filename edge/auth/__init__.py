@@ -1,0 +1,1 @@
+"""Staff authentication: memory-hard hashes of PINs and passwords, lock-out, supervisor approval."""

@@ -1,0 +1,1 @@
+"""Checkout: the session state machine at the till, totals, refunds and receipts."""

@@ -1,0 +1,437 @@
+"""The checkout session at one till: a state machine from an empty tray to a paid sale.
+
+    idle -> scanning -> review -> payment -> completed
+                 \\________\\________\\-----> voided
+
+* ``scanning``: vision lines mirror the latest *settled* basket; barcode and typed lines are added
+  beside them.
+* ``review``: vision is frozen; the cashier removes lines, changes quantities, picks one of the
+  top alternatives, adds items.  These are corrections and need no approval.
+* ``payment``: the total has been shown to the customer, so every line is now *locked*: removing or
+  reducing a locked line is a **line void** and needs a supervisor, as do price overrides and
+  discounts at any time.  Going back to review keeps the locks.
+* Items seen on the tray that are not in the final sale become ``vision_mismatch`` events.
+
+The session is pure: it gets products and approvals from its caller and returns a
+:class:`~edge.store.records.SaleRecord`; the service records it.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from edge.checkout.errors import ApprovalRequired, CheckoutError
+from edge.checkout.totals import Totals, compute_totals
+from edge.store.records import Customer, Payment, Product, SaleEvent, SaleLine, SaleRecord, User
+from vision.basket import BasketSnapshot
+
+STATES = ("idle", "scanning", "review", "payment", "completed", "voided")
+MAX_QTY = 999
+MAX_LINES = 200
+MAX_AMOUNT = 10**11
+
+
+def utc_iso(dt: datetime | None = None) -> str:
+    return (dt or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_qty(qty: Any) -> int:
+    if isinstance(qty, bool) or not isinstance(qty, int):
+        raise CheckoutError("quantity must be a whole number")
+    if not 1 <= qty <= MAX_QTY:
+        raise CheckoutError(f"quantity must be between 1 and {MAX_QTY}")
+    return qty
+
+
+def check_amount(amount: Any, what: str = "amount") -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise CheckoutError(f"{what} must be a whole number of minor units")
+    if not 0 <= amount <= MAX_AMOUNT:
+        raise CheckoutError(f"{what} is out of range")
+    return amount
+
+
+@dataclass
+class CartLine:
+    line_id: int
+    sku: str
+    name: str
+    qty: int
+    unit_price: int
+    list_price: int
+    source: str  # vision | barcode | manual
+    confidence: float | None = None
+    alternatives: list[dict[str, Any]] = field(default_factory=list)  # [{sku, name, price, score}]
+    locked_qty: int = 0  # quantity shown to the customer at payment; going below it is a void
+
+    @property
+    def line_total(self) -> int:
+        return self.qty * self.unit_price
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line_id": self.line_id, "sku": self.sku, "name": self.name, "qty": self.qty,
+                "unit_price": self.unit_price, "list_price": self.list_price, "line_total": self.line_total,
+                "source": self.source, "confidence": self.confidence, "alternatives": self.alternatives,
+                "locked": self.locked_qty > 0}
+
+
+@dataclass(frozen=True)
+class PaymentPart:
+    method: str
+    amount: int
+    tendered: int | None = None  # cash handed over
+    customer: Customer | None = None
+
+
+ProductLookup = Callable[[str], Product | None]
+
+
+class CheckoutSession:
+    """One sale in progress.  All methods are thread-safe; each raises CheckoutError and changes
+    nothing when the action is not possible."""
+
+    def __init__(self, store_id: str, device_id: str, currency: str, tax_rate_bp: int,
+                 lookup: ProductLookup) -> None:
+        self.store_id = store_id
+        self.device_id = device_id
+        self.currency = currency
+        self.tax_rate_bp = tax_rate_bp
+        self.lookup = lookup
+        self._lock = threading.RLock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.state = "idle"
+        self.cashier: User | None = None
+        self.shift_id: int | None = None
+        self.tx_id = ""
+        self.started_at = ""
+        self.lines: list[CartLine] = []
+        self.events: list[SaleEvent] = []
+        self.discount = 0
+        self.seen_on_tray: dict[str, int] = {}
+        self.basket_version = 0  # bumps whenever the lines change (the screen polls it)
+        self.settled_at: float | None = None  # monotonic time the latest settled basket arrived
+        self._next_line = 1
+        self.result: SaleRecord | None = None
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _require(self, *states: str) -> None:
+        if self.state not in states:
+            raise CheckoutError(f"not possible while the sale is {self.state}")
+
+    def _changed(self) -> None:
+        self.basket_version += 1
+
+    def _line(self, line_id: int) -> CartLine:
+        for line in self.lines:
+            if line.line_id == line_id:
+                return line
+        raise CheckoutError(f"no line {line_id} in this sale")
+
+    def _event(self, type_: str, detail: dict[str, Any], user: User | None = None) -> None:
+        self.events.append(SaleEvent(type=type_, at=utc_iso(), detail=detail, user_id=user.id if user else None))
+
+    def _new_line(self, product: Product, qty: int, source: str, confidence: float | None = None,
+                  alternatives: list[dict[str, Any]] | None = None) -> CartLine:
+        if len(self.lines) >= MAX_LINES:
+            raise CheckoutError(f"a sale holds at most {MAX_LINES} lines")
+        line = CartLine(self._next_line, product.sku, product.name, qty, product.price, product.price, source,
+                        confidence, alternatives or [])
+        self._next_line += 1
+        return line
+
+    # -- starting ----------------------------------------------------------------------------
+    def start(self, cashier: User, shift_id: int | None = None) -> None:
+        with self._lock:
+            self._require("idle", "completed", "voided")
+            version = self.basket_version
+            self._reset()
+            self.basket_version = version
+            self.state = "scanning"
+            self.cashier = cashier
+            self.shift_id = shift_id
+            self.tx_id = str(uuid.uuid4())
+            self.started_at = utc_iso()
+            self._changed()
+
+    # -- vision --------------------------------------------------------------------------------
+    def apply_basket(self, basket: BasketSnapshot, settled_at: float | None = None) -> bool:
+        """Mirror a settled basket into the vision lines (scanning only); True when lines changed."""
+        with self._lock:
+            if self.state != "scanning" or not basket.settled:
+                return False
+            counts: dict[str, int] = {}
+            best: dict[str, Any] = {}
+            for item in basket.items:
+                counts[item.sku] = counts.get(item.sku, 0) + 1
+                if item.sku not in best or item.confidence > best[item.sku].confidence:
+                    best[item.sku] = item
+            for sku, n in counts.items():
+                self.seen_on_tray[sku] = max(self.seen_on_tray.get(sku, 0), n)
+            current = {ln.sku: ln for ln in self.lines if ln.source == "vision"}
+            wanted: list[CartLine] = []
+            for sku, n in counts.items():
+                product = self.lookup(sku)
+                if product is None or not product.active:
+                    continue  # a class the shop does not sell (any more)
+                item = best[sku]
+                alts = []
+                for alt_sku, score in item.alternatives:
+                    alt = self.lookup(alt_sku)
+                    if alt is not None and alt.active and alt_sku != sku:
+                        alts.append({"sku": alt.sku, "name": alt.name, "price": alt.price,
+                                     "score": round(float(score), 3)})
+                line = current.get(sku)
+                if line is None:
+                    line = self._new_line(product, n, "vision", round(float(item.confidence), 3), alts)
+                else:
+                    line.qty, line.confidence, line.alternatives = n, round(float(item.confidence), 3), alts
+                wanted.append(line)
+            before = [(ln.sku, ln.qty) for ln in self.lines if ln.source == "vision"]
+            others = [ln for ln in self.lines if ln.source != "vision"]
+            self.lines = sorted(wanted + others, key=lambda ln: ln.line_id)
+            after = [(ln.sku, ln.qty) for ln in self.lines if ln.source == "vision"]
+            if before != after:
+                self._changed()
+                if settled_at is not None:
+                    self.settled_at = settled_at
+                return True
+            return False
+
+    def review(self) -> None:
+        with self._lock:
+            self._require("scanning", "payment")
+            self.state = "review"
+            self._changed()
+
+    def rescan(self) -> None:
+        """Back to scanning: vision lines follow the tray again (locked lines stay as they are)."""
+        with self._lock:
+            self._require("review")
+            if any(ln.locked_qty for ln in self.lines):
+                raise CheckoutError("the customer has seen the total: correct lines in review instead")
+            self.state = "scanning"
+            self._changed()
+
+    # -- corrections ---------------------------------------------------------------------------
+    def add_product(self, product: Product, qty: int = 1, source: str = "manual",
+                    user: User | None = None) -> CartLine:
+        with self._lock:
+            self._require("scanning", "review")
+            check_qty(qty)
+            if not product.active:
+                raise CheckoutError(f"{product.name} is not for sale (inactive)")
+            if source not in ("barcode", "manual"):
+                raise CheckoutError("items are added by barcode or by hand")
+            for line in self.lines:  # the same item scanned again adds to its line
+                if line.sku == product.sku and line.source == source and line.unit_price == product.price:
+                    check_qty(line.qty + qty)
+                    line.qty += qty
+                    break
+            else:
+                line = self._new_line(product, qty, source)
+                self.lines.append(line)
+            if source == "manual":
+                self._event("manual_entry", {"sku": product.sku, "qty": qty}, user or self.cashier)
+            self._changed()
+            return line
+
+    def set_qty(self, line_id: int, qty: int, approver: User | None = None) -> None:
+        with self._lock:
+            self._require("scanning", "review")
+            check_qty(qty)
+            line = self._line(line_id)
+            if qty < line.locked_qty:
+                if approver is None:
+                    raise ApprovalRequired("reducing a line the customer has seen is a void: supervisor PIN needed")
+                self._event("void_line", {"sku": line.sku, "qty": line.locked_qty - qty, "reason": "qty reduced"},
+                            approver)
+                line.locked_qty = qty
+            line.qty = qty
+            if self.state == "scanning" and line.source == "vision":
+                self.state = "review"  # a hand-corrected vision line must not be overwritten by the tray
+            self._changed()
+
+    def remove_line(self, line_id: int, approver: User | None = None, reason: str = "") -> None:
+        with self._lock:
+            self._require("scanning", "review", "payment")
+            line = self._line(line_id)
+            if line.locked_qty:
+                if approver is None:
+                    raise ApprovalRequired("voiding a line the customer has seen needs a supervisor PIN")
+                self._event("void_line", {"sku": line.sku, "qty": line.locked_qty, "reason": reason or "voided"},
+                            approver)
+            if self.state == "scanning" and line.source == "vision":
+                self.state = "review"
+            self.lines.remove(line)
+            if self.state == "payment":
+                self.state = "review"
+            self._changed()
+
+    def pick_alternative(self, line_id: int, sku: str) -> None:
+        with self._lock:
+            self._require("scanning", "review")
+            line = self._line(line_id)
+            if line.locked_qty:
+                raise ApprovalRequired("this line was shown to the customer: void it and add the right item")
+            choice = next((a for a in line.alternatives if a["sku"] == sku), None)
+            product = self.lookup(sku) if choice else None
+            if choice is None or product is None or not product.active:
+                raise CheckoutError(f"{sku} is not one of this line's alternatives")
+            others = [a for a in line.alternatives if a["sku"] != sku]
+            others.insert(0, {"sku": line.sku, "name": line.name, "price": line.list_price,
+                              "score": line.confidence or 0.0})
+            line.sku, line.name, line.unit_price, line.list_price = product.sku, product.name, product.price, product.price
+            line.confidence, line.alternatives = choice["score"], others
+            self.state = "review"
+            self._changed()
+
+    def override_price(self, line_id: int, unit_price: int, approver: User, reason: str = "") -> None:
+        with self._lock:
+            self._require("scanning", "review", "payment")
+            check_amount(unit_price, "price")
+            if approver is None or not approver.at_least("supervisor"):
+                raise ApprovalRequired("a price override needs a supervisor PIN")
+            line = self._line(line_id)
+            self._event("price_override", {"sku": line.sku, "from": line.unit_price, "to": unit_price,
+                                           "reason": reason}, approver)
+            line.unit_price = unit_price
+            if self.state == "payment":
+                self.state = "review"
+            elif self.state == "scanning":
+                self.state = "review"
+            self._changed()
+
+    def set_discount(self, amount: int, approver: User, reason: str = "") -> None:
+        with self._lock:
+            self._require("review", "payment")
+            check_amount(amount, "discount")
+            if approver is None or not approver.at_least("supervisor"):
+                raise ApprovalRequired("a discount needs a supervisor PIN")
+            subtotal = sum(ln.line_total for ln in self.lines)
+            if amount > subtotal:
+                raise CheckoutError("the discount cannot be more than the subtotal")
+            self._event("price_override", {"kind": "discount", "from": self.discount, "to": amount,
+                                           "reason": reason}, approver)
+            self.discount = amount
+            self._changed()
+
+    # -- totals and payment --------------------------------------------------------------------
+    def totals(self) -> Totals:
+        with self._lock:
+            return compute_totals([ln.line_total for ln in self.lines], [ln.qty for ln in self.lines],
+                                  min(self.discount, sum(ln.line_total for ln in self.lines)), self.tax_rate_bp)
+
+    def to_payment(self) -> Totals:
+        with self._lock:
+            self._require("scanning", "review")
+            if not self.lines:
+                raise CheckoutError("the basket is empty")
+            for line in self.lines:
+                line.locked_qty = line.qty
+            self.state = "payment"
+            self._changed()
+            return self.totals()
+
+    def pay(self, parts: list[PaymentPart]) -> SaleRecord:
+        """Check the payment and build the completed sale (the caller records it, then calls
+        :meth:`finish`).  Cash may be over-tendered (change is given); other methods pay exactly."""
+        with self._lock:
+            self._require("payment")
+            totals = self.totals()
+            if not parts:
+                raise CheckoutError("choose a payment method")
+            payments: list[Payment] = []
+            customer_id = None
+            for part in parts:
+                check_amount(part.amount, "payment")
+                if part.amount == 0:
+                    raise CheckoutError("a payment part cannot be zero")
+                if part.method == "cash":
+                    tendered = part.amount if part.tendered is None else check_amount(part.tendered, "cash tendered")
+                    if tendered < part.amount:
+                        raise CheckoutError("the cash tendered is less than the amount due")
+                    payments.append(Payment("cash", part.amount, tendered, tendered - part.amount))
+                elif part.method in ("card", "mobile_money"):
+                    payments.append(Payment(part.method, part.amount, part.amount, 0))
+                elif part.method == "credit":
+                    cust = part.customer
+                    if cust is None or not cust.active:
+                        raise CheckoutError("choose the customer who buys on credit")
+                    if part.amount > cust.available_credit:
+                        raise CheckoutError(f"{cust.name} has only {cust.available_credit} of credit left")
+                    customer_id = cust.id
+                    payments.append(Payment("credit", part.amount, part.amount, 0, cust.id))
+                else:
+                    raise CheckoutError(f"unknown payment method {part.method!r}")
+            if sum(p.amount for p in payments) != totals.total:
+                raise CheckoutError("the payments do not add up to the total")
+            if sum(1 for p in payments if p.method == "cash") > 1:
+                raise CheckoutError("take cash once")
+            events = list(self.events)
+            now = utc_iso()
+            if any(p.method == "cash" for p in payments):
+                events.append(SaleEvent("drawer_open", now, {"reason": "sale"}, self.cashier.id if self.cashier else None))
+            events.extend(self._mismatches(now))
+            return self._record("completed", payments, events, totals, customer_id, now)
+
+    def _mismatches(self, at: str) -> list[SaleEvent]:
+        sold: dict[str, int] = {}
+        for ln in self.lines:
+            sold[ln.sku] = sold.get(ln.sku, 0) + ln.qty
+        return [SaleEvent("vision_mismatch", at, {"sku": sku, "seen": seen, "sold": sold.get(sku, 0)})
+                for sku, seen in sorted(self.seen_on_tray.items()) if seen > sold.get(sku, 0)]
+
+    def _record(self, status: str, payments: list[Payment], events: list[SaleEvent], totals: Totals,
+                customer_id: str | None, now: str) -> SaleRecord:
+        assert self.cashier is not None
+        return SaleRecord(
+            tx_id=self.tx_id, status=status, store_id=self.store_id, device_id=self.device_id,
+            cashier_id=self.cashier.id, currency=self.currency, started_at=self.started_at, completed_at=now,
+            lines=[SaleLine(ln.sku, ln.name, ln.qty, ln.unit_price, ln.line_total, ln.source, ln.confidence)
+                   for ln in self.lines],
+            payments=payments, events=events, subtotal=totals.subtotal, discount=totals.discount,
+            tax=totals.tax, total=totals.total, customer_id=customer_id, shift_id=self.shift_id)
+
+    def void(self, approver: User | None, reason: str = "") -> SaleRecord | None:
+        """Abandon the sale.  An empty sale just ends; one with lines needs a supervisor and is
+        recorded as ``voided`` (returned for the caller to record)."""
+        with self._lock:
+            self._require("scanning", "review", "payment")
+            if not self.lines and not self.seen_on_tray:
+                self.state = "voided"
+                self._changed()
+                return None
+            if approver is None or not approver.at_least("supervisor"):
+                raise ApprovalRequired("voiding a sale needs a supervisor PIN")
+            now = utc_iso()
+            events = list(self.events)
+            events.append(SaleEvent("void_line", now, {"reason": reason or "sale voided", "lines": len(self.lines),
+                                                       "scope": "sale"}, approver.id))
+            totals = self.totals()
+            return self._record("voided", [], events, totals, None, now)
+
+    def finish(self, record: SaleRecord) -> None:
+        """The store has recorded ``record``: the session is over."""
+        with self._lock:
+            self.result = record
+            self.state = "completed" if record.status == "completed" else "voided"
+            self._changed()
+
+    # -- view --------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        with self._lock:
+            t = self.totals()
+            return {"state": self.state, "tx_id": self.tx_id or None, "started_at": self.started_at or None,
+                    "cashier": {"id": self.cashier.id, "name": self.cashier.name} if self.cashier else None,
+                    "shift_id": self.shift_id, "version": self.basket_version, "currency": self.currency,
+                    "lines": [ln.to_dict() for ln in self.lines],
+                    "totals": {"subtotal": t.subtotal, "discount": t.discount, "tax": t.tax, "total": t.total,
+                               "items": t.items},
+                    "receipt_no": self.result.receipt_no if self.result else None}

@@ -1,0 +1,95 @@
+"""Seed a store for the demo and for tests: settings, the demo catalogue with stock, staff with
+documented demo credentials, credit customers, and (optionally) weeks of sales history.
+
+Demo credentials (also in the README) — change them before a real shop uses the device:
+
+| user id | name | role | login |
+|---|---|---|---|
+| ``ana`` | Ana | cashier | PIN 1357 |
+| ``luis`` | Luis | cashier | PIN 2468 |
+| ``maria`` | María | supervisor | PIN 8024 |
+| ``owner`` | Rosa (owner) | owner | password ``tillsight-owner``, PIN 9753 |
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from edge.auth.service import Authenticator
+from edge.store import Store
+from vision.catalogue import Product as CatalogueProduct
+from vision.catalogue import demo_catalogue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    id: str
+    name: str
+    role: str
+    pin: str | None
+    password: str | None = None
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("ana", "Ana", "cashier", "1357"),
+    DemoUser("luis", "Luis", "cashier", "2468"),
+    DemoUser("maria", "María", "supervisor", "8024"),
+    DemoUser("owner", "Rosa (owner)", "owner", "9753", "tillsight-owner"),
+)
+DEMO_CUSTOMERS: tuple[tuple[str, str, str, int], ...] = (
+    ("cust-01", "Colmado Doña Carmen", "809-555-0101", 2_500_000),
+    ("cust-02", "Pedro Martínez", "809-555-0102", 500_000),
+    ("cust-03", "Cafetería El Sol", "829-555-0103", 1_500_000),
+    ("cust-04", "Juana Reyes", "849-555-0104", 300_000),
+    ("cust-05", "Taller Hermanos Díaz", "809-555-0105", 1_000_000),
+    ("cust-06", "Luisa Fernández", "829-555-0106", 250_000),
+    ("cust-07", "Banca La Suerte", "809-555-0107", 800_000),
+    ("cust-08", "Miguel Santana", "849-555-0108", 400_000),
+)
+
+
+def seed_catalogue(store: Store, products: list[CatalogueProduct] | None = None, seed: int = 3) -> None:
+    rng = random.Random(seed)
+    products = products or demo_catalogue()
+    with store.db.transaction() as conn:
+        for p in products:
+            store.products.upsert(p.sku, p.name, p.price, p.barcode, p.category, reorder_level=rng.choice((6, 8, 10, 12)),
+                                  conn=conn)
+            conn.execute("UPDATE products SET stock_qty = ? WHERE sku = ?", (rng.randint(25, 140), p.sku))
+
+
+def seed_staff(store: Store, auth: Authenticator) -> None:
+    for u in DEMO_USERS:
+        auth.set_staff(u.id, u.name, u.role, pin=u.pin, password=u.password)
+
+
+def seed_customers(store: Store) -> None:
+    for cid, name, phone, limit in DEMO_CUSTOMERS:
+        store.customers.save(name, phone, limit, customer_id=cid)
+
+
+def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: str = "DOP",
+               timezone_name: str = "America/Santo_Domingo", history_days: int = 0,
+               store_id: str = "s-001", device_id: str = "till-1", now: datetime | None = None) -> int:
+    """Seed an empty store; returns the number of history sales written (0 when already seeded)."""
+    if store.settings.is_seeded():
+        return 0
+    store.settings.update(store_name=store_name, currency=currency, timezone=timezone_name,
+                          address="Calle El Conde 101, Santo Domingo")
+    auth = Authenticator(store.users)
+    seed_staff(store, auth)
+    seed_catalogue(store)
+    seed_customers(store)
+    if history_days <= 0:
+        return 0
+    from edge.demo.history import generate_history
+    from edge.demo.import_history import import_history
+
+    history = generate_history(demo_catalogue(), ["ana", "luis", "maria"], store_id, device_id, timezone_name,
+                               currency, end=now or datetime.now(timezone.utc), days=history_days)
+    return import_history(store, history.payloads)

@@ -1,0 +1,53 @@
+"""The device's store: one SQLite file (WAL) through sqlite-utils, with versioned migrations.
+
+``Store`` groups the repositories; each is a small class over the same :class:`StoreDB`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edge.store.alerts import Alerts
+from edge.store.customers import Customers
+from edge.store.database import StoreDB, utc_now
+from edge.store.errors import (
+    NotFoundError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    StoreReadOnlyError,
+    StoreUnavailableError,
+    ValidationError,
+)
+from edge.store.outbox import Outbox
+from edge.store.products import Products
+from edge.store.sales import Sales
+from edge.store.settings import Settings, StoreSettings
+from edge.store.shifts import Shift, Shifts
+from edge.store.stock import Stock
+from edge.store.users import Users
+
+
+class Store:
+    def __init__(self, path: str | Path, check: bool = True) -> None:
+        self.db = StoreDB(path, check=check)
+        self.products = Products(self.db)
+        self.stock = Stock(self.db)
+        self.customers = Customers(self.db)
+        self.users = Users(self.db)
+        self.settings = Settings(self.db)
+        self.sales = Sales(self.db)
+        self.alerts = Alerts(self.db)
+        self.outbox = Outbox(self.db)
+        self.shifts = Shifts(self.db)
+
+    @property
+    def path(self) -> Path:
+        return self.db.path
+
+    def close(self) -> None:
+        self.db.close()
+
+
+__all__ = ["NotFoundError", "Shift", "Store", "StoreCorruptError", "StoreDB", "StoreError", "StoreFullError",
+           "StoreReadOnlyError", "StoreSettings", "StoreUnavailableError", "ValidationError", "utc_now"]

@@ -1,0 +1,63 @@
+"""Credit customers: who may buy on credit, up to what limit, and what they owe."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from edge.store.database import StoreDB, utc_now
+from edge.store.errors import NotFoundError, ValidationError
+from edge.store.records import Customer
+
+PHONE_RE = re.compile(r"^[0-9+() -]{0,24}$")
+MAX_LIMIT = 10**10
+
+
+def _row(r: dict) -> Customer:
+    return Customer(id=r["id"], name=r["name"], phone=r["phone"], credit_limit=r["credit_limit"],
+                    balance=r["balance"], active=bool(r["active"]))
+
+
+class Customers:
+    def __init__(self, db: StoreDB) -> None:
+        self.db = db
+
+    def get(self, customer_id: str) -> Customer:
+        r = self.db.query_one("SELECT * FROM customers WHERE id = ?", (customer_id,))
+        if r is None:
+            raise NotFoundError(f"no customer {customer_id!r}")
+        return _row(r)
+
+    def list(self, include_inactive: bool = False) -> list[Customer]:
+        where = "" if include_inactive else "WHERE active = 1"
+        return [_row(r) for r in self.db.query(f"SELECT * FROM customers {where} ORDER BY name")]
+
+    def save(self, name: str, phone: str = "", credit_limit: int = 0, customer_id: str | None = None,
+             active: bool = True) -> Customer:
+        name = (name or "").strip()
+        if not name or len(name) > 120:
+            raise ValidationError("customer name must be 1-120 characters")
+        if not PHONE_RE.match(phone or ""):
+            raise ValidationError("phone may hold only digits, spaces, +, (, ) and -")
+        if not isinstance(credit_limit, int) or not 0 <= credit_limit <= MAX_LIMIT:
+            raise ValidationError("credit limit must be a whole number of minor units, 0 or more")
+        cid = customer_id or f"cust-{secrets.token_hex(4)}"
+        with self.db.transaction() as c:
+            c.execute("INSERT INTO customers (id, name, phone, credit_limit, active, created_at)"
+                      " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name,"
+                      " phone = excluded.phone, credit_limit = excluded.credit_limit, active = excluded.active",
+                      (cid, name, phone or "", credit_limit, int(active), utc_now()))
+        return self.get(cid)
+
+    def record_repayment(self, customer_id: str, amount: int) -> Customer:
+        if not isinstance(amount, int) or amount <= 0:
+            raise ValidationError("repayment must be a positive amount")
+        cust = self.get(customer_id)
+        if amount > cust.balance:
+            raise ValidationError("repayment is more than the customer owes")
+        with self.db.transaction() as c:
+            c.execute("UPDATE customers SET balance = balance - ? WHERE id = ?", (amount, customer_id))
+        return self.get(customer_id)
+
+    def owing(self) -> list[Customer]:
+        return [_row(r) for r in self.db.query("SELECT * FROM customers WHERE balance != 0 ORDER BY balance DESC")]

@@ -1,0 +1,180 @@
+"""Records of the device store (dataclasses), and the sale's wire form (``tillsight.tx/1``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SALE_STATUSES = ("completed", "voided", "refunded")
+PAYMENT_METHODS = ("cash", "card", "mobile_money", "credit")
+LINE_SOURCES = ("vision", "barcode", "manual")
+EVENT_TYPES = ("void_line", "price_override", "manual_entry", "drawer_open", "vision_mismatch")
+ROLES = ("cashier", "supervisor", "owner")
+ROLE_RANK = {"cashier": 1, "supervisor": 2, "owner": 3}
+TX_SCHEMA = "tillsight.tx/1"
+
+
+@dataclass(frozen=True)
+class Product:
+    sku: str
+    name: str
+    price: int
+    barcode: str | None = None
+    category: str = ""
+    active: bool = True
+    stock_qty: int = 0
+    reorder_level: int = 0
+
+    @property
+    def low_stock(self) -> bool:
+        return self.active and self.stock_qty <= self.reorder_level
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    name: str
+    phone: str = ""
+    credit_limit: int = 0
+    balance: int = 0  # what the customer owes, minor units
+    active: bool = True
+
+    @property
+    def available_credit(self) -> int:
+        return max(0, self.credit_limit - self.balance)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    role: str
+    active: bool = True
+    has_pin: bool = False
+    has_password: bool = False
+    failed_attempts: int = 0
+    locked_until: str | None = None
+
+    def at_least(self, role: str) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+@dataclass(frozen=True)
+class SaleLine:
+    sku: str
+    name: str
+    qty: int
+    unit_price: int
+    line_total: int
+    source: str = "manual"
+    confidence: float | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"sku": self.sku, "name": self.name, "qty": self.qty, "unit_price": self.unit_price,
+                "line_total": self.line_total, "source": self.source,
+                "confidence": None if self.confidence is None else round(float(self.confidence), 3)}
+
+
+@dataclass(frozen=True)
+class Payment:
+    method: str
+    amount: int  # what this part pays towards the total
+    tendered: int = 0  # cash handed over (cash only; equals amount otherwise)
+    change: int = 0
+    customer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SaleEvent:
+    type: str
+    at: str  # ISO-8601 UTC
+    detail: dict[str, Any] = field(default_factory=dict)
+    user_id: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        detail = dict(self.detail)
+        if self.user_id and "by" not in detail:
+            detail["by"] = self.user_id
+        return {"type": self.type, "at": self.at, "detail": detail}
+
+
+@dataclass
+class SaleRecord:
+    """A finished sale (or voided sale, or refund) as the checkout hands it to the store.
+
+    ``seq`` and ``receipt_no`` are assigned by the store inside the write transaction.  Refunds
+    carry negative quantities and amounts, so sums over sales give net figures.
+    """
+
+    tx_id: str
+    status: str
+    store_id: str
+    device_id: str
+    cashier_id: str
+    currency: str
+    started_at: str
+    completed_at: str
+    lines: list[SaleLine]
+    payments: list[Payment]
+    events: list[SaleEvent]
+    subtotal: int
+    discount: int
+    tax: int
+    total: int
+    customer_id: str | None = None
+    refund_of: str | None = None
+    shift_id: int | None = None
+    anomaly: dict[str, Any] | None = None
+    seq: int | None = None
+    receipt_no: str | None = None
+
+    def payment_payload(self) -> dict[str, Any] | None:
+        if not self.payments:
+            return None
+        main = max(self.payments, key=lambda p: abs(p.amount))
+        return {"method": main.method,
+                "tendered": sum(p.tendered for p in self.payments),
+                "change": sum(p.change for p in self.payments),
+                "parts": [{"method": p.method, "amount": p.amount} for p in self.payments]}
+
+    def to_payload(self) -> dict[str, Any]:
+        """The ``tillsight.tx/1`` message for this sale (the outbox row's payload)."""
+        payload: dict[str, Any] = {
+            "schema": TX_SCHEMA, "tx_id": self.tx_id, "seq": self.seq,
+            "store_id": self.store_id, "device_id": self.device_id, "cashier_id": self.cashier_id,
+            "started_at": self.started_at, "completed_at": self.completed_at,
+            "status": self.status, "currency": self.currency,
+            "lines": [line.to_payload() for line in self.lines],
+            "subtotal": self.subtotal, "discount": self.discount, "tax": self.tax, "total": self.total,
+            "payment": self.payment_payload(), "customer_id": self.customer_id,
+            "events": [e.to_payload() for e in self.events],
+            "anomaly": self.anomaly,
+            "receipt_no": self.receipt_no,
+        }
+        if self.refund_of:
+            payload["refund_of"] = self.refund_of
+        return payload
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    tx_id: str | None
+    kind: str
+    score: float
+    reasons: tuple[str, ...]
+    created_at: str
+    acknowledged_at: str | None = None
+    acknowledged_by: str | None = None
+
+
+@dataclass(frozen=True)
+class StockMovement:
+    id: int
+    sku: str
+    delta: int
+    reason: str
+    at: str
+    tx_id: str | None = None
+    user_id: str | None = None
+    note: str = ""

@@ -1,0 +1,227 @@
+"""Recording sales: one atomic write per sale, and reading them back.
+
+:meth:`Sales.record` writes the sale, its lines, payments, events, stock movements, the credit
+customer's balance, an alert when the anomaly scorer asked for one, and the outbox rows, all in
+one ``BEGIN IMMEDIATE`` transaction.  A process killed at any instant leaves the whole sale or
+none of it; a full or read-only disk raises before anything is visible.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from schemas import ContractError, validate
+
+from edge.store.alerts import raise_alert
+from edge.store.database import StoreDB
+from edge.store.errors import NotFoundError, ValidationError
+from edge.store.outbox import enqueue
+from edge.store.records import (
+    EVENT_TYPES,
+    LINE_SOURCES,
+    PAYMENT_METHODS,
+    SALE_STATUSES,
+    TX_SCHEMA,
+    Payment,
+    SaleEvent,
+    SaleLine,
+    SaleRecord,
+)
+from edge.store.stock import apply_movement
+
+log = logging.getLogger(__name__)
+
+FaultHook = Callable[[str], None]  # called with "written" (before COMMIT) and "committed"
+
+
+def receipt_number(device_id: str, seq: int) -> str:
+    return f"{device_id.upper()}-{seq:06d}"
+
+
+def check_sale(rec: SaleRecord) -> None:
+    """The arithmetic and the vocabulary of a sale, before anything is written."""
+    if rec.status not in SALE_STATUSES:
+        raise ValidationError(f"unknown sale status {rec.status!r}")
+    sign = -1 if rec.status == "refunded" else 1
+    if rec.status != "voided" and not rec.lines:
+        raise ValidationError("a sale needs at least one line")
+    for i, line in enumerate(rec.lines):
+        if line.source not in LINE_SOURCES:
+            raise ValidationError(f"line {i + 1}: unknown source {line.source!r}")
+        if line.qty == 0 or (line.qty * sign < 0 and rec.status != "voided"):
+            raise ValidationError(f"line {i + 1}: quantity {line.qty} is not allowed here")
+        if line.unit_price < 0 or line.line_total != line.qty * line.unit_price:
+            raise ValidationError(f"line {i + 1}: line total does not match quantity x price")
+    if rec.subtotal != sum(line.line_total for line in rec.lines):
+        raise ValidationError("subtotal does not match the lines")
+    if rec.total != rec.subtotal - rec.discount:
+        raise ValidationError("total does not match subtotal minus discount")
+    if rec.discount * sign < 0 or abs(rec.discount) > abs(rec.subtotal):
+        raise ValidationError("discount must be between zero and the subtotal")
+    for p in rec.payments:
+        if p.method not in PAYMENT_METHODS:
+            raise ValidationError(f"unknown payment method {p.method!r}")
+        if p.change < 0:
+            raise ValidationError("change cannot be negative")
+    if rec.status != "voided" and sum(p.amount for p in rec.payments) != rec.total:
+        raise ValidationError("payments do not add up to the total")
+    for e in rec.events:
+        if e.type not in EVENT_TYPES:
+            raise ValidationError(f"unknown event type {e.type!r}")
+
+
+class Sales:
+    def __init__(self, db: StoreDB, fault_hook: FaultHook | None = None) -> None:
+        self.db = db
+        self.fault_hook = fault_hook  # fault-injection point for the crash tests
+
+    # -- writing -----------------------------------------------------------------------------
+    def record(self, rec: SaleRecord, raise_alert_for: bool = False) -> SaleRecord:
+        """Write the sale atomically; returns it with ``seq`` and ``receipt_no``.
+
+        Recording the same ``tx_id`` twice returns the stored sale (a double tap is harmless).
+        """
+        existing = self.find(rec.tx_id)
+        if existing is not None:
+            return existing
+        check_sale(rec)
+        with self.db.transaction() as conn:
+            seq = self.db.next_counter(conn, "tx_seq")
+            rec = replace(rec, seq=seq, receipt_no=receipt_number(rec.device_id, seq))
+            payload = rec.to_payload()
+            try:
+                validate(TX_SCHEMA, payload)
+            except ContractError as exc:
+                raise ValidationError(str(exc)) from exc
+            self._insert(conn, rec, payload)
+            if raise_alert_for and rec.anomaly:
+                raise_alert(conn, rec.store_id, rec.device_id, "anomaly", rec.anomaly["score"],
+                            list(rec.anomaly.get("reasons", [])), rec.completed_at, tx_id=rec.tx_id,
+                            model=rec.anomaly.get("model", ""))
+            enqueue(conn, "tx", rec.tx_id, payload, rec.completed_at)
+            if self.fault_hook:
+                self.fault_hook("written")
+        if self.fault_hook:
+            self.fault_hook("committed")
+        log.info("sale %s recorded: %s %s total %s", rec.receipt_no, rec.status, rec.tx_id, rec.total)
+        return rec
+
+    def _insert(self, conn: sqlite3.Connection, rec: SaleRecord, payload: dict[str, Any]) -> None:
+        main = rec.payment_payload()
+        conn.execute(
+            "INSERT INTO sales (tx_id, seq, receipt_no, status, cashier_id, shift_id, customer_id, refund_of,"
+            " started_at, completed_at, subtotal, discount, tax, total, payment_method, anomaly_score, payload)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (rec.tx_id, rec.seq, rec.receipt_no, rec.status, rec.cashier_id, rec.shift_id, rec.customer_id,
+             rec.refund_of, rec.started_at, rec.completed_at, rec.subtotal, rec.discount, rec.tax, rec.total,
+             main["method"] if main else None, rec.anomaly["score"] if rec.anomaly else None,
+             json.dumps(payload, separators=(",", ":"), ensure_ascii=False)))
+        conn.executemany(
+            "INSERT INTO sale_lines (tx_id, line_no, sku, name, qty, unit_price, line_total, source, confidence)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(rec.tx_id, i + 1, ln.sku, ln.name, ln.qty, ln.unit_price, ln.line_total, ln.source, ln.confidence)
+             for i, ln in enumerate(rec.lines)])
+        conn.executemany(
+            "INSERT INTO payments (tx_id, method, amount, tendered, change, customer_id) VALUES (?, ?, ?, ?, ?, ?)",
+            [(rec.tx_id, p.method, p.amount, p.tendered, p.change, p.customer_id) for p in rec.payments])
+        conn.executemany(
+            "INSERT INTO events (tx_id, type, at, user_id, detail) VALUES (?, ?, ?, ?, ?)",
+            [(rec.tx_id, e.type, e.at, e.user_id, json.dumps(e.detail)) for e in rec.events])
+        if rec.status == "voided":
+            return
+        reason = "refund" if rec.status == "refunded" else "sale"
+        for ln in rec.lines:
+            if conn.execute("SELECT 1 FROM products WHERE sku = ?", (ln.sku,)).fetchone():
+                apply_movement(conn, ln.sku, -ln.qty, reason, rec.completed_at, tx_id=rec.tx_id,
+                               user_id=rec.cashier_id)
+        for p in rec.payments:
+            if p.method != "credit":
+                continue
+            if not p.customer_id:
+                raise ValidationError("a credit payment needs a customer")
+            row = conn.execute("SELECT credit_limit, balance, active FROM customers WHERE id = ?",
+                               (p.customer_id,)).fetchone()
+            if row is None or not row["active"]:
+                raise ValidationError(f"no active customer {p.customer_id!r}")
+            if p.amount > 0 and row["balance"] + p.amount > row["credit_limit"]:
+                raise ValidationError("this sale would take the customer over their credit limit")
+            conn.execute("UPDATE customers SET balance = balance + ? WHERE id = ?", (p.amount, p.customer_id))
+
+    def record_event(self, type_: str, at: str, user_id: str | None, detail: dict[str, Any]) -> None:
+        """An event outside any sale (a drawer opened with no sale)."""
+        if type_ not in EVENT_TYPES:
+            raise ValidationError(f"unknown event type {type_!r}")
+        with self.db.transaction() as conn:
+            conn.execute("INSERT INTO events (tx_id, type, at, user_id, detail) VALUES (NULL, ?, ?, ?, ?)",
+                         (type_, at, user_id, json.dumps(detail)))
+
+    # -- reading -----------------------------------------------------------------------------
+    def _from_row(self, row: dict[str, Any]) -> SaleRecord:
+        p = json.loads(row["payload"])
+        lines = [SaleLine(sku=ln["sku"], name=ln["name"], qty=ln["qty"], unit_price=ln["unit_price"],
+                          line_total=ln["line_total"], source=ln["source"], confidence=ln.get("confidence"))
+                 for ln in p["lines"]]
+        pays = [Payment(method=r["method"], amount=r["amount"], tendered=r["tendered"], change=r["change"],
+                        customer_id=r["customer_id"])
+                for r in self.db.query("SELECT * FROM payments WHERE tx_id = ? ORDER BY id", (row["tx_id"],))]
+        events = [SaleEvent(type=e["type"], at=e["at"], detail=e.get("detail", {})) for e in p["events"]]
+        return SaleRecord(tx_id=p["tx_id"], status=p["status"], store_id=p["store_id"], device_id=p["device_id"],
+                          cashier_id=p["cashier_id"], currency=p["currency"], started_at=p["started_at"],
+                          completed_at=p["completed_at"], lines=lines, payments=pays, events=events,
+                          subtotal=p["subtotal"], discount=p["discount"], tax=p["tax"], total=p["total"],
+                          customer_id=p["customer_id"], refund_of=p.get("refund_of"), shift_id=row["shift_id"],
+                          anomaly=p["anomaly"], seq=p["seq"], receipt_no=row["receipt_no"])
+
+    def find(self, tx_id: str) -> SaleRecord | None:
+        row = self.db.query_one("SELECT * FROM sales WHERE tx_id = ?", (tx_id,))
+        return self._from_row(row) if row else None
+
+    def get(self, tx_id: str) -> SaleRecord:
+        rec = self.find(tx_id)
+        if rec is None:
+            raise NotFoundError(f"no sale {tx_id!r}")
+        return rec
+
+    def by_receipt(self, receipt_no: str) -> SaleRecord:
+        row = self.db.query_one("SELECT * FROM sales WHERE receipt_no = ?", ((receipt_no or "").strip().upper(),))
+        if row is None:
+            raise NotFoundError(f"no sale with receipt number {receipt_no!r}")
+        return self._from_row(row)
+
+    def refunded_qty(self, tx_id: str) -> dict[str, int]:
+        """How much of each SKU of a sale has been refunded already (positive numbers)."""
+        rows = self.db.query("SELECT l.sku, -sum(l.qty) AS q FROM sales s JOIN sale_lines l ON l.tx_id = s.tx_id"
+                             " WHERE s.refund_of = ? AND s.status = 'refunded' GROUP BY l.sku", (tx_id,))
+        return {r["sku"]: int(r["q"]) for r in rows}
+
+    def recent(self, limit: int = 50, since: str | None = None, until: str | None = None,
+               cashier_id: str | None = None) -> list[dict[str, Any]]:
+        """Summary rows (no lines) for lists, newest first."""
+        clauses, params = [], []
+        for clause, value in (("completed_at >= ?", since), ("completed_at < ?", until),
+                              ("cashier_id = ?", cashier_id)):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        return self.db.query(
+            "SELECT tx_id, seq, receipt_no, status, cashier_id, customer_id, started_at, completed_at, subtotal,"
+            f" discount, tax, total, payment_method, anomaly_score, refund_of FROM sales {where}"
+            " ORDER BY completed_at DESC, seq DESC LIMIT ?", (*params, limit))
+
+    def last_seq(self) -> int:
+        return int(self.db.scalar("SELECT value FROM counters WHERE name = 'tx_seq'") or 0)
+
+    def history_payloads(self, since: str | None = None, limit: int = 20000) -> list[dict[str, Any]]:
+        """Payloads in time order (the anomaly model's training data)."""
+        where, params = ("WHERE completed_at >= ?", (since, limit)) if since else ("", (limit,))
+        rows = self.db.query(f"SELECT payload FROM (SELECT payload, completed_at, seq FROM sales {where}"
+                             " ORDER BY completed_at DESC, seq DESC LIMIT ?) ORDER BY completed_at, seq", params)
+        return [json.loads(r["payload"]) for r in rows]
+
+

@@ -1,0 +1,87 @@
+"""Staff accounts: cashiers (PIN), supervisors (PIN), owners (password, optionally PIN).
+
+The store keeps only hashes (made by ``edge.auth.hashing``) and the lock-out counters.
+"""
+
+from __future__ import annotations
+
+import re
+
+from edge.store.database import StoreDB, utc_now
+from edge.store.errors import NotFoundError, ValidationError
+from edge.store.records import ROLES, User
+
+USER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+def _row(r: dict) -> User:
+    return User(id=r["id"], name=r["name"], role=r["role"], active=bool(r["active"]),
+                has_pin=bool(r["pin_hash"]), has_password=bool(r["password_hash"]),
+                failed_attempts=r["failed_attempts"], locked_until=r["locked_until"])
+
+
+class Users:
+    def __init__(self, db: StoreDB) -> None:
+        self.db = db
+
+    def get(self, user_id: str) -> User:
+        r = self.db.query_one("SELECT * FROM users WHERE id = ?", (user_id,))
+        if r is None:
+            raise NotFoundError(f"no user {user_id!r}")
+        return _row(r)
+
+    def find(self, user_id: str) -> User | None:
+        r = self.db.query_one("SELECT * FROM users WHERE id = ?", (user_id,))
+        return _row(r) if r else None
+
+    def list(self, include_inactive: bool = True) -> list[User]:
+        where = "" if include_inactive else "WHERE active = 1"
+        return [_row(r) for r in self.db.query(f"SELECT * FROM users {where} ORDER BY role DESC, name")]
+
+    def hashes(self, user_id: str) -> tuple[str | None, str | None]:
+        r = self.db.query_one("SELECT pin_hash, password_hash FROM users WHERE id = ?", (user_id,))
+        if r is None:
+            raise NotFoundError(f"no user {user_id!r}")
+        return r["pin_hash"], r["password_hash"]
+
+    def with_pin(self, role_at_least: tuple[str, ...] = ROLES) -> list[tuple[User, str]]:
+        rows = self.db.query("SELECT * FROM users WHERE active = 1 AND pin_hash IS NOT NULL")
+        return [(_row(r), r["pin_hash"]) for r in rows if r["role"] in role_at_least]
+
+    def save(self, user_id: str, name: str, role: str, pin_hash: str | None = None,
+             password_hash: str | None = None, active: bool = True) -> User:
+        """Create or update; a ``None`` hash keeps the existing one."""
+        if not USER_ID_RE.match(user_id or ""):
+            raise ValidationError("user id must be 1-32 lowercase letters, digits, '_' or '-'")
+        if not name or not name.strip() or len(name) > 80:
+            raise ValidationError("name must be 1-80 characters")
+        if role not in ROLES:
+            raise ValidationError(f"role must be one of {', '.join(ROLES)}")
+        existing = self.find(user_id)
+        if existing is None and not (pin_hash or password_hash):
+            raise ValidationError("a new user needs a PIN or a password")
+        if role == "owner" and not (password_hash or (existing and existing.has_password)):
+            raise ValidationError("an owner needs a password")
+        with self.db.transaction() as c:
+            if existing is None:
+                c.execute("INSERT INTO users (id, name, role, pin_hash, password_hash, active, created_at)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          (user_id, name.strip(), role, pin_hash, password_hash, int(active), utc_now()))
+            else:
+                c.execute("UPDATE users SET name = ?, role = ?, active = ?,"
+                          " pin_hash = COALESCE(?, pin_hash), password_hash = COALESCE(?, password_hash)"
+                          " WHERE id = ?", (name.strip(), role, int(active), pin_hash, password_hash, user_id))
+        return self.get(user_id)
+
+    def record_failure(self, user_id: str, locked_until: str | None) -> int:
+        with self.db.transaction() as c:
+            c.execute("UPDATE users SET failed_attempts = failed_attempts + 1,"
+                      " locked_until = COALESCE(?, locked_until) WHERE id = ?", (locked_until, user_id))
+            return int(c.execute("SELECT failed_attempts FROM users WHERE id = ?", (user_id,)).fetchone()[0])
+
+    def record_success(self, user_id: str) -> None:
+        with self.db.transaction() as c:
+            c.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?", (user_id,))
+
+    def count_owners(self) -> int:
+        return int(self.db.scalar("SELECT count(*) FROM users WHERE role = 'owner' AND active = 1"))

@@ -1,0 +1,36 @@
+"""What the web layer is given by the appliance: the store, staff auth, the till and the live view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+
+from edge.auth.service import Authenticator
+from edge.checkout.service import CheckoutService
+from edge.store import Store
+
+if TYPE_CHECKING:
+    from edge.web.live import LiveView
+
+
+@dataclass
+class WebContext:
+    store: Store
+    auth: Authenticator
+    checkout: CheckoutService
+    store_id: str
+    device_id: str
+    live: "LiveView | None" = None
+    # device health for the dashboard: camera fps, inference ms, model version, sync backlog, disk ...
+    health: Callable[[], dict[str, Any]] = field(default=lambda: {})
+    # the hub's latest insights for this store (None until the hub sent some)
+    insights: Callable[[], dict[str, Any] | None] = field(default=lambda: None)
+    # called after the owner changes the catalogue or settings (e.g. to refresh caches)
+    on_settings_changed: Callable[[], None] = field(default=lambda: None)
+
+
+def ctx() -> WebContext:
+    return current_app.extensions["tillsight.ctx"]
