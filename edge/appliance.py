@@ -1,23 +1,26 @@
-"""Assemble the appliance's vision stack and live view from the validated configuration.
+"""Assemble the appliance from the validated configuration and run it.
 
 camera source -> change gate -> detector (+ barcode fallback) -> basket stabiliser, in a
-``VisionLoop`` thread; the Flask app serves the live view behind waitress (a production WSGI
-server, never Flask's development server).
+``VisionLoop`` thread -> the checkout session -> the store (one atomic write per sale, with its
+outbox row) -> anomaly score.  The Flask app (cashier screen, dashboard, management) is served by
+waitress, a production WSGI server, never Flask's development server.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from firmware_config import ConfigError, TillsightConfig, load_config
 from vision.barcode import BarcodeReader
 from vision.basket import BasketStabiliser
 from vision.bundle import BundleError
-from vision.catalogue import demo_catalogue
 from vision.change_gate import ChangeGate
 from vision.detector import Detector
 from vision.pipeline import VisionLoop, VisionPipeline
@@ -62,13 +65,114 @@ def build_vision(cfg: TillsightConfig, realtime: bool = True) -> VisionStack:
     return VisionStack(source, detector, pipeline, VisionLoop(pipeline))
 
 
-def run_demo(config_path: str | None = None, host: str | None = None, port: int | None = None,
-             camera: str | None = None) -> int:
-    """``tillsight demo``: the live tray view on the synthetic camera, until Ctrl-C."""
+
+
+@dataclass
+class Appliance:
+    """Everything one till runs: the store, staff auth, the checkout, vision and the web app."""
+
+    cfg: TillsightConfig
+    store: Any  # edge.store.Store
+    auth: Any  # edge.auth.service.Authenticator
+    checkout: Any  # edge.checkout.service.CheckoutService
+    anomaly: Any  # edge.anomaly.service.AnomalyService | None
+    vision: VisionStack | None
+    app: Any  # flask.Flask
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def health(self) -> dict[str, Any]:
+        """Device health for the dashboard and telemetry."""
+        out: dict[str, Any] = {}
+        if self.vision is not None:
+            stats = self.vision.pipeline.stats
+            out.update(camera_fps=round(stats.camera_fps, 1), inference_ms=round(stats.inference_ms, 1),
+                       model_version=self.vision.detector.manifest.version, vision_alive=self.vision.loop.alive(),
+                       camera_state=str(getattr(self.vision.source.state, "value", self.vision.source.state)),
+                       vision_errors=stats.errors)
+        try:
+            usage = shutil.disk_usage(self.store.path.parent)
+            out.update(disk_free_mb=usage.free // 2**20, disk_total_mb=usage.total // 2**20)
+        except OSError:
+            pass
+        out["sync_backlog"] = self.store.outbox.backlog()
+        out["oldest_unsynced_at"] = self.store.outbox.oldest_pending_at()
+        last = self.store.sales.recent(limit=1)
+        out["last_sale_at"] = last[0]["completed_at"] if last else None
+        if self.anomaly is not None:
+            out["anomaly_model"] = self.anomaly.model_name
+        return out
+
+
+def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bool = True,
+                    seed_demo: bool = False, history_days: int = 0) -> Appliance:
+    """Open (and integrity-check) the store, seed it for the demo when asked, load the model, wire
+    vision into the checkout, and build the web app.  Raises on anything invalid; nothing runs yet."""
+    from edge.anomaly.service import AnomalyService
+    from edge.auth.service import Authenticator
+    from edge.checkout.service import CheckoutService
+    from edge.demo.seed import seed_store
+    from edge.store import Store
+    from edge.web import create_app
+    from edge.web.context import WebContext
+    from edge.web.live import LiveView
+
+    data_dir = Path(cfg.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(data_dir / "store.db")
+    if seed_demo:
+        n = seed_store(store, store_name=cfg.store.name if cfg.store.name != "Tillsight store" else "Colmado La Esquina",
+                       currency=cfg.store.currency, timezone_name=cfg.store.timezone, history_days=history_days,
+                       store_id=cfg.store.store_id, device_id=cfg.store.device_id)
+        if n:
+            log.info("seeded the demo store with %d sales of history", n)
+    elif not store.settings.is_seeded():
+        store.settings.update(store_name=cfg.store.name, currency=cfg.store.currency, timezone=cfg.store.timezone)
+    auth = Authenticator(store.users)
+    anomaly = AnomalyService(store, data_dir / "anomaly-model.pkl")
+    anomaly.ensure_fitted()
+    checkout = CheckoutService(store, auth, cfg.store.store_id, cfg.store.device_id, scorer=anomaly.score_payload,
+                               on_recorded=anomaly.sale_recorded)
+    stack = build_vision(cfg, realtime=realtime) if with_vision else None
+    live = None
+    if stack is not None:
+        stack.loop.on_result = lambda result: checkout.on_basket(result.basket)
+        names = dict(stack.detector.manifest.names)
+        prices = {p.sku: p.price for p in store.products.list(include_inactive=True)}
+        live = LiveView(loop=stack.loop, names=names, prices=prices, currency=store.settings.get().currency,
+                        model_version=stack.detector.manifest.version, source_state=lambda: stack.source.state,
+                        stats=lambda: stack.pipeline.stats)
+    appliance = Appliance(cfg, store, auth, checkout, anomaly, stack, app=None)
+    context = WebContext(store=store, auth=auth, checkout=checkout, store_id=cfg.store.store_id,
+                         device_id=cfg.store.device_id, live=live, health=appliance.health,
+                         insights=lambda: None, on_settings_changed=checkout.settings_changed)
+    secret = cfg.web.secret_key.get_secret_value() if cfg.web.secret_key else _persistent_secret(data_dir)
+    appliance.app = create_app(context, secret_key=secret, secure_cookies=cfg.web.secure_cookies,
+                               session_hours=cfg.web.session_hours)
+    return appliance
+
+
+def _persistent_secret(data_dir: Path) -> str:
+    """A session-signing key kept in the data folder (0600), so logins survive a restart."""
+    import os
+    import secrets
+
+    path = data_dir / "web-secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def run_appliance(config_path: str | None = None, host: str | None = None, port: int | None = None,
+                  camera: str | None = None, data_dir: str | None = None, demo: bool = False,
+                  history_days: int = 42) -> int:
+    """``tillsight run`` / ``tillsight demo``: serve the appliance until SIGTERM or Ctrl-C."""
     from waitress import create_server
 
-    from edge.web import create_app
-    from edge.web.live import LiveView
+    from edge.store.errors import StoreError
 
     overrides: dict = {}
     if host:
@@ -77,24 +181,26 @@ def run_demo(config_path: str | None = None, host: str | None = None, port: int 
         overrides.setdefault("web", {})["port"] = port
     if camera:
         overrides.setdefault("camera", {})["uri"] = camera
+    if data_dir:
+        overrides["data_dir"] = data_dir
+    elif demo:
+        overrides["data_dir"] = "var/demo"
     try:
         cfg = load_config(config_path, overrides=overrides)
-        stack = build_vision(cfg)
-    except (ConfigError, BundleError, FileNotFoundError, ValueError) as exc:
+        appliance = build_appliance(cfg, seed_demo=demo, history_days=history_days if demo else 0)
+    except (ConfigError, BundleError, StoreError, FileNotFoundError, ValueError) as exc:
         log.error("%s", exc)
         return 2
-    names = dict(stack.detector.manifest.names)
-    prices = {p.sku: p.price for p in demo_catalogue()}
-    live = LiveView(loop=stack.loop, names=names, prices=prices, currency=cfg.store.currency,
-                    model_version=stack.detector.manifest.version, source_state=lambda: stack.source.state,
-                    stats=lambda: stack.pipeline.stats)
-    secret = cfg.web.secret_key.get_secret_value() if cfg.web.secret_key else None
-    app = create_app(live, secret_key=secret)
-    server = create_server(app, host=cfg.web.host, port=cfg.web.port, threads=8)
-    stack.loop.start()
-    url = f"http://{cfg.web.host}:{server.effective_port}/"
-    log.info("Tillsight demo running: live tray view at %s (Ctrl-C to stop)", url)
-    sys.stdout.write(f"\n  Appliance live view: {url}\n\n")  # the line a person looks for
+    server = create_server(appliance.app, host=cfg.web.host, port=cfg.web.port, threads=cfg.web.threads)
+    assert appliance.vision is not None
+    appliance.vision.loop.start()
+    base = f"http://{cfg.web.host}:{server.effective_port}"
+    log.info("Tillsight appliance serving on %s (Ctrl-C to stop)", base)
+    lines = [f"  Cashier screen:   {base}/till", f"  Store dashboard:  {base}/dashboard",
+             f"  Appliance live view: {base}/live", f"  Log in at:        {base}/login"]
+    if demo:
+        lines.append("  Demo logins: cashier ana PIN 1357 · supervisor maria PIN 8024 · owner password tillsight-owner")
+    sys.stdout.write("\n" + "\n".join(lines) + "\n\n")  # the lines a person looks for
     sys.stdout.flush()
 
     stop = threading.Event()
@@ -111,6 +217,12 @@ def run_demo(config_path: str | None = None, host: str | None = None, port: int 
         if not stop.is_set():
             raise
     finally:
-        stack.loop.stop()
-        stack.source.close()
+        appliance.vision.loop.stop()
+        appliance.vision.source.close()
+        appliance.store.close()
     return 0
+
+
+def run_demo(config_path: str | None = None, host: str | None = None, port: int | None = None,
+             camera: str | None = None, data_dir: str | None = None, history_days: int = 42) -> int:
+    return run_appliance(config_path, host, port, camera, data_dir, demo=True, history_days=history_days)

@@ -157,4 +157,12 @@ def bench_vision(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     from edge.appliance import run_demo
 
-    return run_demo(config_path=args.config, host=args.host, port=args.port, camera=args.camera)
+    return run_demo(config_path=args.config, host=args.host, port=args.port, camera=args.camera,
+                    data_dir=args.data_dir, history_days=args.history_days)
+
+
+def run(args: argparse.Namespace) -> int:
+    from edge.appliance import run_appliance
+
+    return run_appliance(config_path=args.config, host=args.host, port=args.port, camera=args.camera,
+                         data_dir=args.data_dir)

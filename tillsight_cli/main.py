@@ -22,6 +22,7 @@ HANDLERS = {
     ("detect",): "tillsight_cli.commands:detect",
     ("bench", "vision"): "tillsight_cli.commands:bench_vision",
     ("demo",): "tillsight_cli.commands:demo",
+    ("run",): "tillsight_cli.commands:run",
 }
 
 
@@ -89,11 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--frames", type=int, default=60)
     c.add_argument("--json", action="store_true")
 
-    c = sub.add_parser("demo", help="run the appliance's live camera view on the synthetic camera")
-    c.add_argument("--config", help="config file (default: the dev profile's defaults)")
-    c.add_argument("--host")
-    c.add_argument("--port", type=int)
-    c.add_argument("--camera", help="camera URI (default: synthetic:)")
+    for name, text in (("demo", "run the appliance on the synthetic camera with a seeded demo store"),
+                       ("run", "run the appliance (cashier screen, dashboard, vision) from a config file")):
+        c = sub.add_parser(name, help=text)
+        c.add_argument("--config", help="config file (default: the dev profile's defaults)")
+        c.add_argument("--host")
+        c.add_argument("--port", type=int)
+        c.add_argument("--camera", help="camera URI (default: synthetic:)")
+        c.add_argument("--data-dir", help="where the store database lives (demo default: var/demo)")
+        if name == "demo":
+            c.add_argument("--history-days", type=int, default=42,
+                           help="days of synthetic sales history to seed a new demo store with")
     return p
 
 

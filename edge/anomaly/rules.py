@@ -125,7 +125,8 @@ def evaluate_rules(f: SaleFeatures, baseline: Baseline, currency: str,
     money = lambda minor: format_money(int(minor), currency)  # noqa: E731
 
     if f.voids >= 2:
-        out.append(Reason("voids", min(0.85, 0.2 + 0.15 * f.voids), f"{plural(f.voids, 'line')} voided in this sale"))
+        out.append(Reason("voids", min(0.85, 0.2 + 0.15 * f.voids),
+                          f"{plural(f.voids, 'line')} voided in this sale"))
     if f.overrides >= 1:
         text = ("price overridden by hand" if f.overrides == 1 else f"{f.overrides} prices overridden by hand")
         out.append(Reason("overrides", min(0.7, 0.45 + 0.1 * (f.overrides - 1)),

@@ -28,8 +28,8 @@ import numpy as np
 import sklearn
 from sklearn.ensemble import IsolationForest
 
-from .features import (DEFAULT_WINDOW, FEATURE_COLUMNS, CashierContext, SaleFeatures, features_matrix, parse_utc,
-                       rolling_contexts, sale_features)
+from .features import (DEFAULT_WINDOW, FEATURE_COLUMNS, CashierContext, SaleFeatures, features_matrix,
+                       parse_utc, rolling_contexts, sale_features)
 from .forest import ForestModel
 from .reasons import Reason, merge_reasons
 from .rules import RULES_MODEL, Baseline, evaluate_rules, fit_baseline, rules_score
@@ -250,7 +250,8 @@ class AnomalyScorer:
                                     f"{sklearn.__version__}: refit")
         for key, want in (("timezone", timezone), ("currency", currency)):
             if want is not None and state.get(key) != want:
-                raise AnomalyModelError(f"{path} was fitted for {key} {state.get(key)!r}, the store uses {want!r}: refit")
+                raise AnomalyModelError(f"{path} was fitted for {key} {state.get(key)!r}, "
+                                        f"the store uses {want!r}: refit")
         try:
             scorer = cls(state["timezone"], state["currency"], min_history=state["min_history"],
                          alert_threshold=state["alert_threshold"], contamination=state["contamination"],

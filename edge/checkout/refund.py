@@ -62,7 +62,7 @@ def build_refund(original: SaleRecord, quantities: Mapping[str, int], already: M
     events = [SaleEvent("price_override", now, {"kind": "refund", "of": original.receipt_no, "reason": reason},
                         approver.id)]
     if method == "cash":
-        events.append(SaleEvent("drawer_open", now, {"reason": "refund"}, cashier.id))
+        events.append(SaleEvent("drawer_open", now, {"reason": "refund", "no_sale": False}, cashier.id))
     return SaleRecord(tx_id=str(uuid.uuid4()), status="refunded", store_id=original.store_id,
                       device_id=original.device_id, cashier_id=cashier.id, currency=original.currency,
                       started_at=now, completed_at=now, lines=lines, payments=[payment], events=events,

@@ -103,6 +103,7 @@ class CheckoutSession:
         self.tax_rate_bp = tax_rate_bp
         self.lookup = lookup
         self._lock = threading.RLock()
+        self._version_changed = threading.Condition(self._lock)  # wakes the screen's long-poll
         self._reset()
 
     def _reset(self) -> None:
@@ -126,7 +127,16 @@ class CheckoutSession:
             raise CheckoutError(f"not possible while the sale is {self.state}")
 
     def _changed(self) -> None:
-        self.basket_version += 1
+        with self._lock:
+            self.basket_version += 1
+            self._version_changed.notify_all()
+
+    def wait_for_change(self, since: int, timeout: float) -> int:
+        """Block until ``basket_version`` differs from ``since`` (or ``timeout`` seconds pass);
+        returns the version then.  The cashier screen's long-poll waits here."""
+        with self._version_changed:
+            self._version_changed.wait_for(lambda: self.basket_version != since, timeout=max(0.0, timeout))
+            return self.basket_version
 
     def _line(self, line_id: int) -> CartLine:
         for line in self.lines:
@@ -299,8 +309,8 @@ class CheckoutSession:
             if approver is None or not approver.at_least("supervisor"):
                 raise ApprovalRequired("a price override needs a supervisor PIN")
             line = self._line(line_id)
-            self._event("price_override", {"sku": line.sku, "from": line.unit_price, "to": unit_price,
-                                           "reason": reason}, approver)
+            self._event("price_override", {"sku": line.sku, "name": line.name, "old_price": line.unit_price,
+                                           "new_price": unit_price, "reason": reason}, approver)
             line.unit_price = unit_price
             if self.state == "payment":
                 self.state = "review"
@@ -317,8 +327,8 @@ class CheckoutSession:
             subtotal = sum(ln.line_total for ln in self.lines)
             if amount > subtotal:
                 raise CheckoutError("the discount cannot be more than the subtotal")
-            self._event("price_override", {"kind": "discount", "from": self.discount, "to": amount,
-                                           "reason": reason}, approver)
+            self._event("price_override", {"kind": "discount", "old_discount": self.discount,
+                                           "new_discount": amount, "reason": reason}, approver)
             self.discount = amount
             self._changed()
 
@@ -377,7 +387,8 @@ class CheckoutSession:
             events = list(self.events)
             now = utc_iso()
             if any(p.method == "cash" for p in payments):
-                events.append(SaleEvent("drawer_open", now, {"reason": "sale"}, self.cashier.id if self.cashier else None))
+                events.append(SaleEvent("drawer_open", now, {"reason": "sale", "no_sale": False},
+                                       self.cashier.id if self.cashier else None))
             events.extend(self._mismatches(now))
             return self._record("completed", payments, events, totals, customer_id, now)
 

@@ -294,7 +294,8 @@ class _Generator:
             for line in draft.lines[:mismatches]:
                 draft.events.append((rng.uniform(0.1, 0.9), "vision_mismatch",
                                      {"seen": self.pricey().sku, "rung": line.product.sku}))
-            return f"rushed: {items} items checked out in {draft.duration_s:.0f} s, camera disagreed {mismatches} times"
+            return (f"rushed: {items} items checked out in {draft.duration_s:.0f} s, "
+                    f"camera disagreed {mismatches} times")
         raise ValueError(f"unknown anomaly kind {kind!r}")
 
 
@@ -327,8 +328,8 @@ def _payload(draft: _Draft, seq: int, tx_id: str, store_id: str, device_id: str,
         payment = {"method": "cash", "tendered": tendered, "change": tendered - total}
     else:
         payment = {"method": draft.method, "tendered": total, "change": 0}
-    events = [(draft.start + timedelta(seconds=offset * draft.duration_s if 0 <= offset <= 1 else offset), kind, detail)
-              for offset, kind, detail in draft.events]
+    events = [(draft.start + timedelta(seconds=offset * draft.duration_s if 0 <= offset <= 1 else offset),
+               kind, detail) for offset, kind, detail in draft.events]
     if draft.method == "cash":
         events.append((completed, "drawer_open", {"no_sale": False}))
     events.sort(key=lambda e: e[0])

@@ -65,8 +65,12 @@ class StoreDB:
         self._connections: list[sqlite3.Connection] = []
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = self.conn
-        conn.execute("PRAGMA journal_mode = WAL")
+        try:
+            conn = self.conn
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorruptError(f"{self.path} is not a readable database: {exc}. Restore it from a"
+                                    " backup or move it aside to start an empty store.") from exc
         if check:
             self.integrity_check()
         start = migrate(conn)

@@ -91,24 +91,37 @@ class Sales:
             return existing
         check_sale(rec)
         with self.db.transaction() as conn:
-            seq = self.db.next_counter(conn, "tx_seq")
-            rec = replace(rec, seq=seq, receipt_no=receipt_number(rec.device_id, seq))
-            payload = rec.to_payload()
-            try:
-                validate(TX_SCHEMA, payload)
-            except ContractError as exc:
-                raise ValidationError(str(exc)) from exc
-            self._insert(conn, rec, payload)
-            if raise_alert_for and rec.anomaly:
-                raise_alert(conn, rec.store_id, rec.device_id, "anomaly", rec.anomaly["score"],
-                            list(rec.anomaly.get("reasons", [])), rec.completed_at, tx_id=rec.tx_id,
-                            model=rec.anomaly.get("model", ""))
-            enqueue(conn, "tx", rec.tx_id, payload, rec.completed_at)
+            rec = self._write(conn, rec, raise_alert_for)
             if self.fault_hook:
                 self.fault_hook("written")
         if self.fault_hook:
             self.fault_hook("committed")
         log.info("sale %s recorded: %s %s total %s", rec.receipt_no, rec.status, rec.tx_id, rec.total)
+        return rec
+
+    def record_many(self, records: list[tuple[SaleRecord, bool]]) -> int:
+        """Import many sales (with their alert flags) in one transaction: all or none."""
+        for rec, _ in records:
+            check_sale(rec)
+        with self.db.transaction() as conn:
+            for rec, alert in records:
+                self._write(conn, rec, alert)
+        return len(records)
+
+    def _write(self, conn: sqlite3.Connection, rec: SaleRecord, raise_alert_for: bool) -> SaleRecord:
+        seq = self.db.next_counter(conn, "tx_seq")
+        rec = replace(rec, seq=seq, receipt_no=receipt_number(rec.device_id, seq))
+        payload = rec.to_payload()
+        try:
+            validate(TX_SCHEMA, payload)
+        except ContractError as exc:
+            raise ValidationError(str(exc)) from exc
+        self._insert(conn, rec, payload)
+        if raise_alert_for and rec.anomaly:
+            raise_alert(conn, rec.store_id, rec.device_id, "anomaly", rec.anomaly["score"],
+                        list(rec.anomaly.get("reasons", [])), rec.completed_at, tx_id=rec.tx_id,
+                        model=rec.anomaly.get("model", ""))
+        enqueue(conn, "tx", rec.tx_id, payload, rec.completed_at)
         return rec
 
     def _insert(self, conn: sqlite3.Connection, rec: SaleRecord, payload: dict[str, Any]) -> None:

@@ -1,7 +1,364 @@
-"""(being built)"""
+"""The owner's dashboard: today's trade, the live store pulse, alerts, stock, credit, device health,
+the hub's insights, and the sales list with each sale's detail, as pages and as a JSON API.
+
+Every route is owner-only.  Days and hours are store-local (``settings.timezone``); money is integer
+minor units in JSON and formatted on the page.  Pages render server-side and ``static/dashboard.js``
+draws the charts (vendored Chart.js) from the JSON API and refreshes the figures every 30 seconds;
+nothing is inline, so the Content-Security-Policy holds.  The SQL lives in ``edge.store.reports``.
+See ``docs/api/dashboard.md`` for the API.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+import logging
+import re
+import shutil
+from datetime import date, datetime, timezone
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from edge.money import format_money
+from edge.store.records import SALE_STATUSES
+from edge.store.reports import DEFAULT_WEEKS, Reports, to_json
+from edge.web.context import ctx
+from edge.web.forms import BadInput, get_bool, get_int, get_text
+from edge.web.security import current_user, require
+
+log = logging.getLogger(__name__)
 
 dashboard_blueprint = Blueprint("dashboard", __name__)
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+PAYMENT_LABELS = {"cash": "Cash", "card": "Card", "mobile_money": "Mobile money", "credit": "Credit"}
+STATUS_PILL = {"completed": "ok", "refunded": "warn", "voided": "bad"}
+# device health: the keys the appliance reports, in the order and words the owner sees them
+HEALTH_LABELS: dict[str, str] = {
+    "camera_state": "Camera", "camera_fps": "Camera frame rate", "inference_ms": "Recognition time per frame",
+    "vision_alive": "Recognition loop", "vision_errors": "Recognition errors", "model_version": "Recognition model",
+    "anomaly_model": "Anomaly model", "sync_backlog": "Waiting to sync to the hub",
+    "oldest_unsynced_at": "Oldest unsynced since", "disk_free_mb": "Disk free", "disk_total_mb": "Disk size",
+    "last_sale_at": "Last sale",
+}
+HEALTH_EXPECTED = ("camera_state", "camera_fps", "inference_ms", "vision_alive", "model_version",
+                   "anomaly_model", "sync_backlog", "disk_free_mb", "disk_total_mb", "last_sale_at")
+
+
+def now_utc() -> datetime:
+    """The dashboard's clock (tests replace it)."""
+    return datetime.now(timezone.utc)
+
+
+def _reports() -> Reports:
+    return Reports(ctx().store.db)
+
+
+# -- request values --------------------------------------------------------------------------
+
+def _date_arg(key: str = "date") -> date | None:
+    text = (request.args.get(key) or "").strip()
+    if not text:
+        return None
+    if not _DATE_RE.match(text):
+        raise BadInput(key, "must be a date like 2026-11-21")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(key, "is not a real date") from None
+    if not 2000 <= day.year <= 2999:
+        raise BadInput(key, "must be between the years 2000 and 2999")
+    return day
+
+
+def _day_or_today() -> date:
+    return _date_arg() or _reports().today(now_utc())
+
+
+def _sales_filters() -> dict[str, Any]:
+    args = request.args.to_dict()
+    status = get_text(args, "status", 16, required=False)
+    if status and status not in SALE_STATUSES:
+        raise BadInput("status", f"must be one of {', '.join(SALE_STATUSES)}")
+    return {"day": _date_arg(), "cashier_id": get_text(args, "cashier", 32, required=False) or None,
+            "status": status or None, "limit": get_int(args, "limit", 1, 500, default=100),
+            "offset": get_int(args, "offset", 0, 10_000_000, default=0)}
+
+
+# -- health and insights ---------------------------------------------------------------------
+
+def _health_text(key: str, value: Any, raw: dict[str, Any], zone_local: Any) -> tuple[str, str]:
+    """(text, status) of one health value; status is ok | warn | bad | info."""
+    if key == "camera_state":
+        return str(value), "ok" if str(value) == "live" else "bad"
+    if key == "camera_fps":
+        fps = float(value)
+        return f"{fps:.1f} frames/s", "ok" if fps >= 2 else "warn"
+    if key == "inference_ms":
+        ms = float(value)
+        return f"{ms:.0f} ms", "ok" if ms < 500 else "warn"
+    if key == "vision_alive":
+        return ("running", "ok") if value else ("stopped", "bad")
+    if key == "vision_errors":
+        return str(value), "ok" if not value else "warn"
+    if key == "sync_backlog":
+        n = int(value)
+        return (f"{n} message{'s' if n != 1 else ''}", "ok" if n < 50 else "warn" if n < 1000 else "bad")
+    if key in ("disk_free_mb", "disk_total_mb"):
+        mb = int(value)
+        text = f"{mb / 1024:.1f} GB" if mb >= 1024 else f"{mb} MB"
+        if key == "disk_total_mb":
+            return text, "info"
+        total = raw.get("disk_total_mb")
+        if isinstance(total, (int, float)) and total > 0:
+            text += f" ({100 * mb / total:.0f} %)"
+        return text, "ok" if mb >= 1024 else "warn" if mb >= 200 else "bad"
+    if key in ("last_sale_at", "oldest_unsynced_at"):
+        return zone_local(str(value)), "info"
+    if isinstance(value, bool):
+        return ("yes", "ok") if value else ("no", "warn")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)[:200], "info"
+    return str(value)[:200], "info"
+
+
+def health_items() -> list[dict[str, Any]]:
+    """The device's health as labelled rows: the expected keys first ("unknown" when missing), then
+    whatever else the appliance reports.  Backlog, disk and last sale fall back to the store."""
+    c = ctx()
+    try:
+        raw = dict(c.health() or {})
+    except Exception:  # a broken probe must not take the dashboard down
+        log.exception("device health probe failed")
+        raw = {}
+    if raw.get("sync_backlog") is None:
+        raw["sync_backlog"] = c.store.outbox.backlog()
+    if raw.get("disk_free_mb") is None:
+        try:
+            usage = shutil.disk_usage(c.store.path.parent)
+            raw["disk_free_mb"], raw["disk_total_mb"] = usage.free // 2**20, usage.total // 2**20
+        except OSError:
+            pass
+    if raw.get("last_sale_at") is None:
+        raw["last_sale_at"] = c.store.db.scalar("SELECT max(completed_at) FROM sales")
+    reports = _reports()
+    zone = reports.zone()
+
+    def local(stamp: str) -> str:
+        try:
+            return reports.local_text(stamp, zone)
+        except ValueError:
+            return stamp
+
+    keys = list(HEALTH_EXPECTED) + [k for k in raw if k not in HEALTH_EXPECTED]
+    items = []
+    for key in keys:
+        value = raw.get(key)
+        label = HEALTH_LABELS.get(key, key.replace("_", " ").capitalize())
+        if value is None or value == "":
+            items.append({"key": key, "label": label, "value": None, "text": "unknown", "status": "unknown"})
+            continue
+        try:
+            text, status = _health_text(key, value, raw, local)
+        except (TypeError, ValueError):
+            text, status = str(value)[:200], "info"
+        items.append({"key": key, "label": label, "value": value if isinstance(value, (int, float, str, bool))
+                      else text, "text": text, "status": status})
+    return items
+
+
+def insights() -> dict[str, Any] | None:
+    """The hub's latest insights, shaped for the page, or None when there are none yet."""
+    try:
+        raw = ctx().insights()
+    except Exception:
+        log.exception("reading the hub's insights failed")
+        return None
+    if not isinstance(raw, dict):
+        return None
+    items = []
+    for it in raw.get("items") or []:
+        if isinstance(it, dict) and (it.get("title") or it.get("text")):
+            items.append({"title": str(it.get("title") or ""), "text": str(it.get("text") or "")})
+        elif isinstance(it, str):
+            items.append({"title": "", "text": it})
+    generated = raw.get("generated_at")
+    generated_local = ""
+    if isinstance(generated, str) and generated:
+        try:
+            generated_local = _reports().local_text(generated)
+        except ValueError:
+            generated_local = generated
+    return {"generated_at": generated, "generated_local": generated_local,
+            "source": str(raw.get("source") or "computed"), "headline": str(raw.get("headline") or ""),
+            "items": items}
+
+
+NO_INSIGHTS = "Insights arrive when the device syncs with the hub."
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+@dashboard_blueprint.context_processor
+def _helpers() -> dict[str, Any]:
+    currency = ctx().store.settings.get().currency
+
+    def money(minor: int | None) -> str:
+        return "—" if minor is None else format_money(int(minor), currency)
+
+    def pct(value: int | None) -> str:
+        return "no usual yet" if value is None else f"{value:+d}% vs usual"
+
+    return {"money": money, "pct": pct, "payment_label": lambda m: PAYMENT_LABELS.get(m or "", m or "—"),
+            "status_pill": lambda s: STATUS_PILL.get(s, "")}
+
+
+def _staff_names() -> dict[str, str]:
+    return {u.id: u.name for u in ctx().store.users.list()}
+
+
+@dashboard_blueprint.get("/dashboard")
+@require("owner")
+def index() -> str:
+    reports = _reports()
+    now = now_utc()
+    today = reports.today(now)
+    day = _date_arg() or today
+    stock = reports.stock(now)
+    credit = reports.credit()
+    return render_template(
+        "dashboard/index.html", day=day.isoformat(), is_today=day == today, today=today.isoformat(),
+        weekday=day.strftime("%A"),
+        summary=reports.summary(day), top=reports.top_products(day, limit=10), mix=reports.payment_mix(day),
+        pulse=reports.pulse(now), alerts=reports.alerts(limit=20), stock=stock,
+        low_count=sum(1 for s in stock if s.low), soon_count=sum(1 for s in stock if s.runs_out_soon and not s.low),
+        credit=credit, total_owed=sum(max(0, c.balance) for c in credit), health=health_items(),
+        insights=insights(), no_insights=NO_INSIGHTS, staff=_staff_names())
+
+
+@dashboard_blueprint.get("/sales")
+@require("owner")
+def sales_page() -> str:
+    filters = _sales_filters()
+    reports = _reports()
+    result = reports.sales(**filters)
+    args = {k: v for k, v in request.args.items() if k != "offset" and v}
+    next_offset = filters["offset"] + filters["limit"]
+    return render_template(
+        "dashboard/sales.html", result=result, cashiers=reports.cashiers(), statuses=SALE_STATUSES,
+        day=filters["day"].isoformat() if filters["day"] else "", cashier=filters["cashier_id"] or "",
+        status=filters["status"] or "", limit=filters["limit"], args=args,
+        next_offset=next_offset if next_offset < result["count"] else None,
+        prev_offset=max(0, filters["offset"] - filters["limit"]) if filters["offset"] else None)
+
+
+@dashboard_blueprint.get("/sales/<tx_id>")
+@require("owner")
+def sale_page(tx_id: str) -> str:
+    sale = _reports().sale_detail(tx_id)
+    return render_template("dashboard/sale.html", sale=sale, staff=_staff_names())
+
+
+# -- JSON API --------------------------------------------------------------------------------
+
+@dashboard_blueprint.get("/api/dashboard/summary")
+@require("owner")
+def api_summary() -> Response:
+    return jsonify(to_json(_reports().summary(_day_or_today())))
+
+
+@dashboard_blueprint.get("/api/dashboard/hourly")
+@require("owner")
+def api_hourly() -> Response:
+    weeks = get_int(request.args.to_dict(), "weeks", 1, 12, default=DEFAULT_WEEKS)
+    return jsonify(to_json(_reports().hourly(_day_or_today(), weeks=weeks)))
+
+
+@dashboard_blueprint.get("/api/dashboard/top-products")
+@require("owner")
+def api_top_products() -> Response:
+    day = _day_or_today()
+    limit = get_int(request.args.to_dict(), "limit", 1, 100, default=10)
+    return jsonify(date=day.isoformat(), products=to_json(_reports().top_products(day, limit=limit)))
+
+
+@dashboard_blueprint.get("/api/dashboard/payment-mix")
+@require("owner")
+def api_payment_mix() -> Response:
+    day = _day_or_today()
+    mix = _reports().payment_mix(day)
+    return jsonify(date=day.isoformat(), total=sum(m.amount for m in mix),
+                   methods=[{**to_json(m), "label": PAYMENT_LABELS.get(m.method, m.method)} for m in mix])
+
+
+@dashboard_blueprint.get("/api/dashboard/pulse")
+@require("owner")
+def api_pulse() -> Response:
+    weeks = get_int(request.args.to_dict(), "weeks", 1, 12, default=DEFAULT_WEEKS)
+    return jsonify(to_json(_reports().pulse(now_utc(), weeks=weeks)))
+
+
+@dashboard_blueprint.get("/api/dashboard/health")
+@require("owner")
+def api_health() -> Response:
+    items = health_items()
+    return jsonify(ok=not any(i["status"] == "bad" for i in items), items=items)
+
+
+@dashboard_blueprint.get("/api/insights")
+@require("owner")
+def api_insights() -> Response:
+    found = insights()
+    return jsonify(insights=found, message=None if found else NO_INSIGHTS)
+
+
+@dashboard_blueprint.get("/api/alerts")
+@require("owner")
+def api_alerts() -> Response:
+    args = request.args.to_dict()
+    limit = get_int(args, "limit", 1, 500, default=50)
+    reports = _reports()
+    alerts = reports.alerts(limit=limit, open_only=get_bool(args, "open"))
+    open_count = int(ctx().store.db.scalar("SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL"))
+    return jsonify(open=open_count, alerts=to_json(alerts))
+
+
+@dashboard_blueprint.post("/api/alerts/<int:alert_id>/ack")
+@require("owner")
+def api_ack_alert(alert_id: int) -> Response:
+    user = current_user()
+    assert user is not None  # @require guarantees it
+    ctx().store.alerts.acknowledge(alert_id, user.id)
+    log.info("alert %s acknowledged by %s", alert_id, user.id)
+    return jsonify(alert=to_json(_reports().alert(alert_id)))
+
+
+@dashboard_blueprint.get("/api/stock")
+@require("owner")
+def api_stock() -> Response:
+    rows = _reports().stock(now_utc(), low_only=get_bool(request.args.to_dict(), "low"))
+    return jsonify(low=sum(1 for s in rows if s.low), running_out=sum(1 for s in rows if s.runs_out_soon),
+                   products=to_json(rows))
+
+
+@dashboard_blueprint.get("/api/credit")
+@require("owner")
+def api_credit() -> Response:
+    rows = _reports().credit()
+    return jsonify(total_owed=sum(max(0, c.balance) for c in rows), owing=sum(1 for c in rows if c.balance > 0),
+                   customers=to_json(rows))
+
+
+@dashboard_blueprint.get("/api/sales")
+@require("owner")
+def api_sales() -> Response:
+    return jsonify(_reports().sales(**_sales_filters()))
+
+
+@dashboard_blueprint.get("/api/sales/<tx_id>")
+@require("owner")
+def api_sale(tx_id: str) -> Response:
+    return jsonify(_reports().sale_detail(tx_id))
+
+
+__all__ = ["dashboard_blueprint", "health_items", "insights", "now_utc"]

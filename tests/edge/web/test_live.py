@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import cv2
@@ -25,12 +26,24 @@ def stack(demo_bundle: Path):
     s.source.close()
 
 
-def _client(stack):
-    live = LiveView(loop=stack.loop, names=dict(stack.detector.manifest.names),
-                    prices={p.sku: p.price for p in demo_catalogue()}, currency="DOP",
-                    model_version=stack.detector.manifest.version, source_state=lambda: stack.source.state,
-                    stats=lambda: stack.pipeline.stats)
-    return create_app(live).test_client()
+@pytest.fixture
+def _client(web_context):
+    """``_client(stack)`` -> a test client logged in as a cashier, serving that vision stack."""
+
+    def make(stack):
+        web_context.live = LiveView(loop=stack.loop, names=dict(stack.detector.manifest.names),
+                                    prices={p.sku: p.price for p in demo_catalogue()}, currency="DOP",
+                                    model_version=stack.detector.manifest.version,
+                                    source_state=lambda: stack.source.state, stats=lambda: stack.pipeline.stats)
+        app = create_app(web_context, secret_key="test", testing=True)
+        client = app.test_client()
+        html = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+        assert client.post("/api/login", json={"user_id": "ana", "pin": "1357"},
+                           headers={"X-CSRFToken": token}).status_code == 200
+        return client
+
+    return make
 
 
 def _run(stack, frames: int) -> None:
@@ -42,7 +55,7 @@ def _run(stack, frames: int) -> None:
         stack.loop.state.events.extend(result.basket.events)
 
 
-def test_basket_api_shows_the_products_on_the_tray(stack):
+def test_basket_api_shows_the_products_on_the_tray(stack, _client):
     _run(stack, 40)  # 4 s of camera time: items have been put down and settled
     body = _client(stack).get("/api/basket").get_json()
     truth = stack.source.truth()
@@ -64,7 +77,7 @@ def test_the_change_gate_skips_inference_on_a_still_tray(stack):
     assert stack.pipeline.stats.inferences < stack.pipeline.stats.frames
 
 
-def test_health_reports_camera_and_model(stack):
+def test_health_reports_camera_and_model(stack, _client):
     _run(stack, 3)
     resp = _client(stack).get("/api/health")
     body = resp.get_json()
@@ -74,7 +87,7 @@ def test_health_reports_camera_and_model(stack):
     assert resp.status_code == 503 and body["vision_loop"] == "stopped"  # no loop thread in this test
 
 
-def test_mjpeg_stream_serves_annotated_jpeg_frames(stack):
+def test_mjpeg_stream_serves_annotated_jpeg_frames(stack, _client):
     _run(stack, 30)
     resp = _client(stack).get("/video.mjpg", buffered=False)
     assert resp.mimetype == "multipart/x-mixed-replace"
@@ -86,9 +99,9 @@ def test_mjpeg_stream_serves_annotated_jpeg_frames(stack):
     resp.close()
 
 
-def test_pages_are_served_without_any_cdn_and_with_security_headers(stack):
+def test_pages_are_served_without_any_cdn_and_with_security_headers(stack, _client):
     client = _client(stack)
-    page = client.get("/")
+    page = client.get("/live")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "/video.mjpg" in html
     assert "http://" not in html and "https://" not in html

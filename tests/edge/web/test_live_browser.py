@@ -28,12 +28,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def demo_server(demo_bundle: Path):
+def demo_server(demo_bundle: Path, tmp_path: Path):
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     env = {k: v for k, v in env.items() if not k.startswith("TILLSIGHT__")}
     proc = subprocess.Popen([sys.executable, "-m", "tillsight_cli.main", "demo", "--port", str(port),
-                             "--camera", "synthetic:?seed=5&period=1.5"], cwd=REPO, env=env,
+                             "--camera", "synthetic:?seed=5&period=1.5",
+                             "--data-dir", str(tmp_path / "data"), "--history-days", "0"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = None
     deadline = time.time() + 90
@@ -81,7 +82,15 @@ def test_live_view_shows_camera_boxes_and_basket(demo_server: str, browser, tmp_
 
     from vision.catalogue import demo_catalogue
 
-    browser.get(demo_server)
+    base = demo_server.rsplit("/live", 1)[0]
+    browser.get(base + "/live")  # not logged in: the login screen comes first
+    assert "/login" in browser.current_url
+    browser.find_element(By.CSS_SELECTOR, "input[name=user_id][value=ana]").find_element(By.XPATH, "..").click()
+    for digit in "1357":
+        browser.find_element(By.CSS_SELECTOR, f".pinpad .key[data-key='{digit}']").click()
+    browser.find_element(By.ID, "login-submit").click()
+    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
+    browser.get(base + "/live")
     assert browser.title.startswith("Tillsight")
     # the MJPEG stream renders in the <img>
     WebDriverWait(browser, 30).until(

@@ -1,0 +1,75 @@
+"""Write generated (or exported) ``tillsight.tx/1`` payloads into a store as its sales history,
+scored by an anomaly model fitted on that same history, in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from edge.anomaly.features import rolling_contexts
+from edge.anomaly.scorer import AnomalyScorer
+from edge.store import Store
+from edge.store.records import Payment, SaleEvent, SaleLine, SaleRecord
+
+log = logging.getLogger(__name__)
+
+
+def record_from_payload(p: dict) -> SaleRecord:
+    payment = p.get("payment")
+    payments: list[Payment] = []
+    if payment:
+        parts = payment.get("parts") or [{"method": payment["method"], "amount": p["total"]}]
+        for i, part in enumerate(parts):
+            cash = part["method"] == "cash"
+            tendered = payment["tendered"] if (cash and len(parts) == 1) else part["amount"]
+            payments.append(Payment(part["method"], part["amount"], tendered,
+                                    payment.get("change", 0) if cash else 0,
+                                    p.get("customer_id") if part["method"] == "credit" else None))
+    return SaleRecord(
+        tx_id=p["tx_id"], status=p["status"], store_id=p["store_id"], device_id=p["device_id"],
+        cashier_id=p["cashier_id"], currency=p["currency"], started_at=p["started_at"],
+        completed_at=p["completed_at"],
+        lines=[SaleLine(ln["sku"], ln["name"], ln["qty"], ln["unit_price"], ln["line_total"], ln["source"],
+                        ln.get("confidence")) for ln in p["lines"]],
+        payments=payments,
+        events=[SaleEvent(e["type"], e["at"], dict(e.get("detail") or {})) for e in p.get("events", [])],
+        subtotal=p["subtotal"], discount=p["discount"], tax=p["tax"], total=p["total"],
+        customer_id=p.get("customer_id"), refund_of=p.get("refund_of"), anomaly=p.get("anomaly"))
+
+
+def import_history(store: Store, payloads: list[dict], score: bool = True) -> int:
+    """Import payloads (time order) as sales; returns how many were written."""
+    settings = store.settings.get()
+    flags = [False] * len(payloads)
+    if score and payloads:
+        scorer = AnomalyScorer(settings.timezone, settings.currency)
+        scorer.fit(payloads, now=datetime.now(timezone.utc))
+        results = scorer.score_many(payloads, rolling_contexts(payloads))
+        payloads = [{**p, "anomaly": r.to_payload()} for p, r in zip(payloads, results)]
+        flags = [scorer.is_alert(r) for r in results]
+    records = [(record_from_payload(p), f) for p, f in zip(payloads, flags)]
+    # credit limits are enforced at the till; the import raises them out of the way, then settles
+    limits = {c.id: c.credit_limit for c in store.customers.list(include_inactive=True)}
+    with store.db.transaction() as conn:
+        conn.execute("UPDATE customers SET credit_limit = 100000000000")
+    try:
+        n = store.sales.record_many(records)
+    finally:
+        with store.db.transaction() as conn:
+            conn.executemany("UPDATE customers SET credit_limit = ? WHERE id = ?",
+                             [(v, k) for k, v in limits.items()])
+    _settle_credit(store)
+    log.info("imported %d sales (%d alerts)", n, sum(flags))
+    return n
+
+
+def _settle_credit(store: Store) -> None:
+    """Customers repay on account: keep as owed only the last 10 days of their credit purchases,
+    capped at their limit."""
+    with store.db.transaction() as conn:
+        rows = conn.execute("SELECT s.customer_id, sum(p.amount) FROM sales s JOIN payments p ON p.tx_id = s.tx_id"
+                            " WHERE p.method = 'credit' AND s.completed_at >= strftime('%Y-%m-%dT%H:%M:%SZ',"
+                            " 'now', '-10 days') GROUP BY s.customer_id").fetchall()
+        conn.execute("UPDATE customers SET balance = 0")
+        for cid, owed in rows:
+            conn.execute("UPDATE customers SET balance = min(credit_limit, ?) WHERE id = ?", (int(owed or 0), cid))

@@ -1,0 +1,618 @@
+"""Read-only reports over the device store for the owner's dashboard.
+
+Everything is computed in the store's local time (``settings.timezone``): a "day" is the local
+calendar day, converted to a half-open UTC range ``[start, end)`` before it reaches SQL, so the
+``sales_completed`` index does the work; hours of the day are store-local hours (a sale at 02:30Z
+in America/Santo_Domingo belongs to 22:30 of the previous day).  Day lengths of 23 or 25 hours
+(DST changes) are handled by converting local midnights, never by adding 24 hours.
+
+Money is integer minor units.  Net figures: completed sales count positive, refunds (stored with
+negative totals and quantities) subtract, voided sales count nowhere but in ``voided``.
+
+"The usual" for a day or an hour is the mean of the same weekday over the previous ``weeks``
+weeks (8 by default), counting only weeks on or after the store's first recorded sale, so a store
+three weeks old is compared with its three weeks, not diluted by empty weeks before it opened.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from edge.money import format_money
+from edge.store.database import StoreDB
+from edge.store.errors import NotFoundError
+from edge.store.settings import Settings
+
+log = logging.getLogger(__name__)
+
+UTC = timezone.utc
+COUNTED = "('completed', 'refunded')"  # statuses that move money
+DEFAULT_WEEKS = 8
+RATE_WINDOW_DAYS = 14
+RUN_OUT_DAYS = 2.0
+FLAT_PCT = 5  # a change within +-5 % of the usual reads as "about usual"
+
+
+# -- time helpers ----------------------------------------------------------------------------
+
+def utc_text(moment: datetime) -> str:
+    """An aware datetime as the store's timestamp text (``YYYY-MM-DDTHH:MM:SSZ``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc(text: str) -> datetime:
+    """A stored ``...Z`` timestamp as an aware UTC datetime."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=zone)
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[str, str]:
+    """The local calendar day ``day`` as a half-open UTC text range."""
+    return utc_text(local_midnight(day, zone)), utc_text(local_midnight(day + timedelta(days=1), zone))
+
+
+def local_wall(day: date, hour: int, minute: int, second: int, zone: ZoneInfo) -> datetime:
+    """Local wall-clock time on ``day``; ``hour`` 24 means the next midnight."""
+    if hour >= 24:
+        return local_midnight(day + timedelta(days=1), zone)
+    return datetime.combine(day, time(hour, minute, second), tzinfo=zone)
+
+
+def change_pct(actual: float, usual: float | None) -> int | None:
+    if usual is None or usual <= 0:
+        return None
+    return round((actual / usual - 1.0) * 100)
+
+
+def trend_of(pct: int | None) -> str:
+    if pct is None:
+        return "none"
+    if abs(pct) < FLAT_PCT:
+        return "flat"
+    return "up" if pct > 0 else "down"
+
+
+# -- records ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DaySummary:
+    date: str  # store-local date
+    timezone: str
+    currency: str
+    net_sales: int  # completed totals minus refunds
+    gross_sales: int  # completed totals
+    transactions: int  # completed sales
+    avg_basket: int  # gross_sales / transactions, rounded
+    items_sold: int  # net units (refunded units subtract)
+    refunds: int
+    refund_total: int  # positive: what was given back
+    voided: int
+    discounts: int
+    tax: int
+    open_alerts: int
+
+
+@dataclass(frozen=True)
+class HourPoint:
+    hour: int
+    sales: int
+    transactions: int
+    usual_sales: int | None
+    usual_transactions: float | None
+
+
+@dataclass(frozen=True)
+class HourlySeries:
+    date: str
+    weekday: str
+    usual_weeks: int  # how many earlier same weekdays make up "usual"
+    usual_dates: list[str]
+    hours: list[HourPoint]
+
+
+@dataclass(frozen=True)
+class TopProduct:
+    sku: str
+    name: str
+    qty: int
+    revenue: int
+    transactions: int
+
+
+@dataclass(frozen=True)
+class PaymentSlice:
+    method: str
+    amount: int
+    transactions: int
+    share: float  # of the day's net amount, 0..1
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    id: int
+    kind: str
+    score: float
+    reasons: list[str]
+    created_at: str
+    created_local: str
+    tx_id: str | None
+    receipt_no: str | None
+    sale_total: int | None
+    cashier_id: str | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+
+
+@dataclass(frozen=True)
+class StockRow:
+    sku: str
+    name: str
+    category: str
+    stock_qty: int
+    reorder_level: int
+    low: bool  # at or below the reorder level
+    daily_rate: float  # units sold per day, recent average
+    days_left: float | None  # stock / daily rate; None when it does not sell
+    runs_out_soon: bool
+
+
+@dataclass(frozen=True)
+class CreditRow:
+    id: str
+    name: str
+    phone: str
+    credit_limit: int
+    balance: int
+    available: int
+    used_pct: int | None
+    over_limit: bool
+    active: bool
+    last_credit_at: str | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    actual: float
+    usual: float | None
+    change_pct: int | None
+    trend: str  # up | down | flat | none
+
+
+@dataclass(frozen=True)
+class Pulse:
+    at: str  # local time, ISO
+    date: str
+    hour: int
+    window: str  # "14:00-14:37"
+    usual_weeks: int
+    sales_this_hour: Comparison
+    transactions_this_hour: Comparison
+    usual_full_hour_sales: int | None
+    usual_full_hour_transactions: float | None
+    sales_today: Comparison
+    transactions_today: Comparison
+    basket_value: Comparison
+    basket_items: Comparison
+    running_low: list[StockRow] = field(default_factory=list)
+
+
+def to_json(obj: Any) -> Any:
+    """Dataclasses (and lists of them) as plain JSON-able values."""
+    if isinstance(obj, list):
+        return [to_json(o) for o in obj]
+    if hasattr(obj, "__dataclass_fields__"):
+        return asdict(obj)
+    return obj
+
+
+# -- event text ------------------------------------------------------------------------------
+
+def describe_event(type_: str, detail: dict[str, Any], currency: str, names: dict[str, str],
+                   users: dict[str, str]) -> str:
+    """A sentence an owner can read for one sale event, whatever detail shape it was written with."""
+    def name(sku: Any) -> str:
+        return names.get(str(sku), str(sku)) if sku else "an item"
+
+    def money(v: Any) -> str:
+        return format_money(int(v), currency) if isinstance(v, int) and not isinstance(v, bool) else "?"
+
+    reason = str(detail.get("reason") or "").strip()
+    tail = f" ({reason})" if reason and reason not in ("sale", "refund") else ""
+    if type_ == "void_line":
+        if detail.get("scope") == "sale":
+            return f"Whole sale voided with {detail.get('lines', 0)} line(s){tail}"
+        qty = detail.get("qty", 1)
+        value = f", {money(detail['line_total'])}" if "line_total" in detail else ""
+        return f"Removed {qty} × {detail.get('name') or name(detail.get('sku'))}{value}{tail}"
+    if type_ == "price_override":
+        kind = detail.get("kind")
+        if kind == "refund":
+            return f"Refund of receipt {detail.get('of', '?')} approved{tail}"
+        if kind == "discount":
+            return f"Discount changed from {money(detail.get('from', 0))} to {money(detail.get('to'))}{tail}"
+        old = detail.get("from", detail.get("old_price"))
+        new = detail.get("to", detail.get("new_price"))
+        return f"Price of {name(detail.get('sku'))} changed from {money(old)} to {money(new)}{tail}"
+    if type_ == "manual_entry":
+        qty = detail.get("qty")
+        return f"{name(detail.get('sku'))} typed in by hand" + (f" (qty {qty})" if qty else "")
+    if type_ == "drawer_open":
+        if detail.get("no_sale"):
+            return "Cash drawer opened without a sale" + tail
+        if reason == "refund":
+            return "Cash drawer opened to pay a refund"
+        return "Cash drawer opened for the payment" + tail
+    if type_ == "vision_mismatch":
+        seen = detail.get("seen")
+        if "rung" in detail:
+            return f"Camera saw {name(seen)} but {name(detail.get('rung'))} was rung up"
+        if isinstance(seen, int):
+            return (f"Camera saw {seen} × {name(detail.get('sku'))} on the tray but "
+                    f"{detail.get('sold', 0)} were sold")
+        return f"Camera and till disagree about {name(detail.get('sku') or seen)}"
+    return type_.replace("_", " ")
+
+
+# -- the reports -----------------------------------------------------------------------------
+
+class Reports:
+    """Read-only queries for the dashboard; every method takes ``now`` so tests can fix the clock."""
+
+    def __init__(self, store_db: StoreDB) -> None:
+        self.db = store_db
+        self.settings = Settings(store_db)
+
+    # -- basics ------------------------------------------------------------------------------
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.get().timezone)
+
+    def today(self, now: datetime | None = None) -> date:
+        return (now or datetime.now(UTC)).astimezone(self.zone()).date()
+
+    def local_text(self, stamp: str | None, zone: ZoneInfo | None = None) -> str:
+        """``2026-03-11T02:30:00Z`` -> ``2026-03-10 22:30`` in store time ("" for None)."""
+        if not stamp:
+            return ""
+        return parse_utc(stamp).astimezone(zone or self.zone()).strftime("%Y-%m-%d %H:%M")
+
+    def first_sale_date(self, zone: ZoneInfo) -> date | None:
+        first = self.db.scalar("SELECT min(completed_at) FROM sales")
+        return parse_utc(first).astimezone(zone).date() if first else None
+
+    def usual_days(self, day: date, weeks: int, zone: ZoneInfo) -> list[date]:
+        """The same weekday in each of the previous ``weeks`` weeks, since the store's first sale."""
+        first = self.first_sale_date(zone)
+        if first is None:
+            return []
+        days = [day - timedelta(weeks=k) for k in range(1, max(1, weeks) + 1)]
+        return [d for d in days if d >= first]
+
+    def _window(self, start: str, end: str) -> dict[str, int]:
+        """Net sales, completed count and gross of sales completed in ``[start, end)``."""
+        row = self.db.query_one(
+            "SELECT coalesce(sum(CASE WHEN status IN " + COUNTED + " THEN total END), 0) AS net,"
+            " coalesce(sum(CASE WHEN status = 'completed' THEN total END), 0) AS gross,"
+            " coalesce(sum(status = 'completed'), 0) AS tx FROM sales"
+            " WHERE completed_at >= ? AND completed_at < ?", (start, end))
+        items = self.db.scalar(
+            "SELECT coalesce(sum(l.qty), 0) FROM sales s JOIN sale_lines l ON l.tx_id = s.tx_id"
+            " WHERE s.completed_at >= ? AND s.completed_at < ? AND s.status = 'completed'", (start, end))
+        return {"net": int(row["net"]), "gross": int(row["gross"]), "tx": int(row["tx"]), "items": int(items)}
+
+    # -- the day -----------------------------------------------------------------------------
+    def summary(self, day: date | None = None, now: datetime | None = None) -> DaySummary:
+        settings = self.settings.get()
+        zone = ZoneInfo(settings.timezone)
+        day = day or self.today(now)
+        start, end = day_bounds(day, zone)
+        row = self.db.query_one(
+            "SELECT coalesce(sum(CASE WHEN status IN " + COUNTED + " THEN total END), 0) AS net,"
+            " coalesce(sum(CASE WHEN status = 'completed' THEN total END), 0) AS gross,"
+            " coalesce(sum(status = 'completed'), 0) AS tx,"
+            " coalesce(sum(status = 'refunded'), 0) AS refunds,"
+            " coalesce(-sum(CASE WHEN status = 'refunded' THEN total END), 0) AS refund_total,"
+            " coalesce(sum(status = 'voided'), 0) AS voided,"
+            " coalesce(sum(CASE WHEN status IN " + COUNTED + " THEN discount END), 0) AS discounts,"
+            " coalesce(sum(CASE WHEN status IN " + COUNTED + " THEN tax END), 0) AS tax"
+            " FROM sales WHERE completed_at >= ? AND completed_at < ?", (start, end))
+        items = self.db.scalar(
+            "SELECT coalesce(sum(l.qty), 0) FROM sales s JOIN sale_lines l ON l.tx_id = s.tx_id"
+            " WHERE s.completed_at >= ? AND s.completed_at < ? AND s.status IN " + COUNTED, (start, end))
+        open_alerts = self.db.scalar("SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL")
+        tx = int(row["tx"])
+        return DaySummary(date=day.isoformat(), timezone=settings.timezone, currency=settings.currency,
+                          net_sales=int(row["net"]), gross_sales=int(row["gross"]), transactions=tx,
+                          avg_basket=round(row["gross"] / tx) if tx else 0, items_sold=int(items),
+                          refunds=int(row["refunds"]), refund_total=int(row["refund_total"]),
+                          voided=int(row["voided"]), discounts=int(row["discounts"]), tax=int(row["tax"]),
+                          open_alerts=int(open_alerts))
+
+    def _by_hour(self, day: date, zone: ZoneInfo) -> tuple[list[int], list[int]]:
+        """Net sales and completed-sale counts per store-local hour of ``day``."""
+        start, end = day_bounds(day, zone)
+        sales, count = [0] * 24, [0] * 24
+        rows = self.db.conn.execute(
+            "SELECT completed_at, status, total FROM sales WHERE completed_at >= ? AND completed_at < ?"
+            " AND status IN " + COUNTED, (start, end)).fetchall()
+        for stamp, status, total in rows:
+            hour = parse_utc(stamp).astimezone(zone).hour
+            sales[hour] += total
+            if status == "completed":
+                count[hour] += 1
+        return sales, count
+
+    def hourly(self, day: date | None = None, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) -> HourlySeries:
+        zone = self.zone()
+        day = day or self.today(now)
+        sales, count = self._by_hour(day, zone)
+        usual = self.usual_days(day, weeks, zone)
+        u_sales, u_count = [0] * 24, [0] * 24
+        for d in usual:
+            s, c = self._by_hour(d, zone)
+            u_sales = [a + b for a, b in zip(u_sales, s)]
+            u_count = [a + b for a, b in zip(u_count, c)]
+        n = len(usual)
+        hours = [HourPoint(hour=h, sales=sales[h], transactions=count[h],
+                           usual_sales=round(u_sales[h] / n) if n else None,
+                           usual_transactions=round(u_count[h] / n, 2) if n else None) for h in range(24)]
+        return HourlySeries(date=day.isoformat(), weekday=day.strftime("%A"), usual_weeks=n,
+                            usual_dates=[d.isoformat() for d in usual], hours=hours)
+
+    def top_products(self, day: date | None = None, limit: int = 10, now: datetime | None = None) -> list[TopProduct]:
+        zone = self.zone()
+        start, end = day_bounds(day or self.today(now), zone)
+        rows = self.db.query(
+            "SELECT l.sku, max(l.name) AS name, sum(l.qty) AS qty, sum(l.line_total) AS revenue,"
+            " count(DISTINCT CASE WHEN s.status = 'completed' THEN s.tx_id END) AS tx"
+            " FROM sales s JOIN sale_lines l ON l.tx_id = s.tx_id"
+            " WHERE s.completed_at >= ? AND s.completed_at < ? AND s.status IN " + COUNTED +
+            " GROUP BY l.sku HAVING sum(l.qty) > 0 ORDER BY revenue DESC, qty DESC, l.sku LIMIT ?",
+            (start, end, limit))
+        return [TopProduct(sku=r["sku"], name=r["name"], qty=int(r["qty"]), revenue=int(r["revenue"]),
+                           transactions=int(r["tx"])) for r in rows]
+
+    def payment_mix(self, day: date | None = None, now: datetime | None = None) -> list[PaymentSlice]:
+        zone = self.zone()
+        start, end = day_bounds(day or self.today(now), zone)
+        rows = self.db.query(
+            "SELECT p.method, sum(p.amount) AS amount,"
+            " count(DISTINCT CASE WHEN s.status = 'completed' THEN s.tx_id END) AS tx"
+            " FROM sales s JOIN payments p ON p.tx_id = s.tx_id"
+            " WHERE s.completed_at >= ? AND s.completed_at < ? AND s.status IN " + COUNTED +
+            " GROUP BY p.method ORDER BY amount DESC, p.method", (start, end))
+        total = sum(max(0, int(r["amount"])) for r in rows)
+        return [PaymentSlice(method=r["method"], amount=int(r["amount"]), transactions=int(r["tx"]),
+                             share=round(max(0, int(r["amount"])) / total, 4) if total else 0.0) for r in rows]
+
+    # -- alerts, stock, credit ---------------------------------------------------------------
+    def alert(self, alert_id: int) -> AlertRow:
+        found = self.alerts(limit=1, alert_id=alert_id)
+        if not found:
+            raise NotFoundError(f"no alert {alert_id}")
+        return found[0]
+
+    def alerts(self, limit: int = 20, open_only: bool = False, tx_id: str | None = None,
+               alert_id: int | None = None) -> list[AlertRow]:
+        """Recent alerts, newest first, with the receipt of the sale each is about."""
+        zone = self.zone()
+        clauses, params = [], []
+        if alert_id is not None:
+            clauses.append("a.id = ?")
+            params.append(alert_id)
+        if open_only:
+            clauses.append("a.acknowledged_at IS NULL")
+        if tx_id is not None:
+            clauses.append("a.tx_id = ?")
+            params.append(tx_id)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self.db.query(
+            "SELECT a.*, s.receipt_no, s.total AS sale_total, s.cashier_id FROM alerts a"
+            f" LEFT JOIN sales s ON s.tx_id = a.tx_id {where}"
+            " ORDER BY a.created_at DESC, a.id DESC LIMIT ?", (*params, limit))
+        return [AlertRow(id=r["id"], kind=r["kind"], score=round(float(r["score"]), 3),
+                         reasons=list(json.loads(r["reasons"] or "[]")), created_at=r["created_at"],
+                         created_local=self.local_text(r["created_at"], zone), tx_id=r["tx_id"],
+                         receipt_no=r["receipt_no"], sale_total=r["sale_total"], cashier_id=r["cashier_id"],
+                         acknowledged_at=r["acknowledged_at"], acknowledged_by=r["acknowledged_by"])
+                for r in rows]
+
+    def sales_rates(self, now: datetime | None = None, window_days: int = RATE_WINDOW_DAYS) -> dict[str, float]:
+        """Net units sold per day per SKU over the last ``window_days`` (or the store's life if shorter)."""
+        now = now or datetime.now(UTC)
+        since = now - timedelta(days=window_days)
+        first = self.db.scalar("SELECT min(completed_at) FROM sales")
+        if first is None:
+            return {}
+        span_days = (now - max(since, parse_utc(first))).total_seconds() / 86400
+        days = min(float(window_days), max(1.0, span_days))
+        rows = self.db.query(
+            "SELECT l.sku, sum(l.qty) AS qty FROM sales s JOIN sale_lines l ON l.tx_id = s.tx_id"
+            " WHERE s.completed_at >= ? AND s.completed_at < ? AND s.status IN " + COUNTED + " GROUP BY l.sku",
+            (utc_text(since), utc_text(now)))
+        return {r["sku"]: max(0.0, r["qty"] / days) for r in rows}
+
+    def stock(self, now: datetime | None = None, low_only: bool = False,
+              run_out_days: float = RUN_OUT_DAYS) -> list[StockRow]:
+        """Active products, those at or below their reorder level first (most short first), then
+        those that run out soonest at the recent sales rate, then the rest by name."""
+        rates = self.sales_rates(now)
+        out = []
+        for r in self.db.query("SELECT sku, name, category, stock_qty, reorder_level FROM products WHERE active = 1"):
+            rate = rates.get(r["sku"], 0.0)
+            days_left = max(0.0, r["stock_qty"] / rate) if rate > 0 else None
+            low = r["stock_qty"] <= r["reorder_level"]
+            soon = days_left is not None and days_left <= run_out_days
+            if low_only and not (low or soon):
+                continue
+            out.append(StockRow(sku=r["sku"], name=r["name"], category=r["category"], stock_qty=r["stock_qty"],
+                                reorder_level=r["reorder_level"], low=low, daily_rate=round(rate, 2),
+                                days_left=None if days_left is None else round(days_left, 1), runs_out_soon=soon))
+        out.sort(key=lambda s: (not s.low, s.stock_qty - s.reorder_level if s.low else 0,
+                                s.days_left if s.days_left is not None else float("inf"), s.name))
+        return out
+
+    def credit(self) -> list[CreditRow]:
+        """Credit customers (a limit, or a balance), those who owe most first."""
+        last = {r["customer_id"]: r["at"] for r in self.db.query(
+            "SELECT p.customer_id, max(s.completed_at) AS at FROM payments p JOIN sales s ON s.tx_id = p.tx_id"
+            " WHERE p.method = 'credit' AND p.customer_id IS NOT NULL AND s.status = 'completed'"
+            " GROUP BY p.customer_id")}
+        rows = self.db.query(
+            "SELECT * FROM customers WHERE (active = 1 AND credit_limit > 0) OR balance != 0"
+            " ORDER BY balance DESC, name")
+        out = []
+        for r in rows:
+            limit, balance = int(r["credit_limit"]), int(r["balance"])
+            out.append(CreditRow(id=r["id"], name=r["name"], phone=r["phone"], credit_limit=limit, balance=balance,
+                                 available=max(0, limit - balance),
+                                 used_pct=round(100 * balance / limit) if limit else None,
+                                 over_limit=balance > limit, active=bool(r["active"]),
+                                 last_credit_at=last.get(r["id"])))
+        return out
+
+    # -- the live pulse ----------------------------------------------------------------------
+    def _usual_window(self, days: list[date], zone: ZoneInfo, start_hms: tuple[int, int, int],
+                      end_hms: tuple[int, int, int]) -> dict[str, int]:
+        total = {"net": 0, "gross": 0, "tx": 0, "items": 0}
+        for d in days:
+            w = self._window(utc_text(local_wall(d, *start_hms, zone)), utc_text(local_wall(d, *end_hms, zone)))
+            for k in total:
+                total[k] += w[k]
+        return total
+
+    def pulse(self, now: datetime | None = None, weeks: int = DEFAULT_WEEKS,
+              run_out_days: float = RUN_OUT_DAYS) -> Pulse:
+        """This hour and today so far against the same stretch of the usual same weekday."""
+        now = now or datetime.now(UTC)
+        zone = self.zone()
+        local = now.astimezone(zone)
+        day = local.date()
+        hms = (local.hour, local.minute, local.second)
+        usual = self.usual_days(day, weeks, zone)
+        n = len(usual)
+        hour_start = local_wall(day, local.hour, 0, 0, zone)
+        this_hour = self._window(utc_text(hour_start), utc_text(now + timedelta(seconds=1)))
+        today = self._window(day_bounds(day, zone)[0], utc_text(now + timedelta(seconds=1)))
+        u_hour = self._usual_window(usual, zone, (local.hour, 0, 0), hms)
+        u_full = self._usual_window(usual, zone, (local.hour, 0, 0), (local.hour + 1, 0, 0))
+        u_today = self._usual_window(usual, zone, (0, 0, 0), hms)
+
+        def cmp(actual: float, usual_total: float | None, digits: int | None = None) -> Comparison:
+            usual_value = None if usual_total is None else (
+                round(usual_total) if digits is None else round(usual_total, digits))
+            pct = change_pct(actual, usual_total)
+            return Comparison(actual=actual, usual=usual_value, change_pct=pct, trend=trend_of(pct))
+
+        def mean(total: int) -> float | None:
+            return total / n if n else None
+
+        basket_now = round(today["gross"] / today["tx"]) if today["tx"] else 0
+        basket_usual = u_today["gross"] / u_today["tx"] if u_today["tx"] else None
+        items_now = round(today["items"] / today["tx"], 2) if today["tx"] else 0.0
+        items_usual = u_today["items"] / u_today["tx"] if u_today["tx"] else None
+        running_low = [s for s in self.stock(now, low_only=True, run_out_days=run_out_days)]
+        return Pulse(
+            at=local.isoformat(timespec="seconds"), date=day.isoformat(), hour=local.hour,
+            window=f"{local.hour:02d}:00–{local.hour:02d}:{local.minute:02d}", usual_weeks=n,
+            sales_this_hour=cmp(this_hour["net"], mean(u_hour["net"])),
+            transactions_this_hour=cmp(this_hour["tx"], mean(u_hour["tx"]), 2),
+            usual_full_hour_sales=round(u_full["net"] / n) if n else None,
+            usual_full_hour_transactions=round(u_full["tx"] / n, 2) if n else None,
+            sales_today=cmp(today["net"], mean(u_today["net"])),
+            transactions_today=cmp(today["tx"], mean(u_today["tx"]), 2),
+            basket_value=cmp(basket_now, basket_usual if today["tx"] else None),
+            basket_items=cmp(items_now, items_usual if today["tx"] else None, 2),
+            running_low=running_low)
+
+    # -- sales -------------------------------------------------------------------------------
+    def sales(self, day: date | None = None, cashier_id: str | None = None, status: str | None = None,
+              limit: int = 100, offset: int = 0) -> dict[str, Any]:
+        """Sales newest first with optional filters, plus the count and net total of the whole filter."""
+        zone = self.zone()
+        clauses, params = [], []
+        if day is not None:
+            start, end = day_bounds(day, zone)
+            clauses += ["s.completed_at >= ?", "s.completed_at < ?"]
+            params += [start, end]
+        if cashier_id:
+            clauses.append("s.cashier_id = ?")
+            params.append(cashier_id)
+        if status:
+            clauses.append("s.status = ?")
+            params.append(status)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        agg = self.db.query_one(
+            f"SELECT count(*) AS n, coalesce(sum(CASE WHEN s.status IN {COUNTED} THEN s.total END), 0) AS net"
+            f" FROM sales s {where}", tuple(params))
+        rows = self.db.query(
+            "SELECT s.tx_id, s.seq, s.receipt_no, s.status, s.cashier_id, u.name AS cashier_name, s.customer_id,"
+            " c.name AS customer_name, s.started_at, s.completed_at, s.subtotal, s.discount, s.tax, s.total,"
+            " s.payment_method, s.anomaly_score, s.refund_of,"
+            " (SELECT count(*) FROM sale_lines l WHERE l.tx_id = s.tx_id) AS line_count,"
+            " (SELECT coalesce(sum(l.qty), 0) FROM sale_lines l WHERE l.tx_id = s.tx_id) AS items"
+            " FROM sales s LEFT JOIN users u ON u.id = s.cashier_id LEFT JOIN customers c ON c.id = s.customer_id"
+            f" {where} ORDER BY s.completed_at DESC, s.seq DESC LIMIT ? OFFSET ?", (*params, limit, offset))
+        for r in rows:
+            r["completed_local"] = self.local_text(r["completed_at"], zone)
+            if r["anomaly_score"] is not None:
+                r["anomaly_score"] = round(float(r["anomaly_score"]), 3)
+        return {"count": int(agg["n"]), "net_total": int(agg["net"]), "limit": limit, "offset": offset,
+                "sales": rows}
+
+    def cashiers(self) -> list[dict[str, str]]:
+        """Everyone who has rung up a sale, or can (for the sales filter)."""
+        rows = self.db.query(
+            "SELECT id, name FROM users UNION SELECT DISTINCT cashier_id, cashier_id FROM sales"
+            " WHERE cashier_id NOT IN (SELECT id FROM users) ORDER BY 2")
+        return [{"id": r["id"], "name": r["name"]} for r in rows]
+
+    def sale_detail(self, tx_id: str) -> dict[str, Any]:
+        """One sale with its lines, payments, readable events, anomaly, alerts and refunds."""
+        settings = self.settings.get()
+        zone = ZoneInfo(settings.timezone)
+        row = self.db.query_one(
+            "SELECT s.*, u.name AS cashier_name, c.name AS customer_name FROM sales s"
+            " LEFT JOIN users u ON u.id = s.cashier_id LEFT JOIN customers c ON c.id = s.customer_id"
+            " WHERE s.tx_id = ?", (tx_id,))
+        if row is None:
+            raise NotFoundError(f"no sale {tx_id!r}")
+        payload = json.loads(row.pop("payload"))
+        currency = payload.get("currency") or settings.currency
+        lines = self.db.query("SELECT line_no, sku, name, qty, unit_price, line_total, source, confidence"
+                              " FROM sale_lines WHERE tx_id = ? ORDER BY line_no", (tx_id,))
+        payments = self.db.query("SELECT method, amount, tendered, change, customer_id FROM payments"
+                                 " WHERE tx_id = ? ORDER BY id", (tx_id,))
+        names = {r["sku"]: r["name"] for r in self.db.query("SELECT sku, name FROM products")}
+        names.update({ln["sku"]: ln["name"] for ln in lines})
+        users = {r["id"]: r["name"] for r in self.db.query("SELECT id, name FROM users")}
+        events = []
+        for e in self.db.query("SELECT type, at, user_id, detail FROM events WHERE tx_id = ? ORDER BY at, id",
+                               (tx_id,)):
+            detail = json.loads(e["detail"] or "{}")
+            by = e["user_id"] or detail.get("by")
+            events.append({"type": e["type"], "at": e["at"], "at_local": self.local_text(e["at"], zone),
+                           "by": by, "by_name": users.get(by, by) if by else None, "detail": detail,
+                           "text": describe_event(e["type"], detail, currency, names, users)})
+        refunds = self.db.query("SELECT tx_id, receipt_no, completed_at, total, cashier_id FROM sales"
+                                " WHERE refund_of = ? ORDER BY completed_at", (tx_id,))
+        for r in refunds:
+            r["completed_local"] = self.local_text(r["completed_at"], zone)
+        refund_of = None
+        if row["refund_of"]:
+            refund_of = self.db.query_one("SELECT tx_id, receipt_no, completed_at, total FROM sales WHERE tx_id = ?",
+                                          (row["refund_of"],))
+        alerts = to_json(self.alerts(limit=100, tx_id=tx_id))
+        return {**row, "currency": currency, "completed_local": self.local_text(row["completed_at"], zone),
+                "started_local": self.local_text(row["started_at"], zone),
+                "duration_s": int((parse_utc(row["completed_at"]) - parse_utc(row["started_at"])).total_seconds()),
+                "lines": lines, "payments": payments, "events": events, "anomaly": payload.get("anomaly"),
+                "alerts": alerts, "refunds": refunds, "refund_of_sale": refund_of}

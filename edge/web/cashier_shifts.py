@@ -1,0 +1,123 @@
+"""Shifts: open with a counted float, see the running X report, close with a cash count; the close
+report (a printable page and JSON) is read back from the database.
+
+A cashier sees only their own shifts; the owner sees everyone's.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Response, jsonify, render_template, request
+from werkzeug.exceptions import Forbidden
+
+from edge.checkout.errors import CheckoutError
+from edge.store.shifts import Shift
+from edge.web.cashier_common import (
+    ACTIVE_STATES,
+    cashier_blueprint as bp,
+    local_text,
+    may_see_shift,
+    me,
+    money,
+    money_text,
+    shift_report,
+    shift_view,
+    user_name,
+)
+from edge.web.context import ctx
+from edge.web.forms import get_int
+from edge.web.security import json_body, require
+
+log = logging.getLogger(__name__)
+
+
+def visible_shifts(limit: int = 20) -> list[Shift]:
+    user = me()
+    store = ctx().store
+    if user.at_least("owner"):
+        return store.shifts.recent(limit)
+    ids = store.db.query("SELECT id FROM shifts WHERE cashier_id = ? ORDER BY id DESC LIMIT ?", (user.id, limit))
+    return [store.shifts.get(r["id"]) for r in ids]
+
+
+def visible_shift(shift_id: int) -> Shift:
+    shift = ctx().store.shifts.get(shift_id)  # NotFoundError -> 404
+    if not may_see_shift(me(), shift):
+        raise Forbidden("a cashier sees only their own shifts")
+    return shift
+
+
+def _report_context(shift: Shift) -> dict[str, Any]:
+    report = shift_report(shift)
+    return {"shift": shift, "report": report, "cashier_name": user_name(shift.cashier_id),
+            "money": money_text, "local": local_text,
+            "method_names": {"cash": "Cash", "card": "Card", "mobile_money": "Mobile money", "credit": "Credit"}}
+
+
+# -- pages ---------------------------------------------------------------------------------------
+@bp.get("/shift")
+@require("cashier")
+def shift_page() -> str:
+    user = me()
+    shift = ctx().store.shifts.open_for(user.id)
+    context = _report_context(shift) if shift else {"shift": None, "report": None, "money": money_text,
+                                                    "local": local_text, "method_names": {}}
+    return render_template("cashier/shift.html", history=visible_shifts(), user_name=user_name, **context)
+
+
+@bp.get("/shift/<int:shift_id>/report")
+@require("cashier")
+def shift_report_page(shift_id: int) -> str:
+    shift = visible_shift(shift_id)
+    return render_template("cashier/shift_report.html", **_report_context(shift))
+
+
+# -- API -----------------------------------------------------------------------------------------
+@bp.get("/api/shift")
+@require("cashier")
+def shift_current() -> Response:
+    shift = ctx().store.shifts.open_for(me().id)
+    return jsonify(shift=shift_view(shift) if shift else None)
+
+
+@bp.post("/api/shift/open")
+@require("cashier")
+def shift_open() -> Response:
+    user = me()
+    data = json_body()
+    opening_float = money(data, "opening_float", ctx().store.settings.get().currency)
+    shift = ctx().store.shifts.open(user.id, opening_float)  # a second open shift is a 400
+    log.info("shift %s opened by %s with a float of %s", shift.id, user.id, opening_float)
+    return jsonify(shift=shift_view(shift))
+
+
+@bp.post("/api/shift/close")
+@require("cashier")
+def shift_close() -> Response:
+    user = me()
+    data = json_body()
+    counted = money(data, "counted_cash", ctx().store.settings.get().currency)
+    shift = ctx().store.shifts.open_for(user.id)
+    if shift is None:
+        raise CheckoutError("you have no open shift to close")
+    session = ctx().checkout.session
+    if session.state in ACTIVE_STATES and session.cashier is not None and session.cashier.id == user.id:
+        raise CheckoutError("finish or void the sale in progress before closing the shift")
+    closed = ctx().store.shifts.close(shift.id, counted)
+    log.info("shift %s closed by %s: counted %s, expected %s", closed.id, user.id, counted, closed.expected_cash)
+    return jsonify(shift=shift_view(closed))
+
+
+@bp.get("/api/shifts")
+@require("cashier")
+def shift_list() -> Response:
+    limit = get_int(request.args, "limit", 1, 200, default=20)
+    return jsonify(shifts=[shift_view(s, with_report=False) for s in visible_shifts(limit)])
+
+
+@bp.get("/api/shifts/<int:shift_id>")
+@require("cashier")
+def shift_get(shift_id: int) -> Response:
+    return jsonify(shift=shift_view(visible_shift(shift_id)))

@@ -1,0 +1,270 @@
+"""Catalogue management: products with price, barcode, category, reorder level; receiving stock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from edge.store.database import utc_now
+from edge.store.products import BARCODE_RE, MAX_PRICE, SKU_RE
+from edge.store.records import Product
+from edge.store.stock import MAX_QTY, apply_movement
+from edge.web.context import ctx
+from edge.web.forms import BadInput, get_int, get_text
+from edge.web.manage import (
+    catalogue_changed,
+    conflict,
+    done,
+    fmt_money,
+    form_action,
+    manage_blueprint as bp,
+    money_field,
+    plain_amount,
+    render,
+    settings,
+    strict_bool,
+)
+from edge.web.security import current_user, json_body, require
+
+STATUSES = ("active", "inactive", "low", "all")
+MAX_REORDER = 1_000_000
+
+
+def product_json(p: Product, currency: str) -> dict[str, Any]:
+    return {"sku": p.sku, "name": p.name, "price": p.price, "price_text": fmt_money(p.price, currency),
+            "barcode": p.barcode, "category": p.category, "active": p.active, "stock_qty": p.stock_qty,
+            "reorder_level": p.reorder_level, "low_stock": p.low_stock}
+
+
+def _sku(data: dict[str, Any]) -> str:
+    sku = get_text(data, "sku", 64)
+    if not SKU_RE.match(sku):
+        raise BadInput("sku", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    return sku
+
+
+def _barcode(data: dict[str, Any], sku: str | None) -> str | None:
+    raw = data.get("barcode")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    code = get_text(data, "barcode", 14)
+    if not BARCODE_RE.match(code):
+        raise BadInput("barcode", "must be 6-14 digits")
+    other = ctx().store.db.query_one("SELECT sku, name FROM products WHERE barcode = ? AND sku != ?",
+                                     (code, sku or ""))
+    if other:
+        raise BadInput("barcode", f"{code} already belongs to {other['sku']} ({other['name']})")
+    return code
+
+
+def _fields(data: dict[str, Any], current: Product | None, sku: str) -> dict[str, Any]:
+    """The product's fields from ``data``; a field left out keeps its current value (on an edit)."""
+    def given(key: str) -> bool:
+        return current is None or key in data
+
+    return {
+        "name": get_text(data, "name", 120) if given("name") else current.name,
+        "price": money_field(data, "price", 1, MAX_PRICE) if given("price") else current.price,
+        "barcode": _barcode(data, sku) if given("barcode") else current.barcode,
+        "category": get_text(data, "category", 60, required=False) if given("category") else current.category,
+        "reorder_level": (get_int(data, "reorder_level", 0, MAX_REORDER, default=settings().low_stock_default)
+                          if current is None else
+                          get_int(data, "reorder_level", 0, MAX_REORDER) if "reorder_level" in data
+                          else current.reorder_level),
+    }
+
+
+# -- actions (shared by the pages and the API) -------------------------------------------------
+def create_product(data: dict[str, Any]) -> Product:
+    store = ctx().store
+    sku = _sku(data)
+    fields = _fields(data, None, sku)
+    opening = get_int(data, "stock", 0, MAX_QTY, default=0)
+    taken = store.db.query_one("SELECT sku FROM products WHERE lower(sku) = lower(?)", (sku,))
+    if taken:
+        raise conflict(f"SKU {taken['sku']} already exists; edit it instead")
+    user = current_user()
+    with store.db.transaction() as conn:
+        store.products.upsert(sku, conn=conn, **fields)
+        if opening:
+            apply_movement(conn, sku, opening, "receiving", utc_now(), user_id=user.id if user else None,
+                           note="opening stock")
+    catalogue_changed()
+    return store.products.get(sku)
+
+
+def update_product(sku: str, data: dict[str, Any]) -> Product:
+    store = ctx().store
+    current = store.products.get(sku)
+    fields = _fields(data, current, sku)
+    product = store.products.upsert(sku, active=current.active, **fields)
+    catalogue_changed()
+    return product
+
+
+def set_product_active(sku: str, data: dict[str, Any]) -> Product:
+    store = ctx().store
+    store.products.get(sku)
+    product = store.products.set_active(sku, strict_bool(data, "active"))
+    catalogue_changed()
+    return product
+
+
+def receive_stock(sku: str, data: dict[str, Any]) -> tuple[Product, int]:
+    """Book a delivery in: one ``receiving`` movement; returns the product and the quantity."""
+    store = ctx().store
+    store.products.get(sku)
+    qty = get_int(data, "qty", 1, MAX_QTY)
+    note = get_text(data, "note", 200, required=False)
+    store.stock.receive(sku, qty, current_user().id, note=note)
+    return store.products.get(sku), qty
+
+
+# -- pages -------------------------------------------------------------------------------------
+def _filtered(products: list[Product], q: str, category: str, status: str) -> list[Product]:
+    q = q.lower()
+    out = []
+    for p in products:
+        if status == "active" and not p.active or status == "inactive" and p.active:
+            continue
+        if status == "low" and not p.low_stock:
+            continue
+        if category and p.category != category:
+            continue
+        if q and q not in p.sku.lower() and q not in p.name.lower() and q != (p.barcode or "") \
+                and q not in p.category.lower():
+            continue
+        out.append(p)
+    return out
+
+
+def _products_page(error: str | None = None, form: dict[str, Any] | None = None) -> str:
+    store = ctx().store
+    everything = store.products.list(include_inactive=True)
+    q = request.args.get("q", "").strip()[:64]
+    category = request.args.get("category", "").strip()[:60]
+    status = request.args.get("status", "active")
+    status = status if status in STATUSES else "active"
+    categories = sorted({p.category for p in everything if p.category})
+    shown = _filtered(everything, q, category, status)
+    return render("products.html", products=shown, total=len(everything), categories=categories, q=q,
+                  category=category, status=status, statuses=STATUSES, error=error,
+                  form=form or {"reorder_level": settings().low_stock_default})
+
+
+@bp.get("/manage/products")
+@require("owner")
+def products_page() -> str:
+    return _products_page()
+
+
+@bp.post("/manage/products")
+@require("owner")
+def products_create() -> Response | tuple[str, int]:
+    data = request.form.to_dict()
+
+    def action() -> Response:
+        p = create_product(data)
+        return done(f"Added {p.sku} {p.name}", "manage.product_page", sku=p.sku)
+
+    return form_action(action, lambda msg: _products_page(error=msg, form=data))
+
+
+def _product_page(sku: str, error: str | None = None, form: dict[str, Any] | None = None) -> str:
+    store = ctx().store
+    product = store.products.get(sku)
+    cur = settings().currency
+    form = form or {"name": product.name, "price": plain_amount(product.price, cur),
+                    "barcode": product.barcode or "", "category": product.category,
+                    "reorder_level": product.reorder_level}
+    categories = sorted({p.category for p in store.products.list(include_inactive=True) if p.category})
+    return render("product.html", product=product, form=form, error=error, categories=categories,
+                  movements=store.stock.movements(sku, limit=25))
+
+
+@bp.get("/manage/products/<sku>")
+@require("owner")
+def product_page(sku: str) -> str:
+    return _product_page(sku)
+
+
+@bp.post("/manage/products/<sku>")
+@require("owner")
+def product_update(sku: str) -> Response | tuple[str, int]:
+    data = request.form.to_dict()
+    ctx().store.products.get(sku)
+
+    def action() -> Response:
+        p = update_product(sku, data)
+        return done(f"Saved {p.sku} {p.name}", "manage.product_page", sku=p.sku)
+
+    return form_action(action, lambda msg: _product_page(sku, error=msg, form=data))
+
+
+@bp.post("/manage/products/<sku>/active")
+@require("owner")
+def product_set_active(sku: str) -> Response | tuple[str, int]:
+    data = request.form.to_dict()
+    ctx().store.products.get(sku)
+
+    def action() -> Response:
+        p = set_product_active(sku, data)
+        return done(f"{p.sku} is now {'active' if p.active else 'inactive (no longer sold)'}",
+                    "manage.product_page", sku=p.sku)
+
+    return form_action(action, lambda msg: _product_page(sku, error=msg))
+
+
+@bp.post("/manage/products/<sku>/receive")
+@require("owner")
+def product_receive(sku: str) -> Response | tuple[str, int]:
+    data = request.form.to_dict()
+    ctx().store.products.get(sku)
+
+    def action() -> Response:
+        p, qty = receive_stock(sku, data)
+        return done(f"Received {qty} × {p.name}; stock is now {p.stock_qty}",
+                    "manage.product_page", sku=p.sku)
+
+    return form_action(action, lambda msg: _product_page(sku, error=msg))
+
+
+# -- API ---------------------------------------------------------------------------------------
+@bp.get("/api/products")
+@require("cashier")
+def api_products() -> Response:
+    store = ctx().store
+    user = current_user()
+    include_inactive = request.args.get("all") == "1" and user.at_least("owner")
+    q = request.args.get("q", "").strip()[:64]
+    category = request.args.get("category", "").strip()[:60]
+    products = _filtered(store.products.list(include_inactive=include_inactive), q, category, "all")
+    cur = settings().currency
+    return jsonify(currency=cur, products=[product_json(p, cur) for p in products])
+
+
+@bp.post("/api/products")
+@require("owner")
+def api_product_create() -> tuple[Response, int]:
+    p = create_product(json_body())
+    return jsonify(product=product_json(p, settings().currency)), 201
+
+
+@bp.put("/api/products/<sku>")
+@require("owner")
+def api_product_update(sku: str) -> Response:
+    return jsonify(product=product_json(update_product(sku, json_body()), settings().currency))
+
+
+@bp.post("/api/products/<sku>/active")
+@require("owner")
+def api_product_active(sku: str) -> Response:
+    return jsonify(product=product_json(set_product_active(sku, json_body()), settings().currency))
+
+
+@bp.post("/api/products/<sku>/receive")
+@require("owner")
+def api_product_receive(sku: str) -> Response:
+    p, qty = receive_stock(sku, json_body())
+    return jsonify(product=product_json(p, settings().currency), received=qty)

@@ -1,0 +1,31 @@
+"""The wire contracts: sales the device writes validate; broken ones are named precisely."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from schemas import ContractError, validate
+from tests.edge.checkout.helpers import quick_sale
+
+
+def test_a_recorded_sale_follows_tx_1(store):
+    payload = store.sales.record(quick_sale(store, "SUGAR-2LB")).to_payload()
+    validate("tillsight.tx/1", payload)
+
+
+@pytest.mark.parametrize("mutate, where", [
+    (lambda p: p.update(total=12.5), "total"),
+    (lambda p: p["lines"][0].update(qty=0), "lines[0].qty"),
+    (lambda p: p.update(completed_at="2026-11-21 14:00"), "completed_at"),
+    (lambda p: p.update(status="paid"), "status"),
+    (lambda p: p.pop("tx_id"), "tx_id"),
+    (lambda p: p["payment"].update(method="cheque"), "payment"),
+])
+def test_broken_payloads_name_the_field(store, mutate, where):
+    payload = copy.deepcopy(store.sales.record(quick_sale(store, "SUGAR-2LB")).to_payload())
+    mutate(payload)
+    with pytest.raises(ContractError) as err:
+        validate("tillsight.tx/1", payload)
+    assert where.split("[")[0] in str(err.value)
