@@ -61,6 +61,7 @@ train: setup-full
 
 bench: setup-full
 	$(VENV)/bin/tillsight bench vision --json
+	$(VENV)/bin/tillsight bench edge --json
 
 install: setup
 	@echo "device install: see systemd/ and docs/operations.md"

@@ -154,6 +154,19 @@ def bench_vision(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_edge(args: argparse.Namespace) -> int:
+    from benchmarks.edge import run_edge_bench
+
+    figures = run_edge_bench(sales=args.sales, bundle=args.bundle)
+    if not args.json:
+        sys.stdout.write(f"sale completion p50 {figures['sale_completion_ms']['p50']} ms"
+                         f" p99 {figures['sale_completion_ms']['p99']} ms; API p50 {figures['api_ms']['p50']} ms"
+                         f" p99 {figures['api_ms']['p99']} ms under {figures['api_clients']} clients;"
+                         f" settled->shown p50 {figures['settled_to_shown_ms']['p50']} ms\n")
+    _emit_json(figures)
+    return 0
+
+
 def demo(args: argparse.Namespace) -> int:
     from edge.appliance import run_demo
 

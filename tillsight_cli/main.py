@@ -21,6 +21,7 @@ HANDLERS = {
     ("train", "package"): "tillsight_cli.commands:train_package",
     ("detect",): "tillsight_cli.commands:detect",
     ("bench", "vision"): "tillsight_cli.commands:bench_vision",
+    ("bench", "edge"): "tillsight_cli.commands:bench_edge",
     ("demo",): "tillsight_cli.commands:demo",
     ("run",): "tillsight_cli.commands:run",
 }
@@ -88,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     c = b.add_parser("vision", help="detector vs raw ONNX Runtime vs ultralytics, and the change gate")
     c.add_argument("--bundle", default="models/demo")
     c.add_argument("--frames", type=int, default=60)
+    c.add_argument("--json", action="store_true")
+    c = b.add_parser("edge", help="sale completion, API under 20 clients, settled-to-shown latency")
+    c.add_argument("--bundle", default="models/demo")
+    c.add_argument("--sales", type=int, default=150)
     c.add_argument("--json", action="store_true")
 
     for name, text in (("demo", "run the appliance on the synthetic camera with a seeded demo store"),
