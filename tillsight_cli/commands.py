@@ -179,3 +179,33 @@ def run(args: argparse.Namespace) -> int:
 
     return run_appliance(config_path=args.config, host=args.host, port=args.port, camera=args.camera,
                          data_dir=args.data_dir)
+
+
+def staff_add(args: argparse.Namespace) -> int:
+    """Create or update a staff account in a device's store (the first owner of a new device)."""
+    import getpass
+
+    from edge.auth.hashing import WeakSecretError
+    from edge.auth.service import Authenticator
+    from edge.store import Store, StoreError
+    from firmware_config import ConfigError, load_config
+
+    try:
+        data_dir = Path(args.data_dir) if args.data_dir else Path(load_config(args.config).data_dir)
+    except ConfigError as exc:
+        sys.stderr.write(f"tillsight: {exc}\n")
+        return 2
+    secret_name = "password" if args.role == "owner" else "PIN"
+    secret = sys.stdin.readline().strip() if args.secret_stdin else getpass.getpass(f"{secret_name}: ")
+    pin = None if args.role == "owner" else secret
+    password = secret if args.role == "owner" else None
+    if args.role == "owner" and args.pin:
+        pin = args.pin
+    try:
+        store = Store(data_dir / "store.db")
+        user = Authenticator(store.users).set_staff(args.id, args.name, args.role, pin=pin, password=password)
+    except (WeakSecretError, StoreError) as exc:
+        sys.stderr.write(f"tillsight: {exc}\n")
+        return 2
+    _emit_json({"id": user.id, "name": user.name, "role": user.role, "store": str(data_dir / "store.db")})
+    return 0

@@ -24,6 +24,7 @@ HANDLERS = {
     ("bench", "edge"): "tillsight_cli.commands:bench_edge",
     ("demo",): "tillsight_cli.commands:demo",
     ("run",): "tillsight_cli.commands:run",
+    ("staff", "add"): "tillsight_cli.commands:staff_add",
 }
 
 
@@ -94,6 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--bundle", default="models/demo")
     c.add_argument("--sales", type=int, default=150)
     c.add_argument("--json", action="store_true")
+
+    st = sub.add_parser("staff", help="staff accounts on a device").add_subparsers(dest="action", required=True)
+    c = st.add_parser("add", help="create or update a user (asks for the PIN, or the password for an owner)")
+    c.add_argument("--config", help="config file (its data_dir holds the store)")
+    c.add_argument("--data-dir", help="the device's data folder (overrides the config's)")
+    c.add_argument("--id", required=True, help="user id, e.g. rosa")
+    c.add_argument("--name", required=True)
+    c.add_argument("--role", required=True, choices=["cashier", "supervisor", "owner"])
+    c.add_argument("--pin", help="an owner's PIN for approvals (optional)")
+    c.add_argument("--secret-stdin", action="store_true", help="read the PIN/password from stdin (scripts)")
 
     for name, text in (("demo", "run the appliance on the synthetic camera with a seeded demo store"),
                        ("run", "run the appliance (cashier screen, dashboard, vision) from a config file")):
