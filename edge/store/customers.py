@@ -50,12 +50,13 @@ class Customers:
         return self.get(cid)
 
     def record_repayment(self, customer_id: str, amount: int) -> Customer:
-        if not isinstance(amount, int) or amount <= 0:
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
             raise ValidationError("repayment must be a positive amount")
-        cust = self.get(customer_id)
-        if amount > cust.balance:
-            raise ValidationError("repayment is more than the customer owes")
-        with self.db.transaction() as c:
+        self.get(customer_id)
+        with self.db.transaction() as c:  # the check and the update in one write: two repayments can't overshoot
+            balance = c.execute("SELECT balance FROM customers WHERE id = ?", (customer_id,)).fetchone()[0]
+            if amount > balance:
+                raise ValidationError("repayment is more than the customer owes")
             c.execute("UPDATE customers SET balance = balance - ? WHERE id = ?", (amount, customer_id))
         return self.get(customer_id)
 

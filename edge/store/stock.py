@@ -27,7 +27,7 @@ class Stock:
         self.db = db
 
     def receive(self, sku: str, qty: int, user_id: str, note: str = "") -> None:
-        if not isinstance(qty, int) or not 0 < qty <= MAX_QTY:
+        if not isinstance(qty, int) or isinstance(qty, bool) or not 0 < qty <= MAX_QTY:
             raise ValidationError("received quantity must be a whole number from 1 to 1,000,000")
         if not self.db.query_one("SELECT 1 FROM products WHERE sku = ?", (sku,)):
             raise ValidationError(f"unknown SKU {sku!r}")

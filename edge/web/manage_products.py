@@ -81,11 +81,11 @@ def create_product(data: dict[str, Any]) -> Product:
     sku = _sku(data)
     fields = _fields(data, None, sku)
     opening = get_int(data, "stock", 0, MAX_QTY, default=0)
-    taken = store.db.query_one("SELECT sku FROM products WHERE lower(sku) = lower(?)", (sku,))
-    if taken:
-        raise conflict(f"SKU {taken['sku']} already exists; edit it instead")
     user = current_user()
-    with store.db.transaction() as conn:
+    with store.db.transaction() as conn:  # checked inside the write, so two adds of one SKU can't both land
+        taken = conn.execute("SELECT sku FROM products WHERE lower(sku) = lower(?)", (sku,)).fetchone()
+        if taken:
+            raise conflict(f"SKU {taken[0]} already exists; edit it instead")
         store.products.upsert(sku, conn=conn, **fields)
         if opening:
             apply_movement(conn, sku, opening, "receiving", utc_now(), user_id=user.id if user else None,

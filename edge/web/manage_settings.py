@@ -42,6 +42,8 @@ def settings_json(s: StoreSettings) -> dict[str, Any]:
 
 
 def _tax_bp(data: dict[str, Any]) -> int:
+    if "tax_rate" in data and "tax_rate_bp" in data:
+        raise BadInput("tax_rate_bp", "give the tax rate once: tax_rate (percent) or tax_rate_bp, not both")
     if "tax_rate" in data:
         value = data["tax_rate"]
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
