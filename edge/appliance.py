@@ -87,7 +87,7 @@ class Appliance:
             stats = self.vision.pipeline.stats
             out.update(camera_fps=round(stats.camera_fps, 1), inference_ms=round(stats.inference_ms, 1),
                        model_version=self.vision.detector.manifest.version, vision_alive=self.vision.loop.alive(),
-                       camera_state=str(getattr(self.vision.source.state, "value", self.vision.source.state)),
+                       camera_state=self.vision.source.state.state,
                        vision_errors=stats.errors)
         try:
             usage = shutil.disk_usage(self.store.path.parent)

@@ -265,7 +265,8 @@ def describe_event(type_: str, detail: dict[str, Any], currency: str, names: dic
 # -- the reports -----------------------------------------------------------------------------
 
 class Reports:
-    """Read-only queries for the dashboard; every method takes ``now`` so tests can fix the clock."""
+    """Read-only queries for the dashboard.  Whatever depends on the current time takes ``now``
+    (default: the real clock), so tests and past-day views can fix it."""
 
     def __init__(self, store_db: StoreDB) -> None:
         self.db = store_db
@@ -506,10 +507,11 @@ class Reports:
         u_full = self._usual_window(usual, zone, (local.hour, 0, 0), (local.hour + 1, 0, 0))
         u_today = self._usual_window(usual, zone, (0, 0, 0), hms)
 
-        def cmp(actual: float, usual_total: float | None, digits: int | None = None) -> Comparison:
+        def cmp(actual: float, usual_total: float | None, digits: int | None = None,
+                comparable: bool = True) -> Comparison:
             usual_value = None if usual_total is None else (
                 round(usual_total) if digits is None else round(usual_total, digits))
-            pct = change_pct(actual, usual_total)
+            pct = change_pct(actual, usual_total) if comparable else None
             return Comparison(actual=actual, usual=usual_value, change_pct=pct, trend=trend_of(pct))
 
         def mean(total: int) -> float | None:
@@ -519,7 +521,7 @@ class Reports:
         basket_usual = u_today["gross"] / u_today["tx"] if u_today["tx"] else None
         items_now = round(today["items"] / today["tx"], 2) if today["tx"] else 0.0
         items_usual = u_today["items"] / u_today["tx"] if u_today["tx"] else None
-        running_low = [s for s in self.stock(now, low_only=True, run_out_days=run_out_days)]
+        running_low = self.stock(now, low_only=True, run_out_days=run_out_days)
         return Pulse(
             at=local.isoformat(timespec="seconds"), date=day.isoformat(), hour=local.hour,
             window=f"{local.hour:02d}:00–{local.hour:02d}:{local.minute:02d}", usual_weeks=n,
@@ -529,8 +531,9 @@ class Reports:
             usual_full_hour_transactions=round(u_full["tx"] / n, 2) if n else None,
             sales_today=cmp(today["net"], mean(u_today["net"])),
             transactions_today=cmp(today["tx"], mean(u_today["tx"]), 2),
-            basket_value=cmp(basket_now, basket_usual if today["tx"] else None),
-            basket_items=cmp(items_now, items_usual if today["tx"] else None, 2),
+            # no sale yet today: there is no basket to compare, but the usual one is still shown
+            basket_value=cmp(basket_now, basket_usual, comparable=bool(today["tx"])),
+            basket_items=cmp(items_now, items_usual, 2, comparable=bool(today["tx"])),
             running_low=running_low)
 
     # -- sales -------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ def create_app(context: WebContext, secret_key: str | None = None, secure_cookie
         SESSION_COOKIE_NAME="tillsight_session", PERMANENT_SESSION_LIFETIME=timedelta(hours=session_hours),
         WTF_CSRF_TIME_LIMIT=None, WTF_CSRF_SSL_STRICT=secure_cookies, JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=1024 * 1024, TESTING=testing)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["tillsight.ctx"] = context
     if context.live is not None:
         app.extensions["tillsight.live"] = context.live

@@ -39,7 +39,7 @@ HEALTH_LABELS: dict[str, str] = {
     "vision_alive": "Recognition loop", "vision_errors": "Recognition errors", "model_version": "Recognition model",
     "anomaly_model": "Anomaly model", "sync_backlog": "Waiting to sync to the hub",
     "oldest_unsynced_at": "Oldest unsynced since", "disk_free_mb": "Disk free", "disk_total_mb": "Disk size",
-    "last_sale_at": "Last sale",
+    "last_sale_at": "Last sale", "temperature_c": "Temperature (°C)",
 }
 HEALTH_EXPECTED = ("camera_state", "camera_fps", "inference_ms", "vision_alive", "model_version",
                    "anomaly_model", "sync_backlog", "disk_free_mb", "disk_total_mb", "last_sale_at")
@@ -103,7 +103,8 @@ def _health_text(key: str, value: Any, raw: dict[str, Any], zone_local: Any) -> 
         return str(value), "ok" if not value else "warn"
     if key == "sync_backlog":
         n = int(value)
-        return (f"{n} message{'s' if n != 1 else ''}", "ok" if n < 50 else "warn" if n < 1000 else "bad")
+        # sales are safe on the device whatever the backlog; a long one means the hub is not reached
+        return f"{n} message{'s' if n != 1 else ''}", "ok" if n < 50 else "warn"
     if key in ("disk_free_mb", "disk_total_mb"):
         mb = int(value)
         text = f"{mb / 1024:.1f} GB" if mb >= 1024 else f"{mb} MB"
@@ -127,7 +128,8 @@ def health_items() -> list[dict[str, Any]]:
     whatever else the appliance reports.  Backlog, disk and last sale fall back to the store."""
     c = ctx()
     try:
-        raw = dict(c.health() or {})
+        reported = c.health()
+        raw = {str(k): v for k, v in reported.items()} if isinstance(reported, dict) else {}
     except Exception:  # a broken probe must not take the dashboard down
         log.exception("device health probe failed")
         raw = {}
@@ -155,6 +157,9 @@ def health_items() -> list[dict[str, Any]]:
     for key in keys:
         value = raw.get(key)
         label = HEALTH_LABELS.get(key, key.replace("_", " ").capitalize())
+        if value is None and key == "oldest_unsynced_at":
+            items.append({"key": key, "label": label, "value": None, "text": "nothing waiting", "status": "ok"})
+            continue
         if value is None or value == "":
             items.append({"key": key, "label": label, "value": None, "text": "unknown", "status": "unknown"})
             continue
@@ -206,8 +211,10 @@ def _helpers() -> dict[str, Any]:
     def money(minor: int | None) -> str:
         return "—" if minor is None else format_money(int(minor), currency)
 
-    def pct(value: int | None) -> str:
-        return "no usual yet" if value is None else f"{value:+d}% vs usual"
+    def pct(value: int | None, usual: float | None = None) -> str:
+        if value is None:
+            return "no usual yet" if usual is None else ""
+        return f"{value:+d}% vs usual"
 
     return {"money": money, "pct": pct, "payment_label": lambda m: PAYMENT_LABELS.get(m or "", m or "—"),
             "status_pill": lambda s: STATUS_PILL.get(s, "")}
@@ -242,7 +249,7 @@ def sales_page() -> str:
     filters = _sales_filters()
     reports = _reports()
     result = reports.sales(**filters)
-    args = {k: v for k, v in request.args.items() if k != "offset" and v}
+    args = {k: v for k, v in request.args.items() if k in ("date", "cashier", "status", "limit") and v}
     next_offset = filters["offset"] + filters["limit"]
     return render_template(
         "dashboard/sales.html", result=result, cashiers=reports.cashiers(), statuses=SALE_STATUSES,

@@ -1,0 +1,214 @@
+// Owner dashboard: Chart.js charts from the JSON API, the live store pulse refreshed every 30 s,
+// and the alert "Acknowledge" buttons (also on the sale page).  No inline script: the page hands
+// over URLs in data- attributes.
+(function () {
+  "use strict";
+  const T = window.Tillsight;
+  const REFRESH_MS = 30000;
+  const BRAND = "#12365a", USUAL = "#c77d00";
+  const METHOD_COLORS = { cash: "#1f8a4c", card: "#12365a", mobile_money: "#7b4bb3", credit: "#c77d00" };
+  const charts = {};
+
+  function pct(v, usual) {
+    if (v === null || v === undefined) return usual === null || usual === undefined ? "no usual yet" : "";
+    return (v > 0 ? "+" : "") + v + "% vs usual";
+  }
+  const ARROWS = { up: "▲", down: "▼", flat: "▶", none: "" };
+
+  function trend(c, isMoney) {
+    const nodes = [T.el("span", { class: "trend " + c.trend, text: (ARROWS[c.trend] ? ARROWS[c.trend] + " " : "") + pct(c.change_pct, c.usual) })];
+    if (c.usual !== null && c.usual !== undefined) {
+      nodes.push(" ", T.el("span", { class: "muted", text: "(usual " + (isMoney ? T.money(c.usual) : Number(c.usual).toFixed(1)) + ")" }));
+    }
+    return nodes;
+  }
+
+  function item(metric, label, value, extra, wide) {
+    return T.el("div", { class: "pulse-item" + (wide ? " wide" : ""), "data-metric": metric },
+      [T.el("span", { class: "label" }, label), T.el("span", { class: "value", text: value })].concat(extra));
+  }
+
+  function renderPulse(p) {
+    const grid = T.el("div", { class: "pulse-grid" });
+    const hourExtra = trend(p.sales_this_hour, true);
+    if (p.usual_full_hour_sales !== null) hourExtra.push(T.el("span", { class: "muted small", text: "whole hour usually " + T.money(p.usual_full_hour_sales) }));
+    grid.append(item("sales_this_hour", ["Sales this hour ", T.el("span", { class: "muted", text: p.window })], T.money(p.sales_this_hour.actual), hourExtra));
+    const txExtra = trend(p.transactions_this_hour, false);
+    if (p.usual_full_hour_transactions !== null) txExtra.push(T.el("span", { class: "muted small", text: "whole hour usually " + Number(p.usual_full_hour_transactions).toFixed(1) }));
+    grid.append(item("transactions_this_hour", ["Customers this hour"], String(p.transactions_this_hour.actual), txExtra));
+    grid.append(item("sales_today", ["Sales today so far"], T.money(p.sales_today.actual), trend(p.sales_today, true)));
+    const basketExtra = trend(p.basket_value, true);
+    basketExtra.push(T.el("span", { class: "muted small", text: p.basket_items.actual + " items per basket" +
+      (p.basket_items.change_pct !== null ? " (" + pct(p.basket_items.change_pct) + ")" : "") }));
+    grid.append(item("basket_value", ["Average basket today"], T.money(p.basket_value.actual), basketExtra));
+    let low;
+    if (p.running_low.length) {
+      low = T.el("ul", { class: "running-low" }, p.running_low.slice(0, 8).map(function (s) {
+        if (s.stock_qty <= 0) return T.el("li", {}, [T.el("strong", { text: s.name }), " — ", T.el("span", { class: "pill bad", text: "out of stock" })]);
+        const li = T.el("li", {}, [T.el("strong", { text: s.name }), " — " + s.stock_qty + " left"]);
+        if (s.low) li.append(" ", T.el("span", { class: "pill bad", text: "at or below reorder level " + s.reorder_level }));
+        if (s.runs_out_soon && s.days_left !== null) li.append(" ", T.el("span", { class: "pill warn", text: "runs out in ~" + s.days_left + " days" }));
+        return li;
+      }));
+      if (p.running_low.length > 8) low.append(T.el("li", { class: "muted", text: "and " + (p.running_low.length - 8) + " more (see Stock)" }));
+    } else {
+      low = T.el("span", { class: "notice", text: "Nothing is running low." });
+    }
+    grid.append(T.el("div", { class: "pulse-item wide", "data-metric": "running_low" }, [T.el("span", { class: "label", text: "Running low" }), low]));
+    const note = T.el("p", { class: "muted small", id: "pulse-note", text: "As of " + p.at.slice(11, 16) + " store time. " +
+      (p.usual_weeks ? "\"Usual\" is the mean of this weekday over the last " + p.usual_weeks + " week" + (p.usual_weeks === 1 ? "" : "s") + ", at the same time of day."
+        : "No earlier weeks to compare with yet.") });
+    return [grid, note];
+  }
+
+  function hoursShown(hours) {
+    let lo = 24, hi = -1;
+    hours.forEach(function (h) {
+      if (h.sales || h.transactions || h.usual_sales) { lo = Math.min(lo, h.hour); hi = Math.max(hi, h.hour); }
+    });
+    if (hi < 0) { lo = 7; hi = 21; }
+    return hours.slice(Math.max(0, Math.min(lo, 7)), Math.min(24, Math.max(hi, 20) + 1));
+  }
+
+  function hourlyData(series) {
+    const hours = hoursShown(series.hours);
+    const label = series.date === document.getElementById("dashboard").dataset.date && document.getElementById("dashboard").dataset.today === "yes" ? "Today" : series.date;
+    const datasets = [{ type: "bar", label: label, data: hours.map(function (h) { return h.sales; }),
+      backgroundColor: BRAND, borderRadius: 3, order: 2, tx: hours.map(function (h) { return h.transactions; }) }];
+    if (series.usual_weeks) {
+      datasets.push({ type: "line", label: "Usual " + series.weekday + " (" + series.usual_weeks + " wk)",
+        data: hours.map(function (h) { return h.usual_sales; }), borderColor: USUAL, backgroundColor: USUAL,
+        tension: 0.3, pointRadius: 2, order: 1, tx: hours.map(function (h) { return h.usual_transactions; }) });
+    }
+    return { labels: hours.map(function (h) { return String(h.hour).padStart(2, "0") + ":00"; }), datasets: datasets };
+  }
+
+  async function drawHourly() {
+    const canvas = document.getElementById("chart-hourly");
+    if (!canvas) return;
+    const series = await T.api("GET", canvas.dataset.src);
+    const data = hourlyData(series);
+    const note = document.getElementById("hourly-note");
+    if (note) note.textContent = series.usual_weeks ? "Usual: mean of " + series.usual_dates.join(", ") + "."
+      : "No earlier " + series.weekday + "s to compare with yet.";
+    if (charts.hourly) { charts.hourly.data = data; charts.hourly.update("none"); return; }
+    charts.hourly = new Chart(canvas, {
+      data: data,
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        interaction: { mode: "index", intersect: false },
+        scales: { y: { beginAtZero: true, ticks: { callback: function (v) { return T.money(v).replace(/[.,]00$/, ""); } } } },
+        plugins: { tooltip: { callbacks: { label: function (ctx) {
+          const tx = ctx.dataset.tx ? ctx.dataset.tx[ctx.dataIndex] : null;
+          return ctx.dataset.label + ": " + T.money(ctx.parsed.y || 0) + (tx !== null ? " · " + tx + " sales" : "");
+        } } } }
+      }
+    });
+  }
+
+  function fillPaymentTable(methods) {
+    const body = document.querySelector("#payment-table tbody");
+    if (!body) return;
+    const rows = methods.map(function (m) {
+      return T.el("tr", {}, [T.el("td", { text: m.label }), T.el("td", { class: "num", text: String(m.transactions) }),
+        T.el("td", { class: "num", text: T.money(m.amount) }), T.el("td", { class: "num", text: Math.round(m.share * 100) + " %" })]);
+    });
+    body.replaceChildren.apply(body, rows.length ? rows : [T.el("tr", {}, [T.el("td", { colspan: "4", class: "muted", text: "No payments on this day." })])]);
+  }
+
+  async function drawPayments() {
+    const canvas = document.getElementById("chart-payments");
+    if (!canvas) return;
+    const mix = await T.api("GET", canvas.dataset.src);
+    const rows = mix.methods.filter(function (m) { return m.amount > 0; });
+    const data = { labels: rows.map(function (m) { return m.label; }), datasets: [{
+      data: rows.map(function (m) { return m.amount; }),
+      backgroundColor: rows.map(function (m) { return METHOD_COLORS[m.method] || "#888"; }),
+      shares: rows.map(function (m) { return m.share; }) }] };
+    fillPaymentTable(mix.methods);
+    if (charts.payments) { charts.payments.data = data; charts.payments.update("none"); return; }
+    charts.payments = new Chart(canvas, {
+      type: "doughnut", data: data,
+      options: { responsive: true, maintainAspectRatio: false, animation: false,
+        plugins: { legend: { position: "right" }, tooltip: { callbacks: { label: function (ctx) {
+          return ctx.label + ": " + T.money(ctx.parsed) + " (" + Math.round(ctx.dataset.shares[ctx.dataIndex] * 100) + " %)";
+        } } } } }
+    });
+  }
+
+  function setText(id, text) { const n = document.getElementById(id); if (n) n.textContent = text; }
+
+  async function refreshSummary(root) {
+    const s = await T.api("GET", root.dataset.summaryUrl);
+    ["net_sales", "avg_basket", "refund_total"].forEach(function (k) { setText("kpi-" + k, T.money(s[k])); });
+    ["transactions", "items_sold", "refunds", "voided", "open_alerts"].forEach(function (k) { setText("kpi-" + k, String(s[k])); });
+  }
+
+  async function refreshTop(root) {
+    const top = await T.api("GET", root.dataset.topUrl);
+    const body = document.querySelector("#top-products tbody");
+    if (!body) return;
+    const rows = top.products.map(function (p) {
+      return T.el("tr", {}, [T.el("td", {}, [p.name + " ", T.el("span", { class: "muted small", text: p.sku })]),
+        T.el("td", { class: "num", text: String(p.qty) }), T.el("td", { class: "num", text: T.money(p.revenue) })]);
+    });
+    body.replaceChildren.apply(body, rows.length ? rows : [T.el("tr", {}, [T.el("td", { colspan: "3", class: "muted", text: "No sales on this day yet." })])]);
+  }
+
+  async function refreshPulse(root) {
+    const p = await T.api("GET", root.dataset.pulseUrl);
+    const body = document.getElementById("pulse-body");
+    body.replaceChildren.apply(body, renderPulse(p));
+  }
+
+  async function refresh(root) {
+    const status = document.getElementById("pulse-status");
+    const jobs = [refreshPulse(root)];
+    if (root.dataset.today === "yes") {
+      jobs.push(refreshSummary(root), refreshTop(root));
+      if (typeof window.Chart !== "undefined") jobs.push(drawHourly(), drawPayments());
+    }
+    const results = await Promise.allSettled(jobs);
+    const failed = results.filter(function (r) { return r.status === "rejected"; });
+    if (failed.length && failed[0].reason && failed[0].reason.status === 401) { window.location.reload(); return; }
+    if (status) status.textContent = failed.length ? "could not refresh: " + failed[0].reason.message
+      : "updated " + new Date().toLocaleTimeString() + " · refreshes every 30 s";
+  }
+
+  function bindAcks() {
+    document.addEventListener("click", async function (ev) {
+      const btn = ev.target.closest("button.ack");
+      if (!btn) return;
+      btn.disabled = true;
+      try {
+        const res = await T.api("POST", "/api/alerts/" + encodeURIComponent(btn.dataset.alertId) + "/ack");
+        const box = btn.parentNode;
+        box.replaceChildren(T.el("span", { class: "muted small", text: "acknowledged by you at " + new Date().toLocaleTimeString() }));
+        const li = document.getElementById("alert-" + res.alert.id);
+        if (li) { li.classList.remove("open"); li.classList.add("acked"); }
+        const open = document.getElementById("kpi-open_alerts");
+        if (open && /^\d+$/.test(open.textContent) && +open.textContent > 0) open.textContent = String(+open.textContent - 1);
+      } catch (err) {
+        btn.disabled = false;
+        btn.parentNode.append(T.el("span", { class: "error", text: " " + err.message }));
+      }
+    });
+  }
+
+  function init() {
+    bindAcks();
+    const root = document.getElementById("dashboard");
+    if (!root) return;  // the sale page only needs the acknowledge buttons
+    if (typeof window.Chart === "undefined") {
+      document.querySelectorAll(".chart-box").forEach(function (b) { b.replaceChildren(T.el("p", { class: "error", text: "The chart library did not load." })); });
+    } else {
+      Chart.defaults.font.family = "system-ui, sans-serif";
+      drawHourly().catch(function (e) { setText("hourly-note", "Chart unavailable: " + e.message); });
+      drawPayments().catch(function () { /* the table below the chart still shows the mix */ });
+    }
+    window.setInterval(function () { refresh(root); }, REFRESH_MS);
+    window.TillsightDashboard = { refresh: function () { return refresh(root); }, charts: charts };
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+})();
