@@ -47,12 +47,16 @@ def receipt_text(sale: SaleRecord, header: ReceiptHeader, width: int = 42) -> st
     """The receipt as fixed-width lines (42 columns on 80 mm paper, 32 on 58 mm)."""
     cur = sale.currency
     m = lambda v: format_money(v, cur, symbol=False)  # noqa: E731
-    out = [_printable(header.store_name).center(width).rstrip()]
+    out = [_printable(header.store_name)[:width].center(width).rstrip()]
     if header.address:
-        out.append(_printable(header.address).center(width).rstrip())
+        out.append(_printable(header.address)[:width].center(width).rstrip())
     out.append(STATUS_TITLES.get(sale.status, sale.status.upper()).center(width).rstrip())
     out.append("-" * width)
-    out.append(_row(f"Receipt {sale.receipt_no}", local_time(sale.completed_at, header.timezone), width))
+    receipt, when = f"Receipt {sale.receipt_no}", local_time(sale.completed_at, header.timezone)
+    if len(receipt) + len(when) + 1 <= width:
+        out.append(_row(receipt, when, width))
+    else:
+        out.extend([receipt[:width], when])
     if header.cashier_name:
         out.append(_printable(f"Cashier: {header.cashier_name}")[:width])
     if sale.refund_of:

@@ -27,6 +27,7 @@ from typing import Any
 
 from edge.checkout.errors import ApprovalRequired, CheckoutError
 from edge.checkout.totals import Totals, compute_totals
+from edge.money import format_money
 from edge.store.records import Customer, Payment, Product, SaleEvent, SaleLine, SaleRecord, User
 from vision.basket import BasketSnapshot
 
@@ -375,7 +376,8 @@ class CheckoutSession:
                     if cust is None or not cust.active:
                         raise CheckoutError("choose the customer who buys on credit")
                     if part.amount > cust.available_credit:
-                        raise CheckoutError(f"{cust.name} has only {cust.available_credit} of credit left")
+                        raise CheckoutError(f"{cust.name} has only {format_money(cust.available_credit, self.currency)}"
+                                            " of credit left")
                     customer_id = cust.id
                     payments.append(Payment("credit", part.amount, part.amount, 0, cust.id))
                 else:

@@ -26,6 +26,7 @@ from edge.web.cashier_common import (
     may_see_sale,
     me,
     money,
+    money_text,
     nested,
     reason_text,
     approver_from,
@@ -212,6 +213,9 @@ def payment_parts(data: dict[str, Any], currency: str) -> list[PaymentPart]:
                 customer = ctx().store.customers.get(customer_id)
             except NotFoundError:
                 raise BadInput(f"{where}.customer_id", "no such customer") from None
+            if amount > customer.available_credit:  # said here in money, not minor units
+                raise CheckoutError(f"{customer.name} has only {money_text(customer.available_credit, currency)}"
+                                    " of credit left")
         parts.append(PaymentPart(method, amount, tendered, customer))
     return parts
 

@@ -45,12 +45,14 @@ def test_refunds_need_a_supervisor_and_a_real_item(store: Store):
 
 def test_receipt_text_fits_the_printer_and_adds_up(store: Store):
     sale = store.sales.record(quick_sale(store, "OIL-SOL-1L", "SUGAR-2LB"))
-    header = ReceiptHeader("Colmado La Esquina", "Calle El Conde 101", "America/Santo_Domingo",
+    header = ReceiptHeader("Colmado La Esquina", "Calle El Conde 101, Zona Colonial, Santo Domingo",
+                           "America/Santo_Domingo",
                            "Gracias por su compra", 1800, cashier_name="Ana")
     for width in (42, 32):
         text = receipt_text(sale, header, width)
         assert all(len(line) <= width for line in text.splitlines())
         assert text.isascii()
+        assert sale.receipt_no in text  # never cut, however narrow the paper
     text = receipt_text(sale, header, 42)
     assert sale.receipt_no in text and "270.00" in text and "Aceite Sol Dorado 1 L" in text
     assert "incl. tax 18%" in text and "41.19" in text  # 27000 * 18 / 118 = 4118.6 -> 4119

@@ -1,0 +1,42 @@
+// Shifts (open with a float, close with a cash count) and the Print buttons of printable pages.
+// Used by the till (its "open your shift" form), the shift page, the report and receipt pages.
+(function () {
+  "use strict";
+  const T = window.Tillsight;
+  const $ = function (id) { return document.getElementById(id); };
+
+  function bind(formId, inputId, url, field, after) {
+    const form = $(formId);
+    if (!form) return;
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      const err = $("shift-error");
+      const text = $(inputId).value.trim();
+      if (T.toMinor(text) === null) { err.textContent = "Type an amount like 500.00"; return; }
+      err.textContent = "";
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        const body = {};
+        body[field] = text;  // text is read as major units by the server
+        after(await T.api("POST", url, body));
+      } catch (e) {
+        err.textContent = e.status === 507 ? "NOT SAVED — " + e.message : e.message;
+        button.disabled = false;
+      }
+    });
+  }
+  bind("shift-open-form", "opening-float", "/api/shift/open", "opening_float", function () {
+    window.location.reload();
+  });
+  bind("shift-close-form", "counted-cash", "/api/shift/close", "counted_cash", function (r) {
+    window.location.href = "/shift/" + r.shift.id + "/report";
+  });
+
+  document.querySelectorAll(".print-button").forEach(function (b) {
+    b.addEventListener("click", function () { window.print(); });
+  });
+  if (document.body.classList.contains("auto-print")) {
+    window.addEventListener("load", function () { setTimeout(function () { window.print(); }, 150); });
+  }
+})();
