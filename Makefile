@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
-DEB_PACKAGES := mosquitto chromium chromium-driver
+DEB_PACKAGES := mosquitto chromium chromium-driver postgresql
 STAMP_BASE  := $(VENV)/.stamp-base
 STAMP_FULL  := $(VENV)/.stamp-full
 
@@ -23,6 +23,7 @@ deps-debian:
 	command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	$(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -39,9 +40,10 @@ $(STAMP_BASE): pyproject.toml | $(PY)
 	$(PIP) install -q -e '.[dev]'
 	@touch $@
 
-# + the train extra (torch, torchvision, ultralytics) for the training tests and `make train`
+# + the train extra (torch, torchvision, ultralytics) for the training tests and `make train`,
+# + the hub extra (SQLAlchemy, psycopg) for the hub's tests
 $(STAMP_FULL): pyproject.toml $(STAMP_BASE)
-	$(PIP) install -q -e '.[dev,train]'
+	$(PIP) install -q -e '.[dev,train,hub]'
 	@touch $@
 
 setup: deps-debian $(STAMP_BASE)

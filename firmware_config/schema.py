@@ -245,6 +245,23 @@ class MqttConfig(_Section):
     password: SecretStr | None = Field(None, validate_default=True)
     keepalive_s: int = Field(30, ge=5, le=65535)
     tls: MqttTlsConfig = Field(default_factory=MqttTlsConfig)
+    # Sync agent (device side).  None = "{store_id}-{device_id}".
+    client_id: str | None = Field(None, min_length=1, max_length=128)
+    topic_prefix: str = Field("tillsight/v1", pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+    session_expiry_s: int = Field(7 * 24 * 3600, ge=0, le=4294967295)
+    inflight_max: int = Field(100, ge=1, le=65535)
+    telemetry_interval_s: float = Field(60.0, ge=1.0)
+    backlog_alert_count: int = Field(1000, ge=1)
+    backlog_alert_age_s: float = Field(3600.0, ge=1.0)
+    reconnect_min_s: float = Field(1.0, gt=0)
+    reconnect_max_s: float = Field(60.0, gt=0, validate_default=True)
+
+    @field_validator("reconnect_max_s")
+    @classmethod
+    def _reconnect_order(cls, value: float, info: ValidationInfo) -> float:
+        if value < info.data.get("reconnect_min_s", 0):
+            raise ValueError("must be >= reconnect_min_s")
+        return value
 
     @field_validator("password")
     @classmethod
@@ -254,6 +271,21 @@ class MqttConfig(_Section):
         if value is not None and info.data.get("username") is None:
             raise ValueError("a password needs mqtt.username too")
         return value
+
+
+class HubConfig(_Section):
+    """The hub's ingest and database (``tillsight hub ...``)."""
+
+    database_url: str = Field("sqlite:///var/hub/hub.db", min_length=1)
+    ingest_group: str = Field("ingest", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # None = "hub-{ingest_group}-{host name}"; give each worker on one host its own, stable id so
+    # the broker keeps its session (and the messages queued for it) across restarts.
+    ingest_client_id: str | None = Field(None, min_length=1, max_length=128)
+    ingest_batch_max: int = Field(200, ge=1, le=10000)
+    ingest_batch_wait_ms: int = Field(20, ge=0, le=5000)
+    receive_maximum: int = Field(1000, ge=1, le=65535)
+    session_expiry_s: int = Field(7 * 24 * 3600, ge=0, le=4294967295)
+    resend_after_s: float = Field(30.0, ge=0.1)
 
 
 class TillsightConfig(_Section):
@@ -268,4 +300,5 @@ class TillsightConfig(_Section):
     barcode: BarcodeConfig = Field(default_factory=BarcodeConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    hub: HubConfig = Field(default_factory=HubConfig)
     data_dir: Path = Path("var/tillsight")

@@ -209,3 +209,15 @@ def staff_add(args: argparse.Namespace) -> int:
         return 2
     _emit_json({"id": user.id, "name": user.name, "role": user.role, "store": str(data_dir / "store.db")})
     return 0
+
+
+def sync_run(args: argparse.Namespace) -> int:
+    from edge.sync.runner import run_sync_agent
+
+    return run_sync_agent(args.config, args.data_dir)
+
+
+def hub_ingest(args: argparse.Namespace) -> int:
+    from analytics.ingest.runner import run_ingest
+
+    return run_ingest(args.config, args.client_id)

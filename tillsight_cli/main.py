@@ -25,6 +25,8 @@ HANDLERS = {
     ("demo",): "tillsight_cli.commands:demo",
     ("run",): "tillsight_cli.commands:run",
     ("staff", "add"): "tillsight_cli.commands:staff_add",
+    ("sync", "run"): "tillsight_cli.commands:sync_run",
+    ("hub", "ingest"): "tillsight_cli.commands:hub_ingest",
 }
 
 
@@ -95,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--bundle", default="models/demo")
     c.add_argument("--sales", type=int, default=150)
     c.add_argument("--json", action="store_true")
+
+    sy = sub.add_parser("sync", help="device MQTT sync agent").add_subparsers(dest="action", required=True)
+    c = sy.add_parser("run", help="send the outbox to the hub over MQTT until SIGTERM")
+    c.add_argument("--config")
+    c.add_argument("--data-dir")
+    hb = sub.add_parser("hub", help="the hub").add_subparsers(dest="action", required=True)
+    c = hb.add_parser("ingest", help="store device messages from the broker until SIGTERM")
+    c.add_argument("--config")
+    c.add_argument("--client-id")
 
     st = sub.add_parser("staff", help="staff accounts on a device").add_subparsers(dest="action", required=True)
     c = st.add_parser("add", help="create or update a user (asks for the PIN, or the password for an owner)")

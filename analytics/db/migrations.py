@@ -1,0 +1,42 @@
+"""Versioned migrations, applied at start by every hub process.  Each step runs in one transaction
+together with its ``schema_version`` row; concurrent starters are serialised (an advisory lock on
+PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection, Engine, func, insert, select, text
+
+from analytics.db import tables as t
+
+log = logging.getLogger(__name__)
+
+MIGRATION_LOCK_ID = 7_413_900_001
+
+
+def _v1(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=[t.devices, t.transactions, t.tx_lines, t.alerts, t.dead_letters,
+                                        t.seq_gaps])
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1),)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the database to ``SCHEMA_VERSION``; returns the version it was at."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_ID})
+        t.schema_version.create(conn, checkfirst=True)
+        start = conn.execute(select(func.coalesce(func.max(t.schema_version.c.version), 0))).scalar_one()
+        for version, step in MIGRATIONS:
+            if version > start:
+                step(conn)
+                conn.execute(insert(t.schema_version).values(
+                    version=version, applied_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
+                log.info("hub database migrated to v%d", version)
+    return int(start)

@@ -1,0 +1,122 @@
+"""Hub tables (SQLAlchemy Core).  Money is integer minor units; times are ISO-8601 UTC text as the
+payloads carry them (``received_at`` is the hub's clock)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+IdInt = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", String(32), nullable=False),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("store_id", String(32), nullable=False),
+    Column("device_id", String(32), nullable=False),
+    Column("first_seen", String(32), nullable=False),
+    Column("last_seen", String(32), nullable=False),
+    Column("online", Boolean, nullable=False, default=False),
+    Column("status_at", String(32)),
+    Column("status_reason", String(200)),
+    Column("versions", JSON),
+    Column("reported", JSON),
+    Column("telemetry", JSON),
+    Column("backlog", Integer),
+    Column("last_tx_seq_reported", BigInteger),
+    Column("last_seq", BigInteger, nullable=False, default=0),
+    Column("gaps", Integer, nullable=False, default=0),
+    PrimaryKeyConstraint("store_id", "device_id"),
+)
+
+transactions = Table(
+    "transactions", metadata,
+    Column("tx_id", String(36), primary_key=True),
+    Column("store_id", String(32), nullable=False),
+    Column("device_id", String(32), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("cashier_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("completed_at", String(32), nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("customer_id", String(64)),
+    Column("anomaly_score", Float),
+    Column("payload", JSON, nullable=False),
+    Column("received_at", String(32), nullable=False),
+    Index("transactions_device_seq", "store_id", "device_id", "seq"),
+    Index("transactions_store_time", "store_id", "completed_at"),
+)
+
+tx_lines = Table(
+    "tx_lines", metadata,
+    Column("tx_id", String(36), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("store_id", String(32), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("unit_price", BigInteger, nullable=False),
+    Column("line_total", BigInteger, nullable=False),
+    Column("source", String(16)),
+    PrimaryKeyConstraint("tx_id", "line_no"),
+    Index("tx_lines_sku", "store_id", "sku"),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("alert_id", String(80), nullable=False),
+    Column("store_id", String(32), nullable=False),
+    Column("device_id", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("raised_at", String(32), nullable=False),
+    Column("tx_id", String(36)),
+    Column("score", Float, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("model", String(120)),
+    Column("received_at", String(32), nullable=False),
+    PrimaryKeyConstraint("store_id", "alert_id"),
+)
+
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("id", IdInt, primary_key=True, autoincrement=True),
+    Column("topic", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("received_at", String(32), nullable=False),
+)
+
+seq_gaps = Table(
+    "seq_gaps", metadata,
+    Column("id", IdInt, primary_key=True, autoincrement=True),
+    Column("store_id", String(32), nullable=False),
+    Column("device_id", String(32), nullable=False),
+    Column("from_seq", BigInteger, nullable=False),
+    Column("to_seq", BigInteger, nullable=False),
+    Column("detected_at", String(32), nullable=False),
+    Column("filled", Boolean, nullable=False, default=False),
+    Column("filled_at", String(32)),
+    Column("resend_requested_at", String(32)),
+    UniqueConstraint("store_id", "device_id", "from_seq", name="seq_gaps_start"),
+    Index("seq_gaps_open", "store_id", "device_id", "filled"),
+)

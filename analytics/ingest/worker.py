@@ -1,0 +1,230 @@
+"""``IngestWorker``: one MQTT v5 client in a shared-subscription group, storing what it receives.
+
+paho's network thread only queues messages.  The worker's writer thread takes them in small
+batches, applies the batch in ONE database transaction, commits, and only then acknowledges every
+message of the batch (``manual_ack``).  A crash before the commit means the broker re-delivers; a
+crash after the commit but before the ack means a duplicate, which the ``tx_id`` key ignores.
+Messages that can never be stored (bad JSON, schema, topic/payload mismatch) become dead letters,
+are acknowledged and do not stop the worker.  Database outages are retried, never acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from analytics.db import make_engine, migrate
+from analytics.ingest import resend
+from analytics.ingest.mqtt_client import new_client
+from analytics.ingest.parse import Parsed, Rejected, parse, subscriptions
+from analytics.ingest.store import apply, dead_letter
+from firmware_config.schema import HubConfig, MqttConfig
+
+log = logging.getLogger(__name__)
+
+RESEND_CHECK_S = 2.0
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class IngestStats:
+    received: int = 0
+    acked: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)  # stored, duplicate, updated, ignored, dead
+
+
+@dataclass(frozen=True)
+class Incoming:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    generation: int
+
+
+class IngestWorker:
+    def __init__(self, db_url: str, mqtt_cfg: MqttConfig, group: str = "ingest", client_id: str | None = None,
+                 settings: HubConfig | None = None, engine: Engine | None = None) -> None:
+        self.settings = settings or HubConfig(database_url=db_url, ingest_group=group)
+        self.mq = mqtt_cfg
+        self.group = group
+        self.prefix = mqtt_cfg.topic_prefix
+        self.client_id = client_id or self.settings.ingest_client_id or f"hub-{group}-{socket.gethostname()}"
+        self.engine = engine or make_engine(db_url)
+        self.stats = IngestStats()
+        self.connected = threading.Event()
+        self._queue: queue.Queue[Incoming] = queue.Queue()
+        self._stop = threading.Event()
+        self._ack_lock = threading.Lock()
+        self._generation = 0
+        self._next_resend = 0.0
+        self._client: mqtt.Client | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name=f"ingest-{self.client_id}", daemon=True)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def run(self) -> None:
+        migrate(self.engine)
+        client = new_client(self.client_id, self.mq, manual_ack=True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        self._client = client
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.settings.session_expiry_s
+        props.ReceiveMaximum = self.settings.receive_maximum
+        client.connect_async(self.mq.host, self.mq.port, keepalive=self.mq.keepalive_s, clean_start=False,
+                             properties=props)
+        client.loop_start()
+        log.info("ingest worker %s (group %s) -> %s:%s", self.client_id, self.group, self.mq.host, self.mq.port)
+        try:
+            while not self._stop.is_set():
+                batch = self._next_batch()
+                if batch:
+                    self._store_batch(batch)
+                self._resend_tick()
+        finally:
+            client.disconnect()
+            client.loop_stop()
+            log.info("ingest worker %s stopped: received %d, acknowledged %d, %s", self.client_id,
+                     self.stats.received, self.stats.acked, dict(self.stats.outcomes))
+
+    # -- MQTT callbacks (paho's thread) ------------------------------------------------------
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
+                    properties: Any) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the ingest connection: %s", reason_code)
+            return
+        with self._ack_lock:
+            self._generation += 1
+        log.info("ingest %s connected (session present: %s)", self.client_id, flags.session_present)
+        client.subscribe([(topic, 1) for topic in subscriptions(self.prefix, self.group)])
+        self.connected.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
+                       properties: Any) -> None:
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("ingest %s disconnected: %s", self.client_id, reason_code)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self._queue.put(Incoming(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._generation))
+
+    # -- storing -----------------------------------------------------------------------------
+    def _next_batch(self) -> list[Incoming]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.settings.ingest_batch_wait_ms / 1000
+        while len(batch) < self.settings.ingest_batch_max:
+            try:
+                batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                break
+        self.stats.received += len(batch)
+        return batch
+
+    def _store_batch(self, batch: list[Incoming]) -> None:
+        now = utc_now()
+        parsed = [(m, parse(m.topic, m.payload, self.prefix)) for m in batch]
+        # Keep each device's messages in arrival order, but lock devices in one order (no deadlocks).
+        parsed.sort(key=lambda p: (p[1].store_id, p[1].device_id) if isinstance(p[1], Parsed) else ("", ""))
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                outcomes = self._commit(parsed, now)
+                break
+            except (OperationalError, InterfaceError) as exc:
+                log.error("hub database unavailable (%s); retrying in %.1f s, nothing acknowledged",
+                          exc.orig or exc, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+            except DBAPIError as exc:
+                log.error("batch of %d failed (%s); storing one by one", len(parsed), exc.orig or exc)
+                outcomes = [self._commit_one(m, p, now) for m, p in parsed]
+                break
+        else:
+            return  # stopping: the broker re-delivers what was not acknowledged
+        self.stats.outcomes.update(outcomes)
+        self._ack([m for m, _ in parsed])
+
+    def _commit(self, parsed: list[tuple[Incoming, Parsed | Rejected]], now: str) -> list[str]:
+        outcomes: list[str] = []
+        with self.engine.begin() as conn:
+            for m, p in parsed:
+                if isinstance(p, Rejected):
+                    log.warning("dead letter from %s: %s", m.topic, p.reason)
+                    dead_letter(conn, m.topic, m.payload, p.reason, now)
+                    outcomes.append("dead")
+                else:
+                    outcomes.append(apply(conn, p, now).outcome)
+        return outcomes
+
+    def _commit_one(self, m: Incoming, p: Parsed | Rejected, now: str) -> str:
+        try:
+            return self._commit([(m, p)], now)[0]
+        except (OperationalError, InterfaceError):
+            raise
+        except DBAPIError as exc:
+            reason = f"database rejected it: {exc.orig or exc}"
+            with self.engine.begin() as conn:
+                dead_letter(conn, m.topic, m.payload, reason, now)
+            return "dead"
+
+    def _ack(self, messages: list[Incoming]) -> None:
+        client = self._client
+        assert client is not None
+        with self._ack_lock:
+            for m in messages:
+                if m.qos == 0:
+                    continue
+                if m.generation != self._generation:
+                    continue  # received on an earlier connection: the broker re-delivers it
+                client.ack(m.mid, m.qos)
+                self.stats.acked += 1
+
+    def _resend_tick(self) -> None:
+        now_m = time.monotonic()
+        if now_m < self._next_resend or self._client is None or not self.connected.is_set():
+            return
+        self._next_resend = now_m + RESEND_CHECK_S
+        now = datetime.now(timezone.utc)
+        older = (now - timedelta(seconds=self.settings.resend_after_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            requests = resend.due_requests(self.engine, now.strftime("%Y-%m-%dT%H:%M:%SZ"), older)
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("cannot check sequence gaps: %s", exc.orig or exc)
+            return
+        for req in requests:
+            log.info("asking %s/%s to resend sales %d..%d", req.store_id, req.device_id, req.from_seq, req.to_seq)
+            self._client.publish(req.topic(self.prefix), req.payload(utc_now()), qos=1)

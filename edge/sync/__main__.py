@@ -1,0 +1,24 @@
+"""``python -m edge.sync --config FILE [--data-dir DIR]`` (the same as ``tillsight sync run``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from edge.sync.runner import run_sync_agent
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m edge.sync", description="Tillsight MQTT sync agent")
+    p.add_argument("--config", help="config file (default: the dev profile's defaults)")
+    p.add_argument("--data-dir", help="where the store database lives")
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    return run_sync_agent(args.config, args.data_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Gap repair on the device: the hub asks again for sales it is missing (``.../resend``); their
+outbox rows become pending again, so the agent publishes them once more (the hub ignores a
+``tx_id`` it already has)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from edge.store import Store
+
+log = logging.getLogger(__name__)
+
+RESEND_SCHEMA = "tillsight.resend/1"
+MAX_RANGE = 100_000
+
+
+@dataclass(frozen=True)
+class ResendRequest:
+    from_seq: int
+    to_seq: int
+
+
+def parse_request(payload: bytes) -> ResendRequest:
+    doc = json.loads(payload)
+    if not isinstance(doc, dict) or doc.get("schema") != RESEND_SCHEMA:
+        raise ValueError("not a tillsight.resend/1 document")
+    lo, hi = doc.get("from_seq"), doc.get("to_seq")
+    if not (isinstance(lo, int) and isinstance(hi, int)) or isinstance(lo, bool) or isinstance(hi, bool):
+        raise ValueError("from_seq and to_seq must be integers")
+    if not 1 <= lo <= hi or hi - lo >= MAX_RANGE:
+        raise ValueError(f"bad range {lo}..{hi}")
+    return ResendRequest(lo, hi)
+
+
+def requeue(store: Store, request: ResendRequest) -> int:
+    """Make the outbox rows of the sales in the range pending again; returns how many."""
+    with store.db.transaction() as conn:
+        n = conn.execute(
+            "UPDATE outbox SET sent_at = NULL WHERE kind = 'tx' AND sent_at IS NOT NULL AND key IN"
+            " (SELECT tx_id FROM sales WHERE seq BETWEEN ? AND ?)", (request.from_seq, request.to_seq)).rowcount
+    log.info("hub asked again for sales %d..%d: %d re-queued", request.from_seq, request.to_seq, n)
+    return int(n)

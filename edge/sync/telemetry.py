@@ -1,0 +1,57 @@
+"""What the device reports on its telemetry topic (QoS 0): backlog, oldest unsent age, disk, versions."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from edge.store import Store
+
+TELEMETRY_SCHEMA = "tillsight.telemetry/1"
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def utc_iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def versions() -> dict[str, str]:
+    return {"tillsight": _version("tillsight"), "paho-mqtt": _version("paho-mqtt"),
+            "python": platform.python_version()}
+
+
+def oldest_age_s(store: Store, now: datetime) -> float | None:
+    oldest = store.outbox.oldest_pending_at()
+    return max(0.0, (now - parse_utc(oldest)).total_seconds()) if oldest else None
+
+
+def last_tx_seq(store: Store) -> int:
+    """The highest sale sequence number the device has handed out (0 before the first sale)."""
+    value = store.db.scalar("SELECT value FROM counters WHERE name = 'tx_seq'")
+    return int(value or 0)
+
+
+def snapshot(store: Store, store_id: str, device_id: str, data_dir: Path, now: datetime) -> dict[str, Any]:
+    try:
+        disk_free: int | None = shutil.disk_usage(data_dir).free
+    except OSError:
+        disk_free = None
+    oldest = store.outbox.oldest_pending_at()
+    return {"schema": TELEMETRY_SCHEMA, "store_id": store_id, "device_id": device_id, "at": utc_iso(now),
+            "backlog": store.outbox.backlog(), "oldest_unsent_at": oldest,
+            "oldest_unsent_age_s": oldest_age_s(store, now), "last_tx_seq": last_tx_seq(store),
+            "disk_free_bytes": disk_free, "versions": versions()}

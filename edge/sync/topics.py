@@ -1,0 +1,48 @@
+"""Topic names of one device, from the contract table in DESIGN.md (prefix ``tillsight/v1``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DeviceTopics:
+    prefix: str
+    store_id: str
+    device_id: str
+
+    def _topic(self, leaf: str) -> str:
+        return f"{self.prefix}/{self.store_id}/{self.device_id}/{leaf}"
+
+    @property
+    def tx(self) -> str:
+        return self._topic("tx")
+
+    @property
+    def alert(self) -> str:
+        return self._topic("alert")
+
+    @property
+    def telemetry(self) -> str:
+        return self._topic("telemetry")
+
+    @property
+    def status(self) -> str:
+        return self._topic("status")
+
+    @property
+    def reported(self) -> str:
+        return self._topic("reported")
+
+    @property
+    def resend(self) -> str:
+        """Hub -> device: re-send the sales with these sequence numbers (gap repair)."""
+        return self._topic("resend")
+
+    def for_kind(self, kind: str) -> str:
+        """The topic of an outbox message kind (``tx`` or ``alert``)."""
+        if kind == "tx":
+            return self.tx
+        if kind == "alert":
+            return self.alert
+        raise ValueError(f"no topic for outbox kind {kind!r}")

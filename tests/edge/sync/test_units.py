@@ -1,0 +1,63 @@
+"""The sync agent's small parts: back-off, backlog monitor, topics, resend requests."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from edge.sync.backoff import Backoff
+from edge.sync.health import BACKLOG_AGE, BACKLOG_COUNT, BacklogMonitor
+from edge.sync.resend import ResendRequest, parse_request, requeue
+from edge.sync.topics import DeviceTopics
+from tests.support.device import record_sales, seeded_store
+
+
+def test_backoff_grows_is_jittered_and_capped() -> None:
+    b = Backoff(1.0, 8.0, rng=random.Random(1))
+    delays = [b.next_delay() for _ in range(50)]
+    assert all(0.5 <= d <= 8.0 for d in delays)
+    assert len({round(d, 3) for d in delays}) > 10  # jittered, not a fixed ladder
+    assert max(delays[:1]) <= 1.0 and max(delays[10:]) > 4.0
+    b.reset()
+    assert b.next_delay() <= 1.0
+
+
+def test_backlog_conditions_fire_once_until_cleared() -> None:
+    m = BacklogMonitor(max_count=10, max_age_s=60)
+    assert m.check(5, 10) == []
+    assert [c.name for c in m.check(10, 10)] == [BACKLOG_COUNT]
+    assert m.check(50, 10) == []
+    assert [c.name for c in m.check(50, 61)] == [BACKLOG_AGE]
+    assert m.check(0, None) == []
+    assert [c.name for c in m.check(11, None)] == [BACKLOG_COUNT]
+
+
+def test_topics() -> None:
+    t = DeviceTopics("tillsight/v1", "s-001", "till-1")
+    assert (t.for_kind("tx"), t.for_kind("alert"), t.status) == (
+        "tillsight/v1/s-001/till-1/tx", "tillsight/v1/s-001/till-1/alert", "tillsight/v1/s-001/till-1/status")
+    with pytest.raises(ValueError):
+        t.for_kind("other")
+
+
+@pytest.mark.parametrize("doc", [{"schema": "x", "from_seq": 1, "to_seq": 2},
+                                 {"schema": "tillsight.resend/1", "from_seq": 3, "to_seq": 2},
+                                 {"schema": "tillsight.resend/1", "from_seq": True, "to_seq": 2},
+                                 {"schema": "tillsight.resend/1", "from_seq": 0, "to_seq": 2}])
+def test_bad_resend_requests_are_refused(doc: dict) -> None:
+    with pytest.raises(ValueError):
+        parse_request(json.dumps(doc).encode())
+
+
+def test_resend_makes_exactly_those_sales_pending_again(tmp_path: Path) -> None:
+    store = seeded_store(tmp_path / "store.db")
+    record_sales(store, 10)
+    store.outbox.mark_sent([m.id for m in store.outbox.pending(100)])
+    assert store.outbox.backlog() == 0
+    assert parse_request(b'{"schema": "tillsight.resend/1", "from_seq": 3, "to_seq": 5}') == ResendRequest(3, 5)
+    assert requeue(store, ResendRequest(3, 5)) == 3
+    assert sorted(m.payload["seq"] for m in store.outbox.pending(100)) == [3, 4, 5]
+    store.close()

@@ -1,0 +1,1 @@
+"""Helpers that start real services (a Mosquitto broker, a PostgreSQL cluster) for tests."""

@@ -1,0 +1,26 @@
+"""Counting helpers over the hub database for tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from analytics.db import tables as t
+
+
+def count(engine: Engine, table: Any, *where: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def distinct_tx(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count(func.distinct(t.transactions.c.tx_id)))).scalar_one())
+
+
+def device(engine: Engine, store_id: str, device_id: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(t.devices).where(t.devices.c.store_id == store_id,
+                                                   t.devices.c.device_id == device_id)).mappings().first()
+        return dict(row) if row else None
