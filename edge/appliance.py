@@ -144,7 +144,7 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
     appliance = Appliance(cfg, store, auth, checkout, anomaly, stack, app=None)
     context = WebContext(store=store, auth=auth, checkout=checkout, store_id=cfg.store.store_id,
                          device_id=cfg.store.device_id, live=live, health=appliance.health,
-                         insights=lambda: None, on_settings_changed=checkout.settings_changed)
+                         insights=store.insights.latest, on_settings_changed=checkout.settings_changed)
     secret = cfg.web.secret_key.get_secret_value() if cfg.web.secret_key else _persistent_secret(data_dir)
     appliance.app = create_app(context, secret_key=secret, secure_cookies=cfg.web.secure_cookies,
                                session_hours=cfg.web.session_hours)

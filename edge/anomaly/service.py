@@ -6,6 +6,7 @@ Scoring never blocks a sale: any failure leaves the sale unscored (``anomaly: nu
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from datetime import datetime, timezone
@@ -88,7 +89,6 @@ class AnomalyService:
     def context_for(self, cashier_id: str, started_at: str) -> CashierContext:
         rows = self.store.db.query("SELECT payload FROM sales WHERE cashier_id = ? ORDER BY completed_at DESC,"
                                    " seq DESC LIMIT ?", (cashier_id, CONTEXT_WINDOW))
-        import json
         payloads = [json.loads(r["payload"]) for r in rows]
         ctx = cashier_contexts(payloads).get(cashier_id, CashierContext())
         since = payloads[0]["completed_at"] if payloads else "0000"

@@ -19,6 +19,7 @@ from edge.store.errors import (
     StoreUnavailableError,
     ValidationError,
 )
+from edge.store.insights import HubInsights
 from edge.store.outbox import Outbox
 from edge.store.products import Products
 from edge.store.sales import Sales
@@ -40,6 +41,7 @@ class Store:
         self.alerts = Alerts(self.db)
         self.outbox = Outbox(self.db)
         self.shifts = Shifts(self.db)
+        self.insights = HubInsights(self.db)
 
     @property
     def path(self) -> Path:

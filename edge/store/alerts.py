@@ -53,11 +53,9 @@ class Alerts:
         return [_row(r) for r in self.db.query("SELECT * FROM alerts WHERE tx_id = ?", (tx_id,))]
 
     def acknowledge(self, alert_id: int, user_id: str) -> Alert:
-        with self.db.transaction() as c:
-            n = c.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?"
-                          " AND acknowledged_at IS NULL", (utc_now(), user_id, alert_id)).rowcount
-        r = self.db.query_one("SELECT * FROM alerts WHERE id = ?", (alert_id,))
-        if r is None:
+        if self.db.query_one("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)) is None:
             raise NotFoundError(f"no alert {alert_id}")
-        del n
-        return _row(r)
+        with self.db.transaction() as c:  # acknowledging twice keeps the first acknowledgement
+            c.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?"
+                      " AND acknowledged_at IS NULL", (utc_now(), user_id, alert_id))
+        return _row(self.db.query_one("SELECT * FROM alerts WHERE id = ?", (alert_id,)))

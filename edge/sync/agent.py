@@ -30,6 +30,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.store import Store
+from edge.store.errors import StoreError
 from edge.store.alerts import raise_alert
 from edge.store.outbox import OutboxMessage
 from edge.sync import resend, telemetry
@@ -82,6 +83,7 @@ class SyncAgent:
         self._lost = threading.Event()
         self._acks: collections.deque[tuple[int, int]] = collections.deque()  # (mid, reason code)
         self._resends: collections.deque[bytes] = collections.deque()
+        self._insights: collections.deque[bytes] = collections.deque()
         self._mid_to_id: dict[int, int] = {}
         self._inflight: set[int] = set()
         self._unmarked: list[int] = []
@@ -167,6 +169,7 @@ class SyncAgent:
         self.connections += 1
         log.info("connected to broker (session present: %s)", flags.session_present)
         client.subscribe(self.topics.resend, qos=1)
+        client.subscribe(self.topics.insights, qos=1)
         client.publish(self.topics.status, status_payload("online", "connected"), qos=1, retain=True)
         self.connected.set()
         self._wake.set()
@@ -189,6 +192,9 @@ class SyncAgent:
         if msg.topic == self.topics.resend:
             self._resends.append(msg.payload)
             self._wake.set()
+        elif msg.topic == self.topics.insights:
+            self._insights.append(msg.payload)
+            self._wake.set()
 
     # -- one connected session ---------------------------------------------------------------
     def _session(self, client: mqtt.Client) -> None:
@@ -196,6 +202,7 @@ class SyncAgent:
         while not self._stop.is_set() and self.connected.is_set():
             self._wake.clear()
             self._handle_resends()
+            self._handle_insights()
             self._flush_acks()
             if time.monotonic() >= self._hold_until:
                 self._fill_window(client)
@@ -294,6 +301,17 @@ class SyncAgent:
                 resend.requeue(self.store, resend.parse_request(payload))
             except (ValueError, json.JSONDecodeError) as exc:
                 log.warning("ignoring a malformed resend request: %s", exc)
+
+    def _handle_insights(self) -> None:
+        while self._insights:
+            payload = self._insights.popleft()
+            if not payload:  # a cleared retained message
+                continue
+            try:
+                self.store.insights.save(payload)
+                log.info("hub insights received (%d bytes)", len(payload))
+            except StoreError as exc:
+                log.warning("ignoring the hub's insights: %s", exc)
 
     # -- periodic work -----------------------------------------------------------------------
     def _telemetry_tick(self, client: mqtt.Client) -> None:

@@ -39,6 +39,11 @@ class DeviceTopics:
         """Hub -> device: re-send the sales with these sequence numbers (gap repair)."""
         return self._topic("resend")
 
+    @property
+    def insights(self) -> str:
+        """Hub -> device (retained): the hub's latest insights for the store dashboard."""
+        return self._topic("insights")
+
     def for_kind(self, kind: str) -> str:
         """The topic of an outbox message kind (``tx`` or ``alert``)."""
         if kind == "tx":
