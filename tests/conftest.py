@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.support.browser import chromium
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO_BUNDLE = REPO / "models" / "demo"
 
@@ -60,3 +62,15 @@ class FakeBackend:
     def run(self, tensor: np.ndarray) -> np.ndarray:
         self.calls.append(tensor.copy())
         return self.raw
+
+
+@pytest.fixture
+def window() -> tuple[int, int]:
+    """The browser window size; a test module overrides it for its screen (e.g. the till's)."""
+    return (1366, 1000)
+
+
+@pytest.fixture
+def browser(tmp_path: Path, window: tuple[int, int]):
+    """A real headless Chromium (see tests/support/browser.py)."""
+    yield from chromium(tmp_path / "chrome", *window)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -38,7 +39,6 @@ def _row(left: str, right: str, width: int) -> str:
 
 def _printable(text: str) -> str:
     """ESC/POS code pages do not carry every character: fold to ASCII, drop control bytes."""
-    import unicodedata
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return "".join(ch for ch in folded if ch.isprintable())
 
@@ -60,7 +60,7 @@ def receipt_text(sale: SaleRecord, header: ReceiptHeader, width: int = 42) -> st
     if header.cashier_name:
         out.append(_printable(f"Cashier: {header.cashier_name}")[:width])
     if sale.refund_of:
-        out.append(f"Refund of an earlier sale"[:width])
+        out.append("Refund of an earlier sale"[:width])
     out.append("-" * width)
     for line in sale.lines:
         out.append(_printable(line.name)[:width])

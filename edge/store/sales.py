@@ -99,16 +99,20 @@ class Sales:
         log.info("sale %s recorded: %s %s total %s", rec.receipt_no, rec.status, rec.tx_id, rec.total)
         return rec
 
-    def record_many(self, records: list[tuple[SaleRecord, bool]]) -> int:
-        """Import many sales (with their alert flags) in one transaction: all or none."""
+    def record_many(self, records: list[tuple[SaleRecord, bool]], enforce_credit_limits: bool = True) -> int:
+        """Import many sales (with their alert flags) in one transaction: all or none.
+
+        ``enforce_credit_limits=False`` is for importing history, whose credit sales were
+        approved when they happened (balances are settled by the importer afterwards)."""
         for rec, _ in records:
             check_sale(rec)
         with self.db.transaction() as conn:
             for rec, alert in records:
-                self._write(conn, rec, alert)
+                self._write(conn, rec, alert, enforce_credit_limits)
         return len(records)
 
-    def _write(self, conn: sqlite3.Connection, rec: SaleRecord, raise_alert_for: bool) -> SaleRecord:
+    def _write(self, conn: sqlite3.Connection, rec: SaleRecord, raise_alert_for: bool,
+               enforce_credit_limits: bool = True) -> SaleRecord:
         seq = self.db.next_counter(conn, "tx_seq")
         rec = replace(rec, seq=seq, receipt_no=receipt_number(rec.device_id, seq))
         payload = rec.to_payload()
@@ -116,7 +120,7 @@ class Sales:
             validate(TX_SCHEMA, payload)
         except ContractError as exc:
             raise ValidationError(str(exc)) from exc
-        self._insert(conn, rec, payload)
+        self._insert(conn, rec, payload, enforce_credit_limits)
         if raise_alert_for and rec.anomaly:
             raise_alert(conn, rec.store_id, rec.device_id, "anomaly", rec.anomaly["score"],
                         list(rec.anomaly.get("reasons", [])), rec.completed_at, tx_id=rec.tx_id,
@@ -124,7 +128,8 @@ class Sales:
         enqueue(conn, "tx", rec.tx_id, payload, rec.completed_at)
         return rec
 
-    def _insert(self, conn: sqlite3.Connection, rec: SaleRecord, payload: dict[str, Any]) -> None:
+    def _insert(self, conn: sqlite3.Connection, rec: SaleRecord, payload: dict[str, Any],
+                enforce_credit_limits: bool = True) -> None:
         main = rec.payment_payload()
         conn.execute(
             "INSERT INTO sales (tx_id, seq, receipt_no, status, cashier_id, shift_id, customer_id, refund_of,"
@@ -161,7 +166,7 @@ class Sales:
                                (p.customer_id,)).fetchone()
             if row is None or not row["active"]:
                 raise ValidationError(f"no active customer {p.customer_id!r}")
-            if p.amount > 0 and row["balance"] + p.amount > row["credit_limit"]:
+            if enforce_credit_limits and p.amount > 0 and row["balance"] + p.amount > row["credit_limit"]:
                 raise ValidationError("this sale would take the customer over their credit limit")
             conn.execute("UPDATE customers SET balance = balance + ? WHERE id = ?", (p.amount, p.customer_id))
 

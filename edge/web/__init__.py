@@ -79,40 +79,21 @@ def create_app(context: WebContext, secret_key: str | None = None, secure_cookie
     def _csrf(exc: CSRFError):
         return _error(400, f"security token missing or expired ({exc.description}); reload the page")
 
-    @app.errorhandler(BadInput)
-    def _bad_input(exc: BadInput):
-        return _error(400, str(exc))
-
     @app.errorhandler(ApprovalRequired)
     def _approval(exc: ApprovalRequired):
         if wants_json():
             return jsonify(error=str(exc), approval_required=True), 403
         return _error(403, str(exc))
 
-    @app.errorhandler(CheckoutError)
-    def _checkout(exc: CheckoutError):
-        return _error(409, str(exc))
-
-    @app.errorhandler(AuthError)
-    def _auth(exc: AuthError):
-        return _error(403, str(exc))
-
-    @app.errorhandler(ValidationError)
-    def _validation(exc: ValidationError):
-        return _error(400, str(exc))
-
-    @app.errorhandler(NotFoundError)
-    def _not_found(exc: NotFoundError):
-        return _error(404, str(exc))
-
     @app.errorhandler(StoreUnavailableError)
     def _storage(exc: StoreUnavailableError):
         log.error("storage failure: %s", exc)
         return _error(507, str(exc))
 
-    @app.errorhandler(StoreError)
-    def _store(exc: StoreError):
-        return _error(400, str(exc))
+    # refusals whose message is shown as is (Flask picks the handler of the most specific class)
+    for exc_type, status in ((BadInput, 400), (CheckoutError, 409), (AuthError, 403), (ValidationError, 400),
+                             (NotFoundError, 404), (StoreError, 400)):
+        app.register_error_handler(exc_type, lambda exc, status=status: _error(status, str(exc)))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

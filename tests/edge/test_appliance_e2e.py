@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.edge.web.test_live_browser import browser  # noqa: F401  (the headless Chromium fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +76,7 @@ def _basket(driver) -> dict[str, int]:
     return out
 
 
-def test_cashier_rings_up_the_camera_basket_and_the_owner_sees_it(appliance, browser, tmp_path: Path):  # noqa: F811
+def test_cashier_rings_up_the_camera_basket_and_the_owner_sees_it(appliance, browser, tmp_path: Path):
     from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,3 +85,16 @@ def login_as(app: Flask) -> Callable[[str], Session]:
         return Session(client, token)
 
     return _login
+
+
+@pytest.fixture
+def served(app: Flask):
+    """The app served in-process by waitress on a free port; yields its base URL."""
+    from waitress import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(5)

@@ -5,66 +5,24 @@ console must stay free of errors (a Content-Security-Policy violation would show
 
 from __future__ import annotations
 
-import shutil
-import threading
 from pathlib import Path
 
 import pytest
 
+from tests.support.browser import console_errors
 from edge.money import format_money
 from tests.edge.store.test_reports import local, make_sale
 from tests.edge.web.test_dashboard import fixed_clock, sales  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
-
-@pytest.fixture
-def server(app):
-    import waitress
-
-    srv = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.effective_port}"
-    srv.close()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser(tmp_path: Path):
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.fail("chromium and chromium-driver are needed (make test installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path / 'chrome'}", "--window-size=1366,1000"):
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
-
-
-def console_errors(driver) -> list[str]:
-    # the browser's own favicon probe is not the page's doing
-    return [e["message"] for e in driver.get_log("browser")
-            if e["level"] == "SEVERE" and "/favicon.ico" not in e["message"]]
-
-
-def test_owner_dashboard_in_a_real_browser(server, browser, sales, store, tmp_path: Path):  # noqa: F811
+def test_owner_dashboard_in_a_real_browser(served, browser, sales, store, tmp_path: Path):  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     # logged out: the dashboard sends the owner to the login screen, and back after the password
-    browser.get(server + "/dashboard")
+    browser.get(served + "/dashboard")
     assert "/login" in browser.current_url
     browser.find_element(By.CSS_SELECTOR, "label.tile[data-role=owner]").click()
     browser.find_element(By.ID, "password").send_keys("tillsight-owner")
@@ -122,7 +80,7 @@ def test_owner_dashboard_in_a_real_browser(server, browser, sales, store, tmp_pa
     assert console_errors(browser) == []
 
     # the sales list links to a sale's detail with its lines
-    browser.get(server + "/sales?date=2026-03-11")
+    browser.get(served + "/sales?date=2026-03-11")
     browser.find_element(By.LINK_TEXT, sales["a"].receipt_no).click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, "sale-lines"))
     names = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#sale-lines td.line-name")]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,9 +16,10 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
+@pytest.fixture
+def window() -> tuple[int, int]:
+    return (1280, 900)
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -55,25 +55,6 @@ def demo_server(demo_bundle: Path, tmp_path: Path):
     except subprocess.TimeoutExpired:
         proc.kill()
     assert proc.returncode in (0, -signal.SIGTERM, -signal.SIGKILL)
-
-
-@pytest.fixture
-def browser(tmp_path: Path):
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.fail("chromium and chromium-driver are needed (make test installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path / 'chrome'}", "--window-size=1280,900"):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
 
 
 def test_live_view_shows_camera_boxes_and_basket(demo_server: str, browser, tmp_path: Path):

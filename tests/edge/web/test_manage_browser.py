@@ -6,58 +6,15 @@ Content-Security-Policy violation would show there)."""
 
 from __future__ import annotations
 
-import shutil
-import threading
-from pathlib import Path
-
 import pytest
 
 from tests.edge.web.test_manage import seeded_store_file, store  # noqa: F401  (fast seeded store)
+from tests.support.browser import console_errors
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
-
-@pytest.fixture
-def server(app):
-    import waitress
-
-    srv = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.effective_port}"
-    srv.close()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser(tmp_path: Path):
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.fail("chromium and chromium-driver are needed (make test installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path / 'chrome'}", "--window-size=1366,1000"):
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
-
-
-def console_errors(driver) -> list[str]:
-    return [e["message"] for e in driver.get_log("browser")
-            if e["level"] == "SEVERE" and "/favicon.ico" not in e["message"]]
-
-
-def test_owner_adds_edits_and_counts_a_product(server, browser, store):  # noqa: F811
+def test_owner_adds_edits_and_counts_a_product(served, browser, store):  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -68,7 +25,7 @@ def test_owner_adds_edits_and_counts_a_product(server, browser, store):  # noqa:
         return browser.find_element(By.CSS_SELECTOR, css).text.strip()
 
     # logged out: the catalogue sends the owner to the login screen, and back after the password
-    browser.get(server + "/manage/products")
+    browser.get(served + "/manage/products")
     assert "/login" in browser.current_url
     browser.find_element(By.CSS_SELECTOR, "label.tile[data-role=owner]").click()
     browser.find_element(By.ID, "password").send_keys("tillsight-owner")
@@ -102,7 +59,7 @@ def test_owner_adds_edits_and_counts_a_product(server, browser, store):  # noqa:
     assert store.products.get("BRW-SOAP").price == 1325
 
     # count it: the sheet filters as the name is typed and shows the difference and its value live
-    browser.get(server + "/manage/stock-count")
+    browser.get(served + "/manage/stock-count")
     browser.find_element(By.ID, "count-search").send_keys("browser soap")
     visible = [r.get_attribute("data-sku") for r in browser.find_elements(By.CSS_SELECTOR, "#count-sheet tr[data-sku]")
                if r.is_displayed()]
@@ -122,17 +79,17 @@ def test_owner_adds_edits_and_counts_a_product(server, browser, store):  # noqa:
     assert result.find_element(By.CSS_SELECTOR, "[data-col=value]").text == "RD$92.75"
 
     # the new book stock, on the product page and in the catalogue
-    browser.get(server + "/manage/products/BRW-SOAP")
+    browser.get(served + "/manage/products/BRW-SOAP")
     assert text("#product-stock").startswith("7")
     assert "correction" in text("#movement-table") and "first shelf count" in text("#movement-table")
-    browser.get(server + "/manage/products?q=BRW-SOAP")
+    browser.get(served + "/manage/products?q=BRW-SOAP")
     assert text("#product-table tr[data-sku='BRW-SOAP'] [data-col=stock]").startswith("7")
     assert store.products.get("BRW-SOAP").stock_qty == 7
     moves = store.stock.movements("BRW-SOAP")
     assert [(m.delta, m.reason, m.note) for m in moves] == [(7, "correction", "first shelf count")]
 
     # deactivating asks first; once confirmed the barcode no longer sells it
-    browser.get(server + "/manage/products/BRW-SOAP")
+    browser.get(served + "/manage/products/BRW-SOAP")
     browser.find_element(By.ID, "deactivate").click()
     WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert).accept()
     wait_for(lambda: "inactive" in text("#product-summary"))
