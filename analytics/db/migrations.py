@@ -1,6 +1,11 @@
 """Versioned migrations, applied at start by every hub process.  Each step runs in one transaction
 together with its ``schema_version`` row; concurrent starters are serialised (an advisory lock on
-PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite)."""
+PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite).
+
+Versions are applied by set difference (every listed step not yet recorded runs, in order), so
+steps added on separate branches land cleanly.  Numbers by room: 1 ingest, 2 fleet, 3 hub web
+(users, tenancy), 4 analytics results (segments, forecasts), 5 insights (LLM); later steps take
+the next free number."""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, insert, select, text
 
+from analytics.db import fleet_tables as fleet
 from analytics.db import tables as t
 
 log = logging.getLogger(__name__)
@@ -22,8 +28,12 @@ def _v1(conn: Connection) -> None:
                                         t.seq_gaps])
 
 
-MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1),)
-SCHEMA_VERSION = MIGRATIONS[-1][0]
+def _v2(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=list(fleet.FLEET_TABLES))
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2))
+SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 
 def migrate(engine: Engine) -> int:
@@ -32,9 +42,10 @@ def migrate(engine: Engine) -> int:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_ID})
         t.schema_version.create(conn, checkfirst=True)
-        start = conn.execute(select(func.coalesce(func.max(t.schema_version.c.version), 0))).scalar_one()
-        for version, step in MIGRATIONS:
-            if version > start:
+        applied = set(conn.execute(select(t.schema_version.c.version)).scalars())
+        start = max(applied, default=0)
+        for version, step in sorted(MIGRATIONS):
+            if version not in applied:
                 step(conn)
                 conn.execute(insert(t.schema_version).values(
                     version=version, applied_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
