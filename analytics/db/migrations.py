@@ -29,7 +29,7 @@ def _v1(conn: Connection) -> None:
 
 
 def _v2(conn: Connection) -> None:
-    t.metadata.create_all(conn, tables=list(fleet.FLEET_TABLES))
+    t.metadata.create_all(conn, tables=[t.stores, *fleet.FLEET_TABLES])
 
 
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2))

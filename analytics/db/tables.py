@@ -29,6 +29,20 @@ schema_version = Table(
     Column("applied_at", String(32), nullable=False),
 )
 
+# The stores the hub knows (created by ``hub import``, ``hub device add`` or the first sale it
+# ingests).  ``settings`` holds the store's analytics settings (paydays, holidays, supplier lead
+# time, service level...), validated by the code that reads them.
+stores = Table(
+    "stores", metadata,
+    Column("store_id", String(32), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("settings", JSON, nullable=False, default=dict),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
 devices = Table(
     "devices", metadata,
     Column("store_id", String(32), nullable=False),

@@ -52,7 +52,7 @@ def test_migrations_apply_once_and_record_their_version(engine: Engine) -> None:
     with engine.connect() as conn:
         versions = sorted(conn.execute(select(t.schema_version.c.version)).scalars().all())
     assert versions == sorted(v for v, _ in MIGRATIONS) and versions[-1] == SCHEMA_VERSION
-    assert {"device_registry", "deployments", "deployment_targets", "artifacts"} <= set(inspect(engine).get_table_names())
+    assert {"device_registry", "deployments", "deployment_targets", "artifacts", "stores"} <= set(inspect(engine).get_table_names())
 
 
 def test_tx_is_stored_once_with_its_lines_and_gaps_are_tracked(engine: Engine) -> None:
