@@ -6,6 +6,7 @@ never import each other.  It imports nothing of ours.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +15,9 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 
 SCHEMA_DIR = Path(__file__).resolve().parent
-_FILES = {"tillsight.tx/1": "tillsight.tx.1.json", "tillsight.alert/1": "tillsight.alert.1.json"}
+_FILES = {"tillsight.tx/1": "tillsight.tx.1.json", "tillsight.alert/1": "tillsight.alert.1.json",
+          "tillsight.manifest/1": "tillsight.manifest.1.json", "tillsight.desired/1": "tillsight.desired.1.json",
+          "tillsight.reported/1": "tillsight.reported.1.json"}
 
 
 class ContractError(ValueError):
@@ -43,3 +46,18 @@ def validate(name: str, document: Any) -> None:
         err = errors[0]
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path).lstrip(".")
         raise ContractError(f"{name}: {where or '(document)'}: {err.message}")
+
+
+def canonical_bytes(document: dict[str, Any], omit: str = "signature") -> bytes:
+    """The bytes a fleet manifest's Ed25519 signature covers: the document without ``omit``, as JSON
+    with sorted keys, no insignificant whitespace, UTF-8.  Both sides must agree on these bytes, so
+    they are part of the contract."""
+    body = {key: value for key, value in document.items() if key != omit}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def key_id(public_key_raw: bytes) -> str:
+    """A signing key's id as manifests name it: the first 16 hex digits of SHA-256 of the raw
+    32-byte Ed25519 public key."""
+    return hashlib.sha256(public_key_raw).hexdigest()[:16]
