@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .fleet import FleetConfigError, read_overlay
 from .profiles import PROFILES, profile_defaults
 from .schema import (
     DETECTOR_BACKENDS,
@@ -221,8 +222,13 @@ def load_config(
     path: PathLike | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    fleet_overlay: bool = True,
 ) -> TillsightConfig:
     """Build the validated configuration, or raise ``ConfigError`` listing every problem.
+
+    Layers, lowest first: schema defaults, the profile, the YAML file, the fleet overlay in
+    ``{data_dir}/fleet/config.yaml`` (see ``fleet.py``; ``fleet_overlay=False`` skips it),
+    environment variables, ``overrides``.
 
     ``path`` is an optional YAML file; ``env`` defaults to ``os.environ``; ``overrides`` is a
     nested dict (e.g. from command-line flags) that beats everything else.
@@ -233,6 +239,14 @@ def load_config(
     override_layer = dict(overrides or {})
 
     user = _deep_merge(_deep_merge(file_layer, env_layer), override_layer)
+    if fleet_overlay:
+        data_dir = user.get("data_dir", TillsightConfig.model_fields["data_dir"].default)
+        try:
+            overlay = read_overlay(data_dir) if isinstance(data_dir, (str, os.PathLike)) else {}
+        except FleetConfigError as exc:
+            problems.append(f"fleet overlay: {exc}")
+            overlay = {}
+        user = _deep_merge(_deep_merge(_deep_merge(file_layer, overlay), env_layer), override_layer)
     _drop_null_sections(user, TillsightConfig)
     profile = user.get("profile", DEFAULT_PROFILE)
     base = profile_defaults(profile) if isinstance(profile, str) and profile in PROFILES else {}

@@ -288,6 +288,28 @@ class HubConfig(_Section):
     resend_after_s: float = Field(30.0, ge=0.1)
 
 
+class FleetConfig(_Section):
+    """The device's fleet-update agent (runs in the sync process).  Manifests must be signed by one
+    of ``public_keys`` (PEM Ed25519 public keys from ``tillsight hub fleet keygen``)."""
+
+    enabled: bool = False
+    group: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    public_keys: list[Path] = Field(default_factory=list, validate_default=True)
+    # How long an installed model may wait for the till to be idle and the appliance to load it.
+    switch_timeout_s: float = Field(900.0, ge=1.0)
+    # Upper bound on a manifest's health window (a manifest cannot keep a device busy forever).
+    max_health_window_s: float = Field(3600.0, ge=0.0)
+    # Previous model versions kept on disk for rollback (the running one not counted).
+    keep_previous: int = Field(1, ge=1, le=5)
+
+    @field_validator("public_keys")
+    @classmethod
+    def _keys_when_enabled(cls, value: list[Path], info: ValidationInfo) -> list[Path]:
+        if info.data.get("enabled") and not value:
+            raise ValueError("at least one public key is needed when fleet.enabled is true")
+        return value
+
+
 class TillsightConfig(_Section):
     """The whole configuration of a Tillsight device or hub process."""
 
@@ -301,4 +323,5 @@ class TillsightConfig(_Section):
     web: WebConfig = Field(default_factory=WebConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     hub: HubConfig = Field(default_factory=HubConfig)
+    fleet: FleetConfig = Field(default_factory=FleetConfig)
     data_dir: Path = Path("var/tillsight")
