@@ -8,14 +8,16 @@ PIP    := $(PY) -m pip
 DEB_PACKAGES := mosquitto chromium chromium-driver postgresql
 STAMP_BASE  := $(VENV)/.stamp-base
 STAMP_FULL  := $(VENV)/.stamp-full
+STAMP_HUB   := $(VENV)/.stamp-hub
 
 .PHONY: help setup setup-full deps-debian demo test test-fast train bench install clean
 
 help:
-	@echo "make demo   run the appliance (synthetic camera, demo catalogue) and print its URL"
+	@echo "make demo   run the appliance (synthetic camera, demo catalogue) and the hub beside it; print the URLs"
 	@echo "make test   run the whole test suite"
 	@echo "make train  train the demo model end to end and write models/demo"
 	@echo "make bench  run the benchmarks and print their figures"
+	@echo "sudo make install-device | install-hub | uninstall | rollback   systemd services (docs/operations.md)"
 
 # Debian packages the tests and services use; installed only when missing.
 deps-debian:
@@ -46,10 +48,15 @@ $(STAMP_FULL): pyproject.toml $(STAMP_BASE)
 	$(PIP) install -q -e '.[dev,train,hub]'
 	@touch $@
 
+# + the hub extra (SQLAlchemy, psycopg, openpyxl): `make demo` runs the hub beside the appliance
+$(STAMP_HUB): pyproject.toml $(STAMP_BASE)
+	$(PIP) install -q -e '.[dev,hub]'
+	@touch $@
+
 setup: deps-debian $(STAMP_BASE)
 setup-full: deps-debian $(STAMP_FULL)
 
-demo: setup
+demo: deps-debian $(STAMP_HUB)
 	$(VENV)/bin/tillsight demo
 
 test: setup-full
@@ -64,9 +71,30 @@ train: setup-full
 bench: setup-full
 	$(VENV)/bin/tillsight bench vision --json
 	$(VENV)/bin/tillsight bench edge --json
+	$(VENV)/bin/tillsight bench sync --json
+	$(VENV)/bin/tillsight bench hub --json
 
-install: setup
-	@echo "device install: see systemd/ and docs/operations.md"
+# --- deployment: systemd services on a device or the hub (systemd/install.sh, docs/operations.md) ---
+# sudo make install-device [PROFILE=pi4|pi5|jetson|dev] [CAMERA_DEVICE=/dev/video0|none]
+# sudo make install-hub;  sudo make uninstall (keeps config and data);  sudo make rollback
+# Staging for packages and tests: make install-device DESTDIR=/tmp/root [SKIP_VENV=1]
+# More settings (VENV_ARGS, PIP_ARGS, PACKAGE, ENABLE) are described at the top of systemd/install.sh.
+.PHONY: install-device install-hub uninstall rollback
+DEPLOY := DESTDIR="$(DESTDIR)" PYTHON="$(PYTHON)" bash systemd/install.sh
+
+install: install-device
+
+install-device:
+	$(DEPLOY) device
+
+install-hub:
+	$(DEPLOY) hub
+
+uninstall:
+	$(DEPLOY) uninstall
+
+rollback:
+	$(DEPLOY) rollback
 
 clean:
 	rm -rf build .pytest_cache

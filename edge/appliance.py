@@ -13,10 +13,13 @@ import shutil
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge.fleet.install import load_checked
+from edge.fleet.switcher import ModelSwitcher, fleet_bundle
 from firmware_config import ConfigError, TillsightConfig, load_config
 from vision.barcode import BarcodeReader
 from vision.basket import BasketStabiliser
@@ -24,7 +27,6 @@ from vision.bundle import BundleError
 from vision.change_gate import ChangeGate
 from vision.detector import Detector
 from vision.pipeline import VisionLoop, VisionPipeline
-from vision.selftest import run_self_test
 from vision.sources import FrameSource, open_source
 
 log = logging.getLogger(__name__)
@@ -40,13 +42,17 @@ class VisionStack:
 
 def build_vision(cfg: TillsightConfig, realtime: bool = True) -> VisionStack:
     """Load the bundle (with its self-test), open the camera and wire the pipeline; nothing runs yet."""
-    det_cfg = cfg.detector
-    detector = Detector(det_cfg.bundle, input_size=det_cfg.input_size, threads=det_cfg.threads,
-                        confidence=det_cfg.confidence, iou=det_cfg.iou, alternatives=cfg.stabiliser.alternatives)
-    result = run_self_test(detector)
-    if not result.passed:
-        raise BundleError(f"{detector.manifest.path}: {result.message}")
-    log.info("model %s loaded: %s", detector.manifest.version, result.message)
+    bundle = fleet_bundle(cfg)
+    try:
+        detector = load_checked(bundle, cfg)
+    except BundleError as exc:
+        if bundle == Path(cfg.detector.bundle):
+            raise
+        # A fleet-installed model that no longer loads: start on the set-up bundle; the fleet
+        # agent sees the appliance is not running its model and restores the previous one.
+        log.error("fleet model %s does not load (%s); starting with %s", bundle, exc, cfg.detector.bundle)
+        detector = load_checked(Path(cfg.detector.bundle), cfg)
+    log.info("model %s loaded from %s (self-test passed)", detector.manifest.version, detector.manifest.path)
     cam = cfg.camera
     source = open_source(cam.uri, width=cam.width, height=cam.height, fps=cam.fps, realtime=realtime,
                          backoff_s=cam.reopen_backoff_s, backoff_max_s=cam.reopen_backoff_max_s)
@@ -78,6 +84,7 @@ class Appliance:
     anomaly: Any  # edge.anomaly.service.AnomalyService | None
     vision: VisionStack | None
     app: Any  # flask.Flask
+    switcher: ModelSwitcher | None = None  # follows fleet model/config updates between sales
     extra: dict[str, Any] = field(default_factory=dict)
 
     def health(self) -> dict[str, Any]:
@@ -104,9 +111,13 @@ class Appliance:
 
 
 def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bool = True,
-                    seed_demo: bool = False, history_days: int = 0) -> Appliance:
+                    seed_demo: bool = False, history_days: int = 0,
+                    reload_config: Callable[[], TillsightConfig] | None = None) -> Appliance:
     """Open (and integrity-check) the store, seed it for the demo when asked, load the model, wire
-    vision into the checkout, and build the web app.  Raises on anything invalid; nothing runs yet."""
+    vision into the checkout, and build the web app.  Raises on anything invalid; nothing runs yet.
+
+    ``reload_config`` rebuilds the configuration from its sources when the fleet changes the
+    overlay; by default the new overlay is applied over ``cfg``."""
     from edge.anomaly.service import AnomalyService
     from edge.auth.service import Authenticator
     from edge.checkout.service import CheckoutService
@@ -142,6 +153,15 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
                         model_version=stack.detector.manifest.version, source_state=lambda: stack.source.state,
                         stats=lambda: stack.pipeline.stats)
     appliance = Appliance(cfg, store, auth, checkout, anomaly, stack, app=None)
+    if stack is not None:
+        def follow_model(detector: Detector) -> None:
+            if live is not None:
+                live.names = dict(detector.manifest.names)
+                live.model_version = detector.manifest.version
+
+        appliance.switcher = ModelSwitcher(cfg, stack, sale_open=checkout.sale_open,
+                                           reload_config=reload_config or (lambda: with_overlay(cfg)),
+                                           on_model=follow_model)
     context = WebContext(store=store, auth=auth, checkout=checkout, store_id=cfg.store.store_id,
                          device_id=cfg.store.device_id, live=live, health=appliance.health,
                          insights=store.insights.latest, on_settings_changed=checkout.settings_changed)
@@ -149,6 +169,23 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
     appliance.app = create_app(context, secret_key=secret, secure_cookies=cfg.web.secure_cookies,
                                session_hours=cfg.web.session_hours)
     return appliance
+
+
+def with_overlay(cfg: TillsightConfig) -> TillsightConfig:
+    """``cfg`` with the fleet config overlay now in its data folder applied on top."""
+    from firmware_config.fleet import FleetConfigError, read_overlay
+
+    try:
+        overlay = read_overlay(cfg.data_dir)
+    except FleetConfigError as exc:
+        raise ConfigError([str(exc)]) from None
+    merged = cfg.model_dump()
+    for section, values in overlay.items():
+        merged[section] = {**merged[section], **values}
+    try:
+        return TillsightConfig.model_validate(merged)
+    except ValueError as exc:
+        raise ConfigError([f"fleet overlay: {exc}"]) from None
 
 
 def _persistent_secret(data_dir: Path) -> str:
@@ -187,13 +224,16 @@ def run_appliance(config_path: str | None = None, host: str | None = None, port:
         overrides["data_dir"] = "var/demo"
     try:
         cfg = load_config(config_path, overrides=overrides)
-        appliance = build_appliance(cfg, seed_demo=demo, history_days=history_days if demo else 0)
+        appliance = build_appliance(cfg, seed_demo=demo, history_days=history_days if demo else 0,
+                                    reload_config=lambda: load_config(config_path, overrides=overrides))
     except (ConfigError, BundleError, StoreError, FileNotFoundError, ValueError) as exc:
         log.error("%s", exc)
         return 2
     server = create_server(appliance.app, host=cfg.web.host, port=cfg.web.port, threads=cfg.web.threads)
     assert appliance.vision is not None
     appliance.vision.loop.start()
+    if appliance.switcher is not None:
+        appliance.switcher.start()
     base = f"http://{cfg.web.host}:{server.effective_port}"
     log.info("Tillsight appliance serving on %s (Ctrl-C to stop)", base)
     lines = [f"  Cashier screen:   {base}/till", f"  Store dashboard:  {base}/dashboard",
@@ -202,11 +242,17 @@ def run_appliance(config_path: str | None = None, host: str | None = None, port:
         lines.append("  Demo logins: cashier ana PIN 1357 · supervisor maria PIN 8024 · owner password tillsight-owner")
     sys.stdout.write("\n" + "\n".join(lines) + "\n\n")  # the lines a person looks for
     sys.stdout.flush()
+    from edge.service_notify import ProgressProbe, ServiceSupervisor  # systemd READY=1 and the watchdog
 
+    vision = appliance.vision
+    service = ServiceSupervisor([ProgressProbe("vision loop", lambda: vision.loop.progress, "vision-loop")],
+                                status=lambda: f"serving on {base}; camera {vision.source.state.state}")
+    service.ready(f"serving on {base}")
     stop = threading.Event()
 
     def _shutdown(*_: object) -> None:
         stop.set()
+        service.stopping()
         server.close()
 
     signal.signal(signal.SIGTERM, _shutdown)
@@ -217,6 +263,9 @@ def run_appliance(config_path: str | None = None, host: str | None = None, port:
         if not stop.is_set():
             raise
     finally:
+        service.close()
+        if appliance.switcher is not None:
+            appliance.switcher.stop()
         appliance.vision.loop.stop()
         appliance.vision.source.close()
         appliance.store.close()

@@ -47,7 +47,9 @@ def check_fleet_keys(doc: Any) -> dict[str, dict[str, Any]]:
     for section, values in doc.items():
         allowed = FLEET_MANAGED.get(str(section))
         if allowed is None:
-            problems.append(f"{section}: not fleet-managed (allowed sections: {', '.join(sorted(FLEET_MANAGED))})")
+            names = [f"{section}.{key}" for key in values] if isinstance(values, Mapping) and values else [section]
+            problems += [f"{name}: not fleet-managed (fleet-managed sections: {', '.join(sorted(FLEET_MANAGED))})"
+                         for name in names]
             continue
         if not isinstance(values, Mapping):
             problems.append(f"{section}: must be a mapping")

@@ -24,31 +24,39 @@ def _thaw(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+CPU_ONLY: tuple[str, ...] = ("CPUExecutionProvider",)
+
+# What each profile sets and why is in docs/operations.md ("Choosing input size and threads").
 PROFILES: Mapping[str, Mapping[str, Any]] = _freeze(
     {
-        # A workstation: let ONNX Runtime pick the thread count, use the bundle's input size.
+        # A workstation: the synthetic camera, ONNX Runtime picks the thread count, the bundle's
+        # own input size.
         "dev": {
-            "detector": {"threads": None},
-            "camera": {"fps": 15},
+            "camera": {"uri": "synthetic:", "fps": 15},
+            "detector": {"threads": None, "providers": list(CPU_ONLY)},
         },
-        # Raspberry Pi 4 (4x Cortex-A72): smaller input, fewer frames, cheaper change gate.
+        # Raspberry Pi 4 (4x Cortex-A72, 4 GB): a USB (UVC) camera at 640x480, 320 px input,
+        # 10 frames a second and a cheaper change gate keep one inference under ~250 ms.
         "pi4": {
-            "detector": {"threads": 4, "input_size": 320},
-            "camera": {"fps": 10},
+            "camera": {"uri": "/dev/video0", "width": 640, "height": 480, "fps": 10},
+            "detector": {"threads": 4, "input_size": 320, "providers": list(CPU_ONLY)},
             "gate": {"downscale": 48},
         },
-        # Raspberry Pi 5 (4x Cortex-A76).
+        # Raspberry Pi 5 (4x Cortex-A76): about twice a Pi 4's speed, so 15 frames a second.
         "pi5": {
-            "detector": {"threads": 4, "input_size": 320},
-            "camera": {"fps": 15},
+            "camera": {"uri": "/dev/video0", "width": 640, "height": 480, "fps": 15},
+            "detector": {"threads": 4, "input_size": 320, "providers": list(CPU_ONLY)},
         },
-        # NVIDIA Jetson (6 CPU cores).
+        # NVIDIA Jetson (Orin Nano/NX, 6 CPU cores): CUDA when the onnxruntime-gpu build is
+        # installed (a CPU-only build falls back with a warning), 416 px input, 720p at 30 fps.
         "jetson": {
-            "detector": {"threads": 6, "input_size": 416},
-            "camera": {"fps": 30},
+            "camera": {"uri": "/dev/video0", "width": 1280, "height": 720, "fps": 30},
+            "detector": {"threads": 6, "input_size": 416,
+                         "providers": ["CUDAExecutionProvider", "CPUExecutionProvider"]},
         },
     }
 )
+
 
 def profile_defaults(name: str) -> dict[str, Any]:
     """Return a mutable copy of the named profile's overrides (KeyError if unknown)."""

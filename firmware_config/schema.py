@@ -22,6 +22,7 @@ from pydantic import (
     Tag,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 ProfileName = Literal["dev", "pi4", "pi5", "jetson"]
@@ -36,11 +37,14 @@ UNKNOWN_BACKEND_ERROR = "unknown_backend"
 
 # Dotted paths of secret values: masked when dumped, better supplied by environment variables.
 SECRET_MASK = "**********"
-SECRET_KEYS: tuple[tuple[str, ...], ...] = (("web", "secret_key"), ("mqtt", "password"))
+SECRET_KEYS: tuple[tuple[str, ...], ...] = (("web", "secret_key"), ("mqtt", "password"),
+                                            ("hub_web", "secret_key"))
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _SYNTHETIC_PARAMS: dict[str, type] = {"seed": int, "fps": float, "period": float, "width": int,
-                                       "height": int, "skus": str, "max_items": int, "noise": float}
+                                       "height": int, "skus": str, "max_items": int, "noise": float,
+                                       "stall_after": int}  # fault injection (docs/camera.md)
+_PROVIDER_RE = re.compile(r"^[A-Z][A-Za-z0-9]*ExecutionProvider$")
 
 
 class _Section(BaseModel):
@@ -153,7 +157,7 @@ class CameraConfig(_Section):
 
 
 class OnnxRuntimeDetector(_Section):
-    """YOLO model bundle run by ONNX Runtime (CPU execution provider today)."""
+    """YOLO model bundle run by ONNX Runtime (CPU by default; other execution providers by ``providers``)."""
 
     backend: Literal["onnxruntime"] = "onnxruntime"
     bundle: Path = Path("models/demo")
@@ -163,6 +167,25 @@ class OnnxRuntimeDetector(_Section):
     )
     confidence: float = Field(0.35, ge=0.05, le=0.99)
     iou: float = Field(0.5, ge=0.1, le=0.95)
+    # ONNX Runtime execution providers in order of preference.  One this onnxruntime build lacks is
+    # skipped with a warning naming it; CPUExecutionProvider is always the last resort.
+    providers: list[str] = Field(default_factory=lambda: ["CPUExecutionProvider"], min_length=1)
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _providers_from_text(cls, value: Any) -> Any:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @field_validator("providers")
+    @classmethod
+    def _provider_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _PROVIDER_RE.fullmatch(name):
+                raise ValueError(f"{name!r} is not an ONNX Runtime execution provider name "
+                                 "(e.g. 'CPUExecutionProvider', 'CUDAExecutionProvider')")
+        if len(set(value)) != len(value):
+            raise ValueError("an execution provider is listed twice")
+        return value
 
 
 def _detector_backend(value: Any) -> str:
@@ -237,6 +260,24 @@ class MqttTlsConfig(_Section):
             raise ValueError("cert_file and key_file must be given together")
         return value
 
+    @model_validator(mode="after")
+    def _files_when_enabled(self) -> "MqttTlsConfig":
+        files = {"ca_file": self.ca_file, "cert_file": self.cert_file, "key_file": self.key_file}
+        if not self.enabled:
+            named = [key for key, path in files.items() if path is not None]
+            if named:
+                raise ValueError(f"{', '.join(named)} set but tls.enabled is false: set enabled: true to use TLS")
+        return self
+
+    def missing_files(self) -> list[str]:
+        """``key: path`` for each configured TLS file that is not there (checked when a client
+        starts, not when a config is validated on another machine)."""
+        if not self.enabled:
+            return []
+        files = {"ca_file": self.ca_file, "cert_file": self.cert_file, "key_file": self.key_file}
+        return [f"mqtt.tls.{key}: {path} does not exist or is not a file"
+                for key, path in files.items() if path is not None and not Path(path).is_file()]
+
 
 class MqttConfig(_Section):
     host: str = Field("127.0.0.1", min_length=1)
@@ -273,6 +314,55 @@ class MqttConfig(_Section):
         return value
 
 
+class HubBrokerConfig(_Section):
+    """The hub's Mosquitto files: password file, ACL and broker config (``tillsight hub device ...``,
+    ``tillsight hub broker ...``; see docs/security.md)."""
+
+    # Folder holding ``passwords`` (the only place device password hashes live), ``acl`` and
+    # ``mosquitto.conf``.
+    dir: Path = Path("var/hub/broker")
+    # Broker users of the hub's own processes (ingest, fleet publisher, hub web): readwrite on the
+    # whole topic prefix.  No '.' allowed, so a hub user can never be mistaken for a device.
+    hub_users: list[str] = Field(default_factory=lambda: ["hub"], min_length=1)
+    # What devices dial, for the snippet ``hub device add`` prints; None = mqtt.host / mqtt.port.
+    public_host: str | None = Field(None, min_length=1)
+    public_port: int | None = Field(None, ge=1, le=65535)
+    # Where the broker's CA certificate lives ON THE DEVICES (printed in the snippet, with
+    # mqtt.tls.enabled); None = the snippet leaves TLS out.
+    device_ca_file: Path | None = None
+    # Group given to the files written (mode 0640), e.g. "mosquitto", so the broker can read them.
+    file_group: str | None = Field(None, min_length=1)
+    # Command (argv, no shell) run after the password file or ACL changed, e.g.
+    # ["systemctl", "reload", "mosquitto"]; empty = the command prints a reminder to reload.
+    reload_command: list[str] = Field(default_factory=list)
+    # PBKDF2-SHA512 iterations of new password hashes (Mosquitto's own tool uses 101).
+    password_iterations: int = Field(1000, ge=101, le=10_000_000)
+
+    @field_validator("hub_users", mode="before")
+    @classmethod
+    def _users_from_text(cls, value: Any) -> Any:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @field_validator("hub_users")
+    @classmethod
+    def _user_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+                raise ValueError(f"hub user {name!r}: use 1-64 letters, digits, '_' or '-' (no '.')")
+        if len(set(value)) != len(value):
+            raise ValueError("hub users must be unique")
+        return value
+
+    @field_validator("reload_command", mode="before")
+    @classmethod
+    def _command_from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            import shlex
+
+            return shlex.split(value)
+        return value
+
+
 class HubConfig(_Section):
     """The hub's ingest and database (``tillsight hub ...``)."""
 
@@ -286,6 +376,32 @@ class HubConfig(_Section):
     receive_maximum: int = Field(1000, ge=1, le=65535)
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0, le=4294967295)
     resend_after_s: float = Field(30.0, ge=0.1)
+    # Fleet updates (``tillsight hub fleet ...``, docs/fleet.md).  The Ed25519 private key that signs
+    # manifests (from ``hub fleet keygen``; mode 0600, on the operator's machine, never on a device);
+    # None = give ``--key`` to each command.
+    fleet_signing_key: Path | None = None
+    # Where published artifacts (model bundle tarballs, config YAML) are kept, by SHA-256.
+    fleet_artifact_dir: Path = Path("var/hub/artifacts")
+    # A manifest expires this long after it is issued; a device refuses it after that.
+    fleet_manifest_expiry_days: float = Field(30.0, gt=0, le=3650)
+    # Bytes per retained chunk message of an artifact.
+    fleet_chunk_size: int = Field(256 * 1024, ge=1024, le=4 * 1024 * 1024)
+    broker: HubBrokerConfig = Field(default_factory=HubBrokerConfig)
+
+
+class HubWebConfig(_Section):
+    """The hub web app (``tillsight hub web``): fleet and store pages, exports, JSON API."""
+
+    host: str = Field("127.0.0.1", min_length=1)
+    port: int = Field(8090, ge=1, le=65535)
+    # None = a key generated once and kept in the hub database (shared by every web worker).
+    secret_key: SecretStr | None = None
+    # Mark session cookies Secure (set when the hub is served over HTTPS by a proxy).
+    secure_cookies: bool = False
+    session_hours: float = Field(12.0, gt=0, le=24 * 7)
+    threads: int = Field(8, ge=2, le=64)
+    lockout_failures: int = Field(5, ge=1, le=100)
+    lockout_minutes: float = Field(15.0, gt=0, le=24 * 60)
 
 
 class FleetConfig(_Section):
@@ -323,5 +439,6 @@ class TillsightConfig(_Section):
     web: WebConfig = Field(default_factory=WebConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     hub: HubConfig = Field(default_factory=HubConfig)
+    hub_web: HubWebConfig = Field(default_factory=HubWebConfig)
     fleet: FleetConfig = Field(default_factory=FleetConfig)
     data_dir: Path = Path("var/tillsight")

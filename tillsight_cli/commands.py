@@ -168,10 +168,9 @@ def bench_edge(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
-    from edge.appliance import run_demo
+    from tillsight_cli.demo_stack import run_demo_stack  # the appliance, and the hub beside it
 
-    return run_demo(config_path=args.config, host=args.host, port=args.port, camera=args.camera,
-                    data_dir=args.data_dir, history_days=args.history_days)
+    return run_demo_stack(args)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,11 +22,25 @@ HANDLERS = {
     ("detect",): "tillsight_cli.commands:detect",
     ("bench", "vision"): "tillsight_cli.commands:bench_vision",
     ("bench", "edge"): "tillsight_cli.commands:bench_edge",
+    ("bench", "sync"): "tillsight_cli.bench_sync_command:bench_sync",  # devices -> broker -> hub ingest
     ("demo",): "tillsight_cli.commands:demo",
     ("run",): "tillsight_cli.commands:run",
     ("staff", "add"): "tillsight_cli.commands:staff_add",
     ("sync", "run"): "tillsight_cli.commands:sync_run",
     ("hub", "ingest"): "tillsight_cli.commands:hub_ingest",
+    # broker credentials, ACL, config and certificates; each dispatches on its own sub-action
+    ("hub", "device"): "tillsight_cli.broker_commands:device",
+    ("hub", "broker"): "tillsight_cli.broker_commands:broker",
+    # the hub web app and its users (tillsight_cli/hub_web_commands.py, docs/hub.md)
+    ("hub", "web"): "tillsight_cli.hub_web_commands:hub_web",
+    ("hub", "user"): "tillsight_cli.hub_web_commands:hub_user",
+    # fleet updates: keygen, publish, status, watch, rollback (tillsight_cli/fleet_commands.py, docs/fleet.md)
+    ("hub", "fleet"): "tillsight_cli.fleet_commands:fleet",
+    # hub analytics: import, nightly jobs, backtest, benchmark (tillsight_cli/hub_analytics_commands.py, docs/analytics.md)
+    ("hub", "import"): "tillsight_cli.hub_analytics_commands:hub_import",
+    ("hub", "jobs"): "tillsight_cli.hub_analytics_commands:hub_jobs",
+    ("hub", "backtest"): "tillsight_cli.hub_analytics_commands:hub_backtest",
+    ("bench", "hub"): "tillsight_cli.hub_analytics_commands:bench_hub",
 }
 
 
@@ -97,6 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--bundle", default="models/demo")
     c.add_argument("--sales", type=int, default=150)
     c.add_argument("--json", action="store_true")
+    # -- bench sync (tillsight_cli/bench_sync_command.py, benchmarks/sync_bench.py) --
+    c = b.add_parser("sync", help="devices -> Mosquitto -> hub ingest: stored tx/s, latency, lost, duplicated")
+    c.add_argument("--devices", type=int, default=4, help="simulated devices (default 4)")
+    c.add_argument("--sales", type=int, default=2500, help="steady-phase sales per device (default 2500)")
+    c.add_argument("--rate", type=float, default=600.0,
+                   help="offered sales per second, all devices together (default 600; 0 = as fast as they can)")
+    c.add_argument("--catchup-sales", type=int, default=1500,
+                   help="sales per device recorded offline, then sent at once (default 1500; 0 = skip)")
+    c.add_argument("--database-url", help="hub database (default: a fresh SQLite file), e.g. postgresql://...")
+    c.add_argument("--warmup", type=float, default=2.0, help="seconds left out of the steady window (default 2)")
+    c.add_argument("--device-processes", type=int, help="processes running the devices (default: one each)")
+    c.add_argument("--keep", action="store_true", help="keep the run's folders (databases, logs)")
+    c.add_argument("--json", action="store_true", help="print only the JSON line")
 
     sy = sub.add_parser("sync", help="device MQTT sync agent").add_subparsers(dest="action", required=True)
     c = sy.add_parser("run", help="send the outbox to the hub over MQTT until SIGTERM")
@@ -106,6 +133,175 @@ def build_parser() -> argparse.ArgumentParser:
     c = hb.add_parser("ingest", help="store device messages from the broker until SIGTERM")
     c.add_argument("--config")
     c.add_argument("--client-id")
+    # -- hub device / hub broker (tillsight_cli/broker_commands.py, docs/security.md) --
+    hd = hb.add_parser("device", help="devices allowed on the broker: credentials and ACL").add_subparsers(
+        dest="device_action", required=True)
+    for name, text in (("add", "register a device; prints its broker credentials once"),
+                       ("rotate", "issue a new broker password for a registered device (prints it once)"),
+                       ("remove", "unregister a device; its broker login stops working"),
+                       ("group", "move a device to another fleet group"),
+                       ("list", "list registered devices")):
+        c = hd.add_parser(name, help=text)
+        c.add_argument("--config", help="hub config file (hub.database_url, hub.broker.*)")
+        c.add_argument("--broker-dir", help="folder of the password file and ACL (default: hub.broker.dir)")
+        c.add_argument("--store", required=name != "list", help="store id, e.g. s-001")
+        c.add_argument("--device", required=name != "list", help="device id, e.g. till-1")
+        if name in ("add", "group", "list"):
+            c.add_argument("--group", required=name == "group", default=None if name != "add" else "default",
+                           help="fleet group (add: default 'default')")
+        if name == "add":
+            c.add_argument("--note", help="free text kept with the registration")
+            c.add_argument("--store-name", help="a new store's name (default: its id)")
+            c.add_argument("--timezone", help="a new store's IANA time zone (default: the config's store.timezone)")
+            c.add_argument("--currency", help="a new store's ISO 4217 currency (default: the config's store.currency)")
+        if name in ("add", "rotate"):
+            c.add_argument("--host", help="broker host the device dials (default: hub.broker.public_host or mqtt.host)")
+            c.add_argument("--port", type=int, help="broker port the device dials")
+            c.add_argument("--ca-file", help="the CA certificate's path on the device (turns TLS on in the snippet)")
+        if name == "list":
+            c.add_argument("--json", action="store_true", help="one JSON object per line")
+    hbr = hb.add_parser("broker", help="Mosquitto config, hub users and certificates").add_subparsers(
+        dest="broker_action", required=True)
+    c = hbr.add_parser("render", help="write mosquitto.conf, acl and passwords from the registry")
+    c.add_argument("--config")
+    c.add_argument("--broker-dir", help="where the password hashes are kept (default: hub.broker.dir)")
+    c.add_argument("--out", help="folder to write into (default: the broker dir)")
+    c.add_argument("--install-dir", help="folder the files will live in on the broker host (default: --out)")
+    c.add_argument("--hub-user", action="append", help="hub user with readwrite on the prefix (repeat; "
+                   "default: hub.broker.hub_users)")
+    c.add_argument("--plain-port", type=int, default=1883, help="plain listener on 127.0.0.1; 0 = none")
+    c.add_argument("--tls-port", type=int, help="TLS listener port for devices, e.g. 8883")
+    c.add_argument("--tls-bind", help="address of the TLS listener (default: every interface)")
+    c.add_argument("--tls-version", default="tlsv1.2", choices=["tlsv1.2", "tlsv1.3"], help="minimum TLS version")
+    c.add_argument("--ca", help="CA certificate (clients' certificates are checked against it)")
+    c.add_argument("--cert", help="the broker's server certificate")
+    c.add_argument("--key", help="the broker's server key")
+    c.add_argument("--require-certificate", action="store_true", help="devices must present a client certificate")
+    c.add_argument("--snippet", action="store_true",
+                   help="a conf.d snippet: leave persistence and logging to the main mosquitto.conf")
+    c.add_argument("--persistence-dir", default="/var/lib/mosquitto",
+                   help="persistence_location, writable by the broker's user (default: /var/lib/mosquitto)")
+    c.add_argument("--log-dest", default="stderr", help="stderr (journald), syslog, or 'file /path'")
+    c = hbr.add_parser("passwd", help="set a hub user's broker password (generated and printed once)")
+    c.add_argument("--config")
+    c.add_argument("--broker-dir")
+    c.add_argument("--user", required=True, help="one of hub.broker.hub_users")
+    c.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead")
+    c = hbr.add_parser("ca", help="create a CA for the broker's TLS (ca.crt, ca.key)")
+    c.add_argument("--out", required=True)
+    c.add_argument("--name", default="Tillsight MQTT CA", help="the CA's common name")
+    c.add_argument("--days", type=int, default=3650)
+    c.add_argument("--force", action="store_true", help="replace an existing CA")
+    c = hbr.add_parser("cert", help="issue a server or device (client) certificate from the CA")
+    c.add_argument("--ca-dir", required=True, help="folder with ca.crt and ca.key")
+    c.add_argument("--name", required=True, help="file name and common name, e.g. broker or s-001.till-1")
+    c.add_argument("--out", required=True)
+    c.add_argument("--server", action="store_true", help="a server certificate (needs --host)")
+    c.add_argument("--host", action="append", help="DNS name or IP address clients dial (repeat)")
+    c.add_argument("--days", type=int, default=825)
+    c.add_argument("--group", help="give the key file this group, mode 0640 (e.g. mosquitto)")
+    c.add_argument("--force", action="store_true", help="replace existing files")
+    # -- end of hub device / hub broker --
+    # -- hub web / hub user (tillsight_cli/hub_web_commands.py, docs/hub.md) --
+    c = hb.add_parser("web", help="serve the hub web app (fleet, stores, exports, JSON API) until SIGTERM")
+    c.add_argument("--config", help="hub config file (hub.database_url, hub_web.*)")
+    c.add_argument("--host")
+    c.add_argument("--port", type=int)
+    hu = hb.add_parser("user", help="people who log in to the hub web app").add_subparsers(
+        dest="user_action", required=True)
+    c = hu.add_parser("add", help="create or update a hub user (asks for the password)")
+    c.add_argument("--config", help="hub config file (hub.database_url)")
+    c.add_argument("--id", required=True, help="login name, e.g. rosa")
+    c.add_argument("--name", required=True)
+    c.add_argument("--role", required=True, choices=["operator", "owner", "viewer"],
+                   help="operator: every store and the fleet; owner/viewer: only their --store stores")
+    c.add_argument("--store", action="append", help="a store the user may see (repeat); replaces the list")
+    c.add_argument("--password-stdin", action="store_true", help="read the password from stdin (scripts)")
+    c.add_argument("--keep-password", action="store_true", help="update an existing user without a new password")
+    c.add_argument("--inactive", action="store_true", help="save the user as deactivated (cannot log in)")
+    c = hu.add_parser("list", help="list hub users as JSON lines")
+    c.add_argument("--config")
+    # -- end of hub web / hub user --
+    # -- hub fleet (tillsight_cli/fleet_commands.py, docs/fleet.md) --
+    hf = hb.add_parser("fleet", help="signed model and config updates for the devices").add_subparsers(
+        dest="fleet_action", required=True)
+    c = hf.add_parser("keygen", help="create the Ed25519 key that signs manifests (never overwrites)")
+    c.add_argument("--out", required=True, help="folder for fleet-signing.key (0600) and fleet-signing.pub")
+    c = hf.add_parser("publish", help="ship a model bundle or a fleet config to a device or a group, in waves")
+    what = c.add_mutually_exclusive_group(required=True)
+    what.add_argument("--model", metavar="BUNDLE_DIR", help="a model bundle folder (manifest.json, model.onnx, ...)")
+    what.add_argument("--config", metavar="FILE", help="a fleet config YAML (fleet-managed keys only)")
+    to = c.add_mutually_exclusive_group(required=True)
+    to.add_argument("--device", metavar="STORE/DEVICE", help="one device, e.g. s-001/till-1")
+    to.add_argument("--group", help="every registered device of a fleet group")
+    c.add_argument("--waves", default="1", help="cumulative shares per wave, e.g. 0.1,0.5,1 (default: 1, all at once)")
+    c.add_argument("--success-threshold", type=float, default=0.9,
+                   help="share of released devices that must succeed before the next wave (default 0.9)")
+    c.add_argument("--failure-threshold", type=float, default=0.2,
+                   help="stop the rollout when more than this share of released devices failed (default 0.2)")
+    c.add_argument("--health-window", type=float, default=300.0, help="seconds a device watches itself after the switch")
+    c.add_argument("--max-inference-ms", type=float, help="roll back when inference is slower than this (default: no limit)")
+    c.add_argument("--max-errors", type=int, default=0, help="roll back after more errors than this in the window")
+    c.add_argument("--expires-in-days", type=float, help="manifest lifetime (default: hub.fleet_manifest_expiry_days)")
+    c.add_argument("--name", help="the manifest's name (default: the bundle's architecture and version / the file name)")
+    c.add_argument("--key", help="signing key file (default: hub.fleet_signing_key)")
+    c.add_argument("--config-file", help="hub config file (database, broker, fleet settings)")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c = hf.add_parser("status", help="deployments and their progress as the hub database has them")
+    c.add_argument("deployment", nargs="?", help="a deployment id (or its first characters) for per-device detail")
+    c.add_argument("--limit", type=int, default=20, help="how many recent deployments to list")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--config-file", help="hub config file")
+    c = hf.add_parser("watch", help="run the rollout controller: record progress, release waves, stop on failures")
+    c.add_argument("deployment", nargs="?", help="follow this deployment until it ends (default: every active one)")
+    c.add_argument("--interval", type=float, default=5.0, help="seconds between passes")
+    c.add_argument("--once", action="store_true", help="one pass, then exit")
+    c.add_argument("--forever", action="store_true", help="keep running when nothing is active (as a service)")
+    c.add_argument("--json", action="store_true", help="one JSON object per line")
+    c.add_argument("--config-file", help="hub config file")
+    c = hf.add_parser("rollback", help="ship the previous artifact as a new, higher version, all at once")
+    c.add_argument("deployment", help="the deployment to roll back (its id or first characters)")
+    c.add_argument("--key", help="signing key file (default: hub.fleet_signing_key)")
+    c.add_argument("--config-file", help="hub config file")
+    # -- end of hub fleet --
+    # -- hub analytics (docs/analytics.md) --
+    c = hb.add_parser("import", help="load a CSV of sales lines as one store's sales (idempotent)")
+    c.add_argument("file", help="CSV or CSV.gz of sales lines")
+    c.add_argument("--store-id", required=True, help="the store the sales belong to, e.g. s-retail")
+    c.add_argument("--store-name", help="name of a new store (default: the store id)")
+    c.add_argument("--timezone", help="IANA zone of the file's local times (default: the store's, or the layout's)")
+    c.add_argument("--currency", help="ISO code of the amounts (default: the store's, or the layout's)")
+    c.add_argument("--layout", help="built-in column layout (default: online_retail)")
+    c.add_argument("--mapping", help="JSON/YAML column mapping for another layout (see docs/analytics.md)")
+    c.add_argument("--device-id", default="import", help="device id the imported sales are filed under")
+    c.add_argument("--config", help="hub config file (its hub.database_url)")
+    c.add_argument("--database-url", help="overrides hub.database_url")
+    c.add_argument("--json", action="store_true", help="print the import report as one JSON line last")
+    c = hb.add_parser("jobs", help="segmentation, forecasts and reorder advice for every store (nightly)")
+    c.add_argument("--store", action="append", help="only this store (repeatable)")
+    c.add_argument("--workers", type=int, help="stores processed in parallel (default: CPU count)")
+    c.add_argument("--force", action="store_true", help="run stores whose data did not change too")
+    c.add_argument("--publish", action="store_true", help="publish each store's insights to its devices (MQTT)")
+    c.add_argument("--config", help="hub config file (hub.database_url, mqtt)")
+    c.add_argument("--database-url", help="overrides hub.database_url")
+    c.add_argument("--json", action="store_true", help="print the runs as one JSON line last")
+    c = hb.add_parser("backtest", help="rolling-origin backtest of the demand forecaster vs seasonal naive")
+    c.add_argument("--data", help="sales-line CSV (default: the shared retail data)")
+    c.add_argument("--layout", help="column layout of --data (default: online_retail)")
+    c.add_argument("--mapping", help="column mapping file of --data")
+    c.add_argument("--store", help="backtest this store of the hub database instead of a file")
+    c.add_argument("--config", help="hub config file (with --store)")
+    c.add_argument("--database-url", help="overrides hub.database_url (with --store)")
+    c.add_argument("--skus", type=int, default=200, help="the best-selling SKUs to backtest")
+    c.add_argument("--horizon", type=int, default=28)
+    c.add_argument("--origins", type=int, default=4)
+    c.add_argument("--json", action="store_true", help="print the figures as one JSON line last")
+    c = b.add_parser("hub", help="segment 1M sales, forecast 1,000 SKU series, backtest mase_ratio")
+    c.add_argument("--sales", type=int, default=1_000_000)
+    c.add_argument("--series", type=int, default=1000)
+    c.add_argument("--data", help="sales-line CSV for the forecast figures (default: the shared retail data)")
+    c.add_argument("--json", action="store_true")
+    # -- end of hub analytics --
 
     st = sub.add_parser("staff", help="staff accounts on a device").add_subparsers(dest="action", required=True)
     c = st.add_parser("add", help="create or update a user (asks for the PIN, or the password for an owner)")
@@ -128,6 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "demo":
             c.add_argument("--history-days", type=int, default=42,
                            help="days of synthetic sales history to seed a new demo store with")
+            # the hub beside the appliance (tillsight_cli/demo_stack.py)
+            c.add_argument("--hub-port", type=int, default=8090,
+                           help="the demo hub dashboard's port (0 = any free port; a busy port falls back to one)")
+            c.add_argument("--no-hub", action="store_true", help="run the appliance alone, without broker and hub")
     return p
 
 

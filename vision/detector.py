@@ -166,10 +166,11 @@ class Detector:
     def __init__(self, bundle_path: str | Path, *, input_size: int | None = None, threads: int | None = None,
                  confidence: float | None = None, iou: float | None = None, alternatives: int = 3,
                  merge_iou: float | None = None, rect: bool | None = None,
-                 backend: DetectorBackend | None = None, warm_up: bool = True):
+                 backend: DetectorBackend | None = None, warm_up: bool = True,
+                 providers: tuple[str, ...] | list[str] = ("CPUExecutionProvider",)):
         self.manifest: BundleManifest = load_manifest(bundle_path)
         self.backend: DetectorBackend = backend or OnnxRuntimeBackend(
-            self.manifest.model_path, OnnxRuntimeConfig(threads=threads))
+            self.manifest.model_path, OnnxRuntimeConfig(threads=threads, providers=tuple(providers)))
         shape = self.backend.input_shape()
         fixed = shape[2] if isinstance(shape[2], int) else None
         self.input_size = int(input_size or fixed or self.manifest.input_size)

@@ -108,6 +108,10 @@ class VisionLoop:
         self.idle_sleep_s = idle_sleep_s
         self.max_events = max_events
         self.state = LiveState()
+        # Loop turns completed (a frame handled, a step that failed, or no frame from a reconnecting
+        # camera).  It stops growing only when a step hangs (a stuck camera read, a stuck inference)
+        # or the thread died: the service watchdog (edge/service_notify.py) watches exactly that.
+        self.progress = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -140,9 +144,11 @@ class VisionLoop:
                 self.pipeline.stats.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("vision step failed")
                 time.sleep(0.5)
+                self.progress += 1
                 continue
             if result is None:
                 time.sleep(self.idle_sleep_s)
+                self.progress += 1
                 continue
             with self._lock:
                 self.state.image = result.frame.image
@@ -152,3 +158,4 @@ class VisionLoop:
                 del self.state.events[:-self.max_events]
             if self.on_result is not None:
                 self.on_result(result)
+            self.progress += 1

@@ -214,19 +214,25 @@ class SyntheticSource(FrameSource):
     ``max_items`` items, then empties, and so on.  Between changes the frames differ only by mild
     sensor noise (``noise_sigma``), like a still tray under a real camera.  The same seed gives the
     same frames.  ``realtime=True`` paces ``read()`` to ``fps`` of wall time (the demo).
+
+    ``stall_after`` is fault injection: after that many frames ``read()`` blocks until ``close()``,
+    like a camera driver or stream that hangs inside a read (the service watchdog must notice).
     """
 
     def __init__(self, library: CutoutLibrary | None = None, *, seed: int = 0, fps: float = 15.0,
                  period_s: float = 4.0, width: int = 640, height: int = 480,
                  skus: list[str] | None = None, max_items: int = 6, noise_sigma: float = 1.5,
                  realtime: bool = False, uri: str | None = None,
-                 background_families: tuple[str, ...] | None = None) -> None:
+                 background_families: tuple[str, ...] | None = None,
+                 stall_after: int | None = None) -> None:
         if fps <= 0 or period_s <= 0:
             raise ValueError(f"synthetic source: fps and period must be > 0 (got {fps}, {period_s})")
         if width < 16 or height < 16:
             raise ValueError(f"synthetic source: frame size {width}x{height} is too small")
         if max_items < 1:
             raise ValueError("synthetic source: max_items must be at least 1")
+        if stall_after is not None and stall_after < 1:
+            raise ValueError("synthetic source: stall_after must be at least 1 frame")
         super().__init__(uri or f"synthetic:?seed={seed}")
         if library is None:
             products = demo_catalogue()
@@ -259,6 +265,8 @@ class SyntheticSource(FrameSource):
         self._target = self._new_target()
         self._image = self._render(self._items)
         self._pacer = _Pacer(self.fps, realtime)
+        self.stall_after = stall_after
+        self._released = threading.Event()  # set by close(): ends an injected stall
 
     # what tests and demos look at ----------------------------------------------------------
 
@@ -284,6 +292,11 @@ class SyntheticSource(FrameSource):
     def read(self) -> Frame | None:
         if self._closed:
             return None
+        if self.stall_after is not None and self._index >= self.stall_after:
+            log.warning("synthetic camera %s: fault injection: the read hangs after %d frames (stall_after)",
+                        self.uri, self.stall_after)
+            self._released.wait()
+            return None
         self._pacer.wait()
         due = int(math.floor(self._index / (self.fps * self.period_s) + 1e-9))
         if due > self._changes:
@@ -294,6 +307,10 @@ class SyntheticSource(FrameSource):
         return self._emit(self._noisy(self._image, self._index))
 
     # internals -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        super().close()
+        self._released.set()
 
     def _new_target(self) -> int:
         return int(self._rng.integers(max(1, (self.max_items + 1) // 2), self.max_items + 1))
@@ -628,7 +645,7 @@ class CaptureSource(FrameSource):
 
 def _parse_synthetic(uri: str, query: str) -> dict[str, object]:
     allowed = {"seed": int, "fps": float, "period": float, "width": int, "height": int,
-               "skus": str, "max_items": int, "noise": float}
+               "skus": str, "max_items": int, "noise": float, "stall_after": int}
     try:
         raw = parse_qs(query, keep_blank_values=True, strict_parsing=bool(query))
     except ValueError as exc:
@@ -672,7 +689,8 @@ def open_source(uri: str, *, width: int = 640, height: int = 480, fps: float = 1
                                period_s=float(opts.get("period", 4.0)), width=int(opts.get("width", width)),
                                height=int(opts.get("height", height)), skus=skus,  # type: ignore[arg-type]
                                max_items=int(opts.get("max_items", 6)),
-                               noise_sigma=float(opts.get("noise", 1.5)), realtime=realtime, uri=uri)
+                               noise_sigma=float(opts.get("noise", 1.5)), realtime=realtime, uri=uri,
+                               stall_after=int(opts["stall_after"]) if "stall_after" in opts else None)
     if uri.isdigit() or uri.startswith("/dev/") or scheme in NETWORK_SCHEMES:
         return CaptureSource(uri, width=width, height=height, fps=fps, backoff_s=backoff_s,
                              backoff_max_s=backoff_max_s, capture_factory=capture_factory)

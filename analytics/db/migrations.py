@@ -15,8 +15,10 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Connection, Engine, insert, select, text
 
+from analytics.db import analytics_tables as an
 from analytics.db import fleet_tables as fleet
 from analytics.db import tables as t
+from analytics.db import web_tables as web
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,15 @@ def _v2(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=[t.stores, *fleet.FLEET_TABLES])
 
 
-MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2))
+def _v3(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=list(web.WEB_TABLES))
+
+
+def _v4(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=list(an.ANALYTICS_TABLES))
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4))
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 

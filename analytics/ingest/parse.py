@@ -1,4 +1,7 @@
-"""Turn one MQTT message into a validated document, or a reason to dead-letter it.  Pure: no I/O."""
+"""Turn one MQTT message into a validated document, or a reason to dead-letter it.  Pure: no I/O.
+
+Contract payloads (``tx``, ``alert``) are checked against their JSON Schema by
+``analytics.ingest.contracts`` (compiled once; the reason names the offending field)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from schemas import ContractError, validate
+from analytics.ingest.contracts import check
+from schemas import ContractError
 
 LEAVES = ("tx", "alert", "status", "telemetry", "reported")
 CONTRACTS = {"tx": "tillsight.tx/1", "alert": "tillsight.alert/1"}
@@ -47,7 +51,7 @@ def parse(topic: str, payload: bytes, prefix: str) -> Parsed | Rejected:
         return Rejected(f"payload must be a JSON object, not {type(doc).__name__}")
     if kind in CONTRACTS:
         try:
-            validate(CONTRACTS[kind], doc)
+            check(CONTRACTS[kind], doc)
         except ContractError as exc:
             return Rejected(f"schema: {exc}")
     elif kind == "status":

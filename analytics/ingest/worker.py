@@ -1,11 +1,17 @@
 """``IngestWorker``: one MQTT v5 client in a shared-subscription group, storing what it receives.
 
-paho's network thread only queues messages.  The worker's writer thread takes them in small
-batches, applies the batch in ONE database transaction, commits, and only then acknowledges every
-message of the batch (``manual_ack``).  A crash before the commit means the broker re-delivers; a
+paho's network thread only queues messages.  The worker's writer thread takes them in batches (up
+to ``hub.ingest_batch_max``, waiting at most ``hub.ingest_batch_wait_ms`` for more), checks each
+against its contract, applies the batch in ONE database transaction with a few bulk statements
+(``store.apply_batch``), commits, and only then acknowledges every message of the batch
+(``manual_ack``).  A crash before the commit means the broker re-delivers; a
 crash after the commit but before the ack means a duplicate, which the ``tx_id`` key ignores.
 Messages that can never be stored (bad JSON, schema, topic/payload mismatch) become dead letters,
 are acknowledged and do not stop the worker.  Database outages are retried, never acknowledged.
+
+``on_commit`` (optional) is called in the writer thread right after each commit, before the acks,
+with every message of the batch and its outcome: for measurements (``tillsight bench sync``) and
+monitoring.  It must be quick; an exception in it is logged and does not stop the acks.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -28,10 +35,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from analytics.db import make_engine, migrate
-from analytics.ingest import resend
+from analytics.ingest import contracts, resend
 from analytics.ingest.mqtt_client import new_client
-from analytics.ingest.parse import Parsed, Rejected, parse, subscriptions
-from analytics.ingest.store import apply, dead_letter
+from analytics.ingest.parse import CONTRACTS, Parsed, Rejected, parse, subscriptions
+from analytics.ingest.store import apply_batch, dead_letter, dead_letters
 from firmware_config.schema import HubConfig, MqttConfig
 
 log = logging.getLogger(__name__)
@@ -48,6 +55,8 @@ class IngestStats:
     received: int = 0
     acked: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)  # stored, duplicate, updated, ignored, dead
+    batches: int = 0  # batches stored (one transaction each, or one per message after a database error)
+    busy_s: float = 0.0  # writer thread time spent checking, storing and acknowledging batches
 
 
 @dataclass(frozen=True)
@@ -57,17 +66,24 @@ class Incoming:
     mid: int
     qos: int
     generation: int
+    received_at: float = field(default_factory=time.time)  # wall clock, when paho handed it over
+
+
+# Called after each commit with (message, parsed or rejected, outcome) for every message of the batch.
+CommitHook = Callable[[list[tuple[Incoming, Parsed | Rejected, str]]], None]
 
 
 class IngestWorker:
     def __init__(self, db_url: str, mqtt_cfg: MqttConfig, group: str = "ingest", client_id: str | None = None,
-                 settings: HubConfig | None = None, engine: Engine | None = None) -> None:
+                 settings: HubConfig | None = None, engine: Engine | None = None,
+                 on_commit: CommitHook | None = None) -> None:
         self.settings = settings or HubConfig(database_url=db_url, ingest_group=group)
         self.mq = mqtt_cfg
         self.group = group
         self.prefix = mqtt_cfg.topic_prefix
         self.client_id = client_id or self.settings.ingest_client_id or f"hub-{group}-{socket.gethostname()}"
         self.engine = engine or make_engine(db_url)
+        self.on_commit = on_commit
         self.stats = IngestStats()
         self.connected = threading.Event()
         self._queue: queue.Queue[Incoming] = queue.Queue()
@@ -93,6 +109,7 @@ class IngestWorker:
 
     def run(self) -> None:
         migrate(self.engine)
+        contracts.warm(*CONTRACTS.values())
         client = new_client(self.client_id, self.mq, manual_ack=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -155,6 +172,7 @@ class IngestWorker:
         return batch
 
     def _store_batch(self, batch: list[Incoming]) -> None:
+        started = time.perf_counter()
         now = utc_now()
         parsed = [(m, parse(m.topic, m.payload, self.prefix)) for m in batch]
         # Keep each device's messages in arrival order, but lock devices in one order (no deadlocks).
@@ -175,19 +193,30 @@ class IngestWorker:
                 break
         else:
             return  # stopping: the broker re-delivers what was not acknowledged
+        self.stats.batches += 1
         self.stats.outcomes.update(outcomes)
+        if self.on_commit is not None:
+            try:
+                self.on_commit([(m, p, outcome) for (m, p), outcome in zip(parsed, outcomes)])
+            except Exception:  # noqa: BLE001 - an observer must not keep the batch from being acknowledged
+                log.exception("the ingest's on_commit hook failed")
         self._ack([m for m, _ in parsed])
+        self.stats.busy_s += time.perf_counter() - started
 
     def _commit(self, parsed: list[tuple[Incoming, Parsed | Rejected]], now: str) -> list[str]:
-        outcomes: list[str] = []
+        outcomes: list[str] = ["dead"] * len(parsed)
+        good: list[tuple[int, Parsed]] = []
+        letters: list[tuple[str, bytes, str]] = []
+        for i, (m, p) in enumerate(parsed):
+            if isinstance(p, Rejected):
+                log.warning("dead letter from %s: %s", m.topic, p.reason)
+                letters.append((m.topic, m.payload, p.reason))
+            else:
+                good.append((i, p))
         with self.engine.begin() as conn:
-            for m, p in parsed:
-                if isinstance(p, Rejected):
-                    log.warning("dead letter from %s: %s", m.topic, p.reason)
-                    dead_letter(conn, m.topic, m.payload, p.reason, now)
-                    outcomes.append("dead")
-                else:
-                    outcomes.append(apply(conn, p, now).outcome)
+            dead_letters(conn, letters, now)
+            for (i, _), applied in zip(good, apply_batch(conn, [p for _, p in good], now)):
+                outcomes[i] = applied.outcome
         return outcomes
 
     def _commit_one(self, m: Incoming, p: Parsed | Rejected, now: str) -> str:

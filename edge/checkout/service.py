@@ -44,6 +44,10 @@ class CheckoutService:
         self._lock = threading.Lock()
         self.last_display_ms: float | None = None
 
+    def sale_open(self) -> bool:
+        """A sale is in progress (the till is not idle): no model switch happens now."""
+        return self.session.state in ("scanning", "review", "payment")
+
     def _lookup(self, sku: str) -> Product | None:
         return self.store.products.find(sku)
 

@@ -21,7 +21,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
@@ -33,6 +33,7 @@ from edge.store import Store
 from edge.store.errors import StoreError
 from edge.store.alerts import raise_alert
 from edge.store.outbox import OutboxMessage
+from edge.fleet.agent import FleetAgent
 from edge.sync import resend, telemetry
 from edge.sync.backoff import Backoff
 from edge.sync.health import BacklogMonitor
@@ -69,6 +70,9 @@ def configure_client(client: mqtt.Client, mq: MqttConfig) -> None:
 
 class SyncAgent:
     def __init__(self, store: Store, cfg: TillsightConfig) -> None:
+        missing = cfg.mqtt.tls.missing_files()
+        if missing:
+            raise ValueError("; ".join(missing))
         self.store = store
         self.cfg = cfg
         self.mq = cfg.mqtt
@@ -95,6 +99,9 @@ class SyncAgent:
         self.published = 0
         self.acked = 0
         self.connections = 0
+        self.on_tick: Callable[[], None] | None = None  # every turn of the loop (the service watchdog)
+        # The fleet-update agent shares this connection (raises ValueError on unreadable keys/state).
+        self.fleet = FleetAgent(cfg, self.topics) if cfg.fleet.enabled else None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -113,6 +120,16 @@ class SyncAgent:
     def run(self) -> None:
         """Connect, drain, reconnect with back-off; until ``request_stop``."""
         log.info("sync agent %s -> %s:%s (%s)", self.client_id, self.mq.host, self.mq.port, self.topics.prefix)
+        if self.fleet is not None:
+            self.fleet.start()
+        try:
+            self._connect_loop()
+        finally:
+            if self.fleet is not None:
+                self.fleet.stop()
+        log.info("sync agent stopped (published %d, acknowledged %d)", self.published, self.acked)
+
+    def _connect_loop(self) -> None:
         while not self._stop.is_set():
             client = self._new_client()
             if self._connect(client):
@@ -125,7 +142,6 @@ class SyncAgent:
                 delay = self.backoff.next_delay()
                 log.info("reconnecting in %.1f s", delay)
                 self._idle(delay)
-        log.info("sync agent stopped (published %d, acknowledged %d)", self.published, self.acked)
 
     # -- connection --------------------------------------------------------------------------
     def _new_client(self) -> mqtt.Client:
@@ -170,6 +186,9 @@ class SyncAgent:
         log.info("connected to broker (session present: %s)", flags.session_present)
         client.subscribe(self.topics.resend, qos=1)
         client.subscribe(self.topics.insights, qos=1)
+        if self.fleet is not None:
+            client.subscribe([(topic, 1) for topic in self.fleet.subscriptions()])
+            self.fleet.on_connected()
         client.publish(self.topics.status, status_payload("online", "connected"), qos=1, retain=True)
         self.connected.set()
         self._wake.set()
@@ -189,7 +208,10 @@ class SyncAgent:
         self._wake.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        if msg.topic == self.topics.resend:
+        if self.fleet is not None and self.fleet.handles(msg.topic):
+            self.fleet.on_message(msg.topic, msg.payload)
+            self._wake.set()
+        elif msg.topic == self.topics.resend:
             self._resends.append(msg.payload)
             self._wake.set()
         elif msg.topic == self.topics.insights:
@@ -207,6 +229,8 @@ class SyncAgent:
             if time.monotonic() >= self._hold_until:
                 self._fill_window(client)
             self._telemetry_tick(client)
+            if self.fleet is not None:
+                self.fleet.tick(client)
             self._health_tick()
             self._wake.wait(TICK_S)
         self._flush_acks(force=True)
@@ -324,6 +348,8 @@ class SyncAgent:
         client.publish(self.topics.telemetry, _json(doc), qos=0)
 
     def _health_tick(self) -> None:
+        if self.on_tick is not None:
+            self.on_tick()
         now = time.monotonic()
         if now < self._next_health:
             return

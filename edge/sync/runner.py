@@ -24,16 +24,33 @@ def run_sync_agent(config_path: str | None, data_dir: str | None = None) -> int:
     except (ConfigError, StoreError) as exc:
         log.error("%s", exc)
         return 2
-    agent = SyncAgent(store, cfg)
+    try:
+        agent = SyncAgent(store, cfg)
+    except ValueError as exc:  # missing TLS files, the fleet agent's keys or state file
+        log.error("%s", exc)
+        store.close()
+        return 2
+
+    from edge.service_notify import LoopCounter, ProgressProbe, ServiceSupervisor  # systemd READY=1, watchdog
+
+    turns = LoopCounter()
+    agent.on_tick = turns.tick
+    broker = f"{cfg.mqtt.host}:{cfg.mqtt.port}"
+    service = ServiceSupervisor([ProgressProbe("sync agent loop", turns)], status=lambda: (
+        f"{'connected to' if agent.connected.is_set() else 'offline, retrying'} {broker}; "
+        f"sent {agent.acked} since start"))
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         log.info("signal %s: stopping the sync agent", signal.Signals(signum).name)
+        service.stopping()
         agent.request_stop()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    service.ready(f"sync agent for {cfg.store.store_id}/{cfg.store.device_id}, broker {broker}")
     try:
         agent.run()
     finally:
+        service.close()
         store.close()
     return 0

@@ -1,4 +1,5 @@
-"""What the device reports on its telemetry topic (QoS 0): backlog, oldest unsent age, disk, versions."""
+"""What the device reports on its telemetry topic (QoS 0): backlog, oldest unsent age, disk,
+versions, and stock on hand per SKU (the hub's reorder advice reads it)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,13 @@ def last_tx_seq(store: Store) -> int:
     return int(value or 0)
 
 
+def stock_on_hand(store: Store, now: datetime) -> dict[str, Any]:
+    """Stock on hand of every active product, for the hub's reorder advice."""
+    items = [{"sku": p.sku, "on_hand": p.stock_qty, "reorder_level": p.reorder_level}
+             for p in store.products.list()]
+    return {"as_of": utc_iso(now), "items": items}
+
+
 def snapshot(store: Store, store_id: str, device_id: str, data_dir: Path, now: datetime) -> dict[str, Any]:
     try:
         disk_free: int | None = shutil.disk_usage(data_dir).free
@@ -54,4 +62,4 @@ def snapshot(store: Store, store_id: str, device_id: str, data_dir: Path, now: d
     return {"schema": TELEMETRY_SCHEMA, "store_id": store_id, "device_id": device_id, "at": utc_iso(now),
             "backlog": store.outbox.backlog(), "oldest_unsent_at": oldest,
             "oldest_unsent_age_s": oldest_age_s(store, now), "last_tx_seq": last_tx_seq(store),
-            "disk_free_bytes": disk_free, "versions": versions()}
+            "disk_free_bytes": disk_free, "versions": versions(), "stock": stock_on_hand(store, now)}

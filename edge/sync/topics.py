@@ -44,6 +44,19 @@ class DeviceTopics:
         """Hub -> device (retained): the hub's latest insights for the store dashboard."""
         return self._topic("insights")
 
+    @property
+    def desired(self) -> str:
+        """Hub -> device (retained): this device's desired model/config (``tillsight.desired/1``)."""
+        return self._topic("desired")
+
+    def group_desired(self, group: str) -> str:
+        """Hub -> devices (retained): the desired state of a whole fleet group."""
+        return f"{self.prefix}/fleet/{group}/desired"
+
+    def artifact_chunk(self, sha256: str, index: int) -> str:
+        """Hub -> devices (retained): one chunk of a signed artifact."""
+        return f"{self.prefix}/fleet/artifacts/{sha256}/{index}"
+
     def for_kind(self, kind: str) -> str:
         """The topic of an outbox message kind (``tx`` or ``alert``)."""
         if kind == "tx":

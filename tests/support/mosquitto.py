@@ -4,6 +4,7 @@ start / stop (SIGTERM) / kill (SIGKILL) / restart."""
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import shutil
@@ -65,6 +66,9 @@ class MosquittoBroker:
         lines = [
             f"listener {self.port} 127.0.0.1",
             f"allow_anonymous {'false' if self.passwords else 'true'}",
+            # Started as root, Mosquitto drops to the "mosquitto" user, which cannot write the
+            # test's temporary folder: stay the user we are, so persistence really works.
+            *([f"user {getpass.getuser()}"] if os.geteuid() == 0 else []),
             "persistence true",
             f"persistence_location {self.dir}/",
             "persistence_file mosquitto.db",

@@ -1,4 +1,4 @@
-"""ONNX Runtime back end (CPU today; other execution providers are a config value away)."""
+"""ONNX Runtime back end: CPU by default; other execution providers by name, in order of preference."""
 
 from __future__ import annotations
 
@@ -21,6 +21,22 @@ class OnnxRuntimeConfig:
     providers: tuple[str, ...] = field(default_factory=lambda: ("CPUExecutionProvider",))
 
 
+def choose_providers(wanted: tuple[str, ...] | list[str], available: list[str]) -> list[str]:
+    """The wanted providers this onnxruntime build has, in the wanted order, CPU always last.
+
+    A device must keep ringing up sales when its accelerator is missing (a CPU-only wheel on a
+    Jetson, a broken CUDA install), so an unavailable provider is a logged fall-back, not an error.
+    """
+    chosen = [p for p in wanted if p in available]
+    if "CPUExecutionProvider" not in chosen:
+        chosen.append("CPUExecutionProvider")
+    missing = [p for p in wanted if p not in available]
+    if missing:
+        log.warning("onnxruntime: execution provider(s) %s not available in this build (it has %s); "
+                    "running on %s", missing, available, chosen)
+    return chosen
+
+
 def _available_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
@@ -38,8 +54,7 @@ class OnnxRuntimeBackend:
             opts.intra_op_num_threads = int(threads)
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        available = set(ort.get_available_providers())
-        providers = [p for p in cfg.providers if p in available] or ["CPUExecutionProvider"]
+        providers = choose_providers(cfg.providers, ort.get_available_providers())
         try:
             self.session = ort.InferenceSession(str(model_path), sess_options=opts, providers=providers)
         except Exception as exc:  # onnxruntime raises several types for bad files
@@ -51,7 +66,8 @@ class OnnxRuntimeBackend:
         self.input_name = inp[0].name
         self._shape = tuple(inp[0].shape)
         self.output_names = [o.name for o in self.session.get_outputs()]
-        log.info("onnxruntime session for %s on %s (threads=%s)", model_path.name, providers, threads)
+        self.providers: tuple[str, ...] = tuple(self.session.get_providers())
+        log.info("onnxruntime session for %s on %s (threads=%s)", model_path.name, list(self.providers), threads)
 
     def input_shape(self) -> tuple:
         return self._shape

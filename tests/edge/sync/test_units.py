@@ -61,3 +61,17 @@ def test_resend_makes_exactly_those_sales_pending_again(tmp_path: Path) -> None:
     assert requeue(store, ResendRequest(3, 5)) == 3
     assert sorted(m.payload["seq"] for m in store.outbox.pending(100)) == [3, 4, 5]
     store.close()
+
+
+def test_missing_tls_files_stop_the_agent_with_the_key_named(tmp_path: Path) -> None:
+    from edge.sync.agent import SyncAgent
+    from firmware_config import ConfigError, load_config
+
+    cfg = load_config(None, env={}, overrides={"mqtt": {"tls": {"enabled": True, "ca_file": str(tmp_path / "ca.pem")}},
+                                               "data_dir": str(tmp_path)})
+    store = seeded_store(tmp_path / "store.db")
+    with pytest.raises(ValueError, match=r"mqtt.tls.ca_file: .*ca.pem does not exist"):
+        SyncAgent(store, cfg)
+    store.close()
+    with pytest.raises(ConfigError, match="ca_file set but tls.enabled is false"):
+        load_config(None, env={}, overrides={"mqtt": {"tls": {"ca_file": "/etc/ca.pem"}}})

@@ -1,0 +1,234 @@
+"""Daily demand forecasts for many series at once (units per SKU, or a store's sales or revenue).
+
+How (docs/analytics.md has the reasoning and the backtest figures):
+
+1. Each series is read on the days the store traded (a day with no sale at all is a closed day, not
+   a day of zero demand), from its first sale on.
+2. Candidate models from statsforecast, for intermittent and for smooth demand: Croston (SBA),
+   TSB, ADIDA, IMAPA, simple exponential smoothing, and moving averages of four and eight weeks.
+3. Each is scored on a rolling-origin backtest inside the history (two windows of the horizon's
+   length) and each series takes the model with the lowest error on its own backtest.  The model
+   with the best error relative to the others over all the store's series (geometric mean) is the
+   store's default, used for series too short to backtest.  ``SWITCH_MARGIN`` can make a series
+   keep the default unless its own best beats it by that share; on the retail data a margin of
+   0, 0.1 and 0.25 gave MASE ratios of 0.804, 0.813 and 0.811, so it is 0.
+4. Weekly seasonality: the level is spread over the week by the series' weekday profile, shrunk
+   towards the store's profile in proportion to how few units the series sold (``PROFILE_PRIOR``).
+   Closed days (closed weekdays, holidays the store closes on) get zero; payday and open-holiday
+   effects multiply (``effects.py``).
+5. Intervals: negative binomial around the mean with the dispersion of the series' own backtest
+   errors (``distribution.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analytics.forecasting.distribution import interval
+
+log = logging.getLogger(__name__)
+
+SWITCH_MARGIN = 0.0
+PROFILE_PRIOR = 2000.0  # units in the profile window at which a series trusts its own weekday profile half
+PROFILE_WEEKS = 12
+INNER_WINDOWS = 2
+MIN_TRAIN_OPEN_DAYS = 14
+LEVELS = (0.8, 0.95)
+DISPERSION_PRIOR_POINTS = 28.0
+
+
+def candidate_models(open_days_per_week: int) -> list:
+    from statsforecast.models import (
+        ADIDA,
+        IMAPA,
+        TSB,
+        CrostonSBA,
+        SimpleExponentialSmoothingOptimized,
+        WindowAverage,
+    )
+
+    week = max(1, open_days_per_week)
+    return [CrostonSBA(), TSB(alpha_d=0.1, alpha_p=0.1), ADIDA(), IMAPA(),
+            SimpleExponentialSmoothingOptimized(alias="SES"),
+            WindowAverage(window_size=4 * week, alias="MovingAverage4w"),
+            WindowAverage(window_size=8 * week, alias="MovingAverage8w")]
+
+
+@dataclass
+class SeriesForecast:
+    days: pd.DatetimeIndex
+    mean: pd.DataFrame  # future day x series
+    bounds: dict[float, tuple[pd.DataFrame, pd.DataFrame]]  # level -> (lo, hi)
+    model: pd.Series  # series -> chosen model
+    backtest_mae: pd.Series  # series -> the chosen model's mean absolute error in the inner backtest
+    dispersion: pd.Series
+    demand_class: pd.Series
+    default_model: str = ""
+    model_scores: dict[str, float] = field(default_factory=dict)  # scaled error of each candidate
+
+
+def demand_class(y: np.ndarray) -> str:
+    """Syntetos-Boylan class of an open-day series: smooth, erratic, intermittent or lumpy."""
+    nz = y[y > 0]
+    if len(nz) < 2:
+        return "lumpy" if len(nz) else "none"
+    adi = len(y) / len(nz)
+    cv2 = float(np.var(nz) / np.mean(nz) ** 2)
+    if adi < 1.32:
+        return "smooth" if cv2 < 0.49 else "erratic"
+    return "intermittent" if cv2 < 0.49 else "lumpy"
+
+
+def weekday_profiles(open_hist: pd.DataFrame, prior: np.ndarray | None = None,
+                     strength: float = PROFILE_PRIOR) -> tuple[np.ndarray, np.ndarray]:
+    """Per series weekday multipliers (series x 7), shrunk towards the store's (returned second),
+    from the last ``PROFILE_WEEKS`` weeks of open days; averaging 1 over the open days."""
+    window = open_hist[open_hist.index >= open_hist.index.max() - pd.Timedelta(weeks=PROFILE_WEEKS)] \
+        if len(open_hist) else open_hist
+    wd = window.index.dayofweek.to_numpy()
+    n_days = np.bincount(wd, minlength=7).astype(float)
+    units = np.zeros((window.shape[1], 7))
+    vals = window.to_numpy(dtype=float)
+    for d in range(7):
+        if n_days[d]:
+            units[:, d] = vals[wd == d].sum(axis=0)
+    open_mask = n_days > 0
+    rate = np.divide(units, n_days, out=np.zeros_like(units), where=n_days > 0)
+    total_units = units.sum(axis=1)
+    mean_rate = total_units / max(n_days.sum(), 1.0)
+
+    def normalise(w: np.ndarray) -> np.ndarray:
+        w = np.where(open_mask, w, 0.0)
+        avg = (w * n_days).sum(axis=-1, keepdims=True) / max(n_days.sum(), 1.0)
+        return np.divide(w, avg, out=np.where(open_mask, 1.0, 0.0) * np.ones_like(w), where=avg > 0)
+
+    if prior is None:
+        store_rate = units.sum(axis=0) / np.maximum(n_days, 1)
+        prior = normalise(store_rate[None, :])[0] if units.sum() > 0 else np.where(open_mask, 1.0, 0.0)
+    raw = np.divide(rate, mean_rate[:, None], out=np.tile(prior, (len(rate), 1)), where=mean_rate[:, None] > 0)
+    weight = (total_units / (total_units + strength))[:, None]
+    return normalise(weight * raw + (1 - weight) * prior[None, :]), prior
+
+
+def relative_scores(err: pd.DataFrame) -> dict[str, float]:
+    """Each model's error relative to the average model on the same series, as a geometric mean
+    over the series (scale-free, so a slow SKU counts as much as a best-seller, and robust to a
+    series whose errors are tiny or huge); series where a model has no forecast are left out."""
+    finite = err[np.isfinite(err).all(axis=1)]
+    if finite.empty:
+        return {str(c): 1.0 for c in err.columns}
+    eps = 1e-6 + 0.01 * float(finite.to_numpy().mean())
+    ratio = (finite + eps).div(finite.mean(axis=1) + eps, axis=0)
+    return {str(c): round(float(np.exp(np.log(ratio[c]).mean())), 4) for c in finite.columns}
+
+
+def _long(open_hist: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """statsforecast's long format on the open-day index; each series from its first sale."""
+    vals = open_hist.to_numpy(dtype=float)
+    started = (vals > 0).cumsum(axis=0) > 0
+    ids, pos = np.nonzero(started.T)
+    df = pd.DataFrame({"unique_id": open_hist.columns.to_numpy()[ids].astype(str), "ds": pos.astype("int64"),
+                       "y": vals[pos, ids]})
+    lengths = df.groupby("unique_id", sort=False).size().to_dict()
+    return df, lengths
+
+
+def _statsforecast(models: list) -> object:
+    from statsforecast import StatsForecast
+
+    return StatsForecast(models=models, freq=1, n_jobs=1)
+
+
+def forecast_series(history: pd.DataFrame, traded: np.ndarray, future: pd.DatetimeIndex, future_closed: np.ndarray,
+                    multipliers: np.ndarray | None = None, store_profile: np.ndarray | None = None,
+                    profile_strength: float = PROFILE_PRIOR, levels: tuple[float, ...] = LEVELS,
+                    margin: float = SWITCH_MARGIN) -> SeriesForecast:
+    """``history``: daily values (rows: every day up to the forecast start; columns: series).
+    ``traded``: whether the store traded on each history day.  ``future``: the days to forecast;
+    ``future_closed``: those the store will be closed.  ``multipliers``: payday/holiday effects."""
+    cols = [str(c) for c in history.columns]
+    history = history.set_axis(cols, axis=1)
+    open_hist = history.loc[np.asarray(traded, dtype=bool)]
+    future_open = ~np.asarray(future_closed, dtype=bool)
+    h = int(future_open.sum())
+    mult = np.ones(len(future)) if multipliers is None else np.asarray(multipliers, dtype=float)
+    profiles, prior = weekday_profiles(open_hist, store_profile, profile_strength)
+    week = int(np.count_nonzero(prior)) or 7
+    models = candidate_models(week)
+    names = [getattr(m, "alias", type(m).__name__) for m in models]
+    df, lengths = _long(open_hist)
+    classes = pd.Series({c: demand_class(open_hist[c].to_numpy()[np.argmax(open_hist[c].to_numpy() > 0):])
+                         if (open_hist[c].to_numpy() > 0).any() else "none" for c in cols}, dtype=object)
+    chosen = pd.Series("none", index=cols, dtype=object)
+    mae = pd.Series(np.nan, index=cols)
+    dispersion = pd.Series(1.0, index=cols)
+    level = pd.Series(0.0, index=cols)
+    scores: dict[str, float] = {}
+    default = names[0]
+    hist_weekday = open_hist.index.dayofweek.to_numpy()
+    col_pos = {c: i for i, c in enumerate(cols)}
+    if len(df) and h > 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            need = INNER_WINDOWS * h + MIN_TRAIN_OPEN_DAYS
+            long_ids = [u for u, n in lengths.items() if n >= need]
+            phi_raw: dict[str, tuple[float, int]] = {}
+            if long_ids:
+                cv = _statsforecast(models).cross_validation(
+                    df=df[df["unique_id"].isin(set(long_ids))], h=h, n_windows=INNER_WINDOWS, step_size=h)
+                w = profiles[cv["unique_id"].map(col_pos).to_numpy(), hist_weekday[cv["ds"].to_numpy()]]
+                y = cv["y"].to_numpy()
+                abs_err = {}
+                for name in names:
+                    pred = np.clip(cv[name].to_numpy(dtype=float), 0, None) * w
+                    miss = np.where(np.isnan(pred), np.inf, np.abs(pred - y))
+                    abs_err[name] = pd.Series(miss).groupby(cv["unique_id"].to_numpy()).mean()
+                # a model with no forecast for a series (too short for its window) cannot be chosen for it
+                err = pd.DataFrame(abs_err).fillna(np.inf)
+                scores = relative_scores(err)
+                default = min(scores, key=lambda n: scores[n])
+                best = err.idxmin(axis=1)
+                pick = np.where((err.min(axis=1) < (1 - margin) * err[default]) | ~np.isfinite(err[default]), best,
+                                default)
+                picked = pd.Series(pick, index=err.index)
+                chosen.loc[picked.index] = picked
+                mae.loc[picked.index] = [err.at[u, m] if np.isfinite(err.at[u, m]) else np.nan
+                                         for u, m in picked.items()]
+                for u, grp in cv.groupby("unique_id", sort=False):
+                    m = picked[u]
+                    wu = profiles[col_pos[u], hist_weekday[grp["ds"].to_numpy()]]
+                    pred = np.clip(grp[m].to_numpy(dtype=float), 0, None) * wu
+                    ok = np.isfinite(pred)
+                    if ok.any():
+                        phi_raw[u] = (float(((grp["y"].to_numpy()[ok] - pred[ok]) ** 2).sum()
+                                            / max(pred[ok].sum(), 1e-9)), int(ok.sum()))
+            started = [u for u in lengths]
+            short = [u for u in started if u not in set(long_ids)]
+            chosen.loc[short] = default
+            fc = _statsforecast(models).forecast(df=df, h=1)
+            fc = fc.set_index("unique_id")
+            for u in started:
+                value = float(fc.at[u, chosen[u]]) if chosen[u] in fc.columns else np.nan
+                if not np.isfinite(value):
+                    value = float(df.loc[df["unique_id"] == u, "y"].mean())
+                level[u] = max(value, 0.0)
+            prior_phi = float(np.median([v for v, _ in phi_raw.values()])) if phi_raw else 2.0
+            prior_phi = max(prior_phi, 1.0)
+            for u in started:
+                raw, n = phi_raw.get(u, (prior_phi, 0))
+                dispersion[u] = max(1.0, (n * raw + DISPERSION_PRIOR_POINTS * prior_phi) / (n + DISPERSION_PRIOR_POINTS))
+    wd = future.dayofweek.to_numpy()
+    day_factor = np.where(future_open, mult, 0.0)
+    mean = level.to_numpy()[None, :] * profiles[:, wd].T * day_factor[:, None]
+    mean_df = pd.DataFrame(mean, index=future, columns=cols)
+    bounds = {}
+    phi = dispersion.to_numpy()[None, :]
+    for lv in levels:
+        lo, hi = interval(mean, np.broadcast_to(phi, mean.shape), lv)
+        bounds[lv] = (pd.DataFrame(lo, index=future, columns=cols), pd.DataFrame(hi, index=future, columns=cols))
+    return SeriesForecast(future, mean_df, bounds, chosen, mae, dispersion, classes, default, scores)

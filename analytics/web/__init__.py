@@ -1,0 +1,108 @@
+"""The hub web app: Flask application factory; one blueprint per page (``pages.PAGES``).
+
+| blueprint | who | what |
+|---|---|---|
+| ``auth`` | everyone | login (user id + password), logout, ``/api/login``, ``/api/me`` |
+| ``home`` | viewer+ | the stores the user may see: today's and the last 7 days' sales, devices online |
+| ``stores`` | viewer+ | one store: devices, daily sales, recent sales, alerts (dead letters: operators) |
+| ``fleet`` | operator | every device (online, versions, backlog, update progress) and every deployment |
+
+Every route requires a login and a role (``security.require``; ``create_app`` refuses a route
+without one), every query is limited to the user's stores (``tenancy``), every unsafe request
+carries a CSRF token, and nothing is loaded from outside the hub (strict CSP, no CDN).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from flask import Flask, Response, jsonify, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import Engine
+from werkzeug.exceptions import HTTPException
+
+from analytics.web import formatting
+from analytics.web.accounts import HubUsers, LoginPolicy, utc_now
+from analytics.web.context import HubWebContext
+from analytics.web.datatable import render_cell, with_format
+from analytics.web.pages import PAGES, NavItem, Page, load_pages
+from analytics.web.security import current_user, unguarded_endpoints, wants_json
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+
+
+def create_app(engine: Engine, secret_key: str | None = None, secure_cookies: bool = False,
+               session_hours: float = 12.0, policy: LoginPolicy | None = None,
+               clock: Callable[[], datetime] | None = None, extra_pages: Iterable[Page] = (),
+               testing: bool = False) -> Flask:
+    """Build the app over a migrated hub database.  ``secret_key=None`` uses the key kept in the
+    database (``session_key``)."""
+    if secret_key is None:
+        from analytics.web.session_key import stored_session_key
+
+        secret_key = stored_session_key(engine)
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.config.update(
+        SECRET_KEY=secret_key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=secure_cookies, SESSION_COOKIE_NAME="tillsight_hub_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=session_hours), WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=secure_cookies, MAX_CONTENT_LENGTH=256 * 1024, TESTING=testing)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    context = HubWebContext(engine=engine, users=HubUsers(engine, policy), clock=clock or utc_now)
+    app.extensions["tillsight.hub"] = context
+    CSRFProtect(app)
+
+    pages = [*load_pages(PAGES), *extra_pages]
+    for page in pages:
+        app.register_blueprint(page.blueprint)
+    nav: list[NavItem] = sorted((item for page in pages for item in page.nav), key=lambda i: i.order)
+    app.extensions["tillsight.hub.nav"] = nav
+    missing = unguarded_endpoints(app)
+    if missing:
+        raise RuntimeError(f"hub web routes without a role guard (analytics.web.security.require): {missing}")
+
+    app.jinja_env.globals.update(cell=render_cell, with_format=with_format)
+    app.jinja_env.filters.update(money=formatting.money, when=formatting.when, pct=formatting.pct,
+                                 size=formatting.size)
+
+    @app.context_processor
+    def _inject() -> dict:
+        user = current_user()
+        visible = [i for i in nav if user is not None and user.at_least(i.role)]
+        now = context.clock()
+        return {"current_user": user, "nav_items": [i for i in visible if not i.per_store],
+                "store_tabs": [i for i in visible if i.per_store], "now": now,
+                "ago": lambda value: formatting.ago(value, now)}
+
+    def _error(status: int, message: str):
+        if wants_json():
+            return jsonify(error=message), status
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        return _error(400, f"security token missing or expired ({exc.description}); reload the page")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return _error(exc.code or 500, exc.description or exc.name)
+
+    @app.after_request
+    def _security_headers(resp: Response) -> Response:
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if resp.mimetype in ("text/html", "application/json"):
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
+    return app
+
+
+__all__ = ["create_app", "NavItem", "Page"]

@@ -1,0 +1,205 @@
+"""Hub users: who may log in to the hub web app, with which role, and which stores they see.
+
+Passwords are hashed with scrypt (``werkzeug.security``); a login that fails ``max_failures``
+times in a row locks the account for ``lockout`` (the right password is refused meanwhile).
+An unknown user id costs the same hash check as a wrong password, so timing does not reveal
+which user ids exist.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from analytics.db.web_tables import hub_user_stores, hub_users
+
+log = logging.getLogger(__name__)
+
+ROLES: tuple[str, ...] = ("viewer", "owner", "operator")
+ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLES, start=1)}
+USER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+STORE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+HASH_METHOD = "scrypt"
+
+
+class AccountError(ValueError):
+    """A user record that cannot be saved as asked; the message names the problem."""
+
+
+class LoginRefused(Exception):
+    """A login refused; the message is safe to show."""
+
+
+class LockedOut(LoginRefused):
+    pass
+
+
+@dataclass(frozen=True)
+class HubUser:
+    user_id: str
+    name: str
+    role: str
+    active: bool
+    failed_attempts: int
+    locked_until: str | None
+    last_login_at: str | None
+    stores: tuple[str, ...]  # assigned stores (operators see every store whatever this says)
+    stamp: str  # changes when the role or password changes: sessions carrying the old one end
+
+    def at_least(self, role: str) -> bool:
+        return ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]
+
+    @property
+    def all_stores(self) -> bool:
+        return self.role == "operator"
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures: int = 5
+    lockout: timedelta = timedelta(minutes=15)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash("not-a-real-password", method=HASH_METHOD)
+
+
+def _stamp(role: str, password_hash: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{role}\0{password_hash}".encode()).hexdigest()[:16]
+
+
+def check_password_strength(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise AccountError(f"a hub password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"a hub password has at most {MAX_PASSWORD} characters")
+    if len(set(password)) < 4:
+        raise AccountError("that password is too easy to guess (too few different characters)")
+
+
+class HubUsers:
+    """The ``hub_users`` / ``hub_user_stores`` tables."""
+
+    def __init__(self, engine: Engine, policy: LoginPolicy | None = None) -> None:
+        self.engine = engine
+        self.policy = policy or LoginPolicy()
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _load(self, conn: Connection, user_id: str) -> tuple[HubUser, str] | None:
+        row = conn.execute(select(hub_users).where(hub_users.c.user_id == user_id)).mappings().first()
+        if row is None:
+            return None
+        stores = tuple(conn.execute(select(hub_user_stores.c.store_id).where(
+            hub_user_stores.c.user_id == user_id).order_by(hub_user_stores.c.store_id)).scalars())
+        user = HubUser(row["user_id"], row["name"], row["role"], bool(row["active"]), int(row["failed_attempts"] or 0),
+                       row["locked_until"], row["last_login_at"], stores, _stamp(row["role"], row["password_hash"]))
+        return user, row["password_hash"]
+
+    def find(self, user_id: str) -> HubUser | None:
+        with self.engine.connect() as conn:
+            found = self._load(conn, user_id)
+        return found[0] if found else None
+
+    def list(self) -> list[HubUser]:
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(select(hub_users.c.user_id).order_by(hub_users.c.user_id)).scalars())
+            return [found[0] for uid in ids if (found := self._load(conn, uid))]
+
+    # -- writing ---------------------------------------------------------------------------------
+    def save(self, user_id: str, name: str, role: str, password: str | None = None,
+             stores: Iterable[str] | None = None, active: bool = True, now: datetime | None = None) -> HubUser:
+        """Create or update a user.  A new user needs a password; ``stores=None`` keeps an existing
+        user's stores.  Saving clears a lock-out."""
+        user_id = (user_id or "").strip().lower()
+        if not USER_ID_RE.fullmatch(user_id):
+            raise AccountError("user id: 1-64 characters, lower-case letters, digits, '.', '_' or '-'")
+        name = (name or "").strip()
+        if not name or len(name) > 120 or re.search(r"[<>\x00-\x1f\x7f]", name):
+            raise AccountError("name: 1-120 characters, no < > or control characters")
+        if role not in ROLE_RANK:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        store_list = None if stores is None else sorted({s.strip() for s in stores if s.strip()})
+        for store_id in store_list or ():
+            if not STORE_ID_RE.fullmatch(store_id):
+                raise AccountError(f"store id {store_id!r}: 1-32 lower-case letters, digits and '-'")
+        if password is not None:
+            check_password_strength(password)
+        stamp = iso(now or utc_now())
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(hub_users.c.user_id).where(hub_users.c.user_id == user_id)).first()
+            values = {"name": name, "role": role, "active": active, "failed_attempts": 0, "locked_until": None,
+                      "updated_at": stamp}
+            if password is not None:
+                values["password_hash"] = generate_password_hash(password, method=HASH_METHOD)
+            if exists is None:
+                if password is None:
+                    raise AccountError("a new user needs a password")
+                conn.execute(insert(hub_users).values(user_id=user_id, created_at=stamp, **values))
+            else:
+                conn.execute(update(hub_users).where(hub_users.c.user_id == user_id).values(**values))
+            if store_list is not None:
+                conn.execute(delete(hub_user_stores).where(hub_user_stores.c.user_id == user_id))
+                if store_list:
+                    conn.execute(insert(hub_user_stores), [{"user_id": user_id, "store_id": s} for s in store_list])
+            assigned = conn.execute(select(hub_user_stores.c.store_id).where(
+                hub_user_stores.c.user_id == user_id)).first()
+        if role != "operator" and assigned is None:
+            log.warning("hub user %s (%s) has no stores yet: they will see nothing", user_id, role)
+        log.info("hub user %s saved (%s)", user_id, role)
+        found = self.find(user_id)
+        assert found is not None
+        return found
+
+    # -- logging in ------------------------------------------------------------------------------
+    def authenticate(self, user_id: str, password: str, now: datetime | None = None) -> HubUser:
+        """The user, or :class:`LoginRefused` (:class:`LockedOut` while locked)."""
+        now = now or utc_now()
+        user_id = (user_id or "").strip().lower()
+        password = password if isinstance(password, str) else ""
+        with self.engine.connect() as conn:
+            found = self._load(conn, user_id) if USER_ID_RE.fullmatch(user_id) else None
+        if found is None or not found[0].active:
+            check_password_hash(_dummy_hash(), password)
+            raise LoginRefused("unknown user or wrong password")
+        user, password_hash = found
+        if user.locked_until and user.locked_until > iso(now):
+            raise LockedOut(f"too many failed attempts: this account is locked until {user.locked_until[11:16]} UTC"
+                            " (an operator can unlock it by saving the user again)")
+        if not check_password_hash(password_hash, password):
+            failures = user.failed_attempts + 1
+            locked = iso(now + self.policy.lockout) if failures >= self.policy.max_failures else None
+            with self.engine.begin() as conn:
+                conn.execute(update(hub_users).where(hub_users.c.user_id == user.user_id).values(
+                    failed_attempts=failures, locked_until=locked))
+            log.warning("failed hub login for %s (%d in a row)", user.user_id, failures)
+            if locked:
+                raise LockedOut(f"too many failed attempts: this account is locked for"
+                                f" {int(self.policy.lockout.total_seconds() // 60)} minutes")
+            raise LoginRefused("unknown user or wrong password")
+        with self.engine.begin() as conn:
+            conn.execute(update(hub_users).where(hub_users.c.user_id == user.user_id).values(
+                failed_attempts=0, locked_until=None, last_login_at=iso(now)))
+        log.info("hub login: %s (%s)", user.user_id, user.role)
+        refreshed = self.find(user.user_id)
+        assert refreshed is not None
+        return refreshed

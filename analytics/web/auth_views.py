@@ -1,0 +1,86 @@
+"""Login and logout (pages and JSON)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import BadRequest
+
+from analytics.web.accounts import HubUser, LoginRefused
+from analytics.web.context import hub, now
+from analytics.web.pages import Page
+from analytics.web.security import current_user, login, logout
+
+blueprint = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target or not isinstance(target, str):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def user_json(user: HubUser) -> dict:
+    return {"id": user.user_id, "name": user.name, "role": user.role, "all_stores": user.all_stores,
+            "stores": list(user.stores)}
+
+
+@blueprint.get("/login")
+def login_page() -> str:
+    return render_template("login.html", next=_safe_next(request.args.get("next")) or "", user_id="")
+
+
+@blueprint.post("/login")
+def login_submit() -> Response | tuple[str, int]:
+    data = request.form
+    user_id = (data.get("user_id") or "").strip()[:64]
+    try:
+        user = hub().users.authenticate(user_id, data.get("password") or "", now=now())
+    except LoginRefused as exc:
+        return render_template("login.html", error=str(exc), user_id=user_id,
+                               next=_safe_next(data.get("next")) or ""), 401
+    login(user)
+    return redirect(_safe_next(data.get("next")) or url_for("home.index"))
+
+
+@blueprint.post("/logout")
+def logout_submit() -> Response:
+    logout()
+    return redirect(url_for("auth.login_page"))
+
+
+@blueprint.post("/api/login")
+def api_login() -> Response | tuple[Response, int]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object with user_id and password")
+    user_id, password = body.get("user_id"), body.get("password")
+    if not isinstance(user_id, str) or not isinstance(password, str):
+        raise BadRequest("user_id and password must be text")
+    try:
+        user = hub().users.authenticate(user_id[:64], password, now=now())
+    except LoginRefused as exc:
+        return jsonify(error=str(exc)), 401
+    login(user)
+    return jsonify(user=user_json(user))
+
+
+@blueprint.post("/api/logout")
+def api_logout() -> Response:
+    logout()
+    return jsonify(ok=True)
+
+
+@blueprint.get("/api/me")
+def api_me() -> Response | tuple[Response, int]:
+    user = current_user()
+    if user is None:
+        return jsonify(error="log in first"), 401
+    return jsonify(user=user_json(user))
+
+
+page = Page(blueprint)

@@ -1,0 +1,209 @@
+"""The fleet page (operators): every device with its online state, versions, backlog and update
+progress, and every deployment with its progress per wave and its failures."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint, Response, abort, jsonify, render_template, url_for
+
+from analytics.web.context import hub
+from analytics.web.datatable import Col, Link, TableSpec, table_response
+from analytics.web.pages import NavItem, Page
+from analytics.web.params import choice_arg, int_arg
+from analytics.web.queries import fleet as fq
+from analytics.web.security import require
+from analytics.web.tenancy import current_scope
+
+blueprint = Blueprint("fleet", __name__)
+
+STATE_PILLS = {"online": "ok", "offline": "bad", "never seen": "warn"}
+DEPLOYMENT_PILLS = {"active": "ok", "completed": "ok", "paused": "warn", "stopped": "bad", "rolled_back": "bad",
+                    "superseded": ""}
+TARGET_PILLS = {"succeeded": "ok", "failed": "bad", "refused": "bad", "rolled_back": "bad", "waiting": "",
+                "superseded": "", "published": "warn"}
+DEPLOYMENT_LINK = Link("fleet.deployment_page", {"deployment_id": "deployment_id"})
+STORE_LINK = Link("stores.store_page", {"store_id": "store_id"})
+
+DEVICES = TableSpec("devices", "Devices", (
+    Col("store_id", "Store", "code", link=STORE_LINK),
+    Col("device_id", "Device", "code"),
+    Col("group", "Group"),
+    Col("state", "State", "pill", pills=STATE_PILLS),
+    Col("online", "Online", "bool", html=False),
+    Col("status_at", "State since", "time"),
+    Col("last_seen", "Last heard", "ago"),
+    Col("tillsight_version", "Software"),
+    Col("model_version", "Model", "int"),
+    Col("model_name", "Model bundle"),
+    Col("config_version", "Config", "int"),
+    Col("update", "Update"),
+    Col("update_step", "Update step", html=False),
+    Col("update_progress", "Update step progress", "pct", html=False),
+    Col("update_detail", "Update detail", html=False),
+    Col("update_deployment", "Update deployment", "code",
+        link=Link("fleet.deployment_page", {"deployment_id": "update_deployment"})),
+    Col("last_outcome", "Last update result"),
+    Col("backlog", "Unsent", "int"),
+    Col("oldest_unsent_age_s", "Oldest unsent (s)", "int"),
+    Col("gaps", "Seq gaps", "int"),
+    Col("disk_free_bytes", "Disk free", "bytes"),
+    Col("registered", "Registered", "bool"),
+    Col("first_seen", "First seen", "time"),
+    Col("status_reason", "State reason"),
+    Col("last_outcome_at", "Last update result at", "time", html=False),
+    Col("telemetry_at", "Telemetry at", "time", html=False),
+    Col("last_seq", "Last seq", "int", html=False),
+))
+DEPLOYMENTS = TableSpec("deployments", "Deployments", (
+    Col("deployment_id", "Deployment", "code", link=DEPLOYMENT_LINK),
+    Col("kind", "Kind"),
+    Col("version", "Version", "int"),
+    Col("name", "Name"),
+    Col("target", "Target"),
+    Col("state", "State", "pill", pills=DEPLOYMENT_PILLS),
+    Col("progress", "Progress", "pct"),
+    Col("current_wave", "Wave", "int"),
+    Col("waves", "Waves", "int"),
+    Col("targets", "Devices", "int"),
+    Col("succeeded", "Succeeded", "int"),
+    Col("in_progress", "In progress", "int"),
+    Col("waiting", "Waiting", "int"),
+    Col("failed", "Failed", "int"),
+    Col("rolled_back", "Rolled back", "int"),
+    Col("superseded", "Superseded", "int", html=False),
+    Col("created_at", "Created", "time"),
+    Col("updated_at", "Updated", "time"),
+    Col("state_reason", "Reason"),
+))
+WAVES = TableSpec("waves", "Waves", (
+    Col("wave", "Wave", "int"),
+    Col("share", "Reaches", "pct"),
+    Col("status", "Status", "pill", pills={"done": "ok", "current": "warn", "pending": ""}),
+    Col("targets", "Devices", "int"),
+    Col("succeeded", "Succeeded", "int"),
+    Col("in_progress", "In progress", "int"),
+    Col("waiting", "Waiting", "int"),
+    Col("failed", "Failed", "int"),
+    Col("rolled_back", "Rolled back", "int"),
+    Col("superseded", "Superseded", "int"),
+))
+TARGETS = TableSpec("targets", "Devices in this deployment", (
+    Col("wave", "Wave", "int"),
+    Col("store_id", "Store", "code", link=STORE_LINK),
+    Col("device_id", "Device", "code"),
+    Col("state", "State", "pill", pills=TARGET_PILLS),
+    Col("progress", "Step progress", "pct"),
+    Col("detail", "Detail"),
+    Col("published_at", "Published", "time"),
+    Col("updated_at", "Updated", "time"),
+))
+FAILURES = TableSpec("failures", "Failures", TARGETS.columns)
+
+
+def _device_rows(state: str | None = None) -> list[fq.DeviceRow]:
+    with hub().connect() as conn:
+        rows = fq.device_rows(conn, current_scope())
+    return [r for r in rows if state is None or r.state == state]
+
+
+def _deployment(deployment_id: str) -> fq.DeploymentRow:
+    with hub().connect() as conn:
+        dep = fq.deployment(conn, current_scope(), deployment_id)
+    if dep is None:
+        abort(404, description=f"no deployment {deployment_id!r}")
+    return dep
+
+
+@blueprint.get("/fleet")
+@require("operator")
+def index() -> str:
+    state = choice_arg("state", ("online", "offline", "never seen"))
+    scope = current_scope()
+    with hub().connect() as conn:
+        devices = fq.device_rows(conn, scope)
+        deployments = fq.deployment_rows(conn, scope, limit=50)
+        dead = fq.dead_letter_count(conn, scope)
+    summary = fq.fleet_summary(devices, deployments)
+    shown = [d for d in devices if state is None or d.state == state]
+    return render_template("fleet.html", summary=summary, devices=shown, deployments=deployments, state=state,
+                           dead_letters=dead, devices_spec=DEVICES, deployments_spec=DEPLOYMENTS)
+
+
+@blueprint.get("/fleet/deployments/<deployment_id>")
+@require("operator")
+def deployment_page(deployment_id: str) -> str:
+    dep = _deployment(deployment_id)
+    scope = current_scope()
+    with hub().connect() as conn:
+        waves = fq.wave_rows(conn, scope, dep)
+        targets = fq.target_rows(conn, scope, deployment_id)
+    failures = [t for t in targets if t.state in fq.FAILED + fq.ROLLED_BACK]
+    return render_template("deployment.html", dep=dep, waves=waves, targets=targets, failures=failures,
+                           waves_spec=WAVES, targets_spec=TARGETS, failures_spec=FAILURES)
+
+
+@blueprint.get("/api/fleet")
+@require("operator")
+def api_fleet() -> Response:
+    scope = current_scope()
+    with hub().connect() as conn:
+        devices = fq.device_rows(conn, scope)
+        deployments = fq.deployment_rows(conn, scope, limit=50)
+        dead = fq.dead_letter_count(conn, scope)
+    return jsonify(summary=asdict(fq.fleet_summary(devices, deployments)), dead_letters=dead,
+                   devices=DEVICES.records(devices), deployments=DEPLOYMENTS.records(deployments),
+                   tables={"devices": url_for("fleet.api_devices"), "deployments": url_for("fleet.api_deployments")})
+
+
+@blueprint.get("/api/fleet/devices")
+@require("operator")
+def api_devices() -> Response:
+    state = choice_arg("state", ("online", "offline", "never seen"))
+    return table_response(DEVICES, _device_rows(state), filename="fleet-devices")
+
+
+@blueprint.get("/api/fleet/deployments")
+@require("operator")
+def api_deployments() -> Response:
+    limit = int_arg("limit", 1, 100_000, 500)
+    with hub().connect() as conn:
+        rows = fq.deployment_rows(conn, current_scope(), limit=limit)
+    return table_response(DEPLOYMENTS, rows, filename="fleet-deployments")
+
+
+@blueprint.get("/api/fleet/deployments/<deployment_id>")
+@require("operator")
+def api_deployment(deployment_id: str) -> Response:
+    dep = _deployment(deployment_id)
+    scope = current_scope()
+    with hub().connect() as conn:
+        waves = fq.wave_rows(conn, scope, dep)
+        failures = fq.target_rows(conn, scope, deployment_id, states=fq.FAILED + fq.ROLLED_BACK)
+    return jsonify(deployment=asdict(dep), waves=WAVES.records(waves), failures=FAILURES.records(failures),
+                   tables={"waves": url_for("fleet.api_waves", deployment_id=deployment_id),
+                           "targets": url_for("fleet.api_targets", deployment_id=deployment_id)})
+
+
+@blueprint.get("/api/fleet/deployments/<deployment_id>/waves")
+@require("operator")
+def api_waves(deployment_id: str) -> Response:
+    dep = _deployment(deployment_id)
+    with hub().connect() as conn:
+        rows = fq.wave_rows(conn, current_scope(), dep)
+    return table_response(WAVES, rows, filename=f"deployment-{deployment_id}-waves")
+
+
+@blueprint.get("/api/fleet/deployments/<deployment_id>/targets")
+@require("operator")
+def api_targets(deployment_id: str) -> Response:
+    _deployment(deployment_id)
+    failures_only = choice_arg("only", ("failures",)) == "failures"
+    with hub().connect() as conn:
+        rows = fq.target_rows(conn, current_scope(), deployment_id,
+                              states=fq.FAILED + fq.ROLLED_BACK if failures_only else None)
+    name = "failures" if failures_only else "targets"
+    return table_response(FAILURES if failures_only else TARGETS, rows, filename=f"deployment-{deployment_id}-{name}")
+
+
+page = Page(blueprint, nav=(NavItem("Fleet", "fleet.index", "operator", order=20),))

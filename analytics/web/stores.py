@@ -1,0 +1,162 @@
+"""One store: its devices, daily sales (chart), recent sales and alerts; for operators also the
+dead letters that name it.  A store outside the user's scope is a 404, page and API alike."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+
+from flask import Blueprint, Response, abort, jsonify, render_template, url_for
+
+from analytics.web.context import hub, now
+from analytics.web.datatable import Col, TableSpec, table_response
+from analytics.web.pages import Page
+from analytics.web.params import int_arg
+from analytics.web.queries import fleet as fq
+from analytics.web.queries import stores as sq
+from analytics.web.security import require
+from analytics.web.tenancy import StoreScope, current_scope, require_store
+
+blueprint = Blueprint("stores", __name__)
+
+ONLINE_PILLS = {"online": "ok", "offline": "bad", "never seen": "warn"}
+STATUS_PILLS = {"completed": "ok", "refunded": "warn", "voided": "bad"}
+
+DEVICES = TableSpec("store-devices", "Devices", (
+    Col("device_id", "Device", "code"),
+    Col("state", "State", "pill", pills=ONLINE_PILLS),
+    Col("last_seen", "Last heard", "ago"),
+    Col("model_version", "Model", "int"),
+    Col("model_name", "Model bundle"),
+    Col("config_version", "Config", "int"),
+    Col("tillsight_version", "Software"),
+    Col("update", "Update"),
+    Col("backlog", "Unsent", "int"),
+    Col("gaps", "Gaps", "int"),
+))
+DAILY = TableSpec("daily-sales", "Daily sales", (
+    Col("date", "Date (store time)"),
+    Col("sales", "Sales", "money"),
+    Col("transactions", "Sales count", "int"),
+    Col("currency", "Currency"),
+))
+SALES = TableSpec("sales", "Sales", (
+    Col("completed_at", "Completed", "time"),
+    Col("device_id", "Device", "code"),
+    Col("seq", "Seq", "int"),
+    Col("status", "Status", "pill", pills=STATUS_PILLS),
+    Col("cashier_id", "Cashier"),
+    Col("items", "Items", "int"),
+    Col("total", "Total", "money"),
+    Col("currency", "Currency"),
+    Col("anomaly_score", "Anomaly", "num"),
+    Col("customer_id", "Customer"),
+    Col("tx_id", "Transaction id", "code"),
+))
+ALERTS = TableSpec("alerts", "Alerts", (
+    Col("raised_at", "Raised", "time"),
+    Col("device_id", "Device", "code"),
+    Col("kind", "Kind", "pill", pills={"anomaly": "warn", "health": "bad"}),
+    Col("score", "Score", "num"),
+    Col("reasons", "Reasons", "list"),
+    Col("tx_id", "Transaction id", "code"),
+    Col("model", "Model"),
+    Col("alert_id", "Alert id", "code"),
+))
+
+
+def _store(store_id: str) -> tuple[StoreScope, sq.StoreInfo]:
+    scope = require_store(store_id)
+    with hub().connect() as conn:
+        info = sq.store_info(conn, current_scope(), store_id)
+    if info is None:
+        abort(404, description=f"no store {store_id!r}")
+    return scope, info
+
+
+def _sales_since(info: sq.StoreInfo, days: int) -> str:
+    tz = sq.zone(info.timezone)
+    first = sq.local_today(now(), tz) - timedelta(days=days - 1)
+    return sq.utc_text(sq.local_midnight(first, tz))
+
+
+def _summary(scope: StoreScope, info: sq.StoreInfo) -> dict:
+    with hub().connect() as conn:
+        row = next((r for r in sq.store_rows(conn, scope, now()) if r.store_id == info.store_id), None)
+        devices = fq.device_rows(conn, scope)
+        alerts = sq.store_alerts(conn, scope, info.store_id, limit=20)
+        # None unless the user sees every store (operators): see dead_letter_count
+        dead = fq.dead_letter_count(conn, current_scope(), info.store_id)
+    return {"store": asdict(info), "kpis": asdict(row) if row else None, "devices": devices, "alerts": alerts,
+            "dead_letters": dead}
+
+
+@blueprint.get("/stores/<store_id>")
+@require("viewer")
+def store_page(store_id: str) -> str:
+    scope, info = _store(store_id)
+    days = int_arg("days", 1, 90, 7)
+    summary = _summary(scope, info)
+    with hub().connect() as conn:
+        sales = sq.recent_sales(conn, scope, info.store_id, since=_sales_since(info, days), limit=200)
+    return render_template("store.html", info=info, summary=summary, days=days, sales=sales,
+                           devices_spec=DEVICES, sales_spec=SALES, alerts_spec=ALERTS, daily_spec=DAILY)
+
+
+@blueprint.get("/api/stores/<store_id>")
+@require("viewer")
+def api_store(store_id: str) -> Response:
+    scope, info = _store(store_id)
+    summary = _summary(scope, info)
+    body = {"store": summary["store"], "kpis": summary["kpis"],
+            "devices": DEVICES.records(summary["devices"]), "alerts": ALERTS.records(summary["alerts"]),
+            "tables": {"devices": url_for("stores.api_devices", store_id=store_id),
+                       "sales": url_for("stores.api_sales", store_id=store_id),
+                       "daily": url_for("stores.api_daily", store_id=store_id),
+                       "alerts": url_for("stores.api_alerts", store_id=store_id)}}
+    if summary["dead_letters"] is not None:
+        body["dead_letters"] = summary["dead_letters"]
+    return jsonify(body)
+
+
+@blueprint.get("/api/stores/<store_id>/devices")
+@require("viewer")
+def api_devices(store_id: str) -> Response:
+    scope, info = _store(store_id)
+    with hub().connect() as conn:
+        rows = fq.device_rows(conn, scope)
+    return table_response(DEVICES, rows, filename=f"{store_id}-devices")
+
+
+@blueprint.get("/api/stores/<store_id>/daily")
+@require("viewer")
+def api_daily(store_id: str) -> Response:
+    scope, info = _store(store_id)
+    days = int_arg("days", 1, 366, 14)
+    with hub().connect() as conn:
+        rows = sq.daily_sales(conn, scope, info, now(), days=days)
+    return table_response(DAILY, rows, filename=f"{store_id}-daily-sales", timezone=info.timezone)
+
+
+@blueprint.get("/api/stores/<store_id>/sales")
+@require("viewer")
+def api_sales(store_id: str) -> Response:
+    scope, info = _store(store_id)
+    days = int_arg("days", 1, 366, 7)
+    limit = int_arg("limit", 1, 200_000, 5000)
+    with hub().connect() as conn:
+        rows = sq.recent_sales(conn, scope, info.store_id, since=_sales_since(info, days), limit=limit)
+    return table_response(SALES, rows, filename=f"{store_id}-sales", days=days)
+
+
+@blueprint.get("/api/stores/<store_id>/alerts")
+@require("viewer")
+def api_alerts(store_id: str) -> Response:
+    scope, info = _store(store_id)
+    limit = int_arg("limit", 1, 100_000, 500)
+    with hub().connect() as conn:
+        rows = sq.store_alerts(conn, scope, info.store_id, limit=limit)
+    return table_response(ALERTS, rows, filename=f"{store_id}-alerts")
+
+
+page = Page(blueprint)

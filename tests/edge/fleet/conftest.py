@@ -1,0 +1,3 @@
+"""Real Mosquitto for the fleet tests."""
+
+from tests.support.fixtures import broker  # noqa: F401 - pytest fixture

@@ -1,0 +1,419 @@
+"""``tillsight demo`` (``make demo``): the appliance and, beside it on localhost, the hub.
+
+Started as child processes of this one, in this order, each logging to ``{data_dir}/logs/``
+(``var/demo/logs/`` by default):
+
+1. a Mosquitto broker on a free loopback port (generated config, persistence in ``{data_dir}/hub/broker``);
+2. the hub ingest (``tillsight hub ingest``) into ``{data_dir}/hub/hub.db``;
+3. the hub web app (``tillsight hub web``) with a demo operator and a demo store owner;
+4. the appliance (``tillsight demo --no-hub``: synthetic camera, demo catalogue, seeded store);
+   its stdout (the URLs) comes through this process, its log goes to the terminal as before;
+5. the appliance's sync agent (``tillsight sync run``), once the appliance's store is ready.
+
+Then the hub's URL and logins are printed after the appliance's.  Ctrl-C or SIGTERM stops every
+child (newest first).  When Mosquitto or the hub's Python packages are missing, the appliance runs
+alone and the output says why.
+
+The CLI may import both sides; the appliance and the hub still never import each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+log = logging.getLogger("tillsight.demo")
+
+MOSQUITTO_BIN = os.environ.get("TILLSIGHT_MOSQUITTO", "/usr/sbin/mosquitto")
+DEMO_OPERATOR = ("admin", "Demo operator", "tillsight-hub")
+DEMO_OWNER_PASSWORD = "tillsight-store"  # the demo store owner "owner-{store_id}" sees only that store
+DEMO_FLEET_GROUP = "default"  # the demo till's fleet group (registered on the hub, trusted key in device.yaml)
+DEMO_STORE_NAME = "Colmado La Esquina"  # what the appliance names a demo store left at the default name
+DEMO_TELEMETRY_S = 10.0
+APPLIANCE_READY_S = 600.0  # a first start seeds weeks of history and fits the anomaly model
+
+
+def mosquitto_binary() -> str | None:
+    if Path(MOSQUITTO_BIN).is_file():
+        return MOSQUITTO_BIN
+    return shutil.which("mosquitto")
+
+
+def hub_unavailable_reason() -> str | None:
+    """Why the hub cannot run beside the appliance here, or None when it can."""
+    if mosquitto_binary() is None:
+        return ("the Mosquitto broker is not installed (apt-get install mosquitto, or `make deps-debian`), "
+                "so there is nothing to sync to")
+    try:
+        import openpyxl  # noqa: F401
+        import sqlalchemy  # noqa: F401
+    except ImportError as exc:
+        return f"the hub's Python packages are missing ({exc.name}): pip install -e '.[hub]'"
+    return None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def listening(host: str, port: int) -> bool:
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    try:
+        with socket.create_connection((target, port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen
+    log_path: Path | None
+    log_file: IO[bytes] | None = None
+    reported_exit: bool = False
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+@dataclass
+class DemoStack:
+    args: argparse.Namespace
+    children: list[Child] = field(default_factory=list)
+    stop_signal: int | None = None
+
+    # -- paths and configs -----------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.args.data_dir or "var/demo")
+        self.hub_dir = self.data_dir / "hub"
+        self.logs = self.data_dir / "logs"
+
+    def _cli(self, *argv: str) -> list[str]:
+        return [sys.executable, "-m", "tillsight_cli.main", *argv]
+
+    def _start(self, name: str, argv: list[str], log_name: str | None, stdout_pipe: bool = False) -> Child:
+        log_file = None
+        log_path = None
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        for name_ in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):  # systemd talks to the demo itself
+            env.pop(name_, None)
+        if log_name is not None:
+            log_path = self.logs / log_name
+            log_file = open(log_path, "ab")
+            log_file.write(f"---- {name} started {datetime.now(timezone.utc).isoformat()} ----\n".encode())
+            log_file.flush()
+        stdout: Any = subprocess.PIPE if stdout_pipe else log_file
+        stderr: Any = None if log_file is None else subprocess.STDOUT
+        preexec = _die_with_parent if sys.platform.startswith("linux") else None
+        proc = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env, preexec_fn=preexec)
+        child = Child(name, proc, log_path, log_file)
+        self.children.append(child)
+        log.info("started %s (pid %d)%s", name, proc.pid, f", log {log_path}" if log_path else "")
+        return child
+
+    def _write_broker_config(self, port: int) -> Path:
+        broker_dir = self.hub_dir / "broker"
+        broker_dir.mkdir(parents=True, exist_ok=True)
+        conf = broker_dir / "mosquitto.conf"
+        conf.write_text("\n".join([
+            "# generated by `tillsight demo` on every start: a loopback-only broker for the demo",
+            # run as root, Mosquitto would switch to the "mosquitto" user, who cannot write here
+            *([f"user {getpass.getuser()}"] if os.geteuid() == 0 else []),
+            f"listener {port} 127.0.0.1",
+            "allow_anonymous true",
+            "persistence true",
+            f"persistence_location {broker_dir.resolve()}/",
+            "persistence_file mosquitto.db",
+            "autosave_interval 30",
+            "max_queued_messages 1000000",
+            "persistent_client_expiration 7d",
+            f"log_dest file {(self.logs / 'mosquitto.log').resolve()}",
+            "log_type error", "log_type warning", "log_type notice",
+            "connection_messages true", "log_timestamp true", ""]))
+        return conf
+
+    def _fleet_keys(self) -> Any:
+        """The demo's fleet signing key (made once, kept in the hub folder: a real operator keeps
+        theirs off the hub host, see docs/fleet.md)."""
+        from analytics.fleet.signing import KeyFiles, generate_keypair, key_id_of, load_private_key
+
+        folder = self.hub_dir / "fleet-key"
+        private, public = folder / "fleet-signing.key", folder / "fleet-signing.pub"
+        if private.exists() and public.exists():
+            return KeyFiles(private, public, key_id_of(load_private_key(private)))
+        return generate_keypair(folder)
+
+    def _write_yaml(self, path: Path, data: dict[str, Any]) -> Path:
+        import yaml
+
+        path.write_text("# generated by `tillsight demo` on every start\n" + yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    # -- the hub database: users and the demo store ---------------------------------------------
+    def _prepare_hub(self, db_url: str, store: Any) -> str:
+        from sqlalchemy import select
+
+        from analytics.db import make_engine, migrate
+        from analytics.broker.registry import add_device, get_device
+        from analytics.db.tables import stores
+        from analytics.web.accounts import HubUsers
+
+        engine = make_engine(db_url)
+        try:
+            migrate(engine)
+            users = HubUsers(engine)
+            users.save(DEMO_OPERATOR[0], DEMO_OPERATOR[1], "operator", password=DEMO_OPERATOR[2], stores=[])
+            owner_id = f"owner-{store.store_id}"
+            users.save(owner_id, "Demo store owner", "owner", password=DEMO_OWNER_PASSWORD, stores=[store.store_id])
+            stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            name = store.name if store.name != "Tillsight store" else DEMO_STORE_NAME
+            with engine.begin() as conn:
+                if conn.execute(select(stores.c.store_id).where(stores.c.store_id == store.store_id)).first() is None:
+                    conn.execute(stores.insert().values(store_id=store.store_id, name=name, timezone=store.timezone,
+                                                        currency=store.currency, settings={}, created_at=stamp,
+                                                        updated_at=stamp))
+                if get_device(conn, store.store_id, store.device_id) is None:  # so --group rollouts reach it
+                    add_device(conn, store.store_id, store.device_id, DEMO_FLEET_GROUP, note="demo till", now=stamp)
+        finally:
+            engine.dispose()
+        return owner_id
+
+    # -- running ---------------------------------------------------------------------------------
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.stop_signal is None:
+            log.info("signal %s: stopping the demo", signal.Signals(signum).name)
+        self.stop_signal = signum
+
+    def _wait_for(self, what: str, cond: Any, timeout_s: float, child: Child | None = None) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self.stop_signal is None:
+            if cond():
+                return True
+            if child is not None and not child.alive():
+                raise RuntimeError(f"{what}: {child.name} exited with status {child.proc.returncode}"
+                                   f" (see {child.log_path})")
+            time.sleep(0.1)
+        if self.stop_signal is not None:
+            return False
+        raise RuntimeError(f"{what}: not ready after {timeout_s:.0f} s"
+                           + (f" (see {child.log_path})" if child and child.log_path else ""))
+
+    def run(self) -> int:
+        from firmware_config import ConfigError, load_config
+
+        overrides: dict[str, Any] = {"data_dir": str(self.data_dir)}
+        if self.args.host:
+            overrides.setdefault("web", {})["host"] = self.args.host
+        try:
+            cfg = load_config(self.args.config, overrides=overrides)
+        except ConfigError as exc:
+            log.error("%s", exc)
+            return 2
+        host = cfg.web.host
+        app_port = self.args.port or cfg.web.port
+        if app_port == 0:
+            app_port = free_port()
+        hub_port = self.args.hub_port
+        if hub_port == 0 or not port_free(host, hub_port):
+            if hub_port:
+                log.warning("port %d is busy: the demo hub takes a free port instead", hub_port)
+            hub_port = free_port(host if host != "0.0.0.0" else "127.0.0.1")
+        for folder in (self.hub_dir, self.logs):
+            folder.mkdir(parents=True, exist_ok=True)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        try:
+            return self._run(cfg, host, app_port, hub_port)
+        finally:
+            self._stop_all()
+
+    def _run(self, cfg: Any, host: str, app_port: int, hub_port: int) -> int:
+        broker_port = free_port()
+        db_url = f"sqlite:///{(self.hub_dir / 'hub.db').resolve()}"
+        keys = self._fleet_keys()
+        hub_cfg = self._write_yaml(self.hub_dir / "hub.yaml", {
+            "store": cfg.store.model_dump(mode="json"),
+            "mqtt": {"host": "127.0.0.1", "port": broker_port, "topic_prefix": cfg.mqtt.topic_prefix},
+            "hub": {"database_url": db_url, "ingest_client_id": "hub-demo-ingest",
+                    "fleet_signing_key": str(keys.private_key.resolve()),
+                    "fleet_artifact_dir": str((self.hub_dir / "artifacts").resolve())},
+            "hub_web": {"host": host, "port": hub_port}})
+        device_cfg = self._write_yaml(self.hub_dir / "device.yaml", {
+            "store": cfg.store.model_dump(mode="json"),
+            "mqtt": {"host": "127.0.0.1", "port": broker_port, "topic_prefix": cfg.mqtt.topic_prefix,
+                     "telemetry_interval_s": DEMO_TELEMETRY_S, "reconnect_max_s": 5.0},
+            "detector": {"bundle": str(Path(cfg.detector.bundle).resolve())},
+            "fleet": {"enabled": True, "group": DEMO_FLEET_GROUP, "public_keys": [str(keys.public_key.resolve())]},
+            "data_dir": str(self.data_dir.resolve())})
+        try:
+            owner_id = self._prepare_hub(db_url, cfg.store)
+            binary = mosquitto_binary()
+            assert binary is not None
+            broker = self._start("mosquitto", [binary, "-c", str(self._write_broker_config(broker_port))],
+                                 "mosquitto.out")
+            self._wait_for("the broker", lambda: listening("127.0.0.1", broker_port), 15, broker)
+            self._start("hub ingest", self._cli("hub", "ingest", "--config", str(hub_cfg)), "hub-ingest.log")
+            web = self._start("hub web app", self._cli("hub", "web", "--config", str(hub_cfg)), "hub-web.log")
+            self._start("fleet controller", self._cli("hub", "fleet", "watch", "--forever", "--interval", "2",
+                                                      "--config-file", str(hub_cfg)), "fleet-controller.log")
+            self._wait_for("the hub web app", lambda: listening(host, hub_port), 60, web)
+        except RuntimeError as exc:
+            log.error("the hub did not start: %s; running the appliance alone", exc)
+            self._stop_all()
+            return _appliance_alone(self.args)
+        if self.stop_signal is not None:
+            return 0
+
+        argv = ["demo", "--no-hub", "--data-dir", str(self.data_dir), "--port", str(app_port),
+                "--history-days", str(self.args.history_days)]
+        for flag, value in (("--config", self.args.config), ("--host", self.args.host),
+                            ("--camera", self.args.camera)):
+            if value:
+                argv += [flag, value]
+        if getattr(self.args, "verbose", False):
+            argv.insert(0, "-v")
+        appliance = self._start("appliance", self._cli(*argv), None, stdout_pipe=True)
+        hub_base = f"http://{host}:{hub_port}"
+        hub_lines = [
+            f"  Hub dashboard:    {hub_base}/",
+            f"  Hub fleet page:   {hub_base}/fleet",
+            f"  Hub logins: operator {DEMO_OPERATOR[0]} password {DEMO_OPERATOR[2]} (every store, the fleet)"
+            f" · store owner {owner_id} password {DEMO_OWNER_PASSWORD} (only {cfg.store.store_id})",
+            f"  Hub logs:         {self.logs}/ (mosquitto.log, hub-ingest.log, hub-web.log, sync-agent.log,"
+            " fleet-controller.log)",
+            f"  Try a fleet update: tillsight hub fleet publish --model models/demo --group {DEMO_FLEET_GROUP}"
+            f" --config-file {hub_cfg}",
+        ]
+        return self._supervise(appliance, device_cfg, hub_lines)
+
+    def _supervise(self, appliance: Child, device_cfg: Path, hub_lines: list[str]) -> int:
+        """Relay the appliance's stdout; once it has printed its URLs, start the sync agent and
+        print the hub's lines; then watch the children until a signal or the appliance exits."""
+        assert appliance.proc.stdout is not None
+        fd = appliance.proc.stdout.fileno()  # read unbuffered: select() cannot see a reader's buffer
+        pending = b""
+        eof = False
+        started_sync = False
+        seen_urls_at: float | None = None
+        deadline = time.monotonic() + APPLIANCE_READY_S
+        while self.stop_signal is None:
+            if eof:
+                time.sleep(0.2)
+            ready = select.select([fd], [], [], 0.5)[0] if not eof else []
+            if ready:
+                chunk = os.read(fd, 65536)
+                eof = not chunk
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    text = line.decode(errors="replace") + "\n"
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
+                    if "Cashier screen:" in text:
+                        seen_urls_at = time.monotonic()
+                    if not started_sync and seen_urls_at is not None and "Demo logins" in text:
+                        started_sync = self._after_appliance(device_cfg, hub_lines)
+                if lines:
+                    continue
+            if not started_sync and seen_urls_at is not None and time.monotonic() - seen_urls_at > 2:
+                started_sync = self._after_appliance(device_cfg, hub_lines)
+            if not appliance.alive():
+                if pending:
+                    sys.stdout.write(pending.decode(errors="replace") + "\n")
+                    sys.stdout.flush()
+                log.info("the appliance exited with status %s", appliance.proc.returncode)
+                return int(appliance.proc.returncode or 0)
+            if not started_sync and time.monotonic() > deadline:
+                log.error("the appliance did not print its URLs in %.0f s; stopping", APPLIANCE_READY_S)
+                return 2
+            for child in self.children:
+                if self.stop_signal is None and child is not appliance and not child.alive() \
+                        and not child.reported_exit:
+                    child.reported_exit = True
+                    log.warning("%s exited with status %s (see %s)", child.name, child.proc.returncode,
+                                child.log_path)
+        return 0
+
+    def _after_appliance(self, device_cfg: Path, hub_lines: list[str]) -> bool:
+        self._start("sync agent", self._cli("sync", "run", "--config", str(device_cfg)), "sync-agent.log")
+        sys.stdout.write("\n".join(hub_lines) + "\n")
+        sys.stdout.flush()
+        return True
+
+    def _stop_all(self) -> None:
+        """Newest first: SIGTERM, wait, SIGKILL what is still there."""
+        if self.stop_signal == signal.SIGINT:  # Ctrl-C reached the children too; let them finish
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and any(c.alive() for c in self.children):
+                time.sleep(0.1)
+        for child in reversed(self.children):
+            if child.alive():
+                child.proc.send_signal(signal.SIGTERM)
+            try:
+                child.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in 20 s: killing it", child.name)
+                child.proc.kill()
+                child.proc.wait(5)
+            if child.proc.stdout is not None:
+                child.proc.stdout.close()
+            if child.log_file is not None:
+                child.log_file.close()
+        self.children.clear()
+
+
+def _appliance_alone(args: argparse.Namespace) -> int:
+    from edge.appliance import run_demo
+
+    return run_demo(config_path=args.config, host=args.host, port=args.port, camera=args.camera,
+                    data_dir=args.data_dir, history_days=args.history_days)
+
+
+def run_demo_stack(args: argparse.Namespace) -> int:
+    """``tillsight demo``: the appliance with the hub beside it, or alone (``--no-hub``, or when
+    the hub cannot run here: then the output says why)."""
+    if getattr(args, "no_hub", False):
+        return _appliance_alone(args)
+    reason = hub_unavailable_reason()
+    if reason is not None:
+        log.warning("running the appliance alone: %s", reason)
+        sys.stdout.write(f"\n  Hub: not started: {reason}\n")
+        sys.stdout.flush()
+        return _appliance_alone(args)
+    return DemoStack(args).run()
