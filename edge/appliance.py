@@ -20,7 +20,7 @@ from typing import Any
 
 from edge.fleet.install import load_checked
 from edge.fleet.switcher import ModelSwitcher, fleet_bundle
-from firmware_config import ConfigError, TillsightConfig, load_config
+from firmware_config import ConfigError, TillsightConfig, apply_overlay, load_config
 from vision.barcode import BarcodeReader
 from vision.basket import BasketStabiliser
 from vision.bundle import BundleError
@@ -179,13 +179,7 @@ def with_overlay(cfg: TillsightConfig) -> TillsightConfig:
         overlay = read_overlay(cfg.data_dir)
     except FleetConfigError as exc:
         raise ConfigError([str(exc)]) from None
-    merged = cfg.model_dump()
-    for section, values in overlay.items():
-        merged[section] = {**merged[section], **values}
-    try:
-        return TillsightConfig.model_validate(merged)
-    except ValueError as exc:
-        raise ConfigError([f"fleet overlay: {exc}"]) from None
+    return apply_overlay(cfg, overlay)
 
 
 def _persistent_secret(data_dir: Path) -> str:

@@ -3,13 +3,14 @@
 Imports nothing else from this repository, so every side (device, hub, training) may use it.
 """
 
-from .loader import ConfigError, check_config_file, dump_config, load_config
+from .loader import ConfigError, apply_overlay, check_config_file, dump_config, load_config
 from .profiles import PROFILES, profile_defaults
 from .schema import TillsightConfig
 
 __all__ = [
     "PROFILES",
     "ConfigError",
+    "apply_overlay",
     "TillsightConfig",
     "check_config_file",
     "dump_config",

@@ -270,6 +270,15 @@ def load_config(
     return config
 
 
+def apply_overlay(config: TillsightConfig, overlay: Mapping[str, Any]) -> TillsightConfig:
+    """``config`` with a (fleet) overlay merged on top, validated as a whole; ``ConfigError``
+    naming each offending key otherwise."""
+    try:
+        return TillsightConfig.model_validate(_deep_merge(config.model_dump(), overlay))
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, {}, {})) from None
+
+
 def dump_config(config: TillsightConfig) -> dict[str, Any]:
     """Return the configuration as plain JSON-ready data with every secret masked."""
     data = config.model_dump(mode="json")

@@ -78,6 +78,9 @@ class FleetAgent:
         self.paths = FleetPaths(Path(cfg.data_dir))
         self.keys = load_public_keys(list(self.fleet.public_keys))
         self.state = FleetState.load(self.paths.state)
+        setup = read_json(Path(cfg.detector.bundle) / "manifest.json") if \
+            (Path(cfg.detector.bundle) / "manifest.json").exists() else None
+        self._setup_bundle_version = str(setup.get("version")) if isinstance(setup, dict) else str(cfg.detector.bundle)
         self._lock = threading.Lock()  # guards state, _desired and the subscription wishes
         self._desired: dict[str, dict[str, Any] | None] = {"device": None, "group": None}
         self._desired_changed = threading.Event()
@@ -186,9 +189,7 @@ class FleetAgent:
             return running.reported()
         if kind == "model":
             # Not installed by the fleet: the bundle the device was set up with (fleet version 0).
-            manifest = read_json(Path(self.cfg.detector.bundle) / "manifest.json") if \
-                (Path(self.cfg.detector.bundle) / "manifest.json").exists() else None
-            name = str(manifest.get("version")) if isinstance(manifest, dict) else str(self.cfg.detector.bundle)
+            name = self._setup_bundle_version
             return {"version": 0, "name": name, "sha256": None, "bundle_version": name, "installed_at": None}
         return None
 

@@ -10,9 +10,8 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from firmware_config import TillsightConfig
+from firmware_config import ConfigError, TillsightConfig, apply_overlay
 from firmware_config.fleet import FleetConfigError, parse_fleet_config
-from pydantic import ValidationError
 from vision.bundle import BundleError
 from vision.detector import Detector
 from vision.selftest import run_self_test
@@ -86,20 +85,9 @@ def check_config_overlay(text: bytes, cfg: TillsightConfig) -> dict[str, Any]:
         overlay = parse_fleet_config(text)
     except FleetConfigError as exc:
         raise InstallError(f"config refused: {exc}") from None
-    merged = _deep_merge(cfg.model_dump(), overlay)
     try:
-        TillsightConfig.model_validate(merged)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise InstallError(f"config refused: {problems}") from None
+        apply_overlay(cfg, overlay)
+    except ConfigError as exc:
+        raise InstallError(f"config refused: {'; '.join(exc.problems)}") from None
     return overlay
 
-
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out

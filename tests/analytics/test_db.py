@@ -4,12 +4,11 @@ migrations, idempotent inserts, gap bookkeeping and dead letters through the sam
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, inspect, select
 
 from analytics.db import SCHEMA_VERSION, make_engine, migrate
 from analytics.db.migrations import MIGRATIONS
@@ -17,23 +16,14 @@ from analytics.db import tables as t
 from analytics.ingest.parse import Parsed, Rejected, parse
 from analytics.ingest.store import apply, dead_letter
 from tests.analytics.test_ingest import tx_doc
-from tests.support.hubdb import count, device
+from tests.support.hubdb import count, device, hub_database_url
 
 NOW = "2026-11-21T15:00:00Z"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hub.db'}"
-    else:
-        cluster = request.getfixturevalue("postgres_cluster")
-        name = f"hub_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(cluster.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        url = cluster.url.rsplit("/", 1)[0] + f"/{name}"
+    url = hub_database_url(request.param, tmp_path, request)
     eng = make_engine(url)
     yield eng
     eng.dispose()

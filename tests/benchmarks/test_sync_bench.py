@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 import pytest
@@ -76,12 +75,7 @@ def test_cli_rejects_bad_options_without_running() -> None:
 def test_on_postgresql(postgres_cluster) -> None:
     from benchmarks.sync_bench import run_sync_bench
 
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(postgres_cluster.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    url = postgres_cluster.url.rsplit("/", 1)[0] + f"/{name}"
+    url = postgres_cluster.new_database("bench")
     f = run_sync_bench(devices=2, sales=30, rate=60, catchup_sales=30, database_url=url)
     assert f["hub_database"] == "postgresql"
     _check(f, devices=2, sales=30, catchup=30)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from analytics.db import tables as t
+
+
+def hub_database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest, prefix: str = "hub") -> str:
+    """An empty hub database for a test parametrised over ``sqlite`` and ``postgresql`` (a fresh
+    database on the session's throwaway cluster)."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / f'{prefix}-{uuid.uuid4().hex[:6]}.db'}"
+    return request.getfixturevalue("postgres_cluster").new_database(prefix)
 
 
 def count(engine: Engine, table: Any, *where: Any) -> int:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from tests.support.mosquitto import free_port
@@ -62,6 +63,12 @@ class PostgresCluster:
                 return self
             time.sleep(0.2)
         raise TimeoutError("postgres did not become ready")
+
+    def new_database(self, prefix: str = "hub") -> str:
+        """Create an empty database with a fresh name; returns its SQLAlchemy URL."""
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        self._run(self.bin / "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
 
     def stop(self) -> None:
         try:

@@ -6,16 +6,16 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from analytics.db import make_engine
 from tests.support.fixtures import broker, postgres_cluster  # noqa: F401 - pytest fixtures
 from tests.support.mosquitto import mosquitto_available
+from tests.support.hubdb import hub_database_url
 
 
 @pytest.fixture
@@ -34,16 +34,7 @@ def shared_dir() -> Iterator[Path]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def hub_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hub.db'}"
-    else:
-        cluster = request.getfixturevalue("postgres_cluster")
-        name = f"hub_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(cluster.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        url = cluster.url.rsplit("/", 1)[0] + f"/{name}"
+    url = hub_database_url(request.param, tmp_path, request)
     eng = make_engine(url)
     yield eng
     eng.dispose()

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from analytics.db import make_engine, migrate
 from tests.support.fixtures import broker, postgres_cluster  # noqa: F401 - pytest fixtures
+from tests.support.hubdb import hub_database_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
-    cluster = request.getfixturevalue("postgres_cluster")
-    name = f"fleet_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(cluster.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return cluster.url.rsplit("/", 1)[0] + f"/{name}"
+    return hub_database_url(request.param, tmp_path, request, prefix="fleet")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ written through the import path, and small sales frames."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -12,26 +11,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from analytics.db import make_engine, migrate
 from analytics.importer.invoices import import_tx_id
 from analytics.importer.writer import StoreSpec, ensure_store, write_sales
 from analytics.jobs.data import StoreData, StoreInfo, frames
 from analytics.jobs.settings import parse_settings
+from tests.support.hubdb import hub_database_url
 
 
 def engine_for(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> tuple[str, Engine]:
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / f'hub-{uuid.uuid4().hex[:6]}.db'}"
-    else:
-        cluster = request.getfixturevalue("postgres_cluster")
-        name = f"hub_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(cluster.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        url = cluster.url.rsplit("/", 1)[0] + f"/{name}"
+    url = hub_database_url(kind, tmp_path, request)
     eng = make_engine(url)
     migrate(eng)
     return url, eng

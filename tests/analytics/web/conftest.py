@@ -6,19 +6,19 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from analytics.db import make_engine
 from analytics.web import create_app
 from tests.analytics.web.seed import NOW, PASSWORDS, seed_hub, seed_users
 from tests.support.fixtures import postgres_cluster  # noqa: F401 - pytest fixture
+from tests.support.hubdb import hub_database_url
 
 
 @pytest.fixture(scope="session")
@@ -92,16 +92,7 @@ def login_as(app: Flask) -> Callable[[str], Session]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty hub database on SQLite and on PostgreSQL (a throwaway cluster)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hub.db'}"
-    else:
-        cluster = request.getfixturevalue("postgres_cluster")
-        name = f"hubweb_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(cluster.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        url = cluster.url.rsplit("/", 1)[0] + f"/{name}"
+    url = hub_database_url(request.param, tmp_path, request, prefix="hubweb")
     engine = make_engine(url)
     yield engine
     engine.dispose()
