@@ -122,14 +122,14 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
     from edge.auth.service import Authenticator
     from edge.checkout.service import CheckoutService
     from edge.demo.seed import seed_store
-    from edge.store import Store
+    from edge.store import DeviceIdentity, Store
     from edge.web import create_app
     from edge.web.context import WebContext
     from edge.web.live import LiveView
 
     data_dir = Path(cfg.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(data_dir / "store.db")
+    store = Store(data_dir / "store.db", identity=DeviceIdentity(cfg.store.store_id, cfg.store.device_id))
     if seed_demo:
         n = seed_store(store, store_name=cfg.store.name if cfg.store.name != "Tillsight store" else "Colmado La Esquina",
                        currency=cfg.store.currency, timezone_name=cfg.store.timezone, history_days=history_days,

@@ -38,7 +38,7 @@ UNKNOWN_BACKEND_ERROR = "unknown_backend"
 # Dotted paths of secret values: masked when dumped, better supplied by environment variables.
 SECRET_MASK = "**********"
 SECRET_KEYS: tuple[tuple[str, ...], ...] = (("web", "secret_key"), ("mqtt", "password"),
-                                            ("hub_web", "secret_key"))
+                                            ("hub_web", "secret_key"), ("llm", "api_key"))
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _SYNTHETIC_PARAMS: dict[str, type] = {"seed": int, "fps": float, "period": float, "width": int,
@@ -426,6 +426,59 @@ class FleetConfig(_Section):
         return value
 
 
+# The hub's AI features (analytics/llm FEATURES); a price is charged per call of a feature.
+LLM_FEATURES: tuple[str, ...] = ("narrative", "ask", "persona", "alert_explanation", "collection_message",
+                                 "product_description")
+LLM_DEFAULT_PRICES: dict[str, int] = {"narrative": 5, "ask": 2, "persona": 3, "alert_explanation": 1,
+                                      "collection_message": 1, "product_description": 1}
+
+
+class LlmConfig(_Section):
+    """The hub's language layer (docs/llm.md): any OpenAI-compatible chat-completions endpoint,
+    and the per-store AI credits.  ``base_url: null`` (the default) = no LLM: every feature answers
+    from the computed figures."""
+
+    base_url: str | None = Field(None, min_length=1, description="e.g. https://api.openai.com/v1")
+    model: str = Field("gpt-4o-mini", min_length=1, max_length=200)
+    api_key: SecretStr | None = None  # better from TILLSIGHT__LLM__API_KEY
+    timeout_s: float = Field(30.0, gt=0, le=600)
+    max_retries: int = Field(2, ge=0, le=10)
+    backoff_s: float = Field(0.5, ge=0, le=60)
+    breaker_failures: int = Field(5, ge=1, le=1000)
+    breaker_reset_s: float = Field(60.0, gt=0, le=24 * 3600)
+    structured_output: Literal["json_schema", "json_object", "tool"] = "json_schema"
+    max_tokens: int = Field(1200, ge=16, le=100_000)
+    temperature: float = Field(0.2, ge=0, le=2)
+    prices: dict[str, int] = Field(default_factory=lambda: dict(LLM_DEFAULT_PRICES))
+    starting_credits: int = Field(1000, ge=0)
+    daily_cap: int | None = Field(200, ge=0, description="credits a store may spend per UTC day; None = no cap")
+    monthly_cap: int | None = Field(3000, ge=0, description="credits per UTC month; None = no cap")
+    cache_ttl_s: float = Field(24 * 3600.0, ge=0, description="0 = no response cache")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as 'https://api.openai.com/v1' or "
+                             "'http://127.0.0.1:11434/v1'")
+        return value.strip().rstrip("/")
+
+    @field_validator("prices")
+    @classmethod
+    def _known_features(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(LLM_FEATURES))
+        if unknown:
+            raise ValueError(f"unknown AI feature {', '.join(map(repr, unknown))} "
+                             f"(known: {', '.join(LLM_FEATURES)})")
+        negative = sorted(k for k, v in value.items() if v < 0)
+        if negative:
+            raise ValueError(f"price of {', '.join(negative)} must be >= 0")
+        return {**LLM_DEFAULT_PRICES, **value}
+
+
 class TillsightConfig(_Section):
     """The whole configuration of a Tillsight device or hub process."""
 
@@ -441,4 +494,5 @@ class TillsightConfig(_Section):
     hub: HubConfig = Field(default_factory=HubConfig)
     hub_web: HubWebConfig = Field(default_factory=HubWebConfig)
     fleet: FleetConfig = Field(default_factory=FleetConfig)
+    llm: LlmConfig = Field(default_factory=LlmConfig)
     data_dir: Path = Path("var/tillsight")

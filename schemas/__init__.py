@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 SCHEMA_DIR = Path(__file__).resolve().parent
 _FILES = {"tillsight.tx/1": "tillsight.tx.1.json", "tillsight.alert/1": "tillsight.alert.1.json",
           "tillsight.manifest/1": "tillsight.manifest.1.json", "tillsight.desired/1": "tillsight.desired.1.json",
-          "tillsight.reported/1": "tillsight.reported.1.json"}
+          "tillsight.reported/1": "tillsight.reported.1.json", "tillsight.credit/1": "tillsight.credit.1.json"}
 
 
 class ContractError(ValueError):

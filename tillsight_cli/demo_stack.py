@@ -8,7 +8,10 @@ Started as child processes of this one, in this order, each logging to ``{data_d
 3. the hub web app (``tillsight hub web``) with a demo operator and a demo store owner;
 4. the appliance (``tillsight demo --no-hub``: synthetic camera, demo catalogue, seeded store);
    its stdout (the URLs) comes through this process, its log goes to the terminal as before;
-5. the appliance's sync agent (``tillsight sync run``), once the appliance's store is ready.
+5. the appliance's sync agent (``tillsight sync run``), once the appliance's store is ready;
+6. the hub's analytics (``tillsight hub jobs --publish``), once the till's history has reached the
+   hub (no new sale stored for a while), then again every 15 minutes, as a nightly timer would:
+   the Trend, Customers, Products, Insights and Credit pages fill and the till gets its insights.
 
 Then the hub's URL and logins are printed after the appliance's.  Ctrl-C or SIGTERM stops every
 child (newest first).  When Mosquitto or the hub's Python packages are missing, the appliance runs
@@ -45,6 +48,9 @@ DEMO_FLEET_GROUP = "default"  # the demo till's fleet group (registered on the h
 DEMO_STORE_NAME = "Colmado La Esquina"  # what the appliance names a demo store left at the default name
 DEMO_TELEMETRY_S = 10.0
 APPLIANCE_READY_S = 600.0  # a first start seeds weeks of history and fits the anomaly model
+JOBS_SETTLE_S = 20.0  # no new sale reached the hub for this long: the till's history has synced
+JOBS_EVERY_S = 900.0  # then the analytics run again this often (a shop's nightly timer, sped up)
+JOBS_POLL_S = 5.0
 
 
 def mosquitto_binary() -> str | None:
@@ -117,6 +123,7 @@ class DemoStack:
     args: argparse.Namespace
     children: list[Child] = field(default_factory=list)
     stop_signal: int | None = None
+    jobs: "DemoJobs | None" = None
 
     # -- paths and configs -----------------------------------------------------------------------
     def __post_init__(self) -> None:
@@ -317,9 +324,12 @@ class DemoStack:
             f" · store owner {owner_id} password {DEMO_OWNER_PASSWORD} (only {cfg.store.store_id})",
             f"  Hub logs:         {self.logs}/ (mosquitto.log, hub-ingest.log, hub-web.log, sync-agent.log,"
             " fleet-controller.log)",
+            f"  Hub analytics:    computed once the till's history has synced (log {self.logs}/hub-jobs.log);"
+            f" now: tillsight hub jobs --publish --config {hub_cfg}",
             f"  Try a fleet update: tillsight hub fleet publish --model models/demo --group {DEMO_FLEET_GROUP}"
             f" --config-file {hub_cfg}",
         ]
+        self.jobs = DemoJobs(self, self.hub_dir / "hub.db", hub_cfg)
         return self._supervise(appliance, device_cfg, hub_lines)
 
     def _supervise(self, appliance: Child, device_cfg: Path, hub_lines: list[str]) -> int:
@@ -359,6 +369,8 @@ class DemoStack:
                     sys.stdout.flush()
                 log.info("the appliance exited with status %s", appliance.proc.returncode)
                 return int(appliance.proc.returncode or 0)
+            if started_sync and self.jobs is not None:
+                self.jobs.tick(time.monotonic())
             if not started_sync and time.monotonic() > deadline:
                 log.error("the appliance did not print its URLs in %.0f s; stopping", APPLIANCE_READY_S)
                 return 2
@@ -396,6 +408,61 @@ class DemoStack:
             if child.log_file is not None:
                 child.log_file.close()
         self.children.clear()
+
+
+@dataclass
+class DemoJobs:
+    """Runs ``tillsight hub jobs --publish`` as a child once the hub's sales count has stopped
+    growing for ``JOBS_SETTLE_S`` (the till's seeded history has synced), then every ``JOBS_EVERY_S``
+    (the jobs skip a store whose data did not change).  ``tick`` never blocks the supervisor."""
+
+    stack: DemoStack
+    hub_db: Path
+    hub_cfg: Path
+    child: Child | None = None
+    next_poll: float = 0.0
+    last_count: int = -1
+    changed_at: float = 0.0
+    last_run: float | None = None
+
+    def _sales_count(self) -> int:
+        import sqlite3
+
+        try:
+            conn = sqlite3.connect(f"file:{self.hub_db.resolve()}?mode=ro", uri=True, timeout=1.0)
+            try:
+                return int(conn.execute("SELECT count(*) FROM transactions").fetchone()[0])
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return -1
+
+    def tick(self, now: float) -> None:
+        if self.child is not None:
+            if self.child.alive():
+                return
+            code = self.child.proc.returncode
+            self.child.reported_exit = True
+            self.stack.children.remove(self.child)
+            if self.child.log_file is not None:
+                self.child.log_file.close()
+            (log.info if code == 0 else log.warning)("hub analytics finished with status %s (see %s)", code,
+                                                     self.child.log_path)
+            self.child = None
+        if now < self.next_poll:
+            return
+        self.next_poll = now + JOBS_POLL_S
+        count = self._sales_count()
+        if count != self.last_count:
+            self.last_count, self.changed_at = count, now
+            return
+        if count <= 0 or now - self.changed_at < JOBS_SETTLE_S:
+            return
+        if self.last_run is not None and now - self.last_run < JOBS_EVERY_S:
+            return
+        self.last_run = now
+        self.child = self.stack._start("hub analytics", self.stack._cli(
+            "hub", "jobs", "--publish", "--config", str(self.hub_cfg)), "hub-jobs.log")
 
 
 def _appliance_alone(args: argparse.Namespace) -> int:

@@ -82,11 +82,14 @@ def hub_jobs(args: argparse.Namespace) -> int:
         return 2
     publish_failed = False
     if args.publish:
+        from analytics.llm import AIService
+
         engine = make_engine(cfg.hub.database_url)
+        ai = AIService.from_config(engine, cfg)  # writes the morning narrative when an LLM is configured
         for run in runs:
             if run.status == "failed":
                 continue
-            doc = build_insights(engine, run.store_id)
+            doc = build_insights(engine, run.store_id, ai=ai)
             if doc is None:
                 continue
             try:

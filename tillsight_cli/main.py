@@ -34,6 +34,8 @@ HANDLERS = {
     # the hub web app and its users (tillsight_cli/hub_web_commands.py, docs/hub.md)
     ("hub", "web"): "tillsight_cli.hub_web_commands:hub_web",
     ("hub", "user"): "tillsight_cli.hub_web_commands:hub_user",
+    # AI credits, ledger and endpoint check (tillsight_cli/ai_commands.py, docs/llm.md)
+    ("hub", "ai"): "tillsight_cli.ai_commands:ai",
     # fleet updates: keygen, publish, status, watch, rollback (tillsight_cli/fleet_commands.py, docs/fleet.md)
     ("hub", "fleet"): "tillsight_cli.fleet_commands:fleet",
     # hub analytics: import, nightly jobs, backtest, benchmark (tillsight_cli/hub_analytics_commands.py, docs/analytics.md)
@@ -41,6 +43,13 @@ HANDLERS = {
     ("hub", "jobs"): "tillsight_cli.hub_analytics_commands:hub_jobs",
     ("hub", "backtest"): "tillsight_cli.hub_analytics_commands:hub_backtest",
     ("bench", "hub"): "tillsight_cli.hub_analytics_commands:bench_hub",
+    # written insights: narratives and personas (tillsight_cli/narrative_commands.py, docs/insights.md)
+    ("hub", "narrate"): "tillsight_cli.narrative_commands:hub_narrate",
+    ("hub", "personas"): "tillsight_cli.narrative_commands:hub_personas",
+    # ask a question about a store's business (tillsight_cli/ask_commands.py, docs/ask.md)
+    ("hub", "ask"): "tillsight_cli.ask_commands:hub_ask",
+    # credit customers: risk, collections, messages (tillsight_cli/credit_commands.py, docs/credit.md)
+    ("hub", "credit"): "tillsight_cli.credit_commands:hub_credit",
 }
 
 
@@ -222,6 +231,26 @@ def build_parser() -> argparse.ArgumentParser:
     c = hu.add_parser("list", help="list hub users as JSON lines")
     c.add_argument("--config")
     # -- end of hub web / hub user --
+    # -- hub ai (tillsight_cli/ai_commands.py, docs/llm.md) --
+    from tillsight_cli.ai_commands import cap_value
+
+    ha = hb.add_parser("ai", help="AI credits, ledger and the LLM endpoint").add_subparsers(
+        dest="ai_action", required=True)
+    c = ha.add_parser("credits", help="show a store's AI credits; --add / caps change them (in the ledger)")
+    c.add_argument("store", help="store id, e.g. s-001")
+    c.add_argument("--config", help="hub config file (hub.database_url, llm.*)")
+    c.add_argument("--add", type=int, metavar="N", help="credits to add (negative: take back)")
+    c.add_argument("--daily-cap", type=cap_value, default=argparse.SUPPRESS, metavar="N|none")
+    c.add_argument("--monthly-cap", type=cap_value, default=argparse.SUPPRESS, metavar="N|none")
+    c.add_argument("--note", help="why (kept in the ledger)")
+    c = ha.add_parser("ledger", help="a store's AI ledger, newest first")
+    c.add_argument("store")
+    c.add_argument("--config")
+    c.add_argument("--limit", type=int, default=200)
+    c.add_argument("--json", action="store_true", help="JSON lines")
+    c = ha.add_parser("check", help="one tiny call to the configured LLM endpoint (model, latency)")
+    c.add_argument("--config")
+    # -- end of hub ai --
     # -- hub fleet (tillsight_cli/fleet_commands.py, docs/fleet.md) --
     hf = hb.add_parser("fleet", help="signed model and config updates for the devices").add_subparsers(
         dest="fleet_action", required=True)
@@ -302,6 +331,41 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--data", help="sales-line CSV for the forecast figures (default: the shared retail data)")
     c.add_argument("--json", action="store_true")
     # -- end of hub analytics --
+    # -- hub narrate / hub personas (tillsight_cli/narrative_commands.py, docs/insights.md) --
+    c = hb.add_parser("narrate", help="a store's daily or weekly narrative (LLM if configured, else computed)")
+    c.add_argument("--store", required=True, help="the store id")
+    c.add_argument("--period", choices=("daily", "weekly"), default="daily")
+    c.add_argument("--day", help="last store-local day of the period (default: yesterday or the last day with sales)")
+    c.add_argument("--config", help="hub config file (hub.database_url, llm.*)")
+    c.add_argument("--database-url", help="overrides hub.database_url")
+    c.add_argument("--json", action="store_true", help="print the narrative as one JSON line")
+    c = hb.add_parser("personas", help="a persona, marketing ideas and advice for each segment of a store")
+    c.add_argument("--store", required=True, help="the store id")
+    c.add_argument("--config", help="hub config file (hub.database_url, llm.*)")
+    c.add_argument("--database-url", help="overrides hub.database_url")
+    c.add_argument("--json", action="store_true", help="print the personas as one JSON line")
+    # -- end of hub narrate / hub personas --
+    # -- hub ask (tillsight_cli/ask_commands.py, docs/ask.md) --
+    c = hb.add_parser("ask", help="ask a question about a store's business (AI with tools, or the rule-based answer)")
+    c.add_argument("question", help='e.g. "How many Presidente sold last Friday?"')
+    c.add_argument("--store", required=True, help="the store the question is about")
+    c.add_argument("--config", help="hub config file (hub.database_url, llm.*)")
+    c.add_argument("--database-url", help="overrides hub.database_url")
+    c.add_argument("--no-ai", action="store_true", help="answer with the rule-based parser only")
+    c.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    # -- end of hub ask --
+    # -- hub credit (tillsight_cli/credit_commands.py, docs/credit.md) --
+    c = hb.add_parser("credit", help="credit customers: risk scores, collections priority, collection messages")
+    c.add_argument("what", nargs="?", choices=("summary", "message"), default="summary",
+                   help="summary (default) or message (a collection message for --customer)")
+    c.add_argument("--store", required=True, help="store id")
+    c.add_argument("--customer", help="customer id (for message)")
+    c.add_argument("--tone", choices=("friendly", "firm", "formal"), default="friendly")
+    c.add_argument("--language", choices=("en", "es", "fr"), default="en")
+    c.add_argument("--config", help="hub config file (hub.database_url, llm)")
+    c.add_argument("--database-url", help="overrides hub.database_url")
+    c.add_argument("--json", action="store_true", help="print one JSON line")
+    # -- end of hub credit --
 
     st = sub.add_parser("staff", help="staff accounts on a device").add_subparsers(dest="action", required=True)
     c = st.add_parser("add", help="create or update a user (asks for the PIN, or the password for an owner)")

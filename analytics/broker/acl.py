@@ -4,7 +4,7 @@ prefix.  Nothing is granted before the first ``user`` line, so anonymous clients
 
 | who | access | topics under ``{prefix}`` |
 |---|---|---|
-| device ``{store}.{device}`` | write | ``{store}/{device}/{tx,alert,telemetry,status,reported}`` |
+| device ``{store}.{device}`` | write | ``{store}/{device}/{tx,alert,telemetry,status,reported,credit}`` |
 | device | read | ``{store}/{device}/{desired,resend,insights}``, ``fleet/{group}/desired``, ``fleet/artifacts/#`` |
 | hub user | readwrite | ``#`` (its ``$share/GROUP/...`` subscriptions are checked against the topic after the group) |
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-DEVICE_WRITE_LEAVES = ("tx", "alert", "telemetry", "status", "reported")
+DEVICE_WRITE_LEAVES = ("tx", "alert", "telemetry", "status", "reported", "credit")
 DEVICE_READ_LEAVES = ("desired", "resend", "insights")
 FLEET_SEGMENT = "fleet"
 ARTIFACTS_GROUP = "artifacts"

@@ -4,8 +4,8 @@ PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite).
 
 Versions are applied by set difference (every listed step not yet recorded runs, in order), so
 steps added on separate branches land cleanly.  Numbers by room: 1 ingest, 2 fleet, 3 hub web
-(users, tenancy), 4 analytics results (segments, forecasts), 5 insights (LLM); later steps take
-the next free number."""
+(users, tenancy), 4 analytics results (segments, forecasts), 5 insights (LLM), 8 credit customers
+and repayments; later steps take the next free number."""
 
 from __future__ import annotations
 
@@ -15,8 +15,12 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Connection, Engine, insert, select, text
 
+from analytics.db import ai_tables as ai
 from analytics.db import analytics_tables as an
+from analytics.db import assistant_tables as assistant
+from analytics.db import credit_tables as credit
 from analytics.db import fleet_tables as fleet
+from analytics.db import narrative_tables as narrative
 from analytics.db import tables as t
 from analytics.db import web_tables as web
 
@@ -42,7 +46,25 @@ def _v4(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=list(an.ANALYTICS_TABLES))
 
 
-MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4))
+def _v5(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=list(ai.AI_TABLES))
+
+
+def _v6(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=list(assistant.ASSISTANT_TABLES))
+
+
+def _v7(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=list(narrative.NARRATIVE_TABLES))
+
+
+def _v8(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=list(credit.CREDIT_TABLES))
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4),
+                                                                   (5, _v5),
+                                                                   (6, _v6), (7, _v7), (8, _v8))
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 

@@ -4,6 +4,8 @@ the data the hub would store."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +17,32 @@ from analytics.jobs.data import StoreData, StoreInfo, frames
 from analytics.jobs.settings import parse_settings
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "online_retail_2010-12_2011-08.csv.gz"
+RETAIL_DATA_NAME = "online_retail_2010-12_2011-08.csv.gz"
+RETAIL_DATA_ENV = "TILLSIGHT_RETAIL_DATA"  # a file, or a folder holding RETAIL_DATA_NAME
+
+
+def retail_data_candidates(env: Mapping[str, str] | None = None) -> list[Path]:
+    """Where the shared retail data may be, in the order searched: ``$TILLSIGHT_RETAIL_DATA``, the
+    ``shared/data`` folder beside the repository (the usual checkout), then ``/work/shared/data``
+    (for a clone elsewhere, e.g. by CI, on the development machine)."""
+    env = os.environ if env is None else env
+    out = []
+    given = env.get(RETAIL_DATA_ENV)
+    if given:
+        path = Path(given).expanduser()
+        out.append(path / RETAIL_DATA_NAME if path.is_dir() else path)
+    out += [REPO.parent / "shared" / "data" / RETAIL_DATA_NAME, Path("/work/shared/data") / RETAIL_DATA_NAME]
+    return out
+
+
+def locate_retail_data(env: Mapping[str, str] | None = None) -> Path | None:
+    """The first candidate that exists (see :func:`retail_data_candidates`), or None."""
+    return next((p for p in retail_data_candidates(env) if p.is_file()), None)
+
+
+# the default ``--data`` of ``hub backtest`` and ``bench hub``: the file found, else the first place
+# searched (so an error names it)
+DEFAULT_DATA = locate_retail_data() or retail_data_candidates()[0]
 
 
 def load_file_frames(path: str | Path, store_id: str = "file", layout: str | None = None,

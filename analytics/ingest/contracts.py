@@ -31,11 +31,11 @@ COMPILED_KEYWORDS = frozenset({
     "type", "enum", "const", "properties", "required", "items", "additionalProperties",
     "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
     "multipleOf", "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties",
-    "oneOf", "anyOf", "allOf", "not",
+    "oneOf", "anyOf", "allOf", "not", "if", "then", "else",
 })
 _SUBSCHEMA_MAPS = ("properties", "$defs")  # keyword -> {name: subschema}
 _SUBSCHEMA_LISTS = ("oneOf", "anyOf", "allOf")  # keyword -> [subschema, ...]
-_SUBSCHEMA_ONE = ("items", "not", "additionalProperties")  # keyword -> subschema (or a boolean)
+_SUBSCHEMA_ONE = ("items", "not", "additionalProperties", "if", "then", "else")  # keyword -> subschema (or a boolean)
 
 Check = Callable[[Any], Any]
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Table, and_, func, insert, select, tuple_, up
 from sqlalchemy.dialects import postgresql, sqlite
 
 from analytics.db import tables as t
+from analytics.ingest.credit import apply_credit
 from analytics.ingest.parse import Parsed
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,9 @@ def apply_batch(conn: Connection, msgs: list[Parsed], now: str) -> list[Applied]
             out.append(_tx(conn, dev, msg, msg.doc is not None and inserted.pop(msg.doc["tx_id"], None) is msg, now))
         elif msg.kind == "alert":
             out.append(_alert(conn, dev, msg, now))
+        elif msg.kind == "credit" and msg.doc is not None:
+            out.append(Applied(apply_credit(conn, msg, now)))
+            dev.set(last_seen=now)
         elif msg.doc is None:
             out.append(Applied("ignored"))
         else:

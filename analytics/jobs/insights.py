@@ -3,11 +3,18 @@ device dashboard shows (``edge/web/dashboard.py``: ``headline``, ``items`` of ``
 ``generated_at``, ``source``).  The structured parts (``forecast``, ``staffing``, ``reorder``,
 ``segments``) ride along for clients that want numbers; the dashboard ignores them.  ``source`` is
 ``computed``: the text is written from the figures, not by a language model.
+
+Two more parts for the dashboard: ``narrative`` (``{period, title, text, source, generated_at}``,
+the store's daily narrative, ``analytics.narratives``: written by the language model when one is
+given and configured, else computed, and marked so) and ``collections`` (credit customers to
+remind, from ``analytics.credit.reminders.device_reminders``; empty when that is not installed).
+The device treats both as optional, so older documents keep working.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,9 +25,13 @@ from analytics.jobs import results as rs
 from analytics.jobs.data import store_info
 from analytics.jobs.money import format_money
 
+log = logging.getLogger(__name__)
+
 SCHEMA = "tillsight.insights/1"
 MAX_BYTES = 256 * 1024  # what the device accepts
 REORDER_ITEMS = 10
+COLLECTION_ITEMS = 10
+_REMINDER_KEYS = ("customer_id", "name", "balance", "currency", "priority", "predicted_payment_date", "message")
 
 
 def _hour(h: int) -> str:
@@ -40,11 +51,42 @@ def _staff_text(hours: list[dict[str, Any]]) -> str:
     return "; ".join(parts) + "."
 
 
+def daily_narrative(engine: Engine, store_id: str, ai: Any = None, now: datetime | None = None) -> dict[str, Any] | None:
+    """The store's current daily narrative for the device (None when it cannot be written)."""
+    try:
+        from analytics.narratives.narrative import current
+
+        return current(engine, store_id, "daily", ai=ai, now=now).for_device()
+    except Exception:  # the morning document goes out without it rather than not at all
+        log.exception("daily narrative for %s failed", store_id)
+        return None
+
+
+def collection_reminders(engine: Engine, store_id: str, limit: int = COLLECTION_ITEMS) -> list[dict[str, Any]]:
+    """Credit customers to remind (``analytics.credit.reminders``); [] when that part is absent."""
+    try:
+        from analytics.credit.reminders import device_reminders
+    except ImportError:
+        return []
+    try:
+        found = device_reminders(engine, store_id, limit=limit)
+    except Exception:
+        log.exception("collection reminders for %s failed", store_id)
+        return []
+    out = []
+    for r in list(found or [])[:limit]:
+        if isinstance(r, dict):
+            out.append({k: r.get(k) for k in _REMINDER_KEYS})
+    return out
+
+
 def build_insights(engine: Engine, store_id: str, allowed: list[str] | None = None,
-                   today: date | None = None, now: datetime | None = None) -> dict[str, Any] | None:
+                   today: date | None = None, now: datetime | None = None, ai: Any = None,
+                   narrative: bool = True) -> dict[str, Any] | None:
     """The insights document for ``store_id`` (None before its first successful run).  ``today`` is
     the store-local day to describe (default: the store's today when the forecast covers it, else
-    the first forecast day)."""
+    the first forecast day).  ``ai`` (an ``analytics.llm.AIService``) writes the narrative when
+    configured; ``narrative=False`` leaves it out."""
     allowed = allowed if allowed is not None else [store_id]
     run = rs.latest_run(engine, store_id, allowed)
     if run is None:
@@ -124,6 +166,15 @@ def build_insights(engine: Engine, store_id: str, allowed: list[str] | None = No
                                        "stockout_date")} for r in top_reorder],
         "segments": [{k: s[k] for k in ("segment", "members", "share", "revenue_share")} for s in rfm],
     }
+    if narrative:
+        told = daily_narrative(engine, store_id, ai, now)
+        if told is not None:
+            doc["narrative"] = told
+    doc["collections"] = collection_reminders(engine, store_id)
     while len(json.dumps(doc).encode()) > MAX_BYTES and doc["reorder"]:
         doc["reorder"] = doc["reorder"][: len(doc["reorder"]) // 2]
+    while len(json.dumps(doc).encode()) > MAX_BYTES and doc["collections"]:
+        doc["collections"] = doc["collections"][: len(doc["collections"]) // 2]
+    if len(json.dumps(doc).encode()) > MAX_BYTES and "narrative" in doc:
+        doc["narrative"]["text"] = doc["narrative"]["text"][:4000]
     return doc

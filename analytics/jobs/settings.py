@@ -63,6 +63,8 @@ class AnalyticsSettings(_Strict):
     history_days: int = Field(365, ge=56, le=3650)  # how much history the jobs read
     slow_mover_units_per_week: float = Field(1.0, ge=0)  # at or below this over 8 weeks: slow mover
     slow_mover_idle_days: int = Field(28, ge=7, le=365)  # no sale for this long: slow mover
+    # the language of texts for the shop's customers (collection reminders): BCP 47, e.g. es-DO, fr, en
+    language: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Za-z0-9]{2,8})?$")
     staffing: StaffingSettings = Field(default_factory=StaffingSettings)
     sku_overrides: dict[str, SkuOverride] = Field(default_factory=dict)
 

@@ -6,6 +6,11 @@
 | ``home`` | viewer+ | the stores the user may see: today's and the last 7 days' sales, devices online |
 | ``stores`` | viewer+ | one store: devices, daily sales, recent sales, alerts (dead letters: operators) |
 | ``fleet`` | operator | every device (online, versions, backlog, update progress) and every deployment |
+| ``trend_page``, ``customers_page``, ``products_page`` | viewer+ | a store's analytics results: forecasts, heat map, segments, churn, reorder |
+| ``insights`` | viewer+ | narratives (fact-checked), personas, alert explanations, product descriptions |
+| ``ask`` | viewer+ | questions about a store, answered by fixed store-scoped tools |
+| ``credit`` | owner+ | credit customers: risk, collections, messages |
+| ``ai_usage`` | owner+ | AI credits, caps and the ledger (operators top up) |
 
 Every route requires a login and a role (``security.require``; ``create_app`` refuses a route
 without one), every query is limited to the user's stores (``tenancy``), every unsafe request
@@ -17,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -30,6 +36,9 @@ from analytics.web.datatable import render_cell, with_format
 from analytics.web.pages import PAGES, NavItem, Page, load_pages
 from analytics.web.security import current_user, unguarded_endpoints, wants_json
 
+if TYPE_CHECKING:
+    from analytics.llm import AIService
+
 log = logging.getLogger(__name__)
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -39,7 +48,7 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
 def create_app(engine: Engine, secret_key: str | None = None, secure_cookies: bool = False,
                session_hours: float = 12.0, policy: LoginPolicy | None = None,
                clock: Callable[[], datetime] | None = None, extra_pages: Iterable[Page] = (),
-               testing: bool = False) -> Flask:
+               testing: bool = False, ai: "AIService | None" = None) -> Flask:
     """Build the app over a migrated hub database.  ``secret_key=None`` uses the key kept in the
     database (``session_key``)."""
     if secret_key is None:
@@ -53,7 +62,7 @@ def create_app(engine: Engine, secret_key: str | None = None, secure_cookies: bo
         PERMANENT_SESSION_LIFETIME=timedelta(hours=session_hours), WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=secure_cookies, MAX_CONTENT_LENGTH=256 * 1024, TESTING=testing)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    context = HubWebContext(engine=engine, users=HubUsers(engine, policy), clock=clock or utc_now)
+    context = HubWebContext(engine=engine, users=HubUsers(engine, policy), clock=clock or utc_now, ai=ai)
     app.extensions["tillsight.hub"] = context
     CSRFProtect(app)
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import Connection, Engine
 
 from analytics.web.accounts import HubUsers, utc_now
+
+if TYPE_CHECKING:
+    from analytics.llm import AIService
 
 
 @dataclass
@@ -17,6 +21,7 @@ class HubWebContext:
     engine: Engine
     users: HubUsers
     clock: Callable[[], datetime] = field(default=utc_now)  # tests pin "now"
+    ai: "AIService | None" = None  # the language layer (None or not configured: computed answers only)
 
     def connect(self) -> Connection:
         return self.engine.connect()

@@ -43,6 +43,13 @@ PAGES: tuple[str, ...] = (
     "analytics.web.home:page",
     "analytics.web.stores:page",
     "analytics.web.fleet:page",
+    "analytics.web.trend:page",
+    "analytics.web.customers:page",
+    "analytics.web.products:page",
+    "analytics.web.ai_usage:page",
+    "analytics.web.insights_page:page",
+    "analytics.web.credit:page",
+    "analytics.web.ask:page",
 )
 
 

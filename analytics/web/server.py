@@ -23,9 +23,12 @@ log = logging.getLogger(__name__)
 
 
 def build_app(cfg: TillsightConfig, engine: Engine) -> Flask:
+    from analytics.llm import AIService
+
     web = cfg.hub_web
     return create_app(engine, secret_key=web.secret_key.get_secret_value() if web.secret_key else None,
                       secure_cookies=web.secure_cookies, session_hours=web.session_hours,
+                      ai=AIService.from_config(engine, cfg),
                       policy=LoginPolicy(web.lockout_failures, timedelta(minutes=web.lockout_minutes)))
 
 

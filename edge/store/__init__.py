@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edge.store.alerts import Alerts
+from edge.store.credit_events import DeviceIdentity
 from edge.store.customers import Customers
 from edge.store.database import StoreDB, utc_now
 from edge.store.errors import (
@@ -30,11 +31,13 @@ from edge.store.users import Users
 
 
 class Store:
-    def __init__(self, path: str | Path, check: bool = True) -> None:
+    def __init__(self, path: str | Path, check: bool = True, identity: DeviceIdentity | None = None) -> None:
+        """``identity`` (the configured store and device id) lets credit-customer changes be queued
+        for the hub; the appliance and the sync agent pass it (see ``edge.store.credit_events``)."""
         self.db = StoreDB(path, check=check)
         self.products = Products(self.db)
         self.stock = Stock(self.db)
-        self.customers = Customers(self.db)
+        self.customers = Customers(self.db, identity)
         self.users = Users(self.db)
         self.settings = Settings(self.db)
         self.sales = Sales(self.db)
@@ -51,5 +54,6 @@ class Store:
         self.db.close()
 
 
-__all__ = ["NotFoundError", "Shift", "Store", "StoreCorruptError", "StoreDB", "StoreError", "StoreFullError",
-           "StoreReadOnlyError", "StoreSettings", "StoreUnavailableError", "ValidationError", "utc_now"]
+__all__ = ["DeviceIdentity", "NotFoundError", "Shift", "Store", "StoreCorruptError", "StoreDB", "StoreError",
+           "StoreFullError", "StoreReadOnlyError", "StoreSettings", "StoreUnavailableError", "ValidationError",
+           "utc_now"]

@@ -1,10 +1,15 @@
-"""Credit customers: who may buy on credit, up to what limit, and what they owe."""
+"""Credit customers: who may buy on credit, up to what limit, and what they owe.
+
+When the store knows its device identity, every change (a new or edited customer, a repayment)
+queues a ``tillsight.credit/1`` event for the hub in the same transaction
+(:mod:`edge.store.credit_events`)."""
 
 from __future__ import annotations
 
 import re
 import secrets
 
+from edge.store.credit_events import DeviceIdentity, catch_up, enqueue_credit_event
 from edge.store.database import StoreDB, utc_now
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.records import Customer
@@ -19,8 +24,18 @@ def _row(r: dict) -> Customer:
 
 
 class Customers:
-    def __init__(self, db: StoreDB) -> None:
+    def __init__(self, db: StoreDB, identity: DeviceIdentity | None = None) -> None:
         self.db = db
+        self.identity = identity  # None: changes are not sent to the hub (see catch_up_with_hub)
+        if identity is not None:
+            self.catch_up_with_hub()
+
+    def catch_up_with_hub(self) -> int:
+        """Queue the state of every customer the hub has not been sent yet (under this identity)."""
+        if self.identity is None:
+            return 0
+        with self.db.transaction() as c:
+            return catch_up(c, self.identity, utc_now())
 
     def get(self, customer_id: str) -> Customer:
         r = self.db.query_one("SELECT * FROM customers WHERE id = ?", (customer_id,))
@@ -43,10 +58,15 @@ class Customers:
             raise ValidationError("credit limit must be a whole number of minor units, 0 or more")
         cid = customer_id or f"cust-{secrets.token_hex(4)}"
         with self.db.transaction() as c:
+            before = c.execute("SELECT name, phone, credit_limit, active FROM customers WHERE id = ?",
+                               (cid,)).fetchone()
             c.execute("INSERT INTO customers (id, name, phone, credit_limit, active, created_at)"
                       " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name,"
                       " phone = excluded.phone, credit_limit = excluded.credit_limit, active = excluded.active",
                       (cid, name, phone or "", credit_limit, int(active), utc_now()))
+            changed = before is None or tuple(before) != (name, phone or "", credit_limit, int(active))
+            if self.identity is not None and changed:
+                enqueue_credit_event(c, self.identity, cid, utc_now())
         return self.get(cid)
 
     def record_repayment(self, customer_id: str, amount: int) -> Customer:
@@ -58,6 +78,8 @@ class Customers:
             if amount > balance:
                 raise ValidationError("repayment is more than the customer owes")
             c.execute("UPDATE customers SET balance = balance - ? WHERE id = ?", (amount, customer_id))
+            if self.identity is not None:
+                enqueue_credit_event(c, self.identity, customer_id, utc_now(), amount=amount)
         return self.get(customer_id)
 
     def owing(self) -> list[Customer]:

@@ -1,8 +1,9 @@
 """The outbox: every message that must reach the hub waits here until the broker acknowledged it.
 
-Rows are written in the same transaction as the thing they describe (a sale, an alert), so a
-sale can never be recorded without its message or the other way round.  The sync agent reads
-``pending()`` in order and calls ``mark_sent`` after the broker's PUBACK.
+Rows are written in the same transaction as the thing they describe (a sale, an alert, a credit
+customer's change or repayment), so a sale can never be recorded without its message or the other
+way round.  The sync agent reads ``pending()`` in order and calls ``mark_sent`` after the broker's
+PUBACK.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from edge.store.database import StoreDB, utc_now
 
-OUTBOX_KINDS = ("tx", "alert")
+OUTBOX_KINDS = ("tx", "alert", "credit")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Recording sales: one atomic write per sale, and reading them back.
 
 :meth:`Sales.record` writes the sale, its lines, payments, events, stock movements, the credit
-customer's balance, an alert when the anomaly scorer asked for one, and the outbox rows, all in
-one ``BEGIN IMMEDIATE`` transaction.  A process killed at any instant leaves the whole sale or
+customer's balance, an alert when the anomaly scorer asked for one, and the outbox rows (the sale,
+and a ``tillsight.credit/1`` event with a credit customer's new balance), all in one
+``BEGIN IMMEDIATE`` transaction.  A process killed at any instant leaves the whole sale or
 none of it; a full or read-only disk raises before anything is visible.
 """
 
@@ -18,7 +19,8 @@ from typing import Any
 from schemas import ContractError, validate
 
 from edge.store.alerts import raise_alert
-from edge.store.database import StoreDB
+from edge.store.credit_events import DeviceIdentity, enqueue_credit_event
+from edge.store.database import StoreDB, utc_now
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.outbox import enqueue
 from edge.store.records import (
@@ -169,6 +171,8 @@ class Sales:
             if enforce_credit_limits and p.amount > 0 and row["balance"] + p.amount > row["credit_limit"]:
                 raise ValidationError("this sale would take the customer over their credit limit")
             conn.execute("UPDATE customers SET balance = balance + ? WHERE id = ?", (p.amount, p.customer_id))
+            if p.amount:  # the hub's copy of the customer follows the new balance (same transaction)
+                enqueue_credit_event(conn, DeviceIdentity(rec.store_id, rec.device_id), p.customer_id, utc_now())
 
     def record_event(self, type_: str, at: str, user_id: str | None, detail: dict[str, Any]) -> None:
         """An event outside any sale (a drawer opened with no sale)."""

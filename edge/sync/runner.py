@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 from types import FrameType
 
-from edge.store import Store
+from edge.store import DeviceIdentity, Store
 from edge.store.errors import StoreError
 from edge.sync.agent import SyncAgent
 from firmware_config import ConfigError, load_config
@@ -20,7 +20,7 @@ def run_sync_agent(config_path: str | None, data_dir: str | None = None) -> int:
     overrides: dict[str, object] = {"data_dir": data_dir} if data_dir else {}
     try:
         cfg = load_config(config_path, overrides=overrides)
-        store = Store(Path(cfg.data_dir) / "store.db")
+        store = Store(Path(cfg.data_dir) / "store.db", identity=DeviceIdentity(cfg.store.store_id, cfg.store.device_id))
     except (ConfigError, StoreError) as exc:
         log.error("%s", exc)
         return 2

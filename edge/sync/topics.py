@@ -23,6 +23,11 @@ class DeviceTopics:
         return self._topic("alert")
 
     @property
+    def credit(self) -> str:
+        """Device -> hub (QoS 1, through the outbox): credit customers and repayments (``tillsight.credit/1``)."""
+        return self._topic("credit")
+
+    @property
     def telemetry(self) -> str:
         return self._topic("telemetry")
 
@@ -58,9 +63,11 @@ class DeviceTopics:
         return f"{self.prefix}/fleet/artifacts/{sha256}/{index}"
 
     def for_kind(self, kind: str) -> str:
-        """The topic of an outbox message kind (``tx`` or ``alert``)."""
+        """The topic of an outbox message kind (``tx``, ``alert`` or ``credit``)."""
         if kind == "tx":
             return self.tx
         if kind == "alert":
             return self.alert
+        if kind == "credit":
+            return self.credit
         raise ValueError(f"no topic for outbox kind {kind!r}")

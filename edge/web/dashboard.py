@@ -196,7 +196,51 @@ def insights() -> dict[str, Any] | None:
             generated_local = generated
     return {"generated_at": generated, "generated_local": generated_local,
             "source": str(raw.get("source") or "computed"), "headline": str(raw.get("headline") or ""),
-            "items": items}
+            "items": items, "narrative": _narrative(raw.get("narrative")),
+            "collections": _collections(raw.get("collections"))}
+
+
+SOURCE_MARKS = {"llm": "Written by the hub's language model", "cache": "Written by the hub's language model",
+                "computed": "Computed from your figures (no AI)"}
+
+
+def _narrative(raw: Any) -> dict[str, Any] | None:
+    """The hub's daily narrative (``{period, title, text, source, generated_at}``), or None when the
+    document has none (older hubs) or it is malformed."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"].strip():
+        return None
+    source = str(raw.get("source") or "computed")
+    lines = [ln.strip() for ln in raw["text"][:8000].splitlines() if ln.strip()]
+    title = str(raw.get("title") or "")[:200]
+    if lines and lines[0] == title:
+        lines = lines[1:]
+    return {"period": str(raw.get("period") or "daily"), "title": title, "lines": lines, "source": source,
+            "source_mark": SOURCE_MARKS.get(source, SOURCE_MARKS["computed"]),
+            "generated_at": str(raw.get("generated_at") or "")}
+
+
+def _collections(raw: Any) -> list[dict[str, Any]]:
+    """Collection reminders (customer, amount owed, suggested message); bad entries are skipped."""
+    out: list[dict[str, Any]] = []
+    for r in raw if isinstance(raw, list) else []:
+        if not isinstance(r, dict) or not r.get("name"):
+            continue
+        balance = r.get("balance")
+        currency = str(r.get("currency") or "")
+        owed = ""
+        if isinstance(balance, int) and not isinstance(balance, bool):
+            try:
+                owed = format_money(balance, currency or ctx().store.settings.get().currency)
+            except Exception:
+                owed = str(balance)
+        out.append({"customer_id": str(r.get("customer_id") or ""), "name": str(r["name"])[:120], "owed": owed,
+                    "balance": balance if isinstance(balance, int) else None,
+                    "priority": r.get("priority") if isinstance(r.get("priority"), (int, float)) else None,
+                    "predicted_payment_date": str(r.get("predicted_payment_date") or ""),
+                    "message": str(r.get("message") or "")[:1000]})
+        if len(out) >= 20:
+            break
+    return out
 
 
 NO_INSIGHTS = "Insights arrive when the device syncs with the hub."

@@ -390,10 +390,17 @@ def test_sync_agent_is_ready_and_keeps_pinging_through_a_broker_outage(
         broker, tmp_path: Path, listener: NotifyListener) -> None:  # noqa: F811 - fixture
     from tests.support.device import record_sales, seeded_store
 
+    from edge.store import DeviceIdentity, Store
+
     cfg = make_config(broker, tmp_path)
     store = seeded_store(Path(cfg.data_dir) / "store.db")
     record_sales(store, 5)
     store.close()
+    # opened as the agent opens it: the seeded credit customers are queued for the hub as well
+    store = Store(Path(cfg.data_dir) / "store.db", identity=DeviceIdentity(cfg.store.store_id, cfg.store.device_id))
+    waiting = store.outbox.backlog()
+    store.close()
+    assert waiting > 5
     config = write_config(cfg, tmp_path / "device.yaml")
     hub = _hub_stand_in(broker)  # a subscriber, so the broker accepts the sales (no "no subscribers")
     log = tmp_path / "agent.log"
@@ -402,8 +409,9 @@ def test_sync_agent_is_ready_and_keeps_pinging_through_a_broker_outage(
                                 cwd=REPO, env=_env(listener, 3_000_000), stdout=out, stderr=subprocess.STDOUT)
     try:
         listener.wait_for(lambda: listener.times("READY") != [], 60, "no READY=1 from the sync agent", proc, log)
-        listener.wait_for(lambda: f"connected to {broker.host}:{broker.port}; sent 5 since start"
-                          in listener.statuses(), 30, "the status never said the 5 sales were sent", proc, log)
+        listener.wait_for(lambda: f"connected to {broker.host}:{broker.port}; sent {waiting} since start"
+                          in listener.statuses(), 30, f"the status never said the {waiting} messages were sent",
+                          proc, log)
         listener.wait_for(lambda: len(listener.times("WATCHDOG")) >= 3, 30, "no repeated pings", proc, log)
 
         broker.kill()  # the hub is unreachable: the agent retries, and must not be restarted for it

@@ -127,6 +127,9 @@ def test_demo_runs_the_hub_beside_the_appliance(tmp_path: Path) -> None:
         assert store_row["name"] == "Colmado La Esquina" and store_row["transactions_today"] >= 1
         for name in ("mosquitto.log", "hub-ingest.log", "hub-web.log", "sync-agent.log"):
             assert (data / "logs" / name).stat().st_size > 0, name
+        # once no new sale has arrived for a while, the demo runs the hub's analytics by itself
+        wait_for(lambda: _hub_count(hub_db, "SELECT count(*) FROM analytics_runs WHERE store_id = ?", "s-001") >= 1,
+                 120, "the demo's analytics run")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -76,8 +76,10 @@ def test_a_device_cannot_write_another_devices_topics_or_the_hubs(probes) -> Non
     hub.subscribe(topic("#"))
     a = probes(A)
     assert a.publish(topic("s-001/till-1/tx"), b"own sale") == 0
+    assert a.publish(topic("s-001/till-1/credit"), b"own credit event") == 0
     forged = {
         "s-002/till-1/tx": False, "s-001/till-2/tx": False,  # another store's device, and its own store's other till
+        "s-002/till-1/credit": False, "s-001/till-2/credit": False,  # customers and repayments of another till
         "s-002/till-1/status": True, "s-002/till-1/reported": True, "s-002/till-1/alert": False,
         "s-001/till-1/desired": True, "fleet/north/desired": True, "fleet/artifacts/abc123/0": True,
         "s-002/till-1/resend": False, "s-001/till-1/insights": True,
@@ -85,9 +87,10 @@ def test_a_device_cannot_write_another_devices_topics_or_the_hubs(probes) -> Non
     codes = {rest: a.publish(topic(rest), b"forged", retain=retain) for rest, retain in forged.items()}
     assert codes == {rest: NOT_AUTHORIZED for rest in forged}  # the broker tells the device: not authorised
     assert a.publish("elsewhere/x", b"forged") == NOT_AUTHORIZED
-    wait_for(lambda: any(m[0] == topic("s-001/till-1/tx") for m in hub.received()), 5, "the device's own sale")
+    wait_for(lambda: any(m[0] == topic("s-001/till-1/credit") for m in hub.received()), 5, "the device's own credit")
     time.sleep(0.3)
-    assert hub.received() == [(topic("s-001/till-1/tx"), b"own sale", False)]
+    assert hub.received() == [(topic("s-001/till-1/tx"), b"own sale", False),
+                              (topic("s-001/till-1/credit"), b"own credit event", False)]
     # nothing forged was retained either: a fresh subscriber sees no retained message at all
     late = probes("hub")
     late.subscribe(topic("#"))

@@ -95,6 +95,7 @@ def test_acl_grants_a_device_only_its_own_topics_and_its_groups_desired_state() 
         "topic write tillsight/v1/s-001/till-1/telemetry",
         "topic write tillsight/v1/s-001/till-1/status",
         "topic write tillsight/v1/s-001/till-1/reported",
+        "topic write tillsight/v1/s-001/till-1/credit",
         "topic read tillsight/v1/s-001/till-1/desired",
         "topic read tillsight/v1/s-001/till-1/resend",
         "topic read tillsight/v1/s-001/till-1/insights",

@@ -1,0 +1,210 @@
+"""The store's Credit tab (owners and operators: credit data names people): what customers owe
+(total, overdue, customers with a balance), the customers with their risk score and its factors,
+the collections priority list with predicted payment dates, each customer's ledger, and a
+message composer (customer, tone, language -> SMS, WhatsApp and e-mail texts, written by the AI
+with the customer pseudonymised, or by the templates, marked as such).
+
+Every table has its JSON API with ``?format=csv|xlsx`` exports; a store outside the user's scope
+is a 404, a viewer gets 403.  Money is minor units in the API and exports, dates store-local.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from werkzeug.exceptions import BadRequest
+
+from analytics.credit.data import CreditDataError
+from analytics.credit.messages import MessageError, customer_message
+from analytics.credit.report import OVERDUE_DAYS, CreditReport, credit_report
+from analytics.credit.templates import LANGUAGE_NAMES, LANGUAGES, TONES
+from analytics.web.context import hub, now
+from analytics.web.datatable import Col, TableSpec, table_response
+from analytics.web.pages import NavItem, Page
+from analytics.web.queries import stores as sq
+from analytics.web.security import require
+from analytics.web.tenancy import current_scope, require_store
+
+blueprint = Blueprint("credit", __name__)
+
+BAND_PILLS = {"low": "ok", "medium": "warn", "high": "bad"}
+CONFIDENCE_PILLS = {"high": "ok", "medium": "warn", "low": "bad"}
+
+CUSTOMERS = TableSpec("credit-customers", "Credit customers", (
+    Col("name", "Customer"),
+    Col("customer_id", "Id", "code"),
+    Col("balance", "Owes", "money"),
+    Col("credit_limit", "Limit", "money"),
+    Col("utilisation", "Of limit", "pct"),
+    Col("risk_score", "Risk (0-100)", "int"),
+    Col("risk_band", "Risk", "pill", pills=BAND_PILLS),
+    Col("risk_factors", "Risk factors", "list"),
+    Col("positive_factors", "In their favour", "list"),
+    Col("notes", "Notes", "list"),
+    Col("oldest_unpaid_days", "Oldest unpaid (days)", "int"),
+    Col("avg_days_to_repay", "Days to repay (avg)", "num"),
+    Col("last_repayment", "Last repayment"),
+    Col("cadence", "Buys"),
+    Col("trend", "Trend"),
+    Col("avg_basket", "Average purchase", "money"),
+    Col("predicted_payment_date", "Expected payment"),
+    Col("phone", "Phone", html=False),
+    Col("active", "Active", "bool", html=False),
+    Col("little_history", "Little history", "bool", html=False),
+    Col("repayments", "Repayments", "int", html=False),
+    Col("purchases", "Purchases", "int", html=False),
+    Col("currency", "Currency", html=False),
+))
+PRIORITY = TableSpec("credit-priority", "Collections priority", (
+    Col("rank", "#", "int"),
+    Col("name", "Customer"),
+    Col("balance", "Owes", "money"),
+    Col("risk_score", "Risk", "int"),
+    Col("oldest_unpaid_days", "Oldest unpaid (days)", "int"),
+    Col("priority", "Priority", "num"),
+    Col("predicted_payment_date", "Expected payment"),
+    Col("payment_date_range", "Range"),
+    Col("payment_confidence", "Confidence", "pill", pills=CONFIDENCE_PILLS),
+    Col("why", "Why"),
+    Col("tie_break", "Tie"),
+    Col("customer_id", "Id", "code", html=False),
+    Col("risk_band", "Risk band", html=False),
+    Col("currency", "Currency", html=False),
+))
+LEDGER = TableSpec("credit-ledger", "Ledger", (
+    Col("day", "Day (store time)"),
+    Col("kind", "Entry"),
+    Col("amount", "Amount", "money"),
+    Col("balance", "Balance", "money"),
+    Col("ref", "Reference", "code"),
+    Col("at", "At (UTC)", "time", html=False),
+    Col("currency", "Currency", html=False),
+))
+OPEN_ITEMS = TableSpec("credit-open-items", "Unpaid purchases (oldest first)", (
+    Col("day", "Purchase day"),
+    Col("amount", "Amount", "money"),
+    Col("outstanding", "Unpaid", "money"),
+    Col("age_days", "Age (days)", "int"),
+    Col("earlier", "Before the hub's records", "bool"),
+    Col("ref", "Sale", "code"),
+    Col("currency", "Currency", html=False),
+))
+
+
+def _report(store_id: str) -> tuple[sq.StoreInfo, CreditReport | None]:
+    require_store(store_id)
+    with hub().connect() as conn:
+        info = sq.store_info(conn, current_scope(), store_id)
+    if info is None:
+        abort(404, description=f"no store {store_id!r}")
+    try:
+        return info, credit_report(hub().engine, store_id, as_of=now())
+    except CreditDataError:
+        return info, None  # a store of the user's that has not sent anything yet
+
+
+def _ai() -> Any:
+    return getattr(hub(), "ai", None)
+
+
+@blueprint.get("/stores/<store_id>/credit")
+@require("owner")
+def credit_page(store_id: str) -> str:
+    info, report = _report(store_id)
+    ai = _ai()
+    return render_template(
+        "credit.html", info=info, report=report, customers_spec=CUSTOMERS, priority_spec=PRIORITY,
+        tones=TONES, languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        default_language=report.store.language if report else "en", overdue_days=OVERDUE_DAYS,
+        ai_on=bool(ai is not None and getattr(ai, "configured", False)), tab="credit.credit_page")
+
+
+@blueprint.get("/api/stores/<store_id>/credit")
+@require("owner")
+def api_credit(store_id: str) -> Response:
+    info, report = _report(store_id)
+    return jsonify(
+        store_id=store_id, as_of=report.as_of if report else None,
+        kpis=asdict(report.kpis) if report else None, overdue_days=OVERDUE_DAYS,
+        tables={"customers": url_for("credit.api_customers", store_id=store_id),
+                "priority": url_for("credit.api_priority", store_id=store_id)},
+        message_url=url_for("credit.api_message", store_id=store_id))
+
+
+@blueprint.get("/api/stores/<store_id>/credit/customers")
+@require("owner")
+def api_customers(store_id: str) -> Response:
+    info, report = _report(store_id)
+    return table_response(CUSTOMERS, report.customers if report else [], filename=f"{store_id}-credit-customers",
+                          as_of=report.as_of if report else None)
+
+
+@blueprint.get("/api/stores/<store_id>/credit/priority")
+@require("owner")
+def api_priority(store_id: str) -> Response:
+    info, report = _report(store_id)
+    return table_response(PRIORITY, report.priority if report else [], filename=f"{store_id}-collections",
+                          as_of=report.as_of if report else None)
+
+
+def _customer(store_id: str) -> tuple[CreditReport, Any]:
+    customer_id = request.args.get("customer") or ""
+    if not customer_id:
+        raise BadRequest("customer is required (?customer=ID)")
+    info, report = _report(store_id)
+    history = report.histories.get(customer_id) if report else None
+    if report is None or history is None:
+        abort(404, description=f"no credit customer {customer_id!r} in this store")
+    return report, history
+
+
+@blueprint.get("/api/stores/<store_id>/credit/ledger")
+@require("owner")
+def api_ledger(store_id: str) -> Response:
+    """One customer's ledger (``?customer=ID``)."""
+    report, h = _customer(store_id)
+    customer_id = h.customer_id
+    rows = [{**asdict(e), "currency": h.currency} for e in h.ledger]
+    return table_response(LEDGER, rows, filename=f"{store_id}-{customer_id}-ledger", customer_id=customer_id,
+                          balance=h.balance)
+
+
+@blueprint.get("/api/stores/<store_id>/credit/unpaid")
+@require("owner")
+def api_open_items(store_id: str) -> Response:
+    """One customer's unpaid purchases, oldest first (``?customer=ID``)."""
+    report, h = _customer(store_id)
+    customer_id = h.customer_id
+    rows = [{**asdict(i), "currency": h.currency} for i in h.open_items]
+    return table_response(OPEN_ITEMS, rows, filename=f"{store_id}-{customer_id}-unpaid", customer_id=customer_id,
+                          balance=h.balance)
+
+
+@blueprint.post("/api/stores/<store_id>/credit/message")
+@require("owner")
+def api_message(store_id: str) -> Response:
+    require_store(store_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("send a JSON object {customer_id, tone, language}")
+    customer_id, tone, language = body.get("customer_id"), body.get("tone", "friendly"), body.get("language", "en")
+    if not isinstance(customer_id, str) or not customer_id:
+        raise BadRequest("customer_id is required")
+    if tone not in TONES:
+        raise BadRequest(f"tone must be one of {', '.join(TONES)}")
+    if language not in LANGUAGES:
+        raise BadRequest(f"language must be one of {', '.join(LANGUAGES)}")
+    try:
+        message = customer_message(hub().engine, _ai(), store_id, customer_id, tone, language, as_of=now())
+    except CreditDataError:
+        abort(404, description=f"no credit customer {customer_id!r} in this store")
+    except MessageError as exc:
+        if "no credit customer" in str(exc):
+            abort(404, description=str(exc))
+        raise BadRequest(str(exc)) from None
+    return jsonify(message.as_dict())
+
+
+page = Page(blueprint, nav=(NavItem("Credit", "credit.credit_page", "owner", per_store=True, order=160),))

@@ -1,0 +1,301 @@
+"""The store's Customers tab: known customers' RFM segments and k-means clusters with their profiles,
+the anonymous basket segments, the time-of-day and basket-value bands, who moved between segments
+since the previous run, and the churn-risk list.  Every table has its JSON API with CSV and Excel
+exports; a store outside the user's scope is a 404, page and API alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+
+from analytics.jobs import results as rs
+from analytics.web import formatting as fmt
+from analytics.web.datatable import Col, TableSpec
+from analytics.web.pages import NavItem, Page
+from analytics.web.params import choice_arg, int_arg
+from analytics.web.queries import analytics as aq
+from analytics.web.security import require
+from analytics.web.store_results import StoreResults, head_context, open_store, share_text
+
+blueprint = Blueprint("customers_page", __name__)
+
+MAX_CUSTOMERS = 1_000_000
+
+RFM = TableSpec("customers-rfm", "RFM segments", (
+    Col("segment", "Segment"),
+    Col("members", "Customers", "int"),
+    Col("share", "Share of customers", "pct"),
+    Col("revenue", "Spend", "money"),
+    Col("revenue_share", "Share of spend", "pct"),
+    Col("median_recency_days", "Median days since last purchase", "int"),
+    Col("median_frequency", "Median purchases", "int"),
+    Col("median_monetary", "Median spend", "money"),
+    Col("avg_basket", "Average basket", "money"),
+    Col("avg_churn_risk", "Average churn risk", "pct"),
+    Col("top_categories", "Top categories"),
+    Col("rule", "Rule (scores 1-5)"),
+    Col("action", "What to do"),
+    Col("currency", "Currency", html=False),
+))
+CLUSTERS = TableSpec("customers-clusters", "Customer clusters (k-means)", (
+    Col("segment", "Cluster"),
+    Col("members", "Customers", "int"),
+    Col("share", "Share of customers", "pct"),
+    Col("revenue", "Spend", "money"),
+    Col("revenue_share", "Share of spend", "pct"),
+    Col("median_recency_days", "Median days since last purchase", "int"),
+    Col("median_frequency", "Median purchases", "int"),
+    Col("median_monetary", "Median spend", "money"),
+    Col("avg_basket", "Average basket", "money"),
+    Col("avg_tenure_days", "Average tenure (days)", "num"),
+    Col("avg_diversity", "Distinct items per basket", "num"),
+    Col("main_rfm_segments", "Main RFM segments"),
+    Col("top_categories", "Top categories"),
+    Col("avg_churn_risk", "Average churn risk", "pct"),
+    Col("currency", "Currency", html=False),
+))
+BASKETS = TableSpec("customers-baskets", "Basket segments (every sale, known customer or not)", (
+    Col("segment", "Segment"),
+    Col("members", "Sales", "int"),
+    Col("share", "Share of sales", "pct"),
+    Col("revenue", "Revenue", "money"),
+    Col("revenue_share", "Share of revenue", "pct"),
+    Col("avg_basket", "Average basket", "money"),
+    Col("median_basket", "Median basket", "money"),
+    Col("avg_items", "Items per basket", "num"),
+    Col("peak_hours", "Peak hours"),
+    Col("peak_days", "Peak days"),
+    Col("top_categories", "Top categories"),
+    Col("payment_mix", "Payment mix"),
+    Col("known_customer_share", "Known customers", "pct"),
+    Col("weekend_share", "Weekend share", "pct", html=False),
+    Col("currency", "Currency", html=False),
+))
+TIME_BANDS = TableSpec("customers-time-bands", "Time of day", (
+    Col("band", "Band"),
+    Col("hours", "Hours (store time)"),
+    Col("sales", "Sales", "int"),
+    Col("revenue", "Revenue", "money"),
+    Col("revenue_share", "Share of revenue", "pct"),
+    Col("avg_basket", "Average basket", "money"),
+    Col("currency", "Currency", html=False),
+))
+VALUE_BANDS = TableSpec("customers-value-bands", "Basket value", (
+    Col("band", "Basket value"),
+    Col("from", "From (minor units)", "money", html=False),
+    Col("to", "Up to (minor units)", "money", html=False),
+    Col("sales", "Sales", "int"),
+    Col("share", "Share of sales", "pct"),
+    Col("revenue", "Revenue", "money"),
+    Col("revenue_share", "Share of revenue", "pct"),
+    Col("avg_items", "Items per basket", "num"),
+    Col("currency", "Currency", html=False),
+))
+TRANSITIONS = TableSpec("customers-transitions", "Moves between segments since the previous run", (
+    Col("from", "From"),
+    Col("to", "To"),
+    Col("customers", "Customers", "int"),
+))
+MOVERS = TableSpec("customers-movers", "Customers who changed segment", (
+    Col("customer_id", "Customer", "code"),
+    Col("prev_segment", "Was"),
+    Col("segment", "Is now"),
+    Col("monetary", "Spend", "money"),
+    Col("churn_risk", "Churn risk", "pct"),
+    Col("currency", "Currency", html=False),
+))
+CHURN = TableSpec("customers-churn-risk", "Churn risk (no purchase in the next 90 days)", (
+    Col("customer_id", "Customer", "code"),
+    Col("churn_risk", "Churn risk", "pct"),
+    Col("segment", "Segment"),
+    Col("cluster", "Cluster"),
+    Col("last_purchase", "Last purchase (store time)"),
+    Col("recency_days", "Days since", "int"),
+    Col("frequency", "Purchases", "int"),
+    Col("monetary", "Spend", "money"),
+    Col("currency", "Currency", html=False),
+))
+CUSTOMERS = TableSpec("customers", "Customers", (
+    Col("customer_id", "Customer", "code"),
+    Col("segment", "Segment"),
+    Col("cluster", "Cluster"),
+    Col("recency_days", "Days since last purchase", "int"),
+    Col("last_purchase", "Last purchase (store time)"),
+    Col("frequency", "Purchases", "int"),
+    Col("monetary", "Spend", "money"),
+    Col("tenure_days", "Tenure (days)", "int"),
+    Col("diversity", "Distinct items per basket", "num"),
+    Col("r_score", "R", "int"),
+    Col("f_score", "F", "int"),
+    Col("m_score", "M", "int"),
+    Col("churn_risk", "Churn risk", "pct"),
+    Col("prev_segment", "Previous segment"),
+    Col("currency", "Currency", html=False),
+))
+ORDERS = ("monetary", "churn_risk", "recency", "frequency")
+
+
+def _medians(res: StoreResults, key: str) -> dict[str, dict[str, float]]:
+    return aq.medians_by(res.get(rs.customers, limit=MAX_CUSTOMERS), key)
+
+
+def _customer_segments(res: StoreResults, kind: str) -> list[dict[str, Any]]:
+    """RFM segments (kind ``rfm``) or clusters (``cluster``) with their profiles flattened."""
+    medians = _medians(res, "segment" if kind == "rfm" else "cluster")
+    out = []
+    for s in res.get(rs.segments, kind):
+        p = s["profile"] or {}
+        row = {"segment": s["segment"], "members": s["members"], "share": s["share"], "revenue": s["revenue"],
+               "revenue_share": s["revenue_share"], **medians.get(s["segment"], {}),
+               "avg_basket": p.get("avg_basket"), "avg_churn_risk": p.get("avg_churn_risk"),
+               "avg_tenure_days": p.get("avg_tenure_days"), "avg_diversity": p.get("avg_diversity"),
+               "top_categories": share_text(p.get("top_categories")),
+               "main_rfm_segments": share_text(p.get("main_rfm_segments"), key="segment"),
+               "rule": aq.rfm_rule_text(s["segment"]) if kind == "rfm" else "", "action": p.get("action", ""),
+               "currency": res.currency}
+        out.append(row)
+    return out
+
+
+def _baskets(res: StoreResults) -> list[dict[str, Any]]:
+    out = []
+    for s in res.get(rs.segments, "basket"):
+        p = s["profile"] or {}
+        out.append({"segment": s["segment"], "members": s["members"], "share": s["share"], "revenue": s["revenue"],
+                    "revenue_share": s["revenue_share"], "avg_basket": p.get("avg_basket"),
+                    "median_basket": p.get("median_basket"), "avg_items": p.get("avg_items"),
+                    "peak_hours": ", ".join(f"{int(h):02d}:00" for h in p.get("peak_hours") or []),
+                    "peak_days": ", ".join(p.get("peak_days") or []),
+                    "top_categories": share_text(p.get("top_categories")),
+                    "payment_mix": share_text(p.get("payment_mix")),
+                    "known_customer_share": p.get("known_customer_share"), "weekend_share": p.get("weekend_share"),
+                    "currency": res.currency})
+    return out
+
+
+def _time_bands(res: StoreResults) -> list[dict[str, Any]]:
+    return res.with_currency(res.get(rs.view, "time_bands") or [])
+
+
+def _value_bands(res: StoreResults) -> list[dict[str, Any]]:
+    out = []
+    for b in res.get(rs.view, "value_bands") or []:
+        lo, hi = b.get("from"), b.get("to")
+        label = (f"{fmt.money(lo, res.currency)} and more" if hi is None
+                 else f"{fmt.money(lo or 0, res.currency)} to under {fmt.money(hi, res.currency)}")
+        out.append({**b, "band": label, "currency": res.currency})
+    return out
+
+
+def _with_last_purchase(res: StoreResults, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    as_of = res.run["as_of"] if res.run else None
+    return [{**r, "last_purchase": aq.last_purchase(as_of, r.get("recency_days")), "currency": res.currency}
+            for r in rows]
+
+
+def _churn(res: StoreResults, limit: int, min_spend: int = 1) -> list[dict[str, Any]]:
+    """Most likely to lapse first; by default only customers whose net spend is above zero (one who
+    refunded everything is not worth a win-back offer)."""
+    return _with_last_purchase(res, res.get(rs.churn_risk_list, limit, min_spend))
+
+
+def _movers(res: StoreResults, limit: int = 200) -> dict[str, Any]:
+    moved = res.get(rs.movers, limit)
+    return {"customers": res.with_currency(moved["customers"]), "transitions": moved["transitions"] or {}}
+
+
+@blueprint.get("/stores/<store_id>/customers")
+@require("viewer")
+def store_customers(store_id: str) -> str:
+    res = open_store(store_id)
+    ctx = head_context(res, "customers_page.store_customers")
+    if res.run is None:
+        return render_template("customers.html", **ctx)
+    movers = _movers(res)
+    return render_template(
+        "customers.html", **ctx, rfm=_customer_segments(res, "rfm"), rfm_spec=RFM,
+        clusters=_customer_segments(res, "cluster"), clusters_spec=CLUSTERS, baskets=_baskets(res),
+        baskets_spec=BASKETS, time_bands=_time_bands(res), time_spec=TIME_BANDS, value_bands=_value_bands(res),
+        value_spec=VALUE_BANDS, movers=movers["customers"], movers_spec=MOVERS,
+        transitions=movers["transitions"], transitions_spec=TRANSITIONS, churn=_churn(res, 50), churn_spec=CHURN,
+        churn_validation=res.get(rs.view, "churn_validation") or {}, metrics=(res.run.get("metrics") or {}))
+
+
+@blueprint.get("/api/stores/<store_id>/segments/rfm")
+@require("viewer")
+def api_rfm(store_id: str) -> Response:
+    res = open_store(store_id)
+    return res.table(RFM, _customer_segments(res, "rfm"), "rfm-segments")
+
+
+@blueprint.get("/api/stores/<store_id>/segments/clusters")
+@require("viewer")
+def api_clusters(store_id: str) -> Response:
+    res = open_store(store_id)
+    return res.table(CLUSTERS, _customer_segments(res, "cluster"), "customer-clusters")
+
+
+@blueprint.get("/api/stores/<store_id>/segments/baskets")
+@require("viewer")
+def api_baskets(store_id: str) -> Response:
+    res = open_store(store_id)
+    return res.table(BASKETS, _baskets(res), "basket-segments")
+
+
+@blueprint.get("/api/stores/<store_id>/bands/time")
+@require("viewer")
+def api_time_bands(store_id: str) -> Response:
+    res = open_store(store_id)
+    return res.table(TIME_BANDS, _time_bands(res), "time-bands")
+
+
+@blueprint.get("/api/stores/<store_id>/bands/value")
+@require("viewer")
+def api_value_bands(store_id: str) -> Response:
+    res = open_store(store_id)
+    return res.table(VALUE_BANDS, _value_bands(res), "value-bands")
+
+
+@blueprint.get("/api/stores/<store_id>/movers")
+@require("viewer")
+def api_movers(store_id: str) -> Response:
+    res = open_store(store_id)
+    moved = _movers(res, int_arg("limit", 1, 100_000, 1000))
+    t = moved["transitions"]
+    return res.table(MOVERS, moved["customers"], "segment-movers", previous_run=bool(t.get("previous_run")),
+                     moved=t.get("moved", 0), new=t.get("new", 0), gone=t.get("gone", 0))
+
+
+@blueprint.get("/api/stores/<store_id>/transitions")
+@require("viewer")
+def api_transitions(store_id: str) -> Response:
+    res = open_store(store_id)
+    t = _movers(res, 1)["transitions"]
+    return res.table(TRANSITIONS, t.get("matrix") or [], "segment-transitions",
+                     previous_run=bool(t.get("previous_run")), moved=t.get("moved", 0))
+
+
+@blueprint.get("/api/stores/<store_id>/churn-risk")
+@require("viewer")
+def api_churn(store_id: str) -> Response:
+    res = open_store(store_id)
+    limit = int_arg("limit", 1, 100_000, 500)
+    min_spend = int_arg("min_spend", 0, 10**12, 1)
+    return res.table(CHURN, _churn(res, limit, min_spend), "churn-risk", min_spend=min_spend)
+
+
+@blueprint.get("/api/stores/<store_id>/customers")
+@require("viewer")
+def api_customers(store_id: str) -> Response:
+    """Every known customer (``?segment=``, ``?cluster=``, ``?order=monetary|churn_risk|recency|frequency``)."""
+    res = open_store(store_id)
+    order = choice_arg("order", ORDERS, "monetary") or "monetary"
+    limit = int_arg("limit", 1, 200_000, 200_000)
+    rows = res.get(rs.customers, segment=request.args.get("segment") or None,
+                   cluster=request.args.get("cluster") or None, order=order, limit=limit)
+    return res.table(CUSTOMERS, _with_last_purchase(res, rows), "customers", order=order)
+
+
+page = Page(blueprint, nav=(NavItem("Customers", "customers_page.store_customers", "viewer", per_store=True,
+                                    order=51),))

@@ -1,0 +1,210 @@
+"""The store's Products tab: top products of the last 28 days, the reorder list (reorder point, order
+quantity, stock on hand, predicted stock-out, lead time, service level), slow movers, and one SKU's
+forecast (the weeks of actual units before the analysis date, then the 28-day forecast with its
+intervals, the model the backtest chose and its score).  Every table has its JSON API with CSV and
+Excel exports; a store outside the user's scope is a 404, page and API alike."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+
+from analytics.jobs import results as rs
+from analytics.web.context import hub
+from analytics.web.datatable import Col, Link, TableSpec
+from analytics.web.pages import NavItem, Page
+from analytics.web.params import int_arg
+from analytics.web.queries import analytics as aq
+from analytics.web.security import require
+from analytics.web.store_results import StoreResults, head_context, open_store
+
+blueprint = Blueprint("products_page", __name__)
+
+SKU_HISTORY_DAYS = 84
+REORDER_SHOWN = 100  # rows on the page; the exports hold them all
+SLOW_SHOWN = 100
+SKU_LINK = Link("products_page.store_products", {"store_id": "store_id", "sku": "sku"})
+ADVICE_PILLS = {"order now": "bad", "enough stock": "ok", "stock unknown": "warn"}
+
+TOP = TableSpec("products-top", "Top products, last 28 days", (
+    Col("sku", "SKU", "code", link=SKU_LINK),
+    Col("name", "Product"),
+    Col("category", "Category"),
+    Col("units", "Units", "int"),
+    Col("revenue", "Revenue", "money"),
+    Col("sales", "Sales", "int"),
+    Col("change", "Revenue change vs the 28 days before", "pct"),
+    Col("currency", "Currency", html=False),
+))
+REORDER = TableSpec("products-reorder", "Reorder list", (
+    Col("sku", "SKU", "code", link=SKU_LINK),
+    Col("name", "Product"),
+    Col("category", "Category"),
+    Col("advice", "Advice", "pill", pills=ADVICE_PILLS),
+    Col("on_hand", "On hand", "int"),
+    Col("reorder_point", "Reorder point", "int"),
+    Col("order_qty", "Order quantity", "int"),
+    Col("order_up_to", "Order up to", "int"),
+    Col("safety_stock", "Safety stock", "int"),
+    Col("stockout_date", "Predicted stock-out"),
+    Col("days_of_cover", "Days of cover", "num"),
+    Col("mean_daily", "Units a day (forecast)", "num"),
+    Col("lead_time_days", "Lead time (days)", "int"),
+    Col("review_days", "Review every (days)", "int", html=False),
+    Col("service_level", "Service level", "pct"),
+    Col("lead_time_demand", "Lead-time demand", "num", html=False),
+    Col("stock_as_of", "Stock reported", "time", html=False),
+    Col("units_28d", "Units, last 28 days", "int", html=False),
+    Col("slow_mover", "Slow mover", "bool", html=False),
+))
+SLOW = TableSpec("products-slow", "Slow movers", (
+    Col("sku", "SKU", "code", link=SKU_LINK),
+    Col("name", "Product"),
+    Col("category", "Category"),
+    Col("slow_reason", "Why"),
+    Col("last_sold", "Last sold (store time)"),
+    Col("units_28d", "Units, last 28 days", "int"),
+    Col("on_hand", "On hand", "int"),
+    Col("days_of_cover", "Days of cover", "num"),
+))
+SKUS = TableSpec("products-skus", "SKUs with a forecast", (
+    Col("sku", "SKU", "code", link=SKU_LINK),
+    Col("name", "Product"),
+    Col("category", "Category"),
+    Col("model", "Model (chosen by backtest)"),
+    Col("demand_class", "Demand"),
+    Col("mean_daily", "Units a day (forecast)", "num"),
+    Col("backtest_mae", "Backtest MAE (units a day)", "num"),
+    Col("dispersion", "Dispersion", "num", html=False),
+))
+SKU_SERIES = TableSpec("products-sku-forecast", "Units per day and forecast", (
+    Col("day", "Day (store time)"),
+    Col("kind", "Kind", "pill", pills={"actual": "ok", "forecast": "warn"}),
+    Col("units", "Units sold", "int"),
+    Col("mean", "Forecast", "num"),
+    Col("lo80", "80% low", "num"),
+    Col("hi80", "80% high", "num"),
+    Col("lo95", "95% low", "num"),
+    Col("hi95", "95% high", "num"),
+))
+
+
+def advice(row: dict[str, Any]) -> str:
+    """``order now`` / ``enough stock`` when the devices report stock, else ``stock unknown`` (then
+    the advice is to order ``order_qty`` when the shelf is down to the reorder point)."""
+    if row.get("order_now") is None:
+        return "stock unknown"
+    return "order now" if row["order_now"] else "enough stock"
+
+
+def _reorder(res: StoreResults, limit: int, only_order_now: bool = False) -> list[dict[str, Any]]:
+    return [{**r, "advice": advice(r)} for r in res.get(rs.reorder_list, only_order_now=only_order_now, limit=limit)]
+
+
+def _top(res: StoreResults, limit: int = 20) -> list[dict[str, Any]]:
+    return [{**r, "store_id": res.store_id, "currency": res.currency} for r in res.get(rs.top_products, limit)]
+
+
+def _slow(res: StoreResults, limit: int) -> list[dict[str, Any]]:
+    return [{**r, "store_id": res.store_id} for r in res.get(rs.slow_movers, limit)]
+
+
+def _sku_series(res: StoreResults, forecast: dict[str, Any], days: int) -> list[dict[str, Any]]:
+    assert res.as_of is not None
+    with hub().connect() as conn:
+        actual = aq.sku_daily_units(conn, res.scope, res.store_id, forecast["sku"], res.info.timezone, res.as_of,
+                                    days)
+    rows: list[dict[str, Any]] = [{"day": a["day"], "kind": "actual", "units": a["units"]} for a in actual]
+    rows += [{"day": d["day"], "kind": "forecast", "mean": round(float(d["mean"]), 3), "lo80": d["lo80"],
+              "hi80": d["hi80"], "lo95": d["lo95"], "hi95": d["hi95"]} for d in forecast["days"]]
+    return rows
+
+
+@blueprint.get("/stores/<store_id>/products")
+@require("viewer")
+def store_products(store_id: str) -> str:
+    res = open_store(store_id)
+    ctx = head_context(res, "products_page.store_products")
+    if res.run is None:
+        return render_template("products.html", **ctx)
+    skus = res.get(rs.forecast_skus, limit=300)
+    asked = (request.args.get("sku") or "").strip() or None
+    sku = asked or (skus[0]["sku"] if skus else None)
+    forecast = res.get(rs.sku_forecast, sku) if sku else None
+    reorder = _reorder(res, REORDER_SHOWN)
+    slow = _slow(res, 200_000)
+    return render_template(
+        "products.html", **ctx, top=_top(res), top_spec=TOP, reorder=reorder, reorder_spec=REORDER,
+        order_now=sum(1 for r in reorder if r["order_now"]),
+        stock_known=any(r["order_now"] is not None for r in reorder),
+        sku_count=((res.run.get("metrics") or {}).get("forecast") or {}).get("skus", len(skus)),
+        slow=slow[:SLOW_SHOWN], slow_count=len(slow), slow_spec=SLOW,
+        skus=skus, skus_spec=SKUS, sku=sku, asked=asked, forecast=forecast,
+        sku_reorder=({**forecast["reorder"], "advice": advice(forecast["reorder"])}
+                     if forecast and forecast.get("reorder") else None),
+        sku_url=url_for("products_page.api_sku_forecast", store_id=store_id, sku=sku) if forecast else None)
+
+
+@blueprint.get("/api/stores/<store_id>/top-products")
+@require("viewer")
+def api_top(store_id: str) -> Response:
+    res = open_store(store_id)
+    return res.table(TOP, _top(res, int_arg("limit", 1, 1000, 20)), "top-products")
+
+
+@blueprint.get("/api/stores/<store_id>/reorder")
+@require("viewer")
+def api_reorder(store_id: str) -> Response:
+    """The reorder advice (``?order_now=1``: only what to order now)."""
+    res = open_store(store_id)
+    only = request.args.get("order_now") in ("1", "true", "yes")
+    rows = _reorder(res, int_arg("limit", 1, 200_000, 200_000), only_order_now=only)
+    return res.table(REORDER, rows, "reorder-now" if only else "reorder", order_now=only)
+
+
+@blueprint.get("/api/stores/<store_id>/slow-movers")
+@require("viewer")
+def api_slow(store_id: str) -> Response:
+    res = open_store(store_id)
+    return res.table(SLOW, _slow(res, int_arg("limit", 1, 200_000, 200_000)), "slow-movers")
+
+
+@blueprint.get("/api/stores/<store_id>/skus")
+@require("viewer")
+def api_skus(store_id: str) -> Response:
+    """SKUs with a forecast, busiest first (``?q=`` searches SKU and name)."""
+    res = open_store(store_id)
+    rows = res.get(rs.forecast_skus, search=(request.args.get("q") or "").strip() or None,
+                   limit=int_arg("limit", 1, 200_000, 200_000))
+    return res.table(SKUS, rows, "sku-forecasts")
+
+
+@blueprint.get("/api/stores/<store_id>/sku-forecast")
+@require("viewer")
+def api_sku_forecast(store_id: str) -> Response:
+    """One SKU (``?sku=``; without it the store's top-selling forecast SKU, as on the page): its
+    units per day before the analysis date and the forecast after, with the model, its backtest
+    score and the SKU's reorder advice.  Before the first run (no SKU to default to): no rows."""
+    res = open_store(store_id)
+    sku = (request.args.get("sku") or "").strip()
+    if not sku:
+        top = res.get(rs.forecast_skus, limit=1)
+        if not top:
+            return res.table(SKU_SERIES, [], "sku-forecast", sku=None)
+        sku = top[0]["sku"]
+    forecast = res.get(rs.sku_forecast, sku)
+    if forecast is None:
+        abort(404, description=f"no forecast for SKU {sku!r} in this store's newest run")
+    days = int_arg("days", 7, 730, SKU_HISTORY_DAYS)
+    reorder = forecast.get("reorder")
+    stem = "forecast-" + re.sub(r"[^A-Za-z0-9._-]", "_", sku)
+    return res.table(SKU_SERIES, _sku_series(res, forecast, days), stem, sku=sku,
+                     name=forecast["name"], category=forecast["category"], model=forecast["model"],
+                     demand_class=forecast["demand_class"], mean_daily=forecast["mean_daily"],
+                     backtest_mae=forecast["backtest_mae"],
+                     reorder=({k: v for k, v in reorder.items() if k not in ("run_id",)} if reorder else None))
+
+
+page = Page(blueprint, nav=(NavItem("Products", "products_page.store_products", "viewer", per_store=True, order=52),))

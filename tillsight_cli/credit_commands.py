@@ -1,0 +1,108 @@
+"""Handlers of ``tillsight hub credit``: the store's credit customers (balance, risk score and its
+factors, collections priority, predicted payment dates), and ``hub credit message`` (a collection
+message in a tone and language; AI-written when ``llm.base_url`` is set, else from templates).
+The analytics are imported only when the command runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict
+from typing import Any
+
+log = logging.getLogger("tillsight")
+
+
+def _emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, separators=(",", ":"), default=str, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from firmware_config import load_config
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "database_url", None):
+        overrides["hub"] = {"database_url": args.database_url}
+    return load_config(getattr(args, "config", None), overrides=overrides)
+
+
+def _summary(engine: Any, args: argparse.Namespace) -> int:
+    from analytics.credit.report import OVERDUE_DAYS, credit_report
+    from analytics.jobs.money import format_money
+
+    report = credit_report(engine, args.store)
+    if args.json:
+        _emit_json({"store_id": args.store, "as_of": report.as_of, "kpis": asdict(report.kpis),
+                    "customers": [asdict(c) for c in report.customers],
+                    "priority": [asdict(p) for p in report.priority]})
+        return 0
+    k, cur = report.kpis, report.kpis.currency
+    out = sys.stdout
+    out.write(f"{report.store.name} ({args.store}), credit as of {report.as_of} (store time)\n"
+              f"owed {format_money(k.total_owed, cur)} by {k.customers_with_balance} of {k.customers} customers; "
+              f"overdue (>{OVERDUE_DAYS} days) {format_money(k.overdue, cur)}; {k.high_risk} high risk, "
+              f"{k.over_limit} over the limit\n\n")
+    out.write("collections priority (amount x risk x age):\n")
+    for p in report.priority:
+        out.write(f"  {p.rank:>2}. {p.name:<24} {format_money(p.balance, cur):>14}  risk {p.risk_score:>3}  "
+                  f"oldest {p.oldest_unpaid_days:>3} d  priority {p.priority:>10,.1f}  expected {p.predicted_payment_date}"
+                  f" ({p.payment_confidence}){'  [' + p.tie_break + ']' if p.tie_break else ''}\n")
+    if not report.priority:
+        out.write("  nobody owes anything\n")
+    out.write("\ncustomers (risk 0 = safest, 100 = riskiest):\n")
+    for c in report.customers:
+        out.write(f"  {c.name:<24} {c.customer_id:<14} owes {format_money(c.balance, cur):>14}  "
+                  f"risk {c.risk_score:>3} {c.risk_band}\n")
+        for text in c.risk_factors:
+            out.write(f"      - {text}\n")
+        for text in c.positive_factors:
+            out.write(f"      + {text}\n")
+        for text in c.notes:
+            out.write(f"      . {text}\n")
+    return 0
+
+
+def _message(engine: Any, cfg: Any, args: argparse.Namespace) -> int:
+    from analytics.credit.messages import customer_message
+
+    if not args.customer:
+        log.error("hub credit message needs --customer")
+        return 2
+    ai = None
+    if cfg.llm.base_url:
+        from analytics.llm import AIService
+
+        ai = AIService.from_config(engine, cfg)
+    m = customer_message(engine, ai, args.store, args.customer, args.tone, args.language)
+    if args.json:
+        _emit_json(m.as_dict())
+        return 0
+    sys.stdout.write(f"[{m.source}] {m.note}\n\nSMS ({m.sms_chars} characters, {m.sms_parts} SMS, {m.sms_encoding}):\n"
+                     f"{m.sms}\n\nWhatsApp:\n{m.whatsapp}\n\nE-mail\nSubject: {m.email_subject}\n\n{m.email_body}\n")
+    return 0
+
+
+def hub_credit(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from analytics.credit.data import CreditDataError
+    from analytics.credit.messages import MessageError
+    from analytics.db import make_engine, migrate
+    from firmware_config import ConfigError
+
+    try:
+        cfg = _config(args)
+        engine = make_engine(cfg.hub.database_url)
+        migrate(engine)
+        if args.what == "message":
+            return _message(engine, cfg, args)
+        return _summary(engine, args)
+    except (ConfigError, CreditDataError, MessageError) as exc:
+        log.error("%s", exc)
+        return 2
+    except SQLAlchemyError as exc:
+        log.error("hub database: %s", exc)
+        return 2
