@@ -127,25 +127,25 @@ def computed_sections(facts: Facts) -> tuple[str, dict[str, list[str]]]:
     if f.value("segment_moves"):
         changed.append(f"{f.text('segment_moves')} customers changed segment since the last analysis.")
 
-    todo: list[str] = []
+    to_do: list[str] = []
     if f.get("reorder_count"):
         first = [f"{f.text(f'reorder_{i}_name')} ({f.text(f'reorder_{i}_qty')})" for i in range(1, 4)
                  if f.get(f"reorder_{i}_name")]
-        todo.append(f"Reorder {f.text('reorder_count')} products now, starting with {', '.join(first)}.")
+        to_do.append(f"Reorder {f.text('reorder_count')} products now, starting with {', '.join(first)}.")
     if f.get("forecast_revenue") and not f.value("forecast_revenue") and f.period == "daily":
-        todo.append(f"The store is expected to be closed on {f.text('forecast_from')}.")
+        to_do.append(f"The store is expected to be closed on {f.text('forecast_from')}.")
     elif f.get("forecast_revenue"):
         when = (f"on {f.text('forecast_from')}" if f.period == "daily" else f"in the {f.text('period_days')} days from "
                 f"{f.text('forecast_from')}")
         sales = f"about {f.text('forecast_sales')} sales and " if f.get("forecast_sales") else ""
-        todo.append(f"Expect {sales}{f.text('forecast_revenue')} {when} (likely between "
+        to_do.append(f"Expect {sales}{f.text('forecast_revenue')} {when} (likely between "
                     f"{f.text('forecast_revenue_lo80')} and {f.text('forecast_revenue_hi80')}).")
     if f.get("busy_hour_1"):
-        todo.append(f"Have the till fully staffed for {f.text('busy_hour_1')}.")
+        to_do.append(f"Have the till fully staffed for {f.text('busy_hour_1')}.")
     if f.value("segment_at_risk"):
-        todo.append(f"Reach out to the {f.text('segment_at_risk')} customers who are At risk before they go.")
+        to_do.append(f"Reach out to the {f.text('segment_at_risk')} customers who are At risk before they go.")
     if f.value("segment_cant_lose"):
-        todo.append(f"Win back the {f.text('segment_cant_lose')} former best customers (Can't lose) personally.")
+        to_do.append(f"Win back the {f.text('segment_cant_lose')} former best customers (Can't lose) personally.")
 
     risks: list[str] = []
     if f.value("alerts"):
@@ -167,7 +167,7 @@ def computed_sections(facts: Facts) -> tuple[str, dict[str, list[str]]]:
     if (c := _pct(f, "revenue_vs_usual_pct")) is not None and c[0] == "down" and c[1] >= 15:
         risks.append(f"Revenue is {c[1]:.1f}% below the usual: watch the next {noun}.")
 
-    sections = {"what_happened": happened, "what_changed": changed or [NOTHING], "what_to_do": todo or [NOTHING],
+    sections = {"what_happened": happened, "what_changed": changed or [NOTHING], "what_to_do": to_do or [NOTHING],
                 "risks": risks or ["No alerts, stock-outs or unusual refunds."]}
     return title, sections
 
