@@ -59,9 +59,9 @@ def train_all(args: argparse.Namespace) -> int:
     from training.pipeline import PipelineSpec, run, stages_from_hours
 
     try:
-        stages = stages_from_hours(args.stage_hours, args.train_images, args.epochs)
+        stages = stages_from_hours(args.stage_hours, args.train_images, args.epochs, args.first_stage)
     except ValueError as exc:
-        sys.stderr.write(f"tillsight: --stage-hours: {exc}\n")
+        sys.stderr.write(f"tillsight: --stage-hours/--first-stage: {exc}\n")
         return 2
     spec = PipelineSpec(out=args.out, work=args.work, cutouts=args.cutouts, stages=stages,
                         val_images=args.val_images, test_images=args.test_images, imgsz=args.imgsz,

@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--batch", type=int, default=32)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--init-weights", help="continue from these .pt weights (same SKUs) instead of from scratch")
+    c.add_argument("--first-stage", type=int, default=1,
+                   help="number of the first stage (new seeds, fine-tune rate from 2): continuing from "
+                        "weights trained in N stages, pass N+1")
     c.add_argument("--device", default="cpu", help="cpu, or a CUDA device index such as 0")
     c = tr.add_parser("dataset", help="render a YOLO dataset from a cut-out folder")
     c.add_argument("cutouts")

@@ -42,16 +42,23 @@ STAGE_SEED_STEP = 100_000
 MERGE_CHOICES: tuple[float | None, ...] = (None, 0.9, 0.8)
 
 
-def stages_from_hours(hours: str, train_images: int = 4000, epochs: int = 40) -> tuple[Stage, ...]:
-    """Stages from "1.2,0.75": the first from scratch (warm-up, higher rate), later ones fine-tune."""
+def stages_from_hours(hours: str, train_images: int = 4000, epochs: int = 40,
+                      first_stage: int = 1) -> tuple[Stage, ...]:
+    """Stages from "1.2,0.75": stage 1 from scratch (warm-up, higher rate), later ones fine-tune.
+
+    ``first_stage`` numbers the first of them: a run that continues from weights trained in two
+    stages passes 3, so it renders new scenes (seeds from 200,000) and fine-tunes at the lower rate
+    instead of repeating stage 1's scenes with a from-scratch warm-up."""
     try:
         budgets = [float(h) for h in hours.split(",") if h.strip()]
     except ValueError as exc:
         raise ValueError(f"expected comma-separated hours like '1.2,0.75', got {hours!r}") from exc
     if not budgets or any(h <= 0 for h in budgets):
         raise ValueError(f"expected one or more positive hours, got {hours!r}")
+    if first_stage < 1:
+        raise ValueError(f"stages are numbered from 1, got first stage {first_stage}")
     return tuple(Stage(train_images, k * STAGE_SEED_STEP, h, epochs, 0.0015 if k == 0 else 0.0005,
-                       1.0 if k == 0 else 0.0) for k, h in enumerate(budgets))
+                       1.0 if k == 0 else 0.0) for k, h in enumerate(budgets, start=first_stage - 1))
 
 
 DEMO_STAGES = stages_from_hours("1.2,0.75")
