@@ -62,7 +62,8 @@ demo: deps-debian $(STAMP_HUB)
 test: setup-full
 	$(PY) -m pytest -q -p no:cacheprovider
 
-test-fast: setup
+# the quick loop: no torch (the training tests skip themselves), the hub's tests included
+test-fast: deps-debian $(STAMP_HUB)
 	$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
 
 train: setup-full

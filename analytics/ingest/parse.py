@@ -1,6 +1,6 @@
 """Turn one MQTT message into a validated document, or a reason to dead-letter it.  Pure: no I/O.
 
-Contract payloads (``tx``, ``alert``, ``credit``) are checked against their JSON Schema by
+Contract payloads (``tx``, ``alert``, ``credit``, ``reported``) are checked against their JSON Schema by
 ``analytics.ingest.contracts`` (compiled once; the reason names the offending field)."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from analytics.ingest.contracts import check
 from schemas import ContractError
 
 LEAVES = ("tx", "alert", "status", "telemetry", "reported", "credit")
-CONTRACTS = {"tx": "tillsight.tx/1", "alert": "tillsight.alert/1", "credit": "tillsight.credit/1"}
+CONTRACTS = {"tx": "tillsight.tx/1", "alert": "tillsight.alert/1", "credit": "tillsight.credit/1",
+             "reported": "tillsight.reported/1"}  # the rollout controller trusts stored reported documents
 STATUS_STATES = ("online", "offline")
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from analytics.db import make_engine, migrate
 from analytics.db import tables as t
 from analytics.ingest import IngestWorker
+from tests.analytics.fleet.helpers import reported_doc
 from tests.support.fixtures import make_config
 from tests.support.hubdb import count, device
 from tests.support.mosquitto import MosquittoBroker
@@ -140,3 +141,18 @@ def test_status_messages_drive_the_online_flag(hub) -> None:
     pub.send("s-001/till-1/status", {"state": "offline", "at": "2026-11-21T14:01:00Z", "reason": "shutdown"})
     wait_for(lambda: device(engine, "s-001", "till-1")["online"] is False, 10, "offline")
     assert device(engine, "s-001", "till-1")["status_at"] == "2026-11-21T14:01:00Z"
+
+
+def test_a_reported_document_that_breaks_its_contract_is_dead_lettered_and_the_last_good_one_kept(hub) -> None:
+    engine, worker, pub = hub
+    good = reported_doc("s-001", "till-1", trusted={"model": 3})
+    pub.send("s-001/till-1/reported", good)
+    wait_for(lambda: (device(engine, "s-001", "till-1") or {}).get("reported") == good, 10, "reported stored")
+    broken = {**good, "update": {"kind": "model", "version": "four"}}  # what the rollout controller reads
+    pub.send("s-001/till-1/reported", broken)
+    wait_for(lambda: count(engine, t.dead_letters) == 1, 10, "a dead letter")
+    with engine.connect() as conn:
+        letter = conn.execute(select(t.dead_letters)).one()
+    assert letter.topic == f"{PREFIX}/s-001/till-1/reported"
+    assert "schema: tillsight.reported/1: update" in letter.reason
+    assert device(engine, "s-001", "till-1")["reported"] == good
