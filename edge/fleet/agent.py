@@ -94,6 +94,9 @@ class FleetAgent:
         self._step_reports: collections.deque[dict[str, Any]] = collections.deque(maxlen=64)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Grows on every turn of the worker's loops, waiting ones included (a download that waits
+        # for chunks, a switch that waits for the sale to end): the service watchdog's probe.
+        self.turns = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -278,6 +281,7 @@ class FleetAgent:
     def _work(self) -> None:
         self._recover_interrupted()
         while not self._stop.is_set():
+            self.turns += 1
             self._desired_changed.wait(1.0)
             self._desired_changed.clear()
             if self._stop.is_set():
@@ -346,6 +350,7 @@ class FleetAgent:
             self._set_step(m, "downloading", f"{m.size} bytes in {m.chunks} chunks", dl.progress())
             last = 0.0
             while not dl.complete():
+                self.turns += 1
                 with self._lock:
                     self._want = (m.sha256, frozenset(dl.missing()))
                 try:
@@ -414,6 +419,7 @@ class FleetAgent:
             target = str(Path(self.cfg.detector.bundle).resolve())
         deadline = time.monotonic() + min(self.fleet.switch_timeout_s, 120.0)
         while time.monotonic() < deadline and not self._stop.is_set():
+            self.turns += 1
             beat = read_beat(self.paths.appliance)
             if beat is None or not beat.fresh(BEAT_MAX_AGE_S) or beat.model_dir == target:
                 return  # no appliance running: it starts with the restored pointer
@@ -470,6 +476,7 @@ class FleetAgent:
         deadline = time.monotonic() + self.fleet.switch_timeout_s
         waiting_idle = False
         while True:
+            self.turns += 1
             if self._stop.is_set():
                 raise Stopping()
             beat = read_beat(self.paths.appliance)
@@ -501,6 +508,7 @@ class FleetAgent:
         self._set_step(m, "health_window", f"watching for {window:.0f} s")
         deadline = time.monotonic() + window
         while time.monotonic() < deadline:
+            self.turns += 1
             if self._stop.is_set():
                 raise Stopping()
             time.sleep(0.5)

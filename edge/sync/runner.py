@@ -36,7 +36,11 @@ def run_sync_agent(config_path: str | None, data_dir: str | None = None) -> int:
     turns = LoopCounter()
     agent.on_tick = turns.tick
     broker = f"{cfg.mqtt.host}:{cfg.mqtt.port}"
-    service = ServiceSupervisor([ProgressProbe("sync agent loop", turns)], status=lambda: (
+    probes = [ProgressProbe("sync agent loop", turns)]
+    if agent.fleet is not None:  # a hung or dead update worker would otherwise go unnoticed
+        fleet = agent.fleet
+        probes.append(ProgressProbe("fleet agent", lambda: fleet.turns, "fleet-agent"))
+    service = ServiceSupervisor(probes, status=lambda: (
         f"{'connected to' if agent.connected.is_set() else 'offline, retrying'} {broker}; "
         f"sent {agent.acked} since start"))
 

@@ -277,6 +277,10 @@ def test_a_download_resumes_after_the_agent_restarts(device: Device, demo_bundle
     device.publisher.desired(GROUP_DESIRED, model=manifest)
     downloads = Path(device.cfg.data_dir) / "fleet" / "downloads" / sha
     wait_for(lambda: downloads.exists() and len(list(downloads.glob("*.chunk"))) == n // 2, 30, "half downloaded")
+    fleet = device.agent.fleet
+    assert fleet is not None
+    waiting = fleet.turns
+    wait_for(lambda: fleet.turns > waiting + 2, 10, "the waiting download keeps the watchdog's probe moving")
     device.restart_agent()
     for i in range(n // 2, n):
         device.publisher.publish(f"{PREFIX}/fleet/artifacts/{sha}/{i}", data[i * chunk:(i + 1) * chunk])
