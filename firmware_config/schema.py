@@ -451,8 +451,10 @@ class LlmConfig(_Section):
     temperature: float = Field(0.2, ge=0, le=2)
     prices: dict[str, int] = Field(default_factory=lambda: dict(LLM_DEFAULT_PRICES))
     starting_credits: int = Field(1000, ge=0)
-    daily_cap: int | None = Field(200, ge=0, description="credits a store may spend per UTC day; None = no cap")
-    monthly_cap: int | None = Field(3000, ge=0, description="credits per UTC month; None = no cap")
+    daily_cap: int | None = Field(200, ge=0,
+                                  description="credits a store may spend per day (its local day); None = no cap")
+    monthly_cap: int | None = Field(3000, ge=0,
+                                    description="credits per month (the store's local month); None = no cap")
     cache_ttl_s: float = Field(24 * 3600.0, ge=0, description="0 = no response cache")
 
     @field_validator("base_url")

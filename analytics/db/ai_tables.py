@@ -19,8 +19,8 @@ ai_accounts = Table(
     "ai_accounts", metadata,
     Column("store_id", String(32), primary_key=True),
     Column("balance", Integer, nullable=False),
-    Column("daily_cap", Integer),  # credits per UTC day; NULL = no cap
-    Column("monthly_cap", Integer),  # credits per UTC month; NULL = no cap
+    Column("daily_cap", Integer),  # credits per store-local day; NULL = no cap
+    Column("monthly_cap", Integer),  # credits per store-local month; NULL = no cap
     Column("created_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
 )

@@ -29,8 +29,8 @@ schema_version = Table(
     Column("applied_at", String(32), nullable=False),
 )
 
-# The stores the hub knows (created by ``hub import``, ``hub device add`` or the first sale it
-# ingests).  ``settings`` holds the store's analytics settings (paydays, holidays, supplier lead
+# The stores the hub knows (created by ``hub import`` or ``hub device add``; a sale from a store
+# without a row is still stored, and its pages wait for the row, which brings the time zone).  ``settings`` holds the store's analytics settings (paydays, holidays, supplier lead
 # time, service level...), validated by the code that reads them.
 stores = Table(
     "stores", metadata,

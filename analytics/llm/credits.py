@@ -3,7 +3,8 @@ every call, top-up and cap change.
 
 A call first *reserves* its price: in ONE transaction the account row is locked (``SELECT ... FOR
 UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises writers), the balance and what the
-store spent today / this month (UTC) are checked, the balance is charged and a pending ledger row
+store spent today / this month (the store's own local day and month, from its time zone in
+``stores``; UTC for a store the hub has no row for) are checked, the balance is charged and a pending ledger row
 written.  Two concurrent requests can therefore never both spend the last credits.  When the call
 ends, :meth:`Credits.settle` completes the row (tokens, latency) or, for a failed call, gives the
 price back, so a failed call costs nothing."""
@@ -14,11 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from analytics.db.ai_tables import ai_accounts, ai_ledger
+from analytics.db.tables import stores
 from analytics.llm.errors import AIUnavailable
 
 
@@ -28,6 +31,19 @@ def utc_now() -> datetime:
 
 def utc_text(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_period_starts(now: datetime, zone_name: str | None) -> tuple[str, str]:
+    """When the store's current local day and month began, as UTC ledger timestamps: a shop in
+    Santo Domingo gets its new daily cap at its own midnight, not at 20:00 the evening before."""
+    try:
+        zone = ZoneInfo(zone_name) if zone_name else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = timezone.utc
+    local = now.astimezone(zone)
+    day = datetime(local.year, local.month, local.day, tzinfo=zone)
+    month = datetime(local.year, local.month, 1, tzinfo=zone)
+    return utc_text(day), utc_text(month)
 
 
 class _Unset:
@@ -267,9 +283,8 @@ class Credits:
         if lock and conn.dialect.name == "postgresql":
             query = query.with_for_update()
         row = conn.execute(query).mappings().one()
-        now = self.clock().astimezone(timezone.utc)
-        day = now.strftime("%Y-%m-%dT00:00:00Z")
-        month = now.strftime("%Y-%m-01T00:00:00Z")
+        zone = conn.execute(select(stores.c.timezone).where(stores.c.store_id == store_id)).scalar()
+        day, month = local_period_starts(self.clock(), zone)
         spent = lambda since: int(conn.execute(  # noqa: E731
             select(func.coalesce(func.sum(ai_ledger.c.cost), 0)).where(
                 ai_ledger.c.store_id == store_id, ai_ledger.c.kind == "call", ai_ledger.c.at >= since)).scalar_one())

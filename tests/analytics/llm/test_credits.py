@@ -5,11 +5,12 @@ requests never spend more than the balance allows."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
+from analytics.db import tables as t
 from analytics.llm import AIService, AIUnavailable
 from analytics.llm.credits import Credits
 from tests.analytics.llm.conftest import Clocks, build_service
@@ -48,7 +49,7 @@ def test_balance_runs_out_with_a_clear_message_and_nothing_is_sent(any_engine: E
     assert svc.account("s-001").balance == 2
 
 
-def test_daily_cap_stops_calls_until_the_next_utc_day(any_engine: Engine, llm_server: ChatServer,
+def test_daily_cap_stops_calls_until_the_next_day(any_engine: Engine, llm_server: ChatServer,
                                                       clocks: Clocks) -> None:
     svc = build_service(any_engine, llm_server, clocks, daily_cap=10, monthly_cap=None, prices={"narrative": 5})
     llm_server.respond_with(lambda body: Reply.json({"text": "ok"}))
@@ -64,6 +65,24 @@ def test_daily_cap_stops_calls_until_the_next_utc_day(any_engine: Engine, llm_se
     assert llm_server.calls == 3
     acct = svc.account("s-001")
     assert acct.spent_today == 5 and acct.spent_month == 15
+
+
+def test_the_daily_cap_renews_at_the_stores_own_midnight(any_engine: Engine, llm_server: ChatServer,
+                                                         clocks: Clocks) -> None:
+    with any_engine.begin() as conn:
+        conn.execute(insert(t.stores).values(store_id="s-001", name="Colmado", timezone="America/Santo_Domingo",
+                                             currency="DOP", settings={}, created_at="2026-11-01T00:00:00Z",
+                                             updated_at="2026-11-01T00:00:00Z"))
+    svc = build_service(any_engine, llm_server, clocks, daily_cap=5, monthly_cap=None, prices={"narrative": 5})
+    llm_server.respond_with(lambda body: Reply.json({"text": "ok"}))
+    clocks.now = datetime(2026, 11, 21, 23, 0, tzinfo=timezone.utc)  # 19:00 in the shop
+    narrative(svc, 1)
+    clocks.now = datetime(2026, 11, 22, 1, 0, tzinfo=timezone.utc)  # a new UTC day, still 21:00 in the shop
+    with pytest.raises(AIUnavailable, match="for today are used up"):
+        narrative(svc, 2)
+    clocks.now = datetime(2026, 11, 22, 4, 30, tzinfo=timezone.utc)  # 00:30 in the shop: a new day there
+    narrative(svc, 3)
+    assert svc.account("s-001").spent_today == 5 and llm_server.calls == 2
 
 
 def test_monthly_cap_stops_calls(any_engine: Engine, llm_server: ChatServer, clocks: Clocks) -> None:
