@@ -67,13 +67,31 @@ def _inside(point: tuple[float, float], box: Box) -> bool:
     return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
 
 
+SAME_ITEM_OVERLAP = 0.5  # of the smaller of the two areas
+
+
+def _same_item(symbol: Box, box: Box) -> bool:
+    """Whether a vision box is the item that carries this barcode symbol: it covers the symbol's
+    centre, or half of the smaller of the two lies on the other (a box that sits mostly on the
+    printed symbol is the model reading the symbol itself as a product)."""
+    if _inside(((symbol[0] + symbol[2]) / 2, (symbol[1] + symbol[3]) / 2), box):
+        return True
+    iw = min(symbol[2], box[2]) - max(symbol[0], box[0])
+    ih = min(symbol[3], box[3]) - max(symbol[1], box[1])
+    if iw <= 0 or ih <= 0:
+        return False
+    smaller = min((symbol[2] - symbol[0]) * (symbol[3] - symbol[1]), (box[2] - box[0]) * (box[3] - box[1]))
+    return iw * ih >= SAME_ITEM_OVERLAP * max(smaller, 1e-9)
+
+
 def apply_barcodes(hits: list[BarcodeHit], detections: list[Detection],
                    sku_by_barcode: dict[str, str]) -> list[Detection]:
     """``detections`` corrected by the barcodes read in the same frame.
 
-    A valid code the catalogue knows is near-certain: where it lies inside a vision box of the
-    same SKU nothing changes; inside a box of another SKU the box takes the barcode's SKU (the
-    vision guess stays as an alternative); where no box covers it, it becomes a new detection.
+    A valid code the catalogue knows is near-certain: where it lies on a vision box of the same
+    SKU nothing changes; on a box of another SKU (see ``_same_item``) the box takes the barcode's
+    SKU (the vision guess stays as an alternative); where no box is on it, it becomes a new
+    detection.
     Invalid or unknown codes change nothing."""
     out = list(detections)
     for hit in hits:
@@ -84,8 +102,7 @@ def apply_barcodes(hits: list[BarcodeHit], detections: list[Detection],
         if sku is None:
             log.info("barcode %s is not in the catalogue", hit.code)
             continue
-        centre = ((hit.box[0] + hit.box[2]) / 2, (hit.box[1] + hit.box[3]) / 2)
-        covering = [i for i, d in enumerate(out) if _inside(centre, d.box)]
+        covering = [i for i, d in enumerate(out) if _same_item(hit.box, d.box)]
         if any(out[i].sku == sku for i in covering):
             continue
         if covering:

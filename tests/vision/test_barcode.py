@@ -89,3 +89,16 @@ def test_codes_already_agreeing_unknown_or_invalid_change_nothing(sku_by_code):
     assert apply_barcodes([BarcodeHit("4006381333931", (0, 0, 10, 10), True)], [], sku_by_code) == []
     bad = product.barcode[:-1] + str((int(product.barcode[-1]) + 1) % 10)
     assert apply_barcodes([BarcodeHit(bad, (0, 0, 10, 10), False)], [], sku_by_code) == []
+
+
+def test_a_vision_box_lying_on_the_printed_symbol_is_the_same_item_not_a_second_one(sku_by_code):
+    from vision.barcode import BarcodeHit
+
+    product = demo_catalogue()[3]
+    symbol = (500, 200, 850, 300)
+    on_the_symbol = Detection("BATT-AA-4", 7, 0.6, (680, 195, 850, 300))  # the model read the bars as a product
+    out = apply_barcodes([BarcodeHit(product.barcode, symbol, True)], [on_the_symbol], sku_by_code)
+    assert [(d.sku, d.source) for d in out] == [(product.sku, "barcode")]
+    beside = Detection("BATT-AA-4", 7, 0.9, (820, 150, 1000, 320))  # a neighbour just touching the symbol
+    out = apply_barcodes([BarcodeHit(product.barcode, symbol, True)], [beside], sku_by_code)
+    assert sorted((d.sku, d.source) for d in out) == [("BATT-AA-4", "vision"), (product.sku, "barcode")]
