@@ -30,8 +30,9 @@ schema_version = Table(
 )
 
 # The stores the hub knows (created by ``hub import`` or ``hub device add``; a sale from a store
-# without a row is still stored, and its pages wait for the row, which brings the time zone).  ``settings`` holds the store's analytics settings (paydays, holidays, supplier lead
-# time, service level...), validated by the code that reads them.
+# without a row is still stored, and its pages wait for the row, which brings the time zone).
+# ``settings`` holds the store's analytics settings (paydays, holidays, supplier lead time,
+# service level...), validated by the code that reads them.
 stores = Table(
     "stores", metadata,
     Column("store_id", String(32), primary_key=True),

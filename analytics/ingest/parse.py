@@ -1,7 +1,7 @@
 """Turn one MQTT message into a validated document, or a reason to dead-letter it.  Pure: no I/O.
 
-Contract payloads (``tx``, ``alert``, ``credit``, ``reported``) are checked against their JSON Schema by
-``analytics.ingest.contracts`` (compiled once; the reason names the offending field)."""
+Contract payloads (``tx``, ``alert``, ``credit``, ``reported``) are checked against their JSON
+Schema by ``analytics.ingest.contracts`` (compiled once; the reason names the offending field)."""
 
 from __future__ import annotations
 
