@@ -79,14 +79,21 @@ def train_dataset(args: argparse.Namespace) -> int:
 
 
 def train_package(args: argparse.Namespace) -> int:
-    from training.pipeline import PipelineSpec, package
+    from training.pipeline import PipelineSpec, package, read_run_datasets
 
     work = Path(args.work)
     spec = PipelineSpec(out=args.out, work=str(work), imgsz=args.imgsz, test_images=args.test_images)
-    dataset_meta = json.loads((work / "dataset" / "dataset.json").read_text())
-    classes = json.loads((work / "dataset" / "classes.json").read_text())
+    weights = Path(args.weights)
+    if not weights.is_file():
+        sys.stderr.write(f"tillsight: {weights}: no such weights file\n")
+        return 2
+    try:
+        classes, dataset_meta = read_run_datasets(work)
+    except FileNotFoundError as exc:
+        sys.stderr.write(f"tillsight: {exc}\n")
+        return 2
     cutouts = Path(args.cutouts) if args.cutouts else work / "cutouts"
-    _emit_json(package(Path(args.weights), spec, cutouts, classes, dataset_meta))
+    _emit_json(package(weights, spec, cutouts, classes, dataset_meta, stages=dataset_meta["datasets"]))
     return 0
 
 

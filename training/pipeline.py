@@ -39,7 +39,7 @@ class Stage:
 
 
 STAGE_SEED_STEP = 100_000
-MERGE_CHOICES: tuple[float | None, ...] = (None, 0.9, 0.8)
+MERGE_CHOICES: tuple[float | None, ...] = (None, 0.9, 0.8, 0.7, 0.6, 0.5)
 
 
 def stages_from_hours(hours: str, train_images: int = 4000, epochs: int = 40,
@@ -93,13 +93,10 @@ def run(spec: PipelineSpec) -> dict:
         n = export_cutouts(demo_catalogue(), cutouts)
         log.info("exported %d demo cut-outs to %s", n, cutouts)
     weights: Path | None = Path(spec.init_weights) if spec.init_weights else None
-    hashes = []
     for k, stage in enumerate(spec.stages, start=1):
         ds = work / f"dataset-{k}"
         data_yaml = build_dataset(DatasetSpec(str(cutouts), stage.train_images, spec.val_images,
                                               stage.seed_base), ds)
-        meta = json.loads((ds / "dataset.json").read_text())
-        hashes.append(meta["data_hash"])
         if k == 1 and spec.init_weights:  # before hours of training, not after
             _check_classes(Path(spec.init_weights), json.loads((ds / "classes.json").read_text()))
         log.info("stage %d/%d: %d scenes from seed %d, %s h", k, len(spec.stages), stage.train_images,
@@ -109,10 +106,30 @@ def run(spec: PipelineSpec) -> dict:
                                   warmup_epochs=stage.warmup_epochs, device=spec.device,
                                   init_weights=str(weights) if weights else None))
     assert weights is not None, "a pipeline needs at least one stage"
-    classes = json.loads((work / "dataset-1" / "classes.json").read_text())
-    dataset_meta = {"data_hash": hashlib.sha256("|".join(hashes).encode()).hexdigest(),
-                    "stage_hashes": hashes}
+    classes, dataset_meta = read_run_datasets(work, stages=len(spec.stages))
     return package(weights, spec, cutouts, classes, dataset_meta)
+
+
+def read_run_datasets(work: Path, stages: int | None = None) -> tuple[list[str], dict]:
+    """The classes, the data hash and the scenes (count, first seed) of a run's datasets:
+    ``dataset-1``, ``dataset-2``... as ``train all`` writes them (the hash covers every stage, in
+    order), or one ``dataset`` folder as ``train dataset --out WORK/dataset`` writes it.  ``stages``
+    limits it to the first ones (a reused work folder may hold more from an earlier run)."""
+    work = Path(work)
+    staged = sorted((p for p in work.glob("dataset-*/dataset.json") if p.parent.name.split("-")[1].isdigit()),
+                    key=lambda p: int(p.parent.name.split("-")[1]))[:stages]
+    folders = [p.parent for p in staged] or ([work / "dataset"] if (work / "dataset" / "dataset.json").exists() else [])
+    if not folders:
+        raise FileNotFoundError(f"{work}: no dataset-N/dataset.json or dataset/dataset.json; "
+                                "is this the work folder of a training run?")
+    metas = [json.loads((f / "dataset.json").read_text()) for f in folders]
+    hashes = [m["data_hash"] for m in metas]
+    classes = json.loads((folders[0] / "classes.json").read_text())
+    datasets = [{"train_images": m.get("train_images"), "seed_base": m.get("seed_base")} for m in metas]
+    if len(folders) == 1 and folders[0].name == "dataset":
+        return classes, {"data_hash": hashes[0], "datasets": datasets}
+    return classes, {"data_hash": hashlib.sha256("|".join(hashes).encode()).hexdigest(), "stage_hashes": hashes,
+                     "datasets": datasets}
 
 
 def _check_classes(weights: Path, classes: list[str]) -> None:
@@ -145,12 +162,17 @@ def calibrate(onnx_path: Path, work: Path, cutouts: Path, pack: dict, images: in
                               "cacc_by_confidence": table}
 
 
-def package(weights: Path, spec: PipelineSpec, cutouts: Path, classes: list[str], dataset_meta: dict) -> dict:
-    """Export trained weights, pack the bundle, evaluate it on the held-out set and record the figures."""
+def package(weights: Path, spec: PipelineSpec, cutouts: Path, classes: list[str], dataset_meta: dict,
+            stages: list[dict] | None = None) -> dict:
+    """Export trained weights, pack the bundle, evaluate it on the held-out set and record the figures.
+
+    ``stages`` describes the training for the manifest when ``spec.stages`` does not (weights
+    packed later from a run's work folder: only its datasets are known then)."""
     work = Path(spec.work)
     onnx_path = export_onnx(weights, spec.imgsz, work / "model.onnx", dynamic=True)
     training_info = {"weights": weights.name, "imgsz": spec.imgsz, "seed": spec.seed, "batch": spec.batch,
-                     "val_images": spec.val_images, "stages": [asdict(s) for s in spec.stages],
+                     "val_images": spec.val_images,
+                     "stages": stages if stages is not None else [asdict(s) for s in spec.stages],
                      "stage_hashes": dataset_meta.get("stage_hashes", []),
                      "architecture_yaml": "yolo11n.yaml", "init_weights": spec.init_weights,
                      "pretrained": bool(spec.init_weights)}

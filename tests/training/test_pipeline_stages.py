@@ -1,10 +1,15 @@
-"""Training stages: fresh scenes per stage, and a continuation that does not repeat stage 1."""
+"""Training stages: fresh scenes per stage, a continuation that does not repeat stage 1, and
+packing a run's weights later from its work folder."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from training.pipeline import STAGE_SEED_STEP, stages_from_hours
+from tillsight_cli.main import main
+from training.pipeline import STAGE_SEED_STEP, read_run_datasets, stages_from_hours
 
 
 def test_stage_one_trains_from_scratch_and_later_stages_fine_tune_on_new_scenes():
@@ -26,3 +31,35 @@ def test_a_continuation_renders_scenes_no_earlier_stage_saw_and_fine_tunes():
 def test_bad_stage_options_are_refused_with_the_value(hours: str, first_stage: int):
     with pytest.raises(ValueError):
         stages_from_hours(hours, first_stage=first_stage)
+
+
+def _dataset(folder: Path, seed_base: int, data_hash: str) -> None:
+    folder.mkdir(parents=True)
+    (folder / "dataset.json").write_text(json.dumps({"train_images": 40, "seed_base": seed_base,
+                                                     "data_hash": data_hash}))
+    (folder / "classes.json").write_text(json.dumps(["COLA", "WATER"]))
+
+
+def test_a_staged_run_is_packed_with_every_stage_in_its_data_hash(tmp_path: Path):
+    for k, h in ((1, "a"), (2, "b"), (10, "c")):
+        _dataset(tmp_path / f"dataset-{k}", (k - 1) * STAGE_SEED_STEP, h)
+    classes, meta = read_run_datasets(tmp_path)
+    assert classes == ["COLA", "WATER"]
+    assert meta["stage_hashes"] == ["a", "b", "c"]  # stage order, not name order
+    assert [d["seed_base"] for d in meta["datasets"]] == [0, STAGE_SEED_STEP, 9 * STAGE_SEED_STEP]
+    _, first_two = read_run_datasets(tmp_path, stages=2)
+    assert first_two["stage_hashes"] == ["a", "b"] and first_two["data_hash"] != meta["data_hash"]
+
+
+def test_a_single_dataset_folder_keeps_its_own_hash(tmp_path: Path):
+    _dataset(tmp_path / "dataset", 0, "solo")
+    assert read_run_datasets(tmp_path)[1]["data_hash"] == "solo"
+
+
+def test_packing_from_a_folder_without_datasets_says_what_is_missing(tmp_path: Path, capsys):
+    weights = tmp_path / "best.pt"
+    weights.write_bytes(b"weights")
+    assert main(["train", "package", str(weights), "--work", str(tmp_path)]) == 2
+    assert "dataset-N/dataset.json" in capsys.readouterr().err
+    assert main(["train", "package", str(tmp_path / "none.pt"), "--work", str(tmp_path)]) == 2
+    assert "no such weights file" in capsys.readouterr().err
