@@ -53,6 +53,18 @@ HANDLERS = {
 }
 
 
+def tcp_port(text: str) -> int:
+    """An argparse type for a listening port: 1-65535 (0, "any free port", is not offered: the
+    printed URLs and the device's broker settings need the real number)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 1-65535")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tillsight", description="Tillsight checkout appliance and hub")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -168,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--currency", help="a new store's ISO 4217 currency (default: the config's store.currency)")
         if name in ("add", "rotate"):
             c.add_argument("--host", help="broker host the device dials (default: hub.broker.public_host or mqtt.host)")
-            c.add_argument("--port", type=int, help="broker port the device dials")
+            c.add_argument("--port", type=tcp_port, help="broker port the device dials")
             c.add_argument("--ca-file", help="the CA certificate's path on the device (turns TLS on in the snippet)")
         if name == "list":
             c.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -182,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--hub-user", action="append", help="hub user with readwrite on the prefix (repeat; "
                    "default: hub.broker.hub_users)")
     c.add_argument("--plain-port", type=int, default=1883, help="plain listener on 127.0.0.1; 0 = none")
-    c.add_argument("--tls-port", type=int, help="TLS listener port for devices, e.g. 8883")
+    c.add_argument("--tls-port", type=tcp_port, help="TLS listener port for devices, e.g. 8883")
     c.add_argument("--tls-bind", help="address of the TLS listener (default: every interface)")
     c.add_argument("--tls-version", default="tlsv1.2", choices=["tlsv1.2", "tlsv1.3"], help="minimum TLS version")
     c.add_argument("--ca", help="CA certificate (clients' certificates are checked against it)")
@@ -218,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = hb.add_parser("web", help="serve the hub web app (fleet, stores, exports, JSON API) until SIGTERM")
     c.add_argument("--config", help="hub config file (hub.database_url, hub_web.*)")
     c.add_argument("--host")
-    c.add_argument("--port", type=int)
+    c.add_argument("--port", type=tcp_port)
     hu = hb.add_parser("user", help="people who log in to the hub web app").add_subparsers(
         dest="user_action", required=True)
     c = hu.add_parser("add", help="create or update a hub user (asks for the password)")
@@ -385,14 +397,14 @@ def build_parser() -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=text)
         c.add_argument("--config", help="config file (default: the dev profile's defaults)")
         c.add_argument("--host")
-        c.add_argument("--port", type=int)
+        c.add_argument("--port", type=tcp_port)
         c.add_argument("--camera", help="camera URI (default: synthetic:)")
         c.add_argument("--data-dir", help="where the store database lives (demo default: var/demo)")
         if name == "demo":
             c.add_argument("--history-days", type=int, default=42,
                            help="days of synthetic sales history to seed a new demo store with")
             # the hub beside the appliance (tillsight_cli/demo_stack.py)
-            c.add_argument("--hub-port", type=int, default=8090,
+            c.add_argument("--hub-port", type=tcp_port, default=8090,
                            help="the demo hub dashboard's port (0 = any free port; a busy port falls back to one)")
             c.add_argument("--no-hub", action="store_true", help="run the appliance alone, without broker and hub")
     return p

@@ -72,6 +72,17 @@ def test_unknown_subcommand_is_a_usage_error():
     assert r.returncode == 2 and "invalid choice" in r.stderr
 
 
+@pytest.mark.parametrize("argv", [["demo", "--port", "0"], ["run", "--port", "70000"],
+                                  ["demo", "--hub-port", "http"], ["hub", "web", "--port", "-1"]])
+def test_a_port_outside_1_to_65535_is_refused_not_replaced_by_the_default(argv: list[str], capsys):
+    from tillsight_cli.main import build_parser
+
+    with pytest.raises(SystemExit) as stop:
+        build_parser().parse_args(argv)
+    assert stop.value.code == 2
+    assert "port" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_evaluate_prints_one_json_line_last(tmp_path: Path, demo_bundle: Path):
     r = run("train", "evaluate", "--bundle", str(demo_bundle), "--testset", str(tmp_path / "t"),
