@@ -54,13 +54,21 @@ HANDLERS = {
 
 
 def tcp_port(text: str) -> int:
-    """An argparse type for a listening port: 1-65535 (0, "any free port", is not offered: the
-    printed URLs and the device's broker settings need the real number)."""
+    """An argparse type for a port: 1-65535.  0 ("any free port") is refused here, where the
+    printed URLs and the device's broker settings need the real number."""
+    port = tcp_port_or_any(text)
+    if port == 0:
+        raise argparse.ArgumentTypeError("port 0 is outside 1-65535 (no free port is chosen here)")
+    return port
+
+
+def tcp_port_or_any(text: str) -> int:
+    """A port, or 0 for any free one (where the command picks one and prints it)."""
     try:
         port = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 1 <= port <= 65535:
+    if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port {port} is outside 1-65535")
     return port
 
@@ -404,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--history-days", type=int, default=42,
                            help="days of synthetic sales history to seed a new demo store with")
             # the hub beside the appliance (tillsight_cli/demo_stack.py)
-            c.add_argument("--hub-port", type=tcp_port, default=8090,
+            c.add_argument("--hub-port", type=tcp_port_or_any, default=8090,
                            help="the demo hub dashboard's port (0 = any free port; a busy port falls back to one)")
             c.add_argument("--no-hub", action="store_true", help="run the appliance alone, without broker and hub")
     return p

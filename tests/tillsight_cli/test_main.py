@@ -83,6 +83,12 @@ def test_a_port_outside_1_to_65535_is_refused_not_replaced_by_the_default(argv: 
     assert "port" in capsys.readouterr().err
 
 
+def test_the_demo_hub_may_take_any_free_port():
+    from tillsight_cli.main import build_parser
+
+    assert build_parser().parse_args(["demo", "--hub-port", "0"]).hub_port == 0
+
+
 @pytest.mark.slow
 def test_evaluate_prints_one_json_line_last(tmp_path: Path, demo_bundle: Path):
     r = run("train", "evaluate", "--bundle", str(demo_bundle), "--testset", str(tmp_path / "t"),
