@@ -126,7 +126,7 @@ def read_run_datasets(work: Path, stages: int | None = None) -> tuple[list[str],
     hashes = [m["data_hash"] for m in metas]
     classes = json.loads((folders[0] / "classes.json").read_text())
     datasets = [{"train_images": m.get("train_images"), "seed_base": m.get("seed_base")} for m in metas]
-    if len(folders) == 1 and folders[0].name == "dataset":
+    if not staged:  # one dataset folder: its own hash
         return classes, {"data_hash": hashes[0], "datasets": datasets}
     return classes, {"data_hash": hashlib.sha256("|".join(hashes).encode()).hexdigest(), "stage_hashes": hashes,
                      "datasets": datasets}

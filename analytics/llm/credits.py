@@ -5,9 +5,9 @@ A call first *reserves* its price: in ONE transaction the account row is locked 
 UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises writers), the balance and what the
 store spent today / this month (the store's own local day and month, from its time zone in
 ``stores``; UTC for a store the hub has no row for) are checked, the balance is charged and a
-pending ledger row written.  Two concurrent requests can therefore never both spend the last credits.  When the call
-ends, :meth:`Credits.settle` completes the row (tokens, latency) or, for a failed call, gives the
-price back, so a failed call costs nothing."""
+pending ledger row written.  Two concurrent requests can therefore never both spend the last
+credits.  When the call ends, :meth:`Credits.settle` completes the row (tokens, latency) or, for a
+failed call, gives the price back, so a failed call costs nothing."""
 
 from __future__ import annotations
 
