@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from training.dataset import TEST_SEED_BASE, folder_hash, test_style, train_style
+from training.dataset import TEST_SEED_BASE, calibration_style, folder_hash, test_style
 from vision.cutouts import CutoutLibrary
 from vision.detector import Detector
 from vision.scene import compose_scene
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 EVAL_MIN_CONFIDENCE = 0.001
 CACC_SWEEP = tuple(round(t, 2) for t in np.arange(0.15, 0.80, 0.05))
+TEST_SET_FORMAT = 2  # 2: backgrounds.json names each scene's background family
 
 
 def build_test_set(cutouts: Path, out: Path, images: int = 500, frame_size: tuple[int, int] = (640, 480),
@@ -39,20 +40,22 @@ def build_test_set(cutouts: Path, out: Path, images: int = 500, frame_size: tupl
     (other seeds, training backgrounds) to choose the operating thresholds without the test set."""
     out = Path(out)
     key = hashlib.sha256(f"{folder_hash(Path(cutouts))}|{images}|{frame_size}|{seed_base}|"
-                         f"{held_out_backgrounds}".encode()).hexdigest()
+                         f"{held_out_backgrounds}|{TEST_SET_FORMAT}".encode()).hexdigest()
     marker = out / "testset.json"
     if marker.exists() and json.loads(marker.read_text()).get("key") == key:
         return out
     (out / "images").mkdir(parents=True, exist_ok=True)
     library = CutoutLibrary.from_folder(Path(cutouts))
-    style = test_style(frame_size) if held_out_backgrounds else train_style(frame_size)
-    truth = {}
+    style = test_style(frame_size) if held_out_backgrounds else calibration_style(frame_size)
+    truth, backgrounds = {}, {}
     for i in range(images):
         scene = compose_scene(library, seed_base + i, style)
         name = f"{i:05d}.jpg"
         cv2.imwrite(str(out / "images" / name), scene.image, [cv2.IMWRITE_JPEG_QUALITY, 92])
         truth[name] = [{"sku": lab.sku, "box": list(lab.box)} for lab in scene.labels]
+        backgrounds[name] = scene.background
     (out / "truth.json").write_text(json.dumps(truth))
+    (out / "backgrounds.json").write_text(json.dumps(backgrounds))
     marker.write_text(json.dumps({"key": key, "images": images, "seed_base": seed_base,
                                   "backgrounds": list(style.background_families or ())}))
     return out
@@ -108,6 +111,12 @@ def _match(pred_boxes: np.ndarray, pred_scores: np.ndarray, gt_boxes: np.ndarray
     return tp
 
 
+def _breakdown(outcomes: dict) -> dict[str, dict]:
+    """Checkout accuracy per group (a background family, an item count): images and cacc."""
+    return {str(k): {"images": len(v), "cacc": round(sum(v) / len(v), 4)}
+            for k, v in sorted(outcomes.items()) if v}
+
+
 def evaluate_bundle(bundle: Path, test_dir: Path, threads: int | None = None,
                     merge_iou: float | None = None) -> dict:
     """Run the bundle over the test set and return the figures (see module doc).
@@ -116,6 +125,10 @@ def evaluate_bundle(bundle: Path, test_dir: Path, threads: int | None = None,
     detector = Detector(bundle, threads=threads, merge_iou=merge_iou)
     operating = detector.confidence
     truth = json.loads((Path(test_dir) / "truth.json").read_text())
+    backgrounds_file = Path(test_dir) / "backgrounds.json"
+    backgrounds = json.loads(backgrounds_file.read_text()) if backgrounds_file.exists() else {}
+    exact_by_background: dict[str, list[bool]] = defaultdict(list)
+    exact_by_items: dict[int, list[bool]] = defaultdict(list)
     per_class_tp: dict[str, list[np.ndarray]] = defaultdict(list)
     per_class_scores: dict[str, list[np.ndarray]] = defaultdict(list)
     n_truth: Counter = Counter()
@@ -151,8 +164,11 @@ def evaluate_bundle(bundle: Path, test_dir: Path, threads: int | None = None,
         # checkout accuracy and confusions at the operating threshold
         op_dets = [d for d in dets if d.confidence >= operating]
         truth_counts = Counter(lab["sku"] for lab in labels)
-        if Counter(d.sku for d in op_dets) == truth_counts:
-            exact += 1
+        correct = Counter(d.sku for d in op_dets) == truth_counts
+        exact += correct
+        exact_by_items[len(labels)].append(correct)
+        if name in backgrounds:
+            exact_by_background[backgrounds[name]].append(correct)
         for thr in CACC_SWEEP:
             exact_at[thr] += Counter(d.sku for d in dets if d.confidence >= thr) == truth_counts
         gt_all = np.array([lab["box"] for lab in labels], np.float64).reshape(-1, 4)
@@ -192,6 +208,8 @@ def evaluate_bundle(bundle: Path, test_dir: Path, threads: int | None = None,
         "map50_95": round(float(np.mean(ap_all)), 4) if ap_all else 0.0,
         "cacc": round(exact / max(len(truth), 1), 4),
         "cacc_by_confidence": {f"{t:.2f}": round(exact_at[t] / max(len(truth), 1), 4) for t in CACC_SWEEP},
+        "cacc_by_background": _breakdown(exact_by_background),
+        "cacc_by_items": _breakdown(exact_by_items),
         "per_sku": per_sku,
         "confusions": [{"truth": a, "predicted": b, "count": n} for (a, b), n in confusions.most_common(20)],
         "detect_ms_mean": round(float(np.mean(infer_ms)), 2) if infer_ms else None,

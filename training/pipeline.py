@@ -187,7 +187,7 @@ def package(weights: Path, spec: PipelineSpec, cutouts: Path, classes: list[str]
     test_dir = build_test_set(cutouts, work / "testset", spec.test_images)
     figures = evaluate_bundle(bundle, test_dir)
     summary = {k: figures[k] for k in ("images", "instances", "map50", "map50_95", "cacc", "input_size",
-                                      "confidence", "merge_iou")}
+                                      "confidence", "merge_iou", "cacc_by_background", "cacc_by_items")}
     summary["confusions"] = figures["confusions"][:5]
     update_evaluation(bundle, summary)
     log.info("bundle %s: map50=%.3f map50_95=%.3f cacc=%.3f", bundle, figures["map50"], figures["map50_95"],

@@ -77,6 +77,38 @@ def fabric(rng: np.random.Generator, size: Size) -> np.ndarray:
     return c * (0.75 + 0.4 * weave[..., None]) + _smooth_noise(rng, size, 8)[..., None] * 15
 
 
+def speckled(rng: np.random.Generator, size: Size) -> np.ndarray:
+    """Terrazzo, speckled laminate or flecked vinyl: fine chips and grain of random colours.
+
+    Teaches the detector that dense small-scale texture is surface, not product print.  The chip
+    sizes, grain scale, contrast and palette are all drawn per surface, from barely flecked to
+    busy, so no one look is learned.
+    """
+    w, h = size
+    base = _colour(rng, 25, 230)
+    img = np.zeros((h, w, 3), np.float32) + base
+    img += (_smooth_noise(rng, size, int(rng.integers(3, 10)))[..., None] - 0.5) * rng.uniform(0, 40)
+    # grain in one or two octaves, each at a random pixel scale, grey or coloured, faint to harsh
+    for _ in range(int(rng.integers(1, 3))):
+        grain_px = float(rng.uniform(1.0, 5.0))
+        gw, gh = max(2, int(w / grain_px)), max(2, int(h / grain_px))
+        channels = 3 if rng.random() < 0.5 else 1
+        grain = rng.standard_normal((gh, gw, channels)).astype(np.float32)
+        grain = cv2.resize(grain, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, channels)
+        img += grain * rng.uniform(4, 70)
+    # chips: a small palette of stone colours scattered at random density and size
+    palette = [_colour(rng, 0, 255) for _ in range(int(rng.integers(2, 6)))]
+    n_chips = int(rng.uniform(0.0005, 0.012) * w * h)
+    max_r = int(rng.integers(1, 5))
+    xs = rng.integers(0, w, n_chips)
+    ys = rng.integers(0, h, n_chips)
+    radii = rng.integers(1, max_r + 1, n_chips)
+    picks = rng.integers(0, len(palette), n_chips)
+    for x, y, r, k in zip(xs.tolist(), ys.tolist(), radii.tolist(), picks.tolist()):
+        cv2.circle(img, (x, y), r, palette[k].tolist(), -1, lineType=cv2.LINE_AA)
+    return img
+
+
 def granite(rng: np.random.Generator, size: Size) -> np.ndarray:
     """Speckled stone counter: evaluation only."""
     w, h = size
@@ -106,6 +138,7 @@ def paper_sheet(rng: np.random.Generator, size: Size) -> np.ndarray:
 
 TRAIN_FAMILIES: dict[str, Callable[[np.random.Generator, Size], np.ndarray]] = {
     "wood": wood, "steel": steel, "laminate": laminate, "checker_mat": checker_mat, "fabric": fabric,
+    "speckled": speckled,
 }
 HELD_OUT_FAMILIES: dict[str, Callable[[np.random.Generator, Size], np.ndarray]] = {
     "granite": granite, "paper_sheet": paper_sheet,
@@ -113,12 +146,19 @@ HELD_OUT_FAMILIES: dict[str, Callable[[np.random.Generator, Size], np.ndarray]] 
 ALL_FAMILIES = {**TRAIN_FAMILIES, **HELD_OUT_FAMILIES}
 
 
-def make_background(rng: np.random.Generator, size: Size, families: tuple[str, ...] | None = None) -> np.ndarray:
-    """A BGR uint8 surface of ``size`` drawn from one of ``families`` (default: the training families)."""
+def draw_background(rng: np.random.Generator, size: Size,
+                    families: tuple[str, ...] | None = None) -> tuple[str, np.ndarray]:
+    """One of ``families`` (default: the training families), drawn from ``rng``: its name and a BGR
+    uint8 surface of ``size``."""
     names = families or tuple(TRAIN_FAMILIES)
     unknown = [n for n in names if n not in ALL_FAMILIES]
     if unknown:
         raise ValueError(f"unknown background families {unknown}; known: {sorted(ALL_FAMILIES)}")
     name = names[int(rng.integers(0, len(names)))]
     img = ALL_FAMILIES[name](rng, size)
-    return np.clip(img, 0, 255).astype(np.uint8)
+    return name, np.clip(img, 0, 255).astype(np.uint8)
+
+
+def make_background(rng: np.random.Generator, size: Size, families: tuple[str, ...] | None = None) -> np.ndarray:
+    """A BGR uint8 surface of ``size`` drawn from one of ``families`` (default: the training families)."""
+    return draw_background(rng, size, families)[1]

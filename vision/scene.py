@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from vision.backgrounds import make_background
+from vision.backgrounds import draw_background
 from vision.cutouts import CutoutLibrary
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in frame pixels
@@ -38,6 +38,7 @@ class SceneStyle:
     tray_mm: tuple[float, float] = (800.0, 600.0)
     max_items: int = 12
     min_items: int = 1
+    item_count_draws: int = 1  # the item count is the largest of this many uniform draws; 2+ favours full trays
     max_occlusion: float = 0.35  # at most this share of an item may be hidden
     hand_probability: float = 0.2
     background_families: tuple[str, ...] | None = None
@@ -60,6 +61,7 @@ class Scene:
     labels: list[SceneLabel]
     items: list[PlacedItem] = field(default_factory=list)
     px_per_mm: float = 0.0  # the scale the items were drawn at
+    background: str = ""  # the background family, when the scene was composed from one
 
 
 def _rotated_cutout(rgba: np.ndarray, scale: float, angle: float) -> np.ndarray:
@@ -285,8 +287,12 @@ def compose_scene(library: CutoutLibrary, seed: int, style: SceneStyle | None = 
     rng = np.random.default_rng(seed)
     w, h = style.frame_size
     px_per_mm = w / style.tray_mm[0] * rng.uniform(*style.camera_scale)
-    background = make_background(rng, (w, h), style.background_families)
+    family, background = draw_background(rng, (w, h), style.background_families)
     n = int(rng.integers(style.min_items, style.max_items + 1))
+    for _ in range(style.item_count_draws - 1):  # no extra draws by default: old seeds keep their scenes
+        n = max(n, int(rng.integers(style.min_items, style.max_items + 1)))
     items = place_items(library, rng, style, n, px_per_mm)
     hand = style.effects and rng.random() < style.hand_probability
-    return render_tray(library, items, background, style, rng, px_per_mm=px_per_mm, hand=hand)
+    scene = render_tray(library, items, background, style, rng, px_per_mm=px_per_mm, hand=hand)
+    scene.background = family
+    return scene

@@ -57,3 +57,27 @@ def test_another_seed_is_another_dataset(tmp_path: Path, cutouts: Path):
     a = json.loads((tmp_path / "a" / "dataset.json").read_text())["data_hash"]
     b = json.loads((tmp_path / "b" / "dataset.json").read_text())["data_hash"]
     assert a != b
+
+
+def test_training_scenes_favour_full_trays_and_test_scenes_keep_uniform_counts(cutouts: Path):
+    from dataclasses import replace
+
+    from training.dataset import test_style, train_style
+    from vision.cutouts import CutoutLibrary
+    from vision.scene import compose_scene
+
+    library = CutoutLibrary.from_folder(cutouts)
+    quick = {"frame_size": (320, 240), "effects": False}
+    train = [len(compose_scene(library, s, replace(train_style(), **quick)).items) for s in range(60)]
+    test = [len(compose_scene(library, s, replace(test_style(), **quick)).items) for s in range(60)]
+    assert min(train) >= 1 and max(train) <= 12
+    assert sum(train) / len(train) > sum(test) / len(test) + 1.0  # about 8.2 against 6.5 items
+
+
+def test_the_test_set_families_do_not_move_when_a_training_family_is_added():
+    from training.dataset import test_style
+    from vision.backgrounds import HELD_OUT_FAMILIES, TRAIN_FAMILIES
+
+    families = test_style().background_families or ()
+    assert families == ("wood", "steel", "laminate", "checker_mat", "fabric", "granite", "paper_sheet")
+    assert set(HELD_OUT_FAMILIES) <= set(families) and "speckled" in TRAIN_FAMILIES

@@ -53,3 +53,13 @@ def test_shipped_bundle_on_a_small_held_out_set(tmp_path: Path, demo_bundle: Pat
     # decoder scores near 0); the full 500-image figures are in the README and the bundle manifest
     assert figures["map50"] > 0.8 and figures["cacc"] > 0.3
     assert all(0.0 <= (v["ap50"] or 0.0) <= 1.0 for v in figures["per_sku"].values())
+    # where it fails: every scene is counted once per background family and once per item count,
+    # and the groups add up to the overall checkout accuracy
+    from training.dataset import TEST_FAMILIES
+
+    for breakdown in (figures["cacc_by_background"], figures["cacc_by_items"]):
+        assert sum(g["images"] for g in breakdown.values()) == 24
+        exact = sum(round(g["cacc"] * g["images"]) for g in breakdown.values())
+        assert exact == round(figures["cacc"] * 24)
+    assert set(figures["cacc_by_background"]) <= set(TEST_FAMILIES)
+    assert all(1 <= int(k) <= 12 for k in figures["cacc_by_items"])
