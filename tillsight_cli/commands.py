@@ -82,11 +82,13 @@ def train_package(args: argparse.Namespace) -> int:
     from training.pipeline import PipelineSpec, package, read_run_datasets
 
     work = Path(args.work)
-    spec = PipelineSpec(out=args.out, work=str(work), imgsz=args.imgsz, test_images=args.test_images)
+    spec = PipelineSpec(out=args.out, work=str(work), imgsz=args.imgsz, test_images=args.test_images,
+                        init_weights=args.init_weights)
+    for weights in (Path(args.weights), *([Path(args.init_weights)] if args.init_weights else [])):
+        if not weights.is_file():
+            sys.stderr.write(f"tillsight: {weights}: no such weights file\n")
+            return 2
     weights = Path(args.weights)
-    if not weights.is_file():
-        sys.stderr.write(f"tillsight: {weights}: no such weights file\n")
-        return 2
     try:
         classes, dataset_meta = read_run_datasets(work)
     except FileNotFoundError as exc:

@@ -122,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="models/demo")
     c.add_argument("--imgsz", type=int, default=320)
     c.add_argument("--test-images", type=int, default=500)
+    c.add_argument("--init-weights", help="the weights the run started from, recorded in the manifest's lineage")
     c = tr.add_parser("evaluate", help="evaluate a bundle on the held-out test scenes")
     c.add_argument("--bundle", default="models/demo")
     c.add_argument("--cutouts", help="cut-outs to render the test set from; default: the demo catalogue")

@@ -63,3 +63,21 @@ def test_packing_from_a_folder_without_datasets_says_what_is_missing(tmp_path: P
     assert "dataset-N/dataset.json" in capsys.readouterr().err
     assert main(["train", "package", str(tmp_path / "none.pt"), "--work", str(tmp_path)]) == 2
     assert "no such weights file" in capsys.readouterr().err
+
+
+def test_packing_a_continued_run_records_the_weights_it_started_from(tmp_path: Path, monkeypatch, capsys):
+    import training.pipeline
+
+    _dataset(tmp_path / "dataset-1", 6 * STAGE_SEED_STEP, "a")
+    weights, start = tmp_path / "best.pt", tmp_path / "start.pt"
+    weights.write_bytes(b"weights")
+    packed = {}
+    monkeypatch.setattr(training.pipeline, "package",
+                        lambda w, spec, *a, **k: packed.update(spec=spec, stages=k["stages"]) or {"bundle": "b"})
+    argv = ["train", "package", str(weights), "--work", str(tmp_path), "--init-weights"]
+    assert main(argv + [str(tmp_path / "gone.pt")]) == 2
+    assert "gone.pt: no such weights file" in capsys.readouterr().err and not packed
+    start.write_bytes(b"earlier")
+    assert main(argv + [str(start)]) == 0
+    assert packed["spec"].init_weights == str(start)
+    assert packed["stages"] == [{"train_images": 40, "seed_base": 6 * STAGE_SEED_STEP}]
