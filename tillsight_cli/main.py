@@ -56,21 +56,25 @@ HANDLERS = {
 def tcp_port(text: str) -> int:
     """An argparse type for a port: 1-65535.  0 ("any free port") is refused here, where the
     printed URLs and the device's broker settings need the real number."""
-    port = tcp_port_or_any(text)
-    if port == 0:
-        raise argparse.ArgumentTypeError("port 0 is outside 1-65535 (no free port is chosen here)")
+    port = _port_number(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 1-65535 (no free port is chosen here)")
     return port
 
 
 def tcp_port_or_any(text: str) -> int:
     """A port, or 0 for any free one (where the command picks one and prints it)."""
+    port = _port_number(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 1-65535 (or 0 for any free port)")
+    return port
+
+
+def _port_number(text: str) -> int:
     try:
-        port = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port {port} is outside 1-65535")
-    return port
 
 
 def build_parser() -> argparse.ArgumentParser:

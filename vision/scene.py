@@ -47,6 +47,15 @@ class SceneStyle:
     jpeg_quality: tuple[int, int] = (35, 95)
     effects: bool = True
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_items <= self.max_items:
+            raise ValueError(f"SceneStyle: min_items {self.min_items} and max_items {self.max_items} "
+                             "must satisfy 1 <= min_items <= max_items")
+        if self.item_count_draws < 1:
+            raise ValueError(f"SceneStyle: item_count_draws must be 1 or more, got {self.item_count_draws}")
+        if not 0.0 <= self.max_occlusion < 1.0:
+            raise ValueError(f"SceneStyle: max_occlusion must be in [0, 1), got {self.max_occlusion}")
+
 
 @dataclass
 class SceneLabel:

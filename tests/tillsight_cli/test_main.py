@@ -83,10 +83,13 @@ def test_a_port_outside_1_to_65535_is_refused_not_replaced_by_the_default(argv: 
     assert "port" in capsys.readouterr().err
 
 
-def test_the_demo_hub_may_take_any_free_port():
+def test_the_demo_hub_may_take_any_free_port(capsys):
     from tillsight_cli.main import build_parser
 
     assert build_parser().parse_args(["demo", "--hub-port", "0"]).hub_port == 0
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["demo", "--hub-port=-5"])
+    assert "port -5 is outside 1-65535 (or 0 for any free port)" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -137,3 +137,12 @@ def test_held_out_backgrounds_are_never_in_training_style():
 
     assert not set(HELD_OUT_FAMILIES) & set(train_style().background_families or ())
     assert set(HELD_OUT_FAMILIES) <= set(test_style().background_families or ())
+
+
+@pytest.mark.parametrize("bad, field", [({"item_count_draws": 0}, "item_count_draws"),
+                                        ({"min_items": 0}, "min_items"),
+                                        ({"min_items": 5, "max_items": 3}, "max_items"),
+                                        ({"max_occlusion": 1.0}, "max_occlusion")])
+def test_a_scene_style_that_could_not_render_is_refused_naming_the_field(bad: dict, field: str):
+    with pytest.raises(ValueError, match=field):
+        SceneStyle(**bad)
