@@ -165,8 +165,10 @@ class OnnxRuntimeDetector(_Section):
     input_size: int | None = Field(
         None, ge=160, le=1280, multiple_of=32, description="None = the bundle's own input size"
     )
-    confidence: float = Field(0.35, ge=0.05, le=0.99)
-    iou: float = Field(0.5, ge=0.1, le=0.95)
+    confidence: float | None = Field(
+        None, ge=0.05, le=0.99, description="None = the bundle's calibrated operating confidence"
+    )
+    iou: float | None = Field(None, ge=0.1, le=0.95, description="None = the bundle's NMS IoU")
     # ONNX Runtime execution providers in order of preference.  One this onnxruntime build lacks is
     # skipped with a warning naming it; CPUExecutionProvider is always the last resort.
     providers: list[str] = Field(default_factory=lambda: ["CPUExecutionProvider"], min_length=1)

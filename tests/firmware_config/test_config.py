@@ -43,7 +43,7 @@ def test_defaults_load_without_file_or_environment() -> None:
     assert cfg.detector.backend == "onnxruntime"
     assert str(cfg.detector.bundle) == "models/demo"
     assert cfg.detector.threads is None
-    assert cfg.detector.confidence == 0.35
+    assert cfg.detector.confidence is None and cfg.detector.iou is None  # the bundle's calibrated ones
     assert cfg.gate.max_interval_s == 0.0
     assert cfg.store.currency == "DOP"
     assert cfg.web.port == 8080 and cfg.web.secret_key is None

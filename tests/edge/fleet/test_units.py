@@ -189,3 +189,15 @@ def test_a_config_update_is_checked_as_the_whole_configuration() -> None:
         check_config_overlay(b"gate:\n  min_interval_s: 5\n  max_interval_s: 1\n", cfg)
     with pytest.raises(InstallError, match="not valid YAML"):
         check_config_overlay(b"gate: [unclosed\n", cfg)
+
+
+def test_a_bundle_runs_at_its_own_calibrated_thresholds_unless_the_config_sets_them() -> None:
+    from edge.fleet.install import load_checked
+    from vision.bundle import load_manifest
+
+    bundle = Path("models/demo")
+    manifest = load_manifest(bundle)
+    detector = load_checked(bundle, load_config(None, env={}, fleet_overlay=False))
+    assert (detector.confidence, detector.iou) == (manifest.confidence, manifest.iou)
+    pinned = load_config(None, env={"TILLSIGHT__DETECTOR__CONFIDENCE": "0.61"}, fleet_overlay=False)
+    assert load_checked(bundle, pinned).confidence == pytest.approx(0.61)
