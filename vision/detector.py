@@ -176,8 +176,7 @@ class Detector:
         self.input_size = int(input_size or fixed or self.manifest.input_size)
         if fixed and input_size and input_size != fixed:
             raise BundleError(f"{self.manifest.model_path}: fixed input {fixed} cannot run at {input_size}")
-        self.confidence = self.manifest.confidence if confidence is None else float(confidence)
-        self.iou = self.manifest.iou if iou is None else float(iou)
+        self.use_thresholds(confidence, iou)
         self.alternatives = alternatives
         chosen = self.manifest.merge_iou if merge_iou is None else merge_iou
         self.merge_iou: float | None = chosen if chosen is not None and chosen > 0 else None  # <= 0: off
@@ -188,6 +187,11 @@ class Detector:
         self.last_inference_ms = 0.0
         if warm_up:
             self._check_output(self.backend.run(np.zeros((1, 3, self.input_size, self.input_size), np.float32)))
+
+    def use_thresholds(self, confidence: float | None, iou: float | None) -> None:
+        """Set the operating confidence and NMS IoU; ``None`` means the bundle's calibrated value."""
+        self.confidence = self.manifest.confidence if confidence is None else float(confidence)
+        self.iou = self.manifest.iou if iou is None else float(iou)
 
     def _check_output(self, raw: np.ndarray) -> None:
         if raw.ndim != 3 or raw.shape[1] != 4 + len(self.classes):

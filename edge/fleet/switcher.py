@@ -137,10 +137,7 @@ class ModelSwitcher:
     def _apply(self, cfg: TillsightConfig) -> None:
         pipeline = self.stack.pipeline
         detector = pipeline.detector
-        # unset: back to the bundle's own calibrated thresholds
-        manifest = detector.manifest
-        detector.confidence = manifest.confidence if cfg.detector.confidence is None else cfg.detector.confidence
-        detector.iou = manifest.iou if cfg.detector.iou is None else cfg.detector.iou
+        detector.use_thresholds(cfg.detector.confidence, cfg.detector.iou)
         stab = pipeline.stabiliser
         stab.settle_frames = cfg.stabiliser.settle_frames
         stab.min_confidence = cfg.stabiliser.min_confidence
