@@ -80,9 +80,10 @@ def test_demo_runs_the_hub_beside_the_appliance(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TILLSIGHT__")}
     env.update(PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
     data = tmp_path / "demo"
+    # two store-local days: with one, a run just after local midnight (before opening) has no history
     proc = subprocess.Popen([sys.executable, "-m", "tillsight_cli.main", "demo", "--port", str(free_port()),
                              "--hub-port", "0", "--camera", "synthetic:?seed=5&period=4", "--data-dir", str(data),
-                             "--history-days", "1"],
+                             "--history-days", "2"],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     lines: list[str] = []
     try:
