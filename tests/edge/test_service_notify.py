@@ -368,9 +368,12 @@ def test_appliance_pings_while_vision_turns_and_stops_when_a_camera_read_hangs(
                           "no repeated WATCHDOG=1 while the vision loop turns", proc, log)
         listener.wait_for(lambda: "vision loop has made no progress" in log.read_text(errors="replace"), 90,
                           "the hung camera read was not noticed", proc, log)
+        # the stack is a second log record, written just after the first: wait for it too
+        listener.wait_for(lambda: "vision loop is stuck here" in log.read_text(errors="replace"), 10,
+                          "no stack of the stuck vision loop", proc, log)
         text = log.read_text(errors="replace")
         assert "fault injection: the read hangs after 150 frames" in text
-        assert "vision loop is stuck here" in text and "in read" in text  # the stack names the stuck call
+        assert "in read" in text  # the stack names the stuck call
         listener.wait_for(lambda: any(s.startswith("STALLED") for s in listener.statuses()), 10,
                           "no STALLED status", proc, log)
 
