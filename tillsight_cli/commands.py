@@ -65,7 +65,8 @@ def train_all(args: argparse.Namespace) -> int:
         return 2
     spec = PipelineSpec(out=args.out, work=args.work, cutouts=args.cutouts, stages=stages,
                         val_images=args.val_images, test_images=args.test_images, imgsz=args.imgsz,
-                        batch=args.batch, seed=args.seed, init_weights=args.init_weights, device=args.device)
+                        batch=args.batch, seed=args.seed, calibration_images=args.calibration_images,
+                        init_weights=args.init_weights, device=args.device)
     _emit_json(run(spec))
     return 0
 
@@ -83,7 +84,7 @@ def train_package(args: argparse.Namespace) -> int:
 
     work = Path(args.work)
     spec = PipelineSpec(out=args.out, work=str(work), imgsz=args.imgsz, test_images=args.test_images,
-                        init_weights=args.init_weights)
+                        calibration_images=args.calibration_images, init_weights=args.init_weights)
     for weights in (Path(args.weights), *([Path(args.init_weights)] if args.init_weights else [])):
         if not weights.is_file():
             sys.stderr.write(f"tillsight: {weights}: no such weights file\n")

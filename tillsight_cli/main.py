@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--train-images", type=int, default=4000, help="freshly rendered scenes per stage")
     c.add_argument("--val-images", type=int, default=300)
     c.add_argument("--test-images", type=int, default=500)
+    c.add_argument("--calibration-images", type=int, default=1000,
+                   help="scenes the operating thresholds are chosen on (never the test set)")
     c.add_argument("--epochs", type=int, default=40, help="at most this many epochs per stage")
     c.add_argument("--stage-hours", default="1.2,0.75",
                    help="wall-clock budget of each stage, comma-separated; one number per stage")
@@ -126,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="models/demo")
     c.add_argument("--imgsz", type=int, default=320)
     c.add_argument("--test-images", type=int, default=500)
+    c.add_argument("--calibration-images", type=int, default=1000,
+                   help="scenes the operating thresholds are chosen on (never the test set)")
     c.add_argument("--init-weights", help="the weights the run started from, recorded in the manifest's lineage")
     c = tr.add_parser("evaluate", help="evaluate a bundle on the held-out test scenes")
     c.add_argument("--bundle", default="models/demo")

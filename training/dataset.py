@@ -53,9 +53,11 @@ TEST_FAMILIES = ("wood", "steel", "laminate", "checker_mat", "fabric") + tuple(H
 
 def train_style(frame_size: tuple[int, int] = (640, 480)) -> SceneStyle:
     """Training scenes: the training families, with full trays drawn more often than sparse ones
-    (the largest of two item counts), because crowded trays are where checkout accuracy is lost."""
+    (the largest of two item counts), because crowded trays are where checkout accuracy is lost.
+    A quarter of them carry loose labels, receipts or stickers, and a few of those no product at
+    all: a bare barcode label must not be taken for a product."""
     return SceneStyle(frame_size=frame_size, background_families=tuple(TRAIN_FAMILIES),
-                      item_count_draws=2)
+                      item_count_draws=2, clutter_probability=0.25, empty_share=0.15)
 
 
 def calibration_style(frame_size: tuple[int, int] = (640, 480)) -> SceneStyle:

@@ -1,6 +1,8 @@
 """Scene compositor: top-down checkout-tray scenes from product cut-outs, with exact labels.
 
-``compose_scene`` draws a random scene (1-12 items) for training and evaluation.  ``render_tray``
+``compose_scene`` draws a random scene (1-12 items) for training and evaluation; training styles
+also lay loose labels, receipts and stickers (vision.clutter) under the items, and sometimes
+leave the products out, so that paper and printed barcodes are learnt as not-a-product.  ``render_tray``
 draws a given arrangement, so the synthetic camera can keep items still between frames and put
 them down or take them away over time.  Effects: rotation, scale, mild perspective, overlap with
 bounded occlusion, drop shadows, light gradient and white balance, blur, sensor noise, JPEG
@@ -15,6 +17,7 @@ import cv2
 import numpy as np
 
 from vision.backgrounds import draw_background
+from vision.clutter import add_clutter
 from vision.cutouts import CutoutLibrary
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in frame pixels
@@ -46,6 +49,8 @@ class SceneStyle:
     perspective: float = 0.035  # corner shift as a share of the frame
     jpeg_quality: tuple[int, int] = (35, 95)
     effects: bool = True
+    clutter_probability: float = 0.0  # share of scenes with loose labels, receipts, stickers (unlabelled)
+    empty_share: float = 0.0  # share of the cluttered scenes that hold no product at all
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_items <= self.max_items:
@@ -53,6 +58,9 @@ class SceneStyle:
                              "must satisfy 1 <= min_items <= max_items")
         if self.item_count_draws < 1:
             raise ValueError(f"SceneStyle: item_count_draws must be 1 or more, got {self.item_count_draws}")
+        for name in ("clutter_probability", "empty_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"SceneStyle: {name} must be in [0, 1], got {getattr(self, name)}")
         if not 0.0 <= self.max_occlusion < 1.0:
             raise ValueError(f"SceneStyle: max_occlusion must be in [0, 1), got {self.max_occlusion}")
 
@@ -300,7 +308,14 @@ def compose_scene(library: CutoutLibrary, seed: int, style: SceneStyle | None = 
     n = int(rng.integers(style.min_items, style.max_items + 1))
     for _ in range(style.item_count_draws - 1):  # no extra draws by default: old seeds keep their scenes
         n = max(n, int(rng.integers(style.min_items, style.max_items + 1)))
-    items = place_items(library, rng, style, n, px_per_mm)
+    # clutter draws from its own stream, so a style without clutter keeps every old seed's scene
+    clutter_rng = np.random.default_rng((seed, 0xC1))
+    empty = False
+    if style.clutter_probability > 0 and clutter_rng.random() < style.clutter_probability:
+        codes = [str(e.meta["barcode"]) for e in library.entries if e.meta.get("barcode")]
+        background = add_clutter(background, clutter_rng, px_per_mm, codes)
+        empty = clutter_rng.random() < style.empty_share
+    items = [] if empty else place_items(library, rng, style, n, px_per_mm)
     hand = style.effects and rng.random() < style.hand_probability
     scene = render_tray(library, items, background, style, rng, px_per_mm=px_per_mm, hand=hand)
     scene.background = family
