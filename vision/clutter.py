@@ -12,6 +12,7 @@ import numpy as np
 
 from vision.catalogue import ean13
 from vision.ean13 import render_ean13
+from vision.sprites import rotated_sprite
 
 _CLUTTER_KINDS = ("barcode_label", "receipt", "price_sticker", "bare_barcode")
 
@@ -102,17 +103,8 @@ def add_clutter(background: np.ndarray, rng: np.random.Generator, px_per_mm: flo
         piece = _MAKERS[kind](rng, codes or [])
         # from true size (an EAN-13 label about 40 mm wide) up to a label held close to the camera
         scale = px_per_mm * rng.uniform(0.12, 0.6)
-        rgba = cv2.cvtColor(piece, cv2.COLOR_BGR2BGRA)
-        h, w = rgba.shape[:2]
-        nw, nh = max(2, int(w * scale)), max(2, int(h * scale))
-        rgba = cv2.resize(rgba, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        angle = float(rng.uniform(0, 360))
-        m = cv2.getRotationMatrix2D((nw / 2, nh / 2), angle, 1.0)
-        cw = int(abs(nw * m[0, 0]) + abs(nh * m[0, 1])) + 2
-        ch = int(abs(nw * m[0, 1]) + abs(nh * m[0, 0])) + 2
-        m[0, 2] += cw / 2 - nw / 2
-        m[1, 2] += ch / 2 - nh / 2
-        sprite = cv2.warpAffine(rgba, m, (cw, ch), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
+        sprite = rotated_sprite(cv2.cvtColor(piece, cv2.COLOR_BGR2BGRA), scale, float(rng.uniform(0, 360)))
+        ch, cw = sprite.shape[:2]
         x0 = int(rng.integers(-cw // 4, max(1, fw - 3 * cw // 4)))
         y0 = int(rng.integers(-ch // 4, max(1, fh - 3 * ch // 4)))
         sx0, sy0 = max(0, -x0), max(0, -y0)

@@ -19,6 +19,7 @@ import numpy as np
 from vision.backgrounds import draw_background
 from vision.clutter import add_clutter
 from vision.cutouts import CutoutLibrary
+from vision.sprites import rotated_sprite
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in frame pixels
 
@@ -79,21 +80,6 @@ class Scene:
     items: list[PlacedItem] = field(default_factory=list)
     px_per_mm: float = 0.0  # the scale the items were drawn at
     background: str = ""  # the background family, when the scene was composed from one
-
-
-def _rotated_cutout(rgba: np.ndarray, scale: float, angle: float) -> np.ndarray:
-    h, w = rgba.shape[:2]
-    nw, nh = max(2, int(round(w * scale))), max(2, int(round(h * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    small = cv2.resize(rgba, (nw, nh), interpolation=interp)
-    rad = np.deg2rad(angle)
-    cw = int(np.ceil(abs(nw * np.cos(rad)) + abs(nh * np.sin(rad)))) + 2
-    ch = int(np.ceil(abs(nw * np.sin(rad)) + abs(nh * np.cos(rad)))) + 2
-    m = cv2.getRotationMatrix2D((nw / 2, nh / 2), angle, 1.0)
-    m[0, 2] += cw / 2 - nw / 2
-    m[1, 2] += ch / 2 - nh / 2
-    return cv2.warpAffine(small, m, (cw, ch), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                          borderValue=(0, 0, 0, 0))
 
 
 class _Canvas:
@@ -230,7 +216,7 @@ def render_tray(library: CutoutLibrary, items: list[PlacedItem], background: np.
     canvas = _Canvas(background, (4, 5), 0.35)
     for k, it in enumerate(items, start=1):
         cut = library.entry(it.sku).cutouts[it.view_index]
-        sprite = _rotated_cutout(cut.rgba, ppm / cut.px_per_mm * it.scale_jitter, it.angle_deg)
+        sprite = rotated_sprite(cut.rgba, ppm / cut.px_per_mm * it.scale_jitter, it.angle_deg)
         canvas.paste(sprite, it.x_mm * ppm, it.y_mm * ppm, k)
     if hand:
         hr = rng if rng is not None else np.random.default_rng(0)
@@ -250,7 +236,7 @@ def _add_hand(canvas: _Canvas, rng: np.random.Generator, ppm: float) -> None:
     fh, fw = canvas.ids.shape
     side = int(rng.integers(0, 4))
     angle = {0: 0, 1: 180, 2: 90, 3: -90}[side] + rng.uniform(-25, 25)
-    sprite = _rotated_cutout(sprite, 1.0, angle)
+    sprite = rotated_sprite(sprite, 1.0, angle)
     for _ in range(10):
         along = rng.uniform(0.15, 0.85)
         depth = rng.uniform(0.05, 0.2)
@@ -287,7 +273,7 @@ def place_items(library: CutoutLibrary, rng: np.random.Generator, style: SceneSt
         cut = entry.cutouts[vi]
         angle = float(rng.uniform(0, 360))
         jitter = float(rng.uniform(0.97, 1.03))
-        sprite = _rotated_cutout(cut.rgba, px_per_mm / cut.px_per_mm * jitter, angle)
+        sprite = rotated_sprite(cut.rgba, px_per_mm / cut.px_per_mm * jitter, angle)
         for _attempt in range(25):
             cx = rng.uniform(0.06, 0.94) * w
             cy = rng.uniform(0.06, 0.94) * h
