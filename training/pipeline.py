@@ -147,22 +147,18 @@ def choose_operating_point(table: dict[str, dict[str, float]]) -> tuple[float, f
     sweep, so a broad plateau beats a lone spike that a finite calibration set makes by chance.
     Ties go to the confidence nearest 0.35, then to no merging.  Returns (confidence, merge IoU or
     None, plateau score, accuracy at the chosen point)."""
-    best: tuple[float, float, float | None, float] | None = None  # plateau, confidence, merge, accuracy
+    candidates = []  # (plateau, closeness to 0.35, no merging, confidence, merge, accuracy)
     for merge_key, by_conf in table.items():
         merge = None if merge_key == "off" else float(merge_key)
         thresholds = sorted(by_conf, key=float)
         for i, thr in enumerate(thresholds):
             window = [by_conf[t] for t in thresholds[max(0, i - 1):i + 2]]
             plateau = round(sum(window) / len(window), 6)
-            conf = float(thr)
-            if (best is None or plateau > best[0]
-                    or (plateau == best[0] and abs(conf - 0.35) < abs(best[1] - 0.35))
-                    or (plateau == best[0] and abs(conf - 0.35) == abs(best[1] - 0.35)
-                        and merge is None and best[2] is not None)):
-                best = (plateau, conf, merge, by_conf[thr])
-    if best is None:
+            candidates.append((plateau, -abs(float(thr) - 0.35), merge is None, float(thr), merge, by_conf[thr]))
+    if not candidates:
         raise ValueError("calibration produced no accuracy figures")
-    return best[1], best[2], best[0], best[3]
+    plateau, _, _, confidence, merge, cacc = max(candidates, key=lambda c: c[:3])
+    return confidence, merge, plateau, cacc
 
 
 def calibrate(onnx_path: Path, work: Path, cutouts: Path, pack: dict, images: int) -> tuple[float, float | None, dict]:

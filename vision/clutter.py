@@ -12,7 +12,7 @@ import numpy as np
 
 from vision.catalogue import ean13
 from vision.ean13 import render_ean13
-from vision.sprites import rotated_sprite
+from vision.sprites import frame_window, rotated_sprite
 
 _CLUTTER_KINDS = ("barcode_label", "receipt", "price_sticker", "bare_barcode")
 
@@ -33,9 +33,13 @@ def _ink(rng: np.random.Generator) -> tuple[int, int, int]:
     return (v, v, v)
 
 
+def _label_code(rng: np.random.Generator, codes: list[str]) -> str:
+    """A catalogue code (when given) six times in ten, else a random valid one."""
+    return codes[int(rng.integers(0, len(codes)))] if codes and rng.random() < 0.6 else random_ean13(rng)
+
+
 def _barcode_label(rng: np.random.Generator, codes: list[str]) -> np.ndarray:
-    code = codes[int(rng.integers(0, len(codes)))] if codes and rng.random() < 0.6 else random_ean13(rng)
-    bars = cv2.cvtColor(render_ean13(code, module_px=3, bar_height_px=int(rng.integers(50, 110))),
+    bars = cv2.cvtColor(render_ean13(_label_code(rng, codes), module_px=3, bar_height_px=int(rng.integers(50, 110))),
                         cv2.COLOR_GRAY2BGR)
     pad_x, pad_top, pad_bottom = (int(rng.integers(4, 30)) for _ in range(3))
     h, w = bars.shape[0] + pad_top + pad_bottom, bars.shape[1] + 2 * pad_x
@@ -49,8 +53,7 @@ def _barcode_label(rng: np.random.Generator, codes: list[str]) -> np.ndarray:
 
 
 def _bare_barcode(rng: np.random.Generator, codes: list[str]) -> np.ndarray:
-    code = codes[int(rng.integers(0, len(codes)))] if codes and rng.random() < 0.6 else random_ean13(rng)
-    return cv2.cvtColor(render_ean13(code, module_px=int(rng.integers(2, 4)),
+    return cv2.cvtColor(render_ean13(_label_code(rng, codes), module_px=int(rng.integers(2, 4)),
                                      quiet_modules=int(rng.integers(3, 12))), cv2.COLOR_GRAY2BGR)
 
 
@@ -107,12 +110,10 @@ def add_clutter(background: np.ndarray, rng: np.random.Generator, px_per_mm: flo
         ch, cw = sprite.shape[:2]
         x0 = int(rng.integers(-cw // 4, max(1, fw - 3 * cw // 4)))
         y0 = int(rng.integers(-ch // 4, max(1, fh - 3 * ch // 4)))
-        sx0, sy0 = max(0, -x0), max(0, -y0)
-        x1, y1 = min(fw, x0 + cw), min(fh, y0 + ch)
-        if x1 <= max(0, x0) or y1 <= max(0, y0):
+        win = frame_window(out.shape, sprite.shape, x0 + cw / 2, y0 + ch / 2)
+        if win is None:
             continue
-        part = sprite[sy0:sy0 + (y1 - max(0, y0)), sx0:sx0 + (x1 - max(0, x0))].astype(np.float32)
-        alpha = part[..., 3:4] / 255.0
-        region = out[max(0, y0):y1, max(0, x0):x1].astype(np.float32)
-        out[max(0, y0):y1, max(0, x0):x1] = (part[..., :3] * alpha + region * (1 - alpha)).astype(np.uint8)
+        (fy, fx), (sy, sx) = win
+        alpha = sprite[sy, sx, 3:4].astype(np.float32) / 255.0
+        out[fy, fx] = (sprite[sy, sx, :3] * alpha + out[fy, fx] * (1 - alpha)).astype(np.uint8)
     return out

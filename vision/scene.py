@@ -19,7 +19,7 @@ import numpy as np
 from vision.backgrounds import draw_background
 from vision.clutter import add_clutter
 from vision.cutouts import CutoutLibrary
-from vision.sprites import rotated_sprite
+from vision.sprites import Window, frame_window, rotated_sprite
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in frame pixels
 
@@ -92,15 +92,8 @@ class _Canvas:
         self.shadow_offset = shadow_offset
         self.shadow_strength = shadow_strength
 
-    def _window(self, sprite: np.ndarray, cx: float, cy: float):
-        h, w = sprite.shape[:2]
-        x0, y0 = int(round(cx - w / 2)), int(round(cy - h / 2))
-        fh, fw = self.ids.shape
-        sx0, sy0 = max(0, -x0), max(0, -y0)
-        sx1, sy1 = min(w, fw - x0), min(h, fh - y0)
-        if sx1 <= sx0 or sy1 <= sy0:
-            return None
-        return (slice(y0 + sy0, y0 + sy1), slice(x0 + sx0, x0 + sx1)), (slice(sy0, sy1), slice(sx0, sx1))
+    def _window(self, sprite: np.ndarray, cx: float, cy: float) -> Window | None:
+        return frame_window(self.ids.shape, sprite.shape, cx, cy)
 
     def occlusion_ok(self, sprite: np.ndarray, cx: float, cy: float, max_occlusion: float,
                      min_inside: float) -> bool:
