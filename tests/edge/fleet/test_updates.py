@@ -307,3 +307,29 @@ def test_config_updates_apply_live_and_bad_ones_are_refused_naming_the_key(devic
         result = device.reported.wait_result(m)
         assert result["outcome"] == "failed" and key in result["reason"], result
     assert detector.confidence == pytest.approx(0.61)  # the good config still applies
+
+
+def test_a_config_failing_its_health_window_is_rolled_back_to_the_running_one(device: Device) -> None:
+    detector = device.appliance.vision.pipeline.detector
+    stabiliser = device.appliance.vision.pipeline.stabiliser
+    good = b"detector:\n  confidence: 0.55\nstabiliser:\n  settle_frames: 5\n"
+    m1 = device.operator.manifest("config", 1, good, fmt="yaml", chunk_size=1024)
+    device.publisher.artifact(good, 1024)
+    device.publisher.desired(GROUP_DESIRED, config=m1)
+    assert device.reported.wait_result(m1)["outcome"] == "succeeded"
+    assert detector.confidence == pytest.approx(0.55) and stabiliser.settle_frames == 5
+
+    # valid as configuration, so it is installed and applied, but the till cannot meet its health bar
+    slow = b"detector:\n  confidence: 0.45\nstabiliser:\n  settle_frames: 2\n"
+    m2 = device.operator.manifest("config", 2, slow, fmt="yaml", chunk_size=1024,
+                                  window_s=3.0, max_inference_ms=0.01)  # no real model is that fast
+    device.publisher.artifact(slow, 1024)
+    device.publisher.desired(GROUP_DESIRED, config=m2)
+    result = device.reported.wait_result(m2)
+    assert result["outcome"] == "rolled_back" and "inference takes" in result["reason"], result
+    assert "switching" in device.reported.steps and "rolling_back" in device.reported.steps
+    # the running configuration is the previous one again: the till's thresholds and the overlay file
+    wait_for(lambda: detector.confidence == pytest.approx(0.55), 20, "the previous configuration applies again")
+    assert stabiliser.settle_frames == 5
+    assert device.agent.fleet.paths.config_overlay.read_bytes() == good
+    assert device.reported.latest["config"]["version"] == 1
