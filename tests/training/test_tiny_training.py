@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,8 @@ pytest.importorskip("ultralytics", reason="needs the train extra (make test inst
 pytestmark = [pytest.mark.slow, pytest.mark.train]
 
 
-def test_one_epoch_on_a_few_images_makes_a_bundle_the_device_can_load(tmp_path: Path):
+def test_one_epoch_on_a_few_images_makes_a_bundle_the_device_can_load(tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture):
     from training.bundle import pack_bundle
     from training.dataset import DatasetSpec, build_dataset
     from training.train import TrainSpec, export_onnx, train
@@ -22,11 +24,19 @@ def test_one_epoch_on_a_few_images_makes_a_bundle_the_device_can_load(tmp_path: 
     from vision.cutouts import export_cutouts
     from vision.detector import Detector
 
+    caplog.set_level("INFO", logger="training.train")
     cut = tmp_path / "cutouts"
     export_cutouts(demo_catalogue()[:3], cut, px_per_mm=1.5)
     data_yaml = build_dataset(DatasetSpec(str(cut), train_images=8, val_images=2), tmp_path / "ds", workers=1)
     weights = train(TrainSpec(str(data_yaml), str(tmp_path / "run"), epochs=1, imgsz=160, batch=4, workers=0))
     assert weights.exists()
+    # a CPU run trains on every core (ultralytics alone would leave one to its data loaders)
+    import torch
+
+    cores = os.cpu_count() or 1
+    assert torch.get_num_threads() == cores
+    if cores > 1:
+        assert f"torch on {cores} CPU threads" in caplog.text
     onnx_path = export_onnx(weights, 160, tmp_path / "model.onnx", dynamic=True)
     classes = json.loads((tmp_path / "ds" / "classes.json").read_text())
     meta = json.loads((tmp_path / "ds" / "dataset.json").read_text())
