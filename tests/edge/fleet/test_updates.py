@@ -288,12 +288,17 @@ def test_a_download_resumes_after_the_agent_restarts(device: Device, demo_bundle
     assert device.running_version == "20261121.210000"
 
 
+def ship_config(dev: Device, text: bytes, version: int, **kw: Any) -> dict[str, Any]:
+    manifest = dev.operator.manifest("config", version, text, fmt="yaml", chunk_size=1024, **kw)
+    dev.publisher.artifact(text, 1024)
+    dev.publisher.desired(GROUP_DESIRED, config=manifest)
+    return manifest
+
+
 def test_config_updates_apply_live_and_bad_ones_are_refused_naming_the_key(device: Device) -> None:
     detector = device.appliance.vision.pipeline.detector
     text = b"detector:\n  confidence: 0.61\nstabiliser:\n  settle_frames: 4\n"
-    manifest = device.operator.manifest("config", 1, text, fmt="yaml", chunk_size=1024)
-    device.publisher.artifact(text, 1024)
-    device.publisher.desired(GROUP_DESIRED, config=manifest)
+    manifest = ship_config(device, text, 1)
     assert device.reported.wait_result(manifest)["outcome"] == "succeeded"
     assert detector.confidence == pytest.approx(0.61)
     assert device.appliance.vision.pipeline.stabiliser.settle_frames == 4
@@ -301,10 +306,7 @@ def test_config_updates_apply_live_and_bad_ones_are_refused_naming_the_key(devic
 
     for version, bad, key in ((2, b"mqtt:\n  host: evil.example\n", "mqtt.host"),
                               (3, b"detector:\n  confidence: 7\n", "confidence")):
-        m = device.operator.manifest("config", version, bad, fmt="yaml", chunk_size=1024)
-        device.publisher.artifact(bad, 1024)
-        device.publisher.desired(GROUP_DESIRED, config=m)
-        result = device.reported.wait_result(m)
+        result = device.reported.wait_result(ship_config(device, bad, version))
         assert result["outcome"] == "failed" and key in result["reason"], result
     assert detector.confidence == pytest.approx(0.61)  # the good config still applies
 
@@ -313,19 +315,13 @@ def test_a_config_failing_its_health_window_is_rolled_back_to_the_running_one(de
     detector = device.appliance.vision.pipeline.detector
     stabiliser = device.appliance.vision.pipeline.stabiliser
     good = b"detector:\n  confidence: 0.55\nstabiliser:\n  settle_frames: 5\n"
-    m1 = device.operator.manifest("config", 1, good, fmt="yaml", chunk_size=1024)
-    device.publisher.artifact(good, 1024)
-    device.publisher.desired(GROUP_DESIRED, config=m1)
-    assert device.reported.wait_result(m1)["outcome"] == "succeeded"
+    assert device.reported.wait_result(ship_config(device, good, 1))["outcome"] == "succeeded"
     assert detector.confidence == pytest.approx(0.55) and stabiliser.settle_frames == 5
 
     # valid as configuration, so it is installed and applied, but the till cannot meet its health bar
     slow = b"detector:\n  confidence: 0.45\nstabiliser:\n  settle_frames: 2\n"
-    m2 = device.operator.manifest("config", 2, slow, fmt="yaml", chunk_size=1024,
-                                  window_s=3.0, max_inference_ms=0.01)  # no real model is that fast
-    device.publisher.artifact(slow, 1024)
-    device.publisher.desired(GROUP_DESIRED, config=m2)
-    result = device.reported.wait_result(m2)
+    # no real model is that fast
+    result = device.reported.wait_result(ship_config(device, slow, 2, window_s=3.0, max_inference_ms=0.01))
     assert result["outcome"] == "rolled_back" and "inference takes" in result["reason"], result
     assert "switching" in device.reported.steps and "rolling_back" in device.reported.steps
     # the running configuration is the previous one again: the till's thresholds and the overlay file
