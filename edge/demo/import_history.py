@@ -4,7 +4,7 @@ scored by an anomaly model fitted on that same history, in one transaction."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from edge.anomaly.features import rolling_contexts
 from edge.anomaly.scorer import AnomalyScorer
@@ -12,6 +12,10 @@ from edge.store import Store
 from edge.store.records import Payment, SaleEvent, SaleLine, SaleRecord
 
 log = logging.getLogger(__name__)
+
+
+def format_utc(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def record_from_payload(p: dict) -> SaleRecord:
@@ -37,31 +41,33 @@ def record_from_payload(p: dict) -> SaleRecord:
         customer_id=p.get("customer_id"), refund_of=p.get("refund_of"), anomaly=p.get("anomaly"))
 
 
-def import_history(store: Store, payloads: list[dict], score: bool = True) -> int:
-    """Import payloads (time order) as sales; returns how many were written."""
+def import_history(store: Store, payloads: list[dict], now: datetime, score: bool = True) -> int:
+    """Import payloads (time order) as sales, as seen at ``now`` (the history's end); returns how
+    many were written."""
     settings = store.settings.get()
     flags = [False] * len(payloads)
     if score and payloads:
         scorer = AnomalyScorer(settings.timezone, settings.currency)
-        scorer.fit(payloads, now=datetime.now(timezone.utc))
+        scorer.fit(payloads, now=now)
         results = scorer.score_many(payloads, rolling_contexts(payloads))
         payloads = [{**p, "anomaly": r.to_payload()} for p, r in zip(payloads, results)]
         flags = [scorer.is_alert(r) for r in results]
     records = [(record_from_payload(p), f) for p, f in zip(payloads, flags)]
     # credit limits were checked at the till when these sales happened; balances are settled below
     n = store.sales.record_many(records, enforce_credit_limits=False)
-    _settle_credit(store)
+    _settle_credit(store, now)
     log.info("imported %d sales (%d alerts)", n, sum(flags))
     return n
 
 
-def _settle_credit(store: Store) -> None:
-    """Customers repay on account: keep as owed only the last 10 days of their credit purchases,
-    capped at their limit."""
+def _settle_credit(store: Store, now: datetime) -> None:
+    """Customers repay on account: keep as owed only the 10 days of their credit purchases before
+    ``now``, capped at their limit."""
+    since = format_utc(now - timedelta(days=10))
     with store.db.transaction() as conn:
         rows = conn.execute("SELECT s.customer_id, sum(p.amount) FROM sales s JOIN payments p ON p.tx_id = s.tx_id"
-                            " WHERE p.method = 'credit' AND s.completed_at >= strftime('%Y-%m-%dT%H:%M:%SZ',"
-                            " 'now', '-10 days') GROUP BY s.customer_id").fetchall()
+                            " WHERE p.method = 'credit' AND s.completed_at >= ? GROUP BY s.customer_id",
+                            (since,)).fetchall()
         conn.execute("UPDATE customers SET balance = 0")
         for cid, owed in rows:
             conn.execute("UPDATE customers SET balance = min(credit_limit, ?) WHERE id = ?", (int(owed or 0), cid))

@@ -90,14 +90,15 @@ def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: s
     from edge.demo.history import generate_history
     from edge.demo.import_history import import_history
 
+    end = now or datetime.now(timezone.utc)
     history = generate_history(demo_catalogue(), ["ana", "luis", "maria"], store_id, device_id, timezone_name,
-                               currency, end=now or datetime.now(timezone.utc), days=history_days)
-    n = import_history(store, history.payloads)
-    restock(store)
+                               currency, end=end, days=history_days)
+    n = import_history(store, history.payloads, now=end)
+    restock(store, at=end)
     return n
 
 
-def restock(store: Store, seed: int = 11, leave_low: int = 5) -> None:
+def restock(store: Store, at: datetime, seed: int = 11, leave_low: int = 5) -> None:
     """Deliveries after the history: bring every product to a healthy level with ``receiving``
     movements, except a few left at or under their reorder level (so low-stock warnings show)."""
     from edge.store.stock import apply_movement
@@ -105,10 +106,10 @@ def restock(store: Store, seed: int = 11, leave_low: int = 5) -> None:
     rng = random.Random(seed)
     products = store.products.list()
     low = {p.sku for p in rng.sample(products, min(leave_low, len(products)))}
-    at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at_text = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     with store.db.transaction() as conn:
         for p in products:
             target = rng.randint(0, p.reorder_level) if p.sku in low else p.reorder_level + rng.randint(15, 90)
             if target != p.stock_qty:
                 apply_movement(conn, p.sku, target - p.stock_qty, "receiving" if target > p.stock_qty else "count",
-                               at, user_id="owner", note="demo delivery")
+                               at_text, user_id="owner", note="demo delivery")
