@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, case
 from sqlalchemy.dialects import postgresql, sqlite
 
-import schemas
+import contracts
 from analytics.db.fleet_tables import fleet_versions
 from analytics.fleet.artifacts import StoredArtifact
 from analytics.fleet.errors import FleetError
@@ -86,7 +86,7 @@ def sign(manifest: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
     """Sign and check the result against the contract (a bad manifest never leaves the hub)."""
     signed = sign_manifest(manifest, key)
     try:
-        schemas.validate(MANIFEST_SCHEMA, signed)
-    except schemas.ContractError as exc:
+        contracts.validate(MANIFEST_SCHEMA, signed)
+    except contracts.ContractError as exc:
         raise FleetError(f"the manifest would break the contract: {exc}") from None
     return signed

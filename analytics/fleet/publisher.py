@@ -21,7 +21,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import Engine
 
-import schemas
+import contracts
 from analytics.fleet import desired
 from analytics.fleet.errors import FleetError
 from analytics.fleet.manifests import chunk_count
@@ -185,5 +185,5 @@ def republish_all(engine: Engine, sink: RetainedSink, now: datetime) -> int:
 
 
 def _encode(doc: dict[str, Any]) -> bytes:
-    schemas.validate(desired.DESIRED_SCHEMA, doc)
+    contracts.validate(desired.DESIRED_SCHEMA, doc)
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")

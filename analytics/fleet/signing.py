@@ -3,8 +3,8 @@
 The private key signs every manifest; devices hold only the public key.  The private key file is
 PEM (PKCS#8, unencrypted) with mode 0600 and is never overwritten; a key file that others can read
 is refused, like ``ssh`` refuses one.  The signature is base64 Ed25519 over
-``schemas.canonical_bytes(manifest)`` (the manifest without ``signature``), and ``key_id`` is
-``schemas.key_id(raw public key)`` — both part of the contract (docs/contracts.md).
+``contracts.canonical_bytes(manifest)`` (the manifest without ``signature``), and ``key_id`` is
+``contracts.key_id(raw public key)`` — both part of the contract (docs/contracts.md).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-import schemas
+import contracts
 from analytics.fleet.errors import FleetError
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def public_key_raw(key: Ed25519PublicKey) -> bytes:
 
 def key_id_of(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return schemas.key_id(public_key_raw(public))
+    return contracts.key_id(public_key_raw(public))
 
 
 def generate_keypair(out_dir: str | Path) -> KeyFiles:
@@ -130,7 +130,7 @@ def sign_manifest(manifest: dict[str, Any], key: Ed25519PrivateKey) -> dict[str,
     """A copy of ``manifest`` with ``key_id`` set and ``signature`` over everything else."""
     signed = {k: v for k, v in manifest.items() if k != "signature"}
     signed["key_id"] = key_id_of(key)
-    signature = key.sign(schemas.canonical_bytes(signed))
+    signature = key.sign(contracts.canonical_bytes(signed))
     signed["signature"] = base64.b64encode(signature).decode("ascii")
     return signed
 
@@ -139,7 +139,7 @@ def verify_manifest(manifest: dict[str, Any], key: Ed25519PublicKey) -> bool:
     """True when ``signature`` is a valid signature of this exact manifest by ``key``."""
     try:
         signature = base64.b64decode(str(manifest.get("signature", "")), validate=True)
-        key.verify(signature, schemas.canonical_bytes(manifest))
+        key.verify(signature, contracts.canonical_bytes(manifest))
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return manifest.get("key_id") == key_id_of(key)

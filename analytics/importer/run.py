@@ -20,7 +20,7 @@ from analytics.importer.layouts import ColumnMapping, LayoutError, resolve_layou
 from analytics.importer.reader import ReadReport, read_lines
 from analytics.importer.writer import StoreSpec, ensure_store, store_row, write_sales
 from analytics.ingest.contracts import check
-from schemas import ContractError
+from contracts import ContractError
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
-"""Contract checks for the ingest, fast: each ``schemas/`` contract is compiled once to Python code
+"""Contract checks for the ingest, fast: each ``contracts/schemas/`` contract is compiled once to Python code
 (``fastjsonschema``, from the ``hub`` extra) and every payload is checked by it.
 
-The shared validator (``schemas.validate``, jsonschema) stays the authority on what is invalid and
+The shared validator (``contracts.validate``, jsonschema) stays the authority on what is invalid and
 why: a document the compiled check rejects is checked again by it, so the dead-letter reason is the
 one the device would give (it names the offending field, ``lines[0].qty: ...``), and a compiled check
 that is stricter than the contract (fastjsonschema anchors a pattern's ``$`` at the very end of the
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from schemas import load_schema, validate
+from contracts import load_schema, validate
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def compiled(name: str) -> Check | None:
 
 
 def check(name: str, document: Any) -> None:
-    """Raise :class:`schemas.ContractError` naming the first offending field, as ``schemas.validate``."""
+    """Raise :class:`contracts.ContractError` naming the first offending field, as ``contracts.validate``."""
     fast = compiled(name)
     if fast is None:
         validate(name, document)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analytics.ingest.contracts import check
-from schemas import ContractError
+from contracts import ContractError
 
 LEAVES = ("tx", "alert", "status", "telemetry", "reported", "credit")
 CONTRACTS = {"tx": "tillsight.tx/1", "alert": "tillsight.alert/1", "credit": "tillsight.credit/1",

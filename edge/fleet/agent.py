@@ -34,9 +34,9 @@ from edge.fleet.install import InstallError, check_config_overlay, self_test_bun
 from edge.fleet.paths import FleetPaths
 from edge.fleet.state import KINDS, FleetState, Installed
 from edge.fleet.verify import Manifest, ManifestRefused, check_manifest, load_public_keys
-from edge.sync.topics import DeviceTopics
+from contracts.topics import DeviceTopics
 from firmware_config import TillsightConfig
-from schemas import ContractError, validate
+from contracts import ContractError, validate
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +115,10 @@ class FleetAgent:
 
     def handles(self, topic: str) -> bool:
         return topic in (self.topics.desired, self.topics.group_desired(self.fleet.group)) or \
-            topic.startswith(f"{self.topics.prefix}/fleet/artifacts/")
+            self.topics.is_artifact_chunk(topic)
 
     def on_message(self, topic: str, payload: bytes) -> None:
-        if topic.startswith(f"{self.topics.prefix}/fleet/artifacts/"):
+        if self.topics.is_artifact_chunk(topic):
             parts = topic.rsplit("/", 2)
             try:
                 self._chunks.put(Chunk(parts[-2], int(parts[-1]), bytes(payload)))

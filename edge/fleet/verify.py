@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from schemas import ContractError, canonical_bytes, key_id, validate
+from contracts import ContractError, canonical_bytes, key_id, validate
 
 MANIFEST_SCHEMA = "tillsight.manifest/1"
 

@@ -19,7 +19,7 @@ from typing import Any
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.outbox import enqueue
 from edge.store.settings import StoreSettings
-from schemas import ContractError, validate
+from contracts import ContractError, validate
 
 log = logging.getLogger(__name__)
 

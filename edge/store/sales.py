@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from schemas import ContractError, validate
+from contracts import ContractError, validate
 
 from edge.store.alerts import raise_alert
 from edge.store.credit_events import DeviceIdentity, enqueue_credit_event

@@ -3,6 +3,6 @@ keeps a retained online/offline status with a Last Will, publishes telemetry, an
 the hub asks for again.  Runs as its own process: ``tillsight sync run``."""
 
 from edge.sync.agent import SyncAgent
-from edge.sync.topics import DeviceTopics
+from contracts.topics import DeviceTopics
 
 __all__ = ["DeviceTopics", "SyncAgent"]

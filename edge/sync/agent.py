@@ -35,9 +35,8 @@ from edge.store.alerts import raise_alert
 from edge.store.outbox import OutboxMessage
 from edge.fleet.agent import FleetAgent
 from edge.sync import resend, telemetry
-from edge.sync.backoff import Backoff
 from edge.sync.health import BacklogMonitor
-from edge.sync.topics import DeviceTopics
+from contracts.topics import DeviceTopics
 from firmware_config.schema import MqttConfig, TillsightConfig
 
 log = logging.getLogger(__name__)
@@ -55,17 +54,6 @@ def _json(doc: dict[str, Any]) -> bytes:
 
 def status_payload(state: str, reason: str) -> bytes:
     return _json({"state": state, "at": telemetry.utc_iso(datetime.now(timezone.utc)), "reason": reason})
-
-
-def configure_client(client: mqtt.Client, mq: MqttConfig) -> None:
-    """Credentials and TLS from the config (shared by the agent's connections)."""
-    if mq.username:
-        client.username_pw_set(mq.username, mq.password.get_secret_value() if mq.password else None)
-    if mq.tls.enabled:
-        client.tls_set(ca_certs=str(mq.tls.ca_file) if mq.tls.ca_file else None,
-                       certfile=str(mq.tls.cert_file) if mq.tls.cert_file else None,
-                       keyfile=str(mq.tls.key_file) if mq.tls.key_file else None,
-                       cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
 
 
 class SyncAgent:
@@ -102,6 +90,11 @@ class SyncAgent:
         self.on_tick: Callable[[], None] | None = None  # every turn of the loop (the service watchdog)
         # The fleet-update agent shares this connection (raises ValueError on unreadable keys/state).
         self.fleet = FleetAgent(cfg, self.topics) if cfg.fleet.enabled else None
+        # What the hub sends the device; re-made on every connection, ready once the broker granted it.
+        self.subscriptions = Subscriptions([(self.topics.resend, 1), (self.topics.insights, 1)], name="sync agent")
+        if self.fleet is not None:
+            for topic in self.fleet.subscriptions():
+                self.subscriptions.add(topic, 1)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -145,10 +138,9 @@ class SyncAgent:
 
     # -- connection --------------------------------------------------------------------------
     def _new_client(self) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
-        configure_client(client, self.mq)
-        client.will_set(self.topics.status, status_payload("offline", "connection lost"), qos=1, retain=True)
-        client.max_inflight_messages_set(self.window)
+        client = new_client(self.client_id, self.mq, max_inflight=self.window,
+                            will=Will(self.topics.status, status_payload("offline", "connection lost")))
+        self.subscriptions.attach(client)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
@@ -184,10 +176,8 @@ class SyncAgent:
             return
         self.connections += 1
         log.info("connected to broker (session present: %s)", flags.session_present)
-        client.subscribe(self.topics.resend, qos=1)
-        client.subscribe(self.topics.insights, qos=1)
+        self.subscriptions.subscribe(client)  # resend, insights, fleet: ``subscriptions.ready`` on SUBACK
         if self.fleet is not None:
-            client.subscribe([(topic, 1) for topic in self.fleet.subscriptions()])
             self.fleet.on_connected()
         client.publish(self.topics.status, status_payload("online", "connected"), qos=1, retain=True)
         self.connected.set()
@@ -198,6 +188,7 @@ class SyncAgent:
         if self.connected.is_set():
             log.warning("disconnected from broker: %s", reason_code)
         self.connected.clear()
+        self.subscriptions.lost()
         self._lost.set()
         self._wake.set()
 

@@ -14,7 +14,7 @@ import pytest
 
 from analytics.ingest import contracts
 from analytics.ingest.parse import Parsed, Rejected, parse
-from schemas import SCHEMA_DIR, ContractError, load_schema, validate
+from contracts import SCHEMA_DIR, ContractError, load_schema, validate
 from tests.analytics.test_ingest import tx_doc
 
 ODD_VALUES: tuple[Any, ...] = (None, True, False, 0, -1, 1, 1.0, 1.5, -0.5, 2 ** 63, "", "x", "A" * 201, "0\n",

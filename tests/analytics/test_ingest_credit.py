@@ -24,7 +24,7 @@ from analytics.db.credit_tables import credit_customers, credit_repayments
 from analytics.ingest import IngestWorker, contracts
 from analytics.ingest.parse import Parsed, Rejected, parse
 from analytics.ingest.store import apply, apply_batch
-from schemas import ContractError, validate
+from contracts import ContractError, validate
 from tests.analytics.test_db import NOW, engine  # noqa: F401 - the sqlite/postgresql fixture
 from tests.analytics.test_ingest import Publisher
 from tests.analytics.test_ingest_contracts import _mutants

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from schemas import ContractError, validate
+from contracts import ContractError, validate
 from tests.edge.checkout.helpers import quick_sale
 
 

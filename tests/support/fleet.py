@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 
-from schemas import canonical_bytes, key_id
+from contracts import canonical_bytes, key_id
 
 PREFIX = "tillsight/v1"
 

@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, insert
 
-import schemas
+import contracts
 from analytics.db.fleet_tables import device_registry
 from analytics.fleet.operations import FleetSettings
 from analytics.fleet.signing import generate_keypair, load_private_key
@@ -94,7 +94,7 @@ def reported_doc(store_id: str, device_id: str, group: str = "default", *, updat
     doc = {"schema": "tillsight.reported/1", "store_id": store_id, "device_id": device_id, "at": stamp(at),
            "group": group, "model": model, "config": None, "update": update, "results": list(results),
            "trusted": trusted or {}}
-    schemas.validate("tillsight.reported/1", doc)
+    contracts.validate("tillsight.reported/1", doc)
     return doc
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-import schemas
+import contracts
 from analytics.db.fleet_tables import deployments, fleet_versions
 from analytics.fleet import rollout
 from analytics.fleet.controller import TickResult, tick
@@ -82,7 +82,7 @@ def test_waves_release_one_device_first_and_the_rest_as_devices_succeed(
     seen = desired_topics(broker)
     assert seen.device_topics() == [f"{PREFIX}/{s}/{d}/desired" for s, d in first]
     doc = seen.json(seen.device_topics()[0])
-    schemas.validate("tillsight.desired/1", doc)
+    contracts.validate("tillsight.desired/1", doc)
     assert doc["model"] == manifest and doc["config"] is None
     assert f"{PREFIX}/fleet/north/desired" not in seen.messages
     assert verify_manifest(doc["model"], load_public_key(tmp_path / "keys" / "fleet-signing.pub"))

@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-import schemas
+import contracts
 from analytics.fleet.artifacts import StoredArtifact
 from analytics.fleet.errors import FleetError
 from analytics.fleet.manifests import Health, build_manifest, sign
@@ -39,7 +39,7 @@ def _manifest(tmp_path: Path) -> tuple[dict[str, Any], Ed25519PublicKey]:
 
 
 def _verify(manifest: dict[str, Any], public: Ed25519PublicKey) -> None:
-    public.verify(base64.b64decode(manifest["signature"]), schemas.canonical_bytes(manifest))
+    public.verify(base64.b64decode(manifest["signature"]), contracts.canonical_bytes(manifest))
 
 
 def test_keygen_writes_a_private_key_only_its_owner_can_read_and_never_overwrites(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_keygen_writes_a_private_key_only_its_owner_can_read_and_never_overwrite
     assert b"BEGIN PRIVATE KEY" in files.private_key.read_bytes()  # PKCS#8
     assert b"BEGIN PUBLIC KEY" in files.public_key.read_bytes()
     raw = load_public_key(files.public_key).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    assert files.key_id == schemas.key_id(raw)
+    assert files.key_id == contracts.key_id(raw)
     before = files.private_key.read_bytes()
     with pytest.raises(FleetError, match="already exists"):
         generate_keypair(tmp_path / "keys")
@@ -74,11 +74,11 @@ def _private_file(path: Path, data: bytes) -> Path:
 
 def test_signed_manifest_follows_the_contract_and_verifies(tmp_path: Path) -> None:
     manifest, public = _manifest(tmp_path)
-    schemas.validate("tillsight.manifest/1", manifest)
+    contracts.validate("tillsight.manifest/1", manifest)
     _verify(manifest, public)
     assert verify_manifest(manifest, public)
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    assert manifest["key_id"] == schemas.key_id(raw)
+    assert manifest["key_id"] == contracts.key_id(raw)
     assert manifest["version"] == 7 and manifest["expires_at"] == "2026-12-21T15:00:00Z"
     assert manifest["artifact"]["chunks"] == 5  # ceil(1234567 / 262144)
 

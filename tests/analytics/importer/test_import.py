@@ -15,7 +15,7 @@ from analytics.db import tables as t
 from analytics.importer.frames import DEFAULT_DATA
 from analytics.importer.layouts import LayoutError
 from analytics.importer.run import import_file
-from schemas import validate
+from contracts import validate
 from tests.support.hubdb import count
 from tillsight_cli.main import main
 

@@ -14,7 +14,7 @@ import pytest
 from edge.anomaly import (AnomalyModelError, AnomalyResult, AnomalyScorer, CashierContext, rolling_contexts,
                           sale_features)
 from edge.demo import generate_history
-from schemas import validate
+from contracts import validate
 from vision.catalogue import demo_catalogue
 
 from .helpers import sale

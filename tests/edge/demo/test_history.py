@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from edge.demo import DemoHistory, generate_history
-from schemas import validate
+from contracts import validate
 from vision.catalogue import demo_catalogue
 
 SD = "America/Santo_Domingo"

@@ -11,7 +11,7 @@ import pytest
 from edge.demo.seed import seed_store
 from edge.store import DeviceIdentity, Store, ValidationError
 from edge.store.records import Payment
-from schemas import validate
+from contracts import validate
 from tests.edge.checkout.helpers import quick_sale
 
 ID = DeviceIdentity("s-001", "till-1")

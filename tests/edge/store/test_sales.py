@@ -9,7 +9,7 @@ import pytest
 
 from edge.store import Store, StoreFullError, StoreReadOnlyError, ValidationError
 from edge.store.records import Payment
-from schemas import validate
+from contracts import validate
 from tests.edge.checkout.helpers import quick_sale
 
 

@@ -11,7 +11,7 @@ import pytest
 from edge.sync.backoff import Backoff
 from edge.sync.health import BACKLOG_AGE, BACKLOG_COUNT, BacklogMonitor
 from edge.sync.resend import ResendRequest, parse_request, requeue
-from edge.sync.topics import DeviceTopics
+from contracts.topics import DeviceTopics
 from tests.support.device import record_sales, seeded_store
 
 
