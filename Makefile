@@ -10,11 +10,12 @@ STAMP_BASE  := $(VENV)/.stamp-base
 STAMP_FULL  := $(VENV)/.stamp-full
 STAMP_HUB   := $(VENV)/.stamp-hub
 
-.PHONY: help setup setup-full deps-debian demo test test-fast train bench install clean
+.PHONY: help setup setup-full deps-debian demo lint test test-fast train bench install clean
 
 help:
 	@echo "make demo   run the appliance (synthetic camera, demo catalogue) and the hub beside it; print the URLs"
-	@echo "make test   run the whole test suite"
+	@echo "make test   run ruff and mypy (make lint), then the whole test suite"
+	@echo "make lint   ruff (style and bug patterns) and mypy (types) over the code; configured in pyproject.toml"
 	@echo "make train  train the demo model end to end and write models/demo"
 	@echo "make bench  run the benchmarks and print their figures"
 	@echo "sudo make install-device | install-hub | uninstall | rollback   systemd services (docs/operations.md)"
@@ -59,7 +60,12 @@ setup-full: deps-debian $(STAMP_FULL)
 demo: deps-debian $(STAMP_HUB)
 	$(VENV)/bin/tillsight demo
 
-test: setup-full
+# ruff and mypy, configured in pyproject.toml ([tool.ruff], [tool.mypy]: mypy's `files` names the packages)
+lint: $(STAMP_FULL)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: setup-full lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # the quick loop: no torch (the training tests skip themselves), the hub's tests included
@@ -98,4 +104,4 @@ rollback:
 	$(DEPLOY) rollback
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache
