@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-import signal
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,8 @@ from typing import Any
 from edge.fleet.install import load_checked
 from edge.fleet.switcher import ModelSwitcher, fleet_bundle
 from firmware_config import ConfigError, TillsightConfig, apply_overlay, load_config
+from runtime.notify import ProgressProbe, ServiceSupervisor
+from runtime.serve import run_until_signal
 from vision.barcode import BarcodeReader
 from vision.basket import BasketStabiliser
 from vision.bundle import BundleError
@@ -236,26 +236,14 @@ def run_appliance(config_path: str | None = None, host: str | None = None, port:
         lines.append("  Demo logins: cashier ana PIN 1357 · supervisor maria PIN 8024 · owner password tillsight-owner")
     sys.stdout.write("\n" + "\n".join(lines) + "\n\n")  # the lines a person looks for
     sys.stdout.flush()
-    from edge.service_notify import ProgressProbe, ServiceSupervisor  # systemd READY=1 and the watchdog
-
     vision = appliance.vision
     service = ServiceSupervisor([ProgressProbe("vision loop", lambda: vision.loop.progress, "vision-loop")],
                                 status=lambda: f"serving on {base}; camera {vision.source.state.state}")
     service.ready(f"serving on {base}")
-    stop = threading.Event()
-
-    def _shutdown(*_: object) -> None:
-        stop.set()
-        service.stopping()
-        server.close()
-
-    signal.signal(signal.SIGTERM, _shutdown)
-    signal.signal(signal.SIGINT, _shutdown)
     try:
-        server.run()
-    except OSError:
-        if not stop.is_set():
-            raise
+        # waitress's loop raises OSError on the socket closed under it: the normal way out
+        run_until_signal(server.run, server.close, what="the appliance", service=service,
+                         expected_on_stop=(OSError,))
     finally:
         service.close()
         if appliance.switcher is not None:

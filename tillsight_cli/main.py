@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from typing import Sequence
+
+from runtime.logs import setup_logging
 
 # subcommand path -> "module:function"; the function takes the parsed argparse namespace
 HANDLERS = {
@@ -438,8 +439,7 @@ def _handler_for(args: argparse.Namespace):
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    setup_logging(args.verbose)
     return int(_handler_for(args)(args) or 0)
 
 

@@ -110,7 +110,7 @@ class VisionLoop:
         self.state = LiveState()
         # Loop turns completed (a frame handled, a step that failed, or no frame from a reconnecting
         # camera).  It stops growing only when a step hangs (a stuck camera read, a stuck inference)
-        # or the thread died: the service watchdog (edge/service_notify.py) watches exactly that.
+        # or the thread died: the service watchdog (runtime/notify.py) watches exactly that.
         self.progress = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()

@@ -25,8 +25,8 @@ import contracts
 from analytics.fleet import desired
 from analytics.fleet.errors import FleetError
 from analytics.fleet.manifests import chunk_count
-from analytics.ingest.mqtt_client import new_client
 from firmware_config.schema import MqttConfig
+from runtime.mqtt import new_client
 
 log = logging.getLogger(__name__)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from analytics.ingest.runner import run_ingest
+from runtime.logs import setup_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,8 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--client-id", help="MQTT client id (default: hub.ingest_client_id or hub-GROUP-HOST)")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    setup_logging(args.verbose)
     return run_ingest(args.config, args.client_id)
 
 

@@ -9,6 +9,12 @@ crash after the commit but before the ack means a duplicate, which the ``tx_id``
 Messages that can never be stored (bad JSON, schema, topic/payload mismatch) become dead letters,
 are acknowledged and do not stop the worker.  Database outages are retried, never acknowledged.
 
+Readiness follows the broker, not the TCP connection: ``connected`` is set on CONNACK, ``ready``
+only once the broker's SUBACK granted every subscription of this connection (``runtime.mqtt.
+Subscriptions``; re-made on every reconnect, cleared on a disconnect).  Until then a device's sale
+may find no subscriber.  ``turns`` counts the writer loop's turns (also while it waits out a
+database outage): the service watchdog (``runtime.notify``) stops pinging systemd when it stops.
+
 ``on_commit`` (optional) is called in the writer thread right after each commit, before the acks,
 with every message of the batch and its outcome: for measurements (``tillsight bench sync``) and
 monitoring.  It must be quick; an exception in it is logged and does not stop the acks.
@@ -36,10 +42,11 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from analytics.db import make_engine, migrate
 from analytics.ingest import contracts, resend
-from analytics.ingest.mqtt_client import new_client
 from analytics.ingest.parse import CONTRACTS, Parsed, Rejected, parse, subscriptions
 from analytics.ingest.store import apply_batch, dead_letter, dead_letters
 from firmware_config.schema import HubConfig, MqttConfig
+from runtime.mqtt import Subscriptions, new_client
+from runtime.notify import LoopCounter
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +92,11 @@ class IngestWorker:
         self.engine = engine or make_engine(db_url)
         self.on_commit = on_commit
         self.stats = IngestStats()
-        self.connected = threading.Event()
+        self.connected = threading.Event()  # CONNACK came back
+        self.subscriptions = Subscriptions([(topic, 1) for topic in subscriptions(self.prefix, group)],
+                                           name=f"ingest {self.client_id}")
+        self.ready = self.subscriptions.ready  # ... and the broker granted every subscription
+        self.turns = LoopCounter()  # the writer loop's progress, for the service watchdog
         self._queue: queue.Queue[Incoming] = queue.Queue()
         self._stop = threading.Event()
         self._ack_lock = threading.Lock()
@@ -93,6 +104,7 @@ class IngestWorker:
         self._next_resend = 0.0
         self._client: mqtt.Client | None = None
         self._thread: threading.Thread | None = None
+        self._prepared = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -107,13 +119,21 @@ class IngestWorker:
         if self._thread is not None:
             self._thread.join(timeout_s)
 
-    def run(self) -> None:
+    def prepare(self) -> None:
+        """Migrate the hub database and compile the contracts (raises SQLAlchemyError); once."""
+        if self._prepared:
+            return
         migrate(self.engine)
         contracts.warm(*CONTRACTS.values())
+        self._prepared = True
+
+    def run(self) -> None:
+        self.prepare()
         client = new_client(self.client_id, self.mq, manual_ack=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        self.subscriptions.attach(client)
         self._client = client
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.settings.session_expiry_s
@@ -124,6 +144,7 @@ class IngestWorker:
         log.info("ingest worker %s (group %s) -> %s:%s", self.client_id, self.group, self.mq.host, self.mq.port)
         try:
             while not self._stop.is_set():
+                self.turns.tick()
                 batch = self._next_batch()
                 if batch:
                     self._store_batch(batch)
@@ -143,12 +164,13 @@ class IngestWorker:
         with self._ack_lock:
             self._generation += 1
         log.info("ingest %s connected (session present: %s)", self.client_id, flags.session_present)
-        client.subscribe([(topic, 1) for topic in subscriptions(self.prefix, self.group)])
+        self.subscriptions.subscribe(client)  # ``ready`` once the SUBACK grants them
         self.connected.set()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
                        properties: Any) -> None:
         self.connected.clear()
+        self.subscriptions.lost()
         if not self._stop.is_set():
             log.warning("ingest %s disconnected: %s", self.client_id, reason_code)
 
@@ -185,7 +207,7 @@ class IngestWorker:
             except (OperationalError, InterfaceError) as exc:
                 log.error("hub database unavailable (%s); retrying in %.1f s, nothing acknowledged",
                           exc.orig or exc, delay)
-                self._stop.wait(delay)
+                self._wait_ticking(delay)  # waiting out an outage is progress; a write that never returns is not
                 delay = min(delay * 2, 30.0)
             except DBAPIError as exc:
                 log.error("batch of %d failed (%s); storing one by one", len(parsed), exc.orig or exc)
@@ -202,6 +224,15 @@ class IngestWorker:
                 log.exception("the ingest's on_commit hook failed")
         self._ack([m for m, _ in parsed])
         self.stats.busy_s += time.perf_counter() - started
+
+    def _wait_ticking(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set():
+            self.turns.tick()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._stop.wait(min(1.0, left))
 
     def _commit(self, parsed: list[tuple[Incoming, Parsed | Rejected]], now: str) -> list[str]:
         outcomes: list[str] = ["dead"] * len(parsed)

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, select
 
 from analytics.db import fleet_tables as fleet
 from analytics.db import tables as t
-from analytics.ingest.mqtt_client import new_client
 from firmware_config.schema import MqttConfig
+from runtime.mqtt import new_client
 
 log = logging.getLogger(__name__)
 

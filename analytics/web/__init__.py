@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response, jsonify, render_template
+from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
@@ -34,15 +34,13 @@ from analytics.web.accounts import HubUsers, LoginPolicy, utc_now
 from analytics.web.context import HubWebContext
 from analytics.web.datatable import render_cell, with_format
 from analytics.web.pages import PAGES, NavItem, Page, load_pages
-from analytics.web.security import current_user, unguarded_endpoints, wants_json
+from analytics.web.security import current_user, guard, wants_json
+from runtime.web_guard import install_security_headers
 
 if TYPE_CHECKING:
     from analytics.llm import AIService
 
 log = logging.getLogger(__name__)
-
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
 
 
 def create_app(engine: Engine, secret_key: str | None = None, secure_cookies: bool = False,
@@ -71,9 +69,7 @@ def create_app(engine: Engine, secret_key: str | None = None, secure_cookies: bo
         app.register_blueprint(page.blueprint)
     nav: list[NavItem] = sorted((item for page in pages for item in page.nav), key=lambda i: i.order)
     app.extensions["tillsight.hub.nav"] = nav
-    missing = unguarded_endpoints(app)
-    if missing:
-        raise RuntimeError(f"hub web routes without a role guard (analytics.web.security.require): {missing}")
+    guard.check_routes(app, "analytics.web.security.require")
 
     app.jinja_env.globals.update(cell=render_cell, with_format=with_format)
     app.jinja_env.filters.update(money=formatting.money, when=formatting.when, pct=formatting.pct,
@@ -101,16 +97,7 @@ def create_app(engine: Engine, secret_key: str | None = None, secure_cookies: bo
     def _http(exc: HTTPException):
         return _error(exc.code or 500, exc.description or exc.name)
 
-    @app.after_request
-    def _security_headers(resp: Response) -> Response:
-        resp.headers.setdefault("Content-Security-Policy", CSP)
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        if resp.mimetype in ("text/html", "application/json"):
-            resp.headers.setdefault("Cache-Control", "no-store")
-        return resp
-
+    install_security_headers(app)
     return app
 
 

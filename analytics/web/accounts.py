@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from analytics.db.web_tables import hub_user_stores, hub_users
+from runtime.web_guard import session_stamp
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,7 @@ def _dummy_hash() -> str:
 
 
 def _stamp(role: str, password_hash: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(f"{role}\0{password_hash}".encode()).hexdigest()[:16]
+    return session_stamp(role, password_hash)  # the one stamp both web apps use
 
 
 def check_password_strength(password: str) -> None:

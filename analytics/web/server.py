@@ -1,13 +1,14 @@
-"""The hub web app as a process: ``tillsight hub web --config FILE``.  Migrates the hub database,
-then serves the app with waitress (a production WSGI server) until SIGTERM or Ctrl-C."""
+"""The hub web app as a process: ``tillsight hub web --config FILE`` (``tillsight-hub-web.service``).
+
+Migrates the hub database, then serves the app with waitress (a production WSGI server) until
+SIGTERM or Ctrl-C.  It tells systemd it is ready once it listens (``Type=notify``), and the service
+watchdog pings only while the server answers its own loopback requests (``runtime.selfcheck``):
+a server whose every thread hangs is restarted."""
 
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from datetime import timedelta
-from types import FrameType
 
 from flask import Flask
 from sqlalchemy import Engine, func, select
@@ -18,6 +19,9 @@ from analytics.db.web_tables import hub_users
 from analytics.web import create_app
 from analytics.web.accounts import LoginPolicy
 from firmware_config import ConfigError, TillsightConfig, load_config
+from runtime.notify import ProgressProbe, ServiceNotifier, ServiceSupervisor
+from runtime.selfcheck import HttpSelfCheck
+from runtime.serve import run_until_signal
 
 log = logging.getLogger(__name__)
 
@@ -53,25 +57,26 @@ def serve(config_path: str | None, host: str | None = None, port: int | None = N
         return 2
     server = create_server(app, host=cfg.hub_web.host, port=cfg.hub_web.port, threads=cfg.hub_web.threads,
                            ident="tillsight-hub")
-    log.info("Tillsight hub web app serving on http://%s:%s (Ctrl-C to stop)", cfg.hub_web.host,
-             server.effective_port)
+    base = f"http://{cfg.hub_web.host}:{server.effective_port}"
+    log.info("Tillsight hub web app serving on %s (Ctrl-C to stop)", base)
     if not users:
         log.warning("no hub users yet: create an operator with "
                     "`tillsight hub user add --id ID --name NAME --role operator`")
-    stop = threading.Event()
-
-    def _shutdown(signum: int, frame: FrameType | None) -> None:
-        log.info("signal %s: stopping the hub web app", signal.Signals(signum).name)
-        stop.set()
-        server.close()
-
-    signal.signal(signal.SIGTERM, _shutdown)
-    signal.signal(signal.SIGINT, _shutdown)
+    # The watchdog pings while the server answers its own requests (a loopback GET of the login page).
+    notifier = ServiceNotifier.from_env()
+    selfcheck = HttpSelfCheck(cfg.hub_web.host, server.effective_port, "/login",
+                              interval_s=notifier.watchdog_s / 4 if notifier.watchdog_s else 5.0)
+    service = ServiceSupervisor([ProgressProbe("web server", selfcheck)], notifier=notifier,
+                                status=lambda: f"serving on {base}; {selfcheck.answers} self-checks answered")
+    if notifier.watchdog_s:
+        selfcheck.start()
+    service.ready(f"serving on {base}")
     try:
-        server.run()
-    except OSError:
-        if not stop.is_set():
-            raise
+        # waitress's loop raises OSError on the socket closed under it: the normal way out
+        run_until_signal(server.run, server.close, what="the hub web app", service=service,
+                         expected_on_stop=(OSError,))
     finally:
+        selfcheck.stop()
+        service.close()
         engine.dispose()
     return 0

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from edge.sync.runner import run_sync_agent
+from runtime.logs import setup_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,8 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", help="where the store database lives")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    setup_logging(args.verbose)
     return run_sync_agent(args.config, args.data_dir)
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -37,7 +37,9 @@ from edge.fleet.agent import FleetAgent
 from edge.sync import resend, telemetry
 from edge.sync.health import BacklogMonitor
 from contracts.topics import DeviceTopics
-from firmware_config.schema import MqttConfig, TillsightConfig
+from firmware_config.schema import TillsightConfig
+from runtime.backoff import Backoff
+from runtime.mqtt import Subscriptions, Will, new_client
 
 log = logging.getLogger(__name__)
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import signal
 from pathlib import Path
-from types import FrameType
 
 from edge.store import DeviceIdentity, Store
 from edge.store.errors import StoreError
 from edge.sync.agent import SyncAgent
 from firmware_config import ConfigError, load_config
+from runtime.notify import LoopCounter, ProgressProbe, ServiceSupervisor
+from runtime.serve import run_until_signal
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,6 @@ def run_sync_agent(config_path: str | None, data_dir: str | None = None) -> int:
         store.close()
         return 2
 
-    from edge.service_notify import LoopCounter, ProgressProbe, ServiceSupervisor  # systemd READY=1, watchdog
-
     turns = LoopCounter()
     agent.on_tick = turns.tick
     broker = f"{cfg.mqtt.host}:{cfg.mqtt.port}"
@@ -43,17 +41,9 @@ def run_sync_agent(config_path: str | None, data_dir: str | None = None) -> int:
     service = ServiceSupervisor(probes, status=lambda: (
         f"{'connected to' if agent.connected.is_set() else 'offline, retrying'} {broker}; "
         f"sent {agent.acked} since start"))
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        log.info("signal %s: stopping the sync agent", signal.Signals(signum).name)
-        service.stopping()
-        agent.request_stop()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
     service.ready(f"sync agent for {cfg.store.store_id}/{cfg.store.device_id}, broker {broker}")
     try:
-        agent.run()
+        run_until_signal(agent.run, agent.request_stop, what="the sync agent", service=service)
     finally:
         service.close()
         store.close()

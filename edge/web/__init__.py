@@ -8,8 +8,9 @@
 | ``dashboard`` | owner | today's sales, charts, alerts, stock, credit, device health, insights |
 | ``manage`` | owner | catalogue, staff, settings, customers, stock count |
 
-Every route requires a login and a role (``edge.web.security.require``); every unsafe request
-carries a CSRF token; nothing is loaded from outside the device.
+Every route requires a login and a role (``edge.web.security.require``; ``create_app`` refuses a
+route without one), every unsafe request carries a CSRF token, and nothing is loaded from outside
+the device (the strict headers of ``runtime.web_guard``, the same as the hub's).
 """
 
 from __future__ import annotations
@@ -27,12 +28,10 @@ from edge.checkout.errors import ApprovalRequired, CheckoutError
 from edge.store.errors import NotFoundError, StoreError, StoreUnavailableError, ValidationError
 from edge.web.context import WebContext
 from edge.web.forms import BadInput
-from edge.web.security import current_user, wants_json
+from edge.web.security import current_user, guard, wants_json
+from runtime.web_guard import install_security_headers
 
 log = logging.getLogger(__name__)
-
-CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
 def create_app(context: WebContext, secret_key: str | None = None, secure_cookies: bool = False,
@@ -64,6 +63,8 @@ def create_app(context: WebContext, secret_key: str | None = None, secure_cookie
         if user is None:
             return redirect(url_for("auth.login_page"))
         return redirect(home_for(user.role))
+
+    guard.check_routes(app, "edge.web.security.require")
 
     @app.context_processor
     def _inject() -> dict:
@@ -99,14 +100,5 @@ def create_app(context: WebContext, secret_key: str | None = None, secure_cookie
     def _http(exc: HTTPException):
         return _error(exc.code or 500, exc.description or exc.name)
 
-    @app.after_request
-    def _security_headers(resp: Response) -> Response:  # no CDN, nothing framed, nothing sniffed
-        resp.headers.setdefault("Content-Security-Policy", CSP)
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        if resp.mimetype in ("text/html", "application/json"):
-            resp.headers.setdefault("Cache-Control", "no-store")
-        return resp
-
+    install_security_headers(app)  # no CDN, nothing framed, nothing sniffed, no plug-ins
     return app

@@ -17,7 +17,7 @@ from edge.store.users import USER_ID_RE
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_text
 from edge.web.manage import conflict, done, form_action, local_time, manage_blueprint as bp, render, strict_bool
-from edge.web.security import current_user, json_body, require
+from edge.web.security import current_user, json_body, login, require
 
 PIN_ROLES = ("cashier", "supervisor")
 
@@ -99,7 +99,11 @@ def update_staff(user_id: str, data: dict[str, Any]) -> User:
         raise BadInput("pin", f"a {role} needs a PIN: set one with the role change")
     if role == "owner" and not (password or user.has_password):
         raise BadInput("password", "an owner needs a password: set one with the role change")
-    return _save(user_id, name, role, pin, password, active)
+    saved = _save(user_id, name, role, pin, password, active)
+    me = current_user()
+    if me is not None and me.id == saved.id and saved.active:
+        login(saved)  # a new PIN, password or role ends every other session of the user, not this one
+    return saved
 
 
 def unlock_staff(user_id: str) -> User:

@@ -1,86 +1,46 @@
-"""Login sessions, roles on every route, and the rules every response follows.
+"""The appliance's login guard: ``runtime.web_guard.LoginGuard`` bound to the device's staff accounts.
 
-* The signed session cookie carries only the user id and a login stamp; the role is read from the
-  store on every request, so a forged or stale role is never trusted and a deactivated user is
-  out at once.
+* The signed session cookie carries only the user id and a session stamp of the user's role, PIN
+  hash and password hash; the user is read from the store on every request, so a forged or stale
+  role is never trusted, a deactivated user is out at once, and a role, PIN or password change ends
+  every session made with the old one.
 * ``@require("cashier" | "supervisor" | "owner")`` guards a view: pages redirect to the login
-  screen, ``/api/`` answers 401/403 JSON.
+  screen, ``/api/`` answers 401/403 JSON.  ``create_app`` refuses a route that has no guard and is
+  not in ``PUBLIC_ENDPOINTS``.
 * CSRF: Flask-WTF's ``CSRFProtect`` on every unsafe method; pages carry the token in a
   ``<meta name="csrf-token">`` and scripts send it as ``X-CSRFToken``.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import g, jsonify, redirect, request, session, url_for
+from flask import request
 
-from edge.store.records import ROLE_RANK, User
+from edge.store.records import ROLES, User
 from edge.web.context import ctx
+from runtime.web_guard import LoginGuard, RoleRanking, session_stamp, wants_json
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def current_user() -> User | None:
-    if "user" in g:
-        return g.user
-    user = None
-    uid = session.get("uid")
-    if uid:
-        found = ctx().store.users.find(uid)
-        if found is not None and found.active and session.get("stamp") == found.role:
-            user = found
-        else:
-            session.clear()
-    g.user = user
-    return user
+# endpoints that answer without a login: the login itself, the home redirect and static files
+PUBLIC_ENDPOINTS = frozenset({"static", "home", "auth.login_page", "auth.login_submit", "auth.logout_submit",
+                              "auth.api_login", "auth.api_logout", "auth.api_me"})
 
 
-def login(user: User) -> None:
-    token = session.get("csrf_token")  # the page's CSRF token stays valid across the login
-    session.clear()
-    if token:
-        session["csrf_token"] = token
-    session.permanent = True
-    session["uid"] = user.id
-    session["stamp"] = user.role  # a role change logs the user out
-    g.user = user
+def user_stamp(user: User) -> str:
+    """The session stamp of ``user`` as the store has it now (role, PIN hash, password hash)."""
+    pin_hash, password_hash = ctx().store.users.hashes(user.id)
+    return session_stamp(user.role, pin_hash, password_hash)
 
 
-def logout() -> None:
-    session.clear()
-    g.user = None
+guard: LoginGuard[User] = LoginGuard(RoleRanking(ROLES), find=lambda uid: ctx().store.users.find(uid),
+                                     user_id=lambda user: user.id, stamp=user_stamp,
+                                     public_endpoints=PUBLIC_ENDPOINTS, g_name="user")
+current_user = guard.current_user
+login = guard.login
+logout = guard.logout
+require = guard.require
 
-
-def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
-
-
-def require(role: str) -> Callable[[F], F]:
-    if role not in ROLE_RANK:
-        raise ValueError(role)
-
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if user is None:
-                if wants_json():
-                    return jsonify(error="log in first"), 401
-                return redirect(url_for("auth.login_page", next=request.full_path.rstrip("?")))
-            if not user.at_least(role):
-                if wants_json():
-                    return jsonify(error=f"this needs the {role} role"), 403
-                return ("<!doctype html><title>Not allowed</title><h1>Not allowed</h1>"
-                        f"<p>This page needs the {role} role.</p><p><a href='/'>Back</a></p>", 403)
-            return view(*args, **kwargs)
-
-        wrapped.required_role = role  # type: ignore[attr-defined]
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
+__all__ = ["PUBLIC_ENDPOINTS", "current_user", "guard", "json_body", "login", "logout", "require", "wants_json"]
 
 
 def json_body() -> dict[str, Any]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.service_notify import (
+from runtime.notify import (
     LoopCounter,
     ProgressProbe,
     ProgressWatchdog,
@@ -179,7 +179,7 @@ def test_outside_systemd_everything_is_a_no_op() -> None:
 def test_a_vanished_socket_is_logged_once_and_never_raises(short_dir: Path,
                                                            caplog: pytest.LogCaptureFixture) -> None:
     notifier = ServiceNotifier(str(short_dir / "gone.sock"), watchdog_s=10)
-    with caplog.at_level(logging.WARNING, logger="edge.service_notify"):
+    with caplog.at_level(logging.WARNING, logger="runtime.notify"):
         assert notifier.ready("x") is False
         assert notifier.watchdog() is False
     assert caplog.text.count("cannot notify systemd") == 1
@@ -211,7 +211,7 @@ def test_pings_only_while_the_loop_makes_progress(listener: NotifyListener,
         assert wd.beat() is True
     clock.now += 2  # no turn for 2 s: still within T/2
     assert wd.beat() is True
-    with caplog.at_level(logging.WARNING, logger="edge.service_notify"):
+    with caplog.at_level(logging.WARNING, logger="runtime.notify"):
         clock.now += 2  # 4 s without a turn: stalled
         assert wd.beat() is False
         clock.now += 2
@@ -243,7 +243,7 @@ def test_a_stall_logs_where_the_loop_is_stuck(listener: NotifyListener,
                           [ProgressProbe("worker", lambda: 7, thread_name="stuck-worker")], clock=clock)
     wd.check()
     clock.now += 5
-    with caplog.at_level(logging.ERROR, logger="edge.service_notify"):
+    with caplog.at_level(logging.ERROR, logger="runtime.notify"):
         assert wd.beat() is False
     release.set()
     assert "worker is stuck here" in caplog.text and "stuck_camera_read" in caplog.text

@@ -1,28 +1,16 @@
-"""The sync agent's small parts: back-off, backlog monitor, topics, resend requests."""
+"""The sync agent's small parts: backlog monitor, topics, resend requests."""
 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
 
-from edge.sync.backoff import Backoff
 from edge.sync.health import BACKLOG_AGE, BACKLOG_COUNT, BacklogMonitor
 from edge.sync.resend import ResendRequest, parse_request, requeue
 from contracts.topics import DeviceTopics
 from tests.support.device import record_sales, seeded_store
-
-
-def test_backoff_grows_is_jittered_and_capped() -> None:
-    b = Backoff(1.0, 8.0, rng=random.Random(1))
-    delays = [b.next_delay() for _ in range(50)]
-    assert all(0.5 <= d <= 8.0 for d in delays)
-    assert len({round(d, 3) for d in delays}) > 10  # jittered, not a fixed ladder
-    assert max(delays[:1]) <= 1.0 and max(delays[10:]) > 4.0
-    b.reset()
-    assert b.next_delay() <= 1.0
 
 
 def test_backlog_conditions_fire_once_until_cleared() -> None:

@@ -63,6 +63,27 @@ def test_session_of_a_demoted_user_ends(app, login_as, store):
     assert owner.get("/api/me").status_code == 401
 
 
+def test_a_pin_or_password_change_ends_the_old_sessions(app, login_as):
+    till = login_as("cashier")  # ana, logged in at the till
+    assert till.get("/api/me").get_json()["user"]["id"] == "ana"
+    owner = login_as("owner")
+    other_owner_session = login_as("owner")  # e.g. the owner's phone
+    assert owner.put("/api/staff/ana", json={"pin": "8642"}).status_code == 200
+    assert till.get("/api/me").status_code == 401  # the session made with the old PIN is refused
+    assert till.get("/till").status_code == 302
+    fresh = app.test_client()
+    token = csrf_token(fresh)
+    assert fresh.post("/api/login", json={"user_id": "ana", "pin": "1357"},
+                      headers={"X-CSRFToken": token}).status_code == 401
+    assert fresh.post("/api/login", json={"user_id": "ana", "pin": "8642"},
+                      headers={"X-CSRFToken": token}).status_code == 200
+
+    # the owner's own password change: this session goes on, the owner's other sessions end
+    assert owner.put("/api/staff/owner", json={"password": "a-new-owner-secret"}).status_code == 200
+    assert owner.get("/api/me").get_json()["user"]["id"] == "owner"
+    assert other_owner_session.get("/api/me").status_code == 401
+
+
 def test_logout(app, login_as):
     cashier = login_as("cashier")
     assert cashier.post("/api/logout").status_code == 200

@@ -10,12 +10,16 @@ test, ``make demo``) every call is a no-op.
 
 The pings come from :class:`ProgressWatchdog`, not from a bare timer: a thread that sends
 ``WATCHDOG=1`` only while every watched loop has made progress recently (its counter grew within
-``stale_after_s``).  The vision loop's counter stops when a camera read or an inference hangs, the
-sync agent's when its loop hangs; the pings stop, systemd kills the process after ``WatchdogSec``
-(SIGABRT; ``PYTHONFAULTHANDLER`` in the unit prints every thread's stack to the journal) and
-restarts it.  A camera that is merely unplugged does *not* stop the pings: the vision loop keeps
-turning while the camera is ``reconnecting``, so the cashier screen stays up for barcode and
-manual entry (see docs/operations.md).
+``stale_after_s``).  The device's vision loop counter stops when a camera read or an inference
+hangs, the sync agent's when its loop hangs, the hub ingest worker's when a database write hangs,
+the hub web app's when it stops answering its own requests; the pings stop, systemd kills the
+process after ``WatchdogSec`` (SIGABRT; ``PYTHONFAULTHANDLER`` in the unit prints every thread's
+stack to the journal) and restarts it.  A camera that is merely unplugged, or a broker or database
+that is down while the loop keeps retrying, does *not* stop the pings: the loop keeps turning
+(see docs/operations.md).
+
+Used by the device (``tillsight run``, ``tillsight sync run``) and the hub (``tillsight hub ingest``,
+``tillsight hub web``) alike: this module is the one copy.
 """
 
 from __future__ import annotations

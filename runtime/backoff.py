@@ -1,4 +1,7 @@
-"""Jittered exponential back-off for reconnecting ("full jitter": uniform in [0, min(max, base*2^n)])."""
+"""Jittered exponential back-off for reconnecting ("full jitter": uniform in [0, min(max, base*2^n)]).
+
+The device's sync agent waits this long between connection attempts; any loop that retries a
+remote (broker, database) may use it."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Backoff:
+    """``next_delay()`` for the next wait (at least ``min_s / 2``), ``reset()`` after a success."""
+
     min_s: float
     max_s: float
     rng: random.Random = field(default_factory=random.Random)
