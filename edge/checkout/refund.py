@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
+from contracts.events import DrawerOpen, RefundApproval, SaleEvent
+from contracts.timestamps import utc_now_text
 from edge.checkout.errors import CheckoutError
-from edge.checkout.session import utc_iso
 from edge.checkout.totals import included_tax
-from edge.store.records import Payment, SaleEvent, SaleLine, SaleRecord, User
+from edge.store.records import Payment, SaleLine, SaleRecord, User
 
 
 def build_refund(original: SaleRecord, quantities: Mapping[str, int], already: Mapping[str, int],
@@ -57,12 +58,11 @@ def build_refund(original: SaleRecord, quantities: Mapping[str, int], already: M
     method = "credit" if any(p.method == "credit" for p in original.payments) else \
         max(original.payments, key=lambda p: p.amount).method
     customer = original.customer_id if method == "credit" else None
-    now = utc_iso()
+    now = utc_now_text()
     payment = Payment(method, total, total, 0, customer)
-    events = [SaleEvent("price_override", now, {"kind": "refund", "of": original.receipt_no, "reason": reason},
-                        approver.id)]
-    if method == "cash":
-        events.append(SaleEvent("drawer_open", now, {"reason": "refund", "no_sale": False}, cashier.id))
+    events: list[SaleEvent] = [RefundApproval(at=now, by=approver.id, of=original.receipt_no or "", reason=reason)]
+    if method == "cash":  # the drawer opens to pay this refund out: not a no-sale opening
+        events.append(DrawerOpen(at=now, by=cashier.id, no_sale=False, reason="refund"))
     return SaleRecord(tx_id=str(uuid.uuid4()), status="refunded", store_id=original.store_id,
                       device_id=original.device_id, cashier_id=cashier.id, currency=original.currency,
                       started_at=now, completed_at=now, lines=lines, payments=[payment], events=events,

@@ -12,10 +12,12 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from contracts.events import DrawerOpen
+from contracts.timestamps import utc_now_text
 from edge.auth.service import Authenticator
 from edge.checkout.errors import CheckoutError
 from edge.checkout.refund import build_refund
-from edge.checkout.session import CheckoutSession, PaymentPart, check_qty, utc_iso
+from edge.checkout.session import CheckoutSession, PaymentPart, check_qty
 from edge.store import Store
 from edge.store.errors import NotFoundError, StoreError
 from edge.store.records import Product, SaleRecord, User
@@ -145,8 +147,8 @@ class CheckoutService:
         """A drawer opened with no sale (change for a customer, a float top-up): recorded."""
         if not reason.strip():
             raise CheckoutError("say why the drawer is opened")
-        self.store.sales.record_event("drawer_open", utc_iso(), user.id, {"reason": reason.strip()[:200],
-                                                                          "no_sale": True})
+        self.store.sales.record_event(DrawerOpen(at=utc_now_text(), by=user.id, no_sale=True,
+                                                 reason=reason.strip()[:200]))
 
     # -- view --------------------------------------------------------------------------------
     def view(self) -> dict[str, Any]:

@@ -22,23 +22,29 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
+from contracts.events import (
+    DiscountChange,
+    DrawerOpen,
+    LineVoid,
+    ManualEntry,
+    PriceOverride,
+    SaleEvent,
+    SaleVoid,
+    VisionMismatch,
+)
+from contracts.money import format_money
+from contracts.timestamps import utc_now_text
 from edge.checkout.errors import ApprovalRequired, CheckoutError
 from edge.checkout.totals import Totals, compute_totals
-from edge.money import format_money
-from edge.store.records import Customer, Payment, Product, SaleEvent, SaleLine, SaleRecord, User
+from edge.store.records import Customer, Payment, Product, SaleLine, SaleRecord, User
 from vision.basket import BasketSnapshot
 
 STATES = ("idle", "scanning", "review", "payment", "completed", "voided")
 MAX_QTY = 999
 MAX_LINES = 200
 MAX_AMOUNT = 10**11
-
-
-def utc_iso(dt: datetime | None = None) -> str:
-    return (dt or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check_qty(qty: Any) -> int:
@@ -145,8 +151,12 @@ class CheckoutSession:
                 return line
         raise CheckoutError(f"no line {line_id} in this sale")
 
-    def _event(self, type_: str, detail: dict[str, Any], user: User | None = None) -> None:
-        self.events.append(SaleEvent(type=type_, at=utc_iso(), detail=detail, user_id=user.id if user else None))
+    def _event(self, event: SaleEvent) -> None:
+        self.events.append(event)
+
+    @staticmethod
+    def _by(user: User | None) -> str | None:
+        return user.id if user else None
 
     def _new_line(self, product: Product, qty: int, source: str, confidence: float | None = None,
                   alternatives: list[dict[str, Any]] | None = None) -> CartLine:
@@ -168,7 +178,7 @@ class CheckoutSession:
             self.cashier = cashier
             self.shift_id = shift_id
             self.tx_id = str(uuid.uuid4())
-            self.started_at = utc_iso()
+            self.started_at = utc_now_text()
             self._changed()
 
     # -- vision --------------------------------------------------------------------------------
@@ -249,7 +259,8 @@ class CheckoutSession:
                 line = self._new_line(product, qty, source)
                 self.lines.append(line)
             if source == "manual":
-                self._event("manual_entry", {"sku": product.sku, "qty": qty}, user or self.cashier)
+                self._event(ManualEntry(at=utc_now_text(), by=self._by(user or self.cashier), sku=product.sku,
+                                        qty=qty))
             self._changed()
             return line
 
@@ -261,8 +272,8 @@ class CheckoutSession:
             if qty < line.locked_qty:
                 if approver is None:
                     raise ApprovalRequired("reducing a line the customer has seen is a void: supervisor PIN needed")
-                self._event("void_line", {"sku": line.sku, "qty": line.locked_qty - qty, "reason": "qty reduced"},
-                            approver)
+                self._event(LineVoid(at=utc_now_text(), by=approver.id, sku=line.sku, qty=line.locked_qty - qty,
+                                     reason="qty reduced"))
                 line.locked_qty = qty
             line.qty = qty
             if self.state == "scanning" and line.source == "vision":
@@ -276,8 +287,8 @@ class CheckoutSession:
             if line.locked_qty:
                 if approver is None:
                     raise ApprovalRequired("voiding a line the customer has seen needs a supervisor PIN")
-                self._event("void_line", {"sku": line.sku, "qty": line.locked_qty, "reason": reason or "voided"},
-                            approver)
+                self._event(LineVoid(at=utc_now_text(), by=approver.id, sku=line.sku, qty=line.locked_qty,
+                                     reason=reason or "voided"))
             if self.state == "scanning" and line.source == "vision":
                 self.state = "review"
             self.lines.remove(line)
@@ -310,8 +321,8 @@ class CheckoutSession:
             if approver is None or not approver.at_least("supervisor"):
                 raise ApprovalRequired("a price override needs a supervisor PIN")
             line = self._line(line_id)
-            self._event("price_override", {"sku": line.sku, "name": line.name, "old_price": line.unit_price,
-                                           "new_price": unit_price, "reason": reason}, approver)
+            self._event(PriceOverride(at=utc_now_text(), by=approver.id, sku=line.sku, name=line.name,
+                                      old_price=line.unit_price, new_price=unit_price, reason=reason))
             line.unit_price = unit_price
             if self.state == "payment":
                 self.state = "review"
@@ -328,8 +339,8 @@ class CheckoutSession:
             subtotal = sum(ln.line_total for ln in self.lines)
             if amount > subtotal:
                 raise CheckoutError("the discount cannot be more than the subtotal")
-            self._event("price_override", {"kind": "discount", "old_discount": self.discount,
-                                           "new_discount": amount, "reason": reason}, approver)
+            self._event(DiscountChange(at=utc_now_text(), by=approver.id, old_discount=self.discount,
+                                       new_discount=amount, reason=reason))
             self.discount = amount
             self._changed()
 
@@ -387,10 +398,9 @@ class CheckoutSession:
             if sum(1 for p in payments if p.method == "cash") > 1:
                 raise CheckoutError("take cash once")
             events = list(self.events)
-            now = utc_iso()
-            if any(p.method == "cash" for p in payments):
-                events.append(SaleEvent("drawer_open", now, {"reason": "sale", "no_sale": False},
-                                       self.cashier.id if self.cashier else None))
+            now = utc_now_text()
+            if any(p.method == "cash" for p in payments):  # the drawer opens for this sale's own payment
+                events.append(DrawerOpen(at=now, by=self._by(self.cashier), no_sale=False, reason="sale"))
             events.extend(self._mismatches(now))
             return self._record("completed", payments, events, totals, customer_id, now)
 
@@ -398,7 +408,7 @@ class CheckoutSession:
         sold: dict[str, int] = {}
         for ln in self.lines:
             sold[ln.sku] = sold.get(ln.sku, 0) + ln.qty
-        return [SaleEvent("vision_mismatch", at, {"sku": sku, "seen": seen, "sold": sold.get(sku, 0)})
+        return [VisionMismatch(at=at, sku=sku, seen=seen, sold=sold.get(sku, 0))
                 for sku, seen in sorted(self.seen_on_tray.items()) if seen > sold.get(sku, 0)]
 
     def _record(self, status: str, payments: list[Payment], events: list[SaleEvent], totals: Totals,
@@ -423,10 +433,9 @@ class CheckoutSession:
                 return None
             if approver is None or not approver.at_least("supervisor"):
                 raise ApprovalRequired("voiding a sale needs a supervisor PIN")
-            now = utc_iso()
+            now = utc_now_text()
             events = list(self.events)
-            events.append(SaleEvent("void_line", now, {"reason": reason or "sale voided", "lines": len(self.lines),
-                                                       "scope": "sale"}, approver.id))
+            events.append(SaleVoid(at=now, by=approver.id, lines=len(self.lines), reason=reason or "sale voided"))
             totals = self.totals()
             return self._record("voided", [], events, totals, None, now)
 

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 from edge.anomaly.features import rolling_contexts
 from edge.anomaly.scorer import AnomalyScorer
 from edge.store import Store
-from edge.store.records import Payment, SaleEvent, SaleLine, SaleRecord
+from contracts.events import from_payload as event_from_payload
+from edge.store.records import Payment, SaleLine, SaleRecord
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def record_from_payload(p: dict) -> SaleRecord:
         lines=[SaleLine(ln["sku"], ln["name"], ln["qty"], ln["unit_price"], ln["line_total"], ln["source"],
                         ln.get("confidence")) for ln in p["lines"]],
         payments=payments,
-        events=[SaleEvent(e["type"], e["at"], dict(e.get("detail") or {})) for e in p.get("events", [])],
+        events=[event_from_payload(e) for e in p.get("events", [])],
         subtotal=p["subtotal"], discount=p["discount"], tax=p["tax"], total=p["total"],
         customer_id=p.get("customer_id"), refund_of=p.get("refund_of"), anomaly=p.get("anomaly"))
 

@@ -1,16 +1,22 @@
-"""Records of the device store (dataclasses), and the sale's wire form (``tillsight.tx/1``)."""
+"""Records of the device store (dataclasses), and the sale's wire form (``tillsight.tx/1``).
+
+A sale's events are the typed records of :mod:`contracts.events` (re-exported here as ``SaleEvent``),
+so the checkout that writes them and every reader agree on their shape."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from contracts.events import EVENT_TYPES, SaleEvent
 
 SALE_STATUSES = ("completed", "voided", "refunded")
 PAYMENT_METHODS = ("cash", "card", "mobile_money", "credit")
 LINE_SOURCES = ("vision", "barcode", "manual")
-EVENT_TYPES = ("void_line", "price_override", "manual_entry", "drawer_open", "vision_mismatch")
 ROLES = ("cashier", "supervisor", "owner")
 ROLE_RANK = {"cashier": 1, "supervisor": 2, "owner": 3}
+__all__ = ["EVENT_TYPES", "Alert", "Customer", "Payment", "Product", "SaleEvent", "SaleLine", "SaleRecord",
+           "StockMovement", "User"]
 TX_SCHEMA = "tillsight.tx/1"
 
 
@@ -84,20 +90,6 @@ class Payment:
     customer_id: str | None = None
 
 
-@dataclass(frozen=True)
-class SaleEvent:
-    type: str
-    at: str  # ISO-8601 UTC
-    detail: dict[str, Any] = field(default_factory=dict)
-    user_id: str | None = None
-
-    def to_payload(self) -> dict[str, Any]:
-        detail = dict(self.detail)
-        if self.user_id and "by" not in detail:
-            detail["by"] = self.user_id
-        return {"type": self.type, "at": self.at, "detail": detail}
-
-
 @dataclass
 class SaleRecord:
     """A finished sale (or voided sale, or refund) as the checkout hands it to the store.
@@ -116,7 +108,7 @@ class SaleRecord:
     completed_at: str
     lines: list[SaleLine]
     payments: list[Payment]
-    events: list[SaleEvent]
+    events: list[SaleEvent]  # typed records (contracts.events), in the order they happened
     subtotal: int
     discount: int
     tax: int

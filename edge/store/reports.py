@@ -19,18 +19,31 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from edge.money import format_money
+from contracts.events import (
+    DiscountChange,
+    DrawerOpen,
+    LineVoid,
+    ManualEntry,
+    PriceOverride,
+    RefundApproval,
+    SaleEvent,
+    SaleVoid,
+    VisionMismatch,
+    from_parts,
+)
+from contracts.money import format_money
+from contracts.timestamps import format_utc as utc_text
+from contracts.timestamps import parse_utc
 from edge.store.database import StoreDB
 from edge.store.errors import NotFoundError
 from edge.store.settings import Settings
 
 log = logging.getLogger(__name__)
 
-UTC = timezone.utc
 COUNTED = "('completed', 'refunded')"  # statuses that move money
 DEFAULT_WEEKS = 8
 RATE_WINDOW_DAYS = 14
@@ -39,17 +52,6 @@ FLAT_PCT = 5  # a change within +-5 % of the usual reads as "about usual"
 
 
 # -- time helpers ----------------------------------------------------------------------------
-
-def utc_text(moment: datetime) -> str:
-    """An aware datetime as the store's timestamp text (``YYYY-MM-DDTHH:MM:SSZ``)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_utc(text: str) -> datetime:
-    """A stored ``...Z`` timestamp as an aware UTC datetime."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=zone)
@@ -216,50 +218,45 @@ def to_json(obj: Any) -> Any:
 
 # -- event text ------------------------------------------------------------------------------
 
-def describe_event(type_: str, detail: dict[str, Any], currency: str, names: dict[str, str],
-                   users: dict[str, str]) -> str:
-    """A sentence an owner can read for one sale event, whatever detail shape it was written with."""
-    def name(sku: Any) -> str:
-        return names.get(str(sku), str(sku)) if sku else "an item"
+def describe_event(event: SaleEvent, currency: str, names: dict[str, str]) -> str:
+    """A sentence an owner can read for one sale event (a typed record, :mod:`contracts.events`)."""
+    def name(sku: str | None) -> str:
+        return names.get(sku, sku) if sku else "an item"
 
-    def money(v: Any) -> str:
-        return format_money(int(v), currency) if isinstance(v, int) and not isinstance(v, bool) else "?"
+    def money(v: int | None) -> str:
+        return format_money(v, currency) if v is not None else "?"
 
-    reason = str(detail.get("reason") or "").strip()
+    reason = getattr(event, "reason", "")
     tail = f" ({reason})" if reason and reason not in ("sale", "refund") else ""
-    if type_ == "void_line":
-        if detail.get("scope") == "sale":
-            return f"Whole sale voided with {detail.get('lines', 0)} line(s){tail}"
-        qty = detail.get("qty", 1)
-        value = f", {money(detail['line_total'])}" if "line_total" in detail else ""
-        return f"Removed {qty} × {detail.get('name') or name(detail.get('sku'))}{value}{tail}"
-    if type_ == "price_override":
-        kind = detail.get("kind")
-        if kind == "refund":
-            return f"Refund of receipt {detail.get('of', '?')} approved{tail}"
-        if kind == "discount":
-            return f"Discount changed from {money(detail.get('from', 0))} to {money(detail.get('to'))}{tail}"
-        old = detail.get("from", detail.get("old_price"))
-        new = detail.get("to", detail.get("new_price"))
-        return f"Price of {name(detail.get('sku'))} changed from {money(old)} to {money(new)}{tail}"
-    if type_ == "manual_entry":
-        qty = detail.get("qty")
-        return f"{name(detail.get('sku'))} typed in by hand" + (f" (qty {qty})" if qty else "")
-    if type_ == "drawer_open":
-        if detail.get("no_sale"):
-            return "Cash drawer opened without a sale" + tail
-        if reason == "refund":
-            return "Cash drawer opened to pay a refund"
-        return "Cash drawer opened for the payment" + tail
-    if type_ == "vision_mismatch":
-        seen = detail.get("seen")
-        if "rung" in detail:
-            return f"Camera saw {name(seen)} but {name(detail.get('rung'))} was rung up"
-        if isinstance(seen, int):
-            return (f"Camera saw {seen} × {name(detail.get('sku'))} on the tray but "
-                    f"{detail.get('sold', 0)} were sold")
-        return f"Camera and till disagree about {name(detail.get('sku') or seen)}"
-    return type_.replace("_", " ")
+    match event:
+        case SaleVoid():
+            return f"Whole sale voided with {event.lines} line(s){tail}"
+        case LineVoid():
+            value = f", {money(event.line_total)}" if event.line_total is not None else ""
+            return f"Removed {event.qty} × {event.name or name(event.sku)}{value}{tail}"
+        case RefundApproval():
+            return f"Refund of receipt {event.of or '?'} approved{tail}"
+        case DiscountChange():
+            return f"Discount changed from {money(event.old_discount)} to {money(event.new_discount)}{tail}"
+        case PriceOverride():
+            return (f"Price of {event.name or name(event.sku)} changed from {money(event.old_price)} to "
+                    f"{money(event.new_price)}{tail}")
+        case ManualEntry():
+            return f"{name(event.sku)} typed in by hand" + (f" (qty {event.qty})" if event.qty else "")
+        case DrawerOpen():
+            if event.no_sale:
+                return "Cash drawer opened without a sale" + tail
+            if reason == "refund":
+                return "Cash drawer opened to pay a refund"
+            return "Cash drawer opened for the payment" + tail
+        case VisionMismatch():
+            if event.rung is not None:
+                return f"Camera saw {name(event.sku)} but {name(event.rung)} was rung up"
+            if event.seen is not None:
+                return (f"Camera saw {event.seen} × {name(event.sku)} on the tray but "
+                        f"{event.sold or 0} were sold")
+            return f"Camera and till disagree about {name(event.sku)}"
+    return event.type.replace("_", " ")
 
 
 # -- the reports -----------------------------------------------------------------------------
@@ -601,10 +598,11 @@ class Reports:
         for e in self.db.query("SELECT type, at, user_id, detail FROM events WHERE tx_id = ? ORDER BY at, id",
                                (tx_id,)):
             detail = json.loads(e["detail"] or "{}")
-            by = e["user_id"] or detail.get("by")
+            event = from_parts(e["type"], e["at"], detail, e["user_id"])
+            by = event.by
             events.append({"type": e["type"], "at": e["at"], "at_local": self.local_text(e["at"], zone),
                            "by": by, "by_name": users.get(by, by) if by else None, "detail": detail,
-                           "text": describe_event(e["type"], detail, currency, names, users)})
+                           "text": describe_event(event, currency, names)})
         refunds = self.db.query("SELECT tx_id, receipt_no, completed_at, total, cashier_id FROM sales"
                                 " WHERE refund_of = ? ORDER BY completed_at", (tx_id,))
         for r in refunds:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from contracts import ContractError, validate
-
+from contracts import events as sale_events
 from edge.store.alerts import raise_alert
 from edge.store.credit_events import DeviceIdentity, enqueue_credit_event
 from edge.store.database import StoreDB, utc_now
@@ -151,7 +151,7 @@ class Sales:
             [(rec.tx_id, p.method, p.amount, p.tendered, p.change, p.customer_id) for p in rec.payments])
         conn.executemany(
             "INSERT INTO events (tx_id, type, at, user_id, detail) VALUES (?, ?, ?, ?, ?)",
-            [(rec.tx_id, e.type, e.at, e.user_id, json.dumps(e.detail)) for e in rec.events])
+            [(rec.tx_id, e.type, e.at, e.by, json.dumps(e.detail())) for e in rec.events])
         if rec.status == "voided":
             return
         reason = "refund" if rec.status == "refunded" else "sale"
@@ -174,13 +174,13 @@ class Sales:
             if p.amount:  # the hub's copy of the customer follows the new balance (same transaction)
                 enqueue_credit_event(conn, DeviceIdentity(rec.store_id, rec.device_id), p.customer_id, utc_now())
 
-    def record_event(self, type_: str, at: str, user_id: str | None, detail: dict[str, Any]) -> None:
+    def record_event(self, event: SaleEvent) -> None:
         """An event outside any sale (a drawer opened with no sale)."""
-        if type_ not in EVENT_TYPES:
-            raise ValidationError(f"unknown event type {type_!r}")
+        if event.type not in EVENT_TYPES:
+            raise ValidationError(f"unknown event type {event.type!r}")
         with self.db.transaction() as conn:
             conn.execute("INSERT INTO events (tx_id, type, at, user_id, detail) VALUES (NULL, ?, ?, ?, ?)",
-                         (type_, at, user_id, json.dumps(detail)))
+                         (event.type, event.at, event.by, json.dumps(event.detail())))
 
     # -- reading -----------------------------------------------------------------------------
     def _from_row(self, row: dict[str, Any]) -> SaleRecord:
@@ -191,7 +191,7 @@ class Sales:
         pays = [Payment(method=r["method"], amount=r["amount"], tendered=r["tendered"], change=r["change"],
                         customer_id=r["customer_id"])
                 for r in self.db.query("SELECT * FROM payments WHERE tx_id = ? ORDER BY id", (row["tx_id"],))]
-        events = [SaleEvent(type=e["type"], at=e["at"], detail=e.get("detail", {})) for e in p["events"]]
+        events = [sale_events.from_payload(e) for e in p["events"]]
         return SaleRecord(tx_id=p["tx_id"], status=p["status"], store_id=p["store_id"], device_id=p["device_id"],
                           cashier_id=p["cashier_id"], currency=p["currency"], started_at=p["started_at"],
                           completed_at=p["completed_at"], lines=lines, payments=pays, events=events,

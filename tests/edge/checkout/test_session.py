@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.events import VisionMismatch
 from edge.checkout.errors import ApprovalRequired, CheckoutError
 from edge.checkout.session import PaymentPart
 from edge.store import Store
@@ -81,7 +82,7 @@ def test_removing_lines_before_payment_is_a_correction_but_after_it_a_void(sessi
     session.add_product(store.products.get("BATT-AA-4"), 1, "barcode") if session.state != "payment" else None
     session.remove_line(_line(session, "OIL-SOL-1L").line_id, approver=supervisor)
     assert [e.type for e in session.events] == ["void_line"]
-    assert session.events[0].user_id == "maria" and session.state == "review"
+    assert session.events[0].by == "maria" and session.state == "review"
 
 
 def test_price_override_and_discount_need_a_supervisor(session, store):
@@ -136,8 +137,8 @@ def test_items_seen_on_the_tray_but_not_sold_are_vision_mismatches(session):
     session.remove_line(next(ln for ln in session.lines if ln.sku == "SUGAR-2LB").line_id)
     total = session.to_payment().total
     rec = session.pay([PaymentPart("card", total)])
-    mismatches = [e.detail for e in rec.events if e.type == "vision_mismatch"]
-    assert mismatches == [{"sku": "SUGAR-2LB", "seen": 2, "sold": 0}]
+    mismatches = [(e.sku, e.seen, e.sold) for e in rec.events if isinstance(e, VisionMismatch)]
+    assert mismatches == [("SUGAR-2LB", 2, 0)]
 
 
 def test_voiding_a_sale_with_lines_needs_a_supervisor(session, store):

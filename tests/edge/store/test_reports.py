@@ -11,8 +11,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from contracts.events import (
+    DiscountChange,
+    DrawerOpen,
+    LineVoid,
+    ManualEntry,
+    PriceOverride,
+    RefundApproval,
+    SaleEvent,
+    SaleVoid,
+    VisionMismatch,
+)
 from edge.store import Store
-from edge.store.records import Payment, SaleEvent, SaleLine, SaleRecord
+from edge.store.records import Payment, SaleLine, SaleRecord
 from edge.store.reports import Reports, day_bounds, describe_event
 
 UTC = timezone.utc
@@ -304,13 +315,12 @@ def test_sales_list_filters_by_store_day_cashier_and_status(store, reports):
 
 
 def test_sale_detail_has_lines_payments_readable_events_and_refunds(store, reports):
-    events = [
-        SaleEvent("void_line", local("2026-03-10 09:00"), {"sku": "OIL-SOL-1L", "qty": 1, "reason": "changed mind"},
-                  "maria"),
-        SaleEvent("price_override", local("2026-03-10 09:00"), {"sku": "RICE-LG-2LB", "from": 7500, "to": 7000,
-                                                                "reason": "dented"}, "maria"),
-        SaleEvent("vision_mismatch", local("2026-03-10 09:01"), {"sku": "BEAN-RED-1LB", "seen": 2, "sold": 1}),
-        SaleEvent("drawer_open", local("2026-03-10 09:01"), {"reason": "sale"}, "ana"),
+    events: list[SaleEvent] = [  # the typed records the checkout writes (contracts.events)
+        LineVoid(at=local("2026-03-10 09:00"), by="maria", sku="OIL-SOL-1L", qty=1, reason="changed mind"),
+        PriceOverride(at=local("2026-03-10 09:00"), by="maria", sku="RICE-LG-2LB", old_price=7500, new_price=7000,
+                      reason="dented"),
+        VisionMismatch(at=local("2026-03-10 09:01"), sku="BEAN-RED-1LB", seen=2, sold=1),
+        DrawerOpen(at=local("2026-03-10 09:01"), by="ana", no_sale=False, reason="sale"),
     ]
     sale = make_sale(store, local("2026-03-10 09:01"), [("RICE-LG-2LB", 2), ("BEAN-RED-1LB", 1)],
                      prices={"RICE-LG-2LB": 7000}, events=events,
@@ -345,23 +355,24 @@ def test_sale_detail_of_an_unknown_sale_is_not_found(reports):
         reports.sale_detail(str(uuid.uuid4()))
 
 
-def test_event_sentences_for_both_detail_shapes():
+def test_event_sentences_for_every_event_record():
     names = {"A": "Apple", "B": "Banana"}
-    assert describe_event("vision_mismatch", {"seen": "A", "rung": "B"}, "DOP", names, {}) == \
-        "Camera saw Apple but Banana was rung up"
-    assert describe_event("price_override", {"sku": "A", "old_price": 1000, "new_price": 400}, "DOP", names, {}) == \
-        "Price of Apple changed from RD$10.00 to RD$4.00"
-    assert describe_event("price_override", {"kind": "discount", "from": 0, "to": 500}, "DOP", names, {}) == \
-        "Discount changed from RD$0.00 to RD$5.00"
-    assert describe_event("price_override", {"kind": "refund", "of": "TILL-1-000004", "reason": "broken"}, "DOP",
-                          names, {}) == "Refund of receipt TILL-1-000004 approved (broken)"
-    assert describe_event("drawer_open", {"no_sale": True, "reason": "change for a note"}, "DOP", names, {}) == \
-        "Cash drawer opened without a sale (change for a note)"
-    assert describe_event("void_line", {"scope": "sale", "lines": 3, "reason": "customer left"}, "DOP", names, {}) \
-        == "Whole sale voided with 3 line(s) (customer left)"
-    assert describe_event("void_line", {"sku": "B", "name": "Banana", "qty": 1, "line_total": 2500}, "DOP", names,
-                          {}) == "Removed 1 × Banana, RD$25.00"
-    assert describe_event("manual_entry", {"sku": "A", "qty": 2}, "DOP", names, {}) == "Apple typed in by hand (qty 2)"
+    at = "2026-03-10T13:00:00Z"
+    cases = [
+        (VisionMismatch(at=at, sku="A", rung="B"), "Camera saw Apple but Banana was rung up"),
+        (VisionMismatch(at=at, sku="A", seen=3, sold=1), "Camera saw 3 × Apple on the tray but 1 were sold"),
+        (PriceOverride(at=at, sku="A", old_price=1000, new_price=400), "Price of Apple changed from RD$10.00 to RD$4.00"),
+        (DiscountChange(at=at, old_discount=0, new_discount=500), "Discount changed from RD$0.00 to RD$5.00"),
+        (RefundApproval(at=at, of="TILL-1-000004", reason="broken"), "Refund of receipt TILL-1-000004 approved (broken)"),
+        (DrawerOpen(at=at, no_sale=True, reason="change for a note"),
+         "Cash drawer opened without a sale (change for a note)"),
+        (DrawerOpen(at=at, no_sale=False, reason="refund"), "Cash drawer opened to pay a refund"),
+        (SaleVoid(at=at, lines=3, reason="customer left"), "Whole sale voided with 3 line(s) (customer left)"),
+        (LineVoid(at=at, sku="B", name="Banana", qty=1, line_total=2500), "Removed 1 × Banana, RD$25.00"),
+        (ManualEntry(at=at, sku="A", qty=2), "Apple typed in by hand (qty 2)"),
+    ]
+    for event, text in cases:
+        assert describe_event(event, "DOP", names) == text
 
 
 # -- speed on six weeks of history -----------------------------------------------------------
