@@ -7,7 +7,7 @@ evaluation only, so the test set has backgrounds the model has never seen.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -44,7 +44,7 @@ def steel(rng: np.random.Generator, size: Size) -> np.ndarray:
     w, h = size
     g = rng.uniform(110, 200)
     tint = rng.uniform(-8, 8, 3).astype(np.float32)
-    streaks = rng.normal(0, 1, (h, 1)).astype(np.float32)
+    streaks: np.ndarray = rng.normal(0, 1, (h, 1)).astype(np.float32)
     streaks = cv2.GaussianBlur(np.repeat(streaks, w, 1), (0, 0), sigmaX=30, sigmaY=0.8)
     img = np.full((h, w, 3), g, np.float32) + tint + streaks[..., None] * rng.uniform(4, 12)
     return img
@@ -93,8 +93,8 @@ def speckled(rng: np.random.Generator, size: Size) -> np.ndarray:
         grain_px = float(rng.uniform(1.0, 5.0))
         gw, gh = max(2, int(w / grain_px)), max(2, int(h / grain_px))
         channels = 3 if rng.random() < 0.5 else 1
-        grain = rng.standard_normal((gh, gw, channels)).astype(np.float32)
-        grain = cv2.resize(grain, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, channels)
+        coarse = rng.standard_normal((gh, gw, channels)).astype(np.float32)
+        grain = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, channels)
         img += grain * rng.uniform(4, 70)
     # chips: a small palette of stone colours scattered at random density and size
     palette = [_colour(rng, 0, 255) for _ in range(int(rng.integers(2, 6)))]
@@ -104,7 +104,7 @@ def speckled(rng: np.random.Generator, size: Size) -> np.ndarray:
     ys = rng.integers(0, h, n_chips)
     radii = rng.integers(1, max_r + 1, n_chips)
     picks = rng.integers(0, len(palette), n_chips)
-    for x, y, r, k in zip(xs.tolist(), ys.tolist(), radii.tolist(), picks.tolist()):
+    for x, y, r, k in zip(xs.tolist(), ys.tolist(), radii.tolist(), picks.tolist(), strict=True):
         cv2.circle(img, (x, y), r, palette[k].tolist(), -1, lineType=cv2.LINE_AA)
     return img
 
@@ -115,7 +115,7 @@ def granite(rng: np.random.Generator, size: Size) -> np.ndarray:
     c = _colour(rng, 40, 200)
     img = np.zeros((h, w, 3), np.float32) + c
     for scale, amp in ((1, 50), (2, 35), (4, 20)):
-        n = rng.normal(0, 1, (h // scale + 1, w // scale + 1, 1)).astype(np.float32)
+        n: np.ndarray = rng.normal(0, 1, (h // scale + 1, w // scale + 1, 1)).astype(np.float32)
         n = cv2.resize(n, (w, h), interpolation=cv2.INTER_NEAREST)[..., None] if n.ndim == 3 else n
         img += np.clip(n, -2, 2) * amp * (rng.random() * 0.6 + 0.4)
     return img

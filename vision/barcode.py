@@ -44,8 +44,8 @@ class BarcodeReader:
         hits: list[BarcodeHit] = []
         if not ok or points is None:
             return hits
-        for code, quad in zip(infos, points):
-            code = str(code).strip()
+        for info, quad in zip(infos, points, strict=True):
+            code = str(info).strip()
             if not code:
                 continue
             xs, ys = quad[:, 0], quad[:, 1]

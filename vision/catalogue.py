@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 SHAPES = ("box", "can", "bottle", "bag", "carton", "pouch")
 
@@ -52,7 +52,7 @@ class Product:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "Product":
+    def from_json(cls, data: dict) -> Product:
         look = Look(**{**data["look"], "body": tuple(data["look"]["body"]),
                        "accent": tuple(data["look"]["accent"]), "text": tuple(data["look"]["text"])})
         return cls(

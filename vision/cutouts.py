@@ -66,7 +66,7 @@ class CutoutLibrary:
         return self._by_sku[sku]
 
     @classmethod
-    def from_products(cls, products: list[Product], px_per_mm: float = EXPORT_PX_PER_MM) -> "CutoutLibrary":
+    def from_products(cls, products: list[Product], px_per_mm: float = EXPORT_PX_PER_MM) -> CutoutLibrary:
         entries = []
         for p in products:
             cuts = [Cutout(p.sku, v, render_product(p, v, px_per_mm), px_per_mm) for v in views_for(p)]
@@ -75,7 +75,7 @@ class CutoutLibrary:
         return cls(entries)
 
     @classmethod
-    def from_folder(cls, folder: Path) -> "CutoutLibrary":
+    def from_folder(cls, folder: Path) -> CutoutLibrary:
         folder = Path(folder)
         if not folder.is_dir():
             raise FileNotFoundError(f"cut-out folder not found: {folder}")

@@ -21,7 +21,7 @@ def ean13_modules(code: str) -> str:
         raise ValueError(f"not a valid EAN-13 code: {code!r}")
     first, left, right = int(code[0]), code[1:7], code[7:]
     bits = ["101"]
-    for digit, parity in zip(left, _PARITY[first]):
+    for digit, parity in zip(left, _PARITY[first], strict=True):
         bits.append((_L if parity == "L" else _G)[int(digit)])
     bits.append("01010")
     bits.extend(_R[int(d)] for d in right)

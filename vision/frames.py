@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+
 def normalise_frame(img: np.ndarray | None) -> np.ndarray:
     """Return ``img`` as a contiguous BGR uint8 image with 3 channels.
 

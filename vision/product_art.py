@@ -37,7 +37,7 @@ def _fit_text(img: np.ndarray, text: str, centre: tuple[int, int], max_w: int, m
     (tw, th), _ = cv2.getTextSize(text, font, 1.0, 2)
     scale = min(max_w / max(tw, 1), max_h / max(th, 1))
     thick = max(1, int(round(scale * 2.2)))
-    (tw, th), base = cv2.getTextSize(text, font, scale, thick)
+    (tw, th), _baseline = cv2.getTextSize(text, font, scale, thick)
     org = (int(centre[0] - tw / 2), int(centre[1] + th / 2))
     if outline is not None:
         cv2.putText(img, text, org, font, scale, outline, thick + max(2, thick), cv2.LINE_AA)
@@ -213,7 +213,7 @@ def render_product(product: Product, view: str = "front", px_per_mm: float = 2.5
     h = max(8, int(round(width * px_per_mm)))
     shape = look.shape
     mask = np.zeros((h, w), np.uint8)
-    shading = np.ones((h, w), np.float32)
+    shading: np.ndarray = np.ones((h, w), np.float32)
     rgb = np.zeros((h, w, 3), np.uint8)
     mm = px_per_mm
 
@@ -317,6 +317,6 @@ def render_product(product: Product, view: str = "front", px_per_mm: float = 2.5
 
     # a touch of print grain keeps flat colours from looking synthetic, same every time
     grain = np.random.default_rng(_seed(product, view)).normal(0, 3.0, (h, w, 1)).astype(np.float32)
-    out = np.clip(rgb.astype(np.float32) * (shading[..., None] if shading.ndim == 2 else shading[..., None])
+    out = np.clip(rgb.astype(np.float32) * shading[..., None]
                   + grain, 0, 255).astype(np.uint8)
     return np.dstack([out, mask])

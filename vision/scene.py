@@ -86,8 +86,8 @@ class _Canvas:
     """Accumulates items with their id map, so occlusion is known exactly."""
 
     def __init__(self, background: np.ndarray, shadow_offset: tuple[int, int], shadow_strength: float):
-        self.img = background.astype(np.float32)
-        self.ids = np.zeros(background.shape[:2], np.int16)  # 0 = background, -1 = hand, k = item k
+        self.img: np.ndarray = background.astype(np.float32)
+        self.ids: np.ndarray = np.zeros(background.shape[:2], np.int16)  # 0 = background, -1 = hand, k = item k
         self.areas: dict[int, int] = {}
         self.shadow_offset = shadow_offset
         self.shadow_strength = shadow_strength
@@ -164,18 +164,18 @@ def _apply_camera_effects(img: np.ndarray, rng: np.random.Generator, style: Scen
     grad = 1 + rng.uniform(0.0, 0.25) * ((xx / w - 0.5) * gx + (yy / h - 0.5) * gy)
     wb = rng.uniform(0.85, 1.15, 3).astype(np.float32)
     gain = rng.uniform(0.7, 1.25)
-    out = img * grad[..., None] * wb[None, None, :] * gain
+    out: np.ndarray = img * grad[..., None] * wb[None, None, :] * gain
     # blur: focus or motion
     r = rng.random()
     if r < 0.3:
         out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.4, 1.4))
     elif r < 0.4:
         k = int(rng.integers(3, 8))
-        kernel = np.zeros((k, k), np.float32)
+        kernel: np.ndarray = np.zeros((k, k), np.float32)
         kernel[k // 2, :] = 1.0 / k
         m = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), rng.uniform(0, 180), 1.0)
         kernel = cv2.warpAffine(kernel, m, (k, k))
-        kernel /= max(kernel.sum(), 1e-6)
+        kernel = (kernel / max(float(kernel.sum()), 1e-6)).astype(np.float32)
         out = cv2.filter2D(out, -1, kernel)
     # sensor noise
     sigma = rng.uniform(0, 8)
@@ -184,13 +184,14 @@ def _apply_camera_effects(img: np.ndarray, rng: np.random.Generator, style: Scen
     out = np.clip(out, 0, 255).astype(np.uint8)
     q = int(rng.integers(style.jpeg_quality[0], style.jpeg_quality[1] + 1))
     ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, q])
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else out
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+    return decoded if decoded is not None else out
 
 
 def _perspective(img: np.ndarray, ids: np.ndarray, rng: np.random.Generator, amount: float):
     h, w = img.shape[:2]
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    dst = src + rng.uniform(-amount, amount, (4, 2)).astype(np.float32) * np.float32([w, h])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    dst = src + rng.uniform(-amount, amount, (4, 2)).astype(np.float32) * np.array([w, h], np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
     img = cv2.warpPerspective(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     ids = cv2.warpPerspective(ids, m, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,

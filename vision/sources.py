@@ -26,10 +26,11 @@ import random
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Callable, Literal, Protocol
+from typing import Literal, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import cv2
@@ -138,7 +139,7 @@ class FrameSource(ABC):
         with self._lock:
             return replace(self._state)
 
-    def __enter__(self) -> "FrameSource":
+    def __enter__(self) -> FrameSource:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -564,7 +565,7 @@ class CaptureSource(FrameSource):
             return None
         try:
             ok, img = cap.read()
-        except Exception as exc:  # some backends raise instead of returning False
+        except Exception as exc:  # noqa: BLE001 - some backends raise instead of returning False
             ok, img = False, None
             log.debug("camera %s: read raised %s", self.uri, exc)
         if not ok or img is None or getattr(img, "size", 0) == 0:
@@ -590,7 +591,7 @@ class CaptureSource(FrameSource):
                 self._state.reconnects += 1
         try:
             cap = self._factory(self.target)
-        except Exception as exc:  # a factory or backend error must not kill the till's loop
+        except Exception as exc:  # noqa: BLE001 - a factory or backend error must not kill the till's loop
             self._fail(f"cannot open camera: {exc}")
             return False
         if not cap.isOpened():
@@ -603,7 +604,7 @@ class CaptureSource(FrameSource):
                 if value:
                     try:
                         cap.set(prop, float(value))
-                    except Exception:  # a backend that cannot set a property keeps its own
+                    except Exception:  # noqa: BLE001 - a backend that cannot set a property keeps its own
                         log.debug("camera %s: cannot set property %d", self.uri, prop)
         self._cap = cap
         self._opened_once = True
@@ -615,7 +616,7 @@ class CaptureSource(FrameSource):
             cap, self._cap = self._cap, None
             try:
                 cap.release()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a backend's failed release must not stop the reopen
                 log.debug("camera %s: release raised %s", self.uri, exc)
 
     def _fail(self, why: str) -> None:
@@ -643,27 +644,31 @@ class CaptureSource(FrameSource):
 # dispatch
 
 
-def _parse_synthetic(uri: str, query: str) -> dict[str, object]:
-    allowed = {"seed": int, "fps": float, "period": float, "width": int, "height": int,
-               "skus": str, "max_items": int, "noise": float, "stall_after": int}
+def _parse_synthetic(uri: str, query: str) -> tuple[dict[str, int | float], list[str] | None]:
+    """The synthetic camera's query: its numeric options by name, and its SKU list (None: not given or empty)."""
+    numeric: dict[str, type[int] | type[float]] = {
+        "seed": int, "fps": float, "period": float, "width": int, "height": int, "max_items": int,
+        "noise": float, "stall_after": int}
+    known = sorted([*numeric, "skus"])
     try:
         raw = parse_qs(query, keep_blank_values=True, strict_parsing=bool(query))
     except ValueError as exc:
         raise ValueError(f"{uri}: malformed query ({exc})") from exc
-    unknown = sorted(set(raw) - set(allowed))
+    unknown = sorted(set(raw) - set(known))
     if unknown:
-        raise ValueError(f"{uri}: unknown option(s) {unknown}; known: {sorted(allowed)}")
-    opts: dict[str, object] = {}
+        raise ValueError(f"{uri}: unknown option(s) {unknown}; known: {known}")
+    opts: dict[str, int | float] = {}
+    skus: list[str] | None = None
     for key, values in raw.items():
         value = values[-1]
         if key == "skus":
-            opts[key] = [s.strip() for s in value.split(",") if s.strip()]
+            skus = [s.strip() for s in value.split(",") if s.strip()] or None
             continue
         try:
-            opts[key] = allowed[key](value)
+            opts[key] = numeric[key](value)
         except ValueError:
-            raise ValueError(f"{uri}: option {key}={value!r} is not a valid {allowed[key].__name__}") from None
-    return opts
+            raise ValueError(f"{uri}: option {key}={value!r} is not a valid {numeric[key].__name__}") from None
+    return opts, skus
 
 
 def open_source(uri: str, *, width: int = 640, height: int = 480, fps: float = 15.0, realtime: bool = False,
@@ -683,11 +688,10 @@ def open_source(uri: str, *, width: int = 640, height: int = 480, fps: float = 1
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
     if scheme == "synthetic":
-        opts = _parse_synthetic(uri, parts.query)
-        skus = opts.get("skus") or None
+        opts, skus = _parse_synthetic(uri, parts.query)
         return SyntheticSource(library, seed=int(opts.get("seed", 0)), fps=float(opts.get("fps", fps)),
                                period_s=float(opts.get("period", 4.0)), width=int(opts.get("width", width)),
-                               height=int(opts.get("height", height)), skus=skus,  # type: ignore[arg-type]
+                               height=int(opts.get("height", height)), skus=skus,
                                max_items=int(opts.get("max_items", 6)),
                                noise_sigma=float(opts.get("noise", 1.5)), realtime=realtime, uri=uri,
                                stall_after=int(opts["stall_after"]) if "stall_after" in opts else None)
