@@ -192,6 +192,25 @@ def fleet_watch(args: argparse.Namespace) -> int:
                 last[s.deployment.deployment_id] = line
                 _print(f"{at} {line}")
 
+    if args.forever and not args.once:  # as tillsight-fleet.service runs it: Type=notify, pings while the loop turns
+        import time
+
+        from runtime.notify import LoopCounter, ProgressProbe, ServiceSupervisor
+
+        turns = LoopCounter()
+        service = ServiceSupervisor([ProgressProbe("fleet controller loop", turns, "MainThread")])
+
+        def sleep(seconds: float) -> None:
+            turns.tick()
+            time.sleep(seconds)
+
+        service.ready(f"fleet controller, every {args.interval:g} s")
+        try:
+            watch(_settings(args), args.deployment, interval_s=args.interval, once=False, forever=True,
+                  report=report, sleep=sleep)
+        finally:
+            service.close()
+        return OK
     state = watch(_settings(args), args.deployment, interval_s=args.interval, once=args.once,
                   forever=args.forever, report=report)
     if args.once or state is None:

@@ -4,7 +4,9 @@ of restarts, a dedicated user, a read-only system but for the data folder, memor
 
 from __future__ import annotations
 
+import argparse
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -149,6 +151,52 @@ def test_hub_units() -> None:
     path = parse_unit(hub / "tillsight-broker-reload.path")
     assert set(path["Path"]["PathChanged"]) == {"/var/lib/tillsight-hub/broker/passwords",
                                                 "/var/lib/tillsight-hub/broker/acl"}
+
+
+HUB_SERVICES = ("tillsight-hub-web.service", "tillsight-ingest@.service", "tillsight-fleet.service")
+
+
+@pytest.mark.parametrize("name", HUB_SERVICES)
+def test_hub_services_are_watched_by_systemd(name: str) -> None:
+    """As the device's: systemd waits for READY=1 and restarts a process whose pings stop."""
+    unit = parse_unit(SYSTEMD_DIR / "hub" / name)
+    assert one(unit, "Service", "Type") == "notify"
+    assert one(unit, "Service", "NotifyAccess") == "main"
+    assert one(unit, "Service", "WatchdogSec") in ("1min", "2min")
+    assert one(unit, "Service", "Restart") == "on-failure"
+    assert one(unit, "Service", "RestartPreventExitStatus") == "2"
+    assert "PYTHONFAULTHANDLER=1" in one(unit, "Service", "Environment")  # a watchdog abort logs every stack
+
+
+def _command_line(unit: dict[str, dict[str, list[str]]]) -> tuple[argparse.Namespace, str]:
+    """The unit's ExecStart parsed by the real ``tillsight`` parser, and the handler it runs."""
+    from tillsight_cli.main import HANDLERS, build_parser
+
+    argv = shlex.split(one(unit, "Service", "ExecStart"))
+    assert argv[0] == "/opt/tillsight/venv/bin/tillsight"
+    args = build_parser().parse_args([a.replace("%l", "host").replace("%i", "1") for a in argv[1:]])
+    key = tuple(v for v in (args.command, getattr(args, "action", None)) if v)
+    return args, HANDLERS.get(key) or HANDLERS[(args.command,)]
+
+
+def test_the_nightly_jobs_publish_the_morning_insights() -> None:
+    args, handler = _command_line(parse_unit(SYSTEMD_DIR / "hub/tillsight-jobs.service"))
+    assert handler == "tillsight_cli.hub_analytics_commands:hub_jobs"
+    assert args.publish is True  # without it the devices never get the insights
+    assert args.config == "/etc/tillsight/hub.yaml"
+
+
+@pytest.mark.parametrize(("name", "handler"), [
+    ("tillsight-hub-web.service", "tillsight_cli.hub_web_commands:hub_web"),
+    ("tillsight-ingest@.service", "tillsight_cli.commands:hub_ingest"),
+    ("tillsight-fleet.service", "tillsight_cli.fleet_commands:fleet"),
+])
+def test_hub_service_command_lines_parse(name: str, handler: str) -> None:
+    args, found = _command_line(parse_unit(SYSTEMD_DIR / "hub" / name))
+    assert found == handler
+    assert "/etc/tillsight/hub.yaml" in (getattr(args, "config", None), getattr(args, "config_file", None))
+    if name == "tillsight-fleet.service":
+        assert args.forever and not args.once  # the Type=notify path: READY=1 and watchdog pings
 
 
 def test_camera_rule_gives_v4l2_devices_a_systemd_unit() -> None:
