@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from analytics.llm import DATA_RULES, AIService, AIUnavailable, Pseudonymiser, data_block
+from contracts.timestamps import utc_now_text
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class Asked:
 
 
 def utc_stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_now_text()
 
 
 def messages(instructions: str, blocks: list[tuple[str, Any]], task: str) -> list[dict[str, str]]:

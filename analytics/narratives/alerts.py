@@ -1,10 +1,10 @@
 """Why a sale scored as anomalous, in plain words for the owner.
 
 The alert (score, reasons, device, time) and its sale (the ``tillsight.tx/1`` payload: lines,
-total, payment, cashier and the events ``void_line``, ``price_override``, ``manual_entry``,
-``drawer_open``, ``vision_mismatch``) become facts; the language model explains them from a quoted
-data block and its answer is fact-checked; without one the explanation is computed from the
-reasons and events.  The newest explanation per alert is stored (``alert_explanations``)."""
+total, payment, cashier and its events, read as the typed records of ``contracts.events``; the
+drawer opening for the sale's own cash payment is left out, a no-sale opening is not) become facts;
+the language model explains them from a quoted data block and its answer is fact-checked; without
+one the explanation is computed from the reasons and events.  The newest explanation per alert is stored (``alert_explanations``)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ from analytics.jobs.data import store_info
 from analytics.llm import AIService
 from analytics.narratives import ai as asker
 from analytics.narratives.factcheck import check_sections
-from analytics.narratives.facts import Facts, _Builder
+from analytics.narratives.facts import Facts, _Builder, fact_kind
+from contracts.events import payload_events
+from contracts.timestamps import parse_utc
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -37,21 +39,32 @@ INSTRUCTIONS = (
     "Say what was unusual, what innocent explanations there may be, and what the owner could check. Do not "
     "accuse the cashier. Use only figures from the data."
 )
+# Keyed by facts.fact_kind: the drawer opening for the sale's own cash payment is no event worth a word.
 EVENT_WORDS = {
     "void_line": ("a line was removed from the basket after it was scanned", "lines were removed after being scanned"),
+    "sale_void": ("the whole sale was voided", "times the whole sale was voided"),
     "price_override": ("a price was changed by hand", "prices were changed by hand"),
+    "discount_change": ("a discount was set by hand", "discounts were set by hand"),
     "manual_entry": ("an item was typed in by hand instead of scanned or seen", "items were typed in by hand"),
-    "drawer_open": ("the cash drawer was opened", "times the cash drawer was opened"),
+    "drawer_open_no_sale": ("the cash drawer was opened without a sale",
+                            "times the cash drawer was opened without a sale"),
     "vision_mismatch": ("the camera saw something different from what was rung up",
                         "times the camera and the till disagreed"),
 }
 ADVICE = {
     "void_line": "Look at the camera recording of the sale and check the removed item was really put back.",
     "price_override": "Check the changed price against the shelf price and who approved it.",
+    "discount_change": "Check who approved the discount and why.",
     "manual_entry": "Check the typed-in items match what the camera saw.",
-    "drawer_open": "Count the drawer at the end of the shift.",
+    "drawer_open_no_sale": "Count the drawer at the end of the shift.",
     "vision_mismatch": "Check the recording: an item may have passed without being rung up.",
 }
+
+
+def _event_counts(payload: dict[str, Any] | None) -> Counter[str]:
+    """How many events of each kind (``facts.fact_kind``) the sale carries, ordinary ones left out."""
+    kinds = (fact_kind(e) for e in payload_events(payload or {}))
+    return Counter(k for k in kinds if k is not None)
 
 
 class AlertNotFound(LookupError):
@@ -99,7 +112,7 @@ def alert_facts(engine: Engine, store_id: str, alert: dict[str, Any], payload: d
     for i, reason in enumerate(alert.get("reasons") or [], 1):
         b.text(f"reason_{i}", f"Reason {i}", str(reason))
     b.text("device", "Till", str(alert["device_id"]))
-    when = datetime.strptime(alert["raised_at"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).astimezone(tz)
+    when = parse_utc(alert["raised_at"]).astimezone(tz)
     b.day("raised_day", "Day (store time)", when.date().isoformat())
     b.hour("raised_hour", "Hour (store time)", when.hour)
     b.text("raised_time", "Time (store time)", when.strftime("%H:%M"))
@@ -128,12 +141,10 @@ def alert_facts(engine: Engine, store_id: str, alert: dict[str, Any], payload: d
             for key, label in (("tendered", "Tendered"), ("change", "Change given")):
                 if isinstance(pay.get(key), int):
                     b.money(key, label, pay[key])
-        events = [e for e in payload.get("events") or [] if isinstance(e, dict)]
-        counts = Counter(str(e.get("type")) for e in events)
-        for kind, n in counts.items():
+        for kind, n in _event_counts(payload).items():
             b.count(f"event_{kind}", f"Events: {kind}", n)
-        for i, e in enumerate(events[:20], 1):
-            for k, v in (e.get("detail") or {}).items() if isinstance(e.get("detail"), dict) else ():
+        for i, e in enumerate(payload_events(payload)[:20], 1):
+            for k, v in e.detail().items():
                 if isinstance(v, int) and not isinstance(v, bool) and any(w in k for w in ("price", "amount", "total")):
                     b.money(f"event_{i}_{k}", f"Event {i} {k}", v)
                 elif isinstance(v, (str, int, float)) and not isinstance(v, bool):
@@ -144,7 +155,7 @@ def alert_facts(engine: Engine, store_id: str, alert: dict[str, Any], payload: d
 
 
 def computed_explanation(facts: Facts, alert: dict[str, Any], payload: dict[str, Any] | None) -> tuple[str, list[str], str]:
-    events = Counter(str(e.get("type")) for e in (payload or {}).get("events") or [] if isinstance(e, dict))
+    events = _event_counts(payload)
     summary = (f"The till flagged this sale at {facts.text('raised_time')} with a score of {facts.text('score')} "
                "(0 is ordinary, 1 is very unusual)")
     summary += f"; it totalled {facts.text('total')}." if facts.get("total") else "."

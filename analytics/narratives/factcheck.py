@@ -30,7 +30,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from analytics.jobs.money import _SYMBOLS, exponent  # noqa: PLC2701 - the one symbol table of the hub
+from contracts.money import SYMBOLS, exponent
 from analytics.narratives.facts import Facts
 
 MONTHS = {m: i for i, names in enumerate((
@@ -113,8 +113,8 @@ def _currency_pattern(currency: str | None) -> str:
     marks = {"$", "€", "£", "¥", "US$"}
     if currency:
         marks.add(currency.upper())
-        if currency.upper() in _SYMBOLS:
-            marks.add(_SYMBOLS[currency.upper()])
+        if currency.upper() in SYMBOLS:
+            marks.add(SYMBOLS[currency.upper()])
     return "|".join(re.escape(m) for m in sorted(marks, key=len, reverse=True))
 
 

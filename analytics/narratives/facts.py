@@ -26,7 +26,9 @@ from sqlalchemy import Engine, func, select
 from analytics.db import tables as t
 from analytics.jobs import results as rs
 from analytics.jobs.data import store_info
-from analytics.jobs.money import exponent, format_money
+from contracts.events import DiscountChange, DrawerOpen, RefundApproval, SaleEvent, SaleVoid, payload_events
+from contracts.money import exponent, format_money
+from contracts.timestamps import format_utc, parse_utc
 
 PERIODS = ("daily", "weekly")
 KINDS = ("money", "count", "percent", "number", "hour", "date", "text")
@@ -35,6 +37,30 @@ TOP_PRODUCTS = 3
 MOVERS = 2
 BUSY_HOURS = 2
 REORDER_ITEMS = 5
+
+
+#: the sale events a period's facts count (key ``events_{kind}``), from the typed records of contracts.events
+EVENT_FACTS: tuple[tuple[str, str], ...] = (
+    ("void_line", "Lines voided in sales"), ("price_override", "Price overrides"),
+    ("discount_change", "Discounts set by hand"), ("manual_entry", "Items typed in by hand"),
+    ("drawer_open_no_sale", "Cash drawer opened without a sale"), ("vision_mismatch", "Camera/till mismatches"),
+)
+
+
+def fact_kind(event: SaleEvent) -> str | None:
+    """The ``events_{kind}`` fact an event counts towards; None for events that are part of an ordinary
+    sale (the drawer opening for the sale's own cash payment, a refund's approval)."""
+    match event:
+        case DrawerOpen():
+            return "drawer_open_no_sale" if event.no_sale else None
+        case DiscountChange():
+            return "discount_change"
+        case RefundApproval():
+            return None
+        case SaleVoid():
+            return "sale_void"
+        case _:
+            return event.type
 
 
 class FactsError(LookupError):
@@ -126,15 +152,11 @@ class _Builder:
         self.items.append(Fact(key, label, "text", s, s))
 
 
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _bounds(day_from: date, day_to: date, tz: ZoneInfo) -> tuple[str, str]:
     """UTC text bounds [from, to) of the store-local days ``day_from``..``day_to`` inclusive."""
     a = datetime.combine(day_from, time(0), tz)
     b = datetime.combine(day_to + timedelta(days=1), time(0), tz)
-    return _utc_text(a), _utc_text(b)
+    return format_utc(a), format_utc(b)
 
 
 def _change(now: float, before: float) -> float | None:
@@ -165,7 +187,7 @@ def default_end(engine: Engine, store_id: str, now: datetime | None = None) -> d
                                                                      tx.status == "completed")).scalar()
     if not last:
         return yesterday
-    last_day = datetime.strptime(last[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).astimezone(tz).date()
+    last_day = parse_utc(last).astimezone(tz).date()
     return min(yesterday, last_day)
 
 
@@ -205,14 +227,15 @@ def build_facts(engine: Engine, store_id: str, period: str = "daily", end: date 
                                                          tx.completed_at >= p_from, tx.completed_at < p_to)).scalars()
         events: dict[str, int] = defaultdict(int)
         for payload in payloads:
-            for ev in (payload or {}).get("events") or []:
-                if isinstance(ev, dict) and isinstance(ev.get("type"), str):
-                    events[ev["type"]] += 1
+            for ev in payload_events(payload or {}):
+                kind = fact_kind(ev)
+                if kind is not None:
+                    events[kind] += 1
         alert_rows = conn.execute(select(al.score, al.kind).where(al.store_id == store_id, al.raised_at >= p_from,
                                                                   al.raised_at < p_to)).all()
 
     def local_day(stamp: str) -> datetime:
-        return datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).astimezone(tz)
+        return parse_utc(stamp).astimezone(tz)
 
     per_day: dict[date, _Window] = defaultdict(_Window)
     hours: dict[int, int] = defaultdict(int)
@@ -281,9 +304,7 @@ def build_facts(engine: Engine, store_id: str, period: str = "daily", end: date 
     if now_w.refunds:
         b.money("refund_amount", "Refunded", now_w.refund_amount)
     b.count("voided_sales", "Voided sales", now_w.voids)
-    for kind, label in (("void_line", "Lines voided in sales"), ("price_override", "Price overrides"),
-                        ("manual_entry", "Items typed in by hand"), ("drawer_open", "Cash drawer opened without a sale"),
-                        ("vision_mismatch", "Camera/till mismatches")):
+    for kind, label in EVENT_FACTS:
         if events.get(kind):
             b.count(f"events_{kind}", label, events[kind])
 

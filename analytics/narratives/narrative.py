@@ -153,8 +153,9 @@ def computed_sections(facts: Facts) -> tuple[str, dict[str, list[str]]]:
                      f"{f.text('alerts_top_score')}); check them on the Insights page.")
     for key, words in (("events_void_line", "lines were voided inside sales"),
                        ("events_price_override", "prices were overridden"),
+                       ("events_discount_change", "discounts were set by hand"),
                        ("events_manual_entry", "items were typed in by hand"),
-                       ("events_drawer_open", "times the cash drawer opened without a sale"),
+                       ("events_drawer_open_no_sale", "times the cash drawer opened without a sale"),
                        ("events_vision_mismatch", "times the camera and the till disagreed")):
         if f.value(key):
             risks.append(f"{f.text(key)} {words}.")

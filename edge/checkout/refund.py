@@ -14,7 +14,7 @@ from edge.store.records import Payment, SaleLine, SaleRecord, User
 
 def build_refund(original: SaleRecord, quantities: Mapping[str, int], already: Mapping[str, int],
                  cashier: User, approver: User, tax_rate_bp: int, shift_id: int | None = None,
-                 reason: str = "") -> SaleRecord:
+                 reason: str = "", now: str | None = None) -> SaleRecord:
     """Refund ``quantities`` (SKU -> qty) of ``original``; ``already`` is what was refunded before.
 
     Money goes back the way it came: to the credit account for credit sales, otherwise in cash
@@ -58,7 +58,7 @@ def build_refund(original: SaleRecord, quantities: Mapping[str, int], already: M
     method = "credit" if any(p.method == "credit" for p in original.payments) else \
         max(original.payments, key=lambda p: p.amount).method
     customer = original.customer_id if method == "credit" else None
-    now = utc_now_text()
+    now = now or utc_now_text()
     payment = Payment(method, total, total, 0, customer)
     events: list[SaleEvent] = [RefundApproval(at=now, by=approver.id, of=original.receipt_no or "", reason=reason)]
     if method == "cash":  # the drawer opens to pay this refund out: not a no-sale opening

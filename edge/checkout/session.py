@@ -22,6 +22,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from contracts.events import (
@@ -35,7 +36,7 @@ from contracts.events import (
     VisionMismatch,
 )
 from contracts.money import format_money
-from contracts.timestamps import utc_now_text
+from contracts.timestamps import format_utc, utc_now_text
 from edge.checkout.errors import ApprovalRequired, CheckoutError
 from edge.checkout.totals import Totals, compute_totals
 from edge.store.records import Customer, Payment, Product, SaleLine, SaleRecord, User
@@ -96,6 +97,7 @@ class PaymentPart:
 
 
 ProductLookup = Callable[[str], Product | None]
+Clock = Callable[[], datetime]
 
 
 class CheckoutSession:
@@ -103,8 +105,9 @@ class CheckoutSession:
     nothing when the action is not possible."""
 
     def __init__(self, store_id: str, device_id: str, currency: str, tax_rate_bp: int,
-                 lookup: ProductLookup) -> None:
+                 lookup: ProductLookup, clock: Clock | None = None) -> None:
         self.store_id = store_id
+        self.clock = clock  # None: the wall clock (a test rings a sale up at a given time)
         self.device_id = device_id
         self.currency = currency
         self.tax_rate_bp = tax_rate_bp
@@ -151,6 +154,9 @@ class CheckoutSession:
                 return line
         raise CheckoutError(f"no line {line_id} in this sale")
 
+    def _now(self) -> str:
+        return format_utc(self.clock()) if self.clock is not None else utc_now_text()
+
     def _event(self, event: SaleEvent) -> None:
         self.events.append(event)
 
@@ -178,7 +184,7 @@ class CheckoutSession:
             self.cashier = cashier
             self.shift_id = shift_id
             self.tx_id = str(uuid.uuid4())
-            self.started_at = utc_now_text()
+            self.started_at = self._now()
             self._changed()
 
     # -- vision --------------------------------------------------------------------------------
@@ -259,7 +265,7 @@ class CheckoutSession:
                 line = self._new_line(product, qty, source)
                 self.lines.append(line)
             if source == "manual":
-                self._event(ManualEntry(at=utc_now_text(), by=self._by(user or self.cashier), sku=product.sku,
+                self._event(ManualEntry(at=self._now(), by=self._by(user or self.cashier), sku=product.sku,
                                         qty=qty))
             self._changed()
             return line
@@ -272,7 +278,7 @@ class CheckoutSession:
             if qty < line.locked_qty:
                 if approver is None:
                     raise ApprovalRequired("reducing a line the customer has seen is a void: supervisor PIN needed")
-                self._event(LineVoid(at=utc_now_text(), by=approver.id, sku=line.sku, qty=line.locked_qty - qty,
+                self._event(LineVoid(at=self._now(), by=approver.id, sku=line.sku, qty=line.locked_qty - qty,
                                      reason="qty reduced"))
                 line.locked_qty = qty
             line.qty = qty
@@ -287,7 +293,7 @@ class CheckoutSession:
             if line.locked_qty:
                 if approver is None:
                     raise ApprovalRequired("voiding a line the customer has seen needs a supervisor PIN")
-                self._event(LineVoid(at=utc_now_text(), by=approver.id, sku=line.sku, qty=line.locked_qty,
+                self._event(LineVoid(at=self._now(), by=approver.id, sku=line.sku, qty=line.locked_qty,
                                      reason=reason or "voided"))
             if self.state == "scanning" and line.source == "vision":
                 self.state = "review"
@@ -321,7 +327,7 @@ class CheckoutSession:
             if approver is None or not approver.at_least("supervisor"):
                 raise ApprovalRequired("a price override needs a supervisor PIN")
             line = self._line(line_id)
-            self._event(PriceOverride(at=utc_now_text(), by=approver.id, sku=line.sku, name=line.name,
+            self._event(PriceOverride(at=self._now(), by=approver.id, sku=line.sku, name=line.name,
                                       old_price=line.unit_price, new_price=unit_price, reason=reason))
             line.unit_price = unit_price
             if self.state == "payment":
@@ -339,7 +345,7 @@ class CheckoutSession:
             subtotal = sum(ln.line_total for ln in self.lines)
             if amount > subtotal:
                 raise CheckoutError("the discount cannot be more than the subtotal")
-            self._event(DiscountChange(at=utc_now_text(), by=approver.id, old_discount=self.discount,
+            self._event(DiscountChange(at=self._now(), by=approver.id, old_discount=self.discount,
                                        new_discount=amount, reason=reason))
             self.discount = amount
             self._changed()
@@ -398,7 +404,7 @@ class CheckoutSession:
             if sum(1 for p in payments if p.method == "cash") > 1:
                 raise CheckoutError("take cash once")
             events = list(self.events)
-            now = utc_now_text()
+            now = self._now()
             if any(p.method == "cash" for p in payments):  # the drawer opens for this sale's own payment
                 events.append(DrawerOpen(at=now, by=self._by(self.cashier), no_sale=False, reason="sale"))
             events.extend(self._mismatches(now))
@@ -433,7 +439,7 @@ class CheckoutSession:
                 return None
             if approver is None or not approver.at_least("supervisor"):
                 raise ApprovalRequired("voiding a sale needs a supervisor PIN")
-            now = utc_now_text()
+            now = self._now()
             events = list(self.events)
             events.append(SaleVoid(at=now, by=approver.id, lines=len(self.lines), reason=reason or "sale voided"))
             totals = self.totals()

@@ -13,6 +13,7 @@ from analytics.db import tables as t
 from analytics.importer.invoices import import_tx_id
 from analytics.importer.writer import write_sales
 from analytics.jobs.runner import run_store
+from contracts.events import DrawerOpen, LineVoid, PriceOverride
 from tests.analytics.credit.support import four_customers
 from tests.analytics.jobs.support import seed_store
 
@@ -37,10 +38,11 @@ def seed_sales_store(engine: Engine, url: str) -> None:
            "cashier_id": "c-9", "started_at": stamp, "completed_at": stamp, "status": "completed",
            "currency": "DOP", "lines": lines, "subtotal": 11500, "discount": 0, "tax": 0, "total": 11500,
            "payment": {"method": "cash", "tendered": 20000, "change": 8500}, "customer_id": None,
-           "events": [{"type": "void_line", "at": stamp, "detail": {"sku": "RICE-5LB", "line_total": 32500}},
-                      {"type": "price_override", "at": stamp, "detail": {"sku": "SODA", "old_price": 4000,
-                                                                        "new_price": 3500}},
-                      {"type": "drawer_open", "at": stamp, "detail": {}}],
+           "events": [e.to_payload() for e in (  # as the checkout writes them (contracts.events)
+               LineVoid(at=stamp, by="sup-1", sku="RICE-5LB", qty=1, name="RICE 5LB", line_total=32500,
+                        reason="voided"),
+               PriceOverride(at=stamp, by="sup-1", sku="SODA", name="SODA 500ML", old_price=4000, new_price=3500),
+               DrawerOpen(at=stamp, by="c-9", no_sale=False, reason="sale"))],
            "anomaly": {"score": 0.87, "reasons": ["a line was voided after payment started",
                                                   "price overridden on 1 line"], "model": "iforest-1"}}
     write_sales(engine, [doc], "2026-11-01T00:00:00Z")

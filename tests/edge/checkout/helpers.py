@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge.checkout.session import CheckoutSession, PaymentPart
+from edge.checkout.session import CheckoutSession, Clock, PaymentPart
 from edge.store import Store
 from edge.store.records import SaleRecord, User
 from vision.basket import BasketItem, BasketSnapshot
@@ -18,9 +18,10 @@ def basket(*skus: str, confidence: float = 0.9, alternatives: dict[str, list[tup
     return BasketSnapshot(items=tuple(items), settled=settled, events=(), frame_index=1)
 
 
-def session_for(store: Store) -> CheckoutSession:
+def session_for(store: Store, store_id: str = "s-001", clock: Clock | None = None) -> CheckoutSession:
+    """The till's checkout session over ``store``; ``clock`` fixes the time the sale is rung up at."""
     s = store.settings.get()
-    return CheckoutSession("s-001", "till-1", s.currency, s.tax_rate_bp, lookup=store.products.find)
+    return CheckoutSession(store_id, "till-1", s.currency, s.tax_rate_bp, lookup=store.products.find, clock=clock)
 
 
 def cashier(store: Store, user_id: str = "ana") -> User:
