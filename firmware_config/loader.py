@@ -20,11 +20,11 @@ from pydantic import BaseModel, ValidationError
 from .fleet import FleetConfigError, read_overlay
 from .profiles import PROFILES, profile_defaults
 from .schema import (
-    DETECTOR_BACKENDS,
     SECRET_KEYS,
     SECRET_MASK,
     UNKNOWN_BACKEND_ERROR,
     TillsightConfig,
+    fit_detector_profile,
     mask_uri,
 )
 
@@ -191,15 +191,13 @@ def _format_errors(
 ) -> list[str]:
     problems: list[str] = []
     for error in exc.errors(include_url=False):
-        loc: Key = tuple(part for part in error["loc"] if part not in DETECTOR_BACKENDS)
+        loc: Key = tuple(error["loc"])
         kind = error["type"]
         if kind == "extra_forbidden":
             message = "unknown key"
         elif kind == UNKNOWN_BACKEND_ERROR:
-            given = error["input"].get("backend") if isinstance(error["input"], dict) else None
             loc += ("backend",)
-            available = ", ".join(DETECTOR_BACKENDS)
-            message = f"unknown detector backend {given!r} (available: {available})"
+            message = error["msg"]
         else:
             message = error["msg"].removeprefix("Value error, ")
         origin = ""
@@ -250,6 +248,8 @@ def load_config(
     _drop_null_sections(user, TillsightConfig)
     profile = user.get("profile", DEFAULT_PROFILE)
     base = profile_defaults(profile) if isinstance(profile, str) and profile in PROFILES else {}
+    if isinstance(base.get("detector"), dict):  # only the keys the chosen detector back end has
+        base["detector"] = fit_detector_profile(base["detector"], user.get("detector"))
 
     try:
         config = TillsightConfig.model_validate(_deep_merge(base, user))

@@ -8,22 +8,25 @@ environment variables are merged on top by ``loader.py``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
     SecretStr,
-    Tag,
+    SerializeAsAny,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 ProfileName = Literal["dev", "pi4", "pi5", "jetson"]
 PROFILE_NAMES: tuple[str, ...] = ("dev", "pi4", "pi5", "jetson")
@@ -31,8 +34,8 @@ PROFILE_NAMES: tuple[str, ...] = ("dev", "pi4", "pi5", "jetson")
 IDENT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
 _IDENT_RE = re.compile(IDENT_PATTERN)
 
-# Detector backends known to the discriminated union below; extend both together.
-DETECTOR_BACKENDS: tuple[str, ...] = ("onnxruntime",)
+# The detector back end when ``detector.backend`` is not given (registered by vision.detectors).
+DEFAULT_DETECTOR_BACKEND = "onnxruntime"
 UNKNOWN_BACKEND_ERROR = "unknown_backend"
 
 # Dotted paths of secret values: masked when dumped, better supplied by environment variables.
@@ -44,7 +47,6 @@ _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _SYNTHETIC_PARAMS: dict[str, type] = {"seed": int, "fps": float, "period": float, "width": int,
                                        "height": int, "skus": str, "max_items": int, "noise": float,
                                        "stall_after": int}  # fault injection (docs/camera.md)
-_PROVIDER_RE = re.compile(r"^[A-Z][A-Za-z0-9]*ExecutionProvider$")
 
 
 class _Section(BaseModel):
@@ -156,56 +158,108 @@ class CameraConfig(_Section):
         return value
 
 
-class OnnxRuntimeDetector(_Section):
-    """YOLO model bundle run by ONNX Runtime (CPU by default; other execution providers by ``providers``)."""
+class DetectorConfig(_Section):
+    """The ``detector`` section: the keys every detector back end shares.
 
-    backend: Literal["onnxruntime"] = "onnxruntime"
+    A back end is a plug-in: one file in ``vision/detectors/`` holds its config model (a subclass of
+    this one whose ``backend`` is a one-value ``Literal``, adding its own keys) and its class, and
+    registers the model here (``register_detector_config``) when ``vision.detectors`` is imported.
+    ``backend`` picks the model; a name no back end registered is refused, naming
+    ``detector.backend``.  firmware_config imports nothing of ours, so a process that loaded no
+    back end at all (the hub) checks only these shared keys and keeps the rest for the device, which
+    checks them again with the back end's own model when it builds its detector.
+    """
+
+    backend: str = DEFAULT_DETECTOR_BACKEND
     bundle: Path = Path("models/demo")
-    threads: int | None = Field(None, ge=1, le=64, description="None = let the runtime choose")
     input_size: int | None = Field(
-        None, ge=160, le=1280, multiple_of=32, description="None = the bundle's own input size"
+        default=None, ge=160, le=1280, multiple_of=32, description="None = the bundle's own input size"
     )
     confidence: float | None = Field(
-        None, ge=0.05, le=0.99, description="None = the bundle's calibrated operating confidence"
+        default=None, ge=0.05, le=0.99, description="None = the bundle's calibrated operating confidence"
     )
-    iou: float | None = Field(None, ge=0.1, le=0.95, description="None = the bundle's NMS IoU")
-    # ONNX Runtime execution providers in order of preference.  One this onnxruntime build lacks is
-    # skipped with a warning naming it; CPUExecutionProvider is always the last resort.
-    providers: list[str] = Field(default_factory=lambda: ["CPUExecutionProvider"], min_length=1)
-
-    @field_validator("providers", mode="before")
-    @classmethod
-    def _providers_from_text(cls, value: Any) -> Any:
-        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
-
-    @field_validator("providers")
-    @classmethod
-    def _provider_names(cls, value: list[str]) -> list[str]:
-        for name in value:
-            if not _PROVIDER_RE.fullmatch(name):
-                raise ValueError(f"{name!r} is not an ONNX Runtime execution provider name "
-                                 "(e.g. 'CPUExecutionProvider', 'CUDAExecutionProvider')")
-        if len(set(value)) != len(value):
-            raise ValueError("an execution provider is listed twice")
-        return value
+    iou: float | None = Field(default=None, ge=0.1, le=0.95, description="None = the bundle's NMS IoU")
 
 
-def _detector_backend(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("backend", "onnxruntime"))
-    return str(getattr(value, "backend", "onnxruntime"))
+class UncheckedDetectorConfig(DetectorConfig):
+    """The detector section in a process with no back end registered: shared keys checked, the
+    back end's own keys kept as given (see ``DetectorConfig``)."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
 
 
-# A tagged union keyed by ``backend``, like Frigate's detector plug-ins: a new backend is a new
-# model with its own ``backend`` literal, added here and to DETECTOR_BACKENDS.
-DetectorConfig = Annotated[
-    Union[Annotated[OnnxRuntimeDetector, Tag("onnxruntime")]],
-    Discriminator(
-        _detector_backend,
-        custom_error_type=UNKNOWN_BACKEND_ERROR,
-        custom_error_message="unknown detector backend",
-    ),
-]
+_DETECTOR_CONFIGS: dict[str, type[DetectorConfig]] = {}
+
+
+def register_detector_config(model: type[DetectorConfig]) -> str:
+    """Make ``model`` the schema of a ``detector`` section whose ``backend`` is its name; returns
+    the name (the one value of the model's ``backend`` Literal)."""
+    names = get_args(model.model_fields["backend"].annotation)
+    if len(names) != 1 or not isinstance(names[0], str):
+        raise TypeError(f"{model.__name__}.backend must be a Literal of one name, e.g. Literal['onnxruntime']")
+    name: str = names[0]
+    known = _DETECTOR_CONFIGS.get(name)
+    if known is not None and known is not model:
+        raise ValueError(f"detector backend {name!r} is registered twice ({known.__qualname__}, "
+                         f"{model.__qualname__})")
+    _DETECTOR_CONFIGS[name] = model
+    return name
+
+
+def unregister_detector_config(name: str) -> None:
+    """Forget a back end's config model (for tests that define a back end of their own)."""
+    _DETECTOR_CONFIGS.pop(name, None)
+
+
+def detector_backends() -> tuple[str, ...]:
+    """The names of the registered detector back ends, sorted."""
+    return tuple(sorted(_DETECTOR_CONFIGS))
+
+
+def detector_config_model(name: str) -> type[DetectorConfig] | None:
+    """The config model registered for back end ``name``, or None."""
+    return _DETECTOR_CONFIGS.get(name)
+
+
+def fit_detector_profile(profile_section: Mapping[str, Any], user_section: Any) -> dict[str, Any]:
+    """A device profile's ``detector`` defaults, keeping only the keys the chosen back end has
+    (a profile's ``threads`` and ``providers`` are ONNX Runtime's and mean nothing to another)."""
+    name = user_section.get("backend", DEFAULT_DETECTOR_BACKEND) if isinstance(user_section, Mapping) \
+        else DEFAULT_DETECTOR_BACKEND
+    model = _DETECTOR_CONFIGS.get(name) if isinstance(name, str) else None
+    if model is None:
+        return dict(profile_section)
+    return {key: value for key, value in profile_section.items() if key in model.model_fields}
+
+
+def _default_detector() -> DetectorConfig:
+    model = _DETECTOR_CONFIGS.get(DEFAULT_DETECTOR_BACKEND)
+    return model() if model is not None else UncheckedDetectorConfig()
+
+
+def _validate_detector(value: Any, handler: ValidatorFunctionWrapHandler) -> DetectorConfig:
+    """Validate ``detector`` with the model its ``backend`` names (see ``DetectorConfig``)."""
+    if isinstance(value, DetectorConfig):
+        if type(value) is _DETECTOR_CONFIGS.get(value.backend):
+            return value
+        value = value.model_dump()
+    if not isinstance(value, Mapping):
+        return handler(value)  # the base model's own error ("should be a valid dictionary")
+    name = value.get("backend", DEFAULT_DETECTOR_BACKEND)
+    model = _DETECTOR_CONFIGS.get(name) if isinstance(name, str) else None
+    if model is not None:
+        return model.model_validate(value)
+    if not _DETECTOR_CONFIGS and isinstance(name, str):
+        return UncheckedDetectorConfig.model_validate(value)
+    raise PydanticCustomError(
+        UNKNOWN_BACKEND_ERROR,
+        "unknown detector backend {given} (available: {available})",
+        {"given": repr(name), "available": ", ".join(detector_backends()) or "none"},
+    )
+
+
+# ``detector`` is validated by the model of the back end it names, and dumped with that model's keys.
+DetectorSection = Annotated[SerializeAsAny[DetectorConfig], WrapValidator(_validate_detector)]
 
 
 class GateConfig(_Section):
@@ -489,7 +543,7 @@ class TillsightConfig(_Section):
     profile: ProfileName = "dev"
     store: StoreConfig = Field(default_factory=StoreConfig)
     camera: CameraConfig = Field(default_factory=CameraConfig)
-    detector: DetectorConfig = Field(default_factory=OnnxRuntimeDetector)
+    detector: DetectorSection = Field(default_factory=_default_detector)
     gate: GateConfig = Field(default_factory=GateConfig)
     stabiliser: StabiliserConfig = Field(default_factory=StabiliserConfig)
     barcode: BarcodeConfig = Field(default_factory=BarcodeConfig)

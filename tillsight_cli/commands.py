@@ -18,6 +18,7 @@ def _emit_json(obj: dict) -> None:
 
 
 def config_check(args: argparse.Namespace) -> int:
+    import vision.detectors  # noqa: F401 - the detector back ends register their config keys (no onnxruntime)
     from firmware_config import check_config_file
 
     ok, message = check_config_file(args.file)
@@ -26,6 +27,7 @@ def config_check(args: argparse.Namespace) -> int:
 
 
 def config_show(args: argparse.Namespace) -> int:
+    import vision.detectors  # noqa: F401 - the detector back ends register their config keys (no onnxruntime)
     from firmware_config import ConfigError, dump_config, load_config
 
     try:

@@ -22,6 +22,7 @@ import numpy as np
 from training.dataset import TEST_SEED_BASE, calibration_style, folder_hash, test_style
 from vision.cutouts import CutoutLibrary
 from vision.detector import Detector
+from vision.detectors import backend_config
 from vision.scene import compose_scene
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ def evaluate_bundle(bundle: Path, test_dir: Path, threads: int | None = None,
     """Run the bundle over the test set and return the figures (see module doc).
 
     ``merge_iou`` overrides the bundle's cross-SKU merge (``-1`` turns it off) for calibration."""
-    detector = Detector(bundle, threads=threads, merge_iou=merge_iou)
+    detector = Detector(bundle, config=backend_config(threads=threads), merge_iou=merge_iou)
     operating = detector.confidence
     truth = json.loads((Path(test_dir) / "truth.json").read_text())
     backgrounds_file = Path(test_dir) / "backgrounds.json"

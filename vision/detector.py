@@ -16,9 +16,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from firmware_config.schema import DetectorConfig
 from vision.bundle import BundleError, BundleManifest, load_manifest
-from vision.detectors import DetectorBackend
-from vision.detectors.onnxruntime_backend import OnnxRuntimeBackend, OnnxRuntimeConfig
+from vision.detectors import DetectorBackend, backend_config, create_backend
 from vision.frames import normalise_frame
 
 log = logging.getLogger(__name__)
@@ -161,16 +161,23 @@ def decode_yolo(raw: np.ndarray, conf: float, iou: float, n_alternatives: int = 
 
 
 class Detector:
-    """Load a model bundle and detect products in BGR frames of any size (grey and BGRA accepted)."""
+    """Load a model bundle and detect products in BGR frames of any size (grey and BGRA accepted).
 
-    def __init__(self, bundle_path: str | Path, *, input_size: int | None = None, threads: int | None = None,
-                 confidence: float | None = None, iou: float | None = None, alternatives: int = 3,
-                 merge_iou: float | None = None, rect: bool | None = None,
-                 backend: DetectorBackend | None = None, warm_up: bool = True,
-                 providers: tuple[str, ...] | list[str] = ("CPUExecutionProvider",)):
+    ``config`` is the ``detector`` configuration section: its ``backend`` names the back end that
+    runs the model (``vision.detectors``; default: ONNX Runtime on the CPU), and its ``input_size``,
+    ``confidence`` and ``iou`` apply unless given here.  ``backend`` (an object that already runs
+    the model) replaces the configured one."""
+
+    def __init__(self, bundle_path: str | Path, *, config: DetectorConfig | None = None,
+                 input_size: int | None = None, confidence: float | None = None, iou: float | None = None,
+                 alternatives: int = 3, merge_iou: float | None = None, rect: bool | None = None,
+                 backend: DetectorBackend | None = None, warm_up: bool = True):
         self.manifest: BundleManifest = load_manifest(bundle_path)
-        self.backend: DetectorBackend = backend or OnnxRuntimeBackend(
-            self.manifest.model_path, OnnxRuntimeConfig(threads=threads, providers=tuple(providers)))
+        cfg = backend_config(config)
+        input_size = cfg.input_size if input_size is None else input_size
+        confidence = cfg.confidence if confidence is None else confidence
+        iou = cfg.iou if iou is None else iou
+        self.backend: DetectorBackend = backend or create_backend(self.manifest.model_path, cfg)
         shape = self.backend.input_shape()
         fixed = shape[2] if isinstance(shape[2], int) else None
         self.input_size = int(input_size or fixed or self.manifest.input_size)
@@ -221,7 +228,8 @@ class Detector:
         names = self.classes
         out = []
         for i in range(boxes.shape[0]):
-            alts = tuple((names[int(c)], float(s)) for c, s in zip(alt_ids[i, 1:], alt_scores[i, 1:]) if s > 0.01)
+            alts = tuple((names[int(c)], float(s)) for c, s in zip(alt_ids[i, 1:], alt_scores[i, 1:], strict=True)
+                         if s > 0.01)
             out.append(Detection(names[int(classes[i])], int(classes[i]), float(scores[i]),
                                  tuple(float(v) for v in boxes[i]), alts))  # type: ignore[arg-type]
         return out

@@ -60,9 +60,7 @@ def unpack_bundle(archive: Path, dest: Path) -> Path:
 def load_checked(bundle: Path, cfg: TillsightConfig) -> Detector:
     """Load a bundle with the configured runtime settings and require its self-test to pass
     (raises ``BundleError`` saying why not)."""
-    det = cfg.detector
-    detector = Detector(bundle, input_size=det.input_size, threads=det.threads, confidence=det.confidence,
-                        iou=det.iou, alternatives=cfg.stabiliser.alternatives, providers=det.providers)
+    detector = Detector(bundle, config=cfg.detector, alternatives=cfg.stabiliser.alternatives)
     result = run_self_test(detector)
     if not result.passed:
         raise BundleError(f"{bundle}: {result.message}")

@@ -38,7 +38,8 @@ def test_nms_suppresses_duplicates_of_the_same_sku_only():
     # two overlapping boxes of the same class -> one survives; an overlapping box of another class stays
     raw = head([(100, 100, 60, 60, 0, 0.9), (102, 101, 60, 60, 0, 0.8), (101, 100, 60, 60, 1, 0.7)])
     _, scores, classes, _, _ = decode_yolo(raw, conf=0.3, iou=0.5)
-    assert sorted((int(c), round(float(s), 2)) for c, s in zip(classes, scores)) == [(0, 0.9), (1, 0.7)]
+    assert sorted((int(c), round(float(s), 2)) for c, s in zip(classes, scores, strict=True)) == \
+        [(0, 0.9), (1, 0.7)]
 
 
 def test_optional_merge_turns_a_look_alike_double_into_one_item():

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from vision.detector import Detector
+from vision.detectors import backend_config
 from vision.detectors.onnxruntime_backend import choose_providers
 
 
@@ -34,7 +35,8 @@ def test_the_detector_runs_on_cpu_when_cuda_is_asked_for_but_absent(demo_bundle:
     if "CUDAExecutionProvider" in ort.get_available_providers():
         pytest.skip("this onnxruntime build has CUDA: nothing to fall back from")
     with caplog.at_level(logging.WARNING):
-        detector = Detector(demo_bundle, providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
+        detector = Detector(demo_bundle, config=backend_config(providers=["CUDAExecutionProvider",
+                                                                          "CPUExecutionProvider"]))
     assert detector.backend.providers == ("CPUExecutionProvider",)  # what the session really runs on
     assert "CUDAExecutionProvider" in caplog.text
     assert detector.detect(__import__("numpy").zeros((480, 640, 3), "uint8")) == []

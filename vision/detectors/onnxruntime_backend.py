@@ -1,24 +1,54 @@
-"""ONNX Runtime back end: CPU by default; other execution providers by name, in order of preference."""
+"""ONNX Runtime back end (``detector.backend: onnxruntime``, the default): its config and its class.
+
+CPU by default; other execution providers by name, in order of preference.  onnxruntime itself
+is imported only when a model is loaded, so validating a configuration never loads it.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
-import onnxruntime as ort
+from pydantic import Field, field_validator
 
+from firmware_config.schema import DetectorConfig
 from vision.bundle import BundleError
+from vision.detectors.registry import DetectorPlugin, register_backend
 
 log = logging.getLogger(__name__)
 
+_PROVIDER_RE = re.compile(r"^[A-Z][A-Za-z0-9]*ExecutionProvider$")
 
-@dataclass(frozen=True)
-class OnnxRuntimeConfig:
-    threads: int | None = None  # intra-op threads; None = one per available core
-    providers: tuple[str, ...] = field(default_factory=lambda: ("CPUExecutionProvider",))
+
+class OnnxRuntimeConfig(DetectorConfig):
+    """YOLO model bundle run by ONNX Runtime (CPU by default; other execution providers by ``providers``)."""
+
+    backend: Literal["onnxruntime"] = "onnxruntime"
+    threads: int | None = Field(default=None, ge=1, le=64,
+                                 description="intra-op threads; None = one per available core")
+    # ONNX Runtime execution providers in order of preference.  One this onnxruntime build lacks is
+    # skipped with a warning naming it; CPUExecutionProvider is always the last resort.
+    providers: list[str] = Field(default_factory=lambda: ["CPUExecutionProvider"], min_length=1)
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _providers_from_text(cls, value: Any) -> Any:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @field_validator("providers")
+    @classmethod
+    def _provider_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _PROVIDER_RE.fullmatch(name):
+                raise ValueError(f"{name!r} is not an ONNX Runtime execution provider name "
+                                 "(e.g. 'CPUExecutionProvider', 'CUDAExecutionProvider')")
+        if len(set(value)) != len(value):
+            raise ValueError("an execution provider is listed twice")
+        return value
 
 
 def choose_providers(wanted: tuple[str, ...] | list[str], available: list[str]) -> list[str]:
@@ -43,8 +73,13 @@ def _available_cores() -> int:
     return os.cpu_count() or 1
 
 
-class OnnxRuntimeBackend:
-    def __init__(self, model_path: Path, config: OnnxRuntimeConfig | None = None):
+@register_backend
+class OnnxRuntimeBackend(DetectorPlugin):
+    config_model = OnnxRuntimeConfig
+
+    def __init__(self, model_path: Path, config: OnnxRuntimeConfig | None = None) -> None:
+        import onnxruntime as ort
+
         cfg = config or OnnxRuntimeConfig()
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -69,8 +104,9 @@ class OnnxRuntimeBackend:
         self.providers: tuple[str, ...] = tuple(self.session.get_providers())
         log.info("onnxruntime session for %s on %s (threads=%s)", model_path.name, list(self.providers), threads)
 
-    def input_shape(self) -> tuple:
+    def input_shape(self) -> tuple[Any, ...]:
         return self._shape
 
     def run(self, tensor: np.ndarray) -> np.ndarray:
-        return self.session.run(self.output_names[:1], {self.input_name: tensor})[0]
+        out: np.ndarray = self.session.run(self.output_names[:1], {self.input_name: tensor})[0]
+        return out
