@@ -6,7 +6,7 @@ import json
 import logging
 import shutil
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
@@ -50,7 +50,8 @@ def pack_bundle(onnx_path: Path, out_dir: Path, *, classes: list[str], cutouts: 
         names[entry.sku] = entry.name
         if entry.meta.get("barcode"):
             barcodes[entry.sku] = str(entry.meta["barcode"])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
+    selftest: dict[str, object] = {"image": "selftest.jpg", "expected": {}}
     manifest = {
         "format": BUNDLE_FORMAT,
         "version": version or now.strftime("%Y%m%d.%H%M%S"),
@@ -68,7 +69,7 @@ def pack_bundle(onnx_path: Path, out_dir: Path, *, classes: list[str], cutouts: 
         "data_hash": data_hash,
         "training": training,
         "evaluation": evaluation or {},
-        "selftest": {"image": "selftest.jpg", "expected": {}},
+        "selftest": selftest,
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
     detector = Detector(tmp, warm_up=True)
@@ -76,7 +77,8 @@ def pack_bundle(onnx_path: Path, out_dir: Path, *, classes: list[str], cutouts: 
         scene = _selftest_scene(library, SELFTEST_SEED_BASE + k)
         expected = dict(Counter(lab.sku for lab in scene.labels))
         cv2.imwrite(str(tmp / "selftest.jpg"), scene.image, [cv2.IMWRITE_JPEG_QUALITY, 95])
-        manifest["selftest"] = {"image": "selftest.jpg", "expected": expected, "seed": SELFTEST_SEED_BASE + k}
+        selftest = {"image": "selftest.jpg", "expected": expected, "seed": SELFTEST_SEED_BASE + k}
+        manifest["selftest"] = selftest
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
         result = run_self_test(Detector(tmp, warm_up=False))
         if result.passed:
@@ -87,7 +89,7 @@ def pack_bundle(onnx_path: Path, out_dir: Path, *, classes: list[str], cutouts: 
             shutil.rmtree(tmp)
             raise RuntimeError(f"the model passed none of {selftest_tries} self-test scenes: it is not fit to ship")
         log.warning("the model passed no self-test scene; bundle written for testing only")
-        manifest["selftest"]["passed_at_pack"] = False
+        selftest["passed_at_pack"] = False
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
     del detector
     if out_dir.exists():

@@ -98,7 +98,7 @@ _WORKER_LIB: CutoutLibrary | None = None
 
 
 def _init_worker(cutouts: str) -> None:
-    global _WORKER_LIB  # one library per worker process, loaded once
+    global _WORKER_LIB  # noqa: PLW0603 - a pool initializer: one library per worker process, loaded once
     _WORKER_LIB = CutoutLibrary.from_folder(Path(cutouts))
 
 
