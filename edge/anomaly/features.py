@@ -4,11 +4,10 @@
 cashier's recent behaviour (void rate) from earlier payloads, the part of a sale's features that the sale
 alone cannot tell.  Everything here is pure: no database, no clock.
 
-Event details the features read (all optional, written by the checkout session):
-
-- ``drawer_open``: ``{"no_sale": true}`` marks an opening that was not for this sale's payment; an opening
-  stamped before ``started_at`` counts as "without a sale" too (the till attaches the openings since the
-  cashier's previous sale to the next sale).
+Events are read as the typed records the checkout writes (`contracts.events`): voids are `LineVoid` and
+`SaleVoid`, overrides are `PriceOverride` (a line's price: a discount is `discount_share`, a refund's approval
+is the refund itself), and a `DrawerOpen` counts as "without a sale" only when its record says `no_sale`
+(the opening for the sale's own cash payment does not).
 """
 
 from __future__ import annotations
@@ -16,12 +15,15 @@ from __future__ import annotations
 import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
 from functools import lru_cache
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
+
+from contracts.events import DrawerOpen, LineVoid, PriceOverride, SaleVoid, VisionMismatch, of_kind, payload_events
+from contracts.timestamps import parse_utc
 
 #: Columns of `SaleFeatures.as_vector()`, in order.  Money and time are log-scaled (``log1p``) because
 #: both are heavily skewed; hour of day is cyclic, so the model sees its sine and cosine (23:50 is next to
@@ -30,15 +32,15 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "log_total",             # log1p(total in minor units)
     "item_count",            # sum of qty over the lines
     "manual_lines",          # lines typed in by hand
-    "voids",                 # void_line events
-    "overrides",             # price_override events
+    "voids",                 # void_line events (LineVoid, SaleVoid)
+    "overrides",             # line price overrides (PriceOverride; not discounts, not refund approvals)
     "discount_share",        # discount / subtotal
     "log_duration_s",        # log1p(seconds from started_at to completed_at)
     "hour_sin",              # sin(2*pi*local_hour/24)
     "hour_cos",              # cos(2*pi*local_hour/24)
     "vision_mismatches",     # vision_mismatch events
     "cashier_void_rate",     # the cashier's recent void rate (context)
-    "drawer_opens_no_sale",  # drawer openings without a sale (payload events / context)
+    "drawer_opens_no_sale",  # drawer openings without a sale (DrawerOpen.no_sale events / context)
 )
 
 DEFAULT_WINDOW = 50
@@ -103,14 +105,6 @@ def features_matrix(features: Sequence[SaleFeatures]) -> np.ndarray:
     return np.vstack([f.as_vector() for f in features])
 
 
-def parse_utc(text: str) -> datetime:
-    """``"2026-11-21T14:03:11Z"`` -> an aware UTC datetime."""
-    value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt_timezone.utc)
-    return value.astimezone(dt_timezone.utc)
-
-
 @lru_cache(maxsize=16)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
@@ -121,28 +115,15 @@ def local_time(text: str, timezone: str) -> datetime:
     return parse_utc(text).astimezone(_zone(timezone))
 
 
-def _events(payload: dict, kind: str) -> list[dict]:
-    return [e for e in payload.get("events") or () if e.get("type") == kind]
-
-
-def is_no_sale_open(event: dict, started_at: datetime | None) -> bool:
-    """A ``drawer_open`` event that was not for the sale's own payment."""
-    detail = event.get("detail") or {}
-    if detail.get("no_sale") is True or detail.get("reason") == "no_sale":
-        return True
-    if detail.get("no_sale") is False:
-        return False
-    if started_at is not None and event.get("at"):
-        try:
-            return parse_utc(event["at"]) < started_at
-        except ValueError:
-            return False
-    return False
+def voids(payload: dict) -> int:
+    """Void events of the sale: lines taken off after the customer saw them, and a whole-sale void."""
+    events = payload_events(payload)
+    return len(of_kind(events, LineVoid)) + len(of_kind(events, SaleVoid))
 
 
 def no_sale_opens(payload: dict) -> int:
-    started = parse_utc(payload["started_at"]) if payload.get("started_at") else None
-    return sum(is_no_sale_open(e, started) for e in _events(payload, "drawer_open"))
+    """Drawer openings the payload carries that were not for the sale's own payment."""
+    return sum(1 for e in of_kind(payload_events(payload), DrawerOpen) if e.no_sale)
 
 
 def sale_features(payload: dict, timezone: str, context: CashierContext | None = None) -> SaleFeatures:
@@ -154,16 +135,17 @@ def sale_features(payload: dict, timezone: str, context: CashierContext | None =
     completed = parse_utc(payload["completed_at"])
     started = parse_utc(payload.get("started_at") or payload["completed_at"])
     local = completed.astimezone(_zone(timezone))
+    events = payload_events(payload)
     return SaleFeatures(
         total=int(payload.get("total") or 0),
         item_count=sum(int(line.get("qty") or 0) for line in lines),
         manual_lines=sum(1 for line in lines if line.get("source") == "manual"),
-        voids=len(_events(payload, "void_line")),
-        overrides=len(_events(payload, "price_override")),
+        voids=voids(payload),
+        overrides=len(of_kind(events, PriceOverride)),
         discount_share=(discount / subtotal) if subtotal > 0 else 0.0,
         duration_s=max(0.0, (completed - started).total_seconds()),
         local_hour=local.hour + local.minute / 60.0 + local.second / 3600.0,
-        vision_mismatches=len(_events(payload, "vision_mismatch")),
+        vision_mismatches=len(of_kind(events, VisionMismatch)),
         cashier_void_rate=float(context.recent_void_rate),
         # the larger of the two, so a till that both attaches events and counts them is not double-counted
         drawer_opens_no_sale=max(no_sale_opens(payload), int(context.drawer_opens_no_sale)),
@@ -175,10 +157,10 @@ def sale_features(payload: dict, timezone: str, context: CashierContext | None =
 def _void_counts(payload: dict) -> tuple[int, int]:
     """(voided lines, rung-up lines) of one payload; a voided sale voids all its lines."""
     kept = len(payload.get("lines") or [])
-    voids = len(_events(payload, "void_line"))
+    voided = voids(payload)
     if payload.get("status") == "voided":
-        return kept + voids, kept + voids
-    return voids, kept + voids
+        return kept + voided, kept + voided
+    return voided, kept + voided
 
 
 def _chronological(payloads: Iterable[dict]) -> list[dict]:

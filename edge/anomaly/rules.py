@@ -15,7 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
-from edge.money import exponent, format_money
+from contracts.events import PriceOverride, of_kind, payload_events
+from contracts.money import exponent, format_money
 
 from .features import SaleFeatures
 from .reasons import Reason, clock, duration, hours_span, percent, plural, times
@@ -104,14 +105,11 @@ def _override_detail(payload: dict | None, currency: str) -> str:
         return ""
     names = {line.get("sku"): line.get("name") for line in payload.get("lines") or ()}
     best: tuple[int, str] | None = None
-    for event in payload.get("events") or ():
-        if event.get("type") != "price_override":
+    for event in of_kind(payload_events(payload), PriceOverride):
+        old, new = event.old_price, event.new_price
+        if old is None or new is None:
             continue
-        detail = event.get("detail") or {}
-        old, new = detail.get("old_price"), detail.get("new_price")
-        if not isinstance(old, int) or not isinstance(new, int):
-            continue
-        name = detail.get("name") or names.get(detail.get("sku")) or detail.get("sku") or "an item"
+        name = event.name or names.get(event.sku) or event.sku or "an item"
         text = f" ({name}: {format_money(old, currency)} → {format_money(new, currency)})"
         if best is None or old - new > best[0]:
             best = (old - new, text)

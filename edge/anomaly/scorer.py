@@ -28,8 +28,10 @@ import numpy as np
 import sklearn
 from sklearn.ensemble import IsolationForest
 
+from contracts.timestamps import parse_utc
+
 from .features import (DEFAULT_WINDOW, FEATURE_COLUMNS, CashierContext, SaleFeatures, features_matrix,
-                       parse_utc, rolling_contexts, sale_features)
+                       rolling_contexts, sale_features)
 from .forest import ForestModel
 from .reasons import Reason, merge_reasons
 from .rules import RULES_MODEL, Baseline, evaluate_rules, fit_baseline, rules_score

@@ -7,7 +7,7 @@ import pytest
 
 from edge.anomaly import FEATURE_COLUMNS, CashierContext, cashier_contexts, rolling_contexts, sale_features
 
-from .helpers import OIL, RICE, SODA, line, sale
+from .helpers import OIL, RICE, SODA, drawer, line, manual, mismatch, override, sale, void
 
 SD = "America/Santo_Domingo"
 
@@ -31,9 +31,8 @@ def test_counts_shares_and_duration():
     payload = sale(
         seconds=95, discount=9000,
         lines=[line(RICE, 2), line(OIL, 1, source="manual"), line(SODA, 3, source="barcode")],
-        events=[("void_line", 10, {"sku": "BEER-PRZ-650"}), ("void_line", 20, {}), ("void_line", 25, {}),
-                ("price_override", 30, {"sku": "OIL-SOL-1L", "old_price": 25000, "new_price": 21000}),
-                ("manual_entry", 40, {"sku": "OIL-SOL-1L"}), ("vision_mismatch", 50, {})],
+        events=[(10, void("BEER-PRZ-650")), (20, void()), (25, void(RICE["sku"])),
+                (30, override({**OIL, "unit_price": 25000}, 21000)), (40, manual(OIL)), (50, mismatch())],
     )
     f = sale_features(payload, SD)
     assert f.total == payload["total"] == 2 * 17500 + 21000 + 3 * 5000 - 9000
@@ -55,9 +54,9 @@ def test_empty_sale_has_no_discount_share():
 
 def test_drawer_opens_without_a_sale():
     payload = sale(events=[
-        ("drawer_open", -300, {"no_sale": True}),  # flagged
-        ("drawer_open", -120, {}),  # before the sale started
-        ("drawer_open", 60, {"no_sale": False}),  # the sale's own payment
+        (-300, drawer(no_sale=True)),  # change for a neighbour before the sale
+        (-120, drawer(no_sale=True)),
+        (60, drawer(no_sale=False)),  # the sale's own cash payment
     ])
     assert sale_features(payload, SD).drawer_opens_no_sale == 2
     # the till may count openings it keeps outside the payload: the larger count is used, not the sum
@@ -88,8 +87,8 @@ def _history() -> list[dict]:
     rows = [
         sale(completed="2026-11-21T14:00:00Z", tx_id="a1", seq=1),
         sale(completed="2026-11-21T14:10:00Z", tx_id="a2", seq=2,
-             events=[("void_line", 5, {}), ("void_line", 6, {})]),
-        sale(completed="2026-11-21T14:20:00Z", tx_id="b1", seq=3, cashier="c-02", events=[("void_line", 5, {})]),
+             events=[(5, void()), (6, void())]),
+        sale(completed="2026-11-21T14:20:00Z", tx_id="b1", seq=3, cashier="c-02", events=[(5, void())]),
         sale(completed="2026-11-21T14:30:00Z", tx_id="a3", seq=4),
         sale(completed="2026-11-21T14:40:00Z", tx_id="a4", seq=5),
     ]

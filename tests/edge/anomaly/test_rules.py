@@ -8,7 +8,7 @@ from edge.anomaly import Baseline, CashierContext, sale_features
 from edge.anomaly.reasons import hours_span
 from edge.anomaly.rules import DEFAULT_USUAL_HOURS, evaluate_rules, fit_baseline, hours_outside, rules_score
 
-from .helpers import OIL, RICE, SODA, line, sale
+from .helpers import OIL, RICE, SODA, drawer, line, mismatch, override, sale, void
 
 SD = "America/Santo_Domingo"
 
@@ -37,8 +37,7 @@ def test_a_clean_sale_raises_nothing():
 def test_sweethearting_is_an_alert_with_readable_reasons():
     payload = sale(
         lines=[line(RICE, 2), line(OIL, 1, unit_price=8000)], discount=16000,
-        events=[("void_line", 10 + i, {}) for i in range(4)]
-        + [("price_override", 30, {"sku": "OIL-SOL-1L", "old_price": 21000, "new_price": 8000})],
+        events=[(10 + i, void()) for i in range(4)] + [(30, override(OIL, 8000))],
     )
     score, reasons = _rules(payload)
     assert score >= 0.9
@@ -49,27 +48,28 @@ def test_sweethearting_is_an_alert_with_readable_reasons():
 
 def test_one_weak_sign_alone_stays_below_the_alert_threshold():
     for payload in (
-        sale(events=[("void_line", 5, {}), ("void_line", 6, {})]),  # two voids
-        sale(events=[("price_override", 5, {"sku": "RICE-LG-5LB", "old_price": 17500, "new_price": 16000})]),
-        sale(events=[("drawer_open", -60, {"no_sale": True})]),  # change for a neighbour
-        sale(events=[("vision_mismatch", 5, {}), ("vision_mismatch", 8, {})]),
+        sale(events=[(5, void()), (6, void())]),  # two voids
+        sale(events=[(5, override(RICE, 16000))]),
+        sale(events=[(-60, drawer(no_sale=True))]),  # change for a neighbour
+        sale(events=[(5, mismatch()), (8, mismatch(RICE["sku"], seen=2, sold=1))]),
     ):
         score, reasons = _rules(payload)
         assert 0.0 < score < 0.7, reasons
-    assert _rules(sale(events=[("void_line", 5, {})]))[0] == 0.0  # a single void is everyday life
+    assert _rules(sale(events=[(5, void())]))[0] == 0.0  # a single void is everyday life
+    assert _rules(sale(method="cash", events=[(59, drawer(no_sale=False))]))[0] == 0.0  # a cash sale's own drawer
 
 
 def test_signs_add_up():
-    voids = [("void_line", 5, {}), ("void_line", 6, {})]
+    voids = [(5, void()), (6, void())]
     alone, _ = _rules(sale(events=voids))
-    together, reasons = _rules(sale(events=voids + [("drawer_open", -60, {"no_sale": True})] * 2))
+    together, reasons = _rules(sale(events=voids + [(-60, drawer(no_sale=True))] * 2))
     assert together > alone
     assert "cash drawer opened twice without a sale" in reasons
     assert rules_score([]) == 0.0
 
 
 def test_drawer_opened_three_times_without_a_sale_alerts():
-    opens = [("drawer_open", -t, {"no_sale": True}) for t in (60, 300, 900)]
+    opens = [(-t, drawer(no_sale=True)) for t in (60, 300, 900)]
     score, reasons = _rules(sale(lines=[line(SODA)], events=opens))
     assert score >= 0.7
     assert reasons == ["cash drawer opened 3 times without a sale"]
@@ -112,7 +112,7 @@ def test_hours_outside_wraps_around_midnight():
 def test_manual_lines_and_camera_disagreements():
     typed = [line({"sku": f"M{i}", "name": f"M{i}", "unit_price": 1000}, source="manual") for i in range(5)]
     lines = [line(RICE)] + typed
-    score, reasons = _rules(sale(lines=lines, events=[("vision_mismatch", i, {}) for i in range(3)]))
+    score, reasons = _rules(sale(lines=lines, events=[(i, mismatch()) for i in range(3)]))
     assert score >= 0.7
     assert "5 of 6 lines typed in by hand" in reasons
     assert "camera disagreed with what was rung up 3 times" in reasons

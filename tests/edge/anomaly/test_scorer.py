@@ -17,7 +17,7 @@ from edge.demo import generate_history
 from contracts import validate
 from vision.catalogue import demo_catalogue
 
-from .helpers import sale
+from .helpers import sale, void
 
 SD = "America/Santo_Domingo"
 NOW = datetime(2026, 11, 21, 15, 7, tzinfo=timezone.utc)
@@ -80,7 +80,7 @@ def test_rules_mode_on_a_short_history_finds_them_too(history, contexts):
 
 def test_an_unfitted_scorer_scores_with_the_rules():
     scorer = AnomalyScorer(SD, "DOP")
-    result = scorer.score(sale(events=[("void_line", i, {}) for i in range(5)]))
+    result = scorer.score(sale(events=[(i, void()) for i in range(5)]))
     assert result.model == "rules-v1" and scorer.is_alert(result)
     assert result.reasons == ("5 lines voided in this sale",)
     assert scorer.score(sale()).score == 0.0
