@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -207,8 +206,7 @@ def hub(request: pytest.FixtureRequest, tmp_path: Path, broker: MosquittoBroker)
     migrate(db)
     worker = IngestWorker(url, cfg.mqtt, client_id="hub-credit-test", settings=cfg.hub)
     worker.start()
-    wait_for(worker.connected.is_set, 10, "the worker connected")
-    time.sleep(0.3)  # subscriptions granted
+    wait_for(worker.ready.is_set, 10, "the broker granted the worker's subscriptions (SUBACK)")
     pub = Publisher(broker)
     yield db, worker, pub
     pub.close()

@@ -87,15 +87,20 @@ def test_a_device_cannot_write_another_devices_topics_or_the_hubs(probes) -> Non
     codes = {rest: a.publish(topic(rest), b"forged", retain=retain) for rest, retain in forged.items()}
     assert codes == {rest: NOT_AUTHORIZED for rest in forged}  # the broker tells the device: not authorised
     assert a.publish("elsewhere/x", b"forged") == NOT_AUTHORIZED
-    wait_for(lambda: any(m[0] == topic("s-001/till-1/credit") for m in hub.received()), 5, "the device's own credit")
-    time.sleep(0.3)
+    # the broker delivers one sender's messages in order: once a last allowed message from the
+    # device is in, anything forged that had been let through would be in before it
+    assert a.publish(topic("s-001/till-1/status"), b"last") == 0
+    wait_for(lambda: any(m[0] == topic("s-001/till-1/status") for m in hub.received()), 5, "the device's last message")
     assert hub.received() == [(topic("s-001/till-1/tx"), b"own sale", False),
-                              (topic("s-001/till-1/credit"), b"own credit event", False)]
-    # nothing forged was retained either: a fresh subscriber sees no retained message at all
+                              (topic("s-001/till-1/credit"), b"own credit event", False),
+                              (topic("s-001/till-1/status"), b"last", False)]
+    # nothing forged was retained either: a fresh subscriber sees no retained message at all (the
+    # broker sends retained messages right after the SUBACK, so before a message published after it)
     late = probes("hub")
     late.subscribe(topic("#"))
-    time.sleep(0.3)
-    assert late.received() == []
+    assert hub.publish(topic("hub/marker"), b"after the subscription") in (0, 0x10)
+    wait_for(lambda: late.received() != [], 5, "the marker")
+    assert late.received() == [(topic("hub/marker"), b"after the subscription", False)]
 
 
 def test_a_device_reads_only_its_own_and_its_groups_desired_state_and_the_artifacts(probes) -> None:
@@ -162,7 +167,7 @@ def test_ingest_and_sync_agent_work_through_the_acl(tmp_path: Path, mosquitto: R
     store = seeded_store(tmp_path / "device" / "store.db")
     agent = SyncAgent(store, dev_cfg)
     try:
-        wait_for(worker.connected.is_set, 10, "the ingest worker connected")
+        wait_for(worker.ready.is_set, 10, "the broker granted the ingest worker's subscriptions")
         agent.start()
         assert record_sales(store, 5) == 5
         wait_for(lambda: count(fleet.engine, t.transactions) == 5 and store.outbox.backlog() == 0, 15,
@@ -185,7 +190,7 @@ def test_a_device_configured_as_another_cannot_deliver_as_it(tmp_path: Path, mos
     store = seeded_store(tmp_path / "device" / "store.db")
     agent = SyncAgent(store, dev_cfg)
     try:
-        wait_for(worker.connected.is_set, 10, "the ingest worker connected")
+        wait_for(worker.ready.is_set, 10, "the broker granted the ingest worker's subscriptions")
         agent.start()
         record_sales(store, 3)
         wait_for(lambda: agent.published >= 3, 10, "the agent tried")

@@ -76,8 +76,7 @@ def test_two_ingest_workers_share_the_load_without_duplicates(tmp_path: Path, br
                for i in (1, 2)]
     for w in workers:
         w.start()
-    wait_for(lambda: all(w.connected.is_set() for w in workers), 10, "both workers connected")
-    time.sleep(0.3)  # subscriptions granted
+    wait_for(lambda: all(w.ready.is_set() for w in workers), 10, "the broker granted both workers' subscriptions")
     store = seeded_store(tmp_path / "device" / "store.db")
     agent = SyncAgent(store, cfg)
     agent.start()
@@ -85,7 +84,8 @@ def test_two_ingest_workers_share_the_load_without_duplicates(tmp_path: Path, br
         made = record_sales(store, 2000, batch=200)
         wait_for(lambda: count(engine, t.transactions) >= made and store.outbox.backlog() == 0, 60,
                  "every sale at the hub")
-        time.sleep(0.5)
+        # a worker counts what it stored just after its commit: wait for the counts, not for a while
+        wait_for(lambda: sum(w.stats.outcomes["stored"] for w in workers) >= made, 10, "the workers' counts")
         stored = [w.stats.outcomes["stored"] for w in workers]
         log.info("sales stored per worker: %s", stored)
         assert all(n > 0 for n in stored), stored
@@ -108,6 +108,7 @@ def test_killed_agent_is_marked_offline_by_its_last_will(tmp_path: Path, broker:
     migrate(engine)
     worker = IngestWorker(cfg.hub.database_url, cfg.mqtt, client_id="hub-lw", settings=cfg.hub)
     worker.start()
+    wait_for(worker.ready.is_set, 10, "the broker granted the worker's subscriptions")
     seeded_store(tmp_path / "device" / "store.db").close()
     agent = agent_process(config_file, tmp_path / "agent.log")
     try:
@@ -130,6 +131,7 @@ def test_sigterm_stops_the_agent_cleanly_with_an_offline_status(tmp_path: Path, 
     migrate(engine)
     worker = IngestWorker(cfg.hub.database_url, cfg.mqtt, client_id="hub-term", settings=cfg.hub)
     worker.start()
+    wait_for(worker.ready.is_set, 10, "the broker granted the worker's subscriptions")
     store = seeded_store(tmp_path / "device" / "store.db")
     record_sales(store, 20)
     agent = agent_process(config_file, tmp_path / "agent.log")
