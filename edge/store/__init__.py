@@ -10,6 +10,7 @@ from pathlib import Path
 from edge.store.alerts import Alerts
 from edge.store.credit_events import DeviceIdentity
 from edge.store.customers import Customers
+from edge.store.dashboard import DashboardQueries, StoreActivity
 from edge.store.database import StoreDB, utc_now
 from edge.store.errors import (
     NotFoundError,
@@ -20,6 +21,7 @@ from edge.store.errors import (
     StoreUnavailableError,
     ValidationError,
 )
+from edge.store.gap_repair import GapRepair, Requeued
 from edge.store.insights import HubInsights
 from edge.store.outbox import Outbox
 from edge.store.products import Products
@@ -45,6 +47,8 @@ class Store:
         self.outbox = Outbox(self.db)
         self.shifts = Shifts(self.db)
         self.insights = HubInsights(self.db)
+        self.dashboard = DashboardQueries(self.db)
+        self.gap_repair = GapRepair(self.db)
 
     @property
     def path(self) -> Path:
@@ -54,6 +58,6 @@ class Store:
         self.db.close()
 
 
-__all__ = ["DeviceIdentity", "NotFoundError", "Shift", "Store", "StoreCorruptError", "StoreDB", "StoreError",
-           "StoreFullError", "StoreReadOnlyError", "StoreSettings", "StoreUnavailableError", "ValidationError",
-           "utc_now"]
+__all__ = ["DeviceIdentity", "NotFoundError", "Requeued", "Shift", "Store", "StoreActivity", "StoreCorruptError",
+           "StoreDB", "StoreError", "StoreFullError", "StoreReadOnlyError", "StoreSettings", "StoreUnavailableError",
+           "ValidationError", "utc_now"]

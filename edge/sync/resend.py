@@ -1,6 +1,6 @@
 """Gap repair on the device: the hub asks again for sales it is missing (``.../resend``); their
-outbox rows become pending again, so the agent publishes them once more (the hub ignores a
-``tx_id`` it already has)."""
+outbox rows become pending again (``edge.store.gap_repair``), so the agent publishes them once more
+(the hub ignores a ``tx_id`` it already has)."""
 
 from __future__ import annotations
 
@@ -36,9 +36,6 @@ def parse_request(payload: bytes) -> ResendRequest:
 
 def requeue(store: Store, request: ResendRequest) -> int:
     """Make the outbox rows of the sales in the range pending again; returns how many."""
-    with store.db.transaction() as conn:
-        n = conn.execute(
-            "UPDATE outbox SET sent_at = NULL WHERE kind = 'tx' AND sent_at IS NOT NULL AND key IN"
-            " (SELECT tx_id FROM sales WHERE seq BETWEEN ? AND ?)", (request.from_seq, request.to_seq)).rowcount
-    log.info("hub asked again for sales %d..%d: %d re-queued", request.from_seq, request.to_seq, n)
-    return int(n)
+    done = store.gap_repair.requeue_sales(request.from_seq, request.to_seq)
+    log.info("hub asked again for sales %d..%d: %d re-queued", done.from_seq, done.to_seq, done.count)
+    return done.count
