@@ -1,4 +1,4 @@
-"""Who may import whom (DESIGN.md, docs/architecture.md "Import rules"), checked over every module.
+"""Who may import whom (DESIGN.md; README, "Architecture"), checked over every module.
 
 Each module of ours is parsed with ``ast`` (nothing is imported), and every ``import`` /
 ``from ... import`` in it, at module level or inside a function, is held against the rules below.
