@@ -10,8 +10,8 @@ from .schema import TillsightConfig
 __all__ = [
     "PROFILES",
     "ConfigError",
-    "apply_overlay",
     "TillsightConfig",
+    "apply_overlay",
     "check_config_file",
     "dump_config",
     "load_config",

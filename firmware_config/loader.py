@@ -58,7 +58,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping",
@@ -78,7 +78,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"cannot read file: {exc.__class__.__name__}: {exc}"], path) from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.MarkedYAMLError as exc:
         # Built from the parts, not str(exc): that would quote the offending line (maybe a secret).
         problems = [f"YAML error at {_where(exc.problem_mark)}: {exc.problem or 'invalid'}"]
@@ -91,8 +91,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(
-            [f"top level must be a mapping of sections (camera:, detector:, ...), "
-             f"not a {type(data).__name__}"],
+            [(f"top level must be a mapping of sections (camera:, detector:, ...), "
+              f"not a {type(data).__name__}")],
             path,
         )
     problems = _non_string_keys(data, ())
@@ -240,7 +240,7 @@ def load_config(
     if fleet_overlay:
         data_dir = user.get("data_dir", TillsightConfig.model_fields["data_dir"].default)
         try:
-            overlay = read_overlay(data_dir) if isinstance(data_dir, (str, os.PathLike)) else {}
+            overlay = read_overlay(Path(data_dir)) if isinstance(data_dir, (str, os.PathLike)) else {}
         except FleetConfigError as exc:
             problems.append(f"fleet overlay: {exc}")
             overlay = {}

@@ -317,7 +317,7 @@ class MqttTlsConfig(_Section):
         return value
 
     @model_validator(mode="after")
-    def _files_when_enabled(self) -> "MqttTlsConfig":
+    def _files_when_enabled(self) -> MqttTlsConfig:
         files = {"ca_file": self.ca_file, "cert_file": self.cert_file, "key_file": self.key_file}
         if not self.enabled:
             named = [key for key, path in files.items() if path is not None]
