@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -262,8 +262,8 @@ def describe_event(event: SaleEvent, currency: str, names: dict[str, str]) -> st
 # -- the reports -----------------------------------------------------------------------------
 
 class Reports:
-    """Read-only queries for the dashboard.  Whatever depends on the current time takes ``now``
-    (default: the real clock), so tests and past-day views can fix it."""
+    """Read-only queries for the dashboard.  Whatever depends on the current time takes ``now`` or
+    the ``day`` it is about from the caller (the web request reads the clock), never the wall clock."""
 
     def __init__(self, store_db: StoreDB) -> None:
         self.db = store_db
@@ -273,8 +273,8 @@ class Reports:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.settings.get().timezone)
 
-    def today(self, now: datetime | None = None) -> date:
-        return (now or datetime.now(UTC)).astimezone(self.zone()).date()
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self.zone()).date()
 
     def local_text(self, stamp: str | None, zone: ZoneInfo | None = None) -> str:
         """``2026-03-11T02:30:00Z`` -> ``2026-03-10 22:30`` in store time ("" for None)."""
@@ -307,10 +307,9 @@ class Reports:
         return {"net": int(row["net"]), "gross": int(row["gross"]), "tx": int(row["tx"]), "items": int(items)}
 
     # -- the day -----------------------------------------------------------------------------
-    def summary(self, day: date | None = None, now: datetime | None = None) -> DaySummary:
+    def summary(self, day: date) -> DaySummary:
         settings = self.settings.get()
         zone = ZoneInfo(settings.timezone)
-        day = day or self.today(now)
         start, end = day_bounds(day, zone)
         row = self.db.query_one(
             "SELECT coalesce(sum(CASE WHEN status IN " + COUNTED + " THEN total END), 0) AS net,"
@@ -348,9 +347,8 @@ class Reports:
                 count[hour] += 1
         return sales, count
 
-    def hourly(self, day: date | None = None, weeks: int = DEFAULT_WEEKS, now: datetime | None = None) -> HourlySeries:
+    def hourly(self, day: date, weeks: int = DEFAULT_WEEKS) -> HourlySeries:
         zone = self.zone()
-        day = day or self.today(now)
         sales, count = self._by_hour(day, zone)
         usual = self.usual_days(day, weeks, zone)
         u_sales, u_count = [0] * 24, [0] * 24
@@ -365,9 +363,9 @@ class Reports:
         return HourlySeries(date=day.isoformat(), weekday=day.strftime("%A"), usual_weeks=n,
                             usual_dates=[d.isoformat() for d in usual], hours=hours)
 
-    def top_products(self, day: date | None = None, limit: int = 10, now: datetime | None = None) -> list[TopProduct]:
+    def top_products(self, day: date, limit: int = 10) -> list[TopProduct]:
         zone = self.zone()
-        start, end = day_bounds(day or self.today(now), zone)
+        start, end = day_bounds(day, zone)
         rows = self.db.query(
             "SELECT l.sku, max(l.name) AS name, sum(l.qty) AS qty, sum(l.line_total) AS revenue,"
             " count(DISTINCT CASE WHEN s.status = 'completed' THEN s.tx_id END) AS tx"
@@ -378,9 +376,9 @@ class Reports:
         return [TopProduct(sku=r["sku"], name=r["name"], qty=int(r["qty"]), revenue=int(r["revenue"]),
                            transactions=int(r["tx"])) for r in rows]
 
-    def payment_mix(self, day: date | None = None, now: datetime | None = None) -> list[PaymentSlice]:
+    def payment_mix(self, day: date) -> list[PaymentSlice]:
         zone = self.zone()
-        start, end = day_bounds(day or self.today(now), zone)
+        start, end = day_bounds(day, zone)
         rows = self.db.query(
             "SELECT p.method, sum(p.amount) AS amount,"
             " count(DISTINCT CASE WHEN s.status = 'completed' THEN s.tx_id END) AS tx"
@@ -423,9 +421,8 @@ class Reports:
                          acknowledged_at=r["acknowledged_at"], acknowledged_by=r["acknowledged_by"])
                 for r in rows]
 
-    def sales_rates(self, now: datetime | None = None, window_days: int = RATE_WINDOW_DAYS) -> dict[str, float]:
-        """Net units sold per day per SKU over the last ``window_days`` (or the store's life if shorter)."""
-        now = now or datetime.now(UTC)
+    def sales_rates(self, now: datetime, window_days: int = RATE_WINDOW_DAYS) -> dict[str, float]:
+        """Net units sold per day per SKU over the ``window_days`` before ``now`` (or the store's life if shorter)."""
         since = now - timedelta(days=window_days)
         first = self.db.scalar("SELECT min(completed_at) FROM sales")
         if first is None:
@@ -438,7 +435,7 @@ class Reports:
             (utc_text(since), utc_text(now)))
         return {r["sku"]: max(0.0, r["qty"] / days) for r in rows}
 
-    def stock(self, now: datetime | None = None, low_only: bool = False,
+    def stock(self, now: datetime, low_only: bool = False,
               run_out_days: float = RUN_OUT_DAYS) -> list[StockRow]:
         """Active products, those at or below their reorder level first (most short first), then
         those that run out soonest at the recent sales rate, then the rest by name."""
@@ -487,10 +484,8 @@ class Reports:
                 total[k] += w[k]
         return total
 
-    def pulse(self, now: datetime | None = None, weeks: int = DEFAULT_WEEKS,
-              run_out_days: float = RUN_OUT_DAYS) -> Pulse:
-        """This hour and today so far against the same stretch of the usual same weekday."""
-        now = now or datetime.now(UTC)
+    def pulse(self, now: datetime, weeks: int = DEFAULT_WEEKS, run_out_days: float = RUN_OUT_DAYS) -> Pulse:
+        """This hour and today so far (at ``now``) against the same stretch of the usual same weekday."""
         zone = self.zone()
         local = now.astimezone(zone)
         day = local.date()
