@@ -7,7 +7,7 @@ here reads the clock except :func:`utc_now_text`, for the edge of a process wher
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 #: the pattern the schemas use for a payload timestamp (fractional seconds allowed)
@@ -17,18 +17,18 @@ UTC_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"
 def format_utc(moment: datetime) -> str:
     """An aware datetime as payload text (``...Z``, whole seconds); a naive one is taken as UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime(UTC_FORMAT)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(UTC_FORMAT)
 
 
 def parse_utc(text: str) -> datetime:
     """Payload text -> an aware UTC datetime; ``ValueError`` for anything that is not a timestamp."""
     value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def utc_now_text() -> str:
     """The wall clock as payload text: for the edge of a process, never deep inside a report."""
-    return format_utc(datetime.now(timezone.utc))
+    return format_utc(datetime.now(UTC))

@@ -9,7 +9,7 @@ offending field (``lines[0].qty: 0 should not be valid under ...``) so a dead le
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ def contract_names() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> Draft202012Validator:
     if name not in contract_names():
         raise ContractError(f"unknown contract {name!r}; known: {', '.join(contract_names())}")

@@ -25,6 +25,7 @@ import contracts
 from analytics.fleet import desired
 from analytics.fleet.errors import FleetError
 from analytics.fleet.manifests import chunk_count
+from contracts import topics
 from firmware_config.schema import MqttConfig
 from runtime.mqtt import new_client
 
@@ -42,15 +43,15 @@ class RetainedSink(Protocol):
 
 
 def chunk_topic(prefix: str, sha256: str, index: int) -> str:
-    return f"{prefix}/fleet/artifacts/{sha256}/{index}"
+    return topics.artifact_chunk(prefix, sha256, index)
 
 
 def device_desired_topic(prefix: str, store_id: str, device_id: str) -> str:
-    return f"{prefix}/{store_id}/{device_id}/desired"
+    return topics.device_topic(prefix, store_id, device_id, topics.DESIRED)
 
 
 def group_desired_topic(prefix: str, group: str) -> str:
-    return f"{prefix}/fleet/{group}/desired"
+    return topics.group_desired(prefix, group)
 
 
 class FleetPublisher:

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, or_, select, update
 
 from analytics.db import tables as t
+from contracts import topics, validate
+from contracts.validation import RESEND
 
 log = logging.getLogger(__name__)
 
-RESEND_SCHEMA = "tillsight.resend/1"
+RESEND_SCHEMA = RESEND
 MAX_RANGE = 10_000
 
 
@@ -25,11 +27,12 @@ class ResendRequest:
     to_seq: int
 
     def topic(self, prefix: str) -> str:
-        return f"{prefix}/{self.store_id}/{self.device_id}/resend"
+        return topics.device_topic(prefix, self.store_id, self.device_id, topics.RESEND)
 
     def payload(self, at: str) -> bytes:
-        return json.dumps({"schema": RESEND_SCHEMA, "from_seq": self.from_seq, "to_seq": self.to_seq,
-                           "at": at}).encode()
+        doc = {"schema": RESEND_SCHEMA, "from_seq": self.from_seq, "to_seq": self.to_seq, "at": at}
+        validate(RESEND_SCHEMA, doc)  # the device checks the same contract
+        return json.dumps(doc).encode()
 
 
 def due_requests(engine: Engine, now: str, older_than: str) -> list[ResendRequest]:

@@ -14,6 +14,8 @@ from sqlalchemy import Engine, select
 
 from analytics.db import fleet_tables as fleet
 from analytics.db import tables as t
+from contracts import ContractError, topics, validate
+from contracts.validation import INSIGHTS
 from firmware_config.schema import MqttConfig
 from runtime.mqtt import new_client
 
@@ -33,7 +35,7 @@ def store_devices(engine: Engine, store_id: str) -> list[str]:
 
 
 def insights_topic(prefix: str, store_id: str, device_id: str) -> str:
-    return f"{prefix}/{store_id}/{device_id}/insights"
+    return topics.device_topic(prefix, store_id, device_id, topics.INSIGHTS)
 
 
 def publish_documents(mq: MqttConfig, messages: list[tuple[str, dict[str, Any]]], client_id: str | None = None,
@@ -75,7 +77,12 @@ def publish_documents(mq: MqttConfig, messages: list[tuple[str, dict[str, Any]]]
 
 def publish_insights(engine: Engine, mq: MqttConfig, store_id: str, doc: dict[str, Any],
                      client_id: str | None = None) -> list[str]:
-    """Publish ``doc`` to every device of ``store_id``; returns the topics (empty: no devices)."""
+    """Publish ``doc`` (checked against ``tillsight.insights/1`` first) to every device of ``store_id``;
+    returns the topics (empty: no devices)."""
+    try:
+        validate(INSIGHTS, doc)
+    except ContractError as exc:
+        raise PublishError(f"the insights document breaks its contract, not published: {exc}") from None
     devices = store_devices(engine, store_id)
     if not devices:
         log.info("insights for %s not published: the store has no devices", store_id)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from contracts import ContractError, validate
+from contracts.validation import INSIGHTS
 from edge.store.database import StoreDB, utc_now
 from edge.store.errors import ValidationError
 
@@ -18,7 +20,7 @@ class HubInsights:
         self.db = db
 
     def save(self, raw: bytes | str) -> dict[str, Any]:
-        """Keep a received message; anything but a JSON object of sensible size is refused."""
+        """Keep a received message; anything but a ``tillsight.insights/1`` document of sensible size is refused."""
         if len(raw) > MAX_BYTES:
             raise ValidationError(f"insights message of {len(raw)} bytes is over the {MAX_BYTES} limit")
         try:
@@ -27,6 +29,10 @@ class HubInsights:
             raise ValidationError(f"insights message is not JSON: {exc}") from None
         if not isinstance(doc, dict):
             raise ValidationError("insights message must be a JSON object")
+        try:
+            validate(INSIGHTS, doc)
+        except ContractError as exc:
+            raise ValidationError(f"insights message refused: {exc}") from None
         stored = {**doc, "received_at": utc_now()}
         with self.db.transaction() as c:
             c.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE"

@@ -29,14 +29,17 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge.store import Store
-from edge.store.errors import StoreError
-from edge.store.alerts import raise_alert
-from edge.store.outbox import OutboxMessage
+from contracts import validate
+from contracts.timestamps import utc_now_text
+from contracts.topics import DeviceTopics
+from contracts.validation import STATUS
 from edge.fleet.agent import FleetAgent
+from edge.store import Store
+from edge.store.alerts import raise_alert
+from edge.store.errors import StoreError
+from edge.store.outbox import OutboxMessage
 from edge.sync import resend, telemetry
 from edge.sync.health import BacklogMonitor
-from contracts.topics import DeviceTopics
 from firmware_config.schema import TillsightConfig
 from runtime.backoff import Backoff
 from runtime.mqtt import Subscriptions, Will, new_client
@@ -55,7 +58,10 @@ def _json(doc: dict[str, Any]) -> bytes:
 
 
 def status_payload(state: str, reason: str) -> bytes:
-    return _json({"state": state, "at": telemetry.utc_iso(datetime.now(timezone.utc)), "reason": reason})
+    """The retained ``tillsight.status/1`` document (also the Last Will)."""
+    doc = {"schema": STATUS, "state": state, "at": utc_now_text(), "reason": reason}
+    validate(STATUS, doc)
+    return _json(doc)
 
 
 class SyncAgent:

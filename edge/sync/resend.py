@@ -8,11 +8,13 @@ import json
 import logging
 from dataclasses import dataclass
 
+from contracts import validate
+from contracts.validation import RESEND
 from edge.store import Store
 
 log = logging.getLogger(__name__)
 
-RESEND_SCHEMA = "tillsight.resend/1"
+RESEND_SCHEMA = RESEND
 MAX_RANGE = 100_000
 
 
@@ -23,13 +25,11 @@ class ResendRequest:
 
 
 def parse_request(payload: bytes) -> ResendRequest:
+    """The hub's request; ``ValueError`` (a ``contracts.ContractError`` naming the field) for anything else."""
     doc = json.loads(payload)
-    if not isinstance(doc, dict) or doc.get("schema") != RESEND_SCHEMA:
-        raise ValueError("not a tillsight.resend/1 document")
-    lo, hi = doc.get("from_seq"), doc.get("to_seq")
-    if not (isinstance(lo, int) and isinstance(hi, int)) or isinstance(lo, bool) or isinstance(hi, bool):
-        raise ValueError("from_seq and to_seq must be integers")
-    if not 1 <= lo <= hi or hi - lo >= MAX_RANGE:
+    validate(RESEND_SCHEMA, doc)
+    lo, hi = int(doc["from_seq"]), int(doc["to_seq"])
+    if not lo <= hi or hi - lo >= MAX_RANGE:
         raise ValueError(f"bad range {lo}..{hi}")
     return ResendRequest(lo, hi)
 

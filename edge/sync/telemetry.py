@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import platform
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from contracts import validate
+from contracts.timestamps import format_utc as utc_iso
+from contracts.timestamps import parse_utc
+from contracts.validation import TELEMETRY
 from edge.store import Store
 
-TELEMETRY_SCHEMA = "tillsight.telemetry/1"
-
-
-def parse_utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-
-
-def utc_iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+TELEMETRY_SCHEMA = TELEMETRY
 
 
 def _version(dist: str) -> str:
@@ -59,7 +55,9 @@ def snapshot(store: Store, store_id: str, device_id: str, data_dir: Path, now: d
     except OSError:
         disk_free = None
     oldest = store.outbox.oldest_pending_at()
-    return {"schema": TELEMETRY_SCHEMA, "store_id": store_id, "device_id": device_id, "at": utc_iso(now),
-            "backlog": store.outbox.backlog(), "oldest_unsent_at": oldest,
-            "oldest_unsent_age_s": oldest_age_s(store, now), "last_tx_seq": last_tx_seq(store),
-            "disk_free_bytes": disk_free, "versions": versions(), "stock": stock_on_hand(store, now)}
+    doc = {"schema": TELEMETRY_SCHEMA, "store_id": store_id, "device_id": device_id, "at": utc_iso(now),
+           "backlog": store.outbox.backlog(), "oldest_unsent_at": oldest,
+           "oldest_unsent_age_s": oldest_age_s(store, now), "last_tx_seq": last_tx_seq(store),
+           "disk_free_bytes": disk_free, "versions": versions(), "stock": stock_on_hand(store, now)}
+    validate(TELEMETRY_SCHEMA, doc)  # the hub checks the same contract
+    return doc
