@@ -14,7 +14,7 @@ log = logging.getLogger("tillsight")
 
 
 def _cell(kind: str, value: Any, currency: str | None) -> str:
-    from analytics.jobs.money import format_money
+    from contracts.money import format_money
 
     if value is None or value == "":
         return "—"

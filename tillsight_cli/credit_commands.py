@@ -31,7 +31,7 @@ def _config(args: argparse.Namespace) -> Any:
 
 def _summary(engine: Any, args: argparse.Namespace) -> int:
     from analytics.credit.report import OVERDUE_DAYS, credit_report
-    from analytics.jobs.money import format_money
+    from contracts.money import format_money
 
     report = credit_report(engine, args.store)
     if args.json:

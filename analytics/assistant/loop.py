@@ -134,7 +134,7 @@ def _known_numbers(results: Sequence[ToolResult], question: str, exponent: int) 
 
 
 def unsupported_numbers(text: str, results: Sequence[ToolResult], question: str, currency: str) -> list[str]:
-    from analytics.jobs.money import exponent
+    from contracts.money import exponent
 
     known = _known_numbers(results, question, exponent(currency))
     out = []

@@ -31,8 +31,8 @@ from analytics.assistant.products import Catalogue, Product
 from analytics.db import tables as t
 from analytics.jobs import results
 from analytics.jobs.categories import categorise_many
-from analytics.jobs.money import format_money
 from analytics.jobs.settings import AnalyticsSettings, SettingsError, parse_settings
+from contracts.money import format_money
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from analytics.credit.history import CustomerHistory
 from analytics.credit.payment_date import PaymentPrediction
 from analytics.credit.risk import RiskScore
-from analytics.jobs.money import exponent, format_money
+from contracts.money import exponent, format_money
 
 AGE_MONTH_DAYS = 30
 

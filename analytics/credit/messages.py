@@ -30,7 +30,7 @@ from analytics.credit.templates import (
     render,
     sms_info,
 )
-from analytics.jobs.money import exponent
+from contracts.money import exponent
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from analytics.jobs.money import exponent
+from contracts.money import exponent
 
 TONES = ("friendly", "firm", "formal")
 LANGUAGES = ("en", "es", "fr")

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from analytics.importer.layouts import ColumnMapping, LayoutError
-from analytics.jobs.money import decimal_to_minor
+from contracts.money import decimal_to_minor
 
 QTY_LIMIT = 9999  # tillsight.tx/1 allows |qty| <= 9999 per line
 MAX_EXAMPLES = 20

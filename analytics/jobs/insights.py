@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from analytics.jobs import results as rs
 from analytics.jobs.data import store_info
-from analytics.jobs.money import format_money
+from contracts.money import format_money
 
 log = logging.getLogger(__name__)
 

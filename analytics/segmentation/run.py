@@ -14,11 +14,11 @@ import pandas as pd
 
 from analytics.jobs.calendar import StoreCalendar
 from analytics.jobs.data import StoreData
-from analytics.jobs.money import exponent
 from analytics.segmentation import baskets as bk
 from analytics.segmentation.churn import churn_risk
 from analytics.segmentation.clusters import cluster_customers
 from analytics.segmentation.rfm import SEGMENT_ACTIONS, SEGMENTS, customer_table, score_customers
+from contracts.money import exponent
 
 log = logging.getLogger(__name__)
 

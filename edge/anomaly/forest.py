@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
-from edge.money import format_money
+from contracts.money import format_money
 
 from .features import FEATURE_COLUMNS, SaleFeatures, features_matrix
 from .reasons import Reason, duration, percent, plural, times

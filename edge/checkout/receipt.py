@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from edge.money import format_money
+from contracts.money import format_money
 from edge.store.records import SaleRecord
 
 METHOD_NAMES = {"cash": "Cash", "card": "Card", "mobile_money": "Mobile money", "credit": "Credit"}

@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta, timezone as dt_timezone
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
-from edge.money import exponent, format_money
+from contracts.money import exponent, format_money
 from vision.catalogue import Product
 
 TAX_RATE_PCT = 18  # ITBIS, Dominican Republic; prices include it

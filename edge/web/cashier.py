@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from flask import Response, render_template, request
 
-from edge.money import exponent
+from contracts.money import exponent
 from edge.web.cashier_api import find_receipt
 from edge.web.cashier_common import cashier_blueprint, local_text, me, money_text, sale_text, sale_view, supervisors
 from edge.web.context import ctx

@@ -14,9 +14,9 @@ from typing import Any
 from flask import Blueprint, request
 from werkzeug.exceptions import Forbidden
 
+from contracts.money import format_money
 from edge.checkout.errors import ApprovalRequired
 from edge.checkout.receipt import METHOD_NAMES, ReceiptHeader, local_time, receipt_text
-from edge.money import format_money
 from edge.store.errors import NotFoundError
 from edge.store.records import SaleRecord, User
 from edge.store.shifts import Shift

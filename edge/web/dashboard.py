@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from edge.money import format_money
+from contracts.money import format_money
 from edge.store.records import SALE_STATUSES
 from edge.store.reports import DEFAULT_WEEKS, Reports, to_json
 from edge.web.context import ctx

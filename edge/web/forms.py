@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from edge.money import MoneyError, parse_money
+from contracts.money import MoneyError, parse_money
 
 _UNSAFE_TEXT = re.compile(r"[<>\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INT_RE = re.compile(r"^-?\d{1,15}$")

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, flash, get_flashed_messages, redirect, render_template, url_for
 from werkzeug.exceptions import Conflict
 
-from edge.money import exponent, format_money
+from contracts.money import exponent, format_money
 from edge.store.errors import ValidationError
 from edge.store.settings import StoreSettings
 from edge.web.context import ctx

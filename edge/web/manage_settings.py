@@ -14,11 +14,12 @@ from zoneinfo import available_timezones
 
 from flask import Response, jsonify, request
 
-from edge.money import exponent
+from contracts.money import exponent
 from edge.store.settings import StoreSettings
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_int, get_text
-from edge.web.manage import done, form_action, manage_blueprint as bp, render, settings, settings_changed
+from edge.web.manage import done, form_action, render, settings, settings_changed
+from edge.web.manage import manage_blueprint as bp
 from edge.web.security import json_body, require
 
 _PERCENT_RE = re.compile(r"^(\d{1,2})(?:[.,](\d{1,2}))?$")

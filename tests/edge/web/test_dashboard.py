@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import edge.web.dashboard as dashboard
-from edge.money import format_money
+from contracts.money import format_money
 from tests.edge.store.test_reports import local, make_sale
 from tests.edge.web.conftest import csrf_token
 

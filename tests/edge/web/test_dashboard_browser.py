@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import console_errors
-from edge.money import format_money
+from contracts.money import format_money
 from tests.edge.store.test_reports import local, make_sale
 from tests.edge.web.test_dashboard import fixed_clock, sales  # noqa: F401  (fixtures)
+from tests.support.browser import console_errors
 
 pytestmark = pytest.mark.slow
 
