@@ -118,6 +118,8 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
 
     ``reload_config`` rebuilds the configuration from its sources when the fleet changes the
     overlay; by default the new overlay is applied over ``cfg``."""
+    from datetime import UTC, datetime
+
     from edge.anomaly.service import AnomalyService
     from edge.auth.service import Authenticator
     from edge.checkout.service import CheckoutService
@@ -131,9 +133,10 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / "store.db", identity=DeviceIdentity(cfg.store.store_id, cfg.store.device_id))
     if seed_demo:
-        n = seed_store(store, store_name=cfg.store.name if cfg.store.name != "Tillsight store" else "Colmado La Esquina",
-                       currency=cfg.store.currency, timezone_name=cfg.store.timezone, history_days=history_days,
-                       store_id=cfg.store.store_id, device_id=cfg.store.device_id)
+        name = cfg.store.name if cfg.store.name != "Tillsight store" else "Colmado La Esquina"
+        n = seed_store(store, store_name=name, currency=cfg.store.currency, timezone_name=cfg.store.timezone,
+                       history_days=history_days, store_id=cfg.store.store_id, device_id=cfg.store.device_id,
+                       now=datetime.now(UTC))  # the running service's clock: the history ends now
         if n:
             log.info("seeded the demo store with %d sales of history", n)
     elif not store.settings.is_seeded():

@@ -27,9 +27,9 @@ import math
 import random
 import uuid
 from calendar import monthrange
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone as dt_timezone
-from typing import Sequence
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from contracts.money import exponent, format_money
@@ -154,9 +154,11 @@ class _Generator:
 
     def method(self) -> tuple[str, str | None]:
         x, acc = self.rng.random(), 0.0
-        for method, share in PAYMENTS:
+        method = PAYMENTS[-1][0]
+        for name, share in PAYMENTS:
             acc += share
             if x < acc:
+                method = name
                 break
         customer = self.rng.choices(CUSTOMERS, CUSTOMER_WEIGHTS)[0] if method == "credit" else None
         return method, customer
@@ -300,7 +302,7 @@ class _Generator:
 
 
 def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _is_payday(day: date) -> bool:
@@ -310,7 +312,7 @@ def _is_payday(day: date) -> bool:
 def _local(day: date, hour: float, zone: ZoneInfo) -> datetime:
     """Store-local wall time on `day` (hours may be fractional) as UTC."""
     midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
-    return (midnight + timedelta(hours=hour)).astimezone(dt_timezone.utc)
+    return (midnight + timedelta(hours=hour)).astimezone(UTC)
 
 
 def _payload(draft: _Draft, seq: int, tx_id: str, store_id: str, device_id: str, currency: str,
@@ -318,7 +320,7 @@ def _payload(draft: _Draft, seq: int, tx_id: str, store_id: str, device_id: str,
     lines = [{"sku": ln.product.sku, "name": ln.product.name, "qty": ln.qty, "unit_price": ln.unit_price,
               "line_total": ln.qty * ln.unit_price, "source": ln.source, "confidence": ln.confidence}
              for ln in draft.lines]
-    subtotal = sum(line["line_total"] for line in lines)
+    subtotal = sum(ln.qty * ln.unit_price for ln in draft.lines)
     discount = min(draft.discount, subtotal)
     total = subtotal - discount
     tax = round(total * TAX_RATE_PCT / (100 + TAX_RATE_PCT))
@@ -356,7 +358,7 @@ def generate_history(products: Sequence[Product], cashiers: Sequence[str], store
         raise ValueError("days must be at least 1")
     gen = _Generator(products, cashiers, timezone, currency, seed)
     rng, zone = gen.rng, gen.zone
-    end_utc = end.astimezone(dt_timezone.utc)
+    end_utc = end.astimezone(UTC)
     last = end.astimezone(zone).date()
     dates = [last - timedelta(days=days - 1 - i) for i in range(days)]
 

@@ -4,19 +4,19 @@ scored by an anomaly model fitted on that same history, in one transaction."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+from contracts.events import from_payload as event_from_payload
 from edge.anomaly.features import rolling_contexts
 from edge.anomaly.scorer import AnomalyScorer
 from edge.store import Store
-from contracts.events import from_payload as event_from_payload
 from edge.store.records import Payment, SaleLine, SaleRecord
 
 log = logging.getLogger(__name__)
 
 
 def format_utc(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def record_from_payload(p: dict) -> SaleRecord:
@@ -24,7 +24,7 @@ def record_from_payload(p: dict) -> SaleRecord:
     payments: list[Payment] = []
     if payment:
         parts = payment.get("parts") or [{"method": payment["method"], "amount": p["total"]}]
-        for i, part in enumerate(parts):
+        for part in parts:
             cash = part["method"] == "cash"
             tendered = payment["tendered"] if (cash and len(parts) == 1) else part["amount"]
             payments.append(Payment(part["method"], part["amount"], tendered,
@@ -51,9 +51,9 @@ def import_history(store: Store, payloads: list[dict], now: datetime, score: boo
         scorer = AnomalyScorer(settings.timezone, settings.currency)
         scorer.fit(payloads, now=now)
         results = scorer.score_many(payloads, rolling_contexts(payloads))
-        payloads = [{**p, "anomaly": r.to_payload()} for p, r in zip(payloads, results)]
+        payloads = [{**p, "anomaly": r.to_payload()} for p, r in zip(payloads, results, strict=True)]
         flags = [scorer.is_alert(r) for r in results]
-    records = [(record_from_payload(p), f) for p, f in zip(payloads, flags)]
+    records = [(record_from_payload(p), f) for p, f in zip(payloads, flags, strict=True)]
     # credit limits were checked at the till when these sales happened; balances are settled below
     n = store.sales.record_many(records, enforce_credit_limits=False)
     _settle_credit(store, now)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from edge.auth.service import Authenticator
 from edge.store import Store
@@ -58,8 +58,8 @@ def seed_catalogue(store: Store, products: list[CatalogueProduct] | None = None,
     products = products or demo_catalogue()
     with store.db.transaction() as conn:
         for p in products:
-            store.products.upsert(p.sku, p.name, p.price, p.barcode, p.category, reorder_level=rng.choice((6, 8, 10, 12)),
-                                  conn=conn)
+            store.products.upsert(p.sku, p.name, p.price, p.barcode, p.category,
+                                  reorder_level=rng.choice((6, 8, 10, 12)), conn=conn)
             conn.execute("UPDATE products SET stock_qty = ? WHERE sku = ?", (rng.randint(25, 140), p.sku))
 
 
@@ -76,7 +76,10 @@ def seed_customers(store: Store) -> None:
 def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: str = "DOP",
                timezone_name: str = "America/Santo_Domingo", history_days: int = 0,
                store_id: str = "s-001", device_id: str = "till-1", now: datetime | None = None) -> int:
-    """Seed an empty store; returns the number of history sales written (0 when already seeded)."""
+    """Seed an empty store; returns the number of history sales written (0 when already seeded).
+    With ``history_days`` the history ends at ``now`` (required then: the caller reads the clock)."""
+    if history_days > 0 and now is None:
+        raise ValueError("seeding history needs the time it ends at (now)")
     if store.settings.is_seeded():
         return 0
     store.settings.update(store_name=store_name, currency=currency, timezone=timezone_name,
@@ -90,7 +93,8 @@ def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: s
     from edge.demo.history import generate_history
     from edge.demo.import_history import import_history
 
-    end = now or datetime.now(timezone.utc)
+    assert now is not None  # checked above
+    end = now
     history = generate_history(demo_catalogue(), ["ana", "luis", "maria"], store_id, device_id, timezone_name,
                                currency, end=end, days=history_days)
     n = import_history(store, history.payloads, now=end)
@@ -106,7 +110,7 @@ def restock(store: Store, at: datetime, seed: int = 11, leave_low: int = 5) -> N
     rng = random.Random(seed)
     products = store.products.list()
     low = {p.sku for p in rng.sample(products, min(leave_low, len(products)))}
-    at_text = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at_text = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with store.db.transaction() as conn:
         for p in products:
             target = rng.randint(0, p.reorder_level) if p.sku in low else p.reorder_level + rng.randint(15, 90)

@@ -7,18 +7,18 @@ import statistics
 import time
 import uuid
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge.demo import DemoHistory, generate_history
 from contracts import validate
+from edge.demo import DemoHistory, generate_history
 from vision.catalogue import demo_catalogue
 
 SD = "America/Santo_Domingo"
 ZONE = ZoneInfo(SD)
-END = datetime(2026, 11, 21, 15, 7, tzinfo=timezone.utc)  # a Saturday, 11:07 in the shop
+END = datetime(2026, 11, 21, 15, 7, tzinfo=UTC)  # a Saturday, 11:07 in the shop
 UTC_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 KEYS = {"schema", "tx_id", "seq", "store_id", "device_id", "cashier_id", "started_at", "completed_at", "status",
         "currency", "lines", "subtotal", "discount", "tax", "total", "payment", "customer_id", "events", "anomaly"}
@@ -49,9 +49,9 @@ def _normal(history: DemoHistory) -> list[dict]:
 
 
 def test_it_is_fast_and_deterministic():
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: the figure holds on a machine busy with other work
     a = _make()
-    assert time.perf_counter() - t0 < 2.0
+    assert time.process_time() - t0 < 2.0
     b = _make()
     assert a.payloads == b.payloads and a.planted == b.planted
     c = _make(seed=8)
@@ -96,7 +96,7 @@ def test_payloads_match_the_contract(history):
 def test_seq_grows_in_time_order_on_one_till(history):
     seqs = [p["seq"] for p in history.payloads]
     assert seqs == list(range(1, len(seqs) + 1))
-    for before, after in zip(history.payloads, history.payloads[1:]):
+    for before, after in zip(history.payloads, history.payloads[1:], strict=False):
         assert _utc(after["started_at"]) >= _utc(before["completed_at"])  # one till: no overlapping sales
 
 
@@ -121,7 +121,7 @@ def test_trading_hours_and_peaks(history):
         hours[local.hour] += 1
         assert 7 <= local.hour < 21
         if local.weekday() == 6:
-            assert 8 <= local.hour < 13 or local.hour == 13 and local.minute < 15
+            assert 8 <= local.hour < 13 or (local.hour == 13 and local.minute < 15)
     assert hours[9] > hours[14] and hours[18] > hours[14]  # morning and evening peaks
 
 
@@ -185,4 +185,4 @@ def test_planted_anomalies_are_listed_and_spread_over_the_period(history):
 
 def test_end_must_be_aware():
     with pytest.raises(ValueError):
-        _make(end=datetime(2026, 11, 21, 12, 0))
+        _make(end=datetime(2026, 11, 21, 12, 0))  # noqa: DTZ001 - the naive time this test is about

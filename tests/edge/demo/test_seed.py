@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from edge.auth.service import Authenticator
 from edge.demo.seed import DEMO_USERS, seed_store
@@ -12,7 +14,8 @@ from edge.store import Store
 
 def test_seeded_store_has_catalogue_staff_customers_history_and_alerts(tmp_path: Path):
     store = Store(tmp_path / "store.db")
-    n = seed_store(store, history_days=14, now=datetime(2026, 11, 20, 23, 0, tzinfo=timezone.utc))
+    end = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)
+    n = seed_store(store, history_days=14, now=end)
     assert n > 500
     assert len(store.products.list()) == 48
     assert store.alerts.recent(), "planted anomalies must show as alerts"
@@ -25,5 +28,12 @@ def test_seeded_store_has_catalogue_staff_customers_history_and_alerts(tmp_path:
         user = auth.login_password(u.id, u.password) if u.password else auth.login_pin(u.id, u.pin)
         assert user.role == u.role
     # seeding again changes nothing
-    assert seed_store(store, history_days=14) == 0
+    assert seed_store(store, history_days=14, now=end) == 0
     assert store.sales.last_seq() == n
+
+
+def test_seeding_history_needs_the_time_it_ends_at(tmp_path: Path):
+    store = Store(tmp_path / "store.db")
+    with pytest.raises(ValueError, match="needs the time"):
+        seed_store(store, history_days=14)
+    assert not store.settings.is_seeded(), "a refused seeding writes nothing"
