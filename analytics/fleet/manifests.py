@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -22,6 +22,7 @@ from analytics.db.fleet_tables import fleet_versions
 from analytics.fleet.artifacts import StoredArtifact
 from analytics.fleet.errors import FleetError
 from analytics.fleet.signing import sign_manifest
+from contracts.timestamps import format_utc
 
 MANIFEST_SCHEMA = "tillsight.manifest/1"
 DEFAULT_CHUNK_SIZE = 256 * 1024
@@ -31,7 +32,7 @@ DEFAULT_MAX_ERRORS = 0
 
 def iso(moment: datetime) -> str:
     """ISO-8601 UTC with a ``Z``, whole seconds (the contract's form)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(moment)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from analytics.db import make_engine, migrate
 from analytics.ingest import contracts, resend
 from analytics.ingest.parse import CONTRACTS, Parsed, Rejected, parse, subscriptions
 from analytics.ingest.store import apply_batch, dead_letter, dead_letters
+from contracts.timestamps import format_utc, utc_now_text
 from firmware_config.schema import HubConfig, MqttConfig
 from runtime.mqtt import Subscriptions, new_client
 from runtime.notify import LoopCounter
@@ -54,7 +55,7 @@ RESEND_CHECK_S = 2.0
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_now_text()
 
 
 @dataclass
@@ -279,9 +280,9 @@ class IngestWorker:
             return
         self._next_resend = now_m + RESEND_CHECK_S
         now = datetime.now(timezone.utc)
-        older = (now - timedelta(seconds=self.settings.resend_after_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        older = format_utc(now - timedelta(seconds=self.settings.resend_after_s))
         try:
-            requests = resend.due_requests(self.engine, now.strftime("%Y-%m-%dT%H:%M:%SZ"), older)
+            requests = resend.due_requests(self.engine, format_utc(now), older)
         except (OperationalError, InterfaceError) as exc:
             log.warning("cannot check sequence gaps: %s", exc.orig or exc)
             return

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from analytics.jobs import results as rs
 from analytics.jobs.data import store_info
 from contracts.money import format_money
+from contracts.timestamps import format_utc
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def build_insights(engine: Engine, store_id: str, allowed: list[str] | None = No
                                                        "slowly or not at all; review before reordering them."})
     doc = {
         "schema": SCHEMA, "store_id": store_id, "run_id": run["run_id"], "as_of": run["as_of"], "day": day,
-        "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "source": "computed", "headline": headline,
+        "generated_at": format_utc(now), "source": "computed", "headline": headline,
         "items": items,
         "forecast": {"day": day, "currency": cur, "sales": cnt, "revenue": rev},
         "staffing": staff,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from contracts.money import format_money
+from contracts.timestamps import parse_utc
 from edge.store.records import SaleRecord
 
 METHOD_NAMES = {"cash": "Cash", "card": "Card", "mobile_money": "Mobile money", "credit": "Credit"}
@@ -26,7 +26,7 @@ class ReceiptHeader:
 
 
 def local_time(iso_utc: str, tz: str) -> str:
-    dt = datetime.strptime(iso_utc, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=ZoneInfo("UTC"))
+    dt = parse_utc(iso_utc)
     return dt.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 

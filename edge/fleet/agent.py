@@ -27,6 +27,9 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from contracts import ContractError, validate
+from contracts.timestamps import utc_now_text
+from contracts.topics import DeviceTopics
 from edge.fleet.download import ArtifactMismatch, ChunkDownload
 from edge.fleet.files import point_symlink, read_json, resolve_link, write_atomic
 from edge.fleet.heartbeat import ApplianceBeat, read_beat
@@ -34,9 +37,7 @@ from edge.fleet.install import InstallError, check_config_overlay, self_test_bun
 from edge.fleet.paths import FleetPaths
 from edge.fleet.state import KINDS, FleetState, Installed
 from edge.fleet.verify import Manifest, ManifestRefused, check_manifest, load_public_keys
-from contracts.topics import DeviceTopics
 from firmware_config import TillsightConfig
-from contracts import ContractError, validate
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ SWITCHING_STEPS = ("switching", "awaiting_idle", "health_window", "rolling_back"
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_now_text()
 
 
 class UpdateFailed(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contracts import ContractError, canonical_bytes, key_id, validate
+from contracts.timestamps import parse_utc
 
 MANIFEST_SCHEMA = "tillsight.manifest/1"
 
@@ -83,7 +84,7 @@ def load_public_keys(paths: list[Path]) -> dict[str, Ed25519PublicKey]:
 
 
 def _utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return parse_utc(text)
 
 
 def check_manifest(doc: Any, keys: dict[str, Ed25519PublicKey], store_id: str, device_id: str, group: str,

@@ -13,12 +13,12 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from contracts.timestamps import utc_now_text
 from edge.store.errors import (
     StoreCorruptError,
     StoreError,
@@ -39,7 +39,7 @@ IO_MESSAGE = "The device could not write to its storage, so this was NOT recorde
 
 def utc_now() -> str:
     """The current time as ISO-8601 UTC with a ``Z``, to the second (the payload format)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_now_text()
 
 
 def storage_error(exc: sqlite3.Error) -> StoreError:
