@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -15,7 +16,7 @@ from vision.detector import Detector, decode_yolo, nms_class_aware
 CLASSES = ["RICE", "BEANS", "SODA"]
 
 
-def head(boxes: list[tuple[float, float, float, float, int, float]], n_classes: int = 3,
+def head(boxes: Sequence[tuple[float, float, float, float, int, float]], n_classes: int = 3,
          anchors: int = 50) -> np.ndarray:
     """A raw (1, 4+C, A) output with the given (cx, cy, w, h, class, score) anchors; the rest empty."""
     raw = np.zeros((1, 4 + n_classes, anchors), np.float32)
@@ -187,5 +188,6 @@ def test_demo_bundle_loads_and_finds_its_self_test_products(demo_bundle: Path):
     result = run_self_test(det)
     assert result.passed, result.message
     image = cv2.imread(str(det.manifest.selftest.image))
+    assert image is not None
     names = {d.sku for d in det.detect(image)}
     assert names == set(det.manifest.selftest.expected)

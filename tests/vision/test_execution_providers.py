@@ -10,7 +10,7 @@ import pytest
 
 from vision.detector import Detector
 from vision.detectors import backend_config
-from vision.detectors.onnxruntime_backend import choose_providers
+from vision.detectors.onnxruntime_backend import OnnxRuntimeBackend, choose_providers
 
 
 def test_choose_keeps_the_order_and_ends_with_cpu() -> None:
@@ -37,6 +37,7 @@ def test_the_detector_runs_on_cpu_when_cuda_is_asked_for_but_absent(demo_bundle:
     with caplog.at_level(logging.WARNING):
         detector = Detector(demo_bundle, config=backend_config(providers=["CUDAExecutionProvider",
                                                                           "CPUExecutionProvider"]))
+    assert isinstance(detector.backend, OnnxRuntimeBackend)
     assert detector.backend.providers == ("CPUExecutionProvider",)  # what the session really runs on
     assert "CUDAExecutionProvider" in caplog.text
     assert detector.detect(__import__("numpy").zeros((480, 640, 3), "uint8")) == []
