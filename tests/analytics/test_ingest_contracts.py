@@ -15,6 +15,7 @@ import pytest
 from analytics.ingest import contracts
 from analytics.ingest.parse import Parsed, Rejected, parse
 from contracts import SCHEMA_DIR, ContractError, load_schema, validate
+from contracts.events import DrawerOpen
 from tests.analytics.test_ingest import tx_doc
 
 ODD_VALUES: tuple[Any, ...] = (None, True, False, 0, -1, 1, 1.0, 1.5, -0.5, 2 ** 63, "", "x", "A" * 201, "0\n",
@@ -34,7 +35,7 @@ def _valid_variants() -> list[tuple[str, dict[str, Any]]]:
     refund["lines"][0].update(qty=-2, line_total=-65000, confidence=None)
     bare = copy.deepcopy(base)
     bare.update(payment=None, anomaly=None, lines=[], receipt_no=None, customer_id="cust-01",
-                events=[{"type": "drawer_open", "at": "2026-11-21T14:04:00.250Z", "detail": {"why": "float"}}])
+                events=[DrawerOpen(at="2026-11-21T14:04:00.250Z", no_sale=True, reason="float top-up").to_payload()])
     bare["payment"] = {"method": "cash", "tendered": 1, "change": 0,
                        "parts": [{"method": "cash", "amount": 1}, {"method": "credit", "amount": 0}]}
     return [("tillsight.tx/1", base), ("tillsight.tx/1", refund), ("tillsight.tx/1", bare),

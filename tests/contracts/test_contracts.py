@@ -29,3 +29,13 @@ def test_broken_payloads_name_the_field(store, mutate, where):
     with pytest.raises(ContractError) as err:
         validate("tillsight.tx/1", payload)
     assert where.split("[")[0] in str(err.value)
+
+
+def test_a_drawer_opening_must_say_whether_it_was_without_a_sale(store):
+    payload = copy.deepcopy(store.sales.record(quick_sale(store, "SUGAR-2LB")).to_payload())
+    [drawer] = [e for e in payload["events"] if e["type"] == "drawer_open"]
+    assert drawer["detail"]["no_sale"] is False  # the cash sale's own payment
+    del drawer["detail"]["no_sale"]
+    with pytest.raises(ContractError) as err:
+        validate("tillsight.tx/1", payload)
+    assert "events[0].detail" in str(err.value) and "no_sale" in str(err.value)
