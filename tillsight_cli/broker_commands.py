@@ -104,6 +104,8 @@ def device(args: argparse.Namespace) -> int:
 def _snippet(args: argparse.Namespace, cfg: Any, issued: Any) -> str:
     import yaml
 
+    from contracts import topics
+
     b = cfg.hub.broker
     d = issued.device
     mqtt: dict[str, Any] = {"host": args.host or b.public_host or cfg.mqtt.host,
@@ -112,7 +114,7 @@ def _snippet(args: argparse.Namespace, cfg: Any, issued: Any) -> str:
     ca_file = args.ca_file or (str(b.device_ca_file) if b.device_ca_file else None)
     if ca_file:
         mqtt["tls"] = {"enabled": True, "ca_file": ca_file}
-    if cfg.mqtt.topic_prefix != "tillsight/v1":
+    if cfg.mqtt.topic_prefix != topics.DEFAULT_PREFIX:
         mqtt["topic_prefix"] = cfg.mqtt.topic_prefix
     doc = {"store": {"store_id": d.store_id, "device_id": d.device_id}, "mqtt": mqtt,
            "fleet": {"group": d.group_id}}
