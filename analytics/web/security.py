@@ -27,7 +27,11 @@ def _forget_scope() -> None:
     g.pop("hub_scope", None)  # the stores the previous user could see (``tenancy``)
 
 
-guard: LoginGuard[HubUser] = LoginGuard(RoleRanking(ROLES), find=lambda uid: hub().users.find(uid),
+def find_user(user_id: str) -> HubUser | None:
+    return hub().users.find(user_id)  # the request's app, read on every request
+
+
+guard: LoginGuard[HubUser] = LoginGuard(RoleRanking(ROLES), find=find_user,
                                         user_id=lambda user: user.user_id, stamp=lambda user: user.stamp,
                                         public_endpoints=PUBLIC_ENDPOINTS, g_name="hub_user",
                                         on_change=_forget_scope)

@@ -32,9 +32,12 @@ def user_stamp(user: User) -> str:
     return session_stamp(user.role, pin_hash, password_hash)
 
 
-guard: LoginGuard[User] = LoginGuard(RoleRanking(ROLES), find=lambda uid: ctx().store.users.find(uid),
-                                     user_id=lambda user: user.id, stamp=user_stamp,
-                                     public_endpoints=PUBLIC_ENDPOINTS, g_name="user")
+def find_user(user_id: str) -> User | None:
+    return ctx().store.users.find(user_id)  # the request's store, read on every request
+
+
+guard: LoginGuard[User] = LoginGuard(RoleRanking(ROLES), find=find_user, user_id=lambda user: user.id,
+                                     stamp=user_stamp, public_endpoints=PUBLIC_ENDPOINTS, g_name="user")
 current_user = guard.current_user
 login = guard.login
 logout = guard.logout
