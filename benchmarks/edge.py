@@ -102,7 +102,7 @@ def _basket(skus: list[str]):
 
 def run_edge_bench(sales: int = 150, requests_per_client: int = 25, settle_rounds: int = 30,
                    bundle: str = "models/demo") -> dict[str, Any]:
-    from waitress import create_server
+    from waitress.server import BaseWSGIServer, create_server
 
     from edge.appliance import build_appliance
     from edge.checkout.session import PaymentPart
@@ -113,7 +113,9 @@ def run_edge_bench(sales: int = 150, requests_per_client: int = 25, settle_round
         "data_dir": str(tmp / "data"), "detector": {"bundle": bundle},
         "camera": {"uri": "synthetic:?seed=9&period=2"}, "web": {"port": 1}})
     appliance = build_appliance(cfg, seed_demo=True, history_days=14)
-    store, checkout = appliance.store, appliance.checkout
+    store, checkout, vision = appliance.store, appliance.checkout, appliance.vision
+    if vision is None:
+        raise RuntimeError("the edge bench needs the vision loop, and the appliance was built without one")
     skus = [p.sku for p in store.products.list()][:12]
     cashier = store.users.get("ana")
     store.shifts.open("ana", 100000)
@@ -121,7 +123,7 @@ def run_edge_bench(sales: int = 150, requests_per_client: int = 25, settle_round
     # 1. sale completion (atomic write) vs the bare reference, interleaved in blocks
     complete_ms: list[float] = []
     bare_ms: list[float] = []
-    for block in range(5):
+    for _block in range(5):
         for i in range(sales // 5):
             checkout.session.start(cashier, store.shifts.open_for("ana").id)
             checkout.session.apply_basket(_basket(skus[(i % 6): (i % 6) + 4]))
@@ -132,12 +134,15 @@ def run_edge_bench(sales: int = 150, requests_per_client: int = 25, settle_round
         bare_ms.extend(_bare_sale_write(tmp / "bare.db", sales // 5))
 
     # 2. API under concurrent clients while the vision loop runs; 3. settled -> shown
-    appliance.vision.loop.on_result = None  # the bench drives the checkout's basket itself
+    vision.loop.on_result = None  # the bench drives the checkout's basket itself
     server = create_server(appliance.app, host="127.0.0.1", port=0, threads=cfg.web.threads)
+    if not isinstance(server, BaseWSGIServer):  # one host and port give one TCP server, never several
+        raise RuntimeError(f"waitress made a {type(server).__name__} for one address")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    appliance.vision.loop.start()
-    base = f"http://127.0.0.1:{server.effective_port}"
+    vision.loop.start()
+    # types-waitress leaves out effective_port, which BaseWSGIServer.__init__ sets from the bound socket
+    base = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[attr-defined]
     try:
         owner = _Client(base, "owner", password="tillsight-owner")
         clients = [_Client(base, "luis", pin="2468") for _ in range(CLIENTS // 2)] + \
@@ -152,7 +157,8 @@ def run_edge_bench(sales: int = 150, requests_per_client: int = 25, settle_round
 
         def work(idx: int, client: _Client) -> None:
             paths = paths_cashier if idx < CLIENTS // 2 else paths_owner
-            local_api, local_ref = [], []
+            local_api: list[float] = []
+            local_ref: list[float] = []
             for r in range(requests_per_client):
                 for path, bucket in ((paths[r % len(paths)], local_api), ("/api/me", local_ref)):
                     t0 = time.perf_counter()
@@ -176,16 +182,16 @@ def run_edge_bench(sales: int = 150, requests_per_client: int = 25, settle_round
         screen = _Client(base, "ana", pin="1357")
         screen.post("/api/checkout/start")
         shown_ms: list[float] = []
+
+        def poll(since: int, box: dict[str, float]) -> None:
+            view = screen.get(f"/api/checkout?since={since}", timeout=30)
+            box["at"] = time.perf_counter()
+            box["lines"] = len(view["lines"])
+
         for i in range(settle_rounds):
             version = screen.get("/api/checkout")["version"]
             box: dict[str, float] = {}
-
-            def poll() -> None:
-                view = screen.get(f"/api/checkout?since={version}", timeout=30)
-                box["at"] = time.perf_counter()
-                box["lines"] = len(view["lines"])
-
-            t = threading.Thread(target=poll)
+            t = threading.Thread(target=poll, args=(version, box))
             t.start()
             time.sleep(0.05)  # the screen is waiting
             t0 = time.perf_counter()
@@ -193,7 +199,7 @@ def run_edge_bench(sales: int = 150, requests_per_client: int = 25, settle_round
             t.join(30)
             if "at" in box:
                 shown_ms.append((box["at"] - t0) * 1000)
-        stats = appliance.vision.pipeline.stats
+        stats = vision.pipeline.stats
         figures = {
             "sale_completion_ms": _ms(complete_ms), "sale_reference_ms": _ms(bare_ms),
             "sale_over_bare_write": round(statistics.median(complete_ms) / statistics.median(bare_ms), 2),
@@ -207,7 +213,7 @@ def run_edge_bench(sales: int = 150, requests_per_client: int = 25, settle_round
             log.warning("API errors during the bench: %s", errors[:5])
         return figures
     finally:
-        appliance.vision.loop.stop()
-        appliance.vision.source.close()
+        vision.loop.stop()
+        vision.source.close()
         server.close()
         appliance.store.close()

@@ -52,7 +52,7 @@ def synthetic_store(sales: int, customers: int = 60_000, skus: int = 600, days: 
     known = rng.random(sales) < 0.3
     cust_w = 1.0 / np.arange(1, customers + 1) ** 0.8
     cust = np.where(known, rng.choice(customers, size=sales, p=cust_w / cust_w.sum()), -1)
-    customer_id = np.where(cust >= 0, np.char.add("c", cust.astype(str)), None)
+    customer_id = np.array([f"c{c}" if c >= 0 else None for c in cust.tolist()], dtype=object)
     status = np.where(rng.random(sales) < 0.01, "refunded", "completed")
     n_lines = rng.integers(1, 9, size=sales)
     n_lines = np.minimum(n_lines, rng.integers(1, 9, size=sales))  # mostly short baskets

@@ -58,7 +58,7 @@ class BenchBroker:
             "log_type warning",
         ]) + "\n"
 
-    def start(self, timeout_s: float = 10.0) -> "BenchBroker":
+    def start(self, timeout_s: float = 10.0) -> BenchBroker:
         self.dir.mkdir(parents=True, exist_ok=True)
         config = self.dir / "mosquitto.conf"
         config.write_text(self.config_text())
@@ -92,7 +92,7 @@ class BenchBroker:
             self.proc.stderr.close()
         self.proc = None
 
-    def __enter__(self) -> "BenchBroker":
+    def __enter__(self) -> BenchBroker:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

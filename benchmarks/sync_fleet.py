@@ -53,7 +53,7 @@ class Fleet:
         self.log_path = folder / "fleet.log"
         self.procs: list[subprocess.Popen[bytes]] = []
 
-    def start(self) -> "Fleet":
+    def start(self) -> Fleet:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
         with open(self.log_path, "ab") as logf:
             for plan in self.plans:

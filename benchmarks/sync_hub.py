@@ -87,11 +87,11 @@ class HubMark:
     batches: int
 
     @classmethod
-    def take(cls, worker: Any) -> "HubMark":
+    def take(cls, worker: Any) -> HubMark:
         s = worker.stats
         return cls(time.time(), cpu_s(), s.outcomes["stored"], s.busy_s, s.batches)
 
-    def since(self, before: "HubMark") -> dict[str, Any]:
+    def since(self, before: HubMark) -> dict[str, Any]:
         stored, busy = self.stored - before.stored, self.busy_s - before.busy_s
         cpu, wall = self.cpu_s - before.cpu_s, self.wall - before.wall
         return {"stored": stored, "batches": self.batches - before.batches,
@@ -102,9 +102,10 @@ class HubMark:
 
 def _reference_payload(store_id: str, seq: int) -> dict[str, Any]:
     """A ``tillsight.tx/1`` sale shaped like the simulated devices' (three lines)."""
-    lines = [{"sku": f"SKU-{i}", "name": f"Product {i}", "qty": 1, "unit_price": 5000 + i, "line_total": 5000 + i,
-              "source": "vision", "confidence": 0.9} for i in range(3)]
-    total = sum(ln["line_total"] for ln in lines)
+    prices = [5000 + i for i in range(3)]
+    lines = [{"sku": f"SKU-{i}", "name": f"Product {i}", "qty": 1, "unit_price": price, "line_total": price,
+              "source": "vision", "confidence": 0.9} for i, price in enumerate(prices)]
+    total = sum(prices)
     return {"schema": "tillsight.tx/1", "tx_id": str(uuid.uuid4()), "seq": seq, "store_id": store_id,
             "device_id": "ref-1", "cashier_id": "ana", "started_at": "2026-11-21T14:03:11Z",
             "completed_at": "2026-11-21T14:04:02Z", "status": "completed", "currency": "DOP", "lines": lines,

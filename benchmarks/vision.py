@@ -76,7 +76,7 @@ def bench_size(bundle: Path, frames: list[np.ndarray], size: int, rounds: int = 
             ultra(frames[i % len(frames)])
     raw, ours, theirs = [], [], []
     for r in range(rounds):
-        for i, (f, t) in enumerate(zip(frames, tensors)):
+        for i, (f, t) in enumerate(zip(frames, tensors, strict=True)):
             order = (i + r) % 3  # rotate which path goes first
             for k in range(3):
                 which = (order + k) % 3

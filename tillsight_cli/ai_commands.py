@@ -30,7 +30,7 @@ def ai(args: argparse.Namespace) -> int:
     return handler(args)
 
 
-def _service(config_path: str | None, with_db: bool = True) -> "AIService":
+def _service(config_path: str | None, with_db: bool = True) -> AIService:
     from analytics.db import make_engine, migrate
     from analytics.llm import AIService
     from firmware_config import load_config
@@ -106,7 +106,7 @@ def ai_ledger(args: argparse.Namespace) -> int:
         table.append(cells)
     widths = [max(len(r[i]) for r in table) for i in range(len(cols))]
     for r in table:
-        sys.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() + "\n")
+        sys.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() + "\n")
     if not rows:
         sys.stdout.write(f"(no AI ledger entries for {args.store})\n")
     return 0

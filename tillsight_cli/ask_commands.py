@@ -7,7 +7,7 @@ import argparse
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 log = logging.getLogger("tillsight")
@@ -35,8 +35,8 @@ def render_text(answer: Any) -> str:
         rows = [[_cell(c.kind, r.get(c.key), table.currency) for c in table.columns] for r in table.rows]
         widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(heads)]
         out.append(table.title)
-        out.append("  ".join(h.ljust(w) for h, w in zip(heads, widths)))
-        out += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
+        out.append("  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)))
+        out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
         out.append("")
     out.append(f"[{answer.mark}]" + (f" {answer.note}" if answer.note else ""))
     if answer.follow_ups:
@@ -67,7 +67,7 @@ def hub_ask(args: argparse.Namespace) -> int:
             from analytics.llm import AIService
 
             ai = AIService.from_config(engine, cfg)
-        answer, _ = answer_question(engine, args.store, args.question, ai, datetime.now(timezone.utc))
+        answer, _ = answer_question(engine, args.store, args.question, ai, datetime.now(UTC))
     except (ConfigError, QuestionError) as exc:
         log.error("%s", exc)
         return 2

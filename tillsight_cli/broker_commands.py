@@ -193,11 +193,12 @@ def _device_list(args: argparse.Namespace) -> int:
             sys.stdout.write(json.dumps(row) + "\n")
         return 0
     header = ("STORE", "DEVICE", "GROUP", "USERNAME", "PASSWORD", "REGISTERED")
-    table = [header] + [(r["store_id"], r["device_id"], r["group"], r["username"],
-                         "set" if r["password_set"] else "MISSING", r["created_at"]) for r in rows]
-    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
-    for row in table:
-        sys.stdout.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() + "\n")
+    table: list[tuple[object, ...]] = [header] + [
+        (r["store_id"], r["device_id"], r["group"], r["username"], "set" if r["password_set"] else "MISSING",
+         r["created_at"]) for r in rows]
+    widths = [max(len(str(line[i])) for line in table) for i in range(len(header))]
+    for line in table:
+        sys.stdout.write("  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() + "\n")
     return 0
 
 

@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 log = logging.getLogger("tillsight")
@@ -33,7 +34,7 @@ def _summary(engine: Any, args: argparse.Namespace) -> int:
     from analytics.credit.report import OVERDUE_DAYS, credit_report
     from contracts.money import format_money
 
-    report = credit_report(engine, args.store)
+    report = credit_report(engine, args.store, datetime.now(UTC))  # the command's clock: credit as of now
     if args.json:
         _emit_json({"store_id": args.store, "as_of": report.as_of, "kpis": asdict(report.kpis),
                     "customers": [asdict(c) for c in report.customers],
@@ -48,8 +49,9 @@ def _summary(engine: Any, args: argparse.Namespace) -> int:
     out.write("collections priority (amount x risk x age):\n")
     for p in report.priority:
         out.write(f"  {p.rank:>2}. {p.name:<24} {format_money(p.balance, cur):>14}  risk {p.risk_score:>3}  "
-                  f"oldest {p.oldest_unpaid_days:>3} d  priority {p.priority:>10,.1f}  expected {p.predicted_payment_date}"
-                  f" ({p.payment_confidence}){'  [' + p.tie_break + ']' if p.tie_break else ''}\n")
+                  f"oldest {p.oldest_unpaid_days:>3} d  priority {p.priority:>10,.1f}  "
+                  f"expected {p.predicted_payment_date} ({p.payment_confidence})"
+                  f"{'  [' + p.tie_break + ']' if p.tie_break else ''}\n")
     if not report.priority:
         out.write("  nobody owes anything\n")
     out.write("\ncustomers (risk 0 = safest, 100 = riskiest):\n")
@@ -76,7 +78,7 @@ def _message(engine: Any, cfg: Any, args: argparse.Namespace) -> int:
         from analytics.llm import AIService
 
         ai = AIService.from_config(engine, cfg)
-    m = customer_message(engine, ai, args.store, args.customer, args.tone, args.language)
+    m = customer_message(engine, ai, args.store, args.customer, args.tone, args.language, as_of=datetime.now(UTC))
     if args.json:
         _emit_json(m.as_dict())
         return 0

@@ -23,6 +23,7 @@ The CLI may import both sides; the appliance and the hub still never import each
 from __future__ import annotations
 
 import argparse
+import ctypes
 import getpass
 import logging
 import os
@@ -33,8 +34,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -97,13 +99,22 @@ def listening(host: str, port: int) -> bool:
         return False
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
-        import ctypes
+def _die_with_parent_hook() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGTERM when this process dies (Linux), or None.
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    libc's ``prctl`` is looked up here, in the parent: between fork and exec the child only makes
+    that one call (no import, no lock), which is what makes a ``preexec_fn`` safe beside threads."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+
+    def die_with_parent() -> None:  # runs in the child between fork and exec
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return die_with_parent
 
 
 @dataclass
@@ -123,7 +134,7 @@ class DemoStack:
     args: argparse.Namespace
     children: list[Child] = field(default_factory=list)
     stop_signal: int | None = None
-    jobs: "DemoJobs | None" = None
+    jobs: DemoJobs | None = None
 
     # -- paths and configs -----------------------------------------------------------------------
     def __post_init__(self) -> None:
@@ -143,12 +154,12 @@ class DemoStack:
         if log_name is not None:
             log_path = self.logs / log_name
             log_file = open(log_path, "ab")
-            log_file.write(f"---- {name} started {datetime.now(timezone.utc).isoformat()} ----\n".encode())
+            log_file.write(f"---- {name} started {datetime.now(UTC).isoformat()} ----\n".encode())
             log_file.flush()
         stdout: Any = subprocess.PIPE if stdout_pipe else log_file
         stderr: Any = None if log_file is None else subprocess.STDOUT
-        preexec = _die_with_parent if sys.platform.startswith("linux") else None
-        proc = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env, preexec_fn=preexec)
+        proc = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env,
+                                preexec_fn=_die_with_parent_hook())  # noqa: PLW1509 - one prctl call, see the hook
         child = Child(name, proc, log_path, log_file)
         self.children.append(child)
         log.info("started %s (pid %d)%s", name, proc.pid, f", log {log_path}" if log_path else "")
@@ -196,8 +207,8 @@ class DemoStack:
     def _prepare_hub(self, db_url: str, store: Any) -> str:
         from sqlalchemy import select
 
-        from analytics.db import make_engine, migrate
         from analytics.broker.registry import add_device, get_device
+        from analytics.db import make_engine, migrate
         from analytics.db.tables import stores
         from analytics.web.accounts import HubUsers
 
@@ -208,7 +219,7 @@ class DemoStack:
             users.save(DEMO_OPERATOR[0], DEMO_OPERATOR[1], "operator", password=DEMO_OPERATOR[2], stores=[])
             owner_id = f"owner-{store.store_id}"
             users.save(owner_id, "Demo store owner", "owner", password=DEMO_OWNER_PASSWORD, stores=[store.store_id])
-            stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             name = store.name if store.name != "Tillsight store" else DEMO_STORE_NAME
             with engine.begin() as conn:
                 if conn.execute(select(stores.c.store_id).where(stores.c.store_id == store.store_id)).first() is None:
@@ -320,14 +331,14 @@ class DemoStack:
         hub_lines = [
             f"  Hub dashboard:    {hub_base}/",
             f"  Hub fleet page:   {hub_base}/fleet",
-            f"  Hub logins: operator {DEMO_OPERATOR[0]} password {DEMO_OPERATOR[2]} (every store, the fleet)"
-            f" · store owner {owner_id} password {DEMO_OWNER_PASSWORD} (only {cfg.store.store_id})",
-            f"  Hub logs:         {self.logs}/ (mosquitto.log, hub-ingest.log, hub-web.log, sync-agent.log,"
-            " fleet-controller.log)",
-            f"  Hub analytics:    computed once the till's history has synced (log {self.logs}/hub-jobs.log);"
-            f" now: tillsight hub jobs --publish --config {hub_cfg}",
-            f"  Try a fleet update: tillsight hub fleet publish --model models/demo --group {DEMO_FLEET_GROUP}"
-            f" --config-file {hub_cfg}",
+            (f"  Hub logins: operator {DEMO_OPERATOR[0]} password {DEMO_OPERATOR[2]} (every store, the fleet)"
+             f" · store owner {owner_id} password {DEMO_OWNER_PASSWORD} (only {cfg.store.store_id})"),
+            (f"  Hub logs:         {self.logs}/ (mosquitto.log, hub-ingest.log, hub-web.log, sync-agent.log,"
+             " fleet-controller.log)"),
+            (f"  Hub analytics:    computed once the till's history has synced (log {self.logs}/hub-jobs.log);"
+             f" now: tillsight hub jobs --publish --config {hub_cfg}"),
+            (f"  Try a fleet update: tillsight hub fleet publish --model models/demo --group {DEMO_FLEET_GROUP}"
+             f" --config-file {hub_cfg}"),
         ]
         self.jobs = DemoJobs(self, self.hub_dir / "hub.db", hub_cfg)
         return self._supervise(appliance, device_cfg, hub_lines)

@@ -67,7 +67,8 @@ def fleet_publish(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     plan = RolloutPlan(parse_waves(args.waves), args.success_threshold, args.failure_threshold)
-    if args.health_window < 0 or args.max_errors < 0 or (args.max_inference_ms is not None and args.max_inference_ms <= 0):
+    if (args.health_window < 0 or args.max_errors < 0
+            or (args.max_inference_ms is not None and args.max_inference_ms <= 0)):
         raise _usage("--health-window and --max-errors must be >= 0, --max-inference-ms > 0")
     if args.expires_in_days is not None and args.expires_in_days <= 0:
         raise _usage("--expires-in-days must be > 0")
@@ -164,8 +165,8 @@ def fleet_status(args: argparse.Namespace) -> int:
 
 
 def fleet_watch(args: argparse.Namespace) -> int:
-    from analytics.fleet.operations import utc_now, watch
     from analytics.fleet.manifests import iso
+    from analytics.fleet.operations import utc_now, watch
 
     if args.interval <= 0:
         raise _usage("--interval must be > 0")
@@ -174,7 +175,7 @@ def fleet_watch(args: argparse.Namespace) -> int:
     def report(result: Any) -> None:
         at = iso(utc_now())
         if args.json:
-            events = {}
+            events: dict[str, list[dict[str, str]]] = {}
             for e in result.events:
                 events.setdefault(e.deployment_id, []).append({"what": e.what, "message": e.message})
             for s in result.summaries:

@@ -29,7 +29,7 @@ def hub_user(args: argparse.Namespace) -> int:
     return handler(args)
 
 
-def _engine(config_path: str | None) -> "Engine":
+def _engine(config_path: str | None) -> Engine:
     """The hub database of the config, migrated."""
     from analytics.db import make_engine, migrate
     from firmware_config import load_config
