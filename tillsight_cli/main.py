@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from runtime.logs import setup_logging
 
@@ -39,7 +39,8 @@ HANDLERS = {
     ("hub", "ai"): "tillsight_cli.ai_commands:ai",
     # fleet updates: keygen, publish, status, watch, rollback (tillsight_cli/fleet_commands.py, docs/fleet.md)
     ("hub", "fleet"): "tillsight_cli.fleet_commands:fleet",
-    # hub analytics: import, nightly jobs, backtest, benchmark (tillsight_cli/hub_analytics_commands.py, docs/analytics.md)
+    # hub analytics: import, nightly jobs, backtest, benchmark
+    # (tillsight_cli/hub_analytics_commands.py, docs/analytics.md)
     ("hub", "import"): "tillsight_cli.hub_analytics_commands:hub_import",
     ("hub", "jobs"): "tillsight_cli.hub_analytics_commands:hub_jobs",
     ("hub", "backtest"): "tillsight_cli.hub_analytics_commands:hub_backtest",
@@ -301,11 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of released devices that must succeed before the next wave (default 0.9)")
     c.add_argument("--failure-threshold", type=float, default=0.2,
                    help="stop the rollout when more than this share of released devices failed (default 0.2)")
-    c.add_argument("--health-window", type=float, default=300.0, help="seconds a device watches itself after the switch")
-    c.add_argument("--max-inference-ms", type=float, help="roll back when inference is slower than this (default: no limit)")
+    c.add_argument("--health-window", type=float, default=300.0,
+                   help="seconds a device watches itself after the switch")
+    c.add_argument("--max-inference-ms", type=float,
+                   help="roll back when inference is slower than this (default: no limit)")
     c.add_argument("--max-errors", type=int, default=0, help="roll back after more errors than this in the window")
     c.add_argument("--expires-in-days", type=float, help="manifest lifetime (default: hub.fleet_manifest_expiry_days)")
-    c.add_argument("--name", help="the manifest's name (default: the bundle's architecture and version / the file name)")
+    c.add_argument("--name",
+                   help="the manifest's name (default: the bundle's architecture and version / the file name)")
     c.add_argument("--key", help="signing key file (default: hub.fleet_signing_key)")
     c.add_argument("--config-file", help="hub config file (database, broker, fleet settings)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
