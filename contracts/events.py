@@ -13,8 +13,8 @@ writes them:
 | :class:`DiscountChange` | ``price_override`` | ``kind: "discount", old_discount, new_discount, reason`` |
 | :class:`RefundApproval` | ``price_override`` | ``kind: "refund", of (the receipt), reason`` |
 | :class:`ManualEntry` | ``manual_entry`` | ``sku, qty`` |
-| :class:`DrawerOpen` | ``drawer_open`` | ``no_sale, reason``: ``no_sale`` false for a cash sale's or refund's own payment |
-| :class:`VisionMismatch` | ``vision_mismatch`` | ``sku, seen, sold`` (counts), or ``sku, rung`` (seen one item, another rung up) |
+| :class:`DrawerOpen` | ``drawer_open`` | ``no_sale, reason``: ``no_sale`` false for a sale's own payment |
+| :class:`VisionMismatch` | ``vision_mismatch`` | ``sku, seen, sold`` (counts), or ``sku, rung`` (seen X, Y rung up) |
 
 Every detail may carry ``by`` (the user who did it or approved it).  Money is integer minor units;
 ``at`` is payload UTC text (:mod:`contracts.timestamps`).  :func:`from_payload` reads an event back

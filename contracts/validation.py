@@ -9,6 +9,7 @@ offending field (``lines[0].qty: 0 should not be valid under ...``) so a dead le
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,10 @@ def _validator(name: str) -> Draft202012Validator:
 
 def load_schema(name: str) -> dict[str, Any]:
     """The schema of contract ``name`` (a shallow copy: do not change the nested parts)."""
-    return dict(_validator(name).schema)
+    schema = _validator(name).schema
+    if not isinstance(schema, Mapping):
+        raise ContractError(f"contract {name!r} is not a JSON object schema")
+    return dict(schema)
 
 
 def _path_key(error: Any) -> list[tuple[bool, Any]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from contracts import load_schema, validate
@@ -62,7 +62,7 @@ def unsupported_keywords(schema: Any, where: str = "") -> list[str]:
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled(name: str) -> Check | None:
     """The compiled check of contract ``name``, or None where the shared validator must do it all."""
     # A deep copy: fastjsonschema rewrites ``$ref`` in place, and load_schema's nested dicts are the

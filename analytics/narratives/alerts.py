@@ -4,13 +4,13 @@ The alert (score, reasons, device, time) and its sale (the ``tillsight.tx/1`` pa
 total, payment, cashier and its events, read as the typed records of ``contracts.events``; the
 drawer opening for the sale's own cash payment is left out, a no-sale opening is not) become facts;
 the language model explains them from a quoted data block and its answer is fact-checked; without
-one the explanation is computed from the reasons and events.  The newest explanation per alert is stored (``alert_explanations``)."""
+one the explanation is computed from the reasons and events.  The newest explanation per alert is
+stored (``alert_explanations``)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -154,7 +154,8 @@ def alert_facts(engine: Engine, store_id: str, alert: dict[str, Any], payload: d
                  when.strftime("%A %d %B %Y"), f"{alert['alert_id']}|{alert['score']}|{alert.get('tx_id')}", b.items)
 
 
-def computed_explanation(facts: Facts, alert: dict[str, Any], payload: dict[str, Any] | None) -> tuple[str, list[str], str]:
+def computed_explanation(facts: Facts, alert: dict[str, Any],
+                         payload: dict[str, Any] | None) -> tuple[str, list[str], str]:
     events = _event_counts(payload)
     summary = (f"The till flagged this sale at {facts.text('raised_time')} with a score of {facts.text('score')} "
                "(0 is ordinary, 1 is very unusual)")
@@ -165,7 +166,8 @@ def computed_explanation(facts: Facts, alert: dict[str, Any], payload: dict[str,
             details.append(f"The detector noted: {facts.text(f'reason_{i}')}.")
     for kind, n in events.items():
         one, many = EVENT_WORDS.get(kind, (kind.replace("_", " "), kind.replace("_", " ")))
-        details.append(f"During the sale {one}." if n == 1 else f"During the sale {facts.text(f'event_{kind}')} {many}.")
+        details.append(f"During the sale {one}." if n == 1
+                       else f"During the sale {facts.text(f'event_{kind}')} {many}.")
     if not details:
         details.append("The sale as a whole looked unlike this till's usual sales.")
     tips = [ADVICE[k] for k in events if k in ADVICE]

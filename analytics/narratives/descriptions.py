@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select
@@ -35,8 +35,8 @@ INSTRUCTIONS = (
     "four bullet points (size, use, category, price). Use only the product data; do not invent sizes, "
     "prices, ingredients, origins or claims."
 )
-_SIZE = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s?(kg|g|gr|lb|lbs|oz|ml|cl|l|lt|ltr|litre|liter|pack|pk|pcs|pc|x)(?![a-z])",
-                   re.IGNORECASE)
+_SIZE = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s?"
+                   r"(kg|g|gr|lb|lbs|oz|ml|cl|l|lt|ltr|litre|liter|pack|pk|pcs|pc|x)(?![a-z])", re.IGNORECASE)
 
 
 class ProductNotFound(LookupError):
@@ -124,7 +124,7 @@ def product_facts(store_id: str, currency: str, p: Product) -> Facts:
         b.money("price", "Price", p.price)
     if p.units_28d is not None:
         b.count("units_28d", "Sold in the last 28 days", p.units_28d)
-    today = date.today().isoformat()
+    today = datetime.now(UTC).date().isoformat()  # only the label of the facts block; nothing is dated by it
     return Facts(store_id, "", currency, "UTC", "daily", today, today, "product", f"{p.sku}|{p.name}|{p.price}",
                  b.items)
 

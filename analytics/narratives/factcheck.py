@@ -30,8 +30,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from contracts.money import SYMBOLS, exponent
 from analytics.narratives.facts import Facts
+from contracts.money import SYMBOLS, exponent
 
 MONTHS = {m: i for i, names in enumerate((
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
@@ -39,8 +39,8 @@ MONTHS = {m: i for i, names in enumerate((
     ("november", "nov"), ("december", "dec")), 1) for m in names}
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-_DAY_MONTH = re.compile(rf"(?<![\w.])(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+({_MONTH_RE})\.?(?![a-z])(?:,?\s+(\d{{4}}))?",
-                        re.IGNORECASE)
+_DAY_MONTH = re.compile(rf"(?<![\w.])(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+({_MONTH_RE})\.?(?![a-z])"
+                        rf"(?:,?\s+(\d{{4}}))?", re.IGNORECASE)
 _MONTH_DAY = re.compile(rf"(?<![a-z])({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])(?:,?\s+(\d{{4}}))?",
                         re.IGNORECASE)
 _SLASH_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d/])")
@@ -214,7 +214,7 @@ class Support:
     times: set[tuple[int, int]] = field(default_factory=set)  # exact clock times in the facts' words
 
     @classmethod
-    def of(cls, facts: Facts) -> "Support":
+    def of(cls, facts: Facts) -> Support:
         exp = exponent(facts.currency)
         money, percent, numeric, literals = [], [], [], set()
         hours: set[int] = set()
@@ -248,13 +248,11 @@ class Support:
                         elif n.kind in ("money", "plain", "percent"):
                             literals.add(abs(n.value))
                             (money if n.kind == "money" else numeric).append(abs(n.value))
-        for d in (facts.start, facts.end):
-            days.add(date.fromisoformat(d))
-        start, end = date.fromisoformat(facts.start), date.fromisoformat(facts.end)
-        d = start
-        while d <= end:
-            days.add(d)
-            d = date.fromordinal(d.toordinal() + 1)
+        first, last = date.fromisoformat(facts.start), date.fromisoformat(facts.end)
+        covered = first
+        while covered <= last:
+            days.add(covered)
+            covered = date.fromordinal(covered.toordinal() + 1)
         for n in re.findall(r"\d+(?:\.\d+)?", facts.store_name):
             literals.add(Decimal(n))
         return cls(money, percent, numeric, literals, hours, days, times)

@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -179,7 +179,7 @@ def default_end(engine: Engine, store_id: str, now: datetime | None = None) -> d
     if info is None:
         raise FactsError(f"store {store_id!r} is not in the hub database")
     tz = ZoneInfo(info.timezone)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     yesterday = now.astimezone(tz).date() - timedelta(days=1)
     tx = t.transactions.c
     with engine.connect() as conn:
@@ -239,9 +239,9 @@ def build_facts(engine: Engine, store_id: str, period: str = "daily", end: date 
 
     per_day: dict[date, _Window] = defaultdict(_Window)
     hours: dict[int, int] = defaultdict(int)
-    version_parts = [len(rows)]
+    version_parts: list[Any] = [len(rows)]
     newest = ""
-    for tx_id, status, completed_at, total, received_at in rows:
+    for _tx_id, status, completed_at, total, received_at in rows:
         moment = local_day(completed_at)
         w = per_day[moment.date()]
         newest = max(newest, received_at or "")
@@ -274,7 +274,8 @@ def build_facts(engine: Engine, store_id: str, period: str = "daily", end: date 
     now_w, prev_w = window(start, end), window(prev_start, prev_end)
     usual = [window(start - timedelta(days=7 * k), end - timedelta(days=7 * k)) for k in range(1, USUAL_WEEKS + 1)]
     first_sale = min(per_day) if per_day else None
-    usual = [u for k, u in enumerate(usual, 1) if first_sale is not None and start - timedelta(days=7 * k) >= first_sale]
+    usual = [u for k, u in enumerate(usual, 1)
+             if first_sale is not None and start - timedelta(days=7 * k) >= first_sale]
 
     b = _Builder(cur)
     noun = "day" if period == "daily" else "week"
@@ -322,7 +323,7 @@ def build_facts(engine: Engine, store_id: str, period: str = "daily", end: date 
     top = sorted(cur_p.items(), key=lambda kv: (-kv[1][2], kv[0]))[:TOP_PRODUCTS]
     if top:
         b.count("top_products_count", "Top products listed", len(top))
-    for i, (sku, (name, units, revenue)) in enumerate(top, 1):
+    for i, (_sku, (name, units, revenue)) in enumerate(top, 1):
         b.text(f"top_product_{i}_name", f"Top product {i}", name)
         b.count(f"top_product_{i}_units", f"Top product {i} units", units)
         b.money(f"top_product_{i}_revenue", f"Top product {i} revenue", revenue)
@@ -343,7 +344,7 @@ def build_facts(engine: Engine, store_id: str, period: str = "daily", end: date 
                        names.get(sku, sku))
                 b.money(f"mover_{label}_{i}_revenue", f"Its revenue this {noun}", cur_p.get(sku, [None, 0, 0])[2])
                 b.money(f"mover_{label}_{i}_revenue_prev", f"Its revenue the {noun} before", prev_p.get(sku, 0))
-                b.money(f"mover_{label}_{i}_change", f"Its revenue change", d)
+                b.money(f"mover_{label}_{i}_change", "Its revenue change", d)
 
     for i, (h, n) in enumerate(sorted(hours.items(), key=lambda kv: (-kv[1], kv[0]))[:BUSY_HOURS], 1):
         b.hour(f"busy_hour_{i}", f"Busiest hour #{i}", h)

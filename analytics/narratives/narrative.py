@@ -224,7 +224,10 @@ def save_narrative(engine: Engine, n: Narrative) -> int:
             title=n.title, sections=n.sections, text=n.text, source=n.source, model=n.model, note=n.note,
             unsupported=n.unsupported, dropped=n.dropped, facts=n.facts, data_version=n.data_version,
             generated_at=n.generated_at))
-        return int(res.inserted_primary_key[0])
+        key = res.inserted_primary_key
+        if key is None:
+            raise RuntimeError("the narrative row was not inserted")
+        return int(key[0])
 
 
 def latest(engine: Engine, store_id: str, period: str = "daily") -> Narrative | None:
@@ -247,6 +250,6 @@ def current(engine: Engine, store_id: str, period: str = "daily", ai: AIService 
     facts = build_facts(engine, store_id, period, allowed=allowed, now=now)
     found = latest(engine, store_id, period)
     fresh = found is not None and found.data_version == facts.data_version and found.period_end == facts.end
-    if fresh and not (found.source == asker.COMPUTED and ai is not None and ai.configured):
+    if found is not None and fresh and not (found.source == asker.COMPUTED and ai is not None and ai.configured):
         return found
     return generate(engine, store_id, period, ai=ai, facts=facts)

@@ -50,8 +50,9 @@ RFM_RULES: dict[str, tuple[str, str, list[str], list[str]]] = {
     "Loyal": ("The faithful", "They come often and spend well, though not always as recently as the best.",
               ["Offer loyalty perks and introduce new lines to them first."],
               ["Keep their favourite categories well stocked."]),
-    "Potential loyalists": ("The almost-regulars", "Recent customers with average frequency and spend who could "
-                            "become regulars.", ["A membership or bundle offer to make coming back a habit."],
+    "Potential loyalists": ("The almost-regulars",
+                            ("Recent customers with average frequency and spend who could "
+                             "become regulars."), ["A membership or bundle offer to make coming back a habit."],
                             ["Make the second and third visit easy: keep the basics in stock."]),
     "New": ("The newcomers", "They bought for the first time very recently.",
             ["Welcome them and give a reason to come back within a week."],
@@ -142,7 +143,8 @@ def profile_facts(store_id: str, currency: str, as_of: str, segments: dict[str, 
     return Facts(store_id, store_name, currency, "UTC", "daily", as_of, as_of, f"segments as of {as_of}", "", b.items)
 
 
-def computed_persona(kind: str, s: dict[str, Any], facts: Facts, key: str, currency: str) -> tuple[str, str, list[str], list[str]]:
+def computed_persona(kind: str, s: dict[str, Any], facts: Facts, key: str,
+                     currency: str) -> tuple[str, str, list[str], list[str]]:
     """Rules from the profile: the RFM segment's meaning, or the basket segment's habits."""
     p = s.get("profile") or {}
     share = facts.text(f"{key}_revenue_share")

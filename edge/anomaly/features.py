@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict, deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 from sklearn.ensemble import IsolationForest
@@ -86,9 +86,9 @@ class _TreeTables:
     normaliser: float  # c(max_samples)
 
     @classmethod
-    def build(cls, forest: IsolationForest) -> "_TreeTables":
+    def build(cls, forest: IsolationForest) -> _TreeTables:
         trees, features, values = [], [], []
-        for est, feats in zip(forest.estimators_, forest.estimators_features_):
+        for est, feats in zip(forest.estimators_, forest.estimators_features_, strict=True):
             tree = est.tree_
             depth = np.zeros(tree.node_count, dtype=np.float64)
             for node in range(tree.node_count):  # parents come before their children
@@ -104,7 +104,7 @@ class _TreeTables:
     def scores(self, x: np.ndarray) -> np.ndarray:
         x32 = np.ascontiguousarray(x, dtype=np.float32)
         depth = np.zeros(x32.shape[0], dtype=np.float64)
-        for tree, feats, values in zip(self.trees, self.features, self.node_values):
+        for tree, feats, values in zip(self.trees, self.features, self.node_values, strict=True):
             depth += values[tree.apply(np.ascontiguousarray(x32[:, feats]))]
         return 2.0 ** (-depth / (len(self.trees) * self.normaliser))
 
@@ -122,7 +122,7 @@ class ForestModel:
 
     @classmethod
     def fit(cls, features: Sequence[SaleFeatures], contamination: float | str = "auto",
-            random_state: int | None = 0, n_estimators: int = N_ESTIMATORS) -> "ForestModel":
+            random_state: int | None = 0, n_estimators: int = N_ESTIMATORS) -> ForestModel:
         x = features_matrix(features)
         if len(x) < 2:
             raise ValueError("the forest needs at least 2 sales")

@@ -10,8 +10,8 @@ with little history they fall back to defaults.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -56,7 +56,7 @@ class Baseline:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Baseline":
+    def from_dict(cls, data: dict) -> Baseline:
         hours = tuple(bool(h) for h in data.get("usual_hours", DEFAULT_USUAL_HOURS))
         if len(hours) != 24:
             raise ValueError("usual_hours must have 24 entries")

@@ -18,10 +18,10 @@ import logging
 import os
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Sequence
 
 import joblib
 import numpy as np
@@ -30,8 +30,15 @@ from sklearn.ensemble import IsolationForest
 
 from contracts.timestamps import parse_utc
 
-from .features import (DEFAULT_WINDOW, FEATURE_COLUMNS, CashierContext, SaleFeatures, features_matrix,
-                       rolling_contexts, sale_features)
+from .features import (
+    DEFAULT_WINDOW,
+    FEATURE_COLUMNS,
+    CashierContext,
+    SaleFeatures,
+    features_matrix,
+    rolling_contexts,
+    sale_features,
+)
 from .forest import ForestModel
 from .reasons import Reason, merge_reasons
 from .rules import RULES_MODEL, Baseline, evaluate_rules, fit_baseline, rules_score
@@ -60,10 +67,10 @@ class AnomalyResult:
 
 def _utc(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(dt_timezone.utc)
+        return datetime.now(UTC)
     if now.tzinfo is None:  # naive: taken as UTC
-        return now.replace(tzinfo=dt_timezone.utc)
-    return now.astimezone(dt_timezone.utc)
+        return now.replace(tzinfo=UTC)
+    return now.astimezone(UTC)
 
 
 class AnomalyScorer:
@@ -109,11 +116,13 @@ class AnomalyScorer:
     def history_features(self, history: Sequence[dict] | Sequence[SaleFeatures]) -> list[SaleFeatures]:
         """Features of the completed sales in `history` (payloads, any order), with each sale's cashier
         context from the sales before it; SaleFeatures pass through."""
-        items = list(history)
-        if all(isinstance(item, SaleFeatures) for item in items):
-            return items[-self.max_history:] if self.max_history else items  # type: ignore[return-value]
-        if any(isinstance(item, SaleFeatures) for item in items):
+        given = list(history)
+        features = [item for item in given if isinstance(item, SaleFeatures)]
+        if len(features) == len(given):
+            return features[-self.max_history:] if self.max_history else features
+        if features:
             raise TypeError("history must be all payloads or all SaleFeatures")
+        items = [item for item in given if isinstance(item, dict)]
         contexts = rolling_contexts(items, self.context_window)  # voided sales count towards void rates
         completed = sorted((p for p in items if p.get("status", "completed") == "completed"),
                            key=lambda p: (parse_utc(p["completed_at"]), int(p.get("seq") or 0)))
@@ -187,11 +196,11 @@ class AnomalyScorer:
             ctx = list(contexts) if contexts is not None else [None] * len(payloads)
         if len(ctx) != len(payloads):
             raise ValueError("one context per payload")
-        feats = [self.features(p, c) for p, c in zip(payloads, ctx)]
+        feats = [self.features(p, c) for p, c in zip(payloads, ctx, strict=True)]
         forest_scores: list[float | None] = [None] * len(feats)
         if self.forest is not None and feats:
             forest_scores = [float(s) for s in self.forest.scores(features_matrix(feats))]
-        return [self._result(f, s, p) for f, s, p in zip(feats, forest_scores, payloads)]
+        return [self._result(f, s, p) for f, s, p in zip(feats, forest_scores, payloads, strict=True)]
 
     def is_alert(self, result: AnomalyResult) -> bool:
         return result.score >= self.alert_threshold
@@ -234,7 +243,7 @@ class AnomalyScorer:
         log.info("anomaly model %s saved to %s", self.model, path)
 
     @classmethod
-    def load(cls, path: Path, timezone: str | None = None, currency: str | None = None) -> "AnomalyScorer":
+    def load(cls, path: Path, timezone: str | None = None, currency: str | None = None) -> AnomalyScorer:
         """Read a scorer written by `save`.  Raises AnomalyModelError when the file is missing, corrupt,
         of another format or scikit-learn version, or (when given) fitted for another time zone or
         currency.  Only load files this device wrote: the format is a pickle."""
@@ -243,7 +252,7 @@ class AnomalyScorer:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # sklearn's version warning: checked below, clearly
                 state = joblib.load(path)
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is the same problem to the caller
+        except Exception as exc:
             raise AnomalyModelError(f"cannot read anomaly model {path}: {exc.__class__.__name__}: {exc}") from exc
         if not isinstance(state, dict) or state.get("format") != MODEL_FORMAT:
             raise AnomalyModelError(f"{path} is not a Tillsight anomaly model ({MODEL_FORMAT})")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class AnomalyService:
                 with self._lock:
                     self.scorer = scorer
                 log.info("anomaly model %s loaded", scorer.model)
-                if not scorer.needs_refit(datetime.now(timezone.utc), 0):
+                if not scorer.needs_refit(datetime.now(UTC), 0):
                     return
             except AnomalyModelError as exc:
                 log.warning("anomaly model unusable (%s): refitting from the store's history", exc)
@@ -59,7 +59,7 @@ class AnomalyService:
         settings = self.store.settings.get()
         history = self.store.sales.history_payloads()
         scorer = AnomalyScorer(settings.timezone, settings.currency, alert_threshold=self.alert_threshold)
-        scorer.fit(history, now=datetime.now(timezone.utc))
+        scorer.fit(history, now=datetime.now(UTC))
         try:
             scorer.save(self.model_path)
         except OSError as exc:  # a full disk must not stop scoring
@@ -74,7 +74,7 @@ class AnomalyService:
         """After each sale: count it, and refit in the background when the schedule says so."""
         with self._lock:
             self.new_sales += 1
-            due = self.scorer.needs_refit(datetime.now(timezone.utc), self.new_sales)
+            due = self.scorer.needs_refit(datetime.now(UTC), self.new_sales)
         if due and self._refitting.acquire(blocking=False):
             def _run() -> None:
                 try:

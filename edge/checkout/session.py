@@ -315,7 +315,8 @@ class CheckoutSession:
             others = [a for a in line.alternatives if a["sku"] != sku]
             others.insert(0, {"sku": line.sku, "name": line.name, "price": line.list_price,
                               "score": line.confidence or 0.0})
-            line.sku, line.name, line.unit_price, line.list_price = product.sku, product.name, product.price, product.price
+            line.sku, line.name = product.sku, product.name
+            line.unit_price = line.list_price = product.price
             line.confidence, line.alternatives = choice["score"], others
             self.state = "review"
             self._changed()

@@ -270,6 +270,13 @@ class Reports:
         self.settings = Settings(store_db)
 
     # -- basics ------------------------------------------------------------------------------
+    def _aggregate(self, sql: str, params: tuple[Any, ...]) -> dict[str, Any]:
+        """The one row of an aggregate query (SQL gives one even over no rows)."""
+        row = self.db.query_one(sql, params)
+        if row is None:
+            raise RuntimeError(f"an aggregate query returned no row: {sql[:60]}")
+        return row
+
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.settings.get().timezone)
 
@@ -296,7 +303,7 @@ class Reports:
 
     def _window(self, start: str, end: str) -> dict[str, int]:
         """Net sales, completed count and gross of sales completed in ``[start, end)``."""
-        row = self.db.query_one(
+        row = self._aggregate(
             "SELECT coalesce(sum(CASE WHEN status IN " + COUNTED + " THEN total END), 0) AS net,"
             " coalesce(sum(CASE WHEN status = 'completed' THEN total END), 0) AS gross,"
             " coalesce(sum(status = 'completed'), 0) AS tx FROM sales"
@@ -311,7 +318,7 @@ class Reports:
         settings = self.settings.get()
         zone = ZoneInfo(settings.timezone)
         start, end = day_bounds(day, zone)
-        row = self.db.query_one(
+        row = self._aggregate(
             "SELECT coalesce(sum(CASE WHEN status IN " + COUNTED + " THEN total END), 0) AS net,"
             " coalesce(sum(CASE WHEN status = 'completed' THEN total END), 0) AS gross,"
             " coalesce(sum(status = 'completed'), 0) AS tx,"
@@ -354,8 +361,8 @@ class Reports:
         u_sales, u_count = [0] * 24, [0] * 24
         for d in usual:
             s, c = self._by_hour(d, zone)
-            u_sales = [a + b for a, b in zip(u_sales, s)]
-            u_count = [a + b for a, b in zip(u_count, c)]
+            u_sales = [a + b for a, b in zip(u_sales, s, strict=True)]
+            u_count = [a + b for a, b in zip(u_count, c, strict=True)]
         n = len(usual)
         hours = [HourPoint(hour=h, sales=sales[h], transactions=count[h],
                            usual_sales=round(u_sales[h] / n) if n else None,
@@ -400,7 +407,8 @@ class Reports:
                alert_id: int | None = None) -> list[AlertRow]:
         """Recent alerts, newest first, with the receipt of the sale each is about."""
         zone = self.zone()
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if alert_id is not None:
             clauses.append("a.id = ?")
             params.append(alert_id)
@@ -545,7 +553,7 @@ class Reports:
             clauses.append("s.status = ?")
             params.append(status)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        agg = self.db.query_one(
+        agg = self._aggregate(
             f"SELECT count(*) AS n, coalesce(sum(CASE WHEN s.status IN {COUNTED} THEN s.total END), 0) AS net"
             f" FROM sales s {where}", tuple(params))
         rows = self.db.query(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from edge.sync.agent import status_payload
 from tests.analytics.narratives.support import seed_credit_store
 from tests.edge.checkout.helpers import quick_sale
 
-NOW = datetime(2026, 11, 21, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 PREFIX = "tillsight/v1"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -53,7 +53,7 @@ def test_what_a_device_reads_is_what_the_acl_lets_it_read() -> None:
 def test_one_timestamp_format_both_ways() -> None:
     moment = datetime(2026, 11, 21, 10, 3, 11, 750_000, tzinfo=timezone(timedelta(hours=-4)))
     assert format_utc(moment) == "2026-11-21T14:03:11Z"
-    assert parse_utc("2026-11-21T14:03:11Z") == datetime(2026, 11, 21, 14, 3, 11, tzinfo=timezone.utc)
+    assert parse_utc("2026-11-21T14:03:11Z") == datetime(2026, 11, 21, 14, 3, 11, tzinfo=UTC)
     assert parse_utc("2026-11-21T14:03:11.5Z").microsecond == 500_000
     assert parse_utc(format_utc(moment)) == moment.replace(microsecond=0)
     with pytest.raises(ValueError):

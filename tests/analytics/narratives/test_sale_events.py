@@ -3,7 +3,7 @@ device's checkout session, sent as their ``tillsight.tx/1`` payloads and stored 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -18,7 +18,7 @@ from edge.store import Store
 from tests.analytics.narratives.support import NOW, STORE
 from tests.edge.checkout.helpers import basket, cashier, session_for
 
-RUNG_AT = datetime(2026, 10, 31, 20, 0, tzinfo=timezone.utc)  # 16:00 on the facts' day, store time
+RUNG_AT = datetime(2026, 10, 31, 20, 0, tzinfo=UTC)  # 16:00 on the facts' day, store time
 
 
 def _till_sales(tmp_path: Path, methods: tuple[str, ...]) -> list[dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from contracts.events import DrawerOpen, LineVoid, ManualEntry, PriceOverride, SaleEvent, VisionMismatch
 
@@ -15,7 +15,7 @@ SODA = {"sku": "SODA-KOLA-600", "name": "Kola Real 600 ml", "unit_price": 5000}
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def line(product: dict, qty: int = 1, source: str = "vision", unit_price: int | None = None) -> dict:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.ensemble import IsolationForest
 
 from edge.anomaly.forest import _TreeTables
-from sklearn.ensemble import IsolationForest
 
 
 def test_fast_path_matches_sklearn_score_samples():

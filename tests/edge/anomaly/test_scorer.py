@@ -4,23 +4,29 @@ the model file round-trips and a broken one is refused clearly."""
 from __future__ import annotations
 
 import pickle
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
 
-from edge.anomaly import (AnomalyModelError, AnomalyResult, AnomalyScorer, CashierContext, rolling_contexts,
-                          sale_features)
-from edge.demo import generate_history
 from contracts import validate
+from edge.anomaly import (
+    AnomalyModelError,
+    AnomalyResult,
+    AnomalyScorer,
+    CashierContext,
+    rolling_contexts,
+    sale_features,
+)
+from edge.demo import generate_history
 from vision.catalogue import demo_catalogue
 
 from .helpers import sale, void
 
 SD = "America/Santo_Domingo"
-NOW = datetime(2026, 11, 21, 15, 7, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 15, 7, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +48,10 @@ def forest(history):
 
 
 def _split(history, results):
-    planted = {p["tx_id"]: r for p, r in zip(history.payloads, results) if p["tx_id"] in history.planted}
-    normal = np.array([r.score for p, r in zip(history.payloads, results) if p["tx_id"] not in history.planted])
+    planted = {p["tx_id"]: r for p, r in zip(history.payloads, results, strict=True)
+               if p["tx_id"] in history.planted}
+    normal = np.array([r.score for p, r in zip(history.payloads, results, strict=True)
+                       if p["tx_id"] not in history.planted])
     return planted, normal
 
 
@@ -65,7 +73,7 @@ def test_forest_mode_finds_the_planted_anomalies(forest, history, contexts):
     assert forest.model == "iforest-202611211507"
     results = forest.score_many(history.payloads, contexts)
     _assert_planted_stand_out(forest, history, results)
-    for payload, result in list(zip(history.payloads, results))[::300]:
+    for payload, result in list(zip(history.payloads, results, strict=True))[::300]:
         validate("tillsight.tx/1", {**payload, "anomaly": result.to_payload()})
 
 
@@ -87,7 +95,8 @@ def test_an_unfitted_scorer_scores_with_the_rules():
 
 
 def test_reasons_are_readable_with_numbers(forest, history, contexts):
-    results = {p["tx_id"]: r for p, r in zip(history.payloads, forest.score_many(history.payloads, contexts))}
+    scored = forest.score_many(history.payloads, contexts)
+    results = {p["tx_id"]: r for p, r in zip(history.payloads, scored, strict=True)}
     kinds = ("sweethearting", "after-hours", "keyed in by hand", "drawer", "held open", "rushed")
     by_kind: dict[str, list[str]] = {kind: [] for kind in kinds}
     for tx_id, what in history.planted.items():
@@ -106,7 +115,7 @@ def test_reasons_are_readable_with_numbers(forest, history, contexts):
 def test_single_scores_match_batch_scores(forest, history, contexts):
     sample = history.payloads[::400] + [p for p in history.payloads if p["tx_id"] in history.planted][:3]
     batch = forest.score_many(sample, [contexts[p["tx_id"]] for p in sample])
-    for payload, expected in zip(sample, batch):
+    for payload, expected in zip(sample, batch, strict=True):
         assert forest.score(payload, contexts[payload["tx_id"]]) == expected
 
 
@@ -183,7 +192,7 @@ def test_an_incompatible_model_file_is_refused(forest, tmp_path: Path):
         AnomalyScorer.load(path)
     state = forest._state()
     joblib.dump({**state, "sklearn": "0.1.0"}, path)
-    with pytest.raises(AnomalyModelError, match="scikit-learn 0.1.0"):
+    with pytest.raises(AnomalyModelError, match=r"scikit-learn 0\.1\.0"):
         AnomalyScorer.load(path)
     joblib.dump({k: v for k, v in state.items() if k != "baseline"}, path)
     with pytest.raises(AnomalyModelError, match="incomplete"):
@@ -193,7 +202,7 @@ def test_an_incompatible_model_file_is_refused(forest, tmp_path: Path):
     with pytest.raises(AnomalyModelError):
         AnomalyScorer.load(path)
     forest.save(path)
-    with pytest.raises(AnomalyModelError, match="time zone|timezone"):
+    with pytest.raises(AnomalyModelError, match=r"time zone|timezone"):
         AnomalyScorer.load(path, timezone="Europe/Madrid")
 
 

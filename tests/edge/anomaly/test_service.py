@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from edge.anomaly.service import AnomalyService
@@ -16,7 +16,7 @@ from tests.edge.checkout.helpers import basket
 
 def _store(tmp_path: Path, days: int) -> Store:
     store = Store(tmp_path / "store.db")
-    seed_store(store, history_days=days, now=datetime(2026, 11, 20, 23, 0, tzinfo=timezone.utc))
+    seed_store(store, history_days=days, now=datetime(2026, 11, 20, 23, 0, tzinfo=UTC))
     return store
 
 
@@ -25,7 +25,8 @@ def _sweetheart_sale(store: Store, service: AnomalyService):
                                on_recorded=service.sale_recorded)
     store.shifts.open("ana", 50000)
     checkout.start(store.users.get("ana"))
-    checkout.session.apply_basket(basket("OIL-SOL-1L", "RICE-LG-5LB", "SUGAR-2LB", "BATT-AA-4", "OIL-SOL-1L", "RICE-LG-5LB"))
+    checkout.session.apply_basket(basket("OIL-SOL-1L", "RICE-LG-5LB", "SUGAR-2LB", "BATT-AA-4", "OIL-SOL-1L",
+                                         "RICE-LG-5LB"))
     checkout.session.to_payment()
     boss = store.users.get("maria")
     for line in list(checkout.session.lines)[:2]:
