@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from contracts.events import from_parts
 from contracts.money import exponent, format_money
 from vision.catalogue import Product
 
@@ -341,7 +342,8 @@ def _payload(draft: _Draft, seq: int, tx_id: str, store_id: str, device_id: str,
         "status": "completed", "currency": currency, "lines": lines,
         "subtotal": subtotal, "discount": discount, "tax": tax, "total": total, "payment": payment,
         "customer_id": draft.customer_id if draft.method == "credit" else None,
-        "events": [{"type": kind, "at": _utc_text(at), "detail": detail} for at, kind, detail in events],
+        # through the typed records the checkout writes (contracts.events), so readers see one shape
+        "events": [from_parts(kind, _utc_text(at), detail).to_payload() for at, kind, detail in events],
         "anomaly": None,
     }
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from contracts import validate
+from contracts.events import EVENT_TYPES
 from edge.demo import DemoHistory, generate_history
 from vision.catalogue import demo_catalogue
 
@@ -22,7 +23,6 @@ END = datetime(2026, 11, 21, 15, 7, tzinfo=UTC)  # a Saturday, 11:07 in the shop
 UTC_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 KEYS = {"schema", "tx_id", "seq", "store_id", "device_id", "cashier_id", "started_at", "completed_at", "status",
         "currency", "lines", "subtotal", "discount", "tax", "total", "payment", "customer_id", "events", "anomaly"}
-EVENT_TYPES = {"void_line", "price_override", "manual_entry", "drawer_open", "vision_mismatch"}
 
 
 def _make(**kw) -> DemoHistory:
