@@ -7,6 +7,7 @@ import argparse
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 log = logging.getLogger("tillsight")
@@ -86,10 +87,11 @@ def hub_jobs(args: argparse.Namespace) -> int:
 
         engine = make_engine(cfg.hub.database_url)
         ai = AIService.from_config(engine, cfg)  # writes the morning narrative when an LLM is configured
+        now = datetime.now(UTC)  # the morning documents are written as of the command's clock
         for run in runs:
             if run.status == "failed":
                 continue
-            doc = build_insights(engine, run.store_id, ai=ai)
+            doc = build_insights(engine, run.store_id, now=now, ai=ai)
             if doc is None:
                 continue
             try:

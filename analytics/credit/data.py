@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -109,8 +109,8 @@ def parse_utc(text: str) -> datetime:
         value = value[:-1] + "+00:00"
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def credit_part(payload: dict[str, Any] | None, total: int) -> int:
@@ -158,7 +158,7 @@ def load_credit(engine: Engine, store_id: str, customer_id: str | None = None,
     store = load_store(engine, store_id)
     tz = store.zone
     cc, rp, tx = credit_customers.c, credit_repayments.c, t.transactions.c
-    cutoff = until.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if until else None
+    cutoff = until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if until else None
     customers: dict[str, CustomerData] = {}
     with engine.connect() as conn:
         q = select(credit_customers).where(cc.store_id == store_id)
@@ -197,7 +197,7 @@ def load_credit(engine: Engine, store_id: str, customer_id: str | None = None,
     for cid, rows in sales.items():
         if cid not in customers and any(s.credit for s in rows):
             customers[cid] = CustomerData(CustomerState(cid, cid, None, 0, True, None, None))
-    for cid, rows in repayments.items():
+    for cid in repayments:
         if cid not in customers:
             customers[cid] = CustomerData(CustomerState(cid, cid, None, 0, True, None, None))
     for cid, data in customers.items():

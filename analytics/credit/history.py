@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 from sqlalchemy import Engine
 
@@ -168,7 +169,7 @@ class _Fifo:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _regularity(cv: float | None, n: int) -> str:
@@ -206,7 +207,7 @@ def purchase_pattern(data: CustomerData, today: date) -> PurchasePattern:
     days = sorted({s.day for s in done})
     first, last = days[0], days[-1]
     span = max((today - first).days, 1)
-    gaps = [(b - a).days for a, b in zip(days, days[1:])]
+    gaps = [(b - a).days for a, b in pairwise(days)]
     cadence = _cadence(gaps, len(days))
     recent_from = today - timedelta(days=TREND_WINDOW_DAYS)
     prev_from = recent_from - timedelta(days=TREND_WINDOW_DAYS)
@@ -238,7 +239,7 @@ def repayment_pattern(data: CustomerData, today: date) -> RepaymentPattern:
     if not reps:
         return RepaymentPattern(0, 0, None, None, None, None, "too few")
     days = sorted({r.day for r in reps})
-    intervals = tuple((b - a).days for a, b in zip(days, days[1:]))
+    intervals = tuple((b - a).days for a, b in pairwise(days))
     median = float(statistics.median(intervals)) if intervals else None
     cv = None
     if len(intervals) >= 2:
@@ -314,14 +315,12 @@ def customer_history(data: CustomerData, store: StoreCredit, as_of: datetime) ->
         purchases=purchase_pattern(data, today), repayments=repayment_pattern(data, today))
 
 
-def store_histories(credit: StoreCredit, as_of: datetime | None = None) -> list[CustomerHistory]:
-    as_of = as_of or datetime.now(timezone.utc)
+def store_histories(credit: StoreCredit, as_of: datetime) -> list[CustomerHistory]:
     return [customer_history(data, credit, as_of) for _, data in sorted(credit.customers.items())]
 
 
-def load_histories(engine: Engine, store_id: str, as_of: datetime | None = None,
+def load_histories(engine: Engine, store_id: str, as_of: datetime,
                    customer_id: str | None = None) -> tuple[StoreCredit, list[CustomerHistory]]:
-    """The store's credit data and every customer's history at ``as_of`` (UTC, default now)."""
-    as_of = as_of or datetime.now(timezone.utc)
+    """The store's credit data and every customer's history at ``as_of`` (aware; the caller reads the clock)."""
     credit = load_credit(engine, store_id, customer_id=customer_id, until=as_of)
     return credit, store_histories(credit, as_of)

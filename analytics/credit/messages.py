@@ -108,7 +108,7 @@ def _check(tone: str, language: str) -> None:
         raise MessageError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
 
 
-def facts_for(engine: Engine, store_id: str, customer_id: str, as_of: datetime | None = None) -> MessageFacts:
+def facts_for(engine: Engine, store_id: str, customer_id: str, as_of: datetime) -> MessageFacts:
     """The figures a message needs, from the hub database.  Raises :class:`MessageError`."""
     report = credit_report(engine, store_id, as_of=as_of, customer_id=customer_id)
     h = report.histories.get(customer_id)
@@ -212,6 +212,6 @@ def compose_message(ai: Any, facts: MessageFacts, tone: str, language: str) -> C
 
 
 def customer_message(engine: Engine, ai: Any, store_id: str, customer_id: str, tone: str, language: str,
-                     as_of: datetime | None = None) -> CollectionMessage:
+                     as_of: datetime) -> CollectionMessage:
     _check(tone, language)
     return compose_message(ai, facts_for(engine, store_id, customer_id, as_of), tone, language)

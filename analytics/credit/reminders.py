@@ -17,9 +17,8 @@ from analytics.credit.report import credit_report
 from analytics.credit.templates import render
 
 
-def device_reminders(engine: Engine, store_id: str, limit: int = 10,
-                     as_of: datetime | None = None) -> list[dict[str, Any]]:
-    """Up to ``limit`` reminders ``{customer_id, name, balance, currency, priority,
+def device_reminders(engine: Engine, store_id: str, as_of: datetime, limit: int = 10) -> list[dict[str, Any]]:
+    """Up to ``limit`` reminders at ``as_of`` (the insights' time) ``{customer_id, name, balance, currency, priority,
     predicted_payment_date, message}``, highest priority first (``balance`` in minor units,
     ``predicted_payment_date`` store-local ``YYYY-MM-DD`` or None).  A store with no credit
     customers gives an empty list; an unknown store raises ``LookupError``."""

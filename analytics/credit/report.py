@@ -5,7 +5,7 @@ reminders show)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import Engine
 
@@ -89,12 +89,11 @@ def _row(h: CustomerHistory, r: RiskScore, p: PaymentPrediction | None) -> Custo
         payment_confidence=p.confidence if p else None)
 
 
-def credit_report(engine: Engine, store_id: str, as_of: datetime | None = None,
+def credit_report(engine: Engine, store_id: str, as_of: datetime,
                   customer_id: str | None = None) -> CreditReport:
-    """Everything about the store's credit customers at ``as_of`` (UTC, default now).  With
-    ``customer_id`` only that customer (the store rhythm then comes from them alone: use the whole
-    report for predicted dates)."""
-    as_of = as_of or datetime.now(timezone.utc)
+    """Everything about the store's credit customers at ``as_of`` (aware; the caller reads the clock).
+    With ``customer_id`` only that customer (the store rhythm then comes from them alone: use the
+    whole report for predicted dates)."""
     credit, histories = load_histories(engine, store_id, as_of, customer_id=customer_id)
     scores = score_all(histories)
     predictions = predict_all(histories)

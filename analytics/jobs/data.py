@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -50,9 +50,12 @@ class StoreData:
 
     @property
     def as_of(self) -> date:
-        """The analysis date: the day after the store's last sale (what a nightly run sees)."""
+        """The analysis date: the day after the store's last sale (what a nightly run sees).  A store
+        with no sales has none (the wall clock's date would make the analysis depend on when it ran)."""
         last = self.last_day
-        return (last + timedelta(days=1)) if last else date.today()
+        if last is None:
+            raise ValueError(f"store {self.store.store_id!r} has no sales: there is no analysis date")
+        return last + timedelta(days=1)
 
 
 def store_info(engine: Engine, store_id: str) -> StoreInfo | None:
@@ -130,7 +133,7 @@ def frames(info: StoreInfo, sales: pd.DataFrame, lines: pd.DataFrame) -> StoreDa
     lines = lines.copy()
     overrides = {sku: o.category for sku, o in info.settings.sku_overrides.items() if o.category}
     excluded = {sku for sku, o in info.settings.sku_overrides.items() if o.exclude}
-    cats = categorise_many(zip(lines["sku"], lines["name"]), overrides) if len(lines) else {}
+    cats = categorise_many(zip(lines["sku"], lines["name"], strict=True), overrides) if len(lines) else {}
     lines["category"] = lines["sku"].map(cats).fillna("uncategorised") if len(lines) else pd.Series(dtype=object)
     if excluded and len(lines):
         lines.loc[lines["sku"].isin(excluded), "category"] = SERVICE
@@ -146,8 +149,8 @@ def frames(info: StoreInfo, sales: pd.DataFrame, lines: pd.DataFrame) -> StoreDa
 
 def utc_now() -> str:
     """ISO-8601 UTC with milliseconds, so runs started within one second still sort in order."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def as_records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return df.to_dict("records")
+    return [{str(k): v for k, v in row.items()} for row in df.to_dict("records")]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,8 +52,8 @@ def _staff_text(hours: list[dict[str, Any]]) -> str:
     return "; ".join(parts) + "."
 
 
-def daily_narrative(engine: Engine, store_id: str, ai: Any = None, now: datetime | None = None) -> dict[str, Any] | None:
-    """The store's current daily narrative for the device (None when it cannot be written)."""
+def daily_narrative(engine: Engine, store_id: str, now: datetime, ai: Any = None) -> dict[str, Any] | None:
+    """The store's daily narrative at ``now`` for the device (None when it cannot be written)."""
     try:
         from analytics.narratives.narrative import current
 
@@ -63,14 +63,15 @@ def daily_narrative(engine: Engine, store_id: str, ai: Any = None, now: datetime
         return None
 
 
-def collection_reminders(engine: Engine, store_id: str, limit: int = COLLECTION_ITEMS) -> list[dict[str, Any]]:
-    """Credit customers to remind (``analytics.credit.reminders``); [] when that part is absent."""
+def collection_reminders(engine: Engine, store_id: str, as_of: datetime,
+                         limit: int = COLLECTION_ITEMS) -> list[dict[str, Any]]:
+    """Credit customers to remind at ``as_of`` (``analytics.credit.reminders``); [] when that part is absent."""
     try:
         from analytics.credit.reminders import device_reminders
     except ImportError:
         return []
     try:
-        found = device_reminders(engine, store_id, limit=limit)
+        found = device_reminders(engine, store_id, as_of, limit=limit)
     except Exception:
         log.exception("collection reminders for %s failed", store_id)
         return []
@@ -81,25 +82,25 @@ def collection_reminders(engine: Engine, store_id: str, limit: int = COLLECTION_
     return out
 
 
-def build_insights(engine: Engine, store_id: str, allowed: list[str] | None = None,
-                   today: date | None = None, now: datetime | None = None, ai: Any = None,
-                   narrative: bool = True) -> dict[str, Any] | None:
-    """The insights document for ``store_id`` (None before its first successful run).  ``today`` is
-    the store-local day to describe (default: the store's today when the forecast covers it, else
-    the first forecast day).  ``ai`` (an ``analytics.llm.AIService``) writes the narrative when
-    configured; ``narrative=False`` leaves it out."""
+def build_insights(engine: Engine, store_id: str, now: datetime, allowed: list[str] | None = None,
+                   today: date | None = None, ai: Any = None, narrative: bool = True) -> dict[str, Any] | None:
+    """The insights document for ``store_id`` as written at ``now`` (the caller reads the clock; None
+    before the store's first successful run).  ``today`` is the store-local day to describe (default:
+    the store's day at ``now`` when the forecast covers it, else the first forecast day); the
+    narrative and the collection reminders are as of ``now`` too.  ``ai`` (an
+    ``analytics.llm.AIService``) writes the narrative when configured; ``narrative=False`` leaves it out."""
     allowed = allowed if allowed is not None else [store_id]
     run = rs.latest_run(engine, store_id, allowed)
     if run is None:
         return None
     info = store_info(engine, store_id)
     cur = info.currency if info else "XXX"
-    now = now or datetime.now(timezone.utc)
     revenue = rs.store_forecast(engine, store_id, allowed, "revenue", run["run_id"])
     sales = rs.store_forecast(engine, store_id, allowed, "sales", run["run_id"])
     days = [r["day"] for r in revenue]
     local_today = now.astimezone(ZoneInfo(info.timezone)).date().isoformat() if info else None
-    day = (today.isoformat() if today else None) or (local_today if local_today in days else (days[0] if days else None))
+    day = (today.isoformat() if today else None) or (
+        local_today if local_today in days else (days[0] if days else None))
     rev = next((r for r in revenue if r["day"] == day), None)
     cnt = next((r for r in sales if r["day"] == day), None)
     staff = rs.staffing(engine, store_id, allowed, day, run["run_id"])
@@ -136,7 +137,8 @@ def build_insights(engine: Engine, store_id: str, allowed: list[str] | None = No
         outs = [r for r in order_now if r["stockout_date"]]
         if outs:
             first = min(outs, key=lambda r: r["stockout_date"])
-            items.append({"title": "Stock-out risk", "text": f"{first['name']} may run out on {first['stockout_date']}."})
+            items.append({"title": "Stock-out risk",
+                          "text": f"{first['name']} may run out on {first['stockout_date']}."})
     elif top_reorder:
         names = ", ".join(f"{r['name']} at {r['reorder_point']}" for r in top_reorder[:5])
         items.append({"title": "Reorder points", "text": "Stock levels are not reported yet; reorder when stock "
@@ -168,10 +170,10 @@ def build_insights(engine: Engine, store_id: str, allowed: list[str] | None = No
         "segments": [{k: s[k] for k in ("segment", "members", "share", "revenue_share")} for s in rfm],
     }
     if narrative:
-        told = daily_narrative(engine, store_id, ai, now)
+        told = daily_narrative(engine, store_id, now, ai)
         if told is not None:
             doc["narrative"] = told
-    doc["collections"] = collection_reminders(engine, store_id)
+    doc["collections"] = collection_reminders(engine, store_id, now)
     while len(json.dumps(doc).encode()) > MAX_BYTES and doc["reorder"]:
         doc["reorder"] = doc["reorder"][: len(doc["reorder"]) // 2]
     while len(json.dumps(doc).encode()) > MAX_BYTES and doc["collections"]:

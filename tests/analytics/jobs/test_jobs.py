@@ -190,7 +190,8 @@ def test_jobs_publish_retained_insights_that_the_device_dashboard_accepts(broker
     sunday = build_insights(engine, "s-a", now=datetime(2026, 11, 1, 15, 0, tzinfo=timezone.utc), narrative=False)
     assert sunday["day"] == "2026-11-01" and sunday["headline"] == "Sunday 01 November: the store is expected to be closed."
     assert not {it["title"] for it in sunday["items"]} & {"Today's forecast", "Staffing"}
-    friday = build_insights(engine, "s-a", now=datetime(2026, 11, 6, 15, 0, tzinfo=timezone.utc), narrative=False)
+    friday_at = datetime(2026, 11, 6, 15, 0, tzinfo=timezone.utc)
+    friday = build_insights(engine, "s-a", now=friday_at, narrative=False)
     assert friday["day"] == "2026-11-06" and friday["headline"].startswith("Friday 06 November: about ")
     assert {it["title"] for it in friday["items"]} >= {"Today's forecast", "Staffing"}
     assert friday["forecast"]["sales"]["mean"] > 0 and friday["staffing"]["hours"]
@@ -207,8 +208,8 @@ def test_jobs_publish_retained_insights_that_the_device_dashboard_accepts(broker
     store = Store(tmp_path / "device" / "store.db")
     saved = store.insights.save(payload)
     assert saved["headline"] == doc["headline"] and store.insights.latest()["items"] == doc["items"]
-    assert build_insights(engine, "s-a")["run_id"] == doc["run_id"]
-    assert build_insights(engine, "s-none") is None
+    assert build_insights(engine, "s-a", now=friday_at)["run_id"] == doc["run_id"]
+    assert build_insights(engine, "s-none", now=friday_at) is None
 
 
 def test_publishing_to_an_unreachable_broker_fails_loudly(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
