@@ -254,7 +254,7 @@ def test_settled_basket_fills_vision_lines_with_confidence_and_alternatives(ana,
     assert web_context.checkout.session.apply_basket(snapshot((RICE, 0.9, ()), settled=False)) is False
 
 
-def test_long_poll_returns_immediately_on_change_and_waits_otherwise(ana, web_context):
+def test_long_poll_returns_immediately_on_change_and_waits_otherwise(ana, web_context, monkeypatch):
     view = start_sale(ana)
     version = view["version"]
     t0 = time.monotonic()
@@ -262,16 +262,27 @@ def test_long_poll_returns_immediately_on_change_and_waits_otherwise(ana, web_co
     assert resp.get_json()["version"] == version and time.monotonic() - t0 >= 0.28
     assert ana.get(f"/api/checkout?since={version - 1}&wait=5").get_json()["version"] == version  # no wait
 
+    # the tray settles while the screen's request is waiting (not before it arrives)
+    session = web_context.checkout.session
+    waiting = threading.Event()
+    wait_for_change = session.wait_for_change
+
+    def noting_the_wait(since: int, timeout: float) -> int:
+        waiting.set()
+        return wait_for_change(since, timeout)
+
+    monkeypatch.setattr(session, "wait_for_change", noting_the_wait)
+
     def tray_settles() -> None:
-        time.sleep(0.2)
+        assert waiting.wait(10), "the long-poll never started waiting"
         web_context.checkout.on_basket(snapshot((RICE, 0.95, ())))
 
     threading.Thread(target=tray_settles, daemon=True).start()
     t0 = time.monotonic()
     view = ana.get(f"/api/checkout?since={version}&wait=8").get_json()
     elapsed = time.monotonic() - t0
-    assert view["version"] > version and view["lines"][0]["sku"] == RICE
-    assert 0.15 < elapsed < 1.5, elapsed
+    assert waiting.is_set() and view["version"] > version and view["lines"][0]["sku"] == RICE
+    assert elapsed < 4, f"the change did not wake the waiting request ({elapsed:.1f} s of the 8 s wait)"
     for bad in ("abc", "-5", "1.5"):
         assert ana.get(f"/api/checkout?since={bad}").status_code == 400
     assert ana.get(f"/api/checkout?since={version}&wait=forever").status_code == 400
