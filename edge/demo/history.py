@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from contracts.events import from_parts
 from contracts.money import exponent, format_money
+from contracts.timestamps import format_utc
 from vision.catalogue import Product
 
 TAX_RATE_PCT = 18  # ITBIS, Dominican Republic; prices include it
@@ -303,7 +304,7 @@ class _Generator:
 
 
 def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(moment)
 
 
 def _is_payday(day: date) -> bool:

@@ -4,19 +4,16 @@ scored by an anomaly model fitted on that same history, in one transaction."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from contracts.events import from_payload as event_from_payload
+from contracts.timestamps import format_utc
 from edge.anomaly.features import rolling_contexts
 from edge.anomaly.scorer import AnomalyScorer
 from edge.store import Store
 from edge.store.records import Payment, SaleLine, SaleRecord
 
 log = logging.getLogger(__name__)
-
-
-def format_utc(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def record_from_payload(p: dict) -> SaleRecord:

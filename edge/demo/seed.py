@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from contracts.timestamps import format_utc
 from edge.auth.service import Authenticator
 from edge.store import Store
 from vision.catalogue import Product as CatalogueProduct
@@ -110,7 +111,7 @@ def restock(store: Store, at: datetime, seed: int = 11, leave_low: int = 5) -> N
     rng = random.Random(seed)
     products = store.products.list()
     low = {p.sku for p in rng.sample(products, min(leave_low, len(products)))}
-    at_text = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at_text = format_utc(at)
     with store.db.transaction() as conn:
         for p in products:
             target = rng.randint(0, p.reorder_level) if p.sku in low else p.reorder_level + rng.randint(15, 90)
