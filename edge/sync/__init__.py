@@ -2,7 +2,7 @@
 keeps a retained online/offline status with a Last Will, publishes telemetry, and re-queues sales
 the hub asks for again.  Runs as its own process: ``tillsight sync run``."""
 
-from edge.sync.agent import SyncAgent
 from contracts.topics import DeviceTopics
+from edge.sync.agent import SyncAgent
 
 __all__ = ["DeviceTopics", "SyncAgent"]
