@@ -24,6 +24,10 @@ HANDLERS = {
     ("bench", "vision"): "tillsight_cli.commands:bench_vision",
     ("bench", "edge"): "tillsight_cli.commands:bench_edge",
     ("bench", "sync"): "tillsight_cli.bench_sync_command:bench_sync",  # devices -> broker -> hub ingest
+    # gallery enrolment, the real-photo bench, the embedder (tillsight_cli/vision_commands.py, docs/vision-api.md)
+    ("vision", "enrol"): "tillsight_cli.vision_commands:vision_enrol",
+    ("bench", "real"): "tillsight_cli.vision_commands:bench_real",
+    ("train", "embedder"): "tillsight_cli.vision_commands:train_embedder",
     ("demo",): "tillsight_cli.commands:demo",
     ("run",): "tillsight_cli.commands:run",
     ("staff", "add"): "tillsight_cli.commands:staff_add",
@@ -403,6 +407,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--database-url", help="overrides hub.database_url")
     c.add_argument("--json", action="store_true", help="print one JSON line")
     # -- end of hub credit --
+
+    # -- vision enrol / bench real / train embedder (tillsight_cli/vision_commands.py) --
+    from tillsight_cli.vision_commands import add_parsers as add_vision_parsers
+
+    add_vision_parsers(sub, b, tr)
 
     st = sub.add_parser("staff", help="staff accounts on a device").add_subparsers(dest="action", required=True)
     c = st.add_parser("add", help="create or update a user (asks for the PIN, or the password for an owner)")

@@ -1,0 +1,98 @@
+"""``tillsight vision enrol``, ``tillsight bench real`` and ``tillsight train embedder``.
+
+Enrol products into a store gallery from photos, measure finding and identifying on real photos,
+and rebuild the appearance embedder.  The parsers are added by :func:`add_parsers` (called from
+tillsight_cli/main.py); each handler imports its side only when it runs.  docs/vision-api.md
+documents the commands and their JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EMBEDDER_DIR = "models/embedder"
+
+
+def add_parsers(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction,
+                train: argparse._SubParsersAction) -> None:
+    """Add ``vision enrol`` to ``sub``, ``real`` to the bench sub-commands, ``embedder`` to train's."""
+    vi = sub.add_parser("vision", help="the store's gallery of enrolled products").add_subparsers(
+        dest="action", required=True)
+    c = vi.add_parser("enrol", help="enrol products from photos: PHOTOS_DIR/<sku>/*.jpg (folder name = SKU)")
+    c.add_argument("photos", metavar="PHOTOS_DIR")
+    c.add_argument("--gallery", required=True, metavar="GALLERY_DIR", help="the gallery folder (created if missing)")
+    c.add_argument("--embedder", default=DEFAULT_EMBEDDER_DIR, help="embedder folder (default: models/embedder)")
+    c.add_argument("--variant", choices=("fp32", "int8"), default="fp32", help="which of its networks runs")
+    c.add_argument("--sku", action="append", help="enrol only this sub-folder (repeat)")
+    c.add_argument("--reembed", action="store_true",
+                   help="a gallery made by another embedder: embed its photos again with this one first")
+    c.add_argument("--json", action="store_true", help="print the report as one JSON line")
+
+    c = bench.add_parser("real", help="find and identify products on real photos, enrolled from their exemplars")
+    c.add_argument("--data", required=True, help="a folder laid out like ../shared/data/real-counter")
+    c.add_argument("--bundle", default="models/demo", help="the finder's model bundle (used class-blind)")
+    c.add_argument("--embedder", default=DEFAULT_EMBEDDER_DIR)
+    c.add_argument("--variant", choices=("fp32", "int8"), default="fp32")
+    c.add_argument("--views", type=int, choices=(1, 2, 4, 8), help="test-time views per crop (default: the embedder's)")
+    c.add_argument("--unenrolled", type=int, default=0, metavar="N", help="leave N classes out of the gallery")
+    c.add_argument("--seed", type=int, default=0, help="chooses the unenrolled classes")
+    c.add_argument("--threads", type=int, help="ONNX Runtime threads for the embedder")
+    c.add_argument("--json", action="store_true", help="print the figures as one JSON line last")
+
+    c = train.add_parser("embedder", help="build and export the appearance embedder (models/embedder)")
+    c.add_argument("--out", default=DEFAULT_EMBEDDER_DIR)
+    c.add_argument("--no-int8", action="store_true", help="skip the int8 variant")
+    c.add_argument("--calibration", type=int, default=64, help="rendered crops the int8 quantiser calibrates on")
+
+
+def vision_enrol(args: argparse.Namespace) -> int:
+    from vision.gallery.enrol import enrol_folder
+    from vision.gallery.manifest import ForeignGalleryError, GalleryError
+    from vision.gallery.store import Gallery
+    from vision.identifier import Embedder, EmbedderError
+
+    try:
+        embedder = Embedder(args.embedder, variant=args.variant)
+        if args.reembed:
+            try:
+                Gallery.load(args.gallery, embedder)
+            except ForeignGalleryError:
+                gallery = Gallery.load(args.gallery)
+                gallery.reembed(embedder)
+                gallery.recalibrate()
+                version = gallery.save()
+                log.info("re-embedded %s with %s (version %d)", args.gallery, embedder.identity["name"], version)
+        report = enrol_folder(args.photos, args.gallery, embedder, skus=args.sku)
+    except (EmbedderError, GalleryError, FileNotFoundError, ValueError):
+        return 2
+    if args.json:
+        pass
+    else:
+        for s in report.skus:
+            for _photo, _reason in s.refused:
+                pass
+    empty = [s.sku for s in report.skus if s.examples == 0]
+    if empty:
+        return 1
+    return 0
+
+
+def bench_real(args: argparse.Namespace) -> int:
+    from benchmarks.real import run_real_bench
+
+    figures = run_real_bench(args.data, bundle=args.bundle, embedder_dir=args.embedder, unenrolled=args.unenrolled,
+                             seed=args.seed, variant=args.variant, views=args.views, threads=args.threads)
+    if not args.json:
+        for _key, _value in figures.items():
+            pass
+    return 0
+
+
+def train_embedder(args: argparse.Namespace) -> int:
+    from training.embedder import export_embedder
+
+    export_embedder(args.out, int8=not args.no_int8, calibration=args.calibration)
+    return 0

@@ -1,0 +1,108 @@
+"""Enrol products from a folder of photos: ``PHOTOS_DIR/<sku>/*.jpg`` (the folder name is the SKU).
+
+Each photo shows that one product (a tight crop, or the product alone on a plain surface).  Photos
+that are unreadable, too small or heavily blurred are refused with the reason; near-duplicates of
+an example the SKU already has are skipped; the rest are embedded and added.  The gallery's
+unknown-item thresholds are then chosen again from its examples and it is saved (its version grows).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vision.gallery.quality import MIN_SHARPNESS, MIN_SIDE, check_image
+from vision.gallery.store import EmbedderLike, Gallery, check_sku
+
+log = logging.getLogger(__name__)
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+@dataclass
+class SkuReport:
+    sku: str
+    kept: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (photo, why): near-duplicates
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (photo, why): unusable photos
+    examples: int = 0  # the SKU's examples in the gallery afterwards
+
+    def to_json(self) -> dict:
+        return {"sku": self.sku, "kept": self.kept, "examples": self.examples,
+                "refused": [{"photo": p, "reason": r} for p, r in self.refused],
+                "skipped": [{"photo": p, "reason": r} for p, r in self.skipped]}
+
+
+@dataclass
+class EnrolReport:
+    gallery: str
+    version: int
+    skus: list[SkuReport]
+    thresholds: dict
+
+    def to_json(self) -> dict:
+        return {"gallery": self.gallery, "version": self.version, "thresholds": self.thresholds,
+                "skus": [s.to_json() for s in self.skus]}
+
+
+def photo_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES)
+
+
+def sku_folders(photos_dir: Path) -> list[Path]:
+    if not photos_dir.is_dir():
+        raise FileNotFoundError(f"{photos_dir}: photos folder not found")
+    folders = sorted(p for p in photos_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not folders:
+        raise ValueError(f"{photos_dir}: no sub-folders (one sub-folder per SKU, named by the SKU, is expected)")
+    return folders
+
+
+def enrol_sku(gallery: Gallery, embedder: EmbedderLike, sku: str, photos: list[Path], source: str = "photos",
+              min_side: int = MIN_SIDE, min_sharpness: float = MIN_SHARPNESS) -> SkuReport:
+    """Check, embed and add one SKU's photos (the gallery is not saved here)."""
+    check_sku(sku)
+    report = SkuReport(sku)
+    accepted: list[tuple[Path, bytes, np.ndarray]] = []
+    for path in photos:
+        data = path.read_bytes()
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+        check = check_image(path, image, min_side, min_sharpness)
+        if check.ok and check.image is not None:
+            accepted.append((path, data, check.image))
+        else:
+            report.refused.append((path.name, str(check.reason)))
+            log.warning("enrol %s: refused %s: %s", sku, path, check.reason)
+    if accepted:
+        vectors = embedder.embed([img for _, _, img in accepted])
+        for (path, data, _), vec in zip(accepted, vectors, strict=False):
+            result = gallery.add_photo(sku, data, path.suffix, vec, source)
+            if result.kept:
+                report.kept += 1
+            else:
+                report.skipped.append((path.name, str(result.reason)))
+    report.examples = len(gallery.manifest.skus.get(sku, []))
+    return report
+
+
+def enrol_folder(photos_dir: str | Path, gallery_dir: str | Path, embedder: EmbedderLike,
+                 skus: list[str] | None = None) -> EnrolReport:
+    """Enrol every SKU sub-folder of ``photos_dir`` (or only ``skus``) into the gallery at ``gallery_dir``
+    (created when missing), recalibrate and save it."""
+    photos_dir = Path(photos_dir)
+    gallery = Gallery.open_or_create(gallery_dir, embedder)
+    reports = []
+    for folder in sku_folders(photos_dir):
+        if skus is not None and folder.name not in skus:
+            continue
+        reports.append(enrol_sku(gallery, embedder, folder.name, photo_files(folder)))
+    cal = gallery.recalibrate()
+    version = gallery.save()
+    thresholds = {"min_score": cal.min_score, "min_margin": cal.min_margin, "method": cal.method,
+                  "loo_top1": round(cal.loo_top1, 4), "loo_false_unknown": round(cal.loo_false_unknown, 4),
+                  "loso_unknown_recall": round(cal.loso_unknown_recall, 4)}
+    return EnrolReport(str(gallery_dir), version, reports, thresholds)
