@@ -13,9 +13,10 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.topics import OUTBOX_KINDS
 from edge.store.database import StoreDB, utc_now
 
-OUTBOX_KINDS = ("tx", "alert", "credit")
+__all__ = ["OUTBOX_KINDS", "Outbox", "OutboxMessage", "enqueue"]
 
 
 @dataclass(frozen=True)

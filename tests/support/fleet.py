@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 
-from contracts import canonical_bytes, key_id
+from contracts import canonical_bytes, key_id, topics
 
-PREFIX = "tillsight/v1"
+PREFIX = topics.DEFAULT_PREFIX
 
 
 def utc(moment: datetime) -> str:

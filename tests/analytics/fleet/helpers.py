@@ -24,10 +24,11 @@ from analytics.fleet.operations import FleetSettings
 from analytics.fleet.signing import generate_keypair, load_private_key
 from analytics.ingest.parse import Parsed
 from analytics.ingest.store import apply
+from contracts import topics
 from firmware_config import load_config
 from tests.support.mosquitto import MosquittoBroker
 
-PREFIX = "tillsight/v1"
+PREFIX = topics.DEFAULT_PREFIX
 T0 = datetime(2026, 11, 21, 15, 0, 0, tzinfo=timezone.utc)
 
 
