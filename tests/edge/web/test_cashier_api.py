@@ -9,6 +9,7 @@ import time
 import pytest
 from werkzeug.routing import IntegerConverter
 
+from contracts.events import LineVoid
 from edge.store.database import FULL_MESSAGE
 from edge.store.errors import StoreFullError
 from vision.basket import BasketItem, BasketSnapshot
@@ -311,8 +312,8 @@ def test_locked_line_void_needs_a_supervisor_pin(selling, web_context, login_as)
     due = selling.post("/api/checkout/pay").get_json()["due"]
     done = selling.post("/api/checkout/complete", json={"payments": [{"method": "card", "amount": due}]}).get_json()
     sale = web_context.store.sales.by_receipt(done["receipt_no"])
-    voids = [e for e in sale.events if e.type == "void_line"]
-    assert len(voids) == 2 and voids[0].detail["by"] == "maria" and voids[0].detail["reason"] == "customer changed mind"
+    voids = [e for e in sale.events if isinstance(e, LineVoid)]
+    assert len(voids) == 2 and voids[0].by == "maria" and voids[0].reason == "customer changed mind"
 
 
 def test_price_override_and_discount_need_approval(selling, web_context):

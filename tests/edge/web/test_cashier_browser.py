@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts.events import LineVoid
 from tests.edge.web.test_cashier_api import BEANS, BEANS_BLACK, RICE, RICE_BARCODE, snapshot
 
 pytestmark = pytest.mark.slow
@@ -117,8 +118,8 @@ def test_cashier_sells_with_camera_basket_code_scanner_and_cash(served: str, bro
     sale = web_context.store.sales.by_receipt("TILL-1-000001")
     assert sale.total == 30000 and sorted(ln.source for ln in sale.lines) == ["barcode", "vision"]
     assert sale.payments[0].tendered == 100000 and sale.payments[0].change == 70000
-    voided = [e for e in sale.events if e.type == "void_line"]
-    assert len(voided) == 1 and voided[0].detail["by"] == "maria" and voided[0].detail["sku"] == BEANS
+    voided = [e for e in sale.events if isinstance(e, LineVoid)]
+    assert len(voided) == 1 and voided[0].by == "maria" and voided[0].sku == BEANS
 
     # the printable receipt
     browser.get(browser.find_element(By.ID, "receipt-page").get_attribute("href"))
