@@ -6,7 +6,6 @@ refused."""
 from __future__ import annotations
 
 import ssl
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,7 +123,7 @@ def test_sync_agent_delivers_with_a_client_certificate_when_the_broker_requires_
 
 
 def test_a_client_trusting_another_ca_is_refused_and_the_device_keeps_its_sales(
-        tmp_path: Path, tls_only: RenderedBroker, fleet: Fleet, pki: Pki) -> None:
+        tmp_path: Path, tls_only: RenderedBroker, fleet: Fleet, pki: Pki, caplog: pytest.LogCaptureFixture) -> None:
     probe = Probe(tls_only, A, fleet.passwords[A], tls=ClientTls(pki.other_ca.files.cert))
     with pytest.raises(ssl.SSLCertVerificationError):
         probe.connect()
@@ -135,7 +134,8 @@ def test_a_client_trusting_another_ca_is_refused_and_the_device_keeps_its_sales(
     agent.start()
     try:
         record_sales(store, 2)
-        time.sleep(1.5)  # several connection attempts
+        wait_for(lambda: sum("cannot reach broker" in r.getMessage() for r in caplog.records) >= 3, 30,
+                 "several refused connection attempts")
         assert not agent.connected.is_set() and agent.connections == 0
         assert store.outbox.backlog() == 2
     finally:

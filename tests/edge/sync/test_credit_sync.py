@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 
 import pytest
@@ -87,12 +86,14 @@ def test_repayments_reach_the_hub_exactly_once_and_balances_follow_the_device(
         wait_for(settled, 30, "the first repayment and the balances at the hub")
         assert [(c, a) for _, c, a, _ in hub_repayments(engine)] == [("cust-01", 5000)]
 
+        refused_before = agent.log().count("cannot reach broker")
         broker.kill()  # SIGKILL; the till goes on selling and taking repayments
         owed = _credit_sale(store, "cust-02", "OIL-SOL-1L")
         store.customers.record_repayment("cust-02", owed)  # paid in full
         store.customers.record_repayment("cust-01", store.customers.get("cust-01").balance)
         store.customers.save("Bodega Rosa", "809-555-0142", 250000)
-        time.sleep(1.5)  # the agent retries against a dead broker
+        wait_for(lambda: agent.log().count("cannot reach broker") >= refused_before + 2, 30,
+                 "the agent retrying against the dead broker")
         assert store.outbox.backlog() >= 5
         broker.start()
         wait_for(settled, 60, "the offline repayments and customers at the hub")
