@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from contracts import ContractError, validate
+from contracts.events import DrawerOpen, of_kind, payload_events
 from tests.edge.checkout.helpers import quick_sale
 
 
@@ -31,11 +32,16 @@ def test_broken_payloads_name_the_field(store, mutate, where):
     assert where.split("[")[0] in str(err.value)
 
 
-def test_a_drawer_opening_must_say_whether_it_was_without_a_sale(store):
+def test_a_drawer_opening_says_whether_it_was_without_a_sale_and_older_payloads_still_pass(store):
     payload = copy.deepcopy(store.sales.record(quick_sale(store, "SUGAR-2LB")).to_payload())
     [drawer] = [e for e in payload["events"] if e["type"] == "drawer_open"]
     assert drawer["detail"]["no_sale"] is False  # the cash sale's own payment
-    del drawer["detail"]["no_sale"]
+    drawer["detail"]["no_sale"] = "yes"
     with pytest.raises(ContractError) as err:
         validate("tillsight.tx/1", payload)
     assert "events[0].detail" in str(err.value) and "no_sale" in str(err.value)
+    # a device older than the field sends no no_sale: tx/1 never stops accepting what it accepted
+    del drawer["detail"]["no_sale"]
+    validate("tillsight.tx/1", payload)
+    [event] = of_kind(payload_events(payload), DrawerOpen)
+    assert event.no_sale is False
