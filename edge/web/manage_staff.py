@@ -101,8 +101,8 @@ def update_staff(user_id: str, data: dict[str, Any]) -> User:
         raise BadInput("password", "an owner needs a password: set one with the role change")
     saved = _save(user_id, name, role, pin, password, active)
     me = current_user()
-    if me is not None and me.id == saved.id and saved.active:
-        login(saved)  # a new PIN, password or role ends every other session of the user, not this one
+    if me is not None and me.id == saved.id and saved.active and saved.role == me.role:
+        login(saved)  # a new PIN or password ends the user's other sessions, not this one (a role change ends all)
     return saved
 
 
