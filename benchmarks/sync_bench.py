@@ -116,9 +116,8 @@ def _run(folder: Path, device_folder: Path, devices: int, sales: int, rate: floa
         fleet = sync_fleet.Fleet(plans, folder)
         try:
             worker.start()
-            if not worker.connected.wait(30):
-                raise RuntimeError("the hub ingest could not connect to the benchmark broker")
-            time.sleep(0.5)  # its shared subscriptions are granted
+            if not worker.ready.wait(30):  # connected, and its shared subscriptions granted (SUBACK)
+                raise RuntimeError("the hub ingest could not subscribe at the benchmark broker")
             fleet.start()
             fleet.release("steady")
             steady_start = sync_hub.HubMark.take(worker)

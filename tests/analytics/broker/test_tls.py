@@ -101,7 +101,7 @@ def deliver_sales(tmp_path: Path, broker: RenderedBroker, fleet: Fleet, pki: Pki
     agent = SyncAgent(store, dev_cfg)
     worker.start()
     try:
-        wait_for(worker.connected.is_set, 10, "the ingest worker connected over TLS")
+        wait_for(worker.ready.is_set, 10, "the ingest worker subscribed over TLS")
         agent.start()
         record_sales(store, 5)
         wait_for(lambda: count(fleet.engine, t.transactions) == 5 and store.outbox.backlog() == 0, 15,
