@@ -3,10 +3,11 @@
 | module | what |
 |---|---|
 | ``runtime.notify`` | systemd's ``sd_notify`` (READY, STATUS, STOPPING, WATCHDOG) and the progress watchdog |
-| ``runtime.mqtt`` | the MQTT client factory (credentials, TLS, reconnect delays, Last Will) and SUBACK-aware subscriptions |
+| ``runtime.mqtt`` | the MQTT client factory (credentials, TLS, reconnect, Last Will); SUBACK-aware subscriptions |
 | ``runtime.backoff`` | jittered exponential back-off |
-| ``runtime.web_guard`` | the web login guard: role ranking, session stamps, ``require``, the route check, security headers |
+| ``runtime.web_guard`` | the web login guard: roles, session stamps, ``require``, route check, security headers |
 | ``runtime.serve`` | run until SIGTERM / SIGINT, then stop cleanly |
+| ``runtime.selfcheck`` | a web server's liveness (loopback requests) as a counter the watchdog watches |
 | ``runtime.logs`` | logging set-up |
 
 It imports only ``firmware_config`` and ``contracts`` of ours (and third-party libraries both

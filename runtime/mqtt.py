@@ -122,7 +122,8 @@ class Subscriptions:
             topics = self._pending.pop(mid, None)
             if topics is None:
                 return  # a SUBACK of an earlier connection
-            refused = [(topic, str(code)) for topic, code in zip(topics, reason_codes) if code.is_failure]
+            refused = [(topic, str(code)) for topic, code in zip(topics, reason_codes, strict=False)
+                       if code.is_failure]
             if refused:
                 self.refused.extend(refused)
                 log.error("%s: the broker refused %s", self.name,

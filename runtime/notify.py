@@ -98,7 +98,7 @@ class ServiceNotifier:
         self._warned = False
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "ServiceNotifier":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceNotifier:
         env = os.environ if env is None else env
         raw = env.get(ENV_SOCKET, "")
         if not raw:
@@ -224,7 +224,7 @@ class ProgressWatchdog:
         for probe in self.probes:
             try:
                 value: int | None = int(probe.counter())
-            except Exception:  # noqa: BLE001 - a probe that cannot be read counts as no progress
+            except Exception:  # a probe that cannot be read counts as no progress
                 log.exception("watchdog probe %s failed", probe.name)
                 value = None
             seen = self._seen.get(probe.name)
@@ -256,7 +256,7 @@ class ProgressWatchdog:
         if self.status is not None:
             try:
                 self._send_status(self.status())
-            except Exception:  # noqa: BLE001 - a status is a nicety; the ping went out
+            except Exception:  # a status is a nicety; the ping went out
                 log.debug("service status text failed", exc_info=True)
         return True
 
