@@ -32,7 +32,7 @@ class Table:
                 "currency": self.currency}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Table":
+    def from_dict(cls, data: dict[str, Any]) -> Table:
         return cls(data.get("title", ""), [Column(**c) for c in data.get("columns", [])], list(data.get("rows", [])),
                    data.get("currency"))
 
@@ -65,7 +65,7 @@ class Answer:
                 "period": self.period}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Answer":
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
         return cls(question=data.get("question", ""), text=data.get("text", ""),
                    table=Table.from_dict(data["table"]) if data.get("table") else None,
                    follow_ups=list(data.get("follow_ups") or []), source=data.get("source", "computed"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -55,7 +55,7 @@ class Period:
         return self.end - timedelta(days=1)
 
     def _utc(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), tzinfo=_zone(self.timezone)).astimezone(timezone.utc)
+        return datetime.combine(day, time(0), tzinfo=_zone(self.timezone)).astimezone(UTC)
 
     @property
     def start_utc(self) -> str:
@@ -112,10 +112,10 @@ def _add_months(day: date, months: int) -> date:
 
 # -- single expressions -------------------------------------------------------------------------
 
-_MONTH_RE = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?" \
-            r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-_DAY_RE = r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?" \
-          r"|sun(?:day)?)"
+_MONTH_RE = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+             r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_DAY_RE = (r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?"
+           r"|sun(?:day)?)")
 _ORD = r"(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(?P<y>\d{4}))?"
 _ISO = r"\d{4}-\d{2}-\d{2}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
@@ -27,7 +27,7 @@ class Exchange:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def save(engine: Engine, store_id: str, user_id: str | None, answer: Answer, asked_at: datetime) -> int:
@@ -35,7 +35,10 @@ def save(engine: Engine, store_id: str, user_id: str | None, answer: Answer, ask
         result = conn.execute(insert(assistant_messages).values(
             store_id=store_id, user_id=user_id, asked_at=_iso(asked_at), question=answer.question[:2000],
             source=answer.source, answer=answer.as_dict()))
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        if key is None:
+            raise RuntimeError("the assistant message was not inserted")
+        return int(key[0])
 
 
 def recent(engine: Engine, store_id: str, limit: int = 50, user_id: str | None = None) -> list[Exchange]:

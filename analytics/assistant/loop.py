@@ -100,7 +100,7 @@ def _norm(number: str) -> str:
 
 
 def _known_numbers(results: Sequence[ToolResult], question: str, exponent: int) -> set[str]:
-    known = {_norm(n) for n in _NUM_RE.findall(question)} | {str(i) for i in range(0, 11)}
+    known = {_norm(n) for n in _NUM_RE.findall(question)} | {str(i) for i in range(11)}
 
     def add(value: Any) -> None:
         if isinstance(value, bool) or value is None:
@@ -163,7 +163,8 @@ def ask(question: str, ctx: ToolContext, ai: Any | None, history: Sequence[Excha
         pseudonymiser.customer(cid, who.get("name"), who.get("phone"))
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": SYSTEM + DATA_RULES},
-        {"role": "system", "content": "The store this conversation is about:\n" + data_block("store", _store_facts(ctx))},
+        {"role": "system",
+         "content": "The store this conversation is about:\n" + data_block("store", _store_facts(ctx))},
     ]
     for past in list(history)[-HISTORY_TURNS:]:
         messages.append({"role": "user", "content": pseudonymiser.scrub(past.answer.question)})
@@ -183,7 +184,8 @@ def ask(question: str, ctx: ToolContext, ai: Any | None, history: Sequence[Excha
             return _final(question, ctx, reply.content, ran)
         messages.append({"role": "assistant", "content": pseudonymiser.scrub(reply.content) if reply.content else None,
                          "tool_calls": [{"id": c.id, "type": "function",
-                                         "function": {"name": c.name, "arguments": pseudonymiser.scrub(c.raw_arguments)}}
+                                         "function": {"name": c.name,
+                                                      "arguments": pseudonymiser.scrub(c.raw_arguments)}}
                                         for c in reply.tool_calls]})
         refused = 0
         for index, call in enumerate(reply.tool_calls):
@@ -227,4 +229,4 @@ def _final(question: str, ctx: ToolContext, content: str | None, ran: list[ToolR
                   period=next((r.period.as_dict() for r in reversed(ok) if r.period is not None), None))
 
 
-__all__ = ["ask", "split_answer", "unsupported_numbers", "TOOLS"]
+__all__ = ["TOOLS", "ask", "split_answer", "unsupported_numbers"]

@@ -63,7 +63,7 @@ class Catalogue:
         self._names = [normal(p.name) for p in self.products]
 
     @classmethod
-    def load(cls, engine: Engine, store_id: str) -> "Catalogue":
+    def load(cls, engine: Engine, store_id: str) -> Catalogue:
         ln = t.tx_lines.c
         with engine.connect() as conn:
             rows = conn.execute(select(ln.sku, ln.name, func.sum(ln.qty), func.max(ln.tx_id))
@@ -91,7 +91,7 @@ class Catalogue:
         exact = self._by_sku.get(q)
         if exact is not None:
             return ProductMatch(query, "exact", (exact,), (100.0,))
-        same = [p for p, n in zip(self.products, self._names) if n == q]
+        same = [p for p, n in zip(self.products, self._names, strict=True) if n == q]
         if len(same) == 1:
             return ProductMatch(query, "exact", (same[0],), (100.0,))
         found = process.extract(q, self._names, scorer=fuzz.WRatio, limit=None, score_cutoff=MIN_SCORE)

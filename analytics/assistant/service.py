@@ -27,7 +27,7 @@ def check_question(question: Any) -> str:
     return text
 
 
-def answer_question(engine: Engine, store_id: str, question: str, ai: Any | None, now: datetime,
+def answer_question(engine: Engine, store_id: str, question: object, ai: Any | None, now: datetime,
                     user_id: str | None = None, keep: bool = True) -> tuple[Answer, int | None]:
     """The answer to ``question`` about ``store_id`` (which the caller has checked the user may
     see), and the id of its history row (None when ``keep`` is False)."""

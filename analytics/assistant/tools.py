@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -53,7 +53,7 @@ class AskStore:
     settings: AnalyticsSettings
 
     @classmethod
-    def load(cls, engine: Engine, store_id: str) -> "AskStore":
+    def load(cls, engine: Engine, store_id: str) -> AskStore:
         """The store's name, zone, currency and settings (a store the hub only knows from its sales
         is read in UTC with the currency of its sales)."""
         s = t.stores.c
@@ -93,7 +93,7 @@ class ToolContext:
         return frozenset({self.store.store_id})
 
     @property
-    def today(self):  # noqa: ANN201 - a date
+    def today(self) -> date:
         return local_today(self.now, self.store.timezone)
 
     @cached_property
@@ -232,11 +232,11 @@ def _when(period: Period) -> str:
 
 
 def _local(ctx: ToolContext, completed_at: str) -> datetime:
-    utc = datetime.strptime(completed_at[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    utc = datetime.strptime(completed_at[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     return utc.astimezone(ZoneInfo(ctx.store.timezone))
 
 
-def _sales(ctx: ToolContext, period: Period) -> list[Any]:
+def _sales(ctx: ToolContext, period: Period) -> Sequence[Any]:
     tx = t.transactions.c
     with ctx.engine.connect() as conn:
         return conn.execute(select(tx.tx_id, tx.status, tx.completed_at, tx.total, tx.customer_id).where(
@@ -244,7 +244,7 @@ def _sales(ctx: ToolContext, period: Period) -> list[Any]:
             tx.completed_at < period.end_utc)).all()
 
 
-def _lines(ctx: ToolContext, period: Period, skus: list[str] | None = None) -> list[Any]:
+def _lines(ctx: ToolContext, period: Period, skus: list[str] | None = None) -> Sequence[Any]:
     tx, ln = t.transactions.c, t.tx_lines.c
     q = (select(tx.tx_id, tx.status, tx.completed_at, ln.sku, ln.name, ln.qty, ln.line_total)
          .select_from(t.tx_lines.join(t.transactions, ln.tx_id == tx.tx_id))
@@ -304,7 +304,7 @@ def sales_by_period(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
                 return found
             skus, what = [found.sku], found.name
         else:
-            skus, what = _category_skus(ctx, category), f"category {category}"
+            skus, what = _category_skus(ctx, str(category)), f"category {category}"
         rows = _lines(ctx, period, skus)
         by_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         sales_ids = set()
@@ -364,7 +364,8 @@ def product_sales(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         [{"product": found.name, "sku": found.sku, "units": units, "revenue": revenue, "sales": sales}],
         ctx.store.currency)
     return ToolResult("product_sales", args, True,
-                      f"{found.name}: {_n(units, 'unit')} sold {_when(period)}, {ctx.store.money(revenue)} in {_n(sales, 'sale')}.",
+                      f"{found.name}: {_n(units, 'unit')} sold {_when(period)}, "
+                      f"{ctx.store.money(revenue)} in {_n(sales, 'sale')}.",
                       {"product": found.name, "sku": found.sku, "units": units, "revenue": revenue, "sales": sales,
                        "currency": ctx.store.currency}, table, period=period)
 
@@ -378,10 +379,12 @@ def sales_by_category(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         agg[cat][0] += int(r.qty)
         agg[cat][1] += int(r.line_total)
     total = sum(v[1] for v in agg.values())
-    rows = [{"category": c, "units": v[0], "revenue": v[1], "share": round(v[1] / total, 4) if total else 0.0}
-            for c, v in sorted(agg.items(), key=lambda kv: (-kv[1][1], kv[0]))]
-    table = Table(f"Sales by category, {period.label}", [Column("category", "Category"), Column("units", "Units", "int"),
-                                                         _money_col("revenue", "Revenue"), Column("share", "Share", "pct")],
+    rows: list[dict[str, Any]] = [
+        {"category": c, "units": v[0], "revenue": v[1], "share": round(v[1] / total, 4) if total else 0.0}
+        for c, v in sorted(agg.items(), key=lambda kv: (-kv[1][1], kv[0]))]
+    table = Table(f"Sales by category, {period.label}",
+                  [Column("category", "Category"), Column("units", "Units", "int"), _money_col("revenue", "Revenue"),
+                   Column("share", "Share", "pct")],
                   rows, ctx.store.currency)
     if not rows:
         return ToolResult("sales_by_category", args, True, f"No sales {_when(period)}.", {"revenue": 0}, table,
@@ -401,7 +404,8 @@ def sales_by_hour(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         hours[hour][1] += int(r.total)
         if r.status == "completed":
             hours[hour][0] += 1
-    rows = [{"hour": f"{h:02d}:00", "sales": v[0], "revenue": v[1]} for h, v in sorted(hours.items())]
+    rows: list[dict[str, Any]] = [{"hour": f"{h:02d}:00", "sales": v[0], "revenue": v[1]}
+                                  for h, v in sorted(hours.items())]
     table = Table(f"Sales by hour (store time), {period.label}", [
         Column("hour", "Hour (store time)"), Column("sales", "Sales", "int"), _money_col("revenue", "Net sales")],
         rows, ctx.store.currency)
@@ -412,7 +416,8 @@ def sales_by_hour(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
                       f"The busiest hour {_when(period)} was {busiest['hour']}–{int(busiest['hour'][:2]) + 1:02d}:00 "
                       f"(store time) with {_n(busiest['sales'], 'sale')} and {ctx.store.money(busiest['revenue'])}.",
                       {"busiest_hour": busiest["hour"], "busiest_hour_sales": busiest["sales"],
-                       "busiest_hour_revenue": busiest["revenue"], "currency": ctx.store.currency}, table, period=period)
+                       "busiest_hour_revenue": busiest["revenue"], "currency": ctx.store.currency},
+                      table, period=period)
 
 
 def top_products(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
@@ -426,8 +431,9 @@ def top_products(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         agg[r.sku][1] += int(r.line_total)
     key = 0 if by == "units" else 1
     ranked = sorted(agg.items(), key=lambda kv: (-kv[1][key], -kv[1][1 - key], kv[0]))[:limit]
-    rows = [{"rank": i + 1, "product": ctx.catalogue.name_of(sku), "sku": sku, "units": v[0], "revenue": v[1]}
-            for i, (sku, v) in enumerate(ranked)]
+    rows: list[dict[str, Any]] = [
+        {"rank": i + 1, "product": ctx.catalogue.name_of(sku), "sku": sku, "units": v[0], "revenue": v[1]}
+        for i, (sku, v) in enumerate(ranked)]
     table = Table(f"Top products by {by}, {period.label}", [
         Column("rank", "#", "int"), Column("product", "Product"), Column("sku", "SKU"),
         Column("units", "Units", "int"), _money_col("revenue", "Revenue")], rows, ctx.store.currency)
@@ -496,8 +502,9 @@ def stock(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     ordered = sorted(levels.items(), key=lambda kv: (kv[1].on_hand, kv[0]))[:limit]  # the lowest first
     rows = [{"product": ctx.catalogue.name_of(sku), "sku": sku, "on_hand": lvl.on_hand, "as_of": lvl.as_of}
             for sku, lvl in ordered]
-    table = Table("Stock on hand (lowest first)", [Column("product", "Product"), Column("sku", "SKU"),
-                                                   Column("on_hand", "On hand", "int"), Column("as_of", "As of", "time")],
+    table = Table("Stock on hand (lowest first)",
+                  [Column("product", "Product"), Column("sku", "SKU"), Column("on_hand", "On hand", "int"),
+                   Column("as_of", "As of", "time")],
                   rows)
     if product:
         r = rows[0]
@@ -553,8 +560,9 @@ def forecast(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         rows = [{"day": d["day"], "units": round(float(d["mean"]), 1), "low": round(float(d["lo80"]), 1),
                  "high": round(float(d["hi80"]), 1)} for d in fc["days"] if d["day"] >= today][:days]
         total = round(sum(r["units"] for r in rows), 1)
-        table = Table(f"Forecast: {found.name}", [Column("day", "Day", "date"), Column("units", "Units", "num"),
-                                                  Column("low", "Low (80%)", "num"), Column("high", "High (80%)", "num")],
+        table = Table(f"Forecast: {found.name}",
+                      [Column("day", "Day", "date"), Column("units", "Units", "num"),
+                       Column("low", "Low (80%)", "num"), Column("high", "High (80%)", "num")],
                       rows)
         return ToolResult("forecast", args, True, f"{found.name}: about {total:g} units expected over the next "
                           f"{len(rows)} days.", {"product": found.name, "units": total, "days": len(rows)}, table)
@@ -570,7 +578,8 @@ def forecast(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     table = Table("Sales forecast", [Column("day", "Day", "date"), _money_col("revenue", "Expected sales"),
                                      _money_col("low", "Low (80%)"), _money_col("high", "High (80%)"),
                                      Column("sales", "Sales count", "int")], rows, ctx.store.currency)
-    return ToolResult("forecast", args, True, f"About {ctx.store.money(total)} expected over the next {len(rows)} days.",
+    return ToolResult("forecast", args, True,
+                      f"About {ctx.store.money(total)} expected over the next {len(rows)} days.",
                       {"revenue": total, "days": len(rows), "currency": ctx.store.currency}, table)
 
 

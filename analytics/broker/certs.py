@@ -47,7 +47,7 @@ class CertAuthority:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _write(path: Path, data: bytes, mode: int, group: str | None, force: bool) -> None:
@@ -130,8 +130,8 @@ def load_ca(ca_dir: Path) -> CertAuthority:
 
 def _subject_alt_names(hosts: Sequence[str]) -> list[x509.GeneralName]:
     names: list[x509.GeneralName] = []
-    for host in hosts:
-        host = host.strip()
+    for raw in hosts:
+        host = raw.strip()
         try:
             names.append(x509.IPAddress(ipaddress.ip_address(host)))
             continue

@@ -96,7 +96,7 @@ class BrokerDir:
                         path.unlink(missing_ok=True)
                     else:
                         write_atomic(path, before, self.file_group)
-                except OSError:  # noqa: PERF203 - best effort; the first error is what matters
+                except OSError:  # best effort; the first error is what matters
                     pass
             raise
         return changed

@@ -82,7 +82,7 @@ def validate(conf: BrokerConf) -> None:
             raise BrokerConfError(f"the plain and TLS listeners both use port {conf.plain_port}")
         if conf.tls.min_version not in TLS_VERSIONS:
             raise BrokerConfError(f"TLS version {conf.tls.min_version!r}: use one of {', '.join(TLS_VERSIONS)}")
-    if not conf.log_dest.split()[0] in ("stderr", "stdout", "syslog", "file", "none", "topic"):
+    if conf.log_dest.split()[0] not in ("stderr", "stdout", "syslog", "file", "none", "topic"):
         raise BrokerConfError(f"log destination {conf.log_dest!r}: use stderr, syslog or 'file /path'")
     if conf.autosave_interval_s < 1 or conf.max_queued_messages < 1:
         raise BrokerConfError("autosave interval and max queued messages must be positive")

@@ -43,7 +43,7 @@ class BrokerSettings:
     reload_command: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, cfg: TillsightConfig, broker_dir: Path | None = None) -> "BrokerSettings":
+    def from_config(cls, cfg: TillsightConfig, broker_dir: Path | None = None) -> BrokerSettings:
         b = cfg.hub.broker
         return cls(Path(broker_dir or b.dir), cfg.mqtt.topic_prefix, tuple(b.hub_users), b.file_group,
                    b.password_iterations, tuple(b.reload_command))
@@ -78,7 +78,8 @@ class Issued:
     store_created: bool = False
 
 
-def _render(conn: Connection, settings: BrokerSettings, passwords: dict[str, str]) -> tuple[dict[Path, str], SyncReport]:
+def _render(conn: Connection, settings: BrokerSettings,
+            passwords: dict[str, str]) -> tuple[dict[Path, str], SyncReport]:
     devices = registry.list_devices(conn)
     device_users = {d.mqtt_username for d in devices}
     allowed = device_users | set(settings.hub_users)
@@ -134,7 +135,8 @@ def add_device(engine: Engine, settings: BrokerSettings, store_id: str, device_i
     password = new_password()
     username = registry.device_username(store_id, device_id)
     added, report = _apply(engine, settings,
-                           lambda conn: registry.add_device(conn, store_id, device_id, group_id, note=note, store=store),
+                           lambda conn: registry.add_device(conn, store_id, device_id, group_id, note=note,
+                                                            store=store),
                            updates={username: hash_password(password, settings.iterations)})
     return Issued(added.device, password, added.store_created), report
 
@@ -149,7 +151,8 @@ def rotate_device(engine: Engine, settings: BrokerSettings, store_id: str, devic
     return Issued(device, password), report
 
 
-def remove_device(engine: Engine, settings: BrokerSettings, store_id: str, device_id: str) -> tuple[RegisteredDevice, SyncReport]:
+def remove_device(engine: Engine, settings: BrokerSettings, store_id: str,
+                  device_id: str) -> tuple[RegisteredDevice, SyncReport]:
     username = registry.device_username(store_id, device_id)
     device, report = _apply(engine, settings, lambda conn: registry.remove_device(conn, store_id, device_id),
                             remove=[username])
@@ -162,7 +165,8 @@ def set_group(engine: Engine, settings: BrokerSettings, store_id: str, device_id
     return device, report
 
 
-def set_hub_password(engine: Engine, settings: BrokerSettings, user: str, password: str | None = None) -> tuple[str, SyncReport]:
+def set_hub_password(engine: Engine, settings: BrokerSettings, user: str,
+                     password: str | None = None) -> tuple[str, SyncReport]:
     """Set (or generate, when ``password`` is None) the password of one of ``hub_users``."""
     if user not in settings.hub_users:
         raise registry.RegistryError(f"{user!r} is not a hub user: add it to hub.broker.hub_users first "
@@ -195,7 +199,8 @@ def reload_broker(settings: BrokerSettings) -> bool:
     if not settings.reload_command:
         return False
     try:
-        done = subprocess.run(list(settings.reload_command), capture_output=True, text=True, timeout=RELOAD_TIMEOUT_S)
+        done = subprocess.run(list(settings.reload_command), capture_output=True, text=True, timeout=RELOAD_TIMEOUT_S,
+                              check=False)  # the exit status is reported below, with the command's own words
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ReloadError(f"reload command {' '.join(settings.reload_command)!r} failed: {exc}") from None
     if done.returncode != 0:

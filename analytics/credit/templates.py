@@ -39,95 +39,95 @@ _SINCE = {"en": ", open since {date}", "es": ", pendiente desde el {date}", "fr"
 TEMPLATES: dict[str, dict[str, tuple[str, str, str, str]]] = {
     "en": {
         "friendly": (
-            "Hi {first}, a friendly reminder from {shop}: your balance is {amount}. Pay at the counter whenever "
-            "it suits you. Thanks for shopping with us!",
-            "Hi {first} 😊\nA friendly reminder from {shop}: your balance with us is *{amount}*.\nYou can pay at "
-            "the counter whenever it suits you, all at once or in parts.\nThank you for shopping with us!",
+            ("Hi {first}, a friendly reminder from {shop}: your balance is {amount}. Pay at the counter whenever "
+             "it suits you. Thanks for shopping with us!"),
+            ("Hi {first} 😊\nA friendly reminder from {shop}: your balance with us is *{amount}*.\nYou can pay at "
+             "the counter whenever it suits you, all at once or in parts.\nThank you for shopping with us!"),
             "A friendly reminder from {shop}",
-            "Dear {first},\n\nWe hope you are well. This is a friendly reminder that your account at {shop} has a "
-            "balance of {amount}.\n\nYou can pay at the counter whenever it suits you, all at once or in parts.\n\n"
-            "Thank you for shopping with us. We are always happy to see you.\n\nBest wishes,\n{shop}"),
+            ("Dear {first},\n\nWe hope you are well. This is a friendly reminder that your account at {shop} has a "
+             "balance of {amount}.\n\nYou can pay at the counter whenever it suits you, all at once or in parts.\n\n"
+             "Thank you for shopping with us. We are always happy to see you.\n\nBest wishes,\n{shop}")),
         "firm": (
-            "{first}, your balance at {shop} is {amount}{since}. Please pay it at the counter this week. "
-            "Thank you for your custom.",
-            "Hello {first},\nYour balance at {shop} is *{amount}*{since}.\nPlease come by and pay it at the counter "
-            "this week, or let us know when you can.\nThank you for your custom.",
+            ("{first}, your balance at {shop} is {amount}{since}. Please pay it at the counter this week. "
+             "Thank you for your custom."),
+            ("Hello {first},\nYour balance at {shop} is *{amount}*{since}.\nPlease come by and pay it at the counter "
+             "this week, or let us know when you can.\nThank you for your custom."),
             "Your balance of {amount} at {shop}",
-            "Hello {first},\n\nYour account at {shop} has a balance of {amount}{since}.\n\nPlease settle it at the "
-            "counter this week. If that is difficult, come and talk to us and we will agree on a date together."
-            "\n\nThank you for your custom.\n\n{shop}"),
+            ("Hello {first},\n\nYour account at {shop} has a balance of {amount}{since}.\n\nPlease settle it at the "
+             "counter this week. If that is difficult, come and talk to us and we will agree on a date together."
+             "\n\nThank you for your custom.\n\n{shop}")),
         "formal": (
-            "Dear {name}, {shop} reminds you that your account balance is {amount}{since}. Payment can be made "
-            "at the counter. Thank you.",
-            "Dear {name},\n{shop} would like to remind you that your account balance is *{amount}*{since}.\n"
-            "Payment can be made at the counter during opening hours.\nThank you for your custom.",
+            ("Dear {name}, {shop} reminds you that your account balance is {amount}{since}. Payment can be made "
+             "at the counter. Thank you."),
+            ("Dear {name},\n{shop} would like to remind you that your account balance is *{amount}*{since}.\n"
+             "Payment can be made at the counter during opening hours.\nThank you for your custom."),
             "Account balance reminder – {shop}",
-            "Dear {name},\n\nWe would like to remind you that your account with {shop} shows a balance of "
-            "{amount}{since}.\n\nPayment can be made at the counter during our opening hours. Should you have "
-            "any questions, please do not hesitate to contact us.\n\nThank you for your custom.\n\n"
-            "Yours sincerely,\n{shop}"),
+            ("Dear {name},\n\nWe would like to remind you that your account with {shop} shows a balance of "
+             "{amount}{since}.\n\nPayment can be made at the counter during our opening hours. Should you have "
+             "any questions, please do not hesitate to contact us.\n\nThank you for your custom.\n\n"
+             "Yours sincerely,\n{shop}")),
     },
     "es": {
         "friendly": (
-            "Hola {first}, un recordatorio de {shop}: su saldo es {amount}. Puede pagar en el mostrador cuando "
-            "guste. ¡Gracias por su preferencia!",
-            "Hola {first} 😊\nUn recordatorio amable de {shop}: su saldo con nosotros es de *{amount}*.\nPuede "
-            "pagar en el mostrador cuando le convenga, todo junto o en partes.\n¡Gracias por su preferencia!",
+            ("Hola {first}, un recordatorio de {shop}: su saldo es {amount}. Puede pagar en el mostrador cuando "
+             "guste. ¡Gracias por su preferencia!"),
+            ("Hola {first} 😊\nUn recordatorio amable de {shop}: su saldo con nosotros es de *{amount}*.\nPuede "
+             "pagar en el mostrador cuando le convenga, todo junto o en partes.\n¡Gracias por su preferencia!"),
             "Un recordatorio amable de {shop}",
-            "Hola {first}:\n\nEsperamos que se encuentre bien. Le recordamos amablemente que su cuenta en {shop} "
-            "tiene un saldo de {amount}.\n\nPuede pagar en el mostrador cuando le convenga, todo junto o en "
-            "partes.\n\nGracias por su preferencia. Siempre es un gusto atenderle.\n\nUn saludo cordial,\n{shop}"),
+            ("Hola {first}:\n\nEsperamos que se encuentre bien. Le recordamos amablemente que su cuenta en {shop} "
+             "tiene un saldo de {amount}.\n\nPuede pagar en el mostrador cuando le convenga, todo junto o en "
+             "partes.\n\nGracias por su preferencia. Siempre es un gusto atenderle.\n\nUn saludo cordial,\n{shop}")),
         "firm": (
-            "{first}, su saldo en {shop} es {amount}{since}. Por favor, páguelo en el mostrador esta semana. "
-            "Gracias por su preferencia.",
-            "Hola {first}:\nSu saldo en {shop} es de *{amount}*{since}.\nPor favor, pase a pagarlo en el mostrador "
-            "esta semana, o díganos cuándo puede hacerlo.\nGracias por su preferencia.",
+            ("{first}, su saldo en {shop} es {amount}{since}. Por favor, páguelo en el mostrador esta semana. "
+             "Gracias por su preferencia."),
+            ("Hola {first}:\nSu saldo en {shop} es de *{amount}*{since}.\nPor favor, pase a pagarlo en el mostrador "
+             "esta semana, o díganos cuándo puede hacerlo.\nGracias por su preferencia."),
             "Su saldo de {amount} en {shop}",
-            "Hola {first}:\n\nSu cuenta en {shop} tiene un saldo de {amount}{since}.\n\nLe pedimos que lo pague en "
-            "el mostrador esta semana. Si le resulta difícil, venga a hablar con nosotros y acordaremos juntos "
-            "una fecha.\n\nGracias por su preferencia.\n\n{shop}"),
+            ("Hola {first}:\n\nSu cuenta en {shop} tiene un saldo de {amount}{since}.\n\nLe pedimos que lo pague en "
+             "el mostrador esta semana. Si le resulta difícil, venga a hablar con nosotros y acordaremos juntos "
+             "una fecha.\n\nGracias por su preferencia.\n\n{shop}")),
         "formal": (
-            "Estimado/a {name}: {shop} le recuerda que el saldo de su cuenta es {amount}{since}. Puede pagar en "
-            "el mostrador. Gracias.",
-            "Estimado/a {name}:\n{shop} le recuerda que el saldo de su cuenta es de *{amount}*{since}.\nPuede "
-            "realizar el pago en el mostrador en nuestro horario de atención.\nGracias por su confianza.",
+            ("Estimado/a {name}: {shop} le recuerda que el saldo de su cuenta es {amount}{since}. Puede pagar en "
+             "el mostrador. Gracias."),
+            ("Estimado/a {name}:\n{shop} le recuerda que el saldo de su cuenta es de *{amount}*{since}.\nPuede "
+             "realizar el pago en el mostrador en nuestro horario de atención.\nGracias por su confianza."),
             "Recordatorio de saldo – {shop}",
-            "Estimado/a {name}:\n\nLe recordamos que su cuenta en {shop} presenta un saldo de {amount}{since}."
-            "\n\nPuede realizar el pago en el mostrador en nuestro horario de atención. Si tiene alguna pregunta, "
-            "no dude en consultarnos.\n\nGracias por su confianza.\n\nAtentamente,\n{shop}"),
+            ("Estimado/a {name}:\n\nLe recordamos que su cuenta en {shop} presenta un saldo de {amount}{since}."
+             "\n\nPuede realizar el pago en el mostrador en nuestro horario de atención. Si tiene alguna pregunta, "
+             "no dude en consultarnos.\n\nGracias por su confianza.\n\nAtentamente,\n{shop}")),
     },
     "fr": {
         "friendly": (
-            "Bonjour {first}, petit rappel de {shop} : votre solde est de {amount}. Réglez au comptoir quand vous "
-            "voulez. Merci de votre fidélité !",
-            "Bonjour {first} 😊\nPetit rappel amical de {shop} : votre solde chez nous est de *{amount}*.\nVous "
-            "pouvez régler au comptoir quand cela vous convient, en une ou plusieurs fois.\nMerci de votre "
-            "fidélité !",
+            ("Bonjour {first}, petit rappel de {shop} : votre solde est de {amount}. Réglez au comptoir quand vous "
+             "voulez. Merci de votre fidélité !"),
+            ("Bonjour {first} 😊\nPetit rappel amical de {shop} : votre solde chez nous est de *{amount}*.\nVous "
+             "pouvez régler au comptoir quand cela vous convient, en une ou plusieurs fois.\nMerci de votre "
+             "fidélité !"),
             "Petit rappel de {shop}",
-            "Bonjour {first},\n\nNous espérons que vous allez bien. Petit rappel amical : votre compte chez {shop} "
-            "présente un solde de {amount}.\n\nVous pouvez régler au comptoir quand cela vous convient, en une ou "
-            "plusieurs fois.\n\nMerci de votre fidélité, c'est toujours un plaisir de vous accueillir.\n\n"
-            "Bien cordialement,\n{shop}"),
+            ("Bonjour {first},\n\nNous espérons que vous allez bien. Petit rappel amical : votre compte chez {shop} "
+             "présente un solde de {amount}.\n\nVous pouvez régler au comptoir quand cela vous convient, en une ou "
+             "plusieurs fois.\n\nMerci de votre fidélité, c'est toujours un plaisir de vous accueillir.\n\n"
+             "Bien cordialement,\n{shop}")),
         "firm": (
-            "{first}, votre solde chez {shop} est de {amount}{since}. Merci de le régler au comptoir cette "
-            "semaine. Merci de votre fidélité.",
-            "Bonjour {first},\nVotre solde chez {shop} est de *{amount}*{since}.\nMerci de passer le régler au "
-            "comptoir cette semaine, ou de nous dire quand vous le pourrez.\nMerci de votre fidélité.",
+            ("{first}, votre solde chez {shop} est de {amount}{since}. Merci de le régler au comptoir cette "
+             "semaine. Merci de votre fidélité."),
+            ("Bonjour {first},\nVotre solde chez {shop} est de *{amount}*{since}.\nMerci de passer le régler au "
+             "comptoir cette semaine, ou de nous dire quand vous le pourrez.\nMerci de votre fidélité."),
             "Votre solde de {amount} chez {shop}",
-            "Bonjour {first},\n\nVotre compte chez {shop} présente un solde de {amount}{since}.\n\nNous vous "
-            "demandons de le régler au comptoir cette semaine. Si cela vous pose difficulté, venez nous en parler "
-            "et nous conviendrons ensemble d'une date.\n\nMerci de votre fidélité.\n\n{shop}"),
+            ("Bonjour {first},\n\nVotre compte chez {shop} présente un solde de {amount}{since}.\n\nNous vous "
+             "demandons de le régler au comptoir cette semaine. Si cela vous pose difficulté, venez nous en parler "
+             "et nous conviendrons ensemble d'une date.\n\nMerci de votre fidélité.\n\n{shop}")),
         "formal": (
-            "Bonjour {name}, {shop} vous rappelle que le solde de votre compte s'élève à {amount}{since}. "
-            "Règlement au comptoir. Merci.",
-            "Bonjour {name},\n{shop} vous rappelle que le solde de votre compte s'élève à *{amount}*{since}.\n"
-            "Le règlement peut être effectué au comptoir aux heures d'ouverture.\nNous vous remercions de votre "
-            "confiance.",
+            ("Bonjour {name}, {shop} vous rappelle que le solde de votre compte s'élève à {amount}{since}. "
+             "Règlement au comptoir. Merci."),
+            ("Bonjour {name},\n{shop} vous rappelle que le solde de votre compte s'élève à *{amount}*{since}.\n"
+             "Le règlement peut être effectué au comptoir aux heures d'ouverture.\nNous vous remercions de votre "
+             "confiance."),
             "Rappel de solde – {shop}",
-            "À l'attention de {name}\n\nMadame, Monsieur,\n\nNous vous rappelons que votre compte chez {shop} "
-            "présente un solde de {amount}{since}.\n\nLe règlement peut être effectué au comptoir aux heures "
-            "d'ouverture. Pour toute question, n'hésitez pas à nous contacter.\n\nNous vous remercions de votre "
-            "confiance et vous prions d'agréer, Madame, Monsieur, nos salutations distinguées.\n\n{shop}"),
+            ("À l'attention de {name}\n\nMadame, Monsieur,\n\nNous vous rappelons que votre compte chez {shop} "
+             "présente un solde de {amount}{since}.\n\nLe règlement peut être effectué au comptoir aux heures "
+             "d'ouverture. Pour toute question, n'hésitez pas à nous contacter.\n\nNous vous remercions de votre "
+             "confiance et vous prions d'agréer, Madame, Monsieur, nos salutations distinguées.\n\n{shop}")),
     },
 }
 

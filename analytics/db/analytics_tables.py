@@ -10,7 +10,19 @@ dates as ``YYYY-MM-DD`` text; instants are ISO-8601 UTC text.  Detail rows of ol
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Index, Integer, PrimaryKeyConstraint, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
 
 from analytics.db.tables import metadata
 

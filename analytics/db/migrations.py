@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, insert, select, text
 
@@ -80,6 +80,6 @@ def migrate(engine: Engine) -> int:
             if version not in applied:
                 step(conn)
                 conn.execute(insert(t.schema_version).values(
-                    version=version, applied_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
+                    version=version, applied_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
                 log.info("hub database migrated to v%d", version)
     return int(start)

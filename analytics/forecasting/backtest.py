@@ -63,11 +63,12 @@ def run_backtest(units: pd.DataFrame, traded: np.ndarray, calendar: StoreCalenda
         if cut < MIN_HISTORY_DAYS:
             continue
         hist, fut_units = units.iloc[:cut], units.iloc[cut:cut + horizon]
-        future = fut_units.index
+        future = pd.DatetimeIndex(fut_units.index)
         first = hist.to_numpy() > 0
         age = len(hist) - np.argmax(first, axis=0)
         scale = mase_scale(hist)
-        keep = [c for c, a, s, any_ in zip(hist.columns, age, scale, first.any(axis=0))
+        sold = np.asarray(first.any(axis=0), dtype=bool)
+        keep = [c for c, a, s, any_ in zip(hist.columns, age, scale, sold, strict=True)
                 if any_ and a >= MIN_HISTORY_DAYS and np.isfinite(s) and s > 0]
         if not keep:
             continue
@@ -94,7 +95,8 @@ def run_backtest(units: pd.DataFrame, traded: np.ndarray, calendar: StoreCalenda
         rows.append(pd.DataFrame({"origin": future[0].date().isoformat(), "series": keep, "mase_hub": mase_hub,
                                   "mase_naive": mase_naive, "model": fc.model[keep].to_numpy()}))
         per_origin.append({"origin": future[0].date().isoformat(), "series": len(keep),
-                           "mase_hub": round(float(mase_hub.mean()), 4), "mase_naive": round(float(mase_naive.mean()), 4),
+                           "mase_hub": round(float(mase_hub.mean()), 4),
+                           "mase_naive": round(float(mase_naive.mean()), 4),
                            "default_model": fc.default_model})
         log.info("backtest origin %s: %d series, MASE hub %.3f, seasonal naive %.3f", future[0].date(), len(keep),
                  mase_hub.mean(), mase_naive.mean())
@@ -109,7 +111,8 @@ def run_backtest(units: pd.DataFrame, traded: np.ndarray, calendar: StoreCalenda
         "mase": round(mase_h, 4), "wape": round(totals["abs_hub"] / actual_total, 4),
         "baseline_mase": round(mase_n, 4), "baseline_wape": round(totals["abs_naive"] / actual_total, 4),
         "mase_ratio": round(mase_h / mase_n, 4) if mase_n > 0 else None,
-        "bias": round(totals["hub"] / actual_total - 1, 4), "baseline_bias": round(totals["naive"] / actual_total - 1, 4),
+        "bias": round(totals["hub"] / actual_total - 1, 4),
+        "baseline_bias": round(totals["naive"] / actual_total - 1, 4),
         "coverage80": round(cover[0.8][0] / max(cover[0.8][1], 1), 4),
         "coverage95": round(cover[0.95][0] / max(cover[0.95][1], 1), 4),
         "models": {str(k): int(v) for k, v in res["model"].value_counts().items()},

@@ -25,11 +25,15 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from analytics.forecasting.distribution import interval
+
+if TYPE_CHECKING:  # statsforecast loads numba: imported only when a forecast runs
+    from statsforecast import StatsForecast
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +94,7 @@ def weekday_profiles(open_hist: pd.DataFrame, prior: np.ndarray | None = None,
     from the last ``PROFILE_WEEKS`` weeks of open days; averaging 1 over the open days."""
     window = open_hist[open_hist.index >= open_hist.index.max() - pd.Timedelta(weeks=PROFILE_WEEKS)] \
         if len(open_hist) else open_hist
-    wd = window.index.dayofweek.to_numpy()
+    wd = pd.DatetimeIndex(window.index).dayofweek.to_numpy()
     n_days = np.bincount(wd, minlength=7).astype(float)
     units = np.zeros((window.shape[1], 7))
     vals = window.to_numpy(dtype=float)
@@ -119,7 +123,7 @@ def relative_scores(err: pd.DataFrame) -> dict[str, float]:
     """Each model's error relative to the average model on the same series, as a geometric mean
     over the series (scale-free, so a slow SKU counts as much as a best-seller, and robust to a
     series whose errors are tiny or huge); series where a model has no forecast are left out."""
-    finite = err[np.isfinite(err).all(axis=1)]
+    finite = err.loc[np.isfinite(err.to_numpy()).all(axis=1)]
     if finite.empty:
         return {str(c): 1.0 for c in err.columns}
     eps = 1e-6 + 0.01 * float(finite.to_numpy().mean())
@@ -134,11 +138,18 @@ def _long(open_hist: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     ids, pos = np.nonzero(started.T)
     df = pd.DataFrame({"unique_id": open_hist.columns.to_numpy()[ids].astype(str), "ds": pos.astype("int64"),
                        "y": vals[pos, ids]})
-    lengths = df.groupby("unique_id", sort=False).size().to_dict()
+    lengths = {str(u): int(n) for u, n in df.groupby("unique_id", sort=False).size().items()}
     return df, lengths
 
 
-def _statsforecast(models: list) -> object:
+def _pandas(frame: object) -> pd.DataFrame:
+    """statsforecast answers in the frame type it was given (pandas here); its signature allows polars too."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"statsforecast answered a {type(frame).__name__}, not a pandas DataFrame")
+    return frame
+
+
+def _statsforecast(models: list) -> StatsForecast:
     from statsforecast import StatsForecast
 
     return StatsForecast(models=models, freq=1, n_jobs=1)
@@ -164,13 +175,13 @@ def forecast_series(history: pd.DataFrame, traded: np.ndarray, future: pd.Dateti
     df, lengths = _long(open_hist)
     classes = pd.Series({c: demand_class(open_hist[c].to_numpy()[np.argmax(open_hist[c].to_numpy() > 0):])
                          if (open_hist[c].to_numpy() > 0).any() else "none" for c in cols}, dtype=object)
-    chosen = pd.Series("none", index=cols, dtype=object)
-    mae = pd.Series(np.nan, index=cols)
+    chosen: pd.Series = pd.Series("none", index=cols, dtype=object)
+    mae: pd.Series = pd.Series(np.nan, index=cols)
     dispersion = pd.Series(1.0, index=cols)
     level = pd.Series(0.0, index=cols)
     scores: dict[str, float] = {}
     default = names[0]
-    hist_weekday = open_hist.index.dayofweek.to_numpy()
+    hist_weekday = pd.DatetimeIndex(open_hist.index).dayofweek.to_numpy()
     col_pos = {c: i for i, c in enumerate(cols)}
     if len(df) and h > 0:
         with warnings.catch_warnings():
@@ -179,8 +190,8 @@ def forecast_series(history: pd.DataFrame, traded: np.ndarray, future: pd.Dateti
             long_ids = [u for u, n in lengths.items() if n >= need]
             phi_raw: dict[str, tuple[float, int]] = {}
             if long_ids:
-                cv = _statsforecast(models).cross_validation(
-                    df=df[df["unique_id"].isin(set(long_ids))], h=h, n_windows=INNER_WINDOWS, step_size=h)
+                cv = _pandas(_statsforecast(models).cross_validation(
+                    df=df[df["unique_id"].isin(set(long_ids))], h=h, n_windows=INNER_WINDOWS, step_size=h))
                 w = profiles[cv["unique_id"].map(col_pos).to_numpy(), hist_weekday[cv["ds"].to_numpy()]]
                 y = cv["y"].to_numpy()
                 abs_err = {}
@@ -197,9 +208,10 @@ def forecast_series(history: pd.DataFrame, traded: np.ndarray, future: pd.Dateti
                                 default)
                 picked = pd.Series(pick, index=err.index)
                 chosen.loc[picked.index] = picked
-                mae.loc[picked.index] = [err.at[u, m] if np.isfinite(err.at[u, m]) else np.nan
-                                         for u, m in picked.items()]
-                for u, grp in cv.groupby("unique_id", sort=False):
+                mae.loc[picked.index] = [err[m][u] if np.isfinite(err[m][u]) else np.nan
+                                         for u, m in zip(picked.index, picked.to_numpy(), strict=True)]
+                for key, grp in cv.groupby("unique_id", sort=False):
+                    u = str(key)
                     m = picked[u]
                     wu = profiles[col_pos[u], hist_weekday[grp["ds"].to_numpy()]]
                     pred = np.clip(grp[m].to_numpy(dtype=float), 0, None) * wu
@@ -207,13 +219,12 @@ def forecast_series(history: pd.DataFrame, traded: np.ndarray, future: pd.Dateti
                     if ok.any():
                         phi_raw[u] = (float(((grp["y"].to_numpy()[ok] - pred[ok]) ** 2).sum()
                                             / max(pred[ok].sum(), 1e-9)), int(ok.sum()))
-            started = [u for u in lengths]
+            started = list(lengths)
             short = [u for u in started if u not in set(long_ids)]
             chosen.loc[short] = default
-            fc = _statsforecast(models).forecast(df=df, h=1)
-            fc = fc.set_index("unique_id")
+            fc = _pandas(_statsforecast(models).forecast(df=df, h=1)).set_index("unique_id")
             for u in started:
-                value = float(fc.at[u, chosen[u]]) if chosen[u] in fc.columns else np.nan
+                value = float(fc[chosen[u]][u]) if chosen[u] in fc.columns else np.nan
                 if not np.isfinite(value):
                     value = float(df.loc[df["unique_id"] == u, "y"].mean())
                 level[u] = max(value, 0.0)
@@ -221,7 +232,8 @@ def forecast_series(history: pd.DataFrame, traded: np.ndarray, future: pd.Dateti
             prior_phi = max(prior_phi, 1.0)
             for u in started:
                 raw, n = phi_raw.get(u, (prior_phi, 0))
-                dispersion[u] = max(1.0, (n * raw + DISPERSION_PRIOR_POINTS * prior_phi) / (n + DISPERSION_PRIOR_POINTS))
+                pooled = (n * raw + DISPERSION_PRIOR_POINTS * prior_phi) / (n + DISPERSION_PRIOR_POINTS)
+                dispersion[u] = max(1.0, pooled)
     wd = future.dayofweek.to_numpy()
     day_factor = np.where(future_open, mult, 0.0)
     mean = level.to_numpy()[None, :] * profiles[:, wd].T * day_factor[:, None]

@@ -34,7 +34,8 @@ def estimate_effects(calendar: StoreCalendar, totals: pd.Series, traded: np.ndar
         return Effects()
     open_ = np.asarray(traded, dtype=bool)
     pay = calendar.payday_flags(days) & open_
-    hol = (calendar.holiday_flags(days) & open_) if not calendar.settings.closed_on_holidays else np.zeros(len(days), bool)
+    hol = ((calendar.holiday_flags(days) & open_) if not calendar.settings.closed_on_holidays
+           else np.zeros(len(days), bool))
     y = totals.to_numpy(dtype=float)
     wd = days.dayofweek.to_numpy()
     usual = open_ & ~pay & ~hol

@@ -40,12 +40,19 @@ class ForecastResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
+def _stacked(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A day x series frame as one Series on (day, series)."""
+    stacked = frame.stack()
+    if not isinstance(stacked, pd.Series):  # one column level always stacks to a Series
+        raise TypeError(f"{name}: a frame with {frame.columns.nlevels} column levels")
+    return stacked.rename(name)
+
+
 def _long(fc: SeriesForecast, integer: bool = False) -> pd.DataFrame:
-    mean = fc.mean.stack().rename("mean")
-    parts = [mean]
+    parts = [_stacked(fc.mean, "mean")]
     for lv, tag in ((0.8, "80"), (0.95, "95")):
         lo, hi = fc.bounds[lv]
-        parts += [lo.stack().rename(f"lo{tag}"), hi.stack().rename(f"hi{tag}")]
+        parts += [_stacked(lo, f"lo{tag}"), _stacked(hi, f"hi{tag}")]
     out = pd.concat(parts, axis=1).reset_index()
     out.columns = ["day", "series", "mean", "lo80", "hi80", "lo95", "hi95"]
     out["day"] = out["day"].dt.date.map(date.isoformat)
@@ -112,7 +119,7 @@ def forecast_store(data: StoreData, calendar: StoreCalendar, stock: dict[str, St
                "demand_classes": {str(k): int(v) for k, v in models["demand_class"].value_counts().items()},
                "payday_effect": effects.payday, "holiday_effect": effects.holiday,
                "closed_weekdays": calendar.closed_weekdays,
-               "closed_days": [d.date().isoformat() for d, c in zip(future, closed) if c],
+               "closed_days": [d.date().isoformat() for d, c in zip(future, closed, strict=True) if c],
                "store_models": {k: str(f.model[k]) for k, f in store_fc.items()}, "timings": timings}
     log.info("forecast %s: %d SKUs (default model %s), %d closed days ahead", data.store.store_id, len(models),
              fc.default_model, int(closed.sum()))

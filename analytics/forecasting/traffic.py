@@ -46,10 +46,10 @@ def hourly_forecast(daily_sales: pd.Series, dispersion: float, profile: np.ndarr
     """Rows (day, hour, sales_mean, sales_hi80, staff) for the hours the store trades on each day
     with sales expected."""
     rows = []
-    for day, mean in daily_sales.items():
+    for day, mean in zip(pd.DatetimeIndex(daily_sales.index), daily_sales.to_numpy(dtype=float), strict=True):
         if mean <= 0:
             continue
-        shares = profile[pd.Timestamp(day).dayofweek]
+        shares = profile[day.dayofweek]
         hours = np.nonzero(shares > 0.002)[0]
         if len(hours) == 0:
             continue
@@ -57,8 +57,8 @@ def hourly_forecast(daily_sales: pd.Series, dispersion: float, profile: np.ndarr
         hi80 = quantile(mu, np.full(len(mu), dispersion), 0.9)
         plan = quantile(mu, np.full(len(mu), dispersion), cfg.plan_quantile)
         staff = staff_for(plan, np.ones(len(mu), dtype=bool), cfg)
-        for h, m, hi, s in zip(hours, mu, hi80, staff):
-            rows.append({"day": pd.Timestamp(day).date().isoformat(), "hour": int(h), "sales_mean": round(float(m), 3),
+        for h, m, hi, s in zip(hours, mu, hi80, staff, strict=True):
+            rows.append({"day": day.date().isoformat(), "hour": int(h), "sales_mean": round(float(m), 3),
                          "sales_hi80": float(hi), "staff": int(s)})
     return pd.DataFrame(rows, columns=["day", "hour", "sales_mean", "sales_hi80", "staff"])
 
@@ -66,8 +66,9 @@ def hourly_forecast(daily_sales: pd.Series, dispersion: float, profile: np.ndarr
 def staffing_summary(hourly: pd.DataFrame, day: str) -> list[dict[str, object]]:
     """The hours of one day with their expected sales and staff, for the insights."""
     part = hourly[hourly["day"] == day]
-    return [{"hour": int(r.hour), "sales": round(float(r.sales_mean), 1), "staff": int(r.staff)}
-            for r in part.itertuples()]
+    return [{"hour": int(hour), "sales": round(float(sales), 1), "staff": int(staff)}
+            for hour, sales, staff in zip(part["hour"].tolist(), part["sales_mean"].tolist(), part["staff"].tolist(),
+                                          strict=True)]
 
 
 def peak_hours(hourly: pd.DataFrame, day: str, n: int = 3) -> list[int]:

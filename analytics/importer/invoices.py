@@ -11,7 +11,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,7 @@ def import_seq(invoice: str, prefix: str | None) -> int:
 
 
 def utc_text(local: datetime, zone: ZoneInfo) -> str:
-    return local.replace(tzinfo=zone).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return local.replace(tzinfo=zone).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def build_invoices(lines: Iterable[SaleLine], *, store_id: str, device_id: str, 
         refunded = items[0].cancelled
         lines_doc = [{"sku": ln.sku, "name": ln.name, "qty": ln.qty, "unit_price": ln.unit_price,
                       "line_total": ln.qty * ln.unit_price, "source": "manual"} for ln in items]
-        subtotal = sum(ln["line_total"] for ln in lines_doc)
+        subtotal = sum(ln.qty * ln.unit_price for ln in items)
         customer = next((ln.customer for ln in items if ln.customer), None)
         country = next((ln.country for ln in items if ln.country), None)
         started = min(ln.local_time for ln in items)

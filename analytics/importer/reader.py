@@ -58,15 +58,14 @@ def open_text(path: Path, encoding: str) -> io.TextIOBase:
     with open(path, "rb") as probe:
         magic = probe.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding=encoding, newline="")  # type: ignore[return-value]
+        return gzip.open(path, "rt", encoding=encoding, newline="")
     return open(path, encoding=encoding, newline="")
 
 
 def _parse_time(text: str, fmt: str | None) -> datetime:
     text = text.strip()
-    if fmt:
-        return datetime.strptime(text, fmt)
-    value = datetime.fromisoformat(text)
+    # store-local wall-clock times by contract (the caller attaches the store's zone), so naive on purpose
+    value = datetime.strptime(text, fmt) if fmt else datetime.fromisoformat(text)  # noqa: DTZ007
     if value.tzinfo is not None:
         raise ValueError("timestamps must be store-local without a zone")
     return value

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, Insert, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from analytics.db import tables as t
@@ -59,6 +59,7 @@ def store_row(conn: Connection, store_id: str) -> dict[str, Any] | None:
 
 def _insert_new(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
     dialect = conn.dialect.name
+    stmt: Insert
     if dialect == "postgresql":
         stmt = postgresql.insert(t.transactions).on_conflict_do_nothing()
     elif dialect == "sqlite":

@@ -42,7 +42,7 @@ class StoreCalendar:
     closed_weekdays: list[int] = field(default_factory=list)
 
     @classmethod
-    def for_store(cls, settings: AnalyticsSettings, trading_days: Iterable[date], until: date) -> "StoreCalendar":
+    def for_store(cls, settings: AnalyticsSettings, trading_days: Iterable[date], until: date) -> StoreCalendar:
         closed = settings.closed_weekdays
         if closed is None:
             closed = learn_closed_weekdays(trading_days, until)

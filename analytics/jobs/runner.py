@@ -99,7 +99,7 @@ def run_store(url: str, store_id: str, force: bool = False, engine: Engine | Non
                               "data_to": data.sales["utc"].max().isoformat(), "sales": int(len(data.sales)),
                               "metrics": metrics})
             st.prune(engine, store_id)
-        except Exception as exc:  # a store's failure is recorded and the other stores go on
+        except Exception as exc:  # noqa: BLE001 - a store's failure is recorded and the other stores go on
             log.error("analytics for %s failed: %s", store_id, exc)
             log.debug("%s", traceback.format_exc())
             st.fail_run(engine, run_id, utc_now(), f"{type(exc).__name__}: {exc}")
@@ -142,7 +142,7 @@ def run_jobs(url: str, stores: list[str] | None = None, workers: int | None = No
             sid = futures[fut]
             try:
                 results.append(fut.result())
-            except Exception as exc:  # the worker process itself died
+            except Exception as exc:  # noqa: BLE001 - the worker process itself died: recorded, the rest go on
                 results.append(StoreRun(sid, "failed", detail=f"{type(exc).__name__}: {exc}"))
     order = {sid: i for i, sid in enumerate(targets)}
     return sorted(results, key=lambda r: order[r.store_id])

@@ -37,7 +37,7 @@ def clean(value: Any) -> Any:
 
 def records(df: pd.DataFrame, **extra: Any) -> list[dict[str, Any]]:
     rows = df.to_dict("records")
-    return [{**{k: clean(v) for k, v in r.items()}, **extra} for r in rows]
+    return [{**{str(k): clean(v) for k, v in r.items()}, **extra} for r in rows]
 
 
 def start_run(engine: Engine, store_id: str, now: str, fingerprint: str | None, settings: dict[str, Any]) -> str:

@@ -8,5 +8,5 @@ from analytics.llm.pseudonyms import Pseudonymiser
 from analytics.llm.replies import FEATURES, AIReply, ChatReply, ToolCall
 from analytics.llm.service import AIService
 
-__all__ = ["AIReply", "AIService", "AIUnavailable", "ChatReply", "DATA_RULES", "FEATURES", "Pseudonymiser",
+__all__ = ["DATA_RULES", "FEATURES", "AIReply", "AIService", "AIUnavailable", "ChatReply", "Pseudonymiser",
            "ToolCall", "data_block"]

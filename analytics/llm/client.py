@@ -14,9 +14,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from analytics.llm.breaker import CircuitBreaker
 from analytics.llm.errors import AIUnavailable
@@ -139,12 +140,14 @@ class ChatClient:
             started = self._timer()
             stats.requests += 1
             try:
-                resp = self._sdk.chat.completions.create(model=self.model, messages=messages, **request)
+                # the callers build the chat API's message shapes as plain dicts (tool calls included)
+                sdk_messages = cast(list[ChatCompletionMessageParam], messages)
+                resp = self._sdk.chat.completions.create(model=self.model, messages=sdk_messages, **request)
                 if not hasattr(resp, "choices") or not resp.choices:
                     raise ValueError("no choices in the answer")
                 choice = resp.choices[0]
                 message = choice.message
-            except Exception as exc:  # noqa: BLE001 - every SDK or body failure is classified below
+            except Exception as exc:  # every SDK or body failure is classified below
                 elapsed = int((self._timer() - started) * 1000)
                 stats.latency_ms += elapsed
                 reason = _describe(exc)

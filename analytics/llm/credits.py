@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from analytics.db.ai_tables import ai_accounts, ai_ledger
@@ -26,20 +26,20 @@ from analytics.llm.errors import AIUnavailable
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def utc_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def local_period_starts(now: datetime, zone_name: str | None) -> tuple[str, str]:
     """When the store's current local day and month began, as UTC ledger timestamps: a shop in
     Santo Domingo gets its new daily cap at its own midnight, not at 20:00 the evening before."""
     try:
-        zone = ZoneInfo(zone_name) if zone_name else timezone.utc
+        zone = ZoneInfo(zone_name) if zone_name else UTC
     except (ZoneInfoNotFoundError, ValueError):
-        zone = timezone.utc
+        zone = UTC
     local = now.astimezone(zone)
     day = datetime(local.year, local.month, local.day, tzinfo=zone)
     month = datetime(local.year, local.month, 1, tzinfo=zone)
@@ -149,11 +149,13 @@ class Credits:
                 balance = acct.balance - cost
                 conn.execute(update(ai_accounts).where(ai_accounts.c.store_id == store_id)
                              .values(balance=balance, updated_at=at))
-                entry_id = conn.execute(insert(ai_ledger).values(
+                key = conn.execute(insert(ai_ledger).values(
                     store_id=store_id, kind="call", feature=feature, at=at, model=model, prompt_tokens=0,
                     completion_tokens=0, cost=cost, credit_change=-cost, balance_after=balance,
-                    success=False, pending=True, cached=False)).inserted_primary_key[0]
-                return Reservation(int(entry_id), store_id, feature, cost)
+                    success=False, pending=True, cached=False)).inserted_primary_key
+                if key is None:
+                    raise RuntimeError("the ledger row was not inserted")
+                return Reservation(int(key[0]), store_id, feature, cost)
             conn.execute(insert(ai_ledger).values(
                 store_id=store_id, kind="call", feature=feature, at=at, model=model, prompt_tokens=0,
                 completion_tokens=0, cost=0, credit_change=0, balance_after=acct.balance, success=False,
@@ -293,7 +295,7 @@ class Credits:
                        created_at=row["created_at"], updated_at=row["updated_at"])
 
 
-def _ledger_row(r: Mapping[str, Any]) -> LedgerRow:
+def _ledger_row(r: RowMapping) -> LedgerRow:
     return LedgerRow(entry_id=int(r["entry_id"]), store_id=r["store_id"], kind=r["kind"], feature=r["feature"],
                      at=r["at"], model=r["model"], prompt_tokens=int(r["prompt_tokens"] or 0),
                      completion_tokens=int(r["completion_tokens"] or 0), cost=int(r["cost"] or 0),

@@ -64,7 +64,7 @@ def parse_json_answer(text: str | None) -> dict[str, Any]:
     body = fenced.group(1) if fenced else text
     try:
         value = json.loads(body)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise ValueError(f"the answer was not valid JSON ({exc.msg} at position {exc.pos})") from None
     if not isinstance(value, dict):
         raise ValueError("the answer was JSON but not an object")
@@ -88,7 +88,7 @@ class AIService:
     @classmethod
     def from_config(cls, engine: Engine | None, cfg: Any, *, clock: Callable[[], datetime] | None = None,
                     monotonic: Callable[[], float] | None = None,
-                    sleep: Callable[[float], None] | None = None) -> "AIService":
+                    sleep: Callable[[float], None] | None = None) -> AIService:
         """From ``cfg.llm`` (a ``TillsightConfig``, or its ``LlmConfig`` section itself).
         ``clock`` (UTC now, for caps and the cache), ``monotonic`` (the breaker) and ``sleep``
         (back-off) are for tests."""

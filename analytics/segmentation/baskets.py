@@ -13,6 +13,7 @@ Also the at-a-glance views a shop owner reads: sales by time-of-day band and by 
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,7 +70,8 @@ def _matrix(frame: pd.DataFrame, top_cats: list[str], use_payday: bool) -> np.nd
     hour = frame["hour"].to_numpy(dtype=float) * 2 * math.pi / 24
     wd = frame["weekday"].to_numpy(dtype=float) * 2 * math.pi / 7
     cols += [np.sin(hour), np.cos(hour), np.sin(wd), np.cos(wd)]
-    cols += [np.log1p(frame["value"].clip(lower=0).to_numpy(dtype=float)), np.log1p(frame["items"].to_numpy(dtype=float))]
+    cols += [np.log1p(frame["value"].clip(lower=0).to_numpy(dtype=float)),
+             np.log1p(frame["items"].to_numpy(dtype=float))]
     if use_payday:
         cols.append(frame["days_to_payday"].to_numpy(dtype=float))
     x = np.column_stack(cols)
@@ -154,7 +156,8 @@ def segment_baskets(frame: pd.DataFrame, seed: int = 0) -> BasketSegments:
     else:
         choice = choose_k(_matrix(frame, top_cats, use_payday), seed=seed)
         labels, k, sil = choice.labels, choice.k, choice.silhouettes
-    terciles = tuple(float(v) for v in frame["value"].quantile([1 / 3, 2 / 3]))
+    low, high = (float(v) for v in frame["value"].quantile([1 / 3, 2 / 3]))
+    terciles = (low, high)
     total_rev = float(frame["value"].sum()) or 1.0
     by_label = pd.Series(labels, index=frame.index)
     order = by_label.value_counts().index
@@ -213,7 +216,7 @@ def value_band_view(frame: pd.DataFrame, minor_per_major: int) -> list[dict[str,
     bounds = [0, *edges, None]
     total = float(frame["value"].sum()) or 1.0
     out = []
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
+    for lo, hi in itertools.pairwise(bounds):
         part = frame[(frame["value"] >= lo) & ((frame["value"] < hi) if hi is not None else True)]
         out.append({"from": lo, "to": hi, "sales": int(len(part)), "share": round(len(part) / max(len(frame), 1), 4),
                     "revenue": int(part["value"].sum()), "revenue_share": round(float(part["value"].sum()) / total, 4),

@@ -136,7 +136,7 @@ def churn_risk(sales: pd.DataFrame, lines: pd.DataFrame, as_of: date, first_day:
     final = _model().fit(_x(test), yt)
     risk = pd.Series(final.predict_proba(_x(now))[:, 1], index=now.index) if len(now) else pd.Series(dtype=float)
     coef = final[-1].coef_[0]
-    validation["coefficients"] = {name: round(float(c), 4) for name, c in zip(FEATURES, coef)}
+    validation["coefficients"] = {name: round(float(c), 4) for name, c in zip(FEATURES, coef, strict=True)}
     log.info("churn model: AUC %.3f (recency alone %.3f), Brier %.3f", validation["auc"],
              validation["recency_only_auc"], validation["brier"])
     return ChurnResult(risk.round(4), validation)

@@ -24,28 +24,29 @@ class CustomerClusters:
 
 def _name(part: pd.DataFrame, whole: pd.DataFrame) -> str:
     med = part[list(FEATURES)].median()
-    q = whole[list(FEATURES)].quantile([0.25, 0.5, 0.75])
+    low = {c: float(whole[c].quantile(0.25)) for c in FEATURES}
+    high = {c: float(whole[c].quantile(0.75)) for c in FEATURES}
     words = []
-    if med["recency_days"] <= q.loc[0.25, "recency_days"]:
+    if med["recency_days"] <= low["recency_days"]:
         words.append("recent")
-    elif med["recency_days"] >= q.loc[0.75, "recency_days"]:
+    elif med["recency_days"] >= high["recency_days"]:
         words.append("lapsed")
-    if med["frequency"] >= max(2, q.loc[0.75, "frequency"]):
+    if med["frequency"] >= max(2.0, high["frequency"]):
         words.append("frequent")
     elif med["frequency"] <= 1:
         words.append("one-time")
-    if med["monetary"] >= q.loc[0.75, "monetary"]:
+    if med["monetary"] >= high["monetary"]:
         words.append("high-spend")
-    elif med["monetary"] <= q.loc[0.25, "monetary"]:
+    elif med["monetary"] <= low["monetary"]:
         words.append("low-spend")
-    if med["tenure_days"] <= q.loc[0.25, "tenure_days"]:
+    if med["tenure_days"] <= low["tenure_days"]:
         words.append("new")
-    elif med["tenure_days"] >= q.loc[0.75, "tenure_days"]:
+    elif med["tenure_days"] >= high["tenure_days"]:
         words.append("long-standing")
     noun = "customers"
-    if med["diversity"] >= q.loc[0.75, "diversity"]:
+    if med["diversity"] >= high["diversity"]:
         noun = "customers with broad baskets"
-    elif med["diversity"] <= q.loc[0.25, "diversity"]:
+    elif med["diversity"] <= low["diversity"]:
         noun = "customers with narrow baskets"
     text = " ".join(words + [noun]) if words or noun != "customers" else "typical customers"
     return text[:1].upper() + text[1:]
@@ -59,8 +60,7 @@ def scaled_features(table: pd.DataFrame) -> np.ndarray:
 def cluster_customers(table: pd.DataFrame, seed: int = 0) -> CustomerClusters:
     """``table`` is ``rfm.customer_table``'s output."""
     if len(table) < MIN_CUSTOMERS:
-        names = pd.Series("All customers", index=table.index, dtype=object)
-        return CustomerClusters(names, 1 if len(table) else 0, {})
+        return CustomerClusters(pd.Series("All customers", index=table.index, dtype=object), 1 if len(table) else 0, {})
     choice = choose_k(scaled_features(table), seed=seed)
     labels = pd.Series(choice.labels, index=table.index)
     names: dict[int, str] = {}

@@ -110,5 +110,5 @@ def score_customers(table: pd.DataFrame) -> pd.DataFrame:
     out["f_score"] = score(out["frequency"])
     out["m_score"] = score(out["monetary"])
     out["fm_score"] = fm_score(out["f_score"].to_numpy(), out["m_score"].to_numpy())
-    out["segment"] = [SEGMENT_GRID[(r, fm)] for r, fm in zip(out["r_score"], out["fm_score"])]
+    out["segment"] = [SEGMENT_GRID[(r, fm)] for r, fm in zip(out["r_score"], out["fm_score"], strict=True)]
     return out

@@ -39,8 +39,8 @@ def _category_mix(lines: pd.DataFrame, owners: pd.Series) -> dict[str, list[dict
     grp = ln["customer_id"].map(owners)
     spend = ln.groupby([grp, ln["category"]])["line_total"].sum()
     out = {}
-    for g, s in spend.groupby(level=0):
-        s = s.droplevel(0).sort_values(ascending=False)
+    for g, group in spend.groupby(level=0):
+        s = group.droplevel(0).sort_values(ascending=False)
         total = float(s.sum()) or 1.0
         out[str(g)] = [{"category": str(c), "share": round(float(v) / total, 3)} for c, v in s.head(3).items()]
     return out
@@ -56,7 +56,8 @@ def _customer_profiles(table: pd.DataFrame, by: str, lines: pd.DataFrame, order:
             continue
         profile = {
             "segment": name, "members": int(len(part)), "share": round(len(part) / len(table), 4),
-            "revenue": int(part["monetary"].sum()), "revenue_share": round(float(part["monetary"].sum()) / total_rev, 4),
+            "revenue": int(part["monetary"].sum()),
+            "revenue_share": round(float(part["monetary"].sum()) / total_rev, 4),
             "avg_recency_days": round(float(part["recency_days"].mean()), 1),
             "avg_frequency": round(float(part["frequency"].mean()), 2),
             "avg_monetary": int(round(part["monetary"].mean())),
@@ -87,10 +88,11 @@ def transitions(current: pd.Series, previous: Mapping[str, str]) -> dict[str, An
     prev = pd.Series(previous, dtype=object)
     joined = pd.DataFrame({"to": current}).join(prev.rename("from"), how="left")
     moved = joined[joined["from"].notna() & (joined["from"] != joined["to"])]
-    counts = joined.groupby([joined["from"].fillna("(new)"), joined["to"]]).size()
+    counts = joined.groupby([joined["from"].fillna("(new)"), joined["to"]]).size().rename("customers").reset_index()
     return {"previous_run": True, "moved": int(len(moved)), "new": int(joined["from"].isna().sum()),
             "gone": int(len(set(prev.index) - set(current.index))),
-            "matrix": [{"from": f, "to": t, "customers": int(n)} for (f, t), n in counts.items() if f != t]}
+            "matrix": [{"from": r["from"], "to": r["to"], "customers": int(r["customers"])}
+                       for r in counts.to_dict("records") if r["from"] != r["to"]]}
 
 
 def segment_store(data: StoreData, calendar: StoreCalendar, previous: Mapping[str, str] | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest
 
 from analytics.web.accounts import HubUser, LoginRefused
@@ -35,7 +36,7 @@ def login_page() -> str:
 
 
 @blueprint.post("/login")
-def login_submit() -> Response | tuple[str, int]:
+def login_submit() -> ResponseReturnValue:
     data = request.form
     user_id = (data.get("user_id") or "").strip()[:64]
     try:
@@ -48,7 +49,7 @@ def login_submit() -> Response | tuple[str, int]:
 
 
 @blueprint.post("/logout")
-def logout_submit() -> Response:
+def logout_submit() -> ResponseReturnValue:
     logout()
     return redirect(url_for("auth.login_page"))
 

@@ -21,7 +21,7 @@ class HubWebContext:
     engine: Engine
     users: HubUsers
     clock: Callable[[], datetime] = field(default=utc_now)  # tests pin "now"
-    ai: "AIService | None" = None  # the language layer (None or not configured: computed answers only)
+    ai: AIService | None = None  # the language layer (None or not configured: computed answers only)
 
     def connect(self) -> Connection:
         return self.engine.connect()

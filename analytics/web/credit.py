@@ -124,7 +124,7 @@ def credit_page(store_id: str) -> str:
 @blueprint.get("/api/stores/<store_id>/credit")
 @require("owner")
 def api_credit(store_id: str) -> Response:
-    info, report = _report(store_id)
+    _info, report = _report(store_id)
     return jsonify(
         store_id=store_id, as_of=report.as_of if report else None,
         kpis=asdict(report.kpis) if report else None, overdue_days=OVERDUE_DAYS,
@@ -136,7 +136,7 @@ def api_credit(store_id: str) -> Response:
 @blueprint.get("/api/stores/<store_id>/credit/customers")
 @require("owner")
 def api_customers(store_id: str) -> Response:
-    info, report = _report(store_id)
+    _info, report = _report(store_id)
     return table_response(CUSTOMERS, report.customers if report else [], filename=f"{store_id}-credit-customers",
                           as_of=report.as_of if report else None)
 
@@ -144,7 +144,7 @@ def api_customers(store_id: str) -> Response:
 @blueprint.get("/api/stores/<store_id>/credit/priority")
 @require("owner")
 def api_priority(store_id: str) -> Response:
-    info, report = _report(store_id)
+    _info, report = _report(store_id)
     return table_response(PRIORITY, report.priority if report else [], filename=f"{store_id}-collections",
                           as_of=report.as_of if report else None)
 
@@ -153,7 +153,7 @@ def _customer(store_id: str) -> tuple[CreditReport, Any]:
     customer_id = request.args.get("customer") or ""
     if not customer_id:
         raise BadRequest("customer is required (?customer=ID)")
-    info, report = _report(store_id)
+    _info, report = _report(store_id)
     history = report.histories.get(customer_id) if report else None
     if report is None or history is None:
         abort(404, description=f"no credit customer {customer_id!r} in this store")
@@ -164,7 +164,7 @@ def _customer(store_id: str) -> tuple[CreditReport, Any]:
 @require("owner")
 def api_ledger(store_id: str) -> Response:
     """One customer's ledger (``?customer=ID``)."""
-    report, h = _customer(store_id)
+    _whole, h = _customer(store_id)
     customer_id = h.customer_id
     rows = [{**asdict(e), "currency": h.currency} for e in h.ledger]
     return table_response(LEDGER, rows, filename=f"{store_id}-{customer_id}-ledger", customer_id=customer_id,
@@ -175,7 +175,7 @@ def api_ledger(store_id: str) -> Response:
 @require("owner")
 def api_open_items(store_id: str) -> Response:
     """One customer's unpaid purchases, oldest first (``?customer=ID``)."""
-    report, h = _customer(store_id)
+    _whole, h = _customer(store_id)
     customer_id = h.customer_id
     rows = [{**asdict(i), "currency": h.currency} for i in h.open_items]
     return table_response(OPEN_ITEMS, rows, filename=f"{store_id}-{customer_id}-unpaid", customer_id=customer_id,

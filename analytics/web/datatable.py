@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
@@ -104,7 +104,7 @@ def table_response(spec: TableSpec, rows: Sequence[Any], filename: str | None = 
     if kind == "json":
         return jsonify(table=spec.name, title=spec.title, columns=spec.describe(), rows=records, **extra)
     stem = filename or spec.name
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     if kind == "csv":
         body, mime = csv_bytes(spec.keys, records), "text/csv; charset=utf-8"
     else:
@@ -140,7 +140,7 @@ def render_cell(col: Col, row: Any, currency: str | None = None, now: datetime |
         text = fmt.when(value)
     elif kind == "ago":
         text = Markup('<span title="{}">{}</span>').format(fmt.when(value),
-                                                            fmt.ago(value, now or datetime.now(timezone.utc)))
+                                                            fmt.ago(value, now or datetime.now(UTC)))
     elif kind == "bool":
         text = "yes" if value else "no"
     elif kind == "pct":

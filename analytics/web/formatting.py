@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # ISO 4217 currencies without minor units (the rest use two decimals; the three-decimal ones are
 # not sold in by Tillsight shops today)
@@ -37,7 +37,7 @@ def ago(value: str | None, now: datetime) -> str:
     if not value:
         return "never"
     try:
-        then = datetime.strptime(str(value)[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+        then = datetime.strptime(str(value)[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
         return str(value)
     seconds = int((now - then).total_seconds())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from flask import Response, abort
@@ -86,7 +86,7 @@ def local_day(value: str | None, tz_name: str) -> str | None:
     except ValueError:
         return str(value)[:10]
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(sq.zone(tz_name)).date().isoformat()
 
 

@@ -122,7 +122,7 @@ def api_store(store_id: str) -> Response:
 @blueprint.get("/api/stores/<store_id>/devices")
 @require("viewer")
 def api_devices(store_id: str) -> Response:
-    scope, info = _store(store_id)
+    scope, _info = _store(store_id)
     with hub().connect() as conn:
         rows = fq.device_rows(conn, scope)
     return table_response(DEVICES, rows, filename=f"{store_id}-devices")

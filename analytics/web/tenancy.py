@@ -24,11 +24,11 @@ class StoreScope:
     store_ids: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def everything(cls) -> "StoreScope":
+    def everything(cls) -> StoreScope:
         return cls(all_stores=True)
 
     @classmethod
-    def only(cls, store_ids: Iterable[str]) -> "StoreScope":
+    def only(cls, store_ids: Iterable[str]) -> StoreScope:
         return cls(all_stores=False, store_ids=frozenset(store_ids))
 
     def allows(self, store_id: str) -> bool:
@@ -42,7 +42,7 @@ class StoreScope:
             return false()
         return column.in_(sorted(self.store_ids))
 
-    def narrow(self, store_id: str) -> "StoreScope":
+    def narrow(self, store_id: str) -> StoreScope:
         """The scope of one store inside this one (empty when the store is outside it)."""
         return StoreScope.only([store_id] if self.allows(store_id) else [])
 

@@ -144,9 +144,10 @@ def store_trend(store_id: str) -> str:
     staffing_day = staffing.get("day")
     kpis: dict[str, Any] = {}
     heat = None
-    if res.run:
+    as_of = res.as_of  # every stored run has one
+    if res.run and as_of is not None:
         with hub().connect() as conn:
-            last28 = aq.daily_actuals(conn, res.scope, res.store_id, res.info.timezone, res.as_of, 28)
+            last28 = aq.daily_actuals(conn, res.scope, res.store_id, res.info.timezone, as_of, 28)
         heat = _heatmap(res, HEAT_WEEKS)
         kpis = {"next7": sum(r["forecast"] for r in forecast[:7]), "next28": sum(r["forecast"] for r in forecast),
                 "next28_sales": sum(r["sales_forecast"] or 0 for r in forecast),

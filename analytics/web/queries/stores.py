@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import ColumnElement, Connection, case, func, select
 
 from analytics.db import fleet_tables as ft
 from analytics.db import tables as t
@@ -45,6 +45,15 @@ class StoreRow:
     transactions_today: int
     sales_7d: int
     transactions_7d: int
+
+
+@dataclass
+class _DeviceTally:
+    """A store's devices as the hub last heard of them."""
+
+    devices: int = 0
+    online: int = 0
+    last_heard: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,7 @@ def zone(name: str | None) -> ZoneInfo:
 
 
 def utc_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -104,7 +113,7 @@ def local_today(now: datetime, tz: ZoneInfo) -> date:
 def known_stores(conn: Connection, scope: StoreScope, store_id: str | None = None) -> dict[str, StoreInfo]:
     """Every store in scope the hub knows of (or just ``store_id``), by id.  For a listed scope
     (owners, viewers) the listed stores count as known even before they send anything."""
-    def limit(column):  # noqa: ANN001, ANN202 - a store id column -> its WHERE clause
+    def limit(column: ColumnElement[str]) -> ColumnElement[bool]:  # a store id column -> its WHERE clause
         clause = scope.where(column)
         return clause if store_id is None else clause & (column == store_id)
 
@@ -170,19 +179,19 @@ def store_rows(conn: Connection, scope: StoreScope, now: datetime) -> list[Store
     if not stores:
         return []
     sales = _sales_windows(conn, scope, stores, now)
-    dev = defaultdict(lambda: {"devices": 0, "online": 0, "last_heard": None})
+    dev: defaultdict[str, _DeviceTally] = defaultdict(_DeviceTally)
     for store_id, online, last_seen in conn.execute(
             select(t.devices.c.store_id, t.devices.c.online, t.devices.c.last_seen)
             .where(scope.where(t.devices.c.store_id))):
         d = dev[store_id]
-        d["devices"] += 1
-        d["online"] += 1 if online else 0
-        d["last_heard"] = max(filter(None, (d["last_heard"], last_seen)), default=None)
-    registry = defaultdict(set)
+        d.devices += 1
+        d.online += 1 if online else 0
+        d.last_heard = max(filter(None, (d.last_heard, last_seen)), default=None)
+    registry: defaultdict[str, set[str]] = defaultdict(set)
     for store_id, device_id in conn.execute(select(ft.device_registry.c.store_id, ft.device_registry.c.device_id)
                                             .where(scope.where(ft.device_registry.c.store_id))):
         registry[store_id].add(device_id)
-    seen = defaultdict(set)
+    seen: defaultdict[str, set[str]] = defaultdict(set)
     for store_id, device_id in conn.execute(select(t.devices.c.store_id, t.devices.c.device_id)
                                             .where(scope.where(t.devices.c.store_id))):
         seen[store_id].add(device_id)
@@ -193,7 +202,7 @@ def store_rows(conn: Connection, scope: StoreScope, now: datetime) -> list[Store
         out.append(StoreRow(
             store_id=info.store_id, name=info.name, timezone=info.timezone,
             currency=info.currency or s.get("currency"),
-            devices=len(registry[info.store_id] | seen[info.store_id]), online=d["online"], last_heard=d["last_heard"],
+            devices=len(registry[info.store_id] | seen[info.store_id]), online=d.online, last_heard=d.last_heard,
             sales_today=s.get("sales_today", 0), transactions_today=s.get("transactions_today", 0),
             sales_7d=s.get("sales_7d", 0), transactions_7d=s.get("transactions_7d", 0)))
     return sorted(out, key=lambda r: (r.name.lower(), r.store_id))
@@ -212,7 +221,7 @@ def daily_sales(conn: Connection, scope: StoreScope, info: StoreInfo, now: datet
             .where(tx.store_id == info.store_id, scope.where(tx.store_id), tx.status.in_(COUNTED),
                    tx.completed_at >= utc_text(local_midnight(first, tz)))):
         try:
-            moment = datetime.strptime(completed_at[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+            moment = datetime.strptime(completed_at[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
         except ValueError:
             continue
         day = moment.astimezone(tz).date()
