@@ -9,7 +9,9 @@ documents the commands and their JSON.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import sys
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,11 @@ def add_parsers(sub: argparse._SubParsersAction, bench: argparse._SubParsersActi
     c.add_argument("--calibration", type=int, default=64, help="rendered crops the int8 quantiser calibrates on")
 
 
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def vision_enrol(args: argparse.Namespace) -> int:
     from vision.gallery.enrol import enrol_folder
     from vision.gallery.manifest import ForeignGalleryError, GalleryError
@@ -66,16 +73,23 @@ def vision_enrol(args: argparse.Namespace) -> int:
                 version = gallery.save()
                 log.info("re-embedded %s with %s (version %d)", args.gallery, embedder.identity["name"], version)
         report = enrol_folder(args.photos, args.gallery, embedder, skus=args.sku)
-    except (EmbedderError, GalleryError, FileNotFoundError, ValueError):
+    except (EmbedderError, GalleryError, FileNotFoundError, ValueError) as exc:
+        sys.stderr.write(f"tillsight vision enrol: {exc}\n")
         return 2
     if args.json:
-        pass
+        _out(json.dumps(report.to_json()))
     else:
         for s in report.skus:
-            for _photo, _reason in s.refused:
-                pass
+            skipped = f", {len(s.skipped)} near-duplicate(s) skipped" if s.skipped else ""
+            _out(f"{s.sku}: kept {s.kept} photo(s), {s.examples} example(s) in the gallery{skipped}")
+            for photo, reason in s.refused:
+                _out(f"  refused {photo}: {reason}")
+        th = report.thresholds
+        _out(f"gallery {report.gallery}: version {report.version}; an unknown item below score {th['min_score']} "
+             f"or margin {th['min_margin']}")
     empty = [s.sku for s in report.skus if s.examples == 0]
     if empty:
+        sys.stderr.write(f"tillsight vision enrol: no usable photo for {', '.join(empty)}\n")
         return 1
     return 0
 
@@ -86,13 +100,16 @@ def bench_real(args: argparse.Namespace) -> int:
     figures = run_real_bench(args.data, bundle=args.bundle, embedder_dir=args.embedder, unenrolled=args.unenrolled,
                              seed=args.seed, variant=args.variant, views=args.views, threads=args.threads)
     if not args.json:
-        for _key, _value in figures.items():
-            pass
+        for key, value in figures.items():
+            _out(f"{key}: {value}")
+    _out(json.dumps(figures))
     return 0
 
 
 def train_embedder(args: argparse.Namespace) -> int:
     from training.embedder import export_embedder
 
-    export_embedder(args.out, int8=not args.no_int8, calibration=args.calibration)
+    manifest = export_embedder(args.out, int8=not args.no_int8, calibration=args.calibration)
+    _out(json.dumps({"out": args.out, "name": manifest["name"], "model_sha256": manifest["model_sha256"],
+                     "variants": sorted(manifest["variants"])}))
     return 0

@@ -72,7 +72,7 @@ def build_embedder(pretrained: bool = True, gem_p: float = GEM_P) -> Any:
     import torch
     from torch import nn
 
-    backbone = timm.create_model(ARCH, pretrained=False, num_classes=0, global_pool="")
+    backbone: Any = timm.create_model(ARCH, pretrained=False, num_classes=0, global_pool="")
     if pretrained:
         state = torch.load(pretrained_state_path(), map_location="cpu", weights_only=True)
         load_by_position(backbone, state)
