@@ -1,19 +1,66 @@
-"""Shared fixtures: the shipped demo bundle and small helpers for making bundles in tests."""
+"""Shared fixtures: the shipped demo bundle and small helpers for making bundles in tests.
+
+Also the shifted clock: with ``TILLSIGHT_TEST_CLOCK=2027-02-28T04:30:00Z`` in the environment the
+whole session runs with the wall clock moved there (and ticking on from it), so a test that reads
+the real clock where a given time was meant fails on the dates where it would (see
+tests/test_shifted_clocks.py, which runs the date-sensitive modules under a few such clocks).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from tests.support.browser import chromium
 
+_TRAVELLER = pytest.StashKey[Any]()  # the running time_machine.travel
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO_BUNDLE = REPO / "models" / "demo"
+CLOCK_ENV = "TILLSIGHT_TEST_CLOCK"
+
+log = logging.getLogger(__name__)
+
+
+def shifted_clock(value: str) -> datetime:
+    """``TILLSIGHT_TEST_CLOCK``'s value (ISO-8601 with a zone, e.g. ``2027-02-28T04:30:00Z``) as an aware time."""
+    at = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if at.tzinfo is None:
+        raise pytest.UsageError(f"{CLOCK_ENV}={value!r} needs a zone (end it with Z)")
+    return at.astimezone(UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    value = os.environ.get(CLOCK_ENV)
+    if not value:
+        return
+    import time_machine
+
+    at = shifted_clock(value)
+    traveller = time_machine.travel(at, tick=True)
+    traveller.start()
+    config.stash[_TRAVELLER] = traveller
+    log.info("the wall clock is moved to %s for this session", at.isoformat())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    value = os.environ.get(CLOCK_ENV)
+    return f"wall clock moved to {shifted_clock(value).isoformat()} ({CLOCK_ENV})" if value else None
 
 
 @pytest.fixture(scope="session")

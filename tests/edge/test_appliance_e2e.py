@@ -39,8 +39,8 @@ def appliance(demo_bundle: Path, tmp_path: Path):
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     base = None
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
         line = proc.stdout.readline()
         lines.append(line)
         m = re.search(r"Cashier screen:\s+(http://\S+)/till", line)

@@ -37,9 +37,9 @@ def demo_server(demo_bundle: Path, tmp_path: Path):
                              "--data-dir", str(tmp_path / "data"), "--history-days", "0"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = None
-    deadline = time.time() + 90
+    deadline = time.monotonic() + 90
     lines = []
-    while time.time() < deadline and proc.poll() is None:
+    while time.monotonic() < deadline and proc.poll() is None:
         line = proc.stdout.readline()
         lines.append(line)
         if "Appliance live view:" in line:
