@@ -99,7 +99,7 @@ def library() -> CutoutLibrary:
 def test_scenes_are_reproducible_by_seed(library: CutoutLibrary):
     a, b = compose_scene(library, 42), compose_scene(library, 42)
     assert np.array_equal(a.image, b.image)
-    assert [(l.sku, l.box) for l in a.labels] == [(l.sku, l.box) for l in b.labels]
+    assert [(lab.sku, lab.box) for lab in a.labels] == [(lab.sku, lab.box) for lab in b.labels]
     assert not np.array_equal(a.image, compose_scene(library, 43).image)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from pathlib import Path
@@ -12,8 +13,15 @@ import pytest
 
 from vision.catalogue import demo_catalogue
 from vision.cutouts import CutoutLibrary
-from vision.sources import (CaptureSource, Frame, ImageFolderSource, SyntheticSource, VideoFileSource,
-                            normalise_frame, open_source)
+from vision.sources import (
+    CaptureSource,
+    Frame,
+    ImageFolderSource,
+    SyntheticSource,
+    VideoFileSource,
+    normalise_frame,
+    open_source,
+)
 
 SMALL = "width=160&height=120"
 
@@ -62,7 +70,7 @@ def test_synthetic_is_deterministic_for_a_seed(lib: CutoutLibrary) -> None:
         fb = [b.read().image for _ in range(6)]
         fc = [c.read().image for _ in range(6)]
         assert a.truth() == b.truth()
-    assert all(np.array_equal(x, y) for x, y in zip(fa, fb))
+    assert all(np.array_equal(x, y) for x, y in zip(fa, fb, strict=True))
     assert not np.array_equal(fa[-1], fc[-1])
 
 
@@ -72,7 +80,7 @@ def test_synthetic_tray_is_still_between_changes_apart_from_sensor_noise(lib: Cu
         frames = [src.read().image for _ in range(20)]
         assert sum(src.truth().values()) == 1
     still = frames[10:20]
-    for prev, cur in zip(still, still[1:]):
+    for prev, cur in itertools.pairwise(still):
         d = _mean_abs(prev, cur)
         assert 0.0 < d < 2.5  # real sensor noise, but nothing moved
     assert _mean_abs(frames[9], frames[10]) > _mean_abs(frames[10], frames[11])  # the item arrived
@@ -90,7 +98,7 @@ def test_synthetic_items_appear_and_disappear_over_virtual_time(lib: CutoutLibra
     assert max(counts) >= 2  # items were put down ...
     peak = counts.index(max(counts))
     assert 0 in counts[peak:]  # ... and all taken away again
-    assert all(abs(a - b) == 1 for a, b in zip(counts, counts[1:]))  # one item per change
+    assert all(abs(a - b) == 1 for a, b in itertools.pairwise(counts))  # one item per change
     assert len({tuple(sorted(t.items())) for t in truths}) >= 3
 
 
@@ -229,7 +237,7 @@ def test_video_file_without_loop_ends(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_video_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "fake.mp4"
     path.write_bytes(b"\x00" * 100)
-    with pytest.raises(ValueError, match="fake.mp4"):
+    with pytest.raises(ValueError, match=r"fake\.mp4"):
         open_source(str(path))
 
 
@@ -361,7 +369,7 @@ def test_backoff_grows_is_capped_and_jittered() -> None:
     cam = CaptureSource("0", capture_factory=lambda t: FakeCapture(), backoff_s=1.0, backoff_max_s=10.0,
                         jitter=0.2, seed=1)
     delays = [cam.backoff_delay(n) for n in range(1, 9)]
-    for n, d in zip(range(1, 9), delays):
+    for n, d in enumerate(delays, start=1):
         nominal = min(10.0, 2.0 ** (n - 1))
         assert 0.8 * nominal <= d <= 1.2 * nominal
     assert max(delays) <= 12.0
@@ -407,7 +415,7 @@ def test_open_source_errors_name_the_uri(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="empty"):
         open_source("  ")
     missing = tmp_path / "nope" / "clip.mp4"
-    with pytest.raises(FileNotFoundError, match="clip.mp4"):
+    with pytest.raises(FileNotFoundError, match=r"clip\.mp4"):
         open_source(str(missing))
     empty = tmp_path / "empty"
     empty.mkdir()

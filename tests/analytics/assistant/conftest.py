@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from analytics.assistant.tools import AskStore, ToolContext
 from analytics.db import make_engine
-from tests.analytics.assistant.seed import A, NOW, seed
+from tests.analytics.assistant.seed import NOW, A, seed
 from tests.support.fixtures import postgres_cluster  # noqa: F401 - pytest fixture
 from tests.support.hubdb import hub_database_url
 from tests.support.llm_server import ChatServer, llm_server  # noqa: F401 - pytest fixture

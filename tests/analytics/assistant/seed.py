@@ -12,7 +12,7 @@ sold 30 Presidente on the same Friday: none of them may reach store A's answers.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import Engine, insert
 
@@ -21,7 +21,7 @@ from analytics.db import migrate
 from analytics.db import tables as t
 from analytics.db.credit_tables import credit_customers
 
-NOW = datetime(2026, 11, 21, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 A, B = "s-001", "s-002"
 SD = timezone(timedelta(hours=-4))  # Santo Domingo has no DST
 MADRID = timezone(timedelta(hours=1))  # November: CET
@@ -39,7 +39,7 @@ PRODUCTS = {
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _Writer:

@@ -3,13 +3,13 @@ and product names match fuzzily against what the store sold."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from analytics.assistant.dates import DateError, find_period, resolve_period
 from analytics.assistant.products import Catalogue
-from tests.analytics.assistant.seed import A, B, INJECTED, NOW
+from tests.analytics.assistant.seed import INJECTED, NOW, A, B
 
 SD = "America/Santo_Domingo"
 
@@ -36,7 +36,7 @@ def test_phrases_resolve_to_store_local_days(phrase, first, last, start_utc, end
 
 def test_the_store_day_not_the_utc_day() -> None:
     # 01:30Z on Saturday is still Friday evening in Santo Domingo, and already Saturday in Madrid
-    late = datetime(2026, 11, 21, 1, 30, tzinfo=timezone.utc)
+    late = datetime(2026, 11, 21, 1, 30, tzinfo=UTC)
     assert resolve_period("today", SD, late).start == date(2026, 11, 20)
     assert resolve_period("today", "Europe/Madrid", late).start == date(2026, 11, 21)
     madrid = resolve_period("last Friday", "Europe/Madrid", NOW)
@@ -44,7 +44,7 @@ def test_the_store_day_not_the_utc_day() -> None:
 
 
 def test_year_of_a_month_named_alone() -> None:
-    feb = datetime(2026, 2, 10, 12, tzinfo=timezone.utc)
+    feb = datetime(2026, 2, 10, 12, tzinfo=UTC)
     # in February, "between January and March" is the last complete one: 2025
     p = resolve_period("between January and March", "UTC", feb)
     assert (p.start, p.last_day) == (date(2025, 1, 1), date(2025, 3, 31))

@@ -67,7 +67,7 @@ def test_weekly_profile_paydays_and_holidays_from_settings_shape_the_forecast() 
 
 
 def test_settings_are_validated_naming_the_key() -> None:
-    with pytest.raises(SettingsError, match="sku_overrides.RICE.lead_time_days"):
+    with pytest.raises(SettingsError, match=r"sku_overrides\.RICE\.lead_time_days"):
         parse_settings({"sku_overrides": {"RICE": {"lead_time_days": -1}}}, "s-1")
     with pytest.raises(SettingsError, match="paydays"):
         parse_settings({"paydays": [0]})

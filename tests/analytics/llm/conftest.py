@@ -5,7 +5,7 @@ clock for the breaker, and ``make_service(**llm)`` building an AIService from a 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from tests.support.fixtures import postgres_cluster  # noqa: F401 - pytest fixtu
 from tests.support.hubdb import hub_database_url
 from tests.support.llm_server import ChatServer, llm_server  # noqa: F401 - pytest fixture
 
-NOW = datetime(2026, 11, 21, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 
 
 class Clocks:

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine
 
-from analytics.llm import AIService
+from analytics.llm import AIService, AIUnavailable
 from analytics.web import create_app
 from tests.analytics.llm.conftest import Clocks, build_service
 from tests.analytics.web.conftest import (  # noqa: F401 - pytest fixtures
@@ -40,7 +40,7 @@ def app(hub_engine: Engine, clock: dict, ai: AIService) -> Flask:  # noqa: F811
 def spend(ai: AIService, llm_server: ChatServer) -> None:
     llm_server.script(Reply.json({"text": "ok"}, prompt_tokens=321), Reply.error(500))
     ai.structured("s-001", "narrative", [{"role": "user", "content": "a"}], schema=SCHEMA, schema_name="n")
-    with pytest.raises(Exception):
+    with pytest.raises(AIUnavailable):
         ai.structured("s-001", "narrative", [{"role": "user", "content": "b"}], schema=SCHEMA, schema_name="n")
 
 

@@ -5,7 +5,7 @@ requests never spend more than the balance allows."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, insert
@@ -75,12 +75,12 @@ def test_the_daily_cap_renews_at_the_stores_own_midnight(any_engine: Engine, llm
                                              updated_at="2026-11-01T00:00:00Z"))
     svc = build_service(any_engine, llm_server, clocks, daily_cap=5, monthly_cap=None, prices={"narrative": 5})
     llm_server.respond_with(lambda body: Reply.json({"text": "ok"}))
-    clocks.now = datetime(2026, 11, 21, 23, 0, tzinfo=timezone.utc)  # 19:00 in the shop
+    clocks.now = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)  # 19:00 in the shop
     narrative(svc, 1)
-    clocks.now = datetime(2026, 11, 22, 1, 0, tzinfo=timezone.utc)  # a new UTC day, still 21:00 in the shop
+    clocks.now = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)  # a new UTC day, still 21:00 in the shop
     with pytest.raises(AIUnavailable, match="for today are used up"):
         narrative(svc, 2)
-    clocks.now = datetime(2026, 11, 22, 4, 30, tzinfo=timezone.utc)  # 00:30 in the shop: a new day there
+    clocks.now = datetime(2026, 11, 22, 4, 30, tzinfo=UTC)  # 00:30 in the shop: a new day there
     narrative(svc, 3)
     assert svc.account("s-001").spent_today == 5 and llm_server.calls == 2
 
@@ -156,10 +156,10 @@ def test_concurrent_reservations_never_overspend(any_engine: Engine, clocks: Clo
                     ok.append(r.entry_id)
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
     assert len(ok) == 10 and len(refused) == 22 and set(refused) == {"budget"}
     acct = credits.account("s-001")
     assert acct.balance == 0 and acct.spent_today == 50
@@ -178,10 +178,10 @@ def test_concurrent_first_use_creates_one_account(any_engine: Engine, clocks: Cl
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
     assert errors == []
     assert credits.account("s-new").balance == 40 - 6 * 5
 

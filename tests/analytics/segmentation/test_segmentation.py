@@ -59,8 +59,8 @@ def _sale(tx: str, cust: str | None, day: date, total: int, status: str = "compl
 def test_rfm_table_nets_refunds_and_ignores_anonymous_sales() -> None:
     d0 = date(2026, 1, 1)
     docs = [_sale("t1", "ana", d0, 1000), _sale("t2", "ana", d0 + timedelta(days=10), 3000),
-            _sale("t3", "ana", d0 + timedelta(days=12), -500, "refunded"), _sale("t4", "bob", d0 + timedelta(days=5), 200),
-            _sale("t5", None, d0 + timedelta(days=20), 9999)]
+            _sale("t3", "ana", d0 + timedelta(days=12), -500, "refunded"),
+            _sale("t4", "bob", d0 + timedelta(days=5), 200), _sale("t5", None, d0 + timedelta(days=20), 9999)]
     data = frames_of(docs, tz="UTC")
     table = customer_table(data.sales, data.lines, d0 + timedelta(days=21))
     assert set(table.index) == {"ana", "bob"}
