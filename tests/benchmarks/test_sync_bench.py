@@ -56,7 +56,7 @@ def test_cli_prints_the_figures_with_the_json_line_last() -> None:
     env["PYTHONPATH"] = str(REPO)
     r = subprocess.run([sys.executable, "-m", "tillsight_cli.main", "bench", "sync", "--devices", "2",
                         "--sales", "40", "--rate", "80", "--catchup-sales", "30"],
-                       cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+                       cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stderr[-3000:]
     lines = r.stdout.strip().splitlines()
     assert "stored" in lines[0] and "lost 0, duplicated 0" in lines[0]
@@ -67,7 +67,7 @@ def test_cli_prints_the_figures_with_the_json_line_last() -> None:
 def test_cli_rejects_bad_options_without_running() -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     r = subprocess.run([sys.executable, "-m", "tillsight_cli.main", "bench", "sync", "--devices", "0", "--json"],
-                       cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+                       cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode == 2 and "devices and sales must be at least 1" in r.stderr and r.stdout == ""
 
 
