@@ -141,6 +141,8 @@ def evaluate_bundle(bundle: Path, test_dir: Path, threads: int | None = None,
     infer_ms = []
     for name, labels in sorted(truth.items()):
         image = cv2.imread(str(Path(test_dir) / "images" / name), cv2.IMREAD_COLOR)
+        if image is None:
+            raise FileNotFoundError(f"{test_dir}: labels name {name}, but images/{name} cannot be read")
         t0 = time.perf_counter()
         dets = detector.detect(image, confidence=EVAL_MIN_CONFIDENCE)
         infer_ms.append((time.perf_counter() - t0) * 1000)
