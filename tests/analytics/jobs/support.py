@@ -4,7 +4,7 @@ written through the import path, and small sales frames."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,9 @@ def synthetic_docs(store_id: str, days: int = 150, per_day: float = 12.0, custom
         for _ in range(n):
             seq += 1
             hour = int(rng.choice([8, 9, 12, 13, 17, 18, 19]))
-            at = datetime(day.year, day.month, day.day, hour, int(rng.integers(0, 60))) + timedelta(hours=tz_offset_h)
+            # the store-local wall time plus the store's offset: the UTC time of the sale
+            at = datetime(day.year, day.month, day.day, hour, int(rng.integers(0, 60)), tzinfo=UTC) \
+                + timedelta(hours=tz_offset_h)
             pool = loyal + (lapsing if i < int(days * lapse_at) else [])
             cust = str(rng.choice(pool)) if rng.random() < 0.5 else None
             k = int(rng.integers(1, 4))

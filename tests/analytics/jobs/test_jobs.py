@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -187,16 +187,17 @@ def test_jobs_publish_retained_insights_that_the_device_dashboard_accepts(broker
     # the store-local today (the wall clock here): a forecast and staffing, or a closed day
     assert ("expected to be closed" in doc["headline"]) != (titles >= {"Today's forecast", "Staffing"})
     # both pinned: the seeded shop's sales end on Saturday 31 October and it keeps Sundays shut
-    sunday = build_insights(engine, "s-a", now=datetime(2026, 11, 1, 15, 0, tzinfo=timezone.utc), narrative=False)
-    assert sunday["day"] == "2026-11-01" and sunday["headline"] == "Sunday 01 November: the store is expected to be closed."
+    sunday = build_insights(engine, "s-a", now=datetime(2026, 11, 1, 15, 0, tzinfo=UTC), narrative=False)
+    assert sunday["day"] == "2026-11-01"
+    assert sunday["headline"] == "Sunday 01 November: the store is expected to be closed."
     assert not {it["title"] for it in sunday["items"]} & {"Today's forecast", "Staffing"}
-    friday_at = datetime(2026, 11, 6, 15, 0, tzinfo=timezone.utc)
+    friday_at = datetime(2026, 11, 6, 15, 0, tzinfo=UTC)
     friday = build_insights(engine, "s-a", now=friday_at, narrative=False)
     assert friday["day"] == "2026-11-06" and friday["headline"].startswith("Friday 06 November: about ")
     assert {it["title"] for it in friday["items"]} >= {"Today's forecast", "Staffing"}
     assert friday["forecast"]["sales"]["mean"] > 0 and friday["staffing"]["hours"]
     # a day the run's forecast does not cover falls back to its first day
-    later = build_insights(engine, "s-a", now=datetime(2027, 3, 1, 15, 0, tzinfo=timezone.utc), narrative=False)
+    later = build_insights(engine, "s-a", now=datetime(2027, 3, 1, 15, 0, tzinfo=UTC), narrative=False)
     assert later["day"] == "2026-11-01"
     with engine.connect() as conn:
         published = conn.execute(select(func.count()).select_from(an.analytics_runs)
