@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,7 +26,6 @@ from edge.store import Store
 from edge.store.records import Payment, SaleLine, SaleRecord
 from edge.store.reports import Reports, day_bounds, describe_event
 
-UTC = timezone.utc
 SD = ZoneInfo("America/Santo_Domingo")  # UTC-4 all year
 
 
@@ -102,6 +101,19 @@ def test_a_sale_at_0230z_is_2230_of_the_previous_store_day(store, reports):
     assert sum(h.sales for h in hours) == sale.total
     assert reports.hourly(date(2026, 3, 11)).hours[2].sales == 0
     assert reports.sales(day=date(2026, 3, 10))["sales"][0]["completed_local"] == "2026-03-10 22:30"
+
+
+def test_today_is_the_store_day_when_utc_has_already_turned_the_year(store, reports):
+    # 23:30 on 31 December in Santo Domingo is 03:30 on 1 January in UTC
+    late = datetime(2027, 1, 1, 3, 30, tzinfo=UTC)
+    sale = make_sale(store, utc("2027-01-01 03:29"))
+    assert reports.today(late) == date(2026, 12, 31)
+    today = reports.summary(reports.today(late))
+    assert today.date == "2026-12-31" and today.transactions == 1 and today.net_sales == sale.total
+    pulse = reports.pulse(late)
+    assert pulse.date == "2026-12-31"
+    assert pulse.transactions_today.actual == 1 and pulse.transactions_this_hour.actual == 1
+    assert reports.today(late + timedelta(minutes=30)) == date(2027, 1, 1)  # the store's midnight
 
 
 def test_hours_follow_daylight_saving_time(store, reports):
@@ -303,7 +315,7 @@ def test_sales_list_filters_by_store_day_cashier_and_status(store, reports):
     make_sale(store, local("2026-03-10 10:00"), cashier="luis", status="voided")
     make_sale(store, local("2026-03-11 09:00"), cashier="ana")
     r = reports.sales(day=date(2026, 3, 10))
-    assert r["count"] == 3 and [s["tx_id"] for s in r["sales"]][0] == a.tx_id  # newest first
+    assert r["count"] == 3 and r["sales"][0]["tx_id"] == a.tx_id  # newest first
     assert r["net_total"] == a.total + b.total
     assert {s["tx_id"] for s in reports.sales(day=date(2026, 3, 10), cashier_id="ana")["sales"]} == {a.tx_id}
     luis = reports.sales(cashier_id="luis", status="completed")
@@ -361,9 +373,11 @@ def test_event_sentences_for_every_event_record():
     cases = [
         (VisionMismatch(at=at, sku="A", rung="B"), "Camera saw Apple but Banana was rung up"),
         (VisionMismatch(at=at, sku="A", seen=3, sold=1), "Camera saw 3 × Apple on the tray but 1 were sold"),
-        (PriceOverride(at=at, sku="A", old_price=1000, new_price=400), "Price of Apple changed from RD$10.00 to RD$4.00"),
+        (PriceOverride(at=at, sku="A", old_price=1000, new_price=400),
+         "Price of Apple changed from RD$10.00 to RD$4.00"),
         (DiscountChange(at=at, old_discount=0, new_discount=500), "Discount changed from RD$0.00 to RD$5.00"),
-        (RefundApproval(at=at, of="TILL-1-000004", reason="broken"), "Refund of receipt TILL-1-000004 approved (broken)"),
+        (RefundApproval(at=at, of="TILL-1-000004", reason="broken"),
+         "Refund of receipt TILL-1-000004 approved (broken)"),
         (DrawerOpen(at=at, no_sale=True, reason="change for a note"),
          "Cash drawer opened without a sale (change for a note)"),
         (DrawerOpen(at=at, no_sale=False, reason="refund"), "Cash drawer opened to pay a refund"),
