@@ -179,7 +179,7 @@ def run_real_bench(data_dir: str | Path, bundle: str | Path = "models/demo",
         exact += int(Counter(label_of(r) for r in results) == want)
         if truth:
             given = matcher.identify(embedder.embed([crop_box(frame, t.box) for t in truth]))
-            for t, r in zip(truth, given, strict=False):
+            for t, r in zip(truth, given, strict=True):
                 given_tally.add(t.sku, t.sku in enrolled, r)
     with_unknown = bool(left_out)
     th = gallery.manifest.thresholds

@@ -79,7 +79,7 @@ def enrol_sku(gallery: Gallery, embedder: EmbedderLike, sku: str, photos: list[P
             log.warning("enrol %s: refused %s: %s", sku, path, check.reason)
     if accepted:
         vectors = embedder.embed([img for _, _, img in accepted])
-        for (path, data, _), vec in zip(accepted, vectors, strict=False):
+        for (path, data, _), vec in zip(accepted, vectors, strict=True):
             result = gallery.add_photo(sku, data, path.suffix, vec, source)
             if result.kept:
                 report.kept += 1
