@@ -7,6 +7,9 @@
   side's store on every request, and a stamp that no longer matches (the role, the PIN or the
   password changed) or an inactive user ends the session at once.  ``require(role)`` guards a
   view: pages redirect to the login page, ``/api/`` answers 401 / 403 JSON.
+  Logout ends the session on the server too: ``end_sessions(user)`` raises the user's *session
+  epoch*, which the side folds into the stamp, so a copied cookie is refused after logout (and
+  every other session of that user ends with it).
   ``check_routes(app)`` refuses an app with a route that is neither guarded nor public.
 * :func:`install_security_headers`: one strict policy for both apps (no CDN, nothing framed,
   nothing sniffed, no plug-ins, no caching of pages or JSON).
@@ -80,12 +83,14 @@ class LoginGuard(Generic[U]):
     """Sessions and role checks for one web app, over that side's users.
 
     ``find(user_id)`` reads a user (None if there is none), ``user_id(user)`` names it and
-    ``stamp(user)`` gives its current :func:`session_stamp`.  ``on_change`` runs after a login or a
+    ``stamp(user)`` gives its current :func:`session_stamp` (including the user's session epoch);
+    ``end_sessions(user)`` raises that epoch at logout.  ``on_change`` runs after a login or a
     logout (to drop per-request caches)."""
 
     def __init__(self, roles: RoleRanking, *, find: Callable[[str], U | None], user_id: Callable[[U], str],
                  stamp: Callable[[U], str], public_endpoints: Iterable[str], g_name: str = "user",
-                 login_endpoint: str = "auth.login_page", on_change: Callable[[], None] | None = None) -> None:
+                 login_endpoint: str = "auth.login_page", on_change: Callable[[], None] | None = None,
+                 end_sessions: Callable[[U], None] | None = None) -> None:
         self.roles = roles
         self.public_endpoints = frozenset(public_endpoints)
         self._find = find
@@ -94,6 +99,7 @@ class LoginGuard(Generic[U]):
         self._g_name = g_name
         self._login_endpoint = login_endpoint
         self._on_change = on_change
+        self._end_sessions = end_sessions
 
     # -- the session -----------------------------------------------------------------------------
     def current_user(self) -> U | None:
@@ -124,6 +130,10 @@ class LoginGuard(Generic[U]):
             self._on_change()
 
     def logout(self) -> None:
+        """End the session here and on the server: the same cookie, replayed, is refused."""
+        user = self.current_user()
+        if user is not None and self._end_sessions is not None:
+            self._end_sessions(user)
         session.clear()
         setattr(g, self._g_name, None)
         if self._on_change is not None:

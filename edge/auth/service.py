@@ -1,19 +1,34 @@
-"""Logging staff in and approving supervisor actions, with lock-out after repeated failures."""
+"""Logging staff in and approving supervisor actions, with throttling of repeated failures.
+
+* Cashiers and supervisors log in with their PIN; an owner logs in only with the password (an owner's
+  PIN, if set, still approves actions at the till, as a supervisor's does).
+* Wrong PINs and passwords are slowed by :class:`runtime.throttle.LoginThrottle`: per person *and*
+  client (the till's address; for an approval also the session it is typed into), growing delays,
+  counters that reset on success and after a quiet hour, a high per-person ceiling that the till's own
+  screen is exempt from.  Nobody can lock a person out by typing wrong PINs for them, and the message
+  never names the person.  Times are shown in the store's time zone.
+* The users table mirrors the counters for the owner's staff page (``failed_attempts``, ``locked_until``
+  = the latest wait); logins never read them back.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from edge.auth.hashing import DUMMY_HASH, check_password, check_pin, hash_secret, verify_secret
 from edge.store.records import User
+from edge.store.settings import Settings
 from edge.store.users import Users
+from runtime.throttle import LoginThrottle, Throttled, ThrottlePolicy
 
 log = logging.getLogger(__name__)
 
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=5)
+LoginPolicy = ThrottlePolicy  # the old name, kept for callers that pass a policy
+LOCAL_CLIENT = "127.0.0.1"  # the caller when none is named: the appliance itself
+REFUSED = "unknown user or wrong PIN/password"
 
 
 class AuthError(Exception):
@@ -21,60 +36,80 @@ class AuthError(Exception):
 
 
 class LockedOutError(AuthError):
-    pass
-
-
-@dataclass(frozen=True)
-class LoginPolicy:
-    max_failures: int = MAX_FAILURES
-    lockout: timedelta = LOCKOUT
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    """Too many failures from this client: wait (the message says until when, in store time)."""
 
 
 def _iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Authenticator:
-    def __init__(self, users: Users, policy: LoginPolicy | None = None) -> None:
+    def __init__(self, users: Users, policy: ThrottlePolicy | None = None, *, throttle: LoginThrottle | None = None,
+                 clock: Callable[[], datetime] = _utc_now, zone: Callable[[], str] | None = None) -> None:
         self.users = users
-        self.policy = policy or LoginPolicy()
+        self.throttle = throttle or LoginThrottle(policy or ThrottlePolicy())
+        self.policy = self.throttle.policy
+        self.clock = clock
+        self._zone = zone or (lambda: Settings(users.db).get().timezone)
 
-    def _check(self, user_id: str, secret: str, kind: str) -> User:
-        user = self.users.find((user_id or "").strip().lower())
+    def _store_time(self, at: datetime) -> str:
+        try:
+            return at.astimezone(ZoneInfo(self._zone())).strftime("%H:%M")
+        except (KeyError, ValueError):
+            return at.astimezone(UTC).strftime("%H:%M UTC")
+
+    def _locked(self, exc: Throttled) -> LockedOutError:
+        return LockedOutError(f"too many failed attempts from here: locked out until {self._store_time(exc.retry_at)}"
+                              f" ({exc.wait_text})")
+
+    def _check(self, user_id: str, secret: str, kind: str, client: str, approving: bool = False) -> User:
+        now = self.clock()
+        uid = (user_id or "").strip().lower()
+        user = self.users.find(uid)
         if user is None or not user.active:
             verify_secret(secret or "", DUMMY_HASH)
-            raise AuthError("unknown user or wrong PIN/password")
-        if user.locked_until and user.locked_until > _iso(_now()):
-            raise LockedOutError(f"{user.name} is locked out after {self.policy.max_failures} failed attempts;"
-                                 f" try again after {user.locked_until[11:16]} UTC or ask the owner")
+            raise AuthError(REFUSED)
+        if kind == "pin" and user.role == "owner" and not approving:
+            raise AuthError("an owner logs in with the password, not a PIN")
+        try:
+            self.throttle.check(user.id, client, now)
+        except Throttled as exc:
+            raise self._locked(exc) from None
         pin_hash, password_hash = self.users.hashes(user.id)
         stored = pin_hash if kind == "pin" else password_hash
         if not verify_secret(secret or "", stored):
-            failures = user.failed_attempts + 1
-            locked = _iso(_now() + self.policy.lockout) if failures >= self.policy.max_failures else None
-            self.users.record_failure(user.id, locked)
-            log.warning("failed %s login for %s (%d)", kind, user.id, failures)
-            if locked:
-                raise LockedOutError(f"too many failed attempts: {user.name} is locked out for"
-                                     f" {int(self.policy.lockout.total_seconds() // 60)} minutes")
-            raise AuthError("unknown user or wrong PIN/password")
+            self.throttle.failed(user.id, client, now)
+            until = self.throttle.blocked_until(user.id, now)
+            failures = self.users.record_failure(user.id, _iso(until) if until else None)
+            log.warning("failed %s for %s from %s (%d since the last success)", kind, user.id, client, failures)
+            try:
+                self.throttle.check(user.id, client, now)
+            except Throttled as exc:
+                raise self._locked(exc) from None
+            raise AuthError(REFUSED)
+        self.throttle.succeeded(user.id, client)
         if user.failed_attempts or user.locked_until:
             self.users.record_success(user.id)
         return self.users.get(user.id)
 
-    def login_pin(self, user_id: str, pin: str) -> User:
-        return self._check(user_id, pin, "pin")
+    def login_pin(self, user_id: str, pin: str, client: str = LOCAL_CLIENT) -> User:
+        """Cashiers and supervisors; an owner is refused (owners log in with the password)."""
+        return self._check(user_id, pin, "pin", client)
 
-    def login_password(self, user_id: str, password: str) -> User:
-        return self._check(user_id, password, "password")
+    def login_password(self, user_id: str, password: str, client: str = LOCAL_CLIENT) -> User:
+        return self._check(user_id, password, "password", client)
 
-    def approve(self, user_id: str, pin: str, role: str = "supervisor") -> User:
-        """A supervisor (or owner) approves an action with their PIN; raises AuthError otherwise."""
-        user = self._check(user_id, pin, "pin")
+    def approve(self, user_id: str, pin: str, role: str = "supervisor", client: str = LOCAL_CLIENT,
+                session_user: str = "") -> User:
+        """A supervisor (or owner) approves an action with their PIN; raises AuthError otherwise.
+
+        Failures are counted for (approver, client, the session the PIN is typed into): a cashier
+        who types wrong PINs slows only approvals in their own session, never the approver's login."""
+        user = self._check(user_id, pin, "pin", f"approval:{client}:{session_user}", approving=True)
         if not user.at_least(role):
             raise AuthError(f"{user.name} is a {user.role}: a {role} must approve this")
         return user
@@ -89,4 +124,6 @@ class Authenticator:
                                password_hash=hash_secret(password) if password else None, active=active)
 
     def unlock(self, user_id: str) -> None:
+        """Forget a person's failures (every client's) and the staff page's mirror of them."""
+        self.throttle.clear_user(user_id)
         self.users.record_success(user_id)

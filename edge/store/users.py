@@ -1,10 +1,14 @@
 """Staff accounts: cashiers (PIN), supervisors (PIN), owners (password, optionally PIN).
 
-The store keeps only hashes (made by ``edge.auth.hashing``) and the lock-out counters.
+The store keeps only hashes (made by ``edge.auth.hashing``), a mirror of the login throttle's counters
+for the owner's staff page (``failed_attempts``, ``locked_until``), and each person's *session epoch*
+(a row ``session_epoch:<id>`` in ``counters``): logging out raises it, which ends every session made
+before, on every browser, also after a restart (a copied session cookie stops working at logout).
 """
 
 from __future__ import annotations
 
+import builtins
 import re
 
 from edge.store.database import StoreDB, utc_now
@@ -18,6 +22,10 @@ def _row(r: dict) -> User:
     return User(id=r["id"], name=r["name"], role=r["role"], active=bool(r["active"]),
                 has_pin=bool(r["pin_hash"]), has_password=bool(r["password_hash"]),
                 failed_attempts=r["failed_attempts"], locked_until=r["locked_until"])
+
+
+def _epoch_key(user_id: str) -> str:
+    return f"session_epoch:{user_id}"
 
 
 class Users:
@@ -44,7 +52,7 @@ class Users:
             raise NotFoundError(f"no user {user_id!r}")
         return r["pin_hash"], r["password_hash"]
 
-    def with_pin(self, role_at_least: tuple[str, ...] = ROLES) -> list[tuple[User, str]]:
+    def with_pin(self, role_at_least: tuple[str, ...] = ROLES) -> builtins.list[tuple[User, str]]:
         rows = self.db.query("SELECT * FROM users WHERE active = 1 AND pin_hash IS NOT NULL")
         return [(_row(r), r["pin_hash"]) for r in rows if r["role"] in role_at_least]
 
@@ -82,6 +90,19 @@ class Users:
     def record_success(self, user_id: str) -> None:
         with self.db.transaction() as c:
             c.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?", (user_id,))
+
+    def session_epoch(self, user_id: str) -> int:
+        """The person's session epoch (0 until their first logout); part of every session's stamp."""
+        value = self.db.scalar("SELECT value FROM counters WHERE name = ?", (_epoch_key(user_id),))
+        return int(value or 0)
+
+    def end_sessions(self, user_id: str) -> int:
+        """Raise the person's session epoch: every session they hold now ends.  Returns the new epoch."""
+        name = _epoch_key(user_id)
+        with self.db.transaction() as c:
+            c.execute("INSERT INTO counters(name, value) VALUES (?, 0) ON CONFLICT(name) DO NOTHING", (name,))
+            c.execute("UPDATE counters SET value = value + 1 WHERE name = ?", (name,))
+            return int(c.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0])
 
     def count_owners(self) -> int:
         return int(self.db.scalar("SELECT count(*) FROM users WHERE role = 'owner' AND active = 1"))

@@ -1,12 +1,18 @@
-"""Login and logout: staff tiles with a PIN pad for cashiers and supervisors, a password for owners."""
+"""Login and logout: staff tiles with a PIN pad for cashiers and supervisors, a password for owners.
+
+Failures are throttled per person and per client address (``edge.auth.service``); logout ends the
+session on the server too (``runtime.web_guard``)."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from edge.auth.service import AuthError
+from edge.store.records import User
 from edge.web.context import ctx
 from edge.web.forms import get_text
 from edge.web.security import current_user, json_body, login, logout
@@ -29,23 +35,28 @@ def _safe_next(target: str | None) -> str | None:
 
 @auth_blueprint.get("/login")
 def login_page() -> str:
-    staff = [u for u in ctx().store.users.list(include_inactive=False)]
+    staff = ctx().store.users.list(include_inactive=False)
     return render_template("login.html", staff=staff, next=_safe_next(request.args.get("next")) or "")
 
 
-def _authenticate(data: dict) -> object:
+def client_address() -> str:
+    """Who is trying: the caller's address (the till's own screen is loopback)."""
+    return request.remote_addr or "unknown"
+
+
+def _authenticate(data: dict[str, Any]) -> User:
     user_id = get_text(data, "user_id", 32)
     pin = data.get("pin") or ""
     password = data.get("password") or ""
     if not isinstance(pin, str) or not isinstance(password, str):
         raise AuthError("unknown user or wrong PIN/password")
     if password:
-        return ctx().auth.login_password(user_id, password)
-    return ctx().auth.login_pin(user_id, pin)
+        return ctx().auth.login_password(user_id, password, client=client_address())
+    return ctx().auth.login_pin(user_id, pin, client=client_address())
 
 
 @auth_blueprint.post("/login")
-def login_submit() -> Response | tuple[str, int]:
+def login_submit() -> ResponseReturnValue:
     data = request.form.to_dict()
     try:
         user = _authenticate(data)
@@ -58,7 +69,7 @@ def login_submit() -> Response | tuple[str, int]:
 
 
 @auth_blueprint.post("/logout")
-def logout_submit() -> Response:
+def logout_submit() -> ResponseReturnValue:
     logout()
     return redirect(url_for("auth.login_page"))
 

@@ -90,7 +90,7 @@ def reason_text(data: dict[str, Any], required: bool = False) -> str:
 
 def approver_from(data: dict[str, Any]) -> User | None:
     """The supervisor who approves this request (``approver_id`` + ``approver_pin``), or None
-    when neither was sent.  A wrong PIN is an AuthError (403) and counts towards lock-out."""
+    when neither was sent.  A wrong PIN is an AuthError (403) and is throttled per approver, till and session."""
     approver_id = get_text(data, "approver_id", 32, required=False)
     pin = data.get("approver_pin")
     if pin is None:
@@ -104,7 +104,9 @@ def approver_from(data: dict[str, Any]) -> User | None:
         return None
     if not approver_id or not pin:
         raise BadInput("approver_pin", "choose the supervisor and type their PIN")
-    return ctx().auth.approve(approver_id, pin)
+    user = current_user()  # failures slow only approvals typed into this session, never the approver's login
+    return ctx().auth.approve(approver_id, pin, client=request.remote_addr or "unknown",
+                              session_user=user.id if user else "")
 
 
 def required_approver(data: dict[str, Any], what: str) -> User:

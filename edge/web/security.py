@@ -27,9 +27,16 @@ PUBLIC_ENDPOINTS = frozenset({"static", "home", "auth.login_page", "auth.login_s
 
 
 def user_stamp(user: User) -> str:
-    """The session stamp of ``user`` as the store has it now (role, PIN hash, password hash)."""
-    pin_hash, password_hash = ctx().store.users.hashes(user.id)
-    return session_stamp(user.role, pin_hash, password_hash)
+    """The session stamp of ``user`` as the store has it now (role, PIN hash, password hash, and the
+    session epoch once they have logged out: logout ends every session made before it)."""
+    users = ctx().store.users
+    pin_hash, password_hash = users.hashes(user.id)
+    epoch = users.session_epoch(user.id)
+    return session_stamp(user.role, pin_hash, password_hash, *([str(epoch)] if epoch else []))
+
+
+def end_sessions(user: User) -> None:
+    ctx().store.users.end_sessions(user.id)  # logout: the session epoch rises, old cookies are refused
 
 
 def find_user(user_id: str) -> User | None:
@@ -37,7 +44,8 @@ def find_user(user_id: str) -> User | None:
 
 
 guard: LoginGuard[User] = LoginGuard(RoleRanking(ROLES), find=find_user, user_id=lambda user: user.id,
-                                     stamp=user_stamp, public_endpoints=PUBLIC_ENDPOINTS, g_name="user")
+                                     stamp=user_stamp, public_endpoints=PUBLIC_ENDPOINTS, g_name="user",
+                                     end_sessions=end_sessions)
 current_user = guard.current_user
 login = guard.login
 logout = guard.logout
