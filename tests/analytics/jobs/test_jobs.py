@@ -230,3 +230,26 @@ def test_publishing_to_an_unreachable_broker_fails_loudly(tmp_path: Path, capsys
     assert main(["hub", "jobs", "--config", str(cfg_file), "--publish"]) == 1
     assert time.monotonic() - started < 120
     assert "s-a: succeeded" in capsys.readouterr().out
+
+
+def test_the_morning_collections_are_as_of_the_documents_time(tmp_path: Path) -> None:
+    """The collection reminders in the morning document are the credit book at the document's time
+    (they were read at the wall clock's time, whatever ``now`` the document was written for)."""
+    from analytics.credit.reminders import device_reminders
+    from analytics.db import make_engine
+    from analytics.jobs.insights import COLLECTION_ITEMS
+    from tests.analytics.narratives.support import seed_credit_store
+
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    engine = make_engine(url)
+    seed_credit_store(engine, url)
+    seen = []
+    for now in (datetime(2026, 11, 21, 15, 0, tzinfo=UTC), datetime(2027, 3, 1, 15, 0, tzinfo=UTC)):
+        doc = build_insights(engine, "s-cr", now=now, narrative=False)
+        expected = device_reminders(engine, "s-cr", now, limit=COLLECTION_ITEMS)
+        got = [(c["customer_id"], c["priority"], c["predicted_payment_date"]) for c in doc["collections"]]
+        assert got == [(r["customer_id"], r["priority"], r["predicted_payment_date"]) for r in expected]
+        assert got and all(day >= now.date().isoformat() for _, _, day in got)
+        seen.append(got)
+    assert seen[0] != seen[1], "three months on, the same customers owe more and are expected later"
+    engine.dispose()
