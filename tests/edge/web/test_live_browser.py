@@ -74,8 +74,8 @@ def test_live_view_shows_camera_boxes_and_basket(demo_server: str, browser, tmp_
     browser.get(base + "/live")
     assert browser.title.startswith("Tillsight")
     # the MJPEG stream renders in the <img>
-    WebDriverWait(browser, 30).until(
-        lambda d: d.execute_script("const i=document.getElementById('camera'); return i.complete && i.naturalWidth") == 640)
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+        "const i=document.getElementById('camera'); return i.complete && i.naturalWidth") == 640)
     # the synthetic camera puts products down; the basket fills with catalogue names and prices
     WebDriverWait(browser, 60, poll_frequency=0.5).until(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, "#lines tr")) >= 1)
