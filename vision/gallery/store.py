@@ -130,6 +130,10 @@ class Gallery:
                 raise ForeignGalleryError(
                     f"{folder / 'manifest.json'}: made by embedder {describe(manifest.embedder)}, but this device "
                     f"runs {describe(identity)}; re-embed it from its photos (tillsight vision enrol --reembed)")
+            views = getattr(embedder, "views", manifest.views)
+            if views != manifest.views:
+                log.warning("gallery %s was embedded with %d test-time views, crops now get %d: scores are "
+                            "lower than the thresholds expect", folder, manifest.views, views)
         epath = folder / manifest.embeddings_file
         rows = len(manifest.rows())
         if rows == 0 and not epath.exists():
