@@ -1,30 +1,38 @@
 """Hub users: who may log in to the hub web app, with which role, and which stores they see.
 
-Passwords are hashed with scrypt (``werkzeug.security``); a login that fails ``max_failures``
-times in a row locks the account for ``lockout`` (the right password is refused meanwhile).
-An unknown user id costs the same hash check as a wrong password, so timing does not reveal
-which user ids exist.
+Passwords are hashed with scrypt (``werkzeug.security``).  Wrong passwords are slowed by
+:class:`runtime.throttle.LoginThrottle` (the device uses the same one): per user *and* client address,
+growing delays, counters that reset on success and after a quiet hour, and a high per-user ceiling
+that the hub's own host (loopback) is exempt from, so nobody can keep the only operator out by typing
+wrong passwords for them.  ``failed_attempts`` / ``locked_until`` in ``hub_users`` only mirror the
+counters for ``tillsight hub web users``; logins never read them.  An unknown user id costs the same
+hash check as a wrong password, so timing does not reveal which user ids exist.
+
+Logout raises the user's *session epoch* (a row in ``hub_web_state``), which is part of the session
+stamp: a copied session cookie is refused after logout, also after a restart.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from analytics.db.web_tables import hub_user_stores, hub_users
-from runtime.web_guard import session_stamp
+from analytics.db.web_tables import hub_user_stores, hub_users, hub_web_state
+from runtime.throttle import LoginThrottle, Throttled, ThrottlePolicy
+from runtime.web_guard import RoleRanking, session_stamp
 
 log = logging.getLogger(__name__)
 
 ROLES: tuple[str, ...] = ("viewer", "owner", "operator")
-ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLES, start=1)}
+ROLE_RANK = RoleRanking(ROLES)
 USER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 STORE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 MIN_PASSWORD = 10
@@ -57,17 +65,17 @@ class HubUser:
     stamp: str  # changes when the role or password changes: sessions carrying the old one end
 
     def at_least(self, role: str) -> bool:
-        return ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]
+        return ROLE_RANK.at_least(self.role, role)
 
     @property
     def all_stores(self) -> bool:
         return self.role == "operator"
 
 
-@dataclass(frozen=True)
-class LoginPolicy:
-    max_failures: int = 5
-    lockout: timedelta = timedelta(minutes=15)
+# the throttle's settings; ``LoginPolicy(failures, minutes)`` from the hub config reads as the
+# failures that cost nothing and the longest wait
+LoginPolicy = ThrottlePolicy
+LOCAL_CLIENT = "127.0.0.1"
 
 
 def utc_now() -> datetime:
@@ -83,8 +91,12 @@ def _dummy_hash() -> str:
     return generate_password_hash("not-a-real-password", method=HASH_METHOD)
 
 
-def _stamp(role: str, password_hash: str) -> str:
-    return session_stamp(role, password_hash)  # the one stamp both web apps use
+def _stamp(role: str, password_hash: str, epoch: int = 0) -> str:
+    return session_stamp(role, password_hash, *([str(epoch)] if epoch else []))  # the one stamp both apps use
+
+
+def _epoch_name(user_id: str) -> str:
+    return "session_epoch:" + hashlib.sha256(user_id.encode()).hexdigest()[:32]  # fits the 64-character name
 
 
 def check_password_strength(password: str) -> None:
@@ -99,9 +111,10 @@ def check_password_strength(password: str) -> None:
 class HubUsers:
     """The ``hub_users`` / ``hub_user_stores`` tables."""
 
-    def __init__(self, engine: Engine, policy: LoginPolicy | None = None) -> None:
+    def __init__(self, engine: Engine, policy: ThrottlePolicy | None = None) -> None:
         self.engine = engine
-        self.policy = policy or LoginPolicy()
+        self.throttle = LoginThrottle(policy or ThrottlePolicy())
+        self.policy = self.throttle.policy
 
     # -- reading ---------------------------------------------------------------------------------
     def _load(self, conn: Connection, user_id: str) -> tuple[HubUser, str] | None:
@@ -110,8 +123,11 @@ class HubUsers:
             return None
         stores = tuple(conn.execute(select(hub_user_stores.c.store_id).where(
             hub_user_stores.c.user_id == user_id).order_by(hub_user_stores.c.store_id)).scalars())
+        epoch = conn.execute(select(hub_web_state.c.value).where(
+            hub_web_state.c.name == _epoch_name(user_id))).scalar()
         user = HubUser(row["user_id"], row["name"], row["role"], bool(row["active"]), int(row["failed_attempts"] or 0),
-                       row["locked_until"], row["last_login_at"], stores, _stamp(row["role"], row["password_hash"]))
+                       row["locked_until"], row["last_login_at"], stores,
+                       _stamp(row["role"], row["password_hash"], int(epoch or 0)))
         return user, row["password_hash"]
 
     def find(self, user_id: str) -> HubUser | None:
@@ -128,7 +144,7 @@ class HubUsers:
     def save(self, user_id: str, name: str, role: str, password: str | None = None,
              stores: Iterable[str] | None = None, active: bool = True, now: datetime | None = None) -> HubUser:
         """Create or update a user.  A new user needs a password; ``stores=None`` keeps an existing
-        user's stores.  Saving clears a lock-out."""
+        user's stores.  Saving clears the user's failed-login counters."""
         user_id = (user_id or "").strip().lower()
         if not USER_ID_RE.fullmatch(user_id):
             raise AccountError("user id: 1-64 characters, lower-case letters, digits, '.', '_' or '-'")
@@ -164,14 +180,27 @@ class HubUsers:
                 hub_user_stores.c.user_id == user_id)).first()
         if role != "operator" and assigned is None:
             log.warning("hub user %s (%s) has no stores yet: they will see nothing", user_id, role)
+        self.throttle.clear_user(user_id)
         log.info("hub user %s saved (%s)", user_id, role)
         found = self.find(user_id)
         assert found is not None
         return found
 
+    def end_sessions(self, user_id: str, now: datetime | None = None) -> None:
+        """Logout: raise the user's session epoch, so every session made before it ends."""
+        name = _epoch_name(user_id)
+        with self.engine.begin() as conn:
+            current = conn.execute(select(hub_web_state.c.value).where(hub_web_state.c.name == name)).scalar()
+            if current is None:
+                conn.execute(insert(hub_web_state).values(name=name, value="1", created_at=iso(now or utc_now())))
+            else:
+                conn.execute(update(hub_web_state).where(hub_web_state.c.name == name).values(
+                    value=str(int(current) + 1)))
+
     # -- logging in ------------------------------------------------------------------------------
-    def authenticate(self, user_id: str, password: str, now: datetime | None = None) -> HubUser:
-        """The user, or :class:`LoginRefused` (:class:`LockedOut` while locked)."""
+    def authenticate(self, user_id: str, password: str, now: datetime | None = None,
+                     client: str = LOCAL_CLIENT) -> HubUser:
+        """The user, or :class:`LoginRefused` (:class:`LockedOut` while ``client`` must wait)."""
         now = now or utc_now()
         user_id = (user_id or "").strip().lower()
         password = password if isinstance(password, str) else ""
@@ -181,20 +210,24 @@ class HubUsers:
             check_password_hash(_dummy_hash(), password)
             raise LoginRefused("unknown user or wrong password")
         user, password_hash = found
-        if user.locked_until and user.locked_until > iso(now):
-            raise LockedOut(f"too many failed attempts: this account is locked until {user.locked_until[11:16]} UTC"
-                            " (an operator can unlock it by saving the user again)")
+        try:
+            self.throttle.check(user.user_id, client, now)
+        except Throttled as exc:
+            raise _locked(exc) from None
         if not check_password_hash(password_hash, password):
-            failures = user.failed_attempts + 1
-            locked = iso(now + self.policy.lockout) if failures >= self.policy.max_failures else None
+            failures = self.throttle.failed(user.user_id, client, now)
+            until = self.throttle.blocked_until(user.user_id, now)
             with self.engine.begin() as conn:
                 conn.execute(update(hub_users).where(hub_users.c.user_id == user.user_id).values(
-                    failed_attempts=failures, locked_until=locked))
-            log.warning("failed hub login for %s (%d in a row)", user.user_id, failures)
-            if locked:
-                raise LockedOut(f"too many failed attempts: this account is locked for"
-                                f" {int(self.policy.lockout.total_seconds() // 60)} minutes")
+                    failed_attempts=self.throttle.failures(user.user_id, now),
+                    locked_until=iso(until) if until else None))
+            log.warning("failed hub login for %s from %s (%d in a row)", user.user_id, client, failures)
+            try:
+                self.throttle.check(user.user_id, client, now)
+            except Throttled as exc:
+                raise _locked(exc) from None
             raise LoginRefused("unknown user or wrong password")
+        self.throttle.succeeded(user.user_id, client)
         with self.engine.begin() as conn:
             conn.execute(update(hub_users).where(hub_users.c.user_id == user.user_id).values(
                 failed_attempts=0, locked_until=None, last_login_at=iso(now)))
@@ -202,3 +235,7 @@ class HubUsers:
         refreshed = self.find(user.user_id)
         assert refreshed is not None
         return refreshed
+
+
+def _locked(exc: Throttled) -> LockedOut:
+    return LockedOut(f"too many failed attempts from here: locked out, try again {exc.wait_text}")

@@ -1,4 +1,5 @@
-"""Login and logout (pages and JSON)."""
+"""Login and logout (pages and JSON).  Failed logins are throttled per user and client address
+(``analytics.web.accounts``); logout ends the session on the server too."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def user_json(user: HubUser) -> dict:
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def user_json(user: HubUser) -> dict[str, object]:
     return {"id": user.user_id, "name": user.name, "role": user.role, "all_stores": user.all_stores,
             "stores": list(user.stores)}
 
@@ -40,7 +45,7 @@ def login_submit() -> ResponseReturnValue:
     data = request.form
     user_id = (data.get("user_id") or "").strip()[:64]
     try:
-        user = hub().users.authenticate(user_id, data.get("password") or "", now=now())
+        user = hub().users.authenticate(user_id, data.get("password") or "", now=now(), client=client_address())
     except LoginRefused as exc:
         return render_template("login.html", error=str(exc), user_id=user_id,
                                next=_safe_next(data.get("next")) or ""), 401
@@ -63,7 +68,7 @@ def api_login() -> Response | tuple[Response, int]:
     if not isinstance(user_id, str) or not isinstance(password, str):
         raise BadRequest("user_id and password must be text")
     try:
-        user = hub().users.authenticate(user_id[:64], password, now=now())
+        user = hub().users.authenticate(user_id[:64], password, now=now(), client=client_address())
     except LoginRefused as exc:
         return jsonify(error=str(exc)), 401
     login(user)

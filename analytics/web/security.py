@@ -27,6 +27,10 @@ def _forget_scope() -> None:
     g.pop("hub_scope", None)  # the stores the previous user could see (``tenancy``)
 
 
+def _end_sessions(user: HubUser) -> None:
+    hub().users.end_sessions(user.user_id)  # logout: the session epoch rises, old cookies are refused
+
+
 def find_user(user_id: str) -> HubUser | None:
     return hub().users.find(user_id)  # the request's app, read on every request
 
@@ -34,7 +38,7 @@ def find_user(user_id: str) -> HubUser | None:
 guard: LoginGuard[HubUser] = LoginGuard(RoleRanking(ROLES), find=find_user,
                                         user_id=lambda user: user.user_id, stamp=lambda user: user.stamp,
                                         public_endpoints=PUBLIC_ENDPOINTS, g_name="hub_user",
-                                        on_change=_forget_scope)
+                                        on_change=_forget_scope, end_sessions=_end_sessions)
 current_user = guard.current_user
 login = guard.login
 logout = guard.logout
