@@ -129,7 +129,8 @@ def frames(info: StoreInfo, sales: pd.DataFrame, lines: pd.DataFrame) -> StoreDa
     sales["local"] = sales["utc"].dt.tz_convert(info.timezone).dt.tz_localize(None)
     sales["total"] = sales["total"].astype("int64")
     sales["payment"] = sales["payment"].fillna("unknown").astype(str)
-    sales["customer_id"] = sales["customer_id"].where(sales["customer_id"].notna(), None)
+    # pandas takes any scalar as `other` (None keeps unknown customers None, not NaN); pandas-stubs 2.3 omits None
+    sales["customer_id"] = sales["customer_id"].where(sales["customer_id"].notna(), None)  # type: ignore[call-overload]
     lines = lines.copy()
     overrides = {sku: o.category for sku, o in info.settings.sku_overrides.items() if o.category}
     excluded = {sku for sku, o in info.settings.sku_overrides.items() if o.exclude}
