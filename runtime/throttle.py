@@ -10,8 +10,8 @@ lock out any named person, and its counter never reset.  :class:`LoginThrottle` 
   client is not slowed by these failures, so nobody can keep a person out from their own till.
 * A per-user ceiling counts failures from every client.  It is set high (``user_ceiling``) so that only a
   guessing attack spread over many clients trips it; past it every client waits (growing, up to
-  ``max_user_delay``), except the ``trusted_clients`` (the appliance's own screen on loopback), so the
-  owner always has a way in.
+  ``max_user_delay``), except the ``trusted_clients`` (loopback: a browser on the machine or an SSH
+  tunnel), so the owner always has a way in.
 * A success clears the pair's counter (and the user's ceiling count); counters also forget after
   ``quiet_period`` without failures.  An owner can clear a person's counters (:meth:`clear_user`).
 * The clock is injected (``now`` arguments), so tests pass times and never sleep.

@@ -4,9 +4,9 @@
   PIN, if set, still approves actions at the till, as a supervisor's does).
 * Wrong PINs and passwords are slowed by :class:`runtime.throttle.LoginThrottle`: per person *and*
   client (the till's address; for an approval also the session it is typed into), growing delays,
-  counters that reset on success and after a quiet hour, a high per-person ceiling that the till's own
-  screen is exempt from.  Nobody can lock a person out by typing wrong PINs for them, and the message
-  never names the person.  Times are shown in the store's time zone.
+  counters that reset on success and after a quiet hour, a high per-person ceiling that the device
+  itself (loopback: its own browser or an SSH tunnel) is exempt from.  Nobody can lock a person out
+  by typing wrong PINs for them, and the message never names the person.  Times are shown in the store's time zone.
 * The users table mirrors the counters for the owner's staff page (``failed_attempts``, ``locked_until``
   = the latest wait); logins never read them back.
 """
