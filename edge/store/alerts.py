@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from edge.store.database import StoreDB, utc_now
+from edge.store.database import StoreDB, inserted_id, utc_now
 from edge.store.errors import NotFoundError
 from edge.store.outbox import enqueue
 from edge.store.records import Alert
@@ -18,12 +18,13 @@ def raise_alert(conn: sqlite3.Connection, store_id: str, device_id: str, kind: s
     """Insert an alert and its outbox message inside the caller's transaction; returns its id."""
     cur = conn.execute("INSERT INTO alerts (tx_id, kind, score, reasons, created_at) VALUES (?, ?, ?, ?, ?)",
                        (tx_id, kind, float(score), json.dumps(reasons), at))
-    alert_id = int(cur.lastrowid)
-    payload = {"schema": ALERT_SCHEMA, "alert_id": f"{device_id}-{alert_id}", "store_id": store_id,
+    alert_id = inserted_id(cur)
+    key = f"{device_id}-{alert_id}"
+    payload = {"schema": ALERT_SCHEMA, "alert_id": key, "store_id": store_id,
                "device_id": device_id, "kind": kind, "raised_at": at, "tx_id": tx_id,
                "score": round(float(score), 3), "reasons": list(reasons) or ["(no reason given)"],
                "model": model}
-    enqueue(conn, "alert", payload["alert_id"], payload, at)
+    enqueue(conn, "alert", key, payload, at)
     return alert_id
 
 
@@ -58,4 +59,7 @@ class Alerts:
         with self.db.transaction() as c:  # acknowledging twice keeps the first acknowledgement
             c.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?"
                       " AND acknowledged_at IS NULL", (utc_now(), user_id, alert_id))
-        return _row(self.db.query_one("SELECT * FROM alerts WHERE id = ?", (alert_id,)))
+        row = self.db.query_one("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+        if row is None:  # deleted between the two statements
+            raise NotFoundError(f"no alert {alert_id}")
+        return _row(row)

@@ -16,10 +16,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from contracts import ContractError, validate
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.outbox import enqueue
 from edge.store.settings import StoreSettings
-from contracts import ContractError, validate
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ queues a ``tillsight.credit/1`` event for the hub in the same transaction
 
 from __future__ import annotations
 
+import builtins  # the annotations below the method named ``list`` would name the method
 import re
 import secrets
 
@@ -82,5 +83,5 @@ class Customers:
                 enqueue_credit_event(c, self.identity, customer_id, utc_now(), amount=amount)
         return self.get(customer_id)
 
-    def owing(self) -> list[Customer]:
+    def owing(self) -> builtins.list[Customer]:
         return [_row(r) for r in self.db.query("SELECT * FROM customers WHERE balance != 0 ORDER BY balance DESC")]

@@ -42,6 +42,13 @@ def utc_now() -> str:
     return utc_now_text()
 
 
+def inserted_id(cur: sqlite3.Cursor) -> int:
+    """The row id an ``INSERT`` just made (``lastrowid`` is None only after other kinds of statement)."""
+    if cur.lastrowid is None:
+        raise StoreError("the database reported no id for the row just inserted")
+    return cur.lastrowid
+
+
 def storage_error(exc: sqlite3.Error) -> StoreError:
     """Map an SQLite failure on write to the store error a person can act on."""
     text = str(exc).lower()

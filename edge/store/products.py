@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # the annotations below the method named ``list`` would name the method
 import re
 import sqlite3
 
@@ -58,7 +59,7 @@ class Products:
         where = "" if include_inactive else "WHERE active = 1"
         return [_row(r) for r in self.db.query(f"SELECT * FROM products {where} ORDER BY category, name")]
 
-    def search(self, text: str, limit: int = 20) -> list[Product]:
+    def search(self, text: str, limit: int = 20) -> builtins.list[Product]:
         """Active products whose SKU, barcode or name contains ``text`` (case-insensitive)."""
         text = (text or "").strip()
         if not text:
@@ -95,6 +96,7 @@ class Products:
             c.execute("UPDATE products SET active = ?, updated_at = ? WHERE sku = ?", (int(active), utc_now(), sku))
         return self.get(sku)
 
-    def low_stock(self) -> list[Product]:
+    def low_stock(self) -> builtins.list[Product]:
         return [_row(r) for r in self.db.query(
-            "SELECT * FROM products WHERE active = 1 AND stock_qty <= reorder_level ORDER BY stock_qty - reorder_level, name")]
+            "SELECT * FROM products WHERE active = 1 AND stock_qty <= reorder_level"
+            " ORDER BY stock_qty - reorder_level, name")]

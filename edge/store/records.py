@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.events import EVENT_TYPES, SaleEvent
+from runtime.web_guard import RoleRanking
 
 SALE_STATUSES = ("completed", "voided", "refunded")
 PAYMENT_METHODS = ("cash", "card", "mobile_money", "credit")
 LINE_SOURCES = ("vision", "barcode", "manual")
-ROLES = ("cashier", "supervisor", "owner")
-ROLE_RANK = {"cashier": 1, "supervisor": 2, "owner": 3}
+ROLES = ("cashier", "supervisor", "owner")  # lowest to highest
+ROLE_RANK = RoleRanking(ROLES)  # the web guard ranks with the same object
 __all__ = ["EVENT_TYPES", "Alert", "Customer", "Payment", "Product", "SaleEvent", "SaleLine", "SaleRecord",
            "StockMovement", "User"]
 TX_SCHEMA = "tillsight.tx/1"
@@ -62,7 +63,7 @@ class User:
     locked_until: str | None = None
 
     def at_least(self, role: str) -> bool:
-        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+        return ROLE_RANK.at_least(self.role, role)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from edge.store.database import StoreDB
@@ -53,7 +54,7 @@ class Settings:
         stored = {r["key"]: json.loads(r["value"]) for r in self.db.query("SELECT key, value FROM settings")}
         return StoreSettings(**{k: v for k, v in stored.items() if k in _KEYS})
 
-    def update(self, **changes: object) -> StoreSettings:
+    def update(self, **changes: Any) -> StoreSettings:  # any type here: validate() below checks each
         unknown = set(changes) - _KEYS
         if unknown:
             raise ValidationError(f"unknown setting: {', '.join(sorted(unknown))}")

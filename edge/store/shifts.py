@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from edge.store.database import StoreDB, utc_now
+from edge.store.database import StoreDB, inserted_id, utc_now
 from edge.store.errors import NotFoundError, ValidationError
 
 MAX_CASH = 10**11
@@ -66,7 +66,7 @@ class Shifts:
         with self.db.transaction() as c:
             cur = c.execute("INSERT INTO shifts (cashier_id, opened_at, opening_float) VALUES (?, ?, ?)",
                             (cashier_id, at or utc_now(), opening_float))
-            shift_id = int(cur.lastrowid)
+            shift_id = inserted_id(cur)
         return self.get(shift_id)
 
     def report(self, shift: Shift, counted_cash: int | None = None, until: str | None = None) -> dict[str, Any]:
