@@ -20,7 +20,7 @@ from edge.fleet.install import load_checked
 from edge.fleet.switcher import ModelSwitcher, fleet_bundle
 from firmware_config import ConfigError, TillsightConfig, apply_overlay, load_config
 from runtime.notify import ProgressProbe, ServiceSupervisor
-from runtime.serve import run_until_signal
+from runtime.serve import run_until_signal, wsgi_server
 from vision.barcode import BarcodeReader
 from vision.basket import BasketStabiliser
 from vision.bundle import BundleError
@@ -204,8 +204,6 @@ def run_appliance(config_path: str | None = None, host: str | None = None, port:
                   camera: str | None = None, data_dir: str | None = None, demo: bool = False,
                   history_days: int = 42) -> int:
     """``tillsight run`` / ``tillsight demo``: serve the appliance until SIGTERM or Ctrl-C."""
-    from waitress import create_server
-
     from edge.store.errors import StoreError
 
     overrides: dict = {}
@@ -226,12 +224,12 @@ def run_appliance(config_path: str | None = None, host: str | None = None, port:
     except (ConfigError, BundleError, StoreError, FileNotFoundError, ValueError) as exc:
         log.error("%s", exc)
         return 2
-    server = create_server(appliance.app, host=cfg.web.host, port=cfg.web.port, threads=cfg.web.threads)
+    server, bound_port = wsgi_server(appliance.app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)
     assert appliance.vision is not None
     appliance.vision.loop.start()
     if appliance.switcher is not None:
         appliance.switcher.start()
-    base = f"http://{cfg.web.host}:{server.effective_port}"
+    base = f"http://{cfg.web.host}:{bound_port}"
     log.info("Tillsight appliance serving on %s (Ctrl-C to stop)", base)
     lines = [f"  Cashier screen:   {base}/till", f"  Store dashboard:  {base}/dashboard",
              f"  Appliance live view: {base}/live", f"  Log in at:        {base}/login"]

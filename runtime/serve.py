@@ -6,6 +6,8 @@ systemd the service is stopping (``STOPPING=1``, when a :class:`~runtime.notify.
 given) and calls ``stop()`` so that ``run()`` returns.  An exception of a type in ``expected_on_stop``
 raised by ``run()`` after a stop was asked for (waitress's loop on its closed socket) is the normal
 way out, not an error.  The previous handlers are restored afterwards.
+
+``wsgi_server(app, host, port)`` gives the waitress server both web apps run under it, and its port.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runtime.notify import ServiceSupervisor
+
+if TYPE_CHECKING:
+    from waitress.server import TcpWSGIServer
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +55,14 @@ def run_until_signal(run: Callable[[], Any], stop: Callable[[], Any], *, what: s
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return requested
+
+
+def wsgi_server(app: Any, host: str, port: int, **options: Any) -> tuple[TcpWSGIServer, int]:
+    """A waitress server for one host and port, and the port it listens on (``port=0``: a free one)."""
+    from waitress.server import TcpWSGIServer, create_server
+
+    server = create_server(app, host=host, port=port, **options)
+    if not isinstance(server, TcpWSGIServer):  # several listen addresses or a unix socket: not what was asked
+        raise ValueError(f"{host}:{port} did not give one TCP server ({type(server).__name__})")
+    bound = server.effective_port  # type: ignore[attr-defined]  # set in __init__; types-waitress leaves it out
+    return server, int(bound)

@@ -51,7 +51,7 @@ def group_manifests(conn: Connection, group: str) -> dict[str, dict[str, Any] | 
 
 
 def _highest_per_kind(rows: Iterable[Any]) -> dict[str, dict[str, Any] | None]:
-    found: dict[str, dict[str, Any] | None] = {kind: None for kind in KINDS}
+    found: dict[str, dict[str, Any] | None] = dict.fromkeys(KINDS)
     best: dict[str, int] = {}
     for row in rows:
         if row.kind in found and int(row.version) > best.get(row.kind, 0):

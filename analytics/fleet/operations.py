@@ -8,8 +8,8 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -19,8 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from analytics.db import make_engine, migrate
 from analytics.db.tables import devices
 from analytics.fleet import rollout
-from analytics.fleet.controller import TickResult, tick
 from analytics.fleet.artifacts import Artifact, config_artifact, pack_bundle, store_artifact
+from analytics.fleet.controller import TickResult, tick
 from analytics.fleet.errors import FleetError
 from analytics.fleet.manifests import Health, iso
 from analytics.fleet.progress import Summary, summarize, summary_of
@@ -42,14 +42,14 @@ class FleetSettings:
     mqtt: MqttConfig
 
     @classmethod
-    def from_config(cls, cfg: TillsightConfig) -> "FleetSettings":
+    def from_config(cls, cfg: TillsightConfig) -> FleetSettings:
         hub = cfg.hub
         return cls(hub.database_url, hub.fleet_artifact_dir, hub.fleet_signing_key,
                    timedelta(days=hub.fleet_manifest_expiry_days), hub.fleet_chunk_size, cfg.mqtt)
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @contextmanager
@@ -84,8 +84,8 @@ class PublishRequest:
     config_file: Path | None = None
     device: str | None = None
     group: str | None = None
-    plan: rollout.RolloutPlan = rollout.RolloutPlan()
-    health: Health = Health()
+    plan: rollout.RolloutPlan = field(default_factory=rollout.RolloutPlan)
+    health: Health = field(default_factory=Health)
     expires_in: timedelta | None = None
     name: str | None = None
     key: Path | None = None

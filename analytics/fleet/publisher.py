@@ -70,7 +70,7 @@ class FleetPublisher:
 
     # --- connection -------------------------------------------------------------------------------
 
-    def connect(self) -> "FleetPublisher":
+    def connect(self) -> FleetPublisher:
         client = new_client(self.client_id, self.mq)
         client.max_inflight_messages_set(64)
         client.on_connect = self._on_connect
@@ -98,7 +98,7 @@ class FleetPublisher:
                 self._client = None
             self._connected.clear()
 
-    def __enter__(self) -> "FleetPublisher":
+    def __enter__(self) -> FleetPublisher:
         return self.connect()
 
     def __exit__(self, *exc: object) -> None:

@@ -72,7 +72,7 @@ class Deployment:
         return self.deployment_id[:8]
 
     @classmethod
-    def from_row(cls, row: Any) -> "Deployment":
+    def from_row(cls, row: Any) -> Deployment:
         return cls(row["deployment_id"], row["kind"], int(row["version"]), row["name"], row["artifact_sha256"],
                    dict(row["manifest"]), row["target_kind"], row["target"],
                    tuple(float(w) for w in row["waves"]), int(row["current_wave"]),
@@ -97,7 +97,7 @@ class Target:
         return f"{self.store_id}/{self.device_id}"
 
     @classmethod
-    def from_row(cls, row: Any) -> "Target":
+    def from_row(cls, row: Any) -> Target:
         return cls(row["deployment_id"], row["store_id"], row["device_id"], int(row["wave"]), row["state"],
                    float(row["progress"] or 0.0), row["detail"], row["published_at"], row["updated_at"])
 

@@ -18,6 +18,7 @@ original ``rolled_back``.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import math
 import re
@@ -74,7 +75,7 @@ class TargetSpec:
     value: str  # "store/device" or a group id
 
     @classmethod
-    def parse(cls, device: str | None, group: str | None) -> "TargetSpec":
+    def parse(cls, device: str | None, group: str | None) -> TargetSpec:
         if (device is None) == (group is None):
             raise FleetError("give exactly one target: --device STORE/DEVICE or --group GROUP")
         if device is not None:
@@ -123,7 +124,7 @@ def check_waves(waves: Sequence[float]) -> None:
         raise FleetError("--waves: give at least one share (1 = everything at once)")
     if any(not 0.0 < w <= 1.0 for w in waves):
         raise FleetError(f"--waves {','.join(map(str, waves))}: each share must be above 0 and at most 1")
-    if any(b <= a for a, b in zip(waves, waves[1:])):
+    if any(b <= a for a, b in itertools.pairwise(waves)):
         raise FleetError(f"--waves {','.join(map(str, waves))}: shares are cumulative and must grow")
     if waves[-1] != 1.0:
         raise FleetError(f"--waves {','.join(map(str, waves))}: the last wave must be 1 (every device)")

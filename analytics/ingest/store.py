@@ -46,7 +46,7 @@ def _insert(conn: Connection, table: Table) -> Any:
 def insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> int:
     """Insert a row unless its key exists; returns 1 if inserted, 0 if it was already there."""
     # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING (psycopg gives -1).
-    key = list(table.primary_key.columns)[0]
+    key = next(iter(table.primary_key.columns))
     return len(conn.execute(_insert(conn, table).values(**values).returning(key)).all())
 
 

@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -220,8 +220,8 @@ class IngestWorker:
         self.stats.outcomes.update(outcomes)
         if self.on_commit is not None:
             try:
-                self.on_commit([(m, p, outcome) for (m, p), outcome in zip(parsed, outcomes)])
-            except Exception:  # noqa: BLE001 - an observer must not keep the batch from being acknowledged
+                self.on_commit([(m, p, outcome) for (m, p), outcome in zip(parsed, outcomes, strict=True)])
+            except Exception:  # an observer must not keep the batch from being acknowledged
                 log.exception("the ingest's on_commit hook failed")
         self._ack([m for m, _ in parsed])
         self.stats.busy_s += time.perf_counter() - started
@@ -247,7 +247,7 @@ class IngestWorker:
                 good.append((i, p))
         with self.engine.begin() as conn:
             dead_letters(conn, letters, now)
-            for (i, _), applied in zip(good, apply_batch(conn, [p for _, p in good], now)):
+            for (i, _), applied in zip(good, apply_batch(conn, [p for _, p in good], now), strict=True):
                 outcomes[i] = applied.outcome
         return outcomes
 
@@ -279,7 +279,7 @@ class IngestWorker:
         if now_m < self._next_resend or self._client is None or not self.connected.is_set():
             return
         self._next_resend = now_m + RESEND_CHECK_S
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         older = format_utc(now - timedelta(seconds=self.settings.resend_after_s))
         try:
             requests = resend.due_requests(self.engine, format_utc(now), older)

@@ -6,7 +6,8 @@
 | ``home`` | viewer+ | the stores the user may see: today's and the last 7 days' sales, devices online |
 | ``stores`` | viewer+ | one store: devices, daily sales, recent sales, alerts (dead letters: operators) |
 | ``fleet`` | operator | every device (online, versions, backlog, update progress) and every deployment |
-| ``trend_page``, ``customers_page``, ``products_page`` | viewer+ | a store's analytics results: forecasts, heat map, segments, churn, reorder |
+| ``trend_page``, ``customers_page``, ``products_page`` | viewer+ | a store's analytics: forecasts, heat map, |
+|  |  | segments, churn, reorder |
 | ``insights`` | viewer+ | narratives (fact-checked), personas, alert explanations, product descriptions |
 | ``ask`` | viewer+ | questions about a store, answered by fixed store-scoped tools |
 | ``credit`` | owner+ | credit customers: risk, collections, messages |
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 def create_app(engine: Engine, secret_key: str | None = None, secure_cookies: bool = False,
                session_hours: float = 12.0, policy: LoginPolicy | None = None,
                clock: Callable[[], datetime] | None = None, extra_pages: Iterable[Page] = (),
-               testing: bool = False, ai: "AIService | None" = None) -> Flask:
+               testing: bool = False, ai: AIService | None = None) -> Flask:
     """Build the app over a migrated hub database.  ``secret_key=None`` uses the key kept in the
     database (``session_key``)."""
     if secret_key is None:
@@ -101,4 +102,4 @@ def create_app(engine: Engine, secret_key: str | None = None, secure_cookies: bo
     return app
 
 
-__all__ = ["create_app", "NavItem", "Page"]
+__all__ = ["NavItem", "Page", "create_app"]

@@ -21,7 +21,7 @@ from analytics.web.accounts import LoginPolicy
 from firmware_config import ConfigError, TillsightConfig, load_config
 from runtime.notify import ProgressProbe, ServiceNotifier, ServiceSupervisor
 from runtime.selfcheck import HttpSelfCheck
-from runtime.serve import run_until_signal
+from runtime.serve import run_until_signal, wsgi_server
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,6 @@ def build_app(cfg: TillsightConfig, engine: Engine) -> Flask:
 
 def serve(config_path: str | None, host: str | None = None, port: int | None = None) -> int:
     """Run until SIGTERM or SIGINT; returns the exit status (2 = bad config or database)."""
-    from waitress import create_server
-
     overrides: dict = {}
     if host:
         overrides.setdefault("hub_web", {})["host"] = host
@@ -55,16 +53,16 @@ def serve(config_path: str | None, host: str | None = None, port: int | None = N
     except (ConfigError, SQLAlchemyError, ValueError) as exc:
         log.error("%s", exc)
         return 2
-    server = create_server(app, host=cfg.hub_web.host, port=cfg.hub_web.port, threads=cfg.hub_web.threads,
-                           ident="tillsight-hub")
-    base = f"http://{cfg.hub_web.host}:{server.effective_port}"
+    server, bound_port = wsgi_server(app, cfg.hub_web.host, cfg.hub_web.port, threads=cfg.hub_web.threads,
+                                     ident="tillsight-hub")
+    base = f"http://{cfg.hub_web.host}:{bound_port}"
     log.info("Tillsight hub web app serving on %s (Ctrl-C to stop)", base)
     if not users:
         log.warning("no hub users yet: create an operator with "
                     "`tillsight hub user add --id ID --name NAME --role operator`")
     # The watchdog pings while the server answers its own requests (a loopback GET of the login page).
     notifier = ServiceNotifier.from_env()
-    selfcheck = HttpSelfCheck(cfg.hub_web.host, server.effective_port, "/login",
+    selfcheck = HttpSelfCheck(cfg.hub_web.host, bound_port, "/login",
                               interval_s=notifier.watchdog_s / 4 if notifier.watchdog_s else 5.0)
     service = ServiceSupervisor([ProgressProbe("web server", selfcheck)], notifier=notifier,
                                 status=lambda: f"serving on {base}; {selfcheck.answers} self-checks answered")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from analytics.db.web_tables import hub_web_state
@@ -21,6 +21,7 @@ NAME = "session_key"
 def stored_session_key(engine: Engine) -> str:
     with engine.begin() as conn:
         values = {"name": NAME, "value": secrets.token_hex(32), "created_at": iso(utc_now())}
+        stmt: Insert  # each dialect's INSERT ... ON CONFLICT DO NOTHING
         if conn.dialect.name == "postgresql":
             stmt = postgresql.insert(hub_web_state).values(**values).on_conflict_do_nothing()
         elif conn.dialect.name == "sqlite":

@@ -21,7 +21,7 @@ import shutil
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -238,7 +238,7 @@ class FleetAgent:
             docs = [d for d in self._desired.values() if d]
             trusted = dict(self.state.trusted)
             resume = dict(self.state.update) if self.state.update else None
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         chosen: list[Manifest] = []
         for kind in KINDS:
             best: Manifest | None = None
@@ -246,7 +246,8 @@ class FleetAgent:
                 raw = doc.get(kind)
                 if not isinstance(raw, dict):
                     continue
-                version = raw.get("version") if isinstance(raw.get("version"), int) else 0
+                declared = raw.get("version")
+                version = declared if isinstance(declared, int) else 0
                 floor = trusted.get(kind, 0)
                 resuming = bool(resume and resume["kind"] == kind and resume["version"] == version
                                 and resume["deployment_id"] == raw.get("deployment_id"))
@@ -296,7 +297,7 @@ class FleetAgent:
                     log.info("fleet %s v%d interrupted by shutdown; it resumes on the next start", m.kind,
                              m.version)
                     return
-                except Exception as exc:  # noqa: BLE001 - an update must never kill the sync process
+                except Exception as exc:  # an update must never kill the sync process
                     log.exception("fleet %s v%d crashed", m.kind, m.version)
                     self._finish(m, "failed", f"internal error: {type(exc).__name__}: {exc}")
                     self._restore_running(m.kind)
@@ -494,8 +495,8 @@ class FleetAgent:
                     waiting_idle = False
                     self._set_step(m, "switching", "the till is idle; the appliance is loading it")
             if time.monotonic() >= deadline:
-                raise UpdateFailed("failed", f"the appliance did not take it within {self.fleet.switch_timeout_s:.0f} s "
-                                             "(is the appliance running?)")
+                raise UpdateFailed("failed", f"the appliance did not take it within "
+                                             f"{self.fleet.switch_timeout_s:.0f} s (is the appliance running?)")
             time.sleep(0.2)
 
     def _health_window(self, m: Manifest, folder: Path | None) -> None:

@@ -44,7 +44,7 @@ class FleetState:
 
     # -- persistence -------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path) -> "FleetState":
+    def load(cls, path: Path) -> FleetState:
         try:
             doc = read_json(path)
         except ValueError as exc:

@@ -80,7 +80,7 @@ class ModelSwitcher:
         while not self._stop.wait(self.period_s):
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - never take the till down; the agent sees a stale beat
+            except Exception:  # never take the till down; the agent sees a stale beat
                 log.exception("model switcher tick failed")
 
     # -- one pass ------------------------------------------------------------------------------

@@ -19,9 +19,10 @@ import logging
 import ssl
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
@@ -207,14 +208,15 @@ class SyncAgent:
         self._wake.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        payload = bytes(msg.payload)  # paho types it bytes | bytearray; bytes() of bytes is the same object
         if self.fleet is not None and self.fleet.handles(msg.topic):
-            self.fleet.on_message(msg.topic, msg.payload)
+            self.fleet.on_message(msg.topic, payload)
             self._wake.set()
         elif msg.topic == self.topics.resend:
-            self._resends.append(msg.payload)
+            self._resends.append(payload)
             self._wake.set()
         elif msg.topic == self.topics.insights:
-            self._insights.append(msg.payload)
+            self._insights.append(payload)
             self._wake.set()
 
     # -- one connected session ---------------------------------------------------------------
@@ -310,7 +312,7 @@ class SyncAgent:
             ids = self._unmarked
             try:
                 self.store.outbox.mark_sent(ids)
-            except Exception:  # noqa: BLE001 - the store reports why; the ids are retried next tick
+            except Exception:  # the store reports why; the ids are retried next tick
                 log.exception("could not mark %d outbox rows sent; will retry", len(ids))
                 return
             self._unmarked = []
@@ -343,7 +345,7 @@ class SyncAgent:
             return
         self._next_telemetry = now + self.mq.telemetry_interval_s
         doc = telemetry.snapshot(self.store, self.cfg.store.store_id, self.cfg.store.device_id,
-                                 Path(self.cfg.data_dir), datetime.now(timezone.utc))
+                                 Path(self.cfg.data_dir), datetime.now(UTC))
         client.publish(self.topics.telemetry, _json(doc), qos=0)
 
     def _health_tick(self) -> None:
@@ -353,7 +355,7 @@ class SyncAgent:
         if now < self._next_health:
             return
         self._next_health = now + HEALTH_EVERY_S
-        moment = datetime.now(timezone.utc)
+        moment = datetime.now(UTC)
         conditions = self.monitor.check(self.store.outbox.backlog(), telemetry.oldest_age_s(self.store, moment))
         for cond in conditions:
             log.warning("sync health: %s", cond.reason)

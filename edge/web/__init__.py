@@ -22,6 +22,7 @@ from datetime import timedelta
 from flask import Flask, Response, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as Redirect
 
 from edge.auth.service import AuthError
 from edge.checkout.errors import ApprovalRequired, CheckoutError
@@ -58,7 +59,7 @@ def create_app(context: WebContext, secret_key: str | None = None, secure_cookie
         app.register_blueprint(bp)
 
     @app.get("/")
-    def home() -> Response:
+    def home() -> Redirect:
         user = current_user()
         if user is None:
             return redirect(url_for("auth.login_page"))

@@ -20,7 +20,7 @@ from edge.checkout.session import PaymentPart
 from edge.store.errors import NotFoundError
 from edge.store.records import PAYMENT_METHODS, SaleRecord, User
 from edge.web.cashier_common import (
-    cashier_blueprint as bp,
+    approver_from,
     guard_sale,
     may_act,
     may_see_sale,
@@ -28,12 +28,13 @@ from edge.web.cashier_common import (
     money,
     money_text,
     nested,
+    optional_money,
     reason_text,
-    approver_from,
     required_approver,
     sale_view,
     whole_number,
 )
+from edge.web.cashier_common import cashier_blueprint as bp
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_int, get_text
 from edge.web.security import json_body, require
@@ -205,7 +206,7 @@ def payment_parts(data: dict[str, Any], currency: str) -> list[PaymentPart]:
         if method not in PAYMENT_METHODS:
             raise BadInput(f"{where}.method", "must be one of " + ", ".join(PAYMENT_METHODS))
         amount = nested(where, money, item, "amount", currency, lo=1)
-        tendered = nested(where, money, item, "tendered", currency, required=False) if method == "cash" else None
+        tendered = nested(where, optional_money, item, "tendered", currency) if method == "cash" else None
         customer = None
         if method == "credit":
             customer_id = nested(where, get_text, item, "customer_id", 40)

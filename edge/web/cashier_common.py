@@ -61,19 +61,23 @@ def whole_number(data: dict[str, Any], key: str, lo: int = 1, hi: int = MAX_QTY,
     return get_int({key: value}, key, lo, hi)
 
 
-def money(data: dict[str, Any], key: str, currency: str, lo: int = 0, hi: int = MAX_MONEY,
-          required: bool = True) -> int | None:
-    """Money: a JSON integer is minor units, text such as ``"12.50"`` is major units.
+def money(data: dict[str, Any], key: str, currency: str, lo: int = 0, hi: int = MAX_MONEY) -> int:
+    """Money (required): a JSON integer is minor units, text such as ``"12.50"`` is major units.
 
     Floats are rejected (0.1 + 0.2 is not money)."""
     value = data.get(key)
     if value is None or value == "":
-        if required:
-            raise BadInput(key, "is required")
-        return None
+        raise BadInput(key, "is required")
     if isinstance(value, bool) or isinstance(value, float) or not isinstance(value, (int, str)):
         raise BadInput(key, "must be minor units as a whole number, or an amount as text like \"12.50\"")
     return get_money({key: value}, key, currency, lo, hi)
+
+
+def optional_money(data: dict[str, Any], key: str, currency: str, lo: int = 0, hi: int = MAX_MONEY) -> int | None:
+    """:func:`money` where the field may be left out: None when it is missing or empty."""
+    if data.get(key) is None or data.get(key) == "":
+        return None
+    return money(data, key, currency, lo, hi)
 
 
 def nested(prefix: str, fn: Any, *args: Any, **kwargs: Any) -> Any:

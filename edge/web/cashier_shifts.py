@@ -16,7 +16,6 @@ from edge.checkout.errors import CheckoutError
 from edge.store.shifts import Shift
 from edge.web.cashier_common import (
     ACTIVE_STATES,
-    cashier_blueprint as bp,
     local_text,
     may_see_shift,
     me,
@@ -26,6 +25,7 @@ from edge.web.cashier_common import (
     shift_view,
     user_name,
 )
+from edge.web.cashier_common import cashier_blueprint as bp
 from edge.web.context import ctx
 from edge.web.forms import get_int
 from edge.web.security import json_body, require

@@ -23,9 +23,9 @@ class WebContext:
     checkout: CheckoutService
     store_id: str
     device_id: str
-    live: "LiveView | None" = None
+    live: LiveView | None = None
     # device health for the dashboard: camera fps, inference ms, model version, sync backlog, disk ...
-    health: Callable[[], dict[str, Any]] = field(default=lambda: {})
+    health: Callable[[], dict[str, Any]] = field(default=dict)
     # the hub's latest insights for this store (None until the hub sent some)
     insights: Callable[[], dict[str, Any] | None] = field(default=lambda: None)
     # called after the owner changes the catalogue or settings (e.g. to refresh caches)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import cv2
 from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from edge.web.security import require
-
 from vision.overlay import draw_detections
 from vision.pipeline import PipelineStats, VisionLoop
 from vision.sources import SourceState
@@ -88,15 +87,16 @@ def basket() -> Response:
 
 @live_blueprint.get("/api/health")
 @require("cashier")
-def health() -> Response:
+def health() -> tuple[Response, int]:
     live = _live()
     st = live.source_state()
     stats = live.stats()
     alive = live.loop.alive()
-    body = {"ok": alive and st.state == "live", "vision_loop": "running" if alive else "stopped",
+    ok = alive and st.state == "live"
+    body = {"ok": ok, "vision_loop": "running" if alive else "stopped",
             "camera": {"uri": st.uri, "state": st.state, "fps": round(st.fps, 1), "frames": st.frames,
                        "reconnects": st.reconnects, "last_error": st.last_error},
             "inference": {"count": stats.inferences, "ms": round(stats.inference_ms, 1), "errors": stats.errors,
                           "last_error": stats.last_error},
             "model_version": live.model_version}
-    return jsonify(body), (200 if body["ok"] else 503)
+    return jsonify(body), (200 if ok else 503)

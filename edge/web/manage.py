@@ -5,8 +5,9 @@
 | ``manage_products`` | ``/manage/products`` catalogue: add, edit, (de)activate, receive stock | ``/api/products`` |
 | ``manage_staff`` | ``/manage/staff`` cashiers, supervisors, owners: PINs, passwords, roles, unlock | ``/api/staff`` |
 | ``manage_settings`` | ``/manage/settings`` store name, currency, tax rate, time zone, receipt | ``/api/settings`` |
-| ``manage_customers`` | ``/manage/customers`` credit customers: limits, balances, repayments | ``/api/manage/customers`` |
-| ``manage_stock`` | ``/manage/stock-count``, ``/manage/stock-movements`` | ``/api/stock-count``, ``/api/stock/movements`` |
+| ``manage_customers`` | ``/manage/customers`` credit customers: limits, balance, payments | ``/api/manage/customers`` |
+| ``manage_stock`` | ``/manage/stock-count``, ``/manage/stock-movements`` | ``/api/stock-count``, |
+|  |  | ``/api/stock/movements`` |
 
 Everything is owner-only except the stock count and the movement history (supervisor and up) and
 the product list (any logged-in staff member may read it).  Each action is one function that takes
@@ -21,18 +22,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, flash, get_flashed_messages, redirect, render_template, url_for
-from werkzeug.exceptions import Conflict
+from flask import Blueprint, flash, get_flashed_messages, redirect, render_template, url_for
+from werkzeug.exceptions import Conflict, Forbidden
+from werkzeug.wrappers import Response
 
 from contracts.money import exponent, format_money
 from edge.store.errors import ValidationError
+from edge.store.records import User
 from edge.store.settings import StoreSettings
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_money
+from edge.web.security import current_user
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +66,7 @@ def local_time(iso_utc: str | None, tz_name: str | None = None) -> str:
     if not iso_utc:
         return ""
     try:
-        at = datetime.strptime(iso_utc[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+        at = datetime.strptime(iso_utc[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
         return iso_utc
     return at.astimezone(ZoneInfo(tz_name or settings().timezone)).strftime("%Y-%m-%d %H:%M")
@@ -124,8 +128,19 @@ def done(message: str, endpoint: str, **url_values: Any) -> Response:
     return redirect(url_for(endpoint, **url_values), code=303)
 
 
-def form_action(action: Callable[[], Response | str],
-                on_error: Callable[[str], str]) -> Response | str | tuple[str, int]:
+# what a management page's form post answers: a redirect (``done``), the page, or the page again with a status
+PageAnswer = Response | str | tuple[str, int]
+
+
+def me() -> User:
+    """The logged-in user (every route here is behind ``@require``)."""
+    user = current_user()
+    if user is None:  # pragma: no cover - @require answers first
+        raise Forbidden("log in first")
+    return user
+
+
+def form_action(action: Callable[[], Response | str], on_error: Callable[[str], str]) -> PageAnswer:
     """Run a form post's action; on a refused value show the page again with the message (400/409)."""
     try:
         return action()

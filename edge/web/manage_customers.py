@@ -8,23 +8,25 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
+from werkzeug.wrappers import Response  # what redirect() is typed to return; flask's Response is one
 
 from edge.store.customers import MAX_LIMIT, PHONE_RE
 from edge.store.records import Customer
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_text
 from edge.web.manage import (
+    PageAnswer,
     done,
     fmt_money,
     form_action,
-    manage_blueprint as bp,
     money_field,
     plain_amount,
     render,
     settings,
     strict_bool,
 )
+from edge.web.manage import manage_blueprint as bp
 from edge.web.security import current_user, json_body, require
 
 log = logging.getLogger(__name__)
@@ -94,7 +96,7 @@ def customers_page() -> str:
 
 @bp.post("/manage/customers")
 @require("owner")
-def customers_create() -> Response | tuple[str, int]:
+def customers_create() -> PageAnswer:
     data = request.form.to_dict()
 
     def action() -> Response:
@@ -120,13 +122,15 @@ def customer_page(customer_id: str) -> str:
 
 @bp.post("/manage/customers/<customer_id>")
 @require("owner")
-def customer_update(customer_id: str) -> Response | tuple[str, int]:
+def customer_update(customer_id: str) -> PageAnswer:
     data = request.form.to_dict()
     ctx().store.customers.get(customer_id)
 
     def action() -> Response:
         c = update_customer(customer_id, data)
-        note = "" if "active" not in data else (" (active again)" if c.active else " (deactivated: no more credit sales)")
+        note = ""
+        if "active" in data:
+            note = " (active again)" if c.active else " (deactivated: no more credit sales)"
         return done(f"Saved {c.name}{note}", "manage.customer_page", customer_id=c.id)
 
     return form_action(action, lambda msg: _customer_page(customer_id, error=msg, form=data))
@@ -134,7 +138,7 @@ def customer_update(customer_id: str) -> Response | tuple[str, int]:
 
 @bp.post("/manage/customers/<customer_id>/repayment")
 @require("owner")
-def customer_repayment(customer_id: str) -> Response | tuple[str, int]:
+def customer_repayment(customer_id: str) -> PageAnswer:
     data = request.form.to_dict()
     ctx().store.customers.get(customer_id)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
+from werkzeug.wrappers import Response  # what redirect() is typed to return; flask's Response is one
 
 from edge.store.database import utc_now
 from edge.store.products import BARCODE_RE, MAX_PRICE, SKU_RE
@@ -13,18 +15,20 @@ from edge.store.stock import MAX_QTY, apply_movement
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_int, get_text
 from edge.web.manage import (
+    PageAnswer,
     catalogue_changed,
     conflict,
     done,
     fmt_money,
     form_action,
-    manage_blueprint as bp,
+    me,
     money_field,
     plain_amount,
     render,
     settings,
     strict_bool,
 )
+from edge.web.manage import manage_blueprint as bp
 from edge.web.security import current_user, json_body, require
 
 STATUSES = ("active", "inactive", "low", "all")
@@ -60,18 +64,18 @@ def _barcode(data: dict[str, Any], sku: str | None) -> str | None:
 
 def _fields(data: dict[str, Any], current: Product | None, sku: str) -> dict[str, Any]:
     """The product's fields from ``data``; a field left out keeps its current value (on an edit)."""
-    def given(key: str) -> bool:
-        return current is None or key in data
+    def value(key: str, read: Callable[[], Any]) -> Any:
+        """The submitted value; on an edit that left the field out, the product's current one."""
+        return read() if current is None or key in data else getattr(current, key)
 
+    reorder_default = settings().low_stock_default if current is None else None
     return {
-        "name": get_text(data, "name", 120) if given("name") else current.name,
-        "price": money_field(data, "price", 1, MAX_PRICE) if given("price") else current.price,
-        "barcode": _barcode(data, sku) if given("barcode") else current.barcode,
-        "category": get_text(data, "category", 60, required=False) if given("category") else current.category,
-        "reorder_level": (get_int(data, "reorder_level", 0, MAX_REORDER, default=settings().low_stock_default)
-                          if current is None else
-                          get_int(data, "reorder_level", 0, MAX_REORDER) if "reorder_level" in data
-                          else current.reorder_level),
+        "name": value("name", lambda: get_text(data, "name", 120)),
+        "price": value("price", lambda: money_field(data, "price", 1, MAX_PRICE)),
+        "barcode": value("barcode", lambda: _barcode(data, sku)),
+        "category": value("category", lambda: get_text(data, "category", 60, required=False)),
+        "reorder_level": value("reorder_level",
+                               lambda: get_int(data, "reorder_level", 0, MAX_REORDER, default=reorder_default)),
     }
 
 
@@ -117,7 +121,7 @@ def receive_stock(sku: str, data: dict[str, Any]) -> tuple[Product, int]:
     store.products.get(sku)
     qty = get_int(data, "qty", 1, MAX_QTY)
     note = get_text(data, "note", 200, required=False)
-    store.stock.receive(sku, qty, current_user().id, note=note)
+    store.stock.receive(sku, qty, me().id, note=note)
     return store.products.get(sku), qty
 
 
@@ -126,7 +130,7 @@ def _filtered(products: list[Product], q: str, category: str, status: str) -> li
     q = q.lower()
     out = []
     for p in products:
-        if status == "active" and not p.active or status == "inactive" and p.active:
+        if (status == "active" and not p.active) or (status == "inactive" and p.active):
             continue
         if status == "low" and not p.low_stock:
             continue
@@ -161,7 +165,7 @@ def products_page() -> str:
 
 @bp.post("/manage/products")
 @require("owner")
-def products_create() -> Response | tuple[str, int]:
+def products_create() -> PageAnswer:
     data = request.form.to_dict()
 
     def action() -> Response:
@@ -191,7 +195,7 @@ def product_page(sku: str) -> str:
 
 @bp.post("/manage/products/<sku>")
 @require("owner")
-def product_update(sku: str) -> Response | tuple[str, int]:
+def product_update(sku: str) -> PageAnswer:
     data = request.form.to_dict()
     ctx().store.products.get(sku)
 
@@ -204,7 +208,7 @@ def product_update(sku: str) -> Response | tuple[str, int]:
 
 @bp.post("/manage/products/<sku>/active")
 @require("owner")
-def product_set_active(sku: str) -> Response | tuple[str, int]:
+def product_set_active(sku: str) -> PageAnswer:
     data = request.form.to_dict()
     ctx().store.products.get(sku)
 
@@ -218,7 +222,7 @@ def product_set_active(sku: str) -> Response | tuple[str, int]:
 
 @bp.post("/manage/products/<sku>/receive")
 @require("owner")
-def product_receive(sku: str) -> Response | tuple[str, int]:
+def product_receive(sku: str) -> PageAnswer:
     data = request.form.to_dict()
     ctx().store.products.get(sku)
 
@@ -235,8 +239,7 @@ def product_receive(sku: str) -> Response | tuple[str, int]:
 @require("cashier")
 def api_products() -> Response:
     store = ctx().store
-    user = current_user()
-    include_inactive = request.args.get("all") == "1" and user.at_least("owner")
+    include_inactive = request.args.get("all") == "1" and me().at_least("owner")
     q = request.args.get("q", "").strip()[:64]
     category = request.args.get("category", "").strip()[:60]
     products = _filtered(store.products.list(include_inactive=include_inactive), q, category, "all")

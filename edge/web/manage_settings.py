@@ -12,13 +12,14 @@ from dataclasses import asdict
 from typing import Any
 from zoneinfo import available_timezones
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
+from werkzeug.wrappers import Response  # what redirect() is typed to return; flask's Response is one
 
 from contracts.money import exponent
 from edge.store.settings import StoreSettings
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_int, get_text
-from edge.web.manage import done, form_action, render, settings, settings_changed
+from edge.web.manage import PageAnswer, done, form_action, render, settings, settings_changed
 from edge.web.manage import manage_blueprint as bp
 from edge.web.security import json_body, require
 
@@ -117,7 +118,7 @@ def settings_page() -> str:
 
 @bp.post("/manage/settings")
 @require("owner")
-def settings_update() -> Response | tuple[str, int]:
+def settings_update() -> PageAnswer:
     data = request.form.to_dict()
 
     def action() -> Response:

@@ -6,24 +6,26 @@ active owner can be neither deactivated nor demoted, so the shop can never lock 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
+from werkzeug.wrappers import Response  # what redirect() is typed to return; flask's Response is one
 
 from edge.auth.hashing import WeakSecretError, check_password, check_pin
 from edge.store.records import ROLES, User
 from edge.store.users import USER_ID_RE
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_text
-from edge.web.manage import conflict, done, form_action, local_time, manage_blueprint as bp, render, strict_bool
+from edge.web.manage import PageAnswer, conflict, done, form_action, local_time, render, strict_bool
+from edge.web.manage import manage_blueprint as bp
 from edge.web.security import current_user, json_body, login, require
 
 PIN_ROLES = ("cashier", "supervisor")
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def is_locked(user: User) -> bool:
@@ -93,7 +95,8 @@ def update_staff(user_id: str, data: dict[str, Any]) -> User:
     pin = _secret(data, "pin")
     password = _secret(data, "password")
     if user.role == "owner" and user.active and (role != "owner" or not active) and users.count_owners() <= 1:
-        who = "you are" if current_user() and current_user().id == user.id else f"{user.name} is"
+        signed_in = current_user()
+        who = "you are" if signed_in is not None and signed_in.id == user.id else f"{user.name} is"
         raise conflict(f"{who} the last active owner: add another owner before demoting or deactivating")
     if role in PIN_ROLES and not (pin or user.has_pin):
         raise BadInput("pin", f"a {role} needs a PIN: set one with the role change")
@@ -131,7 +134,7 @@ def staff_page() -> str:
 
 @bp.post("/manage/staff")
 @require("owner")
-def staff_create() -> Response | tuple[str, int]:
+def staff_create() -> PageAnswer:
     data = request.form.to_dict()
 
     def action() -> Response:
@@ -160,7 +163,7 @@ def staff_member_page(user_id: str) -> str:
 
 @bp.post("/manage/staff/<user_id>")
 @require("owner")
-def staff_update(user_id: str) -> Response | tuple[str, int]:
+def staff_update(user_id: str) -> PageAnswer:
     data = request.form.to_dict()
     ctx().store.users.get(user_id)
 

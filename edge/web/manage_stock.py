@@ -17,8 +17,9 @@ from edge.store.products import SKU_RE
 from edge.store.stock import MAX_QTY, MOVEMENT_REASONS
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_int, get_text
-from edge.web.manage import form_action, local_time, manage_blueprint as bp, render, settings
-from edge.web.security import current_user, json_body, require
+from edge.web.manage import PageAnswer, form_action, local_time, me, render, settings
+from edge.web.manage import manage_blueprint as bp
+from edge.web.security import json_body, require
 
 COUNT_REASONS = ("count", "damage", "theft", "correction")
 MAX_LINES = 5000
@@ -58,7 +59,7 @@ def post_stock_count(data: dict[str, Any]) -> dict[str, Any]:
     if reason not in COUNT_REASONS:
         raise BadInput("reason", f"must be one of {', '.join(COUNT_REASONS)}")
     note = get_text(data, "note", 200, required=False)
-    rows = store.stock.post_count(parsed, current_user().id, reason=reason, note=note)
+    rows = store.stock.post_count(parsed, me().id, reason=reason, note=note)
     adjustments = []
     for row in rows:
         p = products[row["sku"]]
@@ -124,7 +125,7 @@ def _form_counts(form: dict[str, str]) -> tuple[dict[str, str], dict[str, int]]:
 
 @bp.post("/manage/stock-count")
 @require("supervisor")
-def stock_count_submit() -> str | tuple[str, int]:
+def stock_count_submit() -> PageAnswer:
     form = request.form.to_dict()
     counts, seen = _form_counts(form)
 
