@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, inspect, select
 
 from analytics.db import SCHEMA_VERSION, make_engine, migrate
-from analytics.db.migrations import MIGRATIONS
 from analytics.db import tables as t
+from analytics.db.migrations import MIGRATIONS
 from analytics.ingest.parse import Parsed, Rejected, parse
 from analytics.ingest.store import apply, dead_letter
 from tests.analytics.test_ingest import tx_doc
@@ -42,7 +42,8 @@ def test_migrations_apply_once_and_record_their_version(engine: Engine) -> None:
     with engine.connect() as conn:
         versions = sorted(conn.execute(select(t.schema_version.c.version)).scalars().all())
     assert versions == sorted(v for v, _ in MIGRATIONS) and versions[-1] == SCHEMA_VERSION
-    assert {"device_registry", "deployments", "deployment_targets", "artifacts", "stores"} <= set(inspect(engine).get_table_names())
+    fleet_tables = {"device_registry", "deployments", "deployment_targets", "artifacts", "stores"}
+    assert fleet_tables <= set(inspect(engine).get_table_names())
 
 
 def test_tx_is_stored_once_with_its_lines_and_gaps_are_tracked(engine: Engine) -> None:

@@ -103,13 +103,14 @@ def test_duplicate_tx_is_stored_once(hub) -> None:
 
 
 def test_sequence_gaps_are_detected_filled_and_asked_for(hub, broker: MosquittoBroker) -> None:
-    engine, worker, pub = hub
+    engine, _, pub = hub
     pub.client.subscribe(f"{PREFIX}/s-001/till-1/resend", qos=1)
     for seq in (1, 2, 5, 6, 9):
         pub.send("s-001/till-1/tx", tx_doc(seq))
     wait_for(lambda: count(engine, t.transactions) == 5, 10, "five sales")
     with engine.connect() as conn:
-        gaps = [(g.from_seq, g.to_seq, g.filled) for g in conn.execute(select(t.seq_gaps).order_by(t.seq_gaps.c.from_seq))]
+        rows = conn.execute(select(t.seq_gaps).order_by(t.seq_gaps.c.from_seq))
+        gaps = [(g.from_seq, g.to_seq, g.filled) for g in rows]
     assert gaps == [(3, 4, False), (7, 8, False)]
     dev = device(engine, "s-001", "till-1")
     assert dev["last_seq"] == 9 and dev["gaps"] == 2
@@ -121,7 +122,8 @@ def test_sequence_gaps_are_detected_filled_and_asked_for(hub, broker: MosquittoB
         pub.send("s-001/till-1/tx", tx_doc(seq))
     wait_for(lambda: count(engine, t.transactions) == 8, 10, "late sales")
     with engine.connect() as conn:
-        gaps = [(g.from_seq, g.to_seq, g.filled) for g in conn.execute(select(t.seq_gaps).order_by(t.seq_gaps.c.from_seq))]
+        rows = conn.execute(select(t.seq_gaps).order_by(t.seq_gaps.c.from_seq))
+        gaps = [(g.from_seq, g.to_seq, g.filled) for g in rows]
     assert gaps == [(3, 4, True), (7, 8, False)]
     assert device(engine, "s-001", "till-1")["gaps"] == 1
     # A device that reports (telemetry) it has sent up to seq 12 with nothing pending: 10..12 missing.
@@ -133,7 +135,7 @@ def test_sequence_gaps_are_detected_filled_and_asked_for(hub, broker: MosquittoB
 
 
 def test_status_messages_drive_the_online_flag(hub) -> None:
-    engine, worker, pub = hub
+    engine, _, pub = hub
     pub.send("s-001/till-1/status", {"state": "online", "at": "2026-11-21T14:00:00Z", "reason": "connected"})
     wait_for(lambda: (device(engine, "s-001", "till-1") or {}).get("online") is True, 10, "online")
     pub.send("s-001/till-1/status", {"state": "offline", "at": "2026-11-21T14:01:00Z", "reason": "shutdown"})
@@ -142,7 +144,7 @@ def test_status_messages_drive_the_online_flag(hub) -> None:
 
 
 def test_a_reported_document_that_breaks_its_contract_is_dead_lettered_and_the_last_good_one_kept(hub) -> None:
-    engine, worker, pub = hub
+    engine, _, pub = hub
     good = reported_doc("s-001", "till-1", trusted={"model": 3})
     pub.send("s-001/till-1/reported", good)
     wait_for(lambda: (device(engine, "s-001", "till-1") or {}).get("reported") == good, 10, "reported stored")

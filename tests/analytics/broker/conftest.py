@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 
 from analytics.db import make_engine
 from tests.support.fixtures import broker, postgres_cluster  # noqa: F401 - pytest fixtures
-from tests.support.mosquitto import mosquitto_available
 from tests.support.hubdb import hub_database_url
+from tests.support.mosquitto import mosquitto_available
 
 
 @pytest.fixture

@@ -85,7 +85,7 @@ def test_a_device_cannot_write_another_devices_topics_or_the_hubs(probes) -> Non
         "s-002/till-1/resend": False, "s-001/till-1/insights": True,
     }
     codes = {rest: a.publish(topic(rest), b"forged", retain=retain) for rest, retain in forged.items()}
-    assert codes == {rest: NOT_AUTHORIZED for rest in forged}  # the broker tells the device: not authorised
+    assert codes == dict.fromkeys(forged, NOT_AUTHORIZED)  # the broker tells the device: not authorised
     assert a.publish("elsewhere/x", b"forged") == NOT_AUTHORIZED
     # the broker delivers one sender's messages in order: once a last allowed message from the
     # device is in, anything forged that had been let through would be in before it

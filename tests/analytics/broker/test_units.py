@@ -49,7 +49,7 @@ def test_password_hash_has_mosquittos_pbkdf2_sha512_format_and_verifies() -> Non
 
 
 def test_password_hash_matches_what_mosquitto_passwd_writes() -> None:
-    user, encoded = MOSQUITTO_PASSWD_LINE.split(":", 1)
+    _, encoded = MOSQUITTO_PASSWD_LINE.split(":", 1)
     salt = base64.b64decode(encoded.split("$")[3])
     assert hash_password("secret1", iterations=101, salt=salt) == encoded
     assert verify_password("secret1", encoded) and not verify_password("secret2", encoded)
@@ -73,7 +73,7 @@ def test_password_file_round_trip_and_errors_name_the_line() -> None:
     text = render_password_file({"s-002.till-1": b, "hub": a})
     assert text.splitlines() == [f"hub:{a}", f"s-002.till-1:{b}"]  # sorted
     assert parse_password_file("# comment\n\n" + text) == {"hub": a, "s-002.till-1": b}
-    with pytest.raises(PasswordFileError, match="line 2 .*hub2.*not a \\$7\\$"):
+    with pytest.raises(PasswordFileError, match=r"line 2 .*hub2.*not a \$7\$"):
         parse_password_file(f"hub:{a}\nhub2:plaintext\n")
     with pytest.raises(PasswordFileError, match="line 2: user 'hub' is listed twice"):
         parse_password_file(f"hub:{a}\nhub:{b}\n")
@@ -227,7 +227,7 @@ def test_a_failed_file_write_leaves_the_registry_as_it_was(tmp_path: Path) -> No
     settings.folder.acl.mkdir()  # the ACL cannot be replaced now
     from analytics.broker.files import BrokerFilesError
 
-    with pytest.raises(BrokerFilesError, match="cannot (read|write) .*acl"):
+    with pytest.raises(BrokerFilesError, match=r"cannot (read|write) .*acl"):
         service.add_device(engine, settings, "s-001", "till-2")
     with engine.connect() as conn:
         assert [d.device_id for d in registry.list_devices(conn)] == ["till-1"]

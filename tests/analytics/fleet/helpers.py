@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from firmware_config import load_config
 from tests.support.mosquitto import MosquittoBroker
 
 PREFIX = topics.DEFAULT_PREFIX
-T0 = datetime(2026, 11, 21, 15, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 21, 15, 0, 0, tzinfo=UTC)
 
 
 def stamp(moment: datetime) -> str:

@@ -56,17 +56,17 @@ def test_a_changed_folder_packs_to_another_hash(tmp_path: Path) -> None:
 
 
 def test_broken_bundles_are_refused_with_the_reason(tmp_path: Path) -> None:
-    with pytest.raises(FleetError, match="no manifest.json"):
+    with pytest.raises(FleetError, match=r"no manifest\.json"):
         (tmp_path / "empty").mkdir()
         pack_bundle(tmp_path / "empty")
     bundle = make_bundle(tmp_path / "b")
     (bundle / "model.onnx").write_bytes(b"tampered")
-    with pytest.raises(FleetError, match="model_sha256 .* does not match model.onnx"):
+    with pytest.raises(FleetError, match=r"model_sha256 .* does not match model\.onnx"):
         pack_bundle(bundle)
     bundle = make_bundle(tmp_path / "c")
     doc = json.loads((bundle / "manifest.json").read_text())
     (bundle / "manifest.json").write_text(json.dumps({**doc, "format": "something/2"}))
-    with pytest.raises(FleetError, match="expected 'tillsight.bundle/1'"):
+    with pytest.raises(FleetError, match=r"expected 'tillsight\.bundle/1'"):
         pack_bundle(bundle)
     bundle = make_bundle(tmp_path / "d")
     (bundle / "link").symlink_to("/etc/passwd")
@@ -74,7 +74,7 @@ def test_broken_bundles_are_refused_with_the_reason(tmp_path: Path) -> None:
         pack_bundle(bundle)
     bundle = make_bundle(tmp_path / "e")
     (bundle / "selftest.jpg").unlink()
-    with pytest.raises(FleetError, match="self-test image selftest.jpg"):
+    with pytest.raises(FleetError, match=r"self-test image selftest\.jpg"):
         pack_bundle(bundle)
 
 

@@ -276,7 +276,7 @@ def test_versions_only_grow_across_publishes_and_rollbacks(
     # a refused config consumes no version and records nothing
     bad = tmp_path / "bad.yaml"
     bad.write_text("mqtt:\n  host: evil.example\n")
-    with pytest.raises(FleetError, match="mqtt.host: not fleet-managed"):
+    with pytest.raises(FleetError, match=r"mqtt\.host: not fleet-managed"):
         publish(settings, PublishRequest(config_file=bad, device="s-001/till-1"), now=later(12))
     with engine.connect() as conn:
         assert conn.execute(select(fleet_versions.c.version).where(fleet_versions.c.kind == "config")).scalar() == 1
@@ -325,8 +325,9 @@ def test_chunks_published_retained_reassemble_to_the_artifact(
         broker: MosquittoBroker, tmp_path: Path, engine: Engine, db_url: str) -> None:
     settings = fleet_settings(broker, tmp_path, db_url, chunk_size=4096, key=signing_key(tmp_path))
     register(engine, "north", fleet_of(1))
-    created = publish(settings, PublishRequest(model_dir=make_bundle(tmp_path / "b", size=50_000), device="s-001/till-1",
-                                               health=Health(120.0, 400.0, 1)), now=T0)
+    bundle = make_bundle(tmp_path / "b", size=50_000)
+    created = publish(settings, PublishRequest(model_dir=bundle, device="s-001/till-1", health=Health(120.0, 400.0, 1)),
+                      now=T0)
     art = created.deployment.manifest["artifact"]
     assert art["chunk_size"] == 4096 and art["chunks"] == -(-art["size"] // 4096) > 5
     assert created.deployment.manifest["health"] == {"window_s": 120.0, "max_inference_ms": 400.0, "max_errors": 1}

@@ -7,7 +7,7 @@ import copy
 import hashlib
 import io
 import tarfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from edge.fleet.verify import ManifestRefused, check_manifest, load_public_keys
 from firmware_config import ConfigError, load_config
 from tests.support.fleet import Operator
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 @pytest.fixture
@@ -69,16 +69,16 @@ def test_wrong_target_expired_unknown_key_and_malformed_are_refused(operator: Op
         check(other.manifest("model", 1, b"x", fmt="tar.gz", chunk_size=1024), operator)
     broken = operator.manifest("model", 1, b"x", fmt="tar.gz", chunk_size=1024)
     del broken["artifact"]
-    with pytest.raises(ManifestRefused, match="malformed manifest: .*artifact"):
+    with pytest.raises(ManifestRefused, match=r"malformed manifest: .*artifact"):
         check(broken, operator)
 
 
 def test_public_key_problems_name_the_file(tmp_path: Path) -> None:
     junk = tmp_path / "junk.pub"
     junk.write_text("not a key")
-    with pytest.raises(ValueError, match="junk.pub"):
+    with pytest.raises(ValueError, match=r"junk\.pub"):
         load_public_keys([junk])
-    with pytest.raises(ValueError, match="missing.pub"):
+    with pytest.raises(ValueError, match=r"missing\.pub"):
         load_public_keys([tmp_path / "missing.pub"])
 
 
@@ -176,16 +176,16 @@ def test_the_overlay_sits_between_the_file_and_the_environment(tmp_path: Path) -
     assert cfg.detector.iou == 0.7  # the environment beats the overlay
     assert load_config(cfg_file, env={}, fleet_overlay=False).detector.confidence == 0.3
     (data / "fleet" / "config.yaml").write_text("mqtt:\n  password: stolen\n")
-    with pytest.raises(ConfigError, match="mqtt.password: not fleet-managed"):
+    with pytest.raises(ConfigError, match=r"mqtt\.password: not fleet-managed"):
         load_config(cfg_file, env={})
 
 
 def test_a_config_update_is_checked_as_the_whole_configuration() -> None:
     cfg = load_config(None, env={})
     assert check_config_overlay(b"gate:\n  threshold: 9\n", cfg) == {"gate": {"threshold": 9}}
-    with pytest.raises(InstallError, match="store.store_id: not fleet-managed"):
+    with pytest.raises(InstallError, match=r"store\.store_id: not fleet-managed"):
         check_config_overlay(b"store:\n  store_id: s-999\n", cfg)
-    with pytest.raises(InstallError, match="gate.max_interval_s: .*>= min_interval_s"):
+    with pytest.raises(InstallError, match=r"gate\.max_interval_s: .*>= min_interval_s"):
         check_config_overlay(b"gate:\n  min_interval_s: 5\n  max_interval_s: 1\n", cfg)
     with pytest.raises(InstallError, match="not valid YAML"):
         check_config_overlay(b"gate: [unclosed\n", cfg)

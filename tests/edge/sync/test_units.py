@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from contracts.topics import DeviceTopics
 from edge.sync.health import BACKLOG_AGE, BACKLOG_COUNT, BacklogMonitor
 from edge.sync.resend import ResendRequest, parse_request, requeue
-from contracts.topics import DeviceTopics
 from tests.support.device import record_sales, seeded_store
 
 
@@ -61,5 +61,5 @@ def test_missing_tls_files_stop_the_agent_with_the_key_named(tmp_path: Path) -> 
     with pytest.raises(ValueError, match=r"mqtt.tls.ca_file: .*ca.pem does not exist"):
         SyncAgent(store, cfg)
     store.close()
-    with pytest.raises(ConfigError, match="ca_file set but tls.enabled is false"):
+    with pytest.raises(ConfigError, match=r"ca_file set but tls\.enabled is false"):
         load_config(None, env={}, overrides={"mqtt": {"tls": {"ca_file": "/etc/ca.pem"}}})
