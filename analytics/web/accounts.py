@@ -115,6 +115,7 @@ class HubUsers:
         self.engine = engine
         self.throttle = LoginThrottle(policy or ThrottlePolicy())
         self.policy = self.throttle.policy
+        self._saved_at: dict[str, str] = {}  # each user's updated_at as last seen by a login here
 
     # -- reading ---------------------------------------------------------------------------------
     def _load(self, conn: Connection, user_id: str) -> tuple[HubUser, str] | None:
@@ -210,6 +211,7 @@ class HubUsers:
             check_password_hash(_dummy_hash(), password)
             raise LoginRefused("unknown user or wrong password")
         user, password_hash = found
+        self._forget_if_saved(user.user_id)
         try:
             self.throttle.check(user.user_id, client, now)
         except Throttled as exc:
@@ -235,6 +237,17 @@ class HubUsers:
         refreshed = self.find(user.user_id)
         assert refreshed is not None
         return refreshed
+
+
+    def _forget_if_saved(self, user_id: str) -> None:
+        """A save from another process (``tillsight hub user add``) clears this process's counters too:
+        it changes ``updated_at``, which failed and successful logins never do."""
+        with self.engine.connect() as conn:
+            saved_at = conn.execute(select(hub_users.c.updated_at).where(hub_users.c.user_id == user_id)).scalar()
+        seen = self._saved_at.get(user_id)
+        if seen is not None and saved_at != seen:
+            self.throttle.clear_user(user_id)
+        self._saved_at[user_id] = str(saved_at)
 
 
 def _locked(exc: Throttled) -> LockedOut:

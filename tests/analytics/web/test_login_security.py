@@ -89,3 +89,15 @@ def test_a_copied_session_cookie_is_refused_after_logout(app: Flask) -> None:
     again = Browser(app, "198.51.100.4")
     assert again.login("ann", PASSWORDS["ann"]).status_code == 200
     assert again.client.get("/api/me").get_json()["user"]["id"] == "ann"
+
+
+def test_saving_the_user_from_another_process_clears_the_counters(app: Flask, hub_engine, clock: dict) -> None:
+    browser = Browser(app, "198.51.100.4")
+    for _ in range(8):
+        browser.login("ann", "wrong-password-1")
+    assert browser.login("ann", PASSWORDS["ann"]).status_code == 401
+    elsewhere = HubUsers(hub_engine)  # the shell's ``tillsight hub user add``, its own throttle
+    ann = elsewhere.find("ann")
+    assert ann is not None
+    elsewhere.save("ann", ann.name, ann.role, now=clock["now"] + timedelta(seconds=1))
+    assert browser.login("ann", PASSWORDS["ann"]).status_code == 200
