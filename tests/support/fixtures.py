@@ -50,8 +50,9 @@ def write_config(cfg: TillsightConfig, path: Path) -> Path:
     import yaml
 
     data = cfg.model_dump(mode="json", exclude={"detector"})
-    for section, key, secret in (("mqtt", "password", cfg.mqtt.password), ("web", "secret_key", cfg.web.secret_key),
-                                 ("hub_web", "secret_key", cfg.hub_web.secret_key), ("llm", "api_key", cfg.llm.api_key)):
+    secrets = (("mqtt", "password", cfg.mqtt.password), ("web", "secret_key", cfg.web.secret_key),
+               ("hub_web", "secret_key", cfg.hub_web.secret_key), ("llm", "api_key", cfg.llm.api_key))
+    for section, key, secret in secrets:
         if secret is None:
             del data[section][key]
         else:

@@ -12,7 +12,7 @@ import math
 import tarfile
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ PREFIX = topics.DEFAULT_PREFIX
 
 
 def utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Operator:
     public_pem: Path
 
     @classmethod
-    def create(cls, folder: Path) -> "Operator":
+    def create(cls, folder: Path) -> Operator:
         key = Ed25519PrivateKey.generate()
         folder.mkdir(parents=True, exist_ok=True)
         pem = folder / "fleet-signing.pub"
@@ -57,7 +57,7 @@ class Operator:
     def manifest(self, kind: str, version: int, artifact: bytes, *, fmt: str, target: dict[str, Any] | None = None,
                  chunk_size: int = 64 * 1024, window_s: float = 1.0, expires_in_s: float = 3600,
                  bundle_version: str | None = None, **health: Any) -> dict[str, Any]:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         art: dict[str, Any] = {"sha256": hashlib.sha256(artifact).hexdigest(), "size": len(artifact),
                                "format": fmt, "chunk_size": chunk_size,
                                "chunks": math.ceil(len(artifact) / chunk_size)}
@@ -116,7 +116,7 @@ class Publisher:
             self.publish(f"{PREFIX}/fleet/artifacts/{sha}/{i}", chunk)
 
     def desired(self, topic: str, model: dict | None = None, config: dict | None = None) -> None:
-        doc = {"schema": "tillsight.desired/1", "published_at": utc(datetime.now(timezone.utc)),
+        doc = {"schema": "tillsight.desired/1", "published_at": utc(datetime.now(UTC)),
                "model": model, "config": config}
         self.publish(topic, json.dumps(doc).encode())
 

@@ -42,32 +42,32 @@ class Reply:
     raw_body: bytes | None = None  # sent as is (a broken HTTP body)
 
     @staticmethod
-    def text(content: str, **kw: Any) -> "Reply":
+    def text(content: str, **kw: Any) -> Reply:
         return Reply(content=content, **kw)
 
     @staticmethod
-    def json(obj: Any, **kw: Any) -> "Reply":
+    def json(obj: Any, **kw: Any) -> Reply:
         return Reply(content=json.dumps(obj), **kw)
 
     @staticmethod
-    def tool_call(name: str, arguments: dict[str, Any] | str, **kw: Any) -> "Reply":
+    def tool_call(name: str, arguments: dict[str, Any] | str, **kw: Any) -> Reply:
         args = arguments if isinstance(arguments, str) else json.dumps(arguments)
         return Reply(tool_calls=((name, args),), **kw)
 
     @staticmethod
-    def tool_calls_(*calls: tuple[str, dict[str, Any] | str], **kw: Any) -> "Reply":
+    def tool_calls_(*calls: tuple[str, dict[str, Any] | str], **kw: Any) -> Reply:
         return Reply(tool_calls=tuple((n, a if isinstance(a, str) else json.dumps(a)) for n, a in calls), **kw)
 
     @staticmethod
-    def error(status: int = 500) -> "Reply":
+    def error(status: int = 500) -> Reply:
         return Reply(status=status)
 
     @staticmethod
-    def garbage() -> "Reply":
+    def garbage() -> Reply:
         return Reply(raw_body=b"<html>bad gateway</html>")
 
     @staticmethod
-    def delay(seconds: float, then: "Reply") -> "Reply":
+    def delay(seconds: float, then: Reply) -> Reply:
         return Reply(content=then.content, tool_calls=then.tool_calls, status=then.status, delay_s=seconds,
                      prompt_tokens=then.prompt_tokens, completion_tokens=then.completion_tokens)
 
@@ -95,12 +95,12 @@ class ChatServer:
     def calls(self) -> int:
         return len(self.requests)
 
-    def script(self, *replies: Reply) -> "ChatServer":
+    def script(self, *replies: Reply) -> ChatServer:
         with self._lock:
             self._queue.extend(replies)
         return self
 
-    def respond_with(self, fn: Callable[[dict[str, Any]], Reply] | None) -> "ChatServer":
+    def respond_with(self, fn: Callable[[dict[str, Any]], Reply] | None) -> ChatServer:
         self._responder = fn
         return self
 
@@ -133,7 +133,7 @@ class ChatServer:
                 "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
                           "total_tokens": reply.prompt_tokens + reply.completion_tokens}}
 
-    def start(self) -> "ChatServer":
+    def start(self) -> ChatServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -152,14 +152,14 @@ class ChatServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
+            def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
                     self._send(200, json.dumps({"object": "list", "data": [
                         {"id": server.model, "object": "model", "owned_by": "tests"}]}).encode())
                 else:
                     self._send(404, b'{"error": {"message": "not found"}}')
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 if not self.path.rstrip("/").endswith("/chat/completions"):

@@ -94,7 +94,7 @@ class MosquittoBroker:
                       f"require_certificate {'true' if self.tls.require_certificate else 'false'}"]
         return "\n".join(lines) + "\n"
 
-    def start(self, timeout_s: float = 10.0) -> "MosquittoBroker":
+    def start(self, timeout_s: float = 10.0) -> MosquittoBroker:
         if self.proc is not None and self.proc.poll() is None:
             raise RuntimeError("broker already running")
         self.config_path.write_text(self.config_text())

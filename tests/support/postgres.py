@@ -45,11 +45,11 @@ class PostgresCluster:
         cmd = [str(a) for a in args]
         if self.user:
             cmd = ["runuser", "-u", self.user, "--", *cmd]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
         if out.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed: {out.stderr.strip() or out.stdout.strip()}")
 
-    def start(self) -> "PostgresCluster":
+    def start(self) -> PostgresCluster:
         self._run(self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--no-sync")
         opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
@@ -58,7 +58,7 @@ class PostgresCluster:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             ready = subprocess.run([str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                                   capture_output=True)
+                                   capture_output=True, check=False)
             if ready.returncode == 0:
                 return self
             time.sleep(0.2)

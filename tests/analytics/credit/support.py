@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert
 
@@ -25,7 +25,7 @@ from analytics.db import migrate
 from analytics.db import tables as t
 from analytics.db.credit_tables import credit_customers, credit_repayments
 
-NOW = datetime(2026, 11, 21, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 STORE = "s-cr"
 SHOP = "Colmado Ana"
 PHONES = {"c-rel": "+1 809 555 0101", "c-late": "+1 809 555 0102", "c-new": "+1 809 555 0103",
@@ -33,7 +33,7 @@ PHONES = {"c-rel": "+1 809 555 0101", "c-late": "+1 809 555 0102", "c-new": "+1 
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def day(k: float) -> datetime:
@@ -68,8 +68,9 @@ class Builder:
         payload = {"schema": "tillsight.tx/1", "tx_id": tx_id, "seq": seq, "store_id": self.store,
                    "device_id": self.device, "cashier_id": "ana", "started_at": iso(at), "completed_at": iso(at),
                    "status": status, "currency": self.currency,
-                   "lines": [{"sku": "RICE-5LB", "name": "Rice 5 lb", "qty": sign * qty, "unit_price": abs(total) // qty,
-                              "line_total": total, "source": "vision", "confidence": 0.9}],
+                   "lines": [{"sku": "RICE-5LB", "name": "Rice 5 lb", "qty": sign * qty,
+                              "unit_price": abs(total) // qty, "line_total": total, "source": "vision",
+                              "confidence": 0.9}],
                    "subtotal": total, "discount": 0, "tax": 0, "total": total, "payment": payment,
                    "customer_id": customer, "events": [], "anomaly": None}
         if refund_of:

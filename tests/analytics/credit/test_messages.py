@@ -22,7 +22,7 @@ FACTS = MessageFacts(STORE, "c-late", "Luis Alberto Late", PHONES["c-late"], 186
                      date(2026, 10, 21))
 
 
-def _texts(m) -> dict[str, str]:  # noqa: ANN001
+def _texts(m) -> dict[str, str]:
     return {"sms": m.sms, "whatsapp": m.whatsapp, "email": m.email_subject + "\n" + m.email_body}
 
 
@@ -46,7 +46,8 @@ def test_every_template_states_the_amount_and_how_to_pay(tone: str, language: st
     assert r.email_subject and "{" not in r.email_body + r.sms + r.whatsapp + r.email_subject
     assert len(r.sms) <= 160, (len(r.sms), r.sms)
     if tone != "friendly":  # firm and formal say since when (in the e-mail at least)
-        assert {"en": "21 October 2026", "es": "21 de octubre de 2026", "fr": "21 octobre 2026"}[language] in r.email_body
+        since = {"en": "21 October 2026", "es": "21 de octubre de 2026", "fr": "21 octobre 2026"}[language]
+        assert since in r.email_body
 
 
 def test_amounts_in_the_store_currency_and_language() -> None:
@@ -67,7 +68,7 @@ def test_unknown_tone_or_language_is_refused() -> None:
         compose_message(None, FACTS, "firm", "de")
 
 
-def _service(engine: Engine, server: ChatServer, **kw) -> AIService:  # noqa: ANN003
+def _service(engine: Engine, server: ChatServer, **kw) -> AIService:
     cfg = LlmConfig(base_url=server.base_url, model="stand-in-1", timeout_s=2, max_retries=0, backoff_s=0, **kw)
     return AIService.from_config(engine, cfg, clock=lambda: NOW)
 

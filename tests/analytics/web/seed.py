@@ -6,7 +6,7 @@ alerts, dead letters, and two deployments with targets in every state that matte
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert
 
@@ -15,7 +15,7 @@ from analytics.db import migrate
 from analytics.db import tables as t
 from analytics.web.accounts import HubUsers
 
-NOW = datetime(2026, 11, 21, 15, 0, tzinfo=timezone.utc)  # 11:00 in Santo Domingo, 16:00 in Madrid
+NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)  # 11:00 in Santo Domingo, 16:00 in Madrid
 A, B = "s-001", "s-002"
 DEPLOY_MODEL = "d0000000-0000-4000-8000-000000000001"
 DEPLOY_CONFIG = "d0000000-0000-4000-8000-000000000002"
@@ -26,7 +26,7 @@ B_MARKERS = ("s-002", "Bodega Bob", "bob-cashier", "b-alert-1", "EUR")
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _tx(store: str, device: str, seq: int, at: datetime, total: int, status: str = "completed",
@@ -113,7 +113,8 @@ def seed_hub(engine: Engine, now: datetime = NOW) -> None:
     ]
     targets = [
         {"deployment_id": DEPLOY_MODEL, "store_id": A, "device_id": "till-1", "wave": 0, "state": "downloading",
-         "progress": 0.45, "detail": "chunk 9 of 20", "published_at": iso(now - timedelta(hours=1)), "updated_at": stamp},
+         "progress": 0.45, "detail": "chunk 9 of 20", "published_at": iso(now - timedelta(hours=1)),
+         "updated_at": stamp},
         {"deployment_id": DEPLOY_MODEL, "store_id": A, "device_id": "till-2", "wave": 0, "state": "failed",
          "progress": 0.0, "detail": "sha256 mismatch after download", "published_at": iso(now - timedelta(hours=1)),
          "updated_at": stamp},

@@ -11,7 +11,7 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,7 +29,7 @@ from analytics.jobs.runner import run_jobs
 from analytics.web import create_app
 from tests.analytics.jobs.support import synthetic_docs
 from tests.analytics.web.conftest import Session, csrf_token
-from tests.analytics.web.seed import A, B, PASSWORDS, seed_hub, seed_users
+from tests.analytics.web.seed import PASSWORDS, A, B, seed_hub, seed_users
 from tests.support.hubdb import hub_database_url
 
 TZ_A = ZoneInfo("America/Santo_Domingo")
@@ -146,7 +146,7 @@ def local_day(d: dict[str, Any]) -> date:
 
 
 def local_time(d: dict[str, Any]) -> datetime:
-    return datetime.strptime(d["completed_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).astimezone(TZ_A)
+    return datetime.strptime(d["completed_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).astimezone(TZ_A)
 
 
 def table_rows(page: str, table_id: str) -> list[dict[str, str]]:

@@ -9,7 +9,7 @@ from flask import Flask
 from analytics.web import create_app
 from tests.analytics.assistant.conftest import make_ai
 from tests.analytics.web.conftest import Session, csrf_token
-from tests.analytics.web.seed import A, B, PASSWORDS
+from tests.analytics.web.seed import PASSWORDS, A, B
 from tests.support.llm_server import Reply, llm_server  # noqa: F401 - pytest fixture
 
 TODAY = "Sales on Saturday 21 Nov 2026: RD$130.00 net in 2 sales, average basket RD$75.00 (1 refund netted)."

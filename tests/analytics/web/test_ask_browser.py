@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.analytics.web.seed import A, PASSWORDS
+from tests.analytics.web.seed import PASSWORDS, A
 from tests.support.browser import console_errors
 
 pytestmark = pytest.mark.slow

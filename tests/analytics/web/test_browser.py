@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.analytics.web.seed import A, DEPLOY_MODEL, PASSWORDS
+from tests.analytics.web.seed import DEPLOY_MODEL, PASSWORDS, A
 from tests.support.browser import console_errors
 
 pytestmark = pytest.mark.slow

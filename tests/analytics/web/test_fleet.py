@@ -7,7 +7,7 @@ import csv
 import io
 import re
 
-from tests.analytics.web.seed import A, B, DEPLOY_CONFIG, DEPLOY_MODEL
+from tests.analytics.web.seed import DEPLOY_CONFIG, DEPLOY_MODEL, A, B
 
 
 def _rows(html: str, table_id: str) -> list[dict[str, str]]:
@@ -36,8 +36,8 @@ def test_fleet_page_shows_every_device_with_state_versions_backlog_and_update(lo
     assert t2["status_reason"] == "connection lost" and t2["last_seen"] == "5 h ago"
     assert t3["group"] == "pilot" and t3["registered"] == "yes" and t3["last_seen"] == "never"
     assert "chunk 9 of 20" not in t1.values()  # detail stays in the API / deployment page
-    summary = {k: v for k, v in re.findall(r'id="kpi-([a-z-]+)"><span class="label">[^<]*</span>\s*'
-                                              r'<span class="value">([^<]*)</span>', html)}
+    summary = dict(re.findall(r'id="kpi-([a-z-]+)"><span class="label">[^<]*</span>\s*'
+                              r'<span class="value">([^<]*)</span>', html))
     assert summary == {"devices": "4", "online": "2", "offline": "1", "never": "1", "updating": "1",
                        "backlog": "7", "gaps": "1", "dead-letters": "3"}
     deployments = {r["deployment_id"]: r for r in _rows(html, "deployments")}

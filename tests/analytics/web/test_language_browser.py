@@ -24,7 +24,7 @@ from firmware_config import load_config
 from tests.analytics.credit.support import NOW as CREDIT_NOW
 from tests.analytics.credit.support import four_customers
 from tests.analytics.llm.conftest import Clocks, build_service
-from tests.analytics.web.seed import A, PASSWORDS
+from tests.analytics.web.seed import PASSWORDS, A
 from tests.support.browser import console_errors
 from tests.support.llm_server import ChatServer, Reply, llm_server  # noqa: F401 - pytest fixture
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from analytics.web.queries import fleet as fq
 from analytics.web.queries import stores as sq
 from analytics.web.tenancy import StoreScope
-from tests.analytics.web.seed import A, B, DEPLOY_MODEL, NOW, seed_hub
+from tests.analytics.web.seed import DEPLOY_MODEL, NOW, A, B, seed_hub
 
 ALL, ONLY_A, NONE = StoreScope.everything(), StoreScope.only([A]), StoreScope.only([])
 

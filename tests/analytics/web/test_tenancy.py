@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import column, select
 
 from analytics.web.tenancy import StoreScope
-from tests.analytics.web.seed import A, B, B_MARKERS, DEPLOY_MODEL
+from tests.analytics.web.seed import B_MARKERS, DEPLOY_MODEL, A, B
 from tests.analytics.web.test_security import get_urls
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from contracts import validate
 from edge.demo.seed import seed_store
 from edge.store import DeviceIdentity, Store, ValidationError
 from edge.store.records import Payment
-from contracts import validate
 from tests.edge.checkout.helpers import quick_sale
 
 ID = DeviceIdentity("s-001", "till-1")

@@ -33,7 +33,7 @@ def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path: Path):
 def test_a_corrupt_file_is_refused_at_start_with_a_clear_message(tmp_path: Path):
     path = tmp_path / "s.db"
     path.write_bytes(b"this is not an sqlite database at all" * 200)
-    with pytest.raises(StoreCorruptError, match="not a readable database|integrity"):
+    with pytest.raises(StoreCorruptError, match=r"not a readable database|integrity"):
         Store(path)
 
 

@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
+from contracts import validate
 from edge.store import Store, StoreFullError, StoreReadOnlyError, ValidationError
 from edge.store.records import Payment
-from contracts import validate
 from tests.edge.checkout.helpers import quick_sale
 
 
@@ -26,7 +26,8 @@ def test_a_completed_sale_writes_everything_together(store: Store):
     lines = store.db.query("SELECT sku, qty, line_total FROM sale_lines WHERE tx_id = ? ORDER BY line_no", (rec.tx_id,))
     assert {(r["sku"], r["qty"]) for r in lines} == {("RICE-LG-5LB", 2), ("OIL-SOL-1L", 1)}
     moves = store.db.query("SELECT sku, delta, reason FROM stock_movements WHERE tx_id = ?", (rec.tx_id,))
-    assert {(m["sku"], m["delta"], m["reason"]) for m in moves} == {("RICE-LG-5LB", -2, "sale"), ("OIL-SOL-1L", -1, "sale")}
+    assert {(m["sku"], m["delta"], m["reason"]) for m in moves} == {("RICE-LG-5LB", -2, "sale"),
+                                                                     ("OIL-SOL-1L", -1, "sale")}
     [row] = store.outbox.pending()
     assert row.kind == "tx" and row.key == rec.tx_id
     validate("tillsight.tx/1", row.payload)
@@ -84,7 +85,7 @@ def test_a_full_disk_refuses_the_sale_and_keeps_what_was_recorded(store: Store):
     store.db.conn.execute(f"PRAGMA max_page_count = {pages}")  # the file can no longer grow: SQLITE_FULL
     big = quick_sale(store, *["OIL-SOL-1L"] * 3, *["RICE-LG-5LB"] * 2)
     big.events = big.events * 400  # enough rows to need new pages
-    with pytest.raises(StoreFullError, match="storage is full.*NOT recorded"):
+    with pytest.raises(StoreFullError, match=r"storage is full.*NOT recorded"):
         store.sales.record(big)
     assert _counts(store) == before
     assert store.sales.get(kept.tx_id).total == kept.total
@@ -94,7 +95,7 @@ def test_a_full_disk_refuses_the_sale_and_keeps_what_was_recorded(store: Store):
 def test_a_read_only_disk_refuses_the_sale_with_a_clear_message(store: Store):
     before = _counts(store)
     store.db.conn.execute("PRAGMA query_only = ON")
-    with pytest.raises(StoreReadOnlyError, match="read-only.*NOT recorded"):
+    with pytest.raises(StoreReadOnlyError, match=r"read-only.*NOT recorded"):
         store.sales.record(quick_sale(store, "SUGAR-2LB"))
     store.db.conn.execute("PRAGMA query_only = OFF")
     assert _counts(store) == before

@@ -31,12 +31,11 @@ def _lines(driver) -> dict[str, dict[str, str]]:
 
 
 def test_cashier_sells_with_camera_basket_code_scanner_and_cash(served: str, browser, web_context, tmp_path: Path):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
-
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 
     # the basket is redrawn on every change, so elements go stale between polls
     wait = WebDriverWait(browser, 10, poll_frequency=0.05,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from contracts.money import format_money
 from tests.edge.store.test_reports import local, make_sale
 from tests.edge.web.conftest import csrf_token
 
-NOW = datetime(2026, 3, 11, 18, 30, tzinfo=timezone.utc)  # Wednesday 14:30 in Santo Domingo
+NOW = datetime(2026, 3, 11, 18, 30, tzinfo=UTC)  # Wednesday 14:30 in Santo Domingo
 STATIC = Path(dashboard.__file__).parent / "static"
 
 
@@ -161,7 +161,7 @@ def test_sales_list_and_detail(login_as, sales):
     owner = login_as("owner")
     listing = owner.get("/api/sales?date=2026-03-11").get_json()
     assert listing["count"] == 5
-    assert [s["tx_id"] for s in listing["sales"]][0] == sales["refund"].tx_id  # newest first
+    assert listing["sales"][0]["tx_id"] == sales["refund"].tx_id  # newest first
     only_luis = owner.get("/api/sales?date=2026-03-11&cashier=luis&status=completed").get_json()
     assert {s["tx_id"] for s in only_luis["sales"]} == {sales["b"].tx_id, sales["alerted"].tx_id}
     assert owner.get("/api/sales?status=voided").get_json()["sales"][0]["tx_id"] == sales["void"].tx_id

@@ -74,7 +74,8 @@ def test_owner_dashboard_in_a_real_browser(served, browser, sales, store, tmp_pa
     assert "Mobile money" in labels
     assert "Mobile money" in browser.find_element(By.ID, "payment-table").text
     total = browser.execute_script(
-        "return Chart.getChart(document.getElementById('chart-hourly')).data.datasets[0].data.reduce((a, b) => a + b, 0);")
+        "return Chart.getChart(document.getElementById('chart-hourly'))"
+        ".data.datasets[0].data.reduce((a, b) => a + b, 0);")
     assert total == net + late.total
     browser.save_screenshot(str(tmp_path / "dashboard.png"))
     assert console_errors(browser) == []

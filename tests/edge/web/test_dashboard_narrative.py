@@ -4,7 +4,7 @@ collection reminders of the morning insights document; documents without them st
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from analytics.db import make_engine
@@ -16,7 +16,7 @@ def _hub_document(tmp_path: Path) -> dict:
     url = f"sqlite:///{tmp_path / 'hub.db'}"
     engine = make_engine(url)
     seed_credit_store(engine, url)
-    doc = build_insights(engine, "s-cr", now=datetime(2026, 11, 21, 15, 0, tzinfo=timezone.utc))
+    doc = build_insights(engine, "s-cr", now=datetime(2026, 11, 21, 15, 0, tzinfo=UTC))
     engine.dispose()
     return doc
 

@@ -16,8 +16,12 @@ import pytest
 from flask import Flask
 
 from edge.store import Store
+from tests.edge.web import test_manage
 from tests.edge.web.conftest import csrf_token
-from tests.edge.web.test_manage import seeded_store_file, store  # noqa: F401  (fast seeded store)
+
+# the fast seeded store of the manage tests, as fixtures of this module too
+seeded_store_file = test_manage.seeded_store_file
+store = test_manage.store
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -59,7 +63,8 @@ def cases(sku: str) -> list[Case]:
             "category": INJECTION, "reorder_level": LEVEL}),
         Case("POST", f"/api/products/{sku}/receive", {"qty": 6, "note": "delivery 42"},
              {"qty": QTY, "note": ["x" * 201, *INJECTION]}),
-        Case("POST", f"/api/products/{sku}/active", {"active": True}, {"active": ["abc", 1.5, 2, None, [], *INJECTION]}),
+        Case("POST", f"/api/products/{sku}/active", {"active": True},
+             {"active": ["abc", 1.5, 2, None, [], *INJECTION]}),
         Case("POST", "/api/staff", {"id": "newbie", "name": "Newbie", "role": "cashier", "pin": "4826"}, {
             "id": ["", "Has Space", "x" * 33, *INJECTION], "name": ["", *INJECTION],
             "role": ["admin", "", True, *INJECTION], "pin": ["1111", "1234", "12", "123456789", 4826, SCRIPT],
@@ -73,8 +78,10 @@ def cases(sku: str) -> list[Case]:
             "tax_rate_bp": [1800], "low_stock_default": LEVEL,
             "timezone": ["Nowhere/City", "", *INJECTION], "currency": ["US", "EURO", "12A", *INJECTION],
             "colour": ["red"]}),
-        Case("PUT", "/api/settings", {"tax_rate_bp": 1750}, {"tax_rate_bp": [-1, 5001, 10**12, 1.5, True, "abc", None]}),
-        Case("POST", "/api/manage/customers", {"name": "Cliente Nuevo", "phone": "809-555-0199", "credit_limit": "100.00"}, {
+        Case("PUT", "/api/settings", {"tax_rate_bp": 1750},
+             {"tax_rate_bp": [-1, 5001, 10**12, 1.5, True, "abc", None]}),
+        Case("POST", "/api/manage/customers",
+             {"name": "Cliente Nuevo", "phone": "809-555-0199", "credit_limit": "100.00"}, {
             "name": ["", *INJECTION], "phone": ["abc", "1" * 25, *INJECTION], "credit_limit": MONEY}),
         Case("PUT", "/api/manage/customers/cust-01", {"name": "Colmado Doña Carmen", "credit_limit": "0"}, {
             "name": INJECTION, "phone": INJECTION, "credit_limit": MONEY, "active": ["maybe", *INJECTION]}),
@@ -194,7 +201,8 @@ def test_requests_without_a_csrf_token_are_refused(app, login_as, store, sku):
             if path.startswith("/api/"):
                 resp = owner.client.open(path, method=method, json=body, headers=headers)
             else:  # a form without its hidden csrf_token field
-                resp = owner.client.open(path, method=method, data={k: str(v) for k, v in body.items()}, headers=headers)
+                form = {k: str(v) for k, v in body.items()}
+                resp = owner.client.open(path, method=method, data=form, headers=headers)
             assert resp.status_code == 400, (method, path, headers, resp.status_code)
             assert "security token" in resp.get_data(as_text=True), (method, path)
         assert snapshot(store) == before, (method, path)
@@ -205,7 +213,8 @@ def test_a_cashier_posting_to_owner_apis_is_forbidden_and_changes_nothing(login_
     cashier = login_as("cashier")
     before = snapshot(store)
     for case in cases(sku):
-        resp = cashier.client.open(case.path, method=case.method, json=case.base, headers={"X-CSRFToken": cashier.token})
+        resp = cashier.client.open(case.path, method=case.method, json=case.base,
+                                   headers={"X-CSRFToken": cashier.token})
         assert resp.status_code == 403, (case.method, case.path)
     assert snapshot(store) == before
 
