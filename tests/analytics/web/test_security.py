@@ -15,7 +15,7 @@ from analytics.web import create_app
 from analytics.web.accounts import AccountError, HubUsers
 from analytics.web.pages import NavItem, Page
 from tests.analytics.web.conftest import csrf_token
-from tests.analytics.web.seed import A, DEPLOY_MODEL, PASSWORDS
+from tests.analytics.web.seed import DEPLOY_MODEL, PASSWORDS, A
 
 URL_ARGS = {"store_id": A, "deployment_id": DEPLOY_MODEL, "filename": "hub.css"}
 
@@ -71,7 +71,7 @@ def test_a_route_without_a_role_guard_stops_the_app(hub_engine) -> None:
     def careless() -> str:
         return "anyone"
 
-    with pytest.raises(RuntimeError, match="careless.careless"):
+    with pytest.raises(RuntimeError, match=r"careless\.careless"):
         create_app(hub_engine, secret_key="x", extra_pages=[Page(bp)])
 
 
@@ -176,7 +176,7 @@ def test_repeated_failures_slow_the_client_then_the_right_password_works(app: Fl
 
 def test_passwords_are_stored_as_scrypt_hashes(hub_engine) -> None:
     with hub_engine.connect() as conn:
-        hashes = {uid: h for uid, h in conn.execute(select(hub_users.c.user_id, hub_users.c.password_hash))}
+        hashes = {row[0]: row[1] for row in conn.execute(select(hub_users.c.user_id, hub_users.c.password_hash))}
     assert hashes["op"].startswith("scrypt:") and PASSWORDS["op"] not in hashes["op"]
     users = HubUsers(hub_engine)
     with pytest.raises(AccountError, match="at least 10 characters"):
