@@ -9,6 +9,8 @@ DEB_PACKAGES := mosquitto chromium chromium-driver postgresql
 STAMP_BASE  := $(VENV)/.stamp-base
 STAMP_FULL  := $(VENV)/.stamp-full
 STAMP_HUB   := $(VENV)/.stamp-hub
+# real counter photos for `make bench` (bench real): any folder in that layout (docs/vision-api.md)
+REAL_COUNTER ?= ../shared/data/real-counter
 
 .PHONY: help setup setup-full deps-debian demo lint test test-fast train bench install clean
 
@@ -80,6 +82,10 @@ bench: setup-full
 	$(VENV)/bin/tillsight bench edge --json
 	$(VENV)/bin/tillsight bench sync --json
 	$(VENV)/bin/tillsight bench hub --json
+	@if [ -d "$(REAL_COUNTER)/images" ]; then \
+	  $(VENV)/bin/tillsight bench real --data "$(REAL_COUNTER)" --json && \
+	  $(VENV)/bin/tillsight bench real --data "$(REAL_COUNTER)" --unenrolled 4 --json; \
+	else echo "bench real: no real-counter photos at $(REAL_COUNTER) (set REAL_COUNTER=DIR)"; fi
 
 # --- deployment: systemd services on a device or the hub (systemd/install.sh, docs/operations.md) ---
 # sudo make install-device [PROFILE=pi4|pi5|jetson|dev] [CAMERA_DEVICE=/dev/video0|none]
