@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 BUNDLE_FORMAT = "tillsight.bundle/1"
 MANIFEST = "manifest.json"
@@ -58,6 +59,18 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def read_json_object(path: Path, error: type[Exception], problem: str = "") -> dict[str, Any]:
+    """The JSON object in ``path`` (a manifest of a bundle, an embedder or a gallery); a file that is not
+    JSON, or JSON that is not an object, raises ``error`` naming the file (``problem`` prefixes the reason)."""
+    try:
+        raw = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: {problem}not valid JSON ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise error(f"{path}: {problem}not a JSON object")
+    return raw
+
+
 def load_manifest(bundle: str | Path, verify_hash: bool = True) -> BundleManifest:
     """Read and check a bundle's manifest (and, by default, the model file's SHA-256)."""
     folder = Path(bundle)
@@ -68,12 +81,7 @@ def load_manifest(bundle: str | Path, verify_hash: bool = True) -> BundleManifes
     mpath = folder / MANIFEST
     if not mpath.is_file():
         raise BundleError(f"{mpath}: manifest not found (a bundle needs {MANIFEST} and its model file)")
-    try:
-        raw = json.loads(mpath.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{mpath}: not valid JSON ({exc})") from exc
-    if not isinstance(raw, dict):
-        raise BundleError(f"{mpath}: the manifest must be a JSON object")
+    raw = read_json_object(mpath, BundleError)
     missing = [k for k in REQUIRED_KEYS if k not in raw]
     if missing:
         raise BundleError(f"{mpath}: missing keys {missing}")

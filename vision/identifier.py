@@ -12,7 +12,6 @@ builds and exports the network).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vision.bundle import sha256_file
+from vision.bundle import read_json_object, sha256_file
 from vision.frames import normalise_frame
 
 log = logging.getLogger(__name__)
@@ -69,12 +68,7 @@ def load_embedder_manifest(folder: str | Path = DEFAULT_EMBEDDER, variant: str =
         raise EmbedderError(f"{folder}: embedder folder not found")
     if not mpath.is_file():
         raise EmbedderError(f"{mpath}: embedder manifest not found")
-    try:
-        raw = json.loads(mpath.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise EmbedderError(f"{mpath}: not valid JSON ({exc})") from exc
-    if not isinstance(raw, dict):
-        raise EmbedderError(f"{mpath}: the manifest must be a JSON object")
+    raw = read_json_object(mpath, EmbedderError)
     missing = [k for k in REQUIRED_KEYS if k not in raw]
     if missing:
         raise EmbedderError(f"{mpath}: missing keys {missing}")

@@ -13,6 +13,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from vision.bundle import read_json_object
+
 GALLERY_FORMAT = "tillsight.gallery/1"
 MANIFEST = "manifest.json"
 EMBEDDINGS = "embeddings.npy"
@@ -82,12 +84,7 @@ def read_manifest(folder: Path) -> GalleryManifest:
         raise GalleryError(f"{folder}: gallery folder not found")
     if not mpath.is_file():
         raise GalleryError(f"{mpath}: gallery manifest not found (is {folder} a gallery?)")
-    try:
-        raw = json.loads(mpath.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise GalleryError(f"{mpath}: corrupt gallery manifest, not valid JSON ({exc})") from exc
-    if not isinstance(raw, dict):
-        raise GalleryError(f"{mpath}: corrupt gallery manifest, not a JSON object")
+    raw = read_json_object(mpath, GalleryError, "corrupt gallery manifest, ")
     if raw.get("format") != GALLERY_FORMAT:
         raise GalleryError(f"{mpath}: not a Tillsight gallery (format {raw.get('format')!r}, "
                            f"expected {GALLERY_FORMAT!r})")
