@@ -19,10 +19,10 @@ from flask import Response, render_template, request
 
 from contracts.money import exponent
 from edge.web.cashier_api import find_receipt
-from edge.web.cashier_common import cashier_blueprint, local_text, me, money_text, sale_text, sale_view, supervisors
+from edge.web.cashier_common import cashier_blueprint, local_text, money_text, sale_text, sale_view, supervisors
 from edge.web.context import ctx
 from edge.web.forms import get_int
-from edge.web.security import require
+from edge.web.security import me, require
 
 # quick cash buttons on the payment panel: the notes in circulation, in major units
 CASH_NOTES = {"DOP": [50, 100, 200, 500, 1000, 2000], "MXN": [20, 50, 100, 200, 500, 1000],

@@ -24,7 +24,6 @@ from edge.web.cashier_common import (
     guard_sale,
     may_act,
     may_see_sale,
-    me,
     money,
     money_text,
     nested,
@@ -37,7 +36,7 @@ from edge.web.cashier_common import (
 from edge.web.cashier_common import cashier_blueprint as bp
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_int, get_text
-from edge.web.security import json_body, require
+from edge.web.security import json_body, me, require
 
 log = logging.getLogger(__name__)
 

@@ -33,14 +33,6 @@ _PIN_RE = re.compile(r"^[0-9]{1,12}$")
 
 
 # -- the person at the till --------------------------------------------------------------------
-def me() -> User:
-    """The logged-in user (every route here is behind ``@require``)."""
-    user = current_user()
-    if user is None:  # pragma: no cover - @require answers first
-        raise Forbidden("log in first")
-    return user
-
-
 def supervisors() -> list[User]:
     """Staff who can approve with a PIN (supervisors and owners), for the approval dialogs."""
     return [u for u in ctx().store.users.list(include_inactive=False)

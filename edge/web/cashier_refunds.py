@@ -18,7 +18,6 @@ from edge.store.records import SaleRecord
 from edge.web.cashier_api import RECEIPT_RE
 from edge.web.cashier_common import (
     MAX_QTY,
-    me,
     reason_text,
     required_approver,
     sale_view,
@@ -28,7 +27,7 @@ from edge.web.cashier_common import (
 from edge.web.cashier_common import cashier_blueprint as bp
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_text
-from edge.web.security import json_body, require
+from edge.web.security import json_body, me, require
 
 log = logging.getLogger(__name__)
 

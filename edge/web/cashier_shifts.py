@@ -18,7 +18,6 @@ from edge.web.cashier_common import (
     ACTIVE_STATES,
     local_text,
     may_see_shift,
-    me,
     money,
     money_text,
     shift_report,
@@ -28,7 +27,7 @@ from edge.web.cashier_common import (
 from edge.web.cashier_common import cashier_blueprint as bp
 from edge.web.context import ctx
 from edge.web.forms import get_int
-from edge.web.security import json_body, require
+from edge.web.security import json_body, me, require
 
 log = logging.getLogger(__name__)
 

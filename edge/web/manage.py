@@ -27,16 +27,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, get_flashed_messages, redirect, render_template, url_for
-from werkzeug.exceptions import Conflict, Forbidden
+from werkzeug.exceptions import Conflict
 from werkzeug.wrappers import Response
 
 from contracts.money import exponent, format_money
 from edge.store.errors import ValidationError
-from edge.store.records import User
 from edge.store.settings import StoreSettings
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_money
-from edge.web.security import current_user
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +128,6 @@ def done(message: str, endpoint: str, **url_values: Any) -> Response:
 
 # what a management page's form post answers: a redirect (``done``), the page, or the page again with a status
 PageAnswer = Response | str | tuple[str, int]
-
-
-def me() -> User:
-    """The logged-in user (every route here is behind ``@require``)."""
-    user = current_user()
-    if user is None:  # pragma: no cover - @require answers first
-        raise Forbidden("log in first")
-    return user
 
 
 def form_action(action: Callable[[], Response | str], on_error: Callable[[str], str]) -> PageAnswer:

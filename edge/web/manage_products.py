@@ -21,7 +21,6 @@ from edge.web.manage import (
     done,
     fmt_money,
     form_action,
-    me,
     money_field,
     plain_amount,
     render,
@@ -29,7 +28,7 @@ from edge.web.manage import (
     strict_bool,
 )
 from edge.web.manage import manage_blueprint as bp
-from edge.web.security import current_user, json_body, require
+from edge.web.security import current_user, json_body, me, require
 
 STATUSES = ("active", "inactive", "low", "all")
 MAX_REORDER = 1_000_000

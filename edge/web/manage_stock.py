@@ -17,9 +17,9 @@ from edge.store.products import SKU_RE
 from edge.store.stock import MAX_QTY, MOVEMENT_REASONS
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_int, get_text
-from edge.web.manage import PageAnswer, form_action, local_time, me, render, settings
+from edge.web.manage import PageAnswer, form_action, local_time, render, settings
 from edge.web.manage import manage_blueprint as bp
-from edge.web.security import json_body, require
+from edge.web.security import json_body, me, require
 
 COUNT_REASONS = ("count", "damage", "theft", "correction")
 MAX_LINES = 5000

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from werkzeug.exceptions import Forbidden
 
 from edge.store.records import ROLES, User
 from edge.web.context import ctx
@@ -51,7 +52,7 @@ login = guard.login
 logout = guard.logout
 require = guard.require
 
-__all__ = ["PUBLIC_ENDPOINTS", "current_user", "guard", "json_body", "login", "logout", "require", "wants_json"]
+__all__ = ["PUBLIC_ENDPOINTS", "current_user", "guard", "json_body", "login", "logout", "me", "require", "wants_json"]
 
 
 def json_body() -> dict[str, Any]:
@@ -63,3 +64,11 @@ def json_body() -> dict[str, Any]:
             raise BadRequest("the body must be a JSON object")
         return data
     return request.form.to_dict()
+
+
+def me() -> User:
+    """The logged-in user, for a route behind ``@require`` (which answers first when nobody is)."""
+    user = current_user()
+    if user is None:  # pragma: no cover - @require answers first
+        raise Forbidden("log in first")
+    return user
