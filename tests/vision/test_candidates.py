@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.vision.test_gallery import ThumbEmbedder, product_photo
 from vision.gallery import Gallery
 from vision.gallery.candidates import CandidateError, CandidateStore
-from tests.vision.test_gallery import ThumbEmbedder, product_photo
 
 
 def test_a_correction_is_kept_as_a_candidate_with_its_story(tmp_path: Path) -> None:
