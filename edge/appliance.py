@@ -21,6 +21,7 @@ from edge.fleet.switcher import ModelSwitcher, fleet_bundle
 from firmware_config import ConfigError, TillsightConfig, apply_overlay, load_config
 from runtime.notify import ProgressProbe, ServiceSupervisor
 from runtime.serve import run_until_signal, wsgi_server
+from runtime.tls import fingerprint, web_tls
 from vision.barcode import BarcodeReader
 from vision.basket import BasketStabiliser
 from vision.bundle import BundleError
@@ -131,7 +132,8 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
 
     data_dir = Path(cfg.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(data_dir / "store.db", identity=DeviceIdentity(cfg.store.store_id, cfg.store.device_id))
+    store = Store(data_dir / "store.db", identity=DeviceIdentity(cfg.store.store_id, cfg.store.device_id),
+                  drawers=cfg.till.drawers)
     if seed_demo:
         name = cfg.store.name if cfg.store.name != "Tillsight store" else "Colmado La Esquina"
         n = seed_store(store, store_name=name, currency=cfg.store.currency, timezone_name=cfg.store.timezone,
@@ -167,7 +169,8 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
                                            on_model=follow_model)
     context = WebContext(store=store, auth=auth, checkout=checkout, store_id=cfg.store.store_id,
                          device_id=cfg.store.device_id, live=live, health=appliance.health,
-                         insights=store.insights.latest, on_settings_changed=checkout.settings_changed)
+                         insights=store.insights.latest, on_settings_changed=checkout.settings_changed,
+                         till=cfg.till)
     secret = cfg.web.secret_key.get_secret_value() if cfg.web.secret_key else _persistent_secret(data_dir)
     appliance.app = create_app(context, secret_key=secret, secure_cookies=cfg.web.secure_cookies,
                                session_hours=cfg.web.session_hours)
@@ -219,18 +222,21 @@ def run_appliance(config_path: str | None = None, host: str | None = None, port:
         overrides["data_dir"] = "var/demo"
     try:
         cfg = load_config(config_path, overrides=overrides)
+        # HTTPS on any address but loopback (runtime.tls); plain HTTP on the LAN is refused here, before seeding
+        tls = web_tls(cfg.web.host, cfg.web.tls, Path(cfg.data_dir) / "tls", "web")
         appliance = build_appliance(cfg, seed_demo=demo, history_days=history_days if demo else 0,
                                     reload_config=lambda: load_config(config_path, overrides=overrides))
     except (ConfigError, BundleError, StoreError, FileNotFoundError, ValueError) as exc:
         log.error("%s", exc)
         return 2
-    server, bound_port = wsgi_server(appliance.app, cfg.web.host, cfg.web.port, threads=cfg.web.threads)
+    server, bound_port = wsgi_server(appliance.app, cfg.web.host, cfg.web.port, tls=tls, threads=cfg.web.threads)
     assert appliance.vision is not None
     appliance.vision.loop.start()
     if appliance.switcher is not None:
         appliance.switcher.start()
-    base = f"http://{cfg.web.host}:{bound_port}"
-    log.info("Tillsight appliance serving on %s (Ctrl-C to stop)", base)
+    base = f"{'https' if tls else 'http'}://{cfg.web.host}:{bound_port}"
+    log.info("Tillsight appliance serving on %s (Ctrl-C to stop)%s", base,
+             f"; certificate SHA-256 {fingerprint(tls.cert)}" if tls else "")
     lines = [f"  Cashier screen:   {base}/till", f"  Store dashboard:  {base}/dashboard",
              f"  Appliance live view: {base}/live", f"  Log in at:        {base}/login"]
     if demo:

@@ -293,12 +293,61 @@ class BarcodeConfig(_Section):
     interval_s: float = Field(1.0, ge=0)
 
 
+class WebTlsConfig(_Section):
+    """HTTPS for a web app (``web.tls``, ``hub_web.tls``; docs/security.md).
+
+    ``auto``: HTTPS whenever ``host`` is not a loopback address, plain HTTP on loopback; ``on``:
+    HTTPS always; ``off``: plain HTTP, refused at start unless ``host`` is loopback (PINs and
+    cookies would cross the LAN in clear; behind a TLS proxy, bind to 127.0.0.1).  Without
+    ``cert_file``/``key_file`` a self-signed certificate is made at first start in
+    ``{data_dir}/tls/`` and kept; give a pair (e.g. issued by ``tillsight hub broker cert``
+    from the hub's CA) to use that instead."""
+
+    mode: Literal["auto", "on", "off"] = "auto"
+    cert_file: Path | None = None
+    key_file: Path | None = Field(None, validate_default=True)
+
+    @field_validator("key_file")
+    @classmethod
+    def _pair(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if "cert_file" in info.data and (value is None) != (info.data["cert_file"] is None):
+            raise ValueError("cert_file and key_file must be given together")
+        return value
+
+
+#: ESC/POS code pages a receipt can be printed in: name -> the ``ESC t n`` number (Epson's table).
+#: cp858 is cp850 with the euro sign: Latin-1 letters (é, ñ, ü) and the common currency signs.
+ESC_POS_CODE_PAGES: dict[str, int] = {"cp437": 0, "cp850": 2, "cp860": 3, "cp863": 4, "cp865": 5, "cp1252": 16,
+                                      "cp866": 17, "cp852": 18, "cp858": 19}
+
+
+class TillConfig(_Section):
+    """How this till's counter is set up: its cash drawers and its receipt printer."""
+
+    # "shared": one cash drawer, so one open shift at a time (the next cashier waits for the count);
+    # "per_cashier": each cashier has their own drawer (insert), one open shift per cashier.
+    drawers: Literal["shared", "per_cashier"] = "shared"
+    # The code page the ESC/POS receipt printer is set to (its self-test page names it).
+    receipt_code_page: str = "cp858"
+    # Characters per line: 42 on 80 mm paper, 32 on 58 mm.
+    receipt_width: int = Field(42, ge=24, le=64)
+
+    @field_validator("receipt_code_page")
+    @classmethod
+    def _known_code_page(cls, value: str) -> str:
+        name = value.strip().lower().replace("-", "").replace("pc", "cp", 1)
+        if name not in ESC_POS_CODE_PAGES:
+            raise ValueError(f"unknown receipt code page {value!r} (known: {', '.join(ESC_POS_CODE_PAGES)})")
+        return name
+
+
 class WebConfig(_Section):
     host: str = Field("127.0.0.1", min_length=1)
     port: int = Field(8080, ge=1, le=65535)
     secret_key: SecretStr | None = None
-    # Mark session cookies Secure (set when the LAN pages are served over HTTPS by a proxy).
+    # Mark session cookies Secure even on plain HTTP (they always are when the page came over HTTPS).
     secure_cookies: bool = False
+    tls: WebTlsConfig = Field(default_factory=WebTlsConfig)
     session_hours: float = Field(12.0, gt=0, le=24 * 7)
     threads: int = Field(8, ge=2, le=64)
 
@@ -452,8 +501,9 @@ class HubWebConfig(_Section):
     port: int = Field(8090, ge=1, le=65535)
     # None = a key generated once and kept in the hub database (shared by every web worker).
     secret_key: SecretStr | None = None
-    # Mark session cookies Secure (set when the hub is served over HTTPS by a proxy).
+    # Mark session cookies Secure even on plain HTTP (they always are when the page came over HTTPS).
     secure_cookies: bool = False
+    tls: WebTlsConfig = Field(default_factory=WebTlsConfig)
     session_hours: float = Field(12.0, gt=0, le=24 * 7)
     threads: int = Field(8, ge=2, le=64)
     lockout_failures: int = Field(5, ge=1, le=100)
@@ -547,6 +597,7 @@ class TillsightConfig(_Section):
     gate: GateConfig = Field(default_factory=GateConfig)
     stabiliser: StabiliserConfig = Field(default_factory=StabiliserConfig)
     barcode: BarcodeConfig = Field(default_factory=BarcodeConfig)
+    till: TillConfig = Field(default_factory=TillConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     hub: HubConfig = Field(default_factory=HubConfig)

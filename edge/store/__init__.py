@@ -33,9 +33,11 @@ from edge.store.users import Users
 
 
 class Store:
-    def __init__(self, path: str | Path, check: bool = True, identity: DeviceIdentity | None = None) -> None:
+    def __init__(self, path: str | Path, check: bool = True, identity: DeviceIdentity | None = None,
+                 drawers: str = "shared") -> None:
         """``identity`` (the configured store and device id) lets credit-customer changes be queued
-        for the hub; the appliance and the sync agent pass it (see ``edge.store.credit_events``)."""
+        for the hub; the appliance and the sync agent pass it (see ``edge.store.credit_events``).
+        ``drawers`` is the configured ``till.drawers`` (one open shift per till, or per cashier)."""
         self.db = StoreDB(path, check=check)
         self.products = Products(self.db)
         self.stock = Stock(self.db)
@@ -45,7 +47,7 @@ class Store:
         self.sales = Sales(self.db)
         self.alerts = Alerts(self.db)
         self.outbox = Outbox(self.db)
-        self.shifts = Shifts(self.db)
+        self.shifts = Shifts(self.db, drawers)
         self.insights = HubInsights(self.db)
         self.dashboard = DashboardQueries(self.db)
         self.gap_repair = GapRepair(self.db)

@@ -1,7 +1,10 @@
 """Shifts: open with a counted float, see the running X report, close with a cash count; the close
 report (a printable page and JSON) is read back from the database.
 
-A cashier sees only their own shifts; the owner sees everyone's.
+A cashier sees only their own shifts; the owner sees everyone's.  With one cash drawer on the till
+(``till.drawers: shared``, the default) one shift is open at a time: opening a second is refused with
+the name of the cashier whose shift holds the drawer, and a supervisor may count and close that shift
+(``shift_id`` in the close request) when its cashier has gone.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from edge.web.cashier_common import (
     shift_report,
     shift_view,
     user_name,
+    whole_number,
 )
 from edge.web.cashier_common import cashier_blueprint as bp
 from edge.web.context import ctx
@@ -87,7 +91,8 @@ def shift_open() -> Response:
     user = me()
     data = json_body()
     opening_float = money(data, "opening_float", ctx().store.settings.get().currency)
-    shift = ctx().store.shifts.open(user.id, opening_float)  # a second open shift is a 400
+    names = {u.id: u.name for u in ctx().store.users.list(include_inactive=True)}
+    shift = ctx().store.shifts.open(user.id, opening_float, names=names)  # a second open shift is a 400
     log.info("shift %s opened by %s with a float of %s", shift.id, user.id, opening_float)
     return jsonify(shift=shift_view(shift))
 
@@ -98,11 +103,19 @@ def shift_close() -> Response:
     user = me()
     data = json_body()
     counted = money(data, "counted_cash", ctx().store.settings.get().currency)
-    shift = ctx().store.shifts.open_for(user.id)
-    if shift is None:
-        raise CheckoutError("you have no open shift to close")
+    if data.get("shift_id") is not None:  # a supervisor closes the shift that holds the drawer
+        shift = ctx().store.shifts.get(whole_number(data, "shift_id", lo=1, hi=2**62))
+        if shift.cashier_id != user.id and not user.at_least("supervisor"):
+            raise Forbidden("only a supervisor closes another cashier's shift")
+        if not shift.is_open:
+            raise CheckoutError(f"shift #{shift.id} is already closed")
+    else:
+        found = ctx().store.shifts.open_for(user.id)
+        if found is None:
+            raise CheckoutError("you have no open shift to close")
+        shift = found
     session = ctx().checkout.session
-    if session.state in ACTIVE_STATES and session.cashier is not None and session.cashier.id == user.id:
+    if session.state in ACTIVE_STATES and session.cashier is not None and session.cashier.id == shift.cashier_id:
         raise CheckoutError("finish or void the sale in progress before closing the shift")
     closed = ctx().store.shifts.close(shift.id, counted)
     log.info("shift %s closed by %s: counted %s, expected %s", closed.id, user.id, counted, closed.expected_cash)

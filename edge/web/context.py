@@ -11,6 +11,7 @@ from flask import current_app
 from edge.auth.service import Authenticator
 from edge.checkout.service import CheckoutService
 from edge.store import Store
+from firmware_config.schema import TillConfig
 
 if TYPE_CHECKING:
     from edge.web.live import LiveView
@@ -30,6 +31,8 @@ class WebContext:
     insights: Callable[[], dict[str, Any] | None] = field(default=lambda: None)
     # called after the owner changes the catalogue or settings (e.g. to refresh caches)
     on_settings_changed: Callable[[], None] = field(default=lambda: None)
+    # the till's counter: cash drawers (one open shift per till or per cashier) and receipt printer
+    till: TillConfig = field(default_factory=TillConfig)
 
 
 def ctx() -> WebContext:

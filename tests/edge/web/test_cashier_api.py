@@ -160,7 +160,8 @@ def test_missing_csrf_token_is_rejected(selling):
 
 def test_other_cashier_cannot_act_on_the_sale_but_a_supervisor_can(selling, login_as):
     luis = login_as("luis")
-    open_shift(luis)
+    resp = luis.post("/api/shift/open", json={"opening_float": "100"})  # one drawer: Ana's shift holds it
+    assert resp.status_code == 400 and "Ana's shift" in resp.get_json()["error"]
     view = luis.get("/api/checkout").get_json()
     assert view["mine"] is False and view["cashier"]["id"] == "ana"
     assert luis.post("/api/checkout/start").status_code == 409
