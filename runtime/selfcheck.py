@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import ssl
 import threading
 
 log = logging.getLogger(__name__)
@@ -22,8 +23,9 @@ class HttpSelfCheck:
     """``check()`` once, or ``start()`` a thread that checks every ``interval_s``; ``answers`` counts."""
 
     def __init__(self, host: str, port: int, path: str = "/", *, interval_s: float = 5.0,
-                 timeout_s: float = 10.0) -> None:
+                 timeout_s: float = 10.0, tls: bool = False) -> None:
         self.host = WILDCARD_HOSTS.get(host, host)
+        self.tls = tls  # the server speaks HTTPS: asked over TLS, its certificate not checked (it is our own)
         self.port = port
         self.path = path
         self.interval_s = interval_s
@@ -36,7 +38,9 @@ class HttpSelfCheck:
         return self.answers
 
     def check(self) -> bool:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
+        conn = (http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout_s,
+                                            context=ssl._create_unverified_context())
+                if self.tls else http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s))
         try:
             conn.request("GET", self.path, headers={"User-Agent": "tillsight-selfcheck"})
             conn.getresponse().read()

@@ -7,7 +7,9 @@ given) and calls ``stop()`` so that ``run()`` returns.  An exception of a type i
 raised by ``run()`` after a stop was asked for (waitress's loop on its closed socket) is the normal
 way out, not an error.  The previous handlers are restored afterwards.
 
-``wsgi_server(app, host, port)`` gives the waitress server both web apps run under it, and its port.
+``wsgi_server(app, host, port, tls=...)`` gives the server both web apps run under, and its port:
+waitress for plain HTTP (loopback only: :func:`runtime.tls.web_tls` decides), cheroot with Python's
+``ssl`` for HTTPS (waitress speaks no TLS).  Both have ``run()`` (blocks) and ``close()``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from runtime.notify import ServiceSupervisor
+from runtime.tls import PlainHttpRefused, TlsFiles, is_loopback
+from runtime.tls import context as tls_context
 
 if TYPE_CHECKING:
     from waitress.server import TcpWSGIServer
@@ -57,8 +61,44 @@ def run_until_signal(run: Callable[[], Any], stop: Callable[[], Any], *, what: s
     return requested
 
 
-def wsgi_server(app: Any, host: str, port: int, **options: Any) -> tuple[TcpWSGIServer, int]:
-    """A waitress server for one host and port, and the port it listens on (``port=0``: a free one)."""
+class TlsWsgiServer:
+    """cheroot serving one WSGI app over HTTPS; ``run()`` blocks until ``close()``."""
+
+    def __init__(self, app: Any, host: str, port: int, tls: TlsFiles, threads: int = 8,
+                 ident: str | None = None) -> None:
+        from cheroot.ssl.builtin import BuiltinSSLAdapter
+        from cheroot.wsgi import Server
+
+        self.server = Server((host, port), app, numthreads=threads, server_name=ident or "tillsight")
+        adapter = BuiltinSSLAdapter(str(tls.cert), str(tls.key))
+        adapter.context = tls_context(tls)  # TLS 1.2 or newer, the key checked against the certificate
+        self.server.ssl_adapter = adapter
+        self.server.prepare()  # binds now, so the port is known and a busy one fails here
+        bound = self.server.bind_addr
+        self.port = int(bound[1]) if isinstance(bound, tuple) else port
+
+    def run(self) -> None:
+        self.server.serve()
+
+    def close(self) -> None:
+        self.server.stop()
+
+
+def wsgi_server(app: Any, host: str, port: int, *, tls: TlsFiles | None = None,
+                **options: Any) -> tuple[TcpWSGIServer | TlsWsgiServer, int]:
+    """The server for one host and port, and the port it listens on (``port=0``: a free one): HTTPS
+    with ``tls``, plain HTTP (waitress) without, which only a loopback host may have."""
+    if tls is not None:
+        server = TlsWsgiServer(app, host, port, tls, threads=int(options.get("threads", 8)),
+                               ident=options.get("ident"))
+        return server, server.port
+    if not is_loopback(host):
+        raise PlainHttpRefused(f"plain HTTP on {host}: PINs and cookies would cross the LAN in clear (serve HTTPS)")
+    return plain_wsgi_server(app, host, port, **options)
+
+
+def plain_wsgi_server(app: Any, host: str, port: int, **options: Any) -> tuple[TcpWSGIServer, int]:
+    """A waitress server (plain HTTP) for one host and port, and its port."""
     from waitress.server import TcpWSGIServer, create_server
 
     server = create_server(app, host=host, port=port, **options)

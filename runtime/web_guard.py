@@ -12,7 +12,8 @@
   every other session of that user ends with it).
   ``check_routes(app)`` refuses an app with a route that is neither guarded nor public.
 * :func:`install_security_headers`: one strict policy for both apps (no CDN, nothing framed,
-  nothing sniffed, no plug-ins, no caching of pages or JSON).
+  nothing sniffed, no plug-ins, no caching of pages or JSON); a response to an HTTPS request marks
+  every cookie ``Secure`` and sends HSTS (``runtime.tls`` decides when a web app serves HTTPS).
 
 The side binds the guard to its users (``edge/web/security.py``, ``analytics/web/security.py``).
 """
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from flask import Flask, Response, abort, g, jsonify, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -188,14 +190,43 @@ SECURITY_HEADERS: Mapping[str, str] = {
 NO_STORE_TYPES = ("text/html", "application/json")
 
 
+HSTS = "max-age=31536000"  # a browser that reached the app over HTTPS keeps using HTTPS for it
+
+
+def secure_cookies(resp: Response) -> None:
+    """Mark every cookie of the response ``Secure`` (a page that came over HTTPS never hands out a
+    cookie the browser would send over plain HTTP)."""
+    cookies = resp.headers.getlist("Set-Cookie")
+    if not cookies:
+        return
+    resp.headers.remove("Set-Cookie")
+    for cookie in cookies:
+        attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+        resp.headers.add("Set-Cookie", cookie if "secure" in attributes else f"{cookie}; Secure")
+
+
 def security_headers(resp: Response) -> Response:
-    """Set the headers every response carries (a view may set its own first)."""
+    """Set the headers every response carries (a view may set its own first); over HTTPS, every
+    cookie is ``Secure`` and the browser is told to stay on HTTPS."""
     for name, value in SECURITY_HEADERS.items():
         resp.headers.setdefault(name, value)
     if resp.mimetype in NO_STORE_TYPES:
         resp.headers.setdefault("Cache-Control", "no-store")
+    if request and request.is_secure:
+        secure_cookies(resp)
+        resp.headers.setdefault("Strict-Transport-Security", HSTS)
     return resp
 
 
+class HttpsAwareSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, whose cookie is ``Secure`` whenever the request came over
+    HTTPS (Flask writes the session cookie after every ``after_request`` function has run)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app) or (request and request.is_secure))
+
+
 def install_security_headers(app: Flask) -> None:
+    if type(app.session_interface) is SecureCookieSessionInterface:
+        app.session_interface = HttpsAwareSessions()
     app.after_request(security_headers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import Engine, func, select
@@ -22,6 +23,7 @@ from firmware_config import ConfigError, TillsightConfig, load_config
 from runtime.notify import ProgressProbe, ServiceNotifier, ServiceSupervisor
 from runtime.selfcheck import HttpSelfCheck
 from runtime.serve import run_until_signal, wsgi_server
+from runtime.tls import fingerprint, web_tls
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ def serve(config_path: str | None, host: str | None = None, port: int | None = N
         overrides.setdefault("hub_web", {})["port"] = port
     try:
         cfg = load_config(config_path, overrides=overrides)
+        # HTTPS on any address but loopback (runtime.tls); plain HTTP on the LAN is refused
+        tls = web_tls(cfg.hub_web.host, cfg.hub_web.tls, Path(cfg.data_dir) / "tls", "hub-web")
         engine = make_engine(cfg.hub.database_url)
         migrate(engine)
         app = build_app(cfg, engine)
@@ -53,16 +57,17 @@ def serve(config_path: str | None, host: str | None = None, port: int | None = N
     except (ConfigError, SQLAlchemyError, ValueError) as exc:
         log.error("%s", exc)
         return 2
-    server, bound_port = wsgi_server(app, cfg.hub_web.host, cfg.hub_web.port, threads=cfg.hub_web.threads,
+    server, bound_port = wsgi_server(app, cfg.hub_web.host, cfg.hub_web.port, tls=tls, threads=cfg.hub_web.threads,
                                      ident="tillsight-hub")
-    base = f"http://{cfg.hub_web.host}:{bound_port}"
-    log.info("Tillsight hub web app serving on %s (Ctrl-C to stop)", base)
+    base = f"{'https' if tls else 'http'}://{cfg.hub_web.host}:{bound_port}"
+    log.info("Tillsight hub web app serving on %s (Ctrl-C to stop)%s", base,
+             f"; certificate SHA-256 {fingerprint(tls.cert)}" if tls else "")
     if not users:
         log.warning("no hub users yet: create an operator with "
                     "`tillsight hub user add --id ID --name NAME --role operator`")
     # The watchdog pings while the server answers its own requests (a loopback GET of the login page).
     notifier = ServiceNotifier.from_env()
-    selfcheck = HttpSelfCheck(cfg.hub_web.host, bound_port, "/login",
+    selfcheck = HttpSelfCheck(cfg.hub_web.host, bound_port, "/login", tls=tls is not None,
                               interval_s=notifier.watchdog_s / 4 if notifier.watchdog_s else 5.0)
     service = ServiceSupervisor([ProgressProbe("web server", selfcheck)], notifier=notifier,
                                 status=lambda: f"serving on {base}; {selfcheck.answers} self-checks answered")
