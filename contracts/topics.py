@@ -7,6 +7,8 @@ All topics live under a prefix (``mqtt.topic_prefix``, :data:`DEFAULT_PREFIX` by
 | ``{store}/{device}/tx`` | device -> hub, QoS 1, outbox | ``tillsight.tx/1`` |
 | ``{store}/{device}/alert`` | device -> hub, QoS 1, outbox | ``tillsight.alert/1`` |
 | ``{store}/{device}/credit`` | device -> hub, QoS 1, outbox | ``tillsight.credit/1`` |
+| ``{store}/{device}/gallery`` | device -> hub, QoS 1 | ``tillsight.gallery/1`` (the store gallery's version) |
+| ``{store}/{device}/gallery_photo`` | device -> hub, QoS 1 | ``tillsight.gallery_photo/1`` (one photo) |
 | ``{store}/{device}/telemetry`` | device -> hub, QoS 0 | ``tillsight.telemetry/1`` |
 | ``{store}/{device}/status`` | device -> hub, retained, the Last Will | ``tillsight.status/1`` |
 | ``{store}/{device}/reported`` | device -> hub, retained | ``tillsight.reported/1`` |
@@ -32,15 +34,18 @@ REPORTED = "reported"
 DESIRED = "desired"
 RESEND = "resend"
 INSIGHTS = "insights"
+GALLERY = "gallery"
+GALLERY_PHOTO = "gallery_photo"
 
 #: the leaves a device writes (and the hub's ingest reads), and those a device reads
-DEVICE_WRITES: tuple[str, ...] = (TX, ALERT, TELEMETRY, STATUS, REPORTED, CREDIT)
+DEVICE_WRITES: tuple[str, ...] = (TX, ALERT, TELEMETRY, STATUS, REPORTED, CREDIT, GALLERY, GALLERY_PHOTO)
 DEVICE_READS: tuple[str, ...] = (DESIRED, RESEND, INSIGHTS)
 #: the contract of each device leaf that carries JSON
 CONTRACT_OF: dict[str, str] = {
     TX: "tillsight.tx/1", ALERT: "tillsight.alert/1", CREDIT: "tillsight.credit/1",
     TELEMETRY: "tillsight.telemetry/1", STATUS: "tillsight.status/1", REPORTED: "tillsight.reported/1",
     DESIRED: "tillsight.desired/1", RESEND: "tillsight.resend/1", INSIGHTS: "tillsight.insights/1",
+    GALLERY: "tillsight.gallery/1", GALLERY_PHOTO: "tillsight.gallery_photo/1",
 }
 #: outbox kinds and the leaves they are published on
 OUTBOX_KINDS: tuple[str, ...] = (TX, ALERT, CREDIT)
@@ -113,6 +118,16 @@ class DeviceTopics:
     def credit(self) -> str:
         """Device -> hub (QoS 1, through the outbox): credit customers and repayments (``tillsight.credit/1``)."""
         return self._topic(CREDIT)
+
+    @property
+    def gallery(self) -> str:
+        """Device -> hub (QoS 1): the store gallery's version and examples (``tillsight.gallery/1``)."""
+        return self._topic(GALLERY)
+
+    @property
+    def gallery_photo(self) -> str:
+        """Device -> hub (QoS 1): one enrolment photo of the gallery (``tillsight.gallery_photo/1``)."""
+        return self._topic(GALLERY_PHOTO)
 
     @property
     def telemetry(self) -> str:

@@ -5,7 +5,7 @@ PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite).
 Versions are applied by set difference (every listed step not yet recorded runs, in order), so
 steps added on separate branches land cleanly.  Numbers by room: 1 ingest, 2 fleet, 3 hub web
 (users, tenancy), 4 analytics results (segments, forecasts), 5 insights (LLM), 8 credit customers
-and repayments; later steps take the next free number."""
+and repayments, 9 the stores' galleries; later steps take the next free number."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from analytics.db import fleet_tables as fleet
 from analytics.db import narrative_tables as narrative
 from analytics.db import tables as t
 from analytics.db import web_tables as web
+from analytics.gallery.tables import GALLERY_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,13 @@ def _v8(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=list(credit.CREDIT_TABLES))
 
 
+def _v9(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=list(GALLERY_TABLES))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4),
                                                                    (5, _v5),
-                                                                   (6, _v6), (7, _v7), (8, _v8))
+                                                                   (6, _v6), (7, _v7), (8, _v8), (9, _v9))
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 

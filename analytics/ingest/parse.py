@@ -1,8 +1,9 @@
 """Turn one MQTT message into a validated document, or a reason to dead-letter it.  Pure: no I/O.
 
 Topics and their contracts come from ``contracts.topics``; every payload (``tx``, ``alert``, ``credit``,
-``reported``, ``status``, ``telemetry``) is checked against its JSON Schema by ``analytics.ingest.contracts``
-(compiled once; the reason names the offending field)."""
+``reported``, ``status``, ``telemetry``, ``gallery``, ``gallery_photo``) is checked against its JSON Schema by
+``analytics.ingest.contracts`` (compiled once; the reason names the offending field); a gallery photo's bytes
+must also match its SHA-256."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from analytics.ingest.contracts import check
 from contracts import ContractError
 from contracts import topics as tp
+from contracts.gallery import GalleryPhoto
 
 LEAVES = tp.DEVICE_WRITES
 # the rollout controller trusts stored reported documents; status and telemetry are typed too
@@ -54,6 +56,11 @@ def parse(topic: str, payload: bytes, prefix: str) -> Parsed | Rejected:
         check(CONTRACTS[kind], doc)
     except ContractError as exc:
         return Rejected(f"schema: {exc}")
+    if kind == tp.GALLERY_PHOTO:
+        try:
+            GalleryPhoto.from_payload(doc)  # its bytes must match its SHA-256
+        except ContractError as exc:
+            return Rejected(f"schema: {exc}")
     for key, expected in (("store_id", store_id), ("device_id", device_id)):
         if key in doc and doc[key] != expected:
             return Rejected(f"topic mismatch: payload {key} {doc[key]!r} but topic says {expected!r}")

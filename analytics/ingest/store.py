@@ -21,8 +21,10 @@ from sqlalchemy import Connection, Table, and_, func, insert, select, tuple_, up
 from sqlalchemy.dialects import postgresql, sqlite
 
 from analytics.db import tables as t
+from analytics.gallery.ingest import store_announcement, store_photo
 from analytics.ingest.credit import apply_credit
 from analytics.ingest.parse import Parsed
+from contracts.topics import GALLERY, GALLERY_PHOTO
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,10 @@ def apply_batch(conn: Connection, msgs: list[Parsed], now: str) -> list[Applied]
             out.append(_alert(conn, dev, msg, now))
         elif msg.kind == "credit" and msg.doc is not None:
             out.append(Applied(apply_credit(conn, msg, now)))
+            dev.set(last_seen=now)
+        elif msg.kind in (GALLERY, GALLERY_PHOTO) and msg.doc is not None:
+            store_gallery = store_announcement if msg.kind == GALLERY else store_photo
+            out.append(Applied(store_gallery(conn, msg.store_id, msg.device_id, msg.doc, now)))
             dev.set(last_seen=now)
         elif msg.doc is None:
             out.append(Applied("ignored"))

@@ -40,6 +40,7 @@ from edge.store.alerts import raise_alert
 from edge.store.errors import StoreError
 from edge.store.outbox import OutboxMessage
 from edge.sync import resend, telemetry
+from edge.sync.gallery_sync import GallerySync
 from edge.sync.health import BacklogMonitor
 from firmware_config.schema import TillsightConfig
 from runtime.backoff import Backoff
@@ -99,6 +100,9 @@ class SyncAgent:
         self.on_tick: Callable[[], None] | None = None  # every turn of the loop (the service watchdog)
         # The fleet-update agent shares this connection (raises ValueError on unreadable keys/state).
         self.fleet = FleetAgent(cfg, self.topics) if cfg.fleet.enabled else None
+        # The store gallery goes to the hub on the same connection, after the sales (edge/sync/gallery_sync.py).
+        self.gallery = GallerySync(Path(cfg.data_dir) / "gallery", Path(cfg.data_dir) / "sync" / "gallery.json",
+                                   self.topics)
         # What the hub sends the device; re-made on every connection, ready once the broker granted it.
         self.subscriptions = Subscriptions([(self.topics.resend, 1), (self.topics.insights, 1)], name="sync agent")
         if self.fleet is not None:
@@ -188,6 +192,7 @@ class SyncAgent:
         self.subscriptions.subscribe(client)  # resend, insights, fleet: ``subscriptions.ready`` on SUBACK
         if self.fleet is not None:
             self.fleet.on_connected()
+        self.gallery.on_connected()
         client.publish(self.topics.status, status_payload("online", "connected"), qos=1, retain=True)
         self.connected.set()
         self._wake.set()
@@ -232,6 +237,7 @@ class SyncAgent:
             self._telemetry_tick(client)
             if self.fleet is not None:
                 self.fleet.tick(client)
+            self.gallery.tick(client, busy=bool(self._inflight))
             self._health_tick()
             self._wake.wait(TICK_S)
         self._flush_acks(force=True)
@@ -292,7 +298,8 @@ class SyncAgent:
             mid, code = self._acks.popleft()
             row_id = self._mid_to_id.pop(mid, None)
             if row_id is None:
-                continue  # the online/offline status, or an ack from an earlier connection
+                self.gallery.on_ack(mid, code)  # a gallery message, the status, or an earlier connection's
+                continue
             if code == NO_MATCHING_SUBSCRIBERS or code >= 0x80:
                 self._inflight.discard(row_id)
                 undelivered += 1
