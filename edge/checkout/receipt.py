@@ -1,4 +1,9 @@
-"""Receipts: a plain-text layout for ESC/POS printers (fixed width) and the data the HTML page uses."""
+"""Receipts: a plain-text layout for ESC/POS printers (fixed width) and the data the HTML page uses.
+
+The text keeps every letter ("Café ñandú"); :mod:`edge.checkout.escpos` turns it into the bytes of the
+printer's code page.  A refund names the receipt it refunds and the supervisor who approved it; a
+sale that has been refunded in part or in full says so, with the refund receipts; a sale with
+nothing to pay (its total is zero) says that no payment was taken."""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from contracts.events import RefundApproval, of_kind
 from contracts.money import format_money
 from contracts.timestamps import parse_utc
 from edge.store.records import SaleRecord
@@ -23,6 +29,8 @@ class ReceiptHeader:
     tax_rate_bp: int
     cashier_name: str = ""
     customer_name: str = ""
+    approver_name: str = ""  # a refund: the supervisor who approved it
+    refunded_note: str = ""  # a sale refunded since: "Partly refunded: TILL-1-000007"
 
 
 def local_time(iso_utc: str, tz: str) -> str:
@@ -38,9 +46,21 @@ def _row(left: str, right: str, width: int) -> str:
 
 
 def _printable(text: str) -> str:
-    """ESC/POS code pages do not carry every character: fold to ASCII, drop control bytes."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return "".join(ch for ch in folded if ch.isprintable())
+    """One character per printed column: composed letters (NFC), no control characters.  Accents stay;
+    the printer's code page is applied when the text is encoded for it (:mod:`edge.checkout.escpos`)."""
+    return "".join(ch for ch in unicodedata.normalize("NFC", text) if ch.isprintable())
+
+
+def refunded_receipt(sale: SaleRecord) -> str:
+    """The receipt number a refund refunds (from its approval event), or ""."""
+    approvals = of_kind(sale.events, RefundApproval)
+    return approvals[0].of if approvals else ""
+
+
+def refund_approver(sale: SaleRecord) -> str:
+    """The user id of the supervisor who approved a refund, or ""."""
+    approvals = of_kind(sale.events, RefundApproval)
+    return (approvals[0].by or "") if approvals else ""
 
 
 def receipt_text(sale: SaleRecord, header: ReceiptHeader, width: int = 42) -> str:
@@ -60,7 +80,12 @@ def receipt_text(sale: SaleRecord, header: ReceiptHeader, width: int = 42) -> st
     if header.cashier_name:
         out.append(_printable(f"Cashier: {header.cashier_name}")[:width])
     if sale.refund_of:
-        out.append("Refund of an earlier sale"[:width])
+        original = refunded_receipt(sale)
+        out.append(f"Refund of receipt {original}"[:width] if original else "Refund of an earlier sale"[:width])
+        if header.approver_name:
+            out.append(_printable(f"Approved by: {header.approver_name}")[:width])
+    if header.refunded_note:
+        out.append(_printable(header.refunded_note)[:width])
     out.append("-" * width)
     for line in sale.lines:
         out.append(_printable(line.name)[:width])
@@ -72,6 +97,8 @@ def receipt_text(sale: SaleRecord, header: ReceiptHeader, width: int = 42) -> st
     out.append(_row(f"TOTAL {cur}", m(sale.total), width))
     rate = header.tax_rate_bp / 100
     out.append(_row(f"  incl. tax {rate:g}%", m(sale.tax), width))
+    if not sale.payments and sale.status == "completed":
+        out.append(_row("No payment due", m(0), width))
     for p in sale.payments:
         out.append(_row(METHOD_NAMES.get(p.method, p.method), m(p.tendered if p.method == "cash" else p.amount), width))
         if p.change:

@@ -221,6 +221,20 @@ class Sales:
                              " WHERE s.refund_of = ? AND s.status = 'refunded' GROUP BY l.sku", (tx_id,))
         return {r["sku"]: int(r["q"]) for r in rows}
 
+    def refund_state(self, sale: SaleRecord) -> dict[str, Any] | None:
+        """How much of a completed sale has been refunded since: None when nothing, else ``state``
+        (``partly`` / ``fully``), the refund receipts, units and amount (positive) given back."""
+        if sale.status != "completed":
+            return None
+        rows = self.db.query("SELECT receipt_no, total FROM sales WHERE refund_of = ? AND status = 'refunded'"
+                             " ORDER BY seq", (sale.tx_id,))
+        if not rows:
+            return None
+        sold = sum(line.qty for line in sale.lines)
+        refunded = sum(self.refunded_qty(sale.tx_id).values())
+        return {"state": "fully" if refunded >= sold else "partly", "receipts": [r["receipt_no"] for r in rows],
+                "items": refunded, "of_items": sold, "amount": -sum(int(r["total"]) for r in rows)}
+
     def recent(self, limit: int = 50, since: str | None = None, until: str | None = None,
                cashier_id: str | None = None) -> list[dict[str, Any]]:
         """Summary rows (no lines) for lists, newest first."""

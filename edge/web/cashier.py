@@ -4,7 +4,8 @@
 |---|---|
 | ``GET /till`` | the till screen (camera, basket, corrections, payment, receipt) |
 | ``GET /till/receipt/<no>`` | a printable receipt page |
-| ``GET /till/receipt/<no>.txt`` | the receipt as fixed-width text for an ESC/POS printer |
+| ``GET /till/receipt/<no>.txt`` | the receipt as fixed-width text (UTF-8) |
+| ``GET /till/receipt/<no>.escpos`` | the receipt as an ESC/POS print job in the printer's code page |
 | ``GET /shift``, ``GET /shift/<id>/report`` | open/close a shift; the printable close report |
 | ``GET /refunds`` | refunds by receipt number |
 | ``/api/checkout/...``, ``/api/shift...``, ``/api/refunds...`` | the JSON API (``docs/api/cashier.md``) |
@@ -18,6 +19,7 @@ from __future__ import annotations
 from flask import Response, render_template, request
 
 from contracts.money import exponent
+from edge.checkout.escpos import receipt_bytes
 from edge.web.cashier_api import find_receipt
 from edge.web.cashier_common import cashier_blueprint, local_text, money_text, sale_text, sale_view, supervisors
 from edge.web.context import ctx
@@ -46,8 +48,20 @@ def index() -> str:
 def receipt_txt(receipt_no: str) -> Response:
     """The receipt as plain text (42 columns for 80 mm paper; ``?width=32`` for 58 mm)."""
     sale = find_receipt(receipt_no)
-    width = get_int(request.args, "width", 24, 64, default=42)
+    width = get_int(request.args, "width", 24, 64, default=ctx().till.receipt_width)
     return Response(sale_text(sale, width), mimetype="text/plain", content_type="text/plain; charset=utf-8")
+
+
+@cashier_blueprint.get("/till/receipt/<receipt_no>.escpos")
+@require("cashier")
+def receipt_escpos(receipt_no: str) -> Response:
+    """The receipt as an ESC/POS print job in the printer's code page (``till.receipt_code_page``):
+    send the bytes to the printer as they are (e.g. ``curl ... > /dev/usb/lp0``)."""
+    sale = find_receipt(receipt_no)
+    width = get_int(request.args, "width", 24, 64, default=ctx().till.receipt_width)
+    job = receipt_bytes(sale_text(sale, width), ctx().till.receipt_code_page)
+    return Response(job, mimetype="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{sale.receipt_no}.escpos"'})
 
 
 @cashier_blueprint.get("/till/receipt/<receipt_no>")

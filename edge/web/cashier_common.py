@@ -16,7 +16,7 @@ from werkzeug.exceptions import Forbidden
 
 from contracts.money import format_money
 from edge.checkout.errors import ApprovalRequired
-from edge.checkout.receipt import METHOD_NAMES, ReceiptHeader, local_time, receipt_text
+from edge.checkout.receipt import METHOD_NAMES, ReceiptHeader, local_time, receipt_text, refund_approver
 from edge.store.errors import NotFoundError
 from edge.store.records import SaleRecord, User
 from edge.store.shifts import Shift
@@ -154,15 +154,25 @@ def customer_name(customer_id: str | None) -> str:
         return customer_id
 
 
+def refunded_note(state: dict[str, Any] | None) -> str:
+    """"Partly refunded: TILL-1-000007" for a sale refunded since ("" when it was not)."""
+    if not state:
+        return ""
+    return ("Refunded in full: " if state["state"] == "fully" else "Partly refunded: ") + ", ".join(state["receipts"])
+
+
 def receipt_header(sale: SaleRecord) -> ReceiptHeader:
     s = ctx().store.settings.get()
     return ReceiptHeader(store_name=s.store_name, address=s.address, timezone=s.timezone, footer=s.receipt_footer,
                          tax_rate_bp=s.tax_rate_bp, cashier_name=user_name(sale.cashier_id),
-                         customer_name=customer_name(sale.customer_id))
+                         customer_name=customer_name(sale.customer_id),
+                         approver_name=user_name(refund_approver(sale)),
+                         refunded_note=refunded_note(ctx().store.sales.refund_state(sale)))
 
 
-def sale_text(sale: SaleRecord, width: int = 42) -> str:
-    return receipt_text(sale, receipt_header(sale), width)
+def sale_text(sale: SaleRecord, width: int | None = None) -> str:
+    """The receipt as fixed-width text (``till.receipt_width`` columns unless ``width`` says otherwise)."""
+    return receipt_text(sale, receipt_header(sale), width or ctx().till.receipt_width)
 
 
 def sale_view(sale: SaleRecord) -> dict[str, Any]:
@@ -184,6 +194,8 @@ def sale_view(sale: SaleRecord) -> dict[str, Any]:
                      for p in sale.payments],
         "change": sum(p.change for p in sale.payments),
         "refund_of": original.receipt_no if original else None,
+        "approved_by": user_name(refund_approver(sale)) or None,  # a refund's approving supervisor
+        "refund_state": ctx().store.sales.refund_state(sale),  # a sale refunded since: partly / fully
         "text": sale_text(sale),
     }
 

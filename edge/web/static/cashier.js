@@ -667,7 +667,10 @@
         sale.cashier.name + " · total " + T.money(sale.total, sale.currency);
       const note = [];
       if (!sale.refundable) note.push("This is a " + sale.status + " record: it cannot be refunded.");
-      if (sale.refunds.length) note.push("Refunded before: " + sale.refunds.map(function (r) { return r.receipt_no; }).join(", "));
+      if (sale.refund_state) {
+        note.push((sale.refund_state.state === "fully" ? "Refunded in full: " : "Partly refunded (" +
+          sale.refund_state.items + " of " + sale.refund_state.of_items + " items): ") + sale.refund_state.receipts.join(", ") + ".");
+      }
       if (sale.discount) note.push("The sale had a discount of " + T.money(sale.discount, sale.currency) + "; refunds share it pro rata.");
       $("refund-note").textContent = note.join(" ");
       const body = $("refund-lines");

@@ -58,6 +58,11 @@ def test_partial_refunds_then_more_than_sold_is_rejected(sold, web_context):
     rice = next(ln for ln in lookup["refund_lines"] if ln["sku"] == RICE)
     assert rice["refunded"] == 2 and rice["refundable"] == 1
     assert [r["receipt_no"] for r in lookup["refunds"]] == [refund["receipt_no"]]
+    assert lookup["refund_state"] == {"state": "partly", "receipts": [refund["receipt_no"]], "items": 2,
+                                      "of_items": 5, "amount": 15000}
+    original = ana.get(f"/till/receipt/{no}").get_data(as_text=True)
+    assert f"Partly refunded (2 of 5 items, RD$150.00): {refund['receipt_no']}" in original
+    assert f"Partly refunded: {refund['receipt_no']}" in ana.get(f"/till/receipt/{no}.txt").get_data(as_text=True)
     resp = ana.post("/api/refunds", json={"receipt_no": no, "items": {RICE: 2}, **MARIA})
     assert resp.status_code == 409 and "only 1" in resp.get_json()["error"]
     resp = ana.post("/api/refunds", json={"receipt_no": no, "items": {"MILK-NOT-SOLD": 1}, **MARIA})
@@ -67,7 +72,13 @@ def test_partial_refunds_then_more_than_sold_is_rejected(sold, web_context):
     resp = ana.post("/api/refunds", json={"receipt_no": refund["receipt_no"], "items": {RICE: 1}, **MARIA})
     assert resp.status_code == 409
     text = ana.get(f"/till/receipt/{refund['receipt_no']}.txt").get_data(as_text=True)
-    assert "REFUND" in text and "Refund of an earlier sale" in text
+    assert "REFUND" in text and f"Refund of receipt {no}" in text and "Approved by: María" in text
+    assert refund["receipt"]["approved_by"] == "María"
+    page = ana.get(f"/till/receipt/{refund['receipt_no']}").get_data(as_text=True)
+    assert f'id="receipt-refund-of">receipt {no}<' in page and 'id="receipt-approved-by">María<' in page
+    # the original sale is marked as refunded: partly after the first refund, in full after the second
+    original = ana.get(f"/api/receipts/{no}").get_json()
+    assert original["refund_state"]["state"] == "fully" and refund["receipt_no"] in original["refund_state"]["receipts"]
 
 
 def test_refund_quantities_and_text_are_checked(sold):
@@ -109,3 +120,19 @@ def test_refund_needs_the_cashiers_open_shift(sold, login_as):
     # the page is open to cashiers and lists the supervisors who can approve
     html = luis.get(f"/refunds?receipt={no}").get_data(as_text=True)
     assert f'value="{no}"' in html and 'value="maria"' in html and 'value="owner"' in html
+
+
+def test_the_escpos_print_job_keeps_accents(login_as, web_context):
+    """The printer gets the receipt in its code page (till.receipt_code_page, cp858 by default), accents and all."""
+    web_context.store.settings.update(store_name="Café ñandú", receipt_footer="¡Gracias por su compra!")
+    ana = login_as("cashier")
+    open_shift(ana)
+    no = sell(ana, [(RICE, 1)])["receipt_no"]
+    resp = ana.get(f"/till/receipt/{no}.escpos")
+    assert resp.status_code == 200 and resp.mimetype == "application/octet-stream"
+    job = resp.get_data()
+    assert job.startswith(b"\x1b@\x1bt\x13") and "Café ñandú".encode("cp858") in job
+    assert "¡Gracias por su compra!".encode("cp858") in job and b"Cafe nandu" not in job
+    assert "Café ñandú" in ana.get(f"/till/receipt/{no}.txt").get_data(as_text=True)
+    web_context.till = web_context.till.model_copy(update={"receipt_code_page": "cp1252"})
+    assert ana.get(f"/till/receipt/{no}.escpos").get_data().startswith(b"\x1b@\x1bt\x10")
