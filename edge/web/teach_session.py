@@ -1,0 +1,385 @@
+"""Teaching a product at the till: one teaching session at a time, fed by the live camera, and the
+one way the web process writes the store's gallery.
+
+- :class:`GalleryAccess`: the gallery folder and the embedder it is made with; :meth:`GalleryAccess.edit`
+  opens (or creates) the gallery under a lock, lets the caller add examples, recalibrates the
+  unknown-item thresholds and saves (the version grows, so the recogniser reloads it).
+- :class:`Teacher`: the teaching session.  :meth:`Teacher.start` (refused while a sale is open)
+  starts a thread that reads the camera's latest frame (a :data:`TrayFeed`), waits for the empty
+  tray, then hands frames to a :class:`vision.gallery.tray_enrol.ViewCollector` that keeps each
+  settled view of the product; frames seen while a sale is open are never used (teaching pauses
+  and goes on when the till is idle).  :meth:`Teacher.approve` embeds the kept views and adds them
+  to the gallery; :meth:`Teacher.cancel` drops them.  Nothing here blocks or changes a sale.
+
+The web routes are in ``edge.web.teach``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vision.gallery.store import EmbedderLike, Gallery
+from vision.gallery.tray_enrol import (
+    DEFAULT_CONFIG,
+    CollectorEvent,
+    Stillness,
+    TrayEnrolConfig,
+    TrayView,
+    ViewCollector,
+)
+
+log = logging.getLogger(__name__)
+
+TILL_SOURCE = "till"  # the gallery examples' source when taught on the tray
+
+
+class TeachError(Exception):
+    """A teaching step that cannot be done now; the message says why and what to do."""
+
+
+@dataclass
+class GalleryAccess:
+    """The store's gallery folder and the embedder its examples are made with (the recogniser's)."""
+
+    folder: Path
+    embedder: EmbedderLike
+    on_saved: Callable[[int], None] = field(default=lambda version: None)  # e.g. ask the recogniser to reload
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextmanager
+    def edit(self) -> Iterator[Gallery]:
+        """Open (or create) the gallery, let the caller change it, then recalibrate and save it.
+
+        Raises ``vision.gallery.GalleryError`` (naming the file) for a corrupt gallery or one made
+        by another embedder; nothing is saved when the caller raises."""
+        with self._lock:
+            gallery = Gallery.open_or_create(self.folder, self.embedder)
+            yield gallery
+            gallery.recalibrate()
+            version = gallery.save()
+        try:
+            self.on_saved(version)
+        except Exception:  # the gallery is saved; the recogniser also finds the new version itself
+            log.exception("on_saved failed after saving gallery version %d", version)
+
+    def examples(self, sku: str) -> int:
+        """How many examples the gallery holds of ``sku`` now (0 when there is no gallery yet)."""
+        if not (self.folder / "manifest.json").exists():
+            return 0
+        return len(Gallery.load(self.folder).manifest.skus.get(sku, []))
+
+
+@dataclass(frozen=True)
+class TrayLook:
+    """What the camera shows now: the latest frame and how many items the live basket sees on the
+    tray (None when the basket is not settled or unknown)."""
+
+    image: np.ndarray
+    items_on_tray: int | None = None
+
+
+TrayFeed = Callable[[], TrayLook | None]
+
+
+@dataclass
+class _Kept:
+    view_id: int
+    view: TrayView
+
+
+@dataclass
+class TeachResult:
+    sku: str
+    kept: int
+    skipped: list[str]
+    examples: int
+    version: int
+
+
+class Teacher:
+    """One teaching session at a time on this till.
+
+    States: ``idle`` -> ``empty`` (waiting for the empty tray) -> ``capturing`` (keeping views) ->
+    ``saved`` (approved) or back to ``idle`` (cancelled)."""
+
+    def __init__(self, feed: TrayFeed, gallery: GalleryAccess | None, sale_open: Callable[[], bool],
+                 config: TrayEnrolConfig = DEFAULT_CONFIG, poll_s: float = 0.05, idle_timeout_s: float = 600.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.feed = feed
+        self.gallery = gallery
+        self.sale_open = sale_open
+        self.config = config
+        self.poll_s = poll_s
+        self.idle_timeout_s = idle_timeout_s
+        self.clock = clock
+        self._lock = threading.RLock()
+        self.changed = threading.Condition(self._lock)  # notified on every change of status
+        self.seq = 0
+        self.state = "idle"
+        self.sku: str | None = None
+        self.name: str | None = None
+        self.started_by: str | None = None
+        self.started_at: str | None = None
+        self.paused = False
+        self.message = ""
+        self.warning: str | None = None
+        self.result: TeachResult | None = None
+        self.error: str | None = None
+        self._collector: ViewCollector | None = None
+        self._kept: list[_Kept] = []
+        self._next_id = 1
+        self._stillness = Stillness(config)
+        self._force_empty = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_change = clock()
+
+    # -- what the screen shows -------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "state": self.state, "seq": self.seq, "sku": self.sku, "name": self.name,
+                "started_by": self.started_by, "started_at": self.started_at, "paused": self.paused,
+                "message": self.message, "warning": self.warning, "error": self.error,
+                "views": [{"id": k.view_id, "box": list(k.view.box)} for k in self._kept],
+                "min_views": self.config.min_views, "max_views": self.config.max_views,
+                "can_approve": self.state in ("empty", "capturing") and len(self._kept) >= self.config.min_views,
+                "result": None if self.result is None else {
+                    "sku": self.result.sku, "kept": self.result.kept, "skipped": self.result.skipped,
+                    "examples": self.result.examples, "version": self.result.version},
+            }
+
+    def thumbnail(self, view_id: int) -> bytes:
+        with self._lock:
+            for k in self._kept:
+                if k.view_id == view_id:
+                    return k.view.thumbnail()
+        raise KeyError(view_id)
+
+    def wait_change(self, after: int, timeout: float) -> dict[str, Any]:
+        """The status once its ``seq`` is past ``after`` (or after ``timeout`` seconds)."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.seq != after, timeout)
+            return self.status()
+
+    # -- steps -----------------------------------------------------------------------------------
+    def start(self, sku: str, name: str, user: str) -> dict[str, Any]:
+        if self.gallery is None:
+            raise TeachError("this till has no gallery to teach (recognition is switched off)")
+        if self.sale_open():
+            raise TeachError("a sale is in progress: finish or void it, then teach the product")
+        with self._lock:
+            if self.state in ("empty", "capturing"):
+                raise TeachError(f"{self.started_by} is teaching {self.name} ({self.sku}) now: "
+                                 "approve or cancel that first")
+            self._reset()
+            self.state, self.sku, self.name, self.started_by = "empty", sku, name, user
+            self.started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            self._update(message="Take everything off the tray and keep your hands away.")
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, args=(self._stop,), name="teach", daemon=True)
+            self._thread.start()
+            log.info("teaching %s (%s) started by %s", sku, name, user)
+            return self.status()
+
+    def tray_is_empty(self) -> dict[str, Any]:
+        """The person says the tray is empty (when the camera keeps seeing something on it)."""
+        with self._lock:
+            if self.state != "empty":
+                raise TeachError("not waiting for the empty tray")
+            self._force_empty = True
+            return self.status()
+
+    def drop(self, view_id: int) -> dict[str, Any]:
+        with self._lock:
+            if self.state != "capturing" or self._collector is None:
+                raise TeachError("no views to drop")
+            for k, kept in enumerate(self._kept):
+                if kept.view_id == view_id:
+                    self._collector.drop(k)
+                    del self._kept[k]
+                    self._update(message=self._capture_message(), warning=None)
+                    return self.status()
+        raise TeachError(f"there is no view {view_id}")
+
+    def cancel(self) -> dict[str, Any]:
+        with self._lock:
+            self._stop_thread()
+            if self.state in ("empty", "capturing"):
+                log.info("teaching %s cancelled", self.sku)
+            self._reset()
+            self._update(message="")
+            return self.status()
+
+    def approve(self) -> TeachResult:
+        """Embed the kept views and add them to the gallery as examples of the product; save it."""
+        with self._lock:
+            if self.state not in ("empty", "capturing") or self._collector is None:
+                raise TeachError("nothing to approve: start teaching a product first")
+            n = len(self._kept)
+            if n < self.config.min_views:
+                raise TeachError(f"keep at least {self.config.min_views} views ({n} now): turn the product "
+                                 "over a few more times")
+            self._stop_thread()
+            sku, name = str(self.sku), str(self.name)
+            views = [k.view for k in self._kept]
+            self.state = "saving"
+            self._update(message="Saving…")
+        assert self.gallery is not None
+        try:
+            vectors = self.gallery.embedder.embed([v.crop for v in views])
+            kept, skipped = 0, []
+            with self.gallery.edit() as gallery:
+                for view, vec in zip(views, vectors, strict=True):
+                    added = gallery.add_photo(sku, view.png(), ".png", vec, source=TILL_SOURCE)
+                    if added.kept:
+                        kept += 1
+                    else:
+                        skipped.append(str(added.reason))
+                gallery.manifest.names[sku] = name
+                examples = len(gallery.manifest.skus.get(sku, []))
+            version = gallery.version
+        except Exception as exc:  # a corrupt or foreign gallery, a full disk: say so, keep the views
+            log.exception("saving the taught views of %s failed", sku)
+            with self._lock:
+                self.state = "capturing"
+                self._update(error=f"could not save: {exc}")
+                self._start_thread()
+            raise TeachError(f"could not save the views: {exc}") from exc
+        result = TeachResult(sku, kept, skipped, examples, version)
+        with self._lock:
+            self.result = result
+            self.state = "saved"
+            self._kept = []
+            self._collector = None
+            self._update(message=f"{name} is taught ({kept} new views, {examples} in all): it is recognised "
+                                 "from the next sale.", warning=None, error=None)
+        log.info("taught %s: %d views kept, %d skipped, gallery version %d", sku, kept, len(skipped), version)
+        return result
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop_thread()
+
+    # -- internals (callers hold the lock) ------------------------------------------------------------
+    def _reset(self) -> None:
+        self.state, self.sku, self.name, self.started_by, self.started_at = "idle", None, None, None, None
+        self.paused, self.warning, self.result, self.error = False, None, None, None
+        self._collector, self._kept, self._force_empty = None, [], False
+        self._stillness.reset()
+
+    def _update(self, **values: Any) -> None:
+        for key, value in values.items():
+            setattr(self, key, value)
+        self.seq += 1
+        self._last_change = self.clock()
+        self.changed.notify_all()
+
+    def _start_thread(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(self._stop,), name="teach", daemon=True)
+        self._thread.start()
+
+    def _stop_thread(self) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            self._lock.release()
+            try:
+                thread.join(5)
+            finally:
+                self._lock.acquire()
+        self._thread = None
+
+    def _capture_message(self) -> str:
+        n, lo, hi = len(self._kept), self.config.min_views, self.config.max_views
+        if n == 0:
+            return f"Put {self.name} alone in the middle of the tray and let go."
+        if n < lo:
+            return f"View {n} kept. Turn it over (another side up) and let go: {lo - n} more to go."
+        if n < hi:
+            return f"{n} views kept: approve them, or turn it over for more (up to {hi})."
+        return f"{n} views kept, the most one product takes: approve them."
+
+    def _run(self, stop: threading.Event) -> None:
+        last_id = None
+        while not stop.is_set():
+            if self.clock() - self._last_change > self.idle_timeout_s:
+                with self._lock:
+                    if not stop.is_set():
+                        log.info("teaching %s timed out", self.sku)
+                        self._reset()
+                        self._update(message="Teaching stopped after a long pause; nothing was saved.")
+                return
+            look = self.feed()
+            if look is None or id(look.image) == last_id:
+                stop.wait(self.poll_s)
+                continue
+            last_id = id(look.image)
+            try:
+                self._step(look, stop)
+            except Exception as exc:  # never take the till down; show it on the screen
+                log.exception("teaching step failed")
+                with self._lock:
+                    self._update(error=f"{type(exc).__name__}: {exc}")
+                stop.wait(0.5)
+
+    def _step(self, look: TrayLook, stop: threading.Event) -> None:
+        sale = self.sale_open()
+        with self._lock:
+            if stop.is_set():
+                return
+            if sale != self.paused:
+                # after a sale, the tray must be seen empty again before any view is kept: the sale's
+                # goods are never taken for the product being taught (the views kept so far stay)
+                self.state = "empty"
+                self._stillness.reset()
+                self._update(paused=sale, message=(
+                    "A sale is in progress: teaching is paused and goes on when the till is idle."
+                    if sale else "Take everything off the tray and keep your hands away."))
+            if sale:
+                return  # frames of a sale are never kept
+            if self.state == "empty":
+                self._wait_for_empty(look)
+            elif self.state == "capturing" and self._collector is not None:
+                event = self._collector.feed(look.image)
+                if event is not None:
+                    self._on_event(event)
+
+    def _wait_for_empty(self, look: TrayLook) -> None:
+        if self._stillness.feed(look.image) < self.config.still_frames:
+            return
+        if look.items_on_tray and not self._force_empty:
+            if self.warning is None:
+                self._update(warning=f"The camera sees {look.items_on_tray} item(s) on the tray: take them off "
+                                     "(or press \u201cThe tray is empty\u201d).")
+            return
+        if self._collector is None:
+            self._collector = ViewCollector(look.image, self.config)
+        else:
+            self._collector.empty = look.image.copy()
+        self.state = "capturing"
+        self._update(message=self._capture_message(), warning=None)
+
+    def _on_event(self, event: CollectorEvent) -> None:
+        assert self._collector is not None
+        if event.kind == "kept":
+            view = self._collector.views[-1]
+            self._kept.append(_Kept(self._next_id, view))
+            self._next_id += 1
+            self._update(message=self._capture_message(), warning=None)
+        elif event.kind == "empty":
+            if self.warning is not None:
+                self._update(message=self._capture_message(), warning=None)
+        else:
+            self._update(warning=event.reason)
