@@ -15,6 +15,7 @@ from firmware_config.schema import TillConfig
 
 if TYPE_CHECKING:
     from edge.web.live import LiveView
+    from edge.web.teach_session import GalleryAccess
 
 
 @dataclass
@@ -31,6 +32,8 @@ class WebContext:
     insights: Callable[[], dict[str, Any] | None] = field(default=lambda: None)
     # called after the owner changes the catalogue or settings (e.g. to refresh caches)
     on_settings_changed: Callable[[], None] = field(default=lambda: None)
+    # the store's gallery and its embedder, for teaching products and enrolment photos (None: no recognition)
+    gallery: GalleryAccess | None = None
     # the till's counter: cash drawers (one open shift per till or per cashier) and receipt printer
     till: TillConfig = field(default_factory=TillConfig)
 
