@@ -15,6 +15,7 @@ writes them:
 | :class:`ManualEntry` | ``manual_entry`` | ``sku, qty`` |
 | :class:`DrawerOpen` | ``drawer_open`` | ``no_sale, reason``: ``no_sale`` false for a sale's own payment |
 | :class:`VisionMismatch` | ``vision_mismatch`` | ``sku, seen, sold`` (counts), or ``sku, rung`` (seen X, Y rung up) |
+| :class:`UnknownItem` | ``vision_mismatch`` | ``kind: "unknown", sku`` (what it was rung up as, or null), ``how`` |
 
 Every detail may carry ``by`` (the user who did it or approved it).  Money is integer minor units;
 ``at`` is payload UTC text (:mod:`contracts.timestamps`).  :func:`from_payload` reads an event back
@@ -187,10 +188,34 @@ class VisionMismatch(_Event):
         return {"sku": self.sku, "seen": self.seen, "sold": self.sold}
 
 
+#: how an unknown item left the sale: rung up by its barcode or a search, or not rung up at all
+UNKNOWN_RESOLVED = ("barcode", "search")
+UNKNOWN_UNSOLD = ("removed", "left_tray")
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnknownItem(_Event):
+    """The camera found a product it could not identify (an "unknown item" line).  ``how`` says what
+    became of it: ``barcode`` / ``search`` (rung up as ``sku``), ``removed`` (the cashier took the line
+    off) or ``left_tray`` (it went off the tray before it was rung up); ``sku`` is None when unsold.
+    Shares the ``vision_mismatch`` type so payloads stay valid for hubs that predate it."""
+
+    type: ClassVar[str] = VISION_MISMATCH
+    sku: str | None
+    how: str
+
+    @property
+    def sold(self) -> bool:
+        return self.how in UNKNOWN_RESOLVED
+
+    def detail(self) -> dict[str, Any]:
+        return {"kind": "unknown", "sku": self.sku, "how": self.how}
+
+
 SaleEvent = LineVoid | SaleVoid | PriceOverride | DiscountChange | RefundApproval | ManualEntry | DrawerOpen \
-    | VisionMismatch
+    | VisionMismatch | UnknownItem
 E = TypeVar("E", LineVoid, SaleVoid, PriceOverride, DiscountChange, RefundApproval, ManualEntry, DrawerOpen,
-            VisionMismatch)
+            VisionMismatch, UnknownItem)
 
 
 def from_parts(type_: str, at: str, detail: Mapping[str, Any] | None, by: str | None = None) -> SaleEvent:
@@ -222,6 +247,10 @@ def from_parts(type_: str, at: str, detail: Mapping[str, Any] | None, by: str | 
         no_sale = d.get("no_sale") is True or d.get("reason") == "no_sale"
         return DrawerOpen(at=at, by=by, no_sale=no_sale, reason=reason)
     if type_ == VISION_MISMATCH:
+        if d.get("kind") == "unknown":
+            sku = d.get("sku")
+            return UnknownItem(at=at, by=by, sku=sku if isinstance(sku, str) and sku else None,
+                               how=_text(d.get("how")) or "removed")
         seen = d.get("seen")
         if isinstance(seen, str):  # the camera saw one item where another was rung up
             return VisionMismatch(at=at, by=by, sku=seen, rung=_text(d.get("rung")) or None)

@@ -7,7 +7,9 @@ alone cannot tell.  Everything here is pure: no database, no clock.
 Events are read as the typed records the checkout writes (`contracts.events`): voids are `LineVoid` and
 `SaleVoid`, overrides are `PriceOverride` (a line's price: a discount is `discount_share`, a refund's approval
 is the refund itself), and a `DrawerOpen` counts as "without a sale" only when its record says `no_sale`
-(the opening for the sale's own cash payment does not).
+(the opening for the sale's own cash payment does not).  An `UnknownItem` (a product the camera found but could
+not identify) is a vision event too: one that was never rung up counts as a vision mismatch, and every unknown item
+is counted in `unknown_items` for the readable rules (not a model column, so a saved forest stays valid).
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from contracts.events import DrawerOpen, LineVoid, PriceOverride, SaleVoid, VisionMismatch, of_kind, payload_events
+from contracts.events import (
+    DrawerOpen,
+    LineVoid,
+    PriceOverride,
+    SaleVoid,
+    UnknownItem,
+    VisionMismatch,
+    of_kind,
+    payload_events,
+)
 from contracts.timestamps import parse_utc
 
 #: Columns of `SaleFeatures.as_vector()`, in order.  Money and time are log-scaled (``log1p``) because
@@ -38,7 +49,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "log_duration_s",        # log1p(seconds from started_at to completed_at)
     "hour_sin",              # sin(2*pi*local_hour/24)
     "hour_cos",              # cos(2*pi*local_hour/24)
-    "vision_mismatches",     # vision_mismatch events
+    "vision_mismatches",     # vision_mismatch events, and unknown items not rung up
     "cashier_void_rate",     # the cashier's recent void rate (context)
     "drawer_opens_no_sale",  # drawer openings without a sale (DrawerOpen.no_sale events / context)
 )
@@ -74,6 +85,8 @@ class SaleFeatures:
     drawer_opens_no_sale: int
     line_count: int = 0  # lines kept in the sale (for the manual-lines share)
     discount: int = 0  # minor units (for readable reasons)
+    unknown_items: int = 0  # products the camera found but could not identify (rules only, not a model column)
+    unknown_removed: int = 0  # of those, lines the cashier took off unsold while the camera saw the item
 
     def as_vector(self) -> np.ndarray:
         """The model's view of the sale, columns as in `FEATURE_COLUMNS`."""
@@ -136,6 +149,7 @@ def sale_features(payload: dict, timezone: str, context: CashierContext | None =
     started = parse_utc(payload.get("started_at") or payload["completed_at"])
     local = completed.astimezone(_zone(timezone))
     events = payload_events(payload)
+    unknown = of_kind(events, UnknownItem)
     return SaleFeatures(
         total=int(payload.get("total") or 0),
         item_count=sum(int(line.get("qty") or 0) for line in lines),
@@ -145,12 +159,14 @@ def sale_features(payload: dict, timezone: str, context: CashierContext | None =
         discount_share=(discount / subtotal) if subtotal > 0 else 0.0,
         duration_s=max(0.0, (completed - started).total_seconds()),
         local_hour=local.hour + local.minute / 60.0 + local.second / 3600.0,
-        vision_mismatches=len(of_kind(events, VisionMismatch)),
+        vision_mismatches=len(of_kind(events, VisionMismatch)) + sum(1 for e in unknown if not e.sold),
         cashier_void_rate=float(context.recent_void_rate),
         # the larger of the two, so a till that both attaches events and counts them is not double-counted
         drawer_opens_no_sale=max(no_sale_opens(payload), int(context.drawer_opens_no_sale)),
         line_count=len(lines),
         discount=discount,
+        unknown_items=len(unknown),
+        unknown_removed=sum(1 for e in unknown if e.how == "removed"),
     )
 
 

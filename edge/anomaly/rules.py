@@ -145,6 +145,11 @@ def evaluate_rules(f: SaleFeatures, baseline: Baseline, currency: str,
     if f.vision_mismatches >= 2:
         out.append(Reason("vision_mismatches", min(0.7, 0.25 + 0.1 * f.vision_mismatches),
                           f"camera disagreed with what was rung up {times(f.vision_mismatches)}"))
+    if f.unknown_removed >= 1:
+        out.append(Reason("unknown_removed", min(0.7, 0.3 + 0.15 * (f.unknown_removed - 1)),
+                          f"{plural(f.unknown_removed, 'unknown item')} the camera found taken off the sale unsold"))
+    elif f.unknown_items >= 3:
+        out.append(Reason("unknown_items", 0.15, f"{plural(f.unknown_items, 'item')} the camera did not know"))
     if f.item_count >= 8 and f.duration_s < f.item_count * 1.0:
         out.append(Reason("duration", 0.45, f"{f.item_count} items checked out in {duration(f.duration_s)}"))
     elif f.duration_s >= 15 * 60:

@@ -2,6 +2,8 @@
 
 The web layer calls these methods; each returns data for the screen or raises
 :class:`CheckoutError` / :class:`~edge.store.errors.StoreError` with a message to show.
+Corrections the cashier makes to what the camera found go, with the frame their box was seen in, to
+a :class:`~edge.checkout.corrections.CorrectionKeeper` (gallery candidates), never delaying the sale.
 """
 
 from __future__ import annotations
@@ -10,18 +12,23 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from contracts.events import DrawerOpen
 from contracts.timestamps import utc_now_text
 from edge.auth.service import Authenticator
 from edge.checkout.errors import CheckoutError
 from edge.checkout.refund import build_refund
-from edge.checkout.session import CheckoutSession, PaymentPart, check_qty
+from edge.checkout.session import CheckoutSession, Correction, PaymentPart, check_qty
 from edge.store import Store
 from edge.store.errors import NotFoundError, StoreError
 from edge.store.records import Product, SaleRecord, User
 from vision.basket import BasketSnapshot
+
+if TYPE_CHECKING:
+    from edge.checkout.corrections import CorrectionKeeper
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +42,8 @@ def no_scoring(payload: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
 
 class CheckoutService:
     def __init__(self, store: Store, auth: Authenticator, store_id: str, device_id: str,
-                 scorer: SaleScorer = no_scoring, on_recorded: Callable[[SaleRecord], None] | None = None) -> None:
+                 scorer: SaleScorer = no_scoring, on_recorded: Callable[[SaleRecord], None] | None = None,
+                 corrections: CorrectionKeeper | None = None) -> None:
         self.store = store
         self.auth = auth
         self.scorer = scorer
@@ -43,6 +51,9 @@ class CheckoutService:
         settings = store.settings.get()
         self.session = CheckoutSession(store_id, device_id, settings.currency, settings.tax_rate_bp,
                                        lookup=self._lookup)
+        self.corrections = corrections
+        self.session.on_correction = self._on_correction
+        self._settled_frame: np.ndarray | None = None  # the camera frame of the latest settled basket
         self._lock = threading.Lock()
         self.last_display_ms: float | None = None
 
@@ -60,8 +71,15 @@ class CheckoutService:
                 self.session.currency, self.session.tax_rate_bp = s.currency, s.tax_rate_bp
 
     # -- vision --------------------------------------------------------------------------------
-    def on_basket(self, basket: BasketSnapshot) -> None:
+    def on_basket(self, basket: BasketSnapshot, image: np.ndarray | None = None) -> None:
+        """A basket from the vision loop, with the frame it was seen in (kept for corrections' crops)."""
+        if basket.settled and image is not None:
+            self._settled_frame = image
         self.session.apply_basket(basket, settled_at=time.monotonic())
+
+    def _on_correction(self, correction: Correction) -> None:
+        if self.corrections is not None:
+            self.corrections.keep(correction, self._settled_frame)
 
     # -- the sale ----------------------------------------------------------------------------
     def start(self, cashier: User) -> dict[str, Any]:
@@ -94,6 +112,12 @@ class CheckoutService:
         self.session.add_product(product, qty, source, user)
         return self.view()
 
+    def resolve(self, line_id: int, code: str, how: str) -> dict[str, Any]:
+        """Ring up a line the camera found (an unknown item, or a wrong one) by a barcode or a search."""
+        product = self.resolve_product(code)
+        self.session.resolve_line(line_id, product, how)
+        return self.view()
+
     def approver(self, approver_id: str | None, pin: str | None) -> User | None:
         if not approver_id and not pin:
             return None
@@ -106,9 +130,10 @@ class CheckoutService:
             self.session.finish(record)
             return record
 
-    def void(self, approver: User | None, reason: str = "") -> SaleRecord | None:
+    def void(self, approver: User | None, reason: str = "", expect_version: int | None = None) -> SaleRecord | None:
+        """Void the sale in progress; ``expect_version`` is the basket version the approval showed."""
         with self._lock:
-            record = self.session.void(approver, reason)
+            record = self.session.void(approver, reason, expect_version)
             if record is None:
                 return None
             record = self._record(record)

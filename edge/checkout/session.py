@@ -11,6 +11,15 @@
   reducing a locked line is a **line void** and needs a supervisor, as do price overrides and
   discounts at any time.  Going back to review keeps the locks.
 * Items seen on the tray that are not in the final sale become ``vision_mismatch`` events.
+* A product the camera found but could not identify is an **unknown item** line (no SKU, no price):
+  the sale cannot go to payment while one is unresolved; scanning its barcode, searching for it or
+  picking one of its alternatives turns it into a normal priced line, and removing it is allowed
+  (the item was not a product, or the customer keeps it).  Each one becomes an
+  :class:`~contracts.events.UnknownItem` event.  A resolved track is never mirrored from the tray
+  again, so the line is not doubled.
+* Corrections (an alternative picked, an unknown or camera line rung up by barcode or search) are
+  handed to ``on_correction`` with the item's box, so the caller can keep the crop as a gallery
+  candidate; that never blocks or fails the sale.
 
 The session is pure: it gets products and approvals from its caller and returns a
 :class:`~edge.store.records.SaleRecord`; the service records it.
@@ -18,6 +27,7 @@ The session is pure: it gets products and approvals from its caller and returns 
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -33,6 +43,7 @@ from contracts.events import (
     PriceOverride,
     SaleEvent,
     SaleVoid,
+    UnknownItem,
     VisionMismatch,
 )
 from contracts.money import format_money
@@ -40,12 +51,21 @@ from contracts.timestamps import format_utc, utc_now_text
 from edge.checkout.errors import ApprovalRequired, CheckoutError
 from edge.checkout.totals import Totals, compute_totals
 from edge.store.records import Customer, Payment, Product, SaleLine, SaleRecord, User
-from vision.basket import BasketSnapshot
+from vision.basket import BasketItem, BasketSnapshot
+from vision.detector import Box
+
+log = logging.getLogger(__name__)
 
 STATES = ("idle", "scanning", "review", "payment", "completed", "voided")
 MAX_QTY = 999
 MAX_LINES = 200
 MAX_AMOUNT = 10**11
+MIN_ALTERNATIVE_SCORE = 0.005  # an alternative that would show as 0 % is not offered
+UNKNOWN_NAME = "Unknown item"
+RESOLVE_HOW = ("barcode", "search")
+
+
+ProductLookup = Callable[[str], Product | None]
 
 
 def check_qty(qty: Any) -> int:
@@ -76,16 +96,48 @@ class CartLine:
     confidence: float | None = None
     alternatives: list[dict[str, Any]] = field(default_factory=list)  # [{sku, name, price, score}]
     locked_qty: int = 0  # quantity shown to the customer at payment; going below it is a void
+    unknown: bool = False  # found by the camera, not identified: no SKU and no price until resolved
+    track_ids: tuple[int, ...] = ()  # the camera's tracks behind a vision line
+    box: Box | None = None  # the box of its best-seen item (the crop a correction keeps)
 
     @property
     def line_total(self) -> int:
         return self.qty * self.unit_price
 
     def to_dict(self) -> dict[str, Any]:
-        return {"line_id": self.line_id, "sku": self.sku, "name": self.name, "qty": self.qty,
-                "unit_price": self.unit_price, "list_price": self.list_price, "line_total": self.line_total,
-                "source": self.source, "confidence": self.confidence, "alternatives": self.alternatives,
-                "locked": self.locked_qty > 0}
+        return {"line_id": self.line_id, "sku": None if self.unknown else self.sku, "name": self.name,
+                "qty": self.qty, "unit_price": self.unit_price, "list_price": self.list_price,
+                "line_total": self.line_total, "source": self.source, "confidence": self.confidence,
+                "alternatives": self.alternatives, "locked": self.locked_qty > 0, "unknown": self.unknown}
+
+
+@dataclass(frozen=True)
+class Correction:
+    """The cashier told the till what a camera-found item really is: a candidate gallery example."""
+
+    sku: str  # what it is
+    how: str  # alternative | barcode | search
+    camera_said: str | None  # what the camera said (None: an unknown item)
+    box: Box
+    track_id: int | None
+    tx_id: str
+
+
+def is_unknown(item: BasketItem) -> bool:
+    """A basket item the recogniser could not identify (no SKU, or marked not known)."""
+    return item.sku is None or not getattr(item, "known", True)
+
+
+def offered(alternatives: Any, lookup: ProductLookup, exclude: str | None = None) -> list[dict[str, Any]]:
+    """The alternatives a cashier may pick: products still sold, not the line itself, above 0 %."""
+    out = []
+    for alt_sku, score in alternatives:
+        if alt_sku is None or alt_sku == exclude or float(score) < MIN_ALTERNATIVE_SCORE:
+            continue
+        alt = lookup(alt_sku)
+        if alt is not None and alt.active:
+            out.append({"sku": alt.sku, "name": alt.name, "price": alt.price, "score": round(float(score), 3)})
+    return out
 
 
 @dataclass(frozen=True)
@@ -96,7 +148,6 @@ class PaymentPart:
     customer: Customer | None = None
 
 
-ProductLookup = Callable[[str], Product | None]
 Clock = Callable[[], datetime]
 
 
@@ -112,6 +163,7 @@ class CheckoutSession:
         self.currency = currency
         self.tax_rate_bp = tax_rate_bp
         self.lookup = lookup
+        self.on_correction: Callable[[Correction], None] | None = None  # set by the service; must not block
         self._lock = threading.RLock()
         self._version_changed = threading.Condition(self._lock)  # wakes the screen's long-poll
         self._reset()
@@ -126,6 +178,9 @@ class CheckoutSession:
         self.events: list[SaleEvent] = []
         self.discount = 0
         self.seen_on_tray: dict[str, int] = {}
+        # unknown items seen in this sale: track id -> (sku, how) once settled, None while its line is open
+        self.unknown_seen: dict[int, tuple[str | None, str] | None] = {}
+        self.handled_tracks: set[int] = set()  # rung up by hand or removed as unknown: not mirrored again
         self.basket_version = 0  # bumps whenever the lines change (the screen polls it)
         self.settled_at: float | None = None  # monotonic time the latest settled basket arrived
         self._next_line = 1
@@ -189,47 +244,83 @@ class CheckoutSession:
 
     # -- vision --------------------------------------------------------------------------------
     def apply_basket(self, basket: BasketSnapshot, settled_at: float | None = None) -> bool:
-        """Mirror a settled basket into the vision lines (scanning only); True when lines changed."""
+        """Mirror a settled basket into the vision lines (scanning only); True when lines changed.
+
+        Known items become one line per SKU; each unknown item is a line of its own (two unknown
+        items may be two different products)."""
         with self._lock:
             if self.state != "scanning" or not basket.settled:
                 return False
             counts: dict[str, int] = {}
-            best: dict[str, Any] = {}
+            best: dict[str, BasketItem] = {}
+            tracks: dict[str, list[int]] = {}
+            unknown: list[BasketItem] = []
             for item in basket.items:
-                counts[item.sku] = counts.get(item.sku, 0) + 1
-                if item.sku not in best or item.confidence > best[item.sku].confidence:
-                    best[item.sku] = item
+                if item.track_id in self.handled_tracks:
+                    continue
+                if is_unknown(item):
+                    unknown.append(item)
+                    continue
+                sku = str(item.sku)
+                self.unknown_seen.pop(item.track_id, None)  # identified after all (e.g. the gallery grew)
+                counts[sku] = counts.get(sku, 0) + 1
+                tracks.setdefault(sku, []).append(item.track_id)
+                if sku not in best or item.confidence > best[sku].confidence:
+                    best[sku] = item
             for sku, n in counts.items():
                 self.seen_on_tray[sku] = max(self.seen_on_tray.get(sku, 0), n)
-            current = {ln.sku: ln for ln in self.lines if ln.source == "vision"}
+            current = {ln.sku: ln for ln in self.lines if ln.source == "vision" and not ln.unknown}
             wanted: list[CartLine] = []
             for sku, n in counts.items():
                 product = self.lookup(sku)
                 if product is None or not product.active:
                     continue  # a class the shop does not sell (any more)
                 item = best[sku]
-                alts = []
-                for alt_sku, score in item.alternatives:
-                    alt = self.lookup(alt_sku)
-                    if alt is not None and alt.active and alt_sku != sku:
-                        alts.append({"sku": alt.sku, "name": alt.name, "price": alt.price,
-                                     "score": round(float(score), 3)})
+                alts = offered(item.alternatives, self.lookup, exclude=sku)
                 line = current.get(sku)
                 if line is None:
                     line = self._new_line(product, n, "vision", round(float(item.confidence), 3), alts)
                 else:
                     line.qty, line.confidence, line.alternatives = n, round(float(item.confidence), 3), alts
+                line.track_ids, line.box = tuple(tracks[sku]), item.box
                 wanted.append(line)
-            before = [(ln.sku, ln.qty) for ln in self.lines if ln.source == "vision"]
+            open_unknown = {ln.track_ids[0]: ln for ln in self.lines if ln.unknown and ln.track_ids}
+            for item in unknown:
+                line = open_unknown.get(item.track_id)
+                alts = offered(item.alternatives, self.lookup)
+                if line is None:
+                    line = self._new_unknown_line(item, alts)
+                else:
+                    line.confidence, line.alternatives, line.box = round(float(item.confidence), 3), alts, item.box
+                self.unknown_seen[item.track_id] = None
+                wanted.append(line)
+            still = {item.track_id for item in unknown}
+            for track_id in open_unknown:
+                if track_id not in still and self.unknown_seen.get(track_id, "") is None:
+                    self.unknown_seen[track_id] = (None, "left_tray")  # went off the tray unresolved
+            before = [(ln.line_id, ln.sku, ln.qty) for ln in self.lines if ln.source == "vision"]
             others = [ln for ln in self.lines if ln.source != "vision"]
             self.lines = sorted(wanted + others, key=lambda ln: ln.line_id)
-            after = [(ln.sku, ln.qty) for ln in self.lines if ln.source == "vision"]
+            after = [(ln.line_id, ln.sku, ln.qty) for ln in self.lines if ln.source == "vision"]
             if before != after:
                 self._changed()
                 if settled_at is not None:
                     self.settled_at = settled_at
                 return True
             return False
+
+    def _new_unknown_line(self, item: BasketItem, alternatives: list[dict[str, Any]]) -> CartLine:
+        if len(self.lines) >= MAX_LINES:
+            raise CheckoutError(f"a sale holds at most {MAX_LINES} lines")
+        line = CartLine(self._next_line, "", UNKNOWN_NAME, 1, 0, 0, "vision", round(float(item.confidence), 3),
+                        alternatives, unknown=True, track_ids=(item.track_id,), box=item.box)
+        self._next_line += 1
+        return line
+
+    def unresolved(self) -> list[CartLine]:
+        """The unknown-item lines still waiting for a barcode, a search or removal."""
+        with self._lock:
+            return [ln for ln in self.lines if ln.unknown]
 
     def review(self) -> None:
         with self._lock:
@@ -275,6 +366,8 @@ class CheckoutSession:
             self._require("scanning", "review")
             check_qty(qty)
             line = self._line(line_id)
+            if line.unknown:
+                raise CheckoutError("an unknown item is one product: scan its barcode or search for it first")
             if qty < line.locked_qty:
                 if approver is None:
                     raise ApprovalRequired("reducing a line the customer has seen is a void: supervisor PIN needed")
@@ -295,6 +388,9 @@ class CheckoutSession:
                     raise ApprovalRequired("voiding a line the customer has seen needs a supervisor PIN")
                 self._event(LineVoid(at=self._now(), by=approver.id, sku=line.sku, qty=line.locked_qty,
                                      reason=reason or "voided"))
+            if line.unknown and line.track_ids:
+                self.unknown_seen[line.track_ids[0]] = (None, "removed")
+                self.handled_tracks.add(line.track_ids[0])  # not brought back by the tray or a rescan
             if self.state == "scanning" and line.source == "vision":
                 self.state = "review"
             self.lines.remove(line)
@@ -312,6 +408,12 @@ class CheckoutSession:
             product = self.lookup(sku) if choice else None
             if choice is None or product is None or not product.active:
                 raise CheckoutError(f"{sku} is not one of this line's alternatives")
+            self._correction(line, product.sku, "alternative")
+            if line.unknown:
+                self._resolve(line, product, "vision", "alternative")
+                line.confidence = choice["score"]
+                self._changed()
+                return
             others = [a for a in line.alternatives if a["sku"] != sku]
             others.insert(0, {"sku": line.sku, "name": line.name, "price": line.list_price,
                               "score": line.confidence or 0.0})
@@ -321,6 +423,51 @@ class CheckoutSession:
             self.state = "review"
             self._changed()
 
+    def resolve_line(self, line_id: int, product: Product, how: str) -> CartLine:
+        """Ring up a line the camera found as ``product``, told by its barcode or a search (``how``).
+
+        An unknown item becomes a normal priced line; a camera line that was wrong is corrected the
+        same way.  Either way the item's crop is offered as a gallery candidate."""
+        with self._lock:
+            self._require("scanning", "review")
+            if how not in RESOLVE_HOW:
+                raise CheckoutError("a line is resolved by barcode or by search")
+            line = self._line(line_id)
+            if line.source != "vision":
+                raise CheckoutError("only a line the camera found can be resolved: add the item instead")
+            if line.locked_qty:
+                raise ApprovalRequired("this line was shown to the customer: void it and add the right item")
+            if not product.active:
+                raise CheckoutError(f"{product.name} is not for sale (inactive)")
+            self._correction(line, product.sku, how)
+            was_unknown = line.unknown
+            self._resolve(line, product, "barcode" if how == "barcode" else "manual", how)
+            if not was_unknown:
+                self.state = "review"  # a corrected camera line must not be overwritten by the tray
+            self._changed()
+            return line
+
+    def _resolve(self, line: CartLine, product: Product, source: str, how: str) -> None:
+        if line.unknown and line.track_ids:
+            self.unknown_seen[line.track_ids[0]] = (product.sku, how)
+        self.handled_tracks.update(line.track_ids)
+        line.sku, line.name = product.sku, product.name
+        line.unit_price = line.list_price = product.price
+        line.source, line.unknown, line.confidence, line.alternatives = source, False, None, []
+
+    def _correction(self, line: CartLine, sku: str, how: str) -> None:
+        """Hand the correction to ``on_correction`` (a candidate gallery example); never fails the sale."""
+        if self.on_correction is None or line.box is None or line.source != "vision":
+            return
+        camera_said = None if line.unknown else line.sku
+        if camera_said == sku:
+            return
+        try:
+            self.on_correction(Correction(sku, how, camera_said, line.box,
+                                          line.track_ids[0] if line.track_ids else None, self.tx_id))
+        except Exception:  # a correction is a bonus: the sale goes on whatever happens to it
+            log.exception("keeping a correction of %s failed", sku)
+
     def override_price(self, line_id: int, unit_price: int, approver: User, reason: str = "") -> None:
         with self._lock:
             self._require("scanning", "review", "payment")
@@ -328,6 +475,8 @@ class CheckoutSession:
             if approver is None or not approver.at_least("supervisor"):
                 raise ApprovalRequired("a price override needs a supervisor PIN")
             line = self._line(line_id)
+            if line.unknown:
+                raise CheckoutError("an unknown item has no price yet: scan its barcode or search for it first")
             self._event(PriceOverride(at=self._now(), by=approver.id, sku=line.sku, name=line.name,
                                       old_price=line.unit_price, new_price=unit_price, reason=reason))
             line.unit_price = unit_price
@@ -352,14 +501,24 @@ class CheckoutSession:
             self._changed()
 
     # -- totals and payment --------------------------------------------------------------------
+    def priced_lines(self) -> list[CartLine]:
+        """The lines that are sold (an unknown item is not, until it is resolved)."""
+        return [ln for ln in self.lines if not ln.unknown]
+
     def totals(self) -> Totals:
         with self._lock:
-            return compute_totals([ln.line_total for ln in self.lines], [ln.qty for ln in self.lines],
-                                  min(self.discount, sum(ln.line_total for ln in self.lines)), self.tax_rate_bp)
+            lines = self.priced_lines()
+            return compute_totals([ln.line_total for ln in lines], [ln.qty for ln in lines],
+                                  min(self.discount, sum(ln.line_total for ln in lines)), self.tax_rate_bp)
 
     def to_payment(self) -> Totals:
         with self._lock:
             self._require("scanning", "review")
+            waiting = self.unresolved()
+            if waiting:
+                what = "an unknown item" if len(waiting) == 1 else f"{len(waiting)} unknown items"
+                raise CheckoutError(f"the camera found {what} it does not know: scan its barcode or search for "
+                                    "it by name (or take it off the tray) before payment")
             if not self.lines:
                 raise CheckoutError("the basket is empty")
             for line in self.lines:
@@ -370,11 +529,18 @@ class CheckoutSession:
 
     def pay(self, parts: list[PaymentPart]) -> SaleRecord:
         """Check the payment and build the completed sale (the caller records it, then calls
-        :meth:`finish`).  Cash may be over-tendered (change is given); other methods pay exactly."""
+        :meth:`finish`).  Cash may be over-tendered (change is given); other methods pay exactly.
+
+        A sale whose total is zero (a price overridden to 0, a full discount) is completed with no
+        payment parts: it is recorded with no payment and its receipt says none was due."""
         with self._lock:
             self._require("payment")
             totals = self.totals()
-            if not parts:
+            if totals.total == 0:  # nothing to pay: no payment parts, no drawer opening
+                if any(part.amount for part in parts):
+                    raise CheckoutError("the total is 0.00: complete the sale with no payment")
+                parts = []
+            elif not parts:
                 raise CheckoutError("choose a payment method")
             payments: list[Payment] = []
             customer_id = None
@@ -409,14 +575,20 @@ class CheckoutSession:
             if any(p.method == "cash" for p in payments):  # the drawer opens for this sale's own payment
                 events.append(DrawerOpen(at=now, by=self._by(self.cashier), no_sale=False, reason="sale"))
             events.extend(self._mismatches(now))
+            events.extend(self._unknown_events(now))
             return self._record("completed", payments, events, totals, customer_id, now)
 
     def _mismatches(self, at: str) -> list[SaleEvent]:
         sold: dict[str, int] = {}
-        for ln in self.lines:
+        for ln in self.priced_lines():
             sold[ln.sku] = sold.get(ln.sku, 0) + ln.qty
         return [VisionMismatch(at=at, sku=sku, seen=seen, sold=sold.get(sku, 0))
                 for sku, seen in sorted(self.seen_on_tray.items()) if seen > sold.get(sku, 0)]
+
+    def _unknown_events(self, at: str) -> list[SaleEvent]:
+        """One event per unknown item of the sale; one still open (a voided sale) counts as removed."""
+        return [UnknownItem(at=at, sku=outcome[0] if outcome else None, how=outcome[1] if outcome else "removed")
+                for _, outcome in sorted(self.unknown_seen.items())]
 
     def _record(self, status: str, payments: list[Payment], events: list[SaleEvent], totals: Totals,
                 customer_id: str | None, now: str) -> SaleRecord:
@@ -425,16 +597,22 @@ class CheckoutSession:
             tx_id=self.tx_id, status=status, store_id=self.store_id, device_id=self.device_id,
             cashier_id=self.cashier.id, currency=self.currency, started_at=self.started_at, completed_at=now,
             lines=[SaleLine(ln.sku, ln.name, ln.qty, ln.unit_price, ln.line_total, ln.source, ln.confidence)
-                   for ln in self.lines],
+                   for ln in self.priced_lines()],
             payments=payments, events=events, subtotal=totals.subtotal, discount=totals.discount,
             tax=totals.tax, total=totals.total, customer_id=customer_id, shift_id=self.shift_id)
 
-    def void(self, approver: User | None, reason: str = "") -> SaleRecord | None:
+    def void(self, approver: User | None, reason: str = "", expect_version: int | None = None) -> SaleRecord | None:
         """Abandon the sale.  An empty sale just ends; one with lines needs a supervisor and is
-        recorded as ``voided`` (returned for the caller to record)."""
+        recorded as ``voided`` (returned for the caller to record).
+
+        ``expect_version`` is the basket version the approval box showed: when the basket changed
+        since (the camera added an item, another screen changed a line), nothing is voided, so the
+        voided record is always exactly what the supervisor approved."""
         with self._lock:
             self._require("scanning", "review", "payment")
-            if not self.lines and not self.seen_on_tray:
+            if expect_version is not None and expect_version != self.basket_version:
+                raise CheckoutError("the basket changed while the void was being approved: check it and void again")
+            if not self.lines and not self.seen_on_tray and not self.unknown_seen:
                 self.state = "voided"
                 self._changed()
                 return None
@@ -442,7 +620,9 @@ class CheckoutSession:
                 raise ApprovalRequired("voiding a sale needs a supervisor PIN")
             now = self._now()
             events = list(self.events)
-            events.append(SaleVoid(at=now, by=approver.id, lines=len(self.lines), reason=reason or "sale voided"))
+            events.append(SaleVoid(at=now, by=approver.id, lines=len(self.priced_lines()),
+                                   reason=reason or "sale voided"))
+            events.extend(self._unknown_events(now))
             totals = self.totals()
             return self._record("voided", [], events, totals, None, now)
 
@@ -461,6 +641,7 @@ class CheckoutSession:
                     "cashier": {"id": self.cashier.id, "name": self.cashier.name} if self.cashier else None,
                     "shift_id": self.shift_id, "version": self.basket_version, "currency": self.currency,
                     "lines": [ln.to_dict() for ln in self.lines],
+                    "unknown_lines": sum(1 for ln in self.lines if ln.unknown),
                     "totals": {"subtotal": t.subtotal, "discount": t.discount, "tax": t.tax, "total": t.total,
                                "items": t.items},
                     "receipt_no": self.result.receipt_no if self.result else None}

@@ -32,6 +32,7 @@ from contracts.events import (
     RefundApproval,
     SaleEvent,
     SaleVoid,
+    UnknownItem,
     VisionMismatch,
     from_parts,
 )
@@ -249,6 +250,11 @@ def describe_event(event: SaleEvent, currency: str, names: dict[str, str]) -> st
             if reason == "refund":
                 return "Cash drawer opened to pay a refund"
             return "Cash drawer opened for the payment" + tail
+        case UnknownItem():
+            if event.sku is not None:
+                return f"Camera found an unknown item, rung up as {name(event.sku)} by {event.how}"
+            gone = "went off the tray" if event.how == "left_tray" else "was removed"
+            return f"Camera found an unknown item that {gone} without being rung up"
         case VisionMismatch():
             if event.rung is not None:
                 return f"Camera saw {name(event.sku)} but {name(event.rung)} was rung up"

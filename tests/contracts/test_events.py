@@ -92,3 +92,22 @@ def test_an_unknown_event_type_is_refused_by_name_and_skipped_in_a_payload() -> 
     payload = {"events": [{"type": "till_fire", "at": "2026-03-10T13:00:00Z", "detail": {}},
                           ManualEntry(at="2026-03-10T13:00:00Z", sku="A").to_payload()]}
     assert payload_events(payload) == [ManualEntry(at="2026-03-10T13:00:00Z", sku="A")]
+
+
+def test_an_unknown_item_rung_up_at_the_till_validates_and_reads_back(store: Store) -> None:
+    from contracts.events import UnknownItem
+    from tests.edge.checkout.helpers import tray, unknown_item
+
+    session = session_for(store)
+    session.start(cashier(store))
+    session.apply_basket(tray(unknown_item(1), unknown_item(2)))
+    first, second = session.unresolved()
+    session.resolve_line(first.line_id, store.products.get("OIL-SOL-1L"), "search")
+    session.remove_line(second.line_id)
+    total = session.to_payment().total
+    payload = store.sales.record(session.pay([PaymentPart("card", total)])).to_payload()
+    validate("tillsight.tx/1", payload)  # the tx/1 schema every hub already has: no new event type
+    unknown = [e for e in payload_events(payload) if isinstance(e, UnknownItem)]
+    assert [(e.sku, e.how, e.sold) for e in unknown] == [("OIL-SOL-1L", "search", True), (None, "removed", False)]
+    assert all(e.to_payload()["type"] == "vision_mismatch" for e in unknown)
+    assert from_payload(unknown[1].to_payload()) == unknown[1]

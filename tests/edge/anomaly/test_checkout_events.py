@@ -46,3 +46,36 @@ def test_a_price_override_at_the_till_is_one_override_with_its_prices_in_the_rea
     assert f.overrides == 1
     [reason] = [r.text for r in evaluate_rules(f, Baseline(), "DOP", payload) if r.key == "overrides"]
     assert reason.startswith("price overridden by hand (") and "→ RD$10.00)" in reason
+
+
+def _with_unknown(tmp_path: Path, resolve: bool) -> dict:
+    from tests.edge.checkout.helpers import tray, unknown_item
+
+    store = Store(tmp_path / "till.db")
+    seed_store(store)
+    session = session_for(store)
+    session.start(cashier(store))
+    session.apply_basket(tray(*basket("OIL-SOL-1L").items, unknown_item(5)))
+    [line] = session.unresolved()
+    if resolve:
+        session.resolve_line(line.line_id, store.products.get("SUGAR-2LB"), "barcode")
+    else:
+        session.remove_line(line.line_id)
+    total = session.to_payment().total
+    payload = store.sales.record(session.pay([PaymentPart("card", total)])).to_payload()
+    store.close()
+    return payload
+
+
+def test_an_unknown_item_rung_up_by_barcode_counts_but_raises_nothing(tmp_path: Path) -> None:
+    f = sale_features(_with_unknown(tmp_path, resolve=True), SD)
+    assert (f.unknown_items, f.unknown_removed, f.vision_mismatches) == (1, 0, 0)
+    assert not [r for r in evaluate_rules(f, Baseline(), "DOP") if r.key.startswith("unknown")]
+
+
+def test_an_unknown_item_taken_off_the_sale_unsold_is_a_vision_event_with_a_reason(tmp_path: Path) -> None:
+    payload = _with_unknown(tmp_path, resolve=False)
+    f = sale_features(payload, SD)
+    assert (f.unknown_items, f.unknown_removed, f.vision_mismatches) == (1, 1, 1)
+    [reason] = [r for r in evaluate_rules(f, Baseline(), "DOP", payload) if r.key == "unknown_removed"]
+    assert reason.text == "1 unknown item the camera found taken off the sale unsold" and reason.weight < 0.7

@@ -18,6 +18,18 @@ def basket(*skus: str, confidence: float = 0.9, alternatives: dict[str, list[tup
     return BasketSnapshot(items=tuple(items), settled=settled, events=(), frame_index=1)
 
 
+def unknown_item(track_id: int, confidence: float = 0.3, alternatives: tuple[tuple[str, float], ...] = (),
+                 box: tuple[float, float, float, float] = (100.0, 100.0, 180.0, 200.0)) -> BasketItem:
+    """A product the recogniser found but could not identify, as the stabiliser delivers it."""
+    return BasketItem(track_id=track_id, sku=None, confidence=confidence, box=box, alternatives=alternatives,
+                      source="vision")
+
+
+def tray(*items: BasketItem, settled: bool = True) -> BasketSnapshot:
+    """A basket of the given items (known ones from :func:`basket`'s items, unknown from :func:`unknown_item`)."""
+    return BasketSnapshot(items=tuple(items), settled=settled, events=(), frame_index=1)
+
+
 def session_for(store: Store, store_id: str = "s-001", clock: Clock | None = None) -> CheckoutSession:
     """The till's checkout session over ``store``; ``clock`` fixes the time the sale is rung up at."""
     s = store.settings.get()
