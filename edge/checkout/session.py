@@ -99,6 +99,7 @@ class CartLine:
     unknown: bool = False  # found by the camera, not identified: no SKU and no price until resolved
     track_ids: tuple[int, ...] = ()  # the camera's tracks behind a vision line
     box: Box | None = None  # the box of its best-seen item (the crop a correction keeps)
+    was_unknown: bool = False  # rung up by hand after the camera found it unknown (worth teaching)
 
     @property
     def line_total(self) -> int:
@@ -108,7 +109,8 @@ class CartLine:
         return {"line_id": self.line_id, "sku": None if self.unknown else self.sku, "name": self.name,
                 "qty": self.qty, "unit_price": self.unit_price, "list_price": self.list_price,
                 "line_total": self.line_total, "source": self.source, "confidence": self.confidence,
-                "alternatives": self.alternatives, "locked": self.locked_qty > 0, "unknown": self.unknown}
+                "alternatives": self.alternatives, "locked": self.locked_qty > 0, "unknown": self.unknown,
+                "was_unknown": self.was_unknown}
 
 
 @dataclass(frozen=True)
@@ -450,6 +452,7 @@ class CheckoutSession:
     def _resolve(self, line: CartLine, product: Product, source: str, how: str) -> None:
         if line.unknown and line.track_ids:
             self.unknown_seen[line.track_ids[0]] = (product.sku, how)
+            line.was_unknown = True
         self.handled_tracks.update(line.track_ids)
         line.sku, line.name = product.sku, product.name
         line.unit_price = line.list_price = product.price
