@@ -16,6 +16,7 @@ from firmware_config.schema import TillConfig
 if TYPE_CHECKING:
     from edge.web.live import LiveView
     from edge.web.teach_session import GalleryAccess
+    from vision.gallery.candidates import CandidateStore
 
 
 @dataclass
@@ -34,6 +35,8 @@ class WebContext:
     on_settings_changed: Callable[[], None] = field(default=lambda: None)
     # the store's gallery and its embedder, for teaching products and enrolment photos (None: no recognition)
     gallery: GalleryAccess | None = None
+    # crops from cashiers' corrections waiting for the owner's approval into the gallery (None: none kept)
+    candidates: CandidateStore | None = None
     # the till's counter: cash drawers (one open shift per till or per cashier) and receipt printer
     till: TillConfig = field(default_factory=TillConfig)
 

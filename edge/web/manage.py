@@ -8,6 +8,7 @@
 | ``manage_customers`` | ``/manage/customers`` credit customers: limits, balance, payments | ``/api/manage/customers`` |
 | ``manage_stock`` | ``/manage/stock-count``, ``/manage/stock-movements`` | ``/api/stock-count``, |
 |  |  | ``/api/stock/movements`` |
+| ``manage_candidates`` | ``/manage/candidates`` corrections' crops for the gallery | ``/api/manage/candidates`` |
 
 Everything is owner-only except the stock count and the movement history (supervisor and up) and
 the product list (any logged-in staff member may read it).  Each action is one function that takes
@@ -141,4 +142,11 @@ def form_action(action: Callable[[], Response | str], on_error: Callable[[str], 
 
 
 # importing the page modules registers their routes on the blueprint
-from edge.web import manage_customers, manage_products, manage_settings, manage_staff, manage_stock  # noqa: E402,F401
+from edge.web import (  # noqa: E402,F401
+    manage_candidates,
+    manage_customers,
+    manage_products,
+    manage_settings,
+    manage_staff,
+    manage_stock,
+)
