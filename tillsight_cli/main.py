@@ -294,11 +294,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="fleet_action", required=True)
     c = hf.add_parser("keygen", help="create the Ed25519 key that signs manifests (never overwrites)")
     c.add_argument("--out", required=True, help="folder for fleet-signing.key (0600) and fleet-signing.pub")
-    c = hf.add_parser("publish", help="ship a model bundle or a fleet config to a device or a group, in waves")
+    c = hf.add_parser("publish", help="ship a model bundle, a fleet config or a catalogue gallery to a device or a "
+                                      "group, in waves")
     what = c.add_mutually_exclusive_group(required=True)
     what.add_argument("--model", metavar="BUNDLE_DIR", help="a model bundle folder (manifest.json, model.onnx, ...)")
     what.add_argument("--config", metavar="FILE", help="a fleet config YAML (fleet-managed keys only)")
     to = c.add_mutually_exclusive_group(required=True)
+    what.add_argument("--gallery", metavar="GALLERY_DIR",
+                      help="a catalogue gallery folder (tillsight vision enrol); merged into each device's own gallery")
     to.add_argument("--device", metavar="STORE/DEVICE", help="one device, e.g. s-001/till-1")
     to.add_argument("--group", help="every registered device of a fleet group")
     c.add_argument("--waves", default="1", help="cumulative shares per wave, e.g. 0.1,0.5,1 (default: 1, all at once)")

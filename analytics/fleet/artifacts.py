@@ -1,6 +1,6 @@
-"""Artifacts the fleet ships: a model bundle folder packed into a deterministic tar.gz, or a fleet
-config YAML checked before it may go anywhere; both kept in the hub's artifact folder by SHA-256
-with an ``artifacts`` row.
+"""Artifacts the fleet ships: a model bundle folder or a catalogue gallery folder packed into a
+deterministic tar.gz, or a fleet config YAML, each checked before it may go anywhere; all kept in
+the hub's artifact folder by SHA-256 with an ``artifacts`` row.
 
 Packing is deterministic (sorted names, mtime 0, uid/gid 0, no owner names, mode 0644, no leading
 folder, regular files only, gzip header without name or time), so the same folder always gives the
@@ -33,8 +33,9 @@ from firmware_config.fleet import FleetConfigError, parse_fleet_config
 log = logging.getLogger(__name__)
 
 BUNDLE_FORMAT = "tillsight.bundle/1"
-Kind = Literal["model", "config"]
-FORMATS: dict[str, str] = {"model": "tar.gz", "config": "yaml"}
+GALLERY_FORMAT = "tillsight.gallery/1"
+Kind = Literal["model", "config", "gallery"]
+FORMATS: dict[str, str] = {"model": "tar.gz", "config": "yaml", "gallery": "tar.gz"}
 
 
 @dataclass(frozen=True)
@@ -149,13 +150,11 @@ def _bundle_files(folder: Path) -> list[tuple[str, Path]]:
     return sorted(found)
 
 
-def pack_bundle(folder: str | Path) -> Artifact:
-    """Check the bundle folder and pack it into deterministic tar.gz bytes."""
-    root = Path(folder)
-    manifest = read_bundle_manifest(root)
+def _pack(files: list[tuple[str, Path]]) -> bytes:
+    """Deterministic tar.gz bytes of (archive name, path) pairs, in the order given."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, path in _bundle_files(root):
+        for name, path in files:
             info = tarfile.TarInfo(name)
             info.size = path.stat().st_size
             info.mtime = 0
@@ -168,9 +167,68 @@ def pack_bundle(folder: str | Path) -> Artifact:
     packed = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=9) as gz:
         gz.write(raw.getvalue())
+    return packed.getvalue()
+
+
+def pack_bundle(folder: str | Path) -> Artifact:
+    """Check the bundle folder and pack it into deterministic tar.gz bytes."""
+    root = Path(folder)
+    manifest = read_bundle_manifest(root)
     version = str(manifest["version"])
     name = f"{manifest.get('architecture') or 'model'} {version}"
-    return Artifact("model", name[:120], packed.getvalue(), bundle_version=version)
+    return Artifact("model", name[:120], _pack(_bundle_files(root)), bundle_version=version)
+
+
+# --- catalogue galleries -------------------------------------------------------------------------
+
+
+def read_gallery_manifest(folder: Path) -> tuple[dict[str, Any], list[tuple[str, Path]]]:
+    """A gallery folder's manifest.json (read with ``json``: the hub never imports ``vision``), checked
+    as the device will check it: format, the embeddings file and every photo present and matching its
+    SHA-256.  Returns the manifest and the files to ship (manifest, embeddings, the photos it lists)."""
+    path = folder / "manifest.json"
+    if not folder.is_dir():
+        raise FleetError(f"{folder}: not a folder (a gallery is a folder made by `tillsight vision enrol`)")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FleetError(f"{folder}: no manifest.json (not a gallery)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FleetError(f"{path}: corrupt gallery manifest: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("format") != GALLERY_FORMAT:
+        got = doc.get("format") if isinstance(doc, dict) else None
+        raise FleetError(f"{path}: not a Tillsight gallery (format {got!r}, expected {GALLERY_FORMAT!r})")
+    try:
+        files = [("manifest.json", path)]
+        embeddings = str(doc["embeddings_file"])
+        checks = [(embeddings, str(doc["embeddings_sha256"]))]
+        checks += [(str(e["photo"]), str(e["sha256"])) for entry in doc["skus"].values() for e in entry["examples"]]
+        embedder = doc["embedder"]
+        if not isinstance(embedder, dict) or not embedder.get("name") or not embedder.get("sha256"):
+            raise ValueError("embedder must name the network and its sha256")
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise FleetError(f"{path}: corrupt gallery manifest ({type(exc).__name__}: {exc})") from None
+    if not checks[1:]:
+        raise FleetError(f"{folder}: the gallery has no examples; enrol products first")
+    for rel, sha in checks:
+        file = folder / rel
+        if rel.startswith("/") or ".." in Path(rel).parts or not file.is_file() or file.is_symlink():
+            raise FleetError(f"{file}: missing from the gallery (or not a plain file inside it)")
+        if _file_sha256(file) != sha:
+            raise FleetError(f"{file}: does not match its SHA-256 in manifest.json (the gallery is damaged)")
+        files.append((rel, file))
+    return doc, files
+
+
+def pack_gallery(folder: str | Path) -> Artifact:
+    """Check a catalogue gallery folder and pack what it lists into deterministic tar.gz bytes."""
+    root = Path(folder)
+    doc, files = read_gallery_manifest(root)
+    embedder = doc["embedder"]
+    skus = len(doc["skus"])
+    name = f"gallery v{doc.get('version')} {skus} SKUs ({embedder['name']})"
+    return Artifact("gallery", name[:120], _pack(sorted(set(files))),
+                    bundle_version=f"{embedder['name']} {str(embedder['sha256'])[:12]}"[:64])
 
 
 # --- fleet config --------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from analytics.fleet.manifests import iso
 from analytics.fleet.records import ACTIVE, COMPLETED, PAUSED, STOPPED, SUCCEEDED, SUPERSEDED
 
 DESIRED_SCHEMA = "tillsight.desired/1"
-KINDS = ("model", "config")
+KINDS = ("model", "config", "gallery")
 _STANDING = (ACTIVE, PAUSED, COMPLETED, SUPERSEDED)
 _GROUP_STANDING = (ACTIVE, COMPLETED, SUPERSEDED)
 
@@ -61,8 +61,11 @@ def _highest_per_kind(rows: Iterable[Any]) -> dict[str, dict[str, Any] | None]:
 
 
 def desired_document(manifests: dict[str, dict[str, Any] | None], now: datetime) -> dict[str, Any]:
-    return {"schema": DESIRED_SCHEMA, "published_at": iso(now), "model": manifests.get("model"),
-            "config": manifests.get("config")}
+    doc = {"schema": DESIRED_SCHEMA, "published_at": iso(now), "model": manifests.get("model"),
+           "config": manifests.get("config")}
+    if manifests.get("gallery"):  # only when there is one: devices before galleries refuse the key
+        doc["gallery"] = manifests["gallery"]
+    return doc
 
 
 def released_devices(conn: Connection) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from analytics.db import make_engine, migrate
 from analytics.db.tables import devices
 from analytics.fleet import rollout
-from analytics.fleet.artifacts import Artifact, config_artifact, pack_bundle, store_artifact
+from analytics.fleet.artifacts import Artifact, config_artifact, pack_bundle, pack_gallery, store_artifact
 from analytics.fleet.controller import TickResult, tick
 from analytics.fleet.errors import FleetError
 from analytics.fleet.manifests import Health, iso
@@ -82,6 +82,7 @@ def keygen(out_dir: str | Path) -> KeyFiles:
 class PublishRequest:
     model_dir: Path | None = None
     config_file: Path | None = None
+    gallery_dir: Path | None = None
     device: str | None = None
     group: str | None = None
     plan: rollout.RolloutPlan = field(default_factory=rollout.RolloutPlan)
@@ -95,11 +96,13 @@ def publish(settings: FleetSettings, request: PublishRequest, now: datetime | No
     """Check and store the artifact, publish its chunks, record the signed deployment (next
     version, wave 0 released) and publish the desired documents of the released devices."""
     now = now or utc_now()
-    if (request.model_dir is None) == (request.config_file is None):
-        raise FleetError("give exactly one of --model BUNDLE_DIR or --config FILE")
+    given = [p for p in (request.model_dir, request.config_file, request.gallery_dir) if p is not None]
+    if len(given) != 1:
+        raise FleetError("give exactly one of --model BUNDLE_DIR, --config FILE or --gallery GALLERY_DIR")
     spec = rollout.TargetSpec.parse(request.device, request.group)
     key = signing_key(settings, request.key)
     artifact: Artifact = (pack_bundle(request.model_dir) if request.model_dir is not None
+                          else pack_gallery(request.gallery_dir) if request.gallery_dir is not None
                           else config_artifact(request.config_file, request.name))  # type: ignore[arg-type]
     name = request.name or artifact.name
     expires_in = request.expires_in or settings.expires_in

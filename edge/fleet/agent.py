@@ -32,6 +32,17 @@ from contracts.timestamps import utc_now_text
 from contracts.topics import DeviceTopics
 from edge.fleet.download import ArtifactMismatch, ChunkDownload
 from edge.fleet.files import point_symlink, read_json, resolve_link, write_atomic
+from edge.fleet.gallery import (
+    GalleryInstallError,
+    check_catalogue,
+    check_merged,
+    expected_embedder,
+    forget_backup,
+    merge_catalogue,
+    own_examples,
+    restore,
+    store_gallery_dir,
+)
 from edge.fleet.heartbeat import ApplianceBeat, read_beat
 from edge.fleet.install import InstallError, check_config_overlay, self_test_bundle, unpack_bundle
 from edge.fleet.paths import FleetPaths
@@ -182,6 +193,7 @@ class FleetAgent:
             doc = {"schema": "tillsight.reported/1", "store_id": self.cfg.store.store_id,
                    "device_id": self.cfg.store.device_id, "at": utc_now(), "group": self.fleet.group,
                    "model": self._running_report("model"), "config": self._running_report("config"),
+                   "gallery": self._running_report("gallery"),
                    "update": dict(st.update) if st.update else None, "results": list(st.results),
                    "trusted": dict(st.trusted)}
         validate("tillsight.reported/1", doc)
@@ -330,6 +342,8 @@ class FleetAgent:
             artifact = self._download(m)
             if m.kind == "model":
                 self._update_model(m, artifact)
+            elif m.kind == "gallery":
+                self._update_gallery(m, artifact)
             else:
                 self._update_config(m, artifact)
         except UpdateFailed as exc:
@@ -345,6 +359,11 @@ class FleetAgent:
         folder = self.paths.model_dir(m.version, m.sha256)
         if m.kind == "model" and folder.exists() and resolve_link(self.paths.current_model) != folder.resolve():
             shutil.rmtree(folder, ignore_errors=True)
+        with self._lock:
+            running = self.state.running.get("gallery")
+        unpacked = self.paths.gallery_dir(m.version, m.sha256)
+        if m.kind == "gallery" and unpacked.exists() and not (running and running.path == str(unpacked)):
+            shutil.rmtree(unpacked, ignore_errors=True)
 
     def _download(self, m: Manifest) -> Path:
         dl = ChunkDownload(self.paths.download_dir(m.sha256), m.sha256, m.size, m.chunks, m.chunk_size)
@@ -433,8 +452,54 @@ class FleetAgent:
             running = self.state.running.get(kind)
         if kind == "model":
             self._point_model_back(Path(running.path) if running and running.path else None)
+        elif kind == "gallery":
+            restore(store_gallery_dir(self.cfg), self.paths.gallery_backup)
         else:
             self._write_overlay(running.path.encode() if running and running.path else None)
+
+    # -- catalogue gallery (edge/fleet/gallery.py) ----------------------------------------------
+    def _update_gallery(self, m: Manifest, artifact: Path) -> None:
+        """Unpack and check the catalogue, merge it into the store gallery (the store's own examples
+        always kept), check the result and roll back to the gallery before on any failure."""
+        folder = self.paths.gallery_dir(m.version, m.sha256)
+        store_dir = store_gallery_dir(self.cfg)
+        self._set_step(m, "installing", f"unpacking the catalogue gallery into {folder.name}")
+        try:
+            unpack_bundle(artifact, folder)
+        except InstallError as exc:
+            raise UpdateFailed("failed", str(exc).replace("bundle archive", "gallery archive")) from None
+        self._set_step(m, "self_test", "checking the catalogue's embedder, embeddings and photos")
+        try:
+            catalogue = check_catalogue(folder, expected_embedder(store_dir, self.cfg))
+        except GalleryInstallError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise UpdateFailed("failed", f"{m.name}: {exc}") from None
+        own = own_examples(store_dir)
+        self._set_step(m, "switching", f"merging {len(catalogue.skus)} catalogue SKUs into the store gallery")
+        try:
+            merged = merge_catalogue(store_dir, catalogue, self.paths.gallery_backup)
+        except GalleryInstallError as exc:
+            raise UpdateFailed("failed", f"{m.name}: {exc}") from None
+        except Exception:
+            restore(store_dir, self.paths.gallery_backup)
+            raise
+        self._set_step(m, "health_window", "the merged gallery loads and keeps the store's own examples")
+        try:
+            check_merged(store_dir, catalogue, own)
+        except GalleryInstallError as exc:
+            self._set_step(m, "rolling_back", str(exc))
+            restore(store_dir, self.paths.gallery_backup)
+            raise UpdateFailed("rolled_back", f"{m.name}: {exc}") from None
+        forget_backup(self.paths.gallery_backup)
+        installed = Installed(m.version, m.name, m.sha256, m.bundle_version, utc_now(), m.deployment_id, str(folder))
+        with self._lock:
+            dropped = self.state.promote("gallery", installed, self.fleet.keep_previous)
+        for old in dropped:
+            if old.path and Path(old.path).resolve() != folder.resolve():
+                shutil.rmtree(old.path, ignore_errors=True)
+        shutil.rmtree(self.paths.download_dir(m.sha256), ignore_errors=True)
+        self._finish(m, "succeeded", f"store gallery v{merged.version}: {merged.own} own and {merged.catalogue} "
+                                     f"catalogue examples, {merged.skus} SKUs")
 
     # -- config --------------------------------------------------------------------------------
     def _update_config(self, m: Manifest, artifact: Path) -> None:

@@ -47,6 +47,19 @@ class FleetPaths:
     def previous_config_overlay(self) -> Path:
         return self.root / "config.previous.yaml"
 
+    @property
+    def galleries(self) -> Path:
+        """The catalogue galleries the fleet installed (each merged into the store gallery)."""
+        return self.root / "galleries"
+
+    @property
+    def gallery_backup(self) -> Path:
+        """The store gallery's manifest from before a catalogue merge, until the merge succeeded."""
+        return self.root / "gallery.previous.json"
+
+    def gallery_dir(self, version: int, sha256: str) -> Path:
+        return self.galleries / f"v{version}-{sha256[:12]}"
+
     def download_dir(self, sha256: str) -> Path:
         return self.downloads / sha256
 

@@ -14,7 +14,7 @@ from edge.fleet.files import read_json, write_json_atomic
 log = logging.getLogger(__name__)
 
 MAX_RESULTS = 20
-KINDS = ("model", "config")
+KINDS = ("model", "config", "gallery")
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Installed:
     bundle_version: str | None
     installed_at: str | None
     deployment_id: str | None = None
-    path: str | None = None  # model folder, or the saved overlay text for a config
+    path: str | None = None  # model folder, the saved overlay text for a config, the catalogue gallery's folder
 
     def reported(self) -> dict[str, Any]:
         return {"version": self.version, "name": self.name, "sha256": self.sha256,

@@ -115,9 +115,12 @@ class Publisher:
                 chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
             self.publish(f"{PREFIX}/fleet/artifacts/{sha}/{i}", chunk)
 
-    def desired(self, topic: str, model: dict | None = None, config: dict | None = None) -> None:
-        doc = {"schema": "tillsight.desired/1", "published_at": utc(datetime.now(UTC)),
-               "model": model, "config": config}
+    def desired(self, topic: str, model: dict | None = None, config: dict | None = None,
+                gallery: dict | None = None) -> None:
+        doc: dict[str, Any] = {"schema": "tillsight.desired/1", "published_at": utc(datetime.now(UTC)),
+                               "model": model, "config": config}
+        if gallery is not None:
+            doc["gallery"] = gallery
         self.publish(topic, json.dumps(doc).encode())
 
     def close(self) -> None:
