@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from contracts.timestamps import format_utc
 from edge.auth.service import Authenticator
@@ -69,9 +69,10 @@ def seed_staff(store: Store, auth: Authenticator) -> None:
         auth.set_staff(u.id, u.name, u.role, pin=u.pin, password=u.password)
 
 
-def seed_customers(store: Store) -> None:
+def seed_customers(store: Store, at: str | None = None) -> None:
+    """The demo's credit customers, as made at ``at`` (UTC ``...Z``; default now)."""
     for cid, name, phone, limit in DEMO_CUSTOMERS:
-        store.customers.save(name, phone, limit, customer_id=cid)
+        store.customers.save(name, phone, limit, customer_id=cid, at=at)
 
 
 def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: str = "DOP",
@@ -88,7 +89,8 @@ def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: s
     auth = Authenticator(store.users)
     seed_staff(store, auth)
     seed_catalogue(store)
-    seed_customers(store)
+    # customers exist from the start of their history (their state events come before its sales)
+    seed_customers(store, at=format_utc(now - timedelta(days=history_days)) if now is not None else None)
     if history_days <= 0:
         return 0
     from edge.demo.history import generate_history

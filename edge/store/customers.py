@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins  # the annotations below the method named ``list`` would name the method
 import re
 import secrets
+import sqlite3
 
 from edge.store.credit_events import DeviceIdentity, catch_up, enqueue_credit_event
 from edge.store.database import StoreDB, utc_now
@@ -49,7 +50,9 @@ class Customers:
         return [_row(r) for r in self.db.query(f"SELECT * FROM customers {where} ORDER BY name")]
 
     def save(self, name: str, phone: str = "", credit_limit: int = 0, customer_id: str | None = None,
-             active: bool = True) -> Customer:
+             active: bool = True, at: str | None = None) -> Customer:
+        """Create or edit a customer; ``at`` (UTC ``...Z``, default now) is when that happened (the demo
+        seeds customers at the start of their imported history)."""
         name = (name or "").strip()
         if not name or len(name) > 120:
             raise ValidationError("customer name must be 1-120 characters")
@@ -58,30 +61,41 @@ class Customers:
         if not isinstance(credit_limit, int) or not 0 <= credit_limit <= MAX_LIMIT:
             raise ValidationError("credit limit must be a whole number of minor units, 0 or more")
         cid = customer_id or f"cust-{secrets.token_hex(4)}"
+        at = at or utc_now()
         with self.db.transaction() as c:
             before = c.execute("SELECT name, phone, credit_limit, active FROM customers WHERE id = ?",
                                (cid,)).fetchone()
             c.execute("INSERT INTO customers (id, name, phone, credit_limit, active, created_at)"
                       " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name,"
                       " phone = excluded.phone, credit_limit = excluded.credit_limit, active = excluded.active",
-                      (cid, name, phone or "", credit_limit, int(active), utc_now()))
+                      (cid, name, phone or "", credit_limit, int(active), at))
             changed = before is None or tuple(before) != (name, phone or "", credit_limit, int(active))
             if self.identity is not None and changed:
-                enqueue_credit_event(c, self.identity, cid, utc_now())
+                enqueue_credit_event(c, self.identity, cid, at)
         return self.get(cid)
 
-    def record_repayment(self, customer_id: str, amount: int) -> Customer:
+    def record_repayment(self, customer_id: str, amount: int, at: str | None = None,
+                         conn: sqlite3.Connection | None = None) -> Customer:
+        """Take ``amount`` off what the customer owes, with its event for the hub, at ``at`` (UTC
+        ``...Z``, default now); inside the caller's transaction ``conn`` when given (the demo's history
+        import writes its repayments between its sales)."""
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
             raise ValidationError("repayment must be a positive amount")
         self.get(customer_id)
-        with self.db.transaction() as c:  # the check and the update in one write: two repayments can't overshoot
-            balance = c.execute("SELECT balance FROM customers WHERE id = ?", (customer_id,)).fetchone()[0]
-            if amount > balance:
-                raise ValidationError("repayment is more than the customer owes")
-            c.execute("UPDATE customers SET balance = balance - ? WHERE id = ?", (amount, customer_id))
-            if self.identity is not None:
-                enqueue_credit_event(c, self.identity, customer_id, utc_now(), amount=amount)
+        if conn is not None:
+            self._repay(conn, customer_id, amount, at or utc_now())
+        else:
+            with self.db.transaction() as c:  # the check and the update in one write: two repayments can't overshoot
+                self._repay(c, customer_id, amount, at or utc_now())
         return self.get(customer_id)
+
+    def _repay(self, c: sqlite3.Connection, customer_id: str, amount: int, at: str) -> None:
+        balance = c.execute("SELECT balance FROM customers WHERE id = ?", (customer_id,)).fetchone()[0]
+        if amount > balance:
+            raise ValidationError("repayment is more than the customer owes")
+        c.execute("UPDATE customers SET balance = balance - ? WHERE id = ?", (amount, customer_id))
+        if self.identity is not None:
+            enqueue_credit_event(c, self.identity, customer_id, at, amount=amount)
 
     def owing(self) -> builtins.list[Customer]:
         return [_row(r) for r in self.db.query("SELECT * FROM customers WHERE balance != 0 ORDER BY balance DESC")]

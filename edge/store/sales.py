@@ -20,7 +20,7 @@ from contracts import ContractError, validate
 from contracts import events as sale_events
 from edge.store.alerts import raise_alert
 from edge.store.credit_events import DeviceIdentity, enqueue_credit_event
-from edge.store.database import StoreDB, utc_now
+from edge.store.database import StoreDB
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.outbox import enqueue
 from edge.store.records import (
@@ -101,16 +101,22 @@ class Sales:
         log.info("sale %s recorded: %s %s total %s", rec.receipt_no, rec.status, rec.tx_id, rec.total)
         return rec
 
-    def record_many(self, records: list[tuple[SaleRecord, bool]], enforce_credit_limits: bool = True) -> int:
-        """Import many sales (with their alert flags) in one transaction: all or none.
+    def record_many(self, records: list[tuple[SaleRecord, bool]], enforce_credit_limits: bool = True,
+                    conn: sqlite3.Connection | None = None) -> int:
+        """Import many sales (with their alert flags) in one transaction: all or none (inside the
+        caller's transaction ``conn`` when given).
 
         ``enforce_credit_limits=False`` is for importing history, whose credit sales were
-        approved when they happened (balances are settled by the importer afterwards)."""
+        approved when they happened."""
         for rec, _ in records:
             check_sale(rec)
-        with self.db.transaction() as conn:
+        if conn is not None:
             for rec, alert in records:
                 self._write(conn, rec, alert, enforce_credit_limits)
+            return len(records)
+        with self.db.transaction() as c:
+            for rec, alert in records:
+                self._write(c, rec, alert, enforce_credit_limits)
         return len(records)
 
     def _write(self, conn: sqlite3.Connection, rec: SaleRecord, raise_alert_for: bool,
@@ -171,8 +177,9 @@ class Sales:
             if enforce_credit_limits and p.amount > 0 and row["balance"] + p.amount > row["credit_limit"]:
                 raise ValidationError("this sale would take the customer over their credit limit")
             conn.execute("UPDATE customers SET balance = balance + ? WHERE id = ?", (p.amount, p.customer_id))
-            if p.amount:  # the hub's copy of the customer follows the new balance (same transaction)
-                enqueue_credit_event(conn, DeviceIdentity(rec.store_id, rec.device_id), p.customer_id, utc_now())
+            if p.amount:  # the hub's copy of the customer follows the new balance (same transaction), as of the sale
+                enqueue_credit_event(conn, DeviceIdentity(rec.store_id, rec.device_id), p.customer_id,
+                                     rec.completed_at)
 
     def record_event(self, event: SaleEvent) -> None:
         """An event outside any sale (a drawer opened with no sale)."""
