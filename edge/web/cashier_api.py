@@ -12,11 +12,11 @@ import logging
 import re
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import Forbidden, NotFound
 
 from edge.checkout.errors import CheckoutError
-from edge.checkout.session import PaymentPart
+from edge.checkout.session import RESOLVE_HOW, PaymentPart
 from edge.store.errors import NotFoundError
 from edge.store.records import PAYMENT_METHODS, SaleRecord, User
 from edge.web.cashier_common import (
@@ -55,7 +55,15 @@ def till_view(user: User) -> dict[str, Any]:
     view["shift"] = None if shift is None else {"id": shift.id, "opened_at": shift.opened_at,
                                                 "opening_float": shift.opening_float}
     view["user"] = {"id": user.id, "name": user.name, "role": user.role}
+    view["teach_url"] = teach_url(user)
     return view
+
+
+def teach_url(user: User) -> str | None:
+    """Where "Teach this product" leads (supervisors and owners, when the teach screen exists)."""
+    if not user.at_least("supervisor") or "teach.index" not in current_app.view_functions:
+        return None
+    return url_for("teach.index")
 
 
 def _answer(user: User, **extra: Any) -> Response:
@@ -155,6 +163,21 @@ def checkout_alternative(line_id: int) -> Response:
     data = json_body()
     sku = get_text(data, "sku", 64)
     ctx().checkout.session.pick_alternative(line_id, sku)
+    return _answer(user)
+
+
+@bp.post("/api/checkout/lines/<int:line_id>/resolve")
+@require("cashier")
+def checkout_resolve(line_id: int) -> Response:
+    """Ring up a line the camera found (an unknown item, or a wrong one) by its barcode or a product
+    search: ``{"code": "7460...", "how": "barcode" | "search"}``."""
+    user = _acting()
+    data = json_body()
+    code = get_text(data, "code", 64)
+    how = get_text(data, "how", 16, required=False, default="barcode") or "barcode"
+    if how not in RESOLVE_HOW:
+        raise BadInput("how", "must be " + " or ".join(RESOLVE_HOW))
+    ctx().checkout.resolve(line_id, code, how)
     return _answer(user)
 
 

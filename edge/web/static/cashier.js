@@ -123,6 +123,8 @@
       if (e.status === 401) { window.location.href = "/login?next=/till"; return; }
       if (e.status === 507) { showMessage("STORAGE PROBLEM — " + e.message, "storage"); return; }
       showMessage(e.message || String(e), "error");
+      const unknown = document.querySelector("#basket-lines li.unknown-line");
+      if (unknown) unknown.scrollIntoView({ block: "nearest" });  // keep what the error is about in view
     }
     async function act(fn, okText) {
       if (busy) return null;
@@ -158,6 +160,8 @@
       $("sale-info").textContent = info;
       if (!v.mine) showMessage(v.cashier.name + " has a sale in progress on this till. Only they or a supervisor can change it.", "warn");
       renderLines(v);
+      updateCodeHint();
+      showUnknown();
       renderTotals(v);
       renderButtons(v);
       const pay = $("pay-dialog");
@@ -198,6 +202,7 @@
       const editable = v.mine && (v.state === "scanning" || v.state === "review");
       list.replaceChildren();
       v.lines.forEach(function (l) {
+        if (l.unknown) { list.append(unknownLine(l, v, editable)); return; }
         const badges = [T.el("span", { class: "badge src-" + l.source, text: SOURCE_LABELS[l.source] || l.source })];
         if (l.confidence !== null && l.confidence !== undefined) {
           const pct = Math.round(l.confidence * 100);
@@ -216,6 +221,7 @@
           });
           mainKids.push(T.el("div", { class: "alts" }, alts));
         }
+        if (l.was_unknown && v.teach_url) mainKids.push(teachLink(v.teach_url + "?sku=" + encodeURIComponent(l.sku)));
         const minus = T.el("button", { type: "button", class: "btn-minus", "aria-label": "One less", text: "−" });
         const plus = T.el("button", { type: "button", class: "btn-plus", "aria-label": "One more", text: "+" });
         minus.disabled = !editable || l.qty <= 1;
@@ -239,6 +245,56 @@
           ? "Press Start sale (or scan an item) to begin."
           : "Put the items on the tray, scan a barcode or type a code.";
       }
+    }
+
+    // ---- unknown items (A2): a product the camera found but does not know ----
+    // The line asks for a barcode scan or a search; while one is open, the next scan, typed code or
+    // search pick rings it up (resolves it) instead of adding a new line.  Pay is refused until then.
+    function teachLink(href) {
+      return T.el("a", { class: "teach-link", href: href, target: "_blank", rel: "noopener",
+                         text: "Teach this product", title: "Opens the Teach a product screen (after this sale)" });
+    }
+    function unknownLine(l, v, editable) {
+      const kids = [T.el("div", { class: "line-name", text: "Unknown item" }),
+                    T.el("div", { class: "unknown-ask" }, [T.el("span", { class: "badge unknown", text: "not recognised" }),
+                                                           T.el("span", { text: " scan its barcode or search its name." })])];
+      if (editable && l.alternatives && l.alternatives.length) {
+        const alts = [T.el("span", { class: "muted", text: "Or is it: " })];
+        l.alternatives.slice(0, 3).forEach(function (a) {
+          alts.push(T.el("button", { type: "button", class: "alt", "data-sku": a.sku,
+                                     text: a.name + " (" + Math.round(a.score * 100) + "%)" }));
+        });
+        kids.push(T.el("div", { class: "alts" }, alts));
+      }
+      if (v.teach_url) kids.push(teachLink(v.teach_url));
+      const search = T.el("button", { type: "button", class: "btn-find", text: "Search", title: "Search the product by name" });
+      search.disabled = !editable;
+      const remove = T.el("button", { type: "button", class: "btn-remove danger", "aria-label": "Remove the unknown item",
+                                      text: "✕", title: "Not a product, or the customer keeps it" });
+      remove.disabled = !editable;
+      return T.el("li", { class: "line unknown-line", "data-line-id": String(l.line_id), "data-sku": "",
+                          "data-unknown": "1", "data-qty": "1" }, [
+        T.el("div", { class: "line-main" }, kids),
+        T.el("div", { class: "line-qty" }, [T.el("span", { class: "qty", text: "1" })]),
+        T.el("div", { class: "line-total num muted", text: "—" }),
+        T.el("div", { class: "line-tools" }, [search, remove]),
+      ]);
+    }
+    // the unknown line the next scan or search resolves (the first one), or null
+    function resolveTarget() {
+      if (!view || !view.mine || !(view.state === "scanning" || view.state === "review")) return null;
+      const l = view.lines.find(function (x) { return x.unknown; });
+      return l ? l.line_id : null;
+    }
+    let shownUnknown = null;
+    function showUnknown() {  // bring a newly found unknown item into view in the basket
+      const li = document.querySelector("#basket-lines li.unknown-line");
+      const id = li ? li.dataset.lineId : null;
+      if (li && id !== shownUnknown) li.scrollIntoView({ block: "nearest" });
+      shownUnknown = id;
+    }
+    function updateCodeHint() {
+      code.placeholder = resolveTarget() !== null ? "Scan or search the unknown item" : "Scan, type a code or search a name";
     }
 
     // ---- the long-poll: the basket appears as soon as the tray settles ----
@@ -323,6 +379,7 @@
       else if (btn.classList.contains("btn-plus")) act(function () { return withApproval("POST", url, { qty: qty + 1 }); });
       else if (btn.classList.contains("btn-remove")) act(function () { return withApproval("POST", url + "/remove", { reason: "removed at the till" }); });
       else if (btn.classList.contains("alt")) act(function () { return T.api("POST", url + "/alternative", { sku: btn.dataset.sku }); });
+      else if (btn.classList.contains("btn-find")) { code.focus(); showMessage("Type the product's name, or scan its barcode.", "info"); }
       else if (btn.classList.contains("btn-price")) {
         const line = view.lines.find(function (l) { return String(l.line_id) === id; });
         if (!line) return;
@@ -349,6 +406,13 @@
 
     // ---- adding items: typed code, name search, USB barcode scanner ----
     async function addCode(text, qty, source) {
+      const target = resolveTarget();
+      if (target !== null) {  // an unknown item is waiting: this code says what it is
+        return act(function () {
+          return T.api("POST", "/api/checkout/lines/" + target + "/resolve",
+                       { code: text, how: source === "barcode" ? "barcode" : "search" });
+        }, "Unknown item rung up.");
+      }
       return act(async function () {
         await ensureSale();
         return T.api("POST", "/api/checkout/items", { code: text, qty: qty, source: source });
