@@ -519,9 +519,9 @@ class CheckoutSession:
             self._require("scanning", "review")
             waiting = self.unresolved()
             if waiting:
-                what = "an unknown item" if len(waiting) == 1 else f"{len(waiting)} unknown items"
-                raise CheckoutError(f"the camera found {what} it does not know: scan its barcode or search for "
-                                    "it by name (or take it off the tray) before payment")
+                what = "the unknown item" if len(waiting) == 1 else f"the {len(waiting)} unknown items"
+                raise CheckoutError(f"ring up {what} first: scan its barcode or search its name "
+                                    "(or take it off the tray)")
             if not self.lines:
                 raise CheckoutError("the basket is empty")
             for line in self.lines:
