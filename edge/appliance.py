@@ -123,12 +123,14 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
 
     from edge.anomaly.service import AnomalyService
     from edge.auth.service import Authenticator
+    from edge.checkout.corrections import CorrectionKeeper
     from edge.checkout.service import CheckoutService
     from edge.demo.seed import seed_store
     from edge.store import DeviceIdentity, Store
     from edge.web import create_app
     from edge.web.context import WebContext
     from edge.web.live import LiveView
+    from vision.gallery.candidates import CandidateStore
 
     data_dir = Path(cfg.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -146,12 +148,13 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
     auth = Authenticator(store.users)
     anomaly = AnomalyService(store, data_dir / "anomaly-model.pkl")
     anomaly.ensure_fitted()
+    candidates = CandidateStore(data_dir / "gallery-candidates")  # corrections' crops for the owner to approve
     checkout = CheckoutService(store, auth, cfg.store.store_id, cfg.store.device_id, scorer=anomaly.score_payload,
-                               on_recorded=anomaly.sale_recorded)
+                               on_recorded=anomaly.sale_recorded, corrections=CorrectionKeeper(candidates))
     stack = build_vision(cfg, realtime=realtime) if with_vision else None
     live = None
     if stack is not None:
-        stack.loop.on_result = lambda result: checkout.on_basket(result.basket)
+        stack.loop.on_result = lambda result: checkout.on_basket(result.basket, result.frame.image)
         names = dict(stack.detector.manifest.names)
         prices = {p.sku: p.price for p in store.products.list(include_inactive=True)}
         live = LiveView(loop=stack.loop, names=names, prices=prices, currency=store.settings.get().currency,
@@ -170,7 +173,7 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
     context = WebContext(store=store, auth=auth, checkout=checkout, store_id=cfg.store.store_id,
                          device_id=cfg.store.device_id, live=live, health=appliance.health,
                          insights=store.insights.latest, on_settings_changed=checkout.settings_changed,
-                         till=cfg.till)
+                         till=cfg.till, candidates=candidates)
     secret = cfg.web.secret_key.get_secret_value() if cfg.web.secret_key else _persistent_secret(data_dir)
     appliance.app = create_app(context, secret_key=secret, secure_cookies=cfg.web.secure_cookies,
                                session_hours=cfg.web.session_hours)
