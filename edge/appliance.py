@@ -1,6 +1,8 @@
 """Assemble the appliance from the validated configuration and run it.
 
-camera source -> change gate -> detector (+ barcode fallback) -> basket stabiliser, in a
+camera source -> change gate -> recogniser (finder, then each newly arrived product identified once
+against the store's gallery in ``DATA_DIR/gallery``, unknown items flagged; the model bundle's
+classes when recognition is off or has no gallery) (+ barcode fallback) -> basket stabiliser, in a
 ``VisionLoop`` thread -> the checkout session -> the store (one atomic write per sale, with its
 outbox row) -> anomaly score.  The Flask app (cashier screen, dashboard, management) is served by
 waitress, a production WSGI server, never Flask's development server.
@@ -28,6 +30,7 @@ from vision.bundle import BundleError
 from vision.change_gate import ChangeGate
 from vision.detector import Detector
 from vision.pipeline import VisionLoop, VisionPipeline
+from vision.recogniser import Recogniser, RecogniserSettings, choose_finder
 from vision.sources import FrameSource, open_source
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,45 @@ class VisionStack:
     detector: Detector
     pipeline: VisionPipeline
     loop: VisionLoop
+    recogniser: Recogniser | None = None
+
+
+def gallery_dir(cfg: TillsightConfig) -> Path:
+    """The store's gallery folder: ``gallery.dir``, by default ``DATA_DIR/gallery``."""
+    return Path(cfg.gallery.dir) if cfg.gallery.dir is not None else Path(cfg.data_dir) / "gallery"
+
+
+def build_recogniser(cfg: TillsightConfig) -> Recogniser | None:
+    """The two-stage recogniser the configuration asks for; None when recognition is off, or when its
+    embedder or finder cannot be loaded (logged by name: the till then runs on the bundle's classes)."""
+    from vision.gallery.manifest import GalleryError, read_manifest
+    from vision.identifier import Embedder, EmbedderError
+
+    rec = cfg.recognition
+    if not rec.enabled:
+        return None
+    folder = gallery_dir(cfg)
+    views: int | None = rec.views
+    if views is None:
+        try:
+            views = read_manifest(folder).views if (folder / "manifest.json").exists() else None
+        except GalleryError:
+            views = None  # the recogniser reports the broken gallery by name
+    try:
+        embedder = Embedder(rec.embedder, variant=rec.variant, views=views or 4)
+        finder = choose_finder(rec.finder)
+    except Exception as exc:  # noqa: BLE001 - EmbedderError, FinderError, onnxruntime's own: never stop the till
+        what = "embedder" if isinstance(exc, EmbedderError) else "finder or embedder"
+        log.error("recognition is off, running on the model bundle's classes: the %s did not load: %s", what, exc)
+        return None
+    settings = RecogniserSettings(reuse_iou=rec.reuse_iou, head_votes=rec.head_votes, head_min=rec.head_min,
+                                  reload_interval_s=cfg.gallery.reload_interval_s,
+                                  finder_confidence=rec.finder_confidence)
+    recogniser = Recogniser(embedder, folder, finder, settings)
+    log.info("recognition: %s finder, gallery %s (%s)", recogniser.status()["finder"], folder,
+             f"version {recogniser.gallery_version}" if recogniser.gallery_version is not None
+             else recogniser.status()["gallery_error"] or "none yet")
+    return recogniser
 
 
 def build_vision(cfg: TillsightConfig, realtime: bool = True) -> VisionStack:
@@ -67,9 +109,11 @@ def build_vision(cfg: TillsightConfig, realtime: bool = True) -> VisionStack:
                           max_interval_s=cfg.gate.max_interval_s, settle_frames=stab.settle_frames + 1)
     barcodes = {code: sku for sku, code in detector.manifest.barcodes.items()}
     reader = BarcodeReader() if cfg.barcode.enabled else None
+    recogniser = build_recogniser(cfg)
     pipeline = VisionPipeline(source, detector, stabiliser, gate=gate, barcode_reader=reader,
-                              sku_by_barcode=barcodes, barcode_interval_s=cfg.barcode.interval_s)
-    return VisionStack(source, detector, pipeline, VisionLoop(pipeline))
+                              sku_by_barcode=barcodes, barcode_interval_s=cfg.barcode.interval_s,
+                              recogniser=recogniser)
+    return VisionStack(source, detector, pipeline, VisionLoop(pipeline), recogniser)
 
 
 
@@ -97,6 +141,11 @@ class Appliance:
                        model_version=self.vision.detector.manifest.version, vision_alive=self.vision.loop.alive(),
                        camera_state=self.vision.source.state.state,
                        vision_errors=stats.errors)
+            rec = self.vision.recogniser
+            if rec is not None:
+                status = rec.status()
+                out.update(gallery_version=status["gallery_version"], gallery_skus=status["gallery_skus"],
+                           gallery_error=status["gallery_error"], finder=status["finder"])
         try:
             usage = shutil.disk_usage(self.store.path.parent)
             out.update(disk_free_mb=usage.free // 2**20, disk_total_mb=usage.total // 2**20)
@@ -173,11 +222,26 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
     context = WebContext(store=store, auth=auth, checkout=checkout, store_id=cfg.store.store_id,
                          device_id=cfg.store.device_id, live=live, health=appliance.health,
                          insights=store.insights.latest, on_settings_changed=checkout.settings_changed,
-                         till=cfg.till, candidates=candidates)
+                         till=cfg.till, gallery=_gallery_access(stack), candidates=candidates)
     secret = cfg.web.secret_key.get_secret_value() if cfg.web.secret_key else _persistent_secret(data_dir)
     appliance.app = create_app(context, secret_key=secret, secure_cookies=cfg.web.secure_cookies,
                                session_hours=cfg.web.session_hours)
     return appliance
+
+
+def _gallery_access(stack: VisionStack | None) -> Any:
+    """The web layer's way to edit the recogniser's gallery (teaching, photo uploads, approved
+    corrections): the same folder and embedder; a save makes the recogniser reload at once."""
+    if stack is None or stack.recogniser is None:
+        return None
+    from edge.web.teach_session import GalleryAccess
+
+    recogniser = stack.recogniser
+    return GalleryAccess(recogniser.gallery_dir, recogniser.embedder, on_saved=lambda _version: _reload(recogniser))
+
+
+def _reload(recogniser: Recogniser) -> None:
+    recogniser.reload_now()
 
 
 def with_overlay(cfg: TillsightConfig) -> TillsightConfig:

@@ -293,6 +293,32 @@ class BarcodeConfig(_Section):
     interval_s: float = Field(1.0, ge=0)
 
 
+class RecognitionConfig(_Section):
+    """Two-stage recognition (vision/recogniser.py): find products class-blind, identify each newly
+    arrived one once against the store's gallery; a weak best match is an unknown item."""
+
+    enabled: bool = Field(True, description="off: the model bundle's trained classes alone, as before")
+    finder: Path | None = Field(None, description="finder folder; None = models/finder if present, else the "
+                                                  "detector bundle read class-blind")
+    finder_confidence: float = Field(0.2, ge=0.01, le=0.99, description="class-blind score of a bundle finder box")
+    embedder: Path = Field(Path("models/embedder"), description="the appearance embedder's folder")
+    variant: Literal["fp32", "int8"] = "fp32"
+    views: Literal[1, 2, 4, 8] | None = Field(None, description="test-time views per crop; None = the gallery's")
+    head_votes: bool = Field(True, description="the bundle's class head may pick among the gallery's closest SKUs")
+    head_min: float = Field(0.5, ge=0, le=1)
+    reuse_iou: float = Field(0.6, ge=0.1, le=0.99, description="a box this close to an identified one is not "
+                                                               "identified again")
+    demo_gallery: bool = Field(True, description="tillsight demo builds the demo catalogue's gallery into an "
+                                                 "empty gallery folder")
+
+
+class GalleryConfig(_Section):
+    """The store's gallery of enrolled products (vision/gallery/)."""
+
+    dir: Path | None = Field(None, description="None = DATA_DIR/gallery")
+    reload_interval_s: float = Field(1.0, gt=0, le=60, description="how often the live pipeline checks its version")
+
+
 class WebTlsConfig(_Section):
     """HTTPS for a web app (``web.tls``, ``hub_web.tls``; docs/security.md).
 
@@ -597,6 +623,8 @@ class TillsightConfig(_Section):
     gate: GateConfig = Field(default_factory=GateConfig)
     stabiliser: StabiliserConfig = Field(default_factory=StabiliserConfig)
     barcode: BarcodeConfig = Field(default_factory=BarcodeConfig)
+    recognition: RecognitionConfig = Field(default_factory=RecognitionConfig)
+    gallery: GalleryConfig = Field(default_factory=GalleryConfig)
     till: TillConfig = Field(default_factory=TillConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)

@@ -109,7 +109,7 @@ def apply_barcodes(hits: list[BarcodeHit], detections: list[Detection],
             i = min(covering, key=lambda k: (out[k].box[2] - out[k].box[0]) * (out[k].box[3] - out[k].box[1]))
             guess = out[i]
             out[i] = Detection(sku=sku, class_id=-1, confidence=1.0, box=guess.box,
-                               alternatives=((guess.sku, guess.confidence),), source="barcode")
+                               alternatives=((guess.sku, guess.confidence),) if guess.sku else (), source="barcode")
         else:
             out.append(Detection(sku=sku, class_id=-1, confidence=1.0, box=hit.box, source="barcode"))
     return out

@@ -6,6 +6,11 @@ missing for ``settle_frames`` frames; each costs one event (``add`` / ``remove``
 confidence and the top alternatives.  The SKU of a track is a recency-weighted vote over its
 frames, so one misread frame does not change a line; a lasting change of mind is a remove plus an
 add.  The basket is *settled* when every track on the tray is confirmed and none is missing.
+
+An *unknown item* (a found product the gallery does not know: ``Detection.known`` False) is a track
+like any other: it votes for "unknown", settles, and is an item with ``sku`` None, ``known`` False
+and the closest SKUs as its alternatives, so the checkout can ask for a barcode instead of silently
+charging a wrong SKU or dropping it.  It is kept whatever its match score (the finder found it).
 """
 
 from __future__ import annotations
@@ -17,25 +22,29 @@ import numpy as np
 
 from vision.detector import Box, Detection
 
+UNKNOWN = "\x00unknown"  # the vote of an unknown item (never a SKU: SKUs are printable)
+
 
 @dataclass(frozen=True)
 class BasketItem:
     track_id: int
-    sku: str
+    sku: str | None  # None: an unknown item
     confidence: float
     box: Box
     alternatives: tuple[tuple[str, float], ...]
     source: str
+    known: bool = True
 
 
 @dataclass(frozen=True)
 class BasketEvent:
     kind: str  # add | remove
     track_id: int
-    sku: str
+    sku: str | None  # None: an unknown item
     confidence: float
     alternatives: tuple[tuple[str, float], ...]
     at: float  # the frame timestamp
+    known: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,13 @@ class BasketSnapshot:
 
     @property
     def counts(self) -> dict[str, int]:
-        return dict(Counter(i.sku for i in self.items))
+        """SKU -> count of the known items."""
+        return dict(Counter(i.sku for i in self.items if i.sku is not None))
+
+    @property
+    def unknown(self) -> tuple[BasketItem, ...]:
+        """The unknown items (found, but matching nothing in the gallery well)."""
+        return tuple(i for i in self.items if not i.known)
 
 
 @dataclass
@@ -66,10 +81,15 @@ class _Track:
     def vote(self, det: Detection, decay: float) -> None:
         for k in self.votes:
             self.votes[k] *= decay
-        self.votes[det.sku] = self.votes.get(det.sku, 0.0) + det.confidence
-        self.last_conf[det.sku] = det.confidence
-        for sku, score in det.alternatives:
-            self.votes[sku] = self.votes.get(sku, 0.0) + 0.25 * score
+        key = vote_key(det)
+        # an unknown item's vote counts at least a little, whatever its (weak) best match scored
+        self.votes[key] = self.votes.get(key, 0.0) + (det.confidence if det.known else max(det.confidence, 0.5))
+        self.last_conf[key] = det.confidence
+        if det.known:
+            for sku, score in det.alternatives:
+                self.votes[sku] = self.votes.get(sku, 0.0) + 0.25 * score
+        else:
+            self.alternatives = det.alternatives  # the closest SKUs, for the cashier to pick from
         self.box = det.box
         self.source = det.source
 
@@ -81,9 +101,21 @@ class _Track:
         return self.last_conf.get(self.sku, 0.0)
 
     def ranked_alternatives(self, n: int) -> tuple[tuple[str, float], ...]:
+        if self.sku == UNKNOWN:
+            return tuple((k, round(v, 3)) for k, v in self.alternatives[:n])
         total = sum(self.votes.values()) or 1.0
-        ranked = sorted(((k, v / total) for k, v in self.votes.items() if k != self.sku), key=lambda kv: -kv[1])
+        ranked = sorted(((k, v / total) for k, v in self.votes.items() if k not in (self.sku, UNKNOWN)),
+                        key=lambda kv: -kv[1])
         return tuple((k, round(v, 3)) for k, v in ranked[:n])
+
+
+def vote_key(det: Detection) -> str:
+    """What a detection votes for: its SKU, or :data:`UNKNOWN`."""
+    return det.sku if det.known and det.sku is not None else UNKNOWN
+
+
+def _sku(key: str | None) -> str | None:
+    return None if key == UNKNOWN else key
 
 
 def _iou(a: Box, b: Box) -> float:
@@ -114,7 +146,7 @@ class BasketStabiliser:
     def _match(self, dets: list[Detection]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
         if not self._tracks or not dets:
             return [], list(range(len(self._tracks))), list(range(len(dets)))
-        scores = np.array([[_iou(t.box, d.box) + (0.05 if t.sku == d.sku else 0.0) for d in dets]
+        scores = np.array([[_iou(t.box, d.box) + (0.05 if t.sku == vote_key(d) else 0.0) for d in dets]
                            for t in self._tracks])
         pairs = []
         used_t, used_d = set(), set()
@@ -133,7 +165,7 @@ class BasketStabiliser:
     def update(self, detections: list[Detection], at: float) -> BasketSnapshot:
         """Feed one inferred frame's detections; returns the basket and the events this frame caused."""
         self._frame_index += 1
-        dets = [d for d in detections if d.confidence >= self.min_confidence]
+        dets = [d for d in detections if d.confidence >= self.min_confidence or not d.known]
         pairs, lost, new = self._match(dets)
         events: list[BasketEvent] = []
         for ti, di in pairs:
@@ -155,8 +187,9 @@ class BasketStabiliser:
                 if not t.confirmed:
                     continue  # a flicker never reached the basket
                 if t.misses >= self.settle_frames:
-                    events.append(BasketEvent("remove", t.track_id, t.reported_sku or t.sku, t.confidence(),
-                                              (), at))
+                    key = t.reported_sku or t.sku
+                    events.append(BasketEvent("remove", t.track_id, _sku(key), t.confidence(), (), at,
+                                              key != UNKNOWN))
                     continue
             survivors.append(t)
         self._tracks = survivors
@@ -164,19 +197,20 @@ class BasketStabiliser:
             if not t.confirmed and t.hits >= self.settle_frames:
                 t.confirmed = True
                 t.reported_sku = t.sku
-                events.append(BasketEvent("add", t.track_id, t.sku, t.confidence(),
-                                          t.ranked_alternatives(self.n_alternatives), at))
+                events.append(BasketEvent("add", t.track_id, _sku(t.sku), t.confidence(),
+                                          t.ranked_alternatives(self.n_alternatives), at, t.sku != UNKNOWN))
             elif t.confirmed and t.misses == 0 and t.sku != t.reported_sku:
-                events.append(BasketEvent("remove", t.track_id, t.reported_sku or "", 0.0, (), at))
+                old = t.reported_sku or ""
+                events.append(BasketEvent("remove", t.track_id, _sku(old), 0.0, (), at, old != UNKNOWN))
                 t.reported_sku = t.sku
-                events.append(BasketEvent("add", t.track_id, t.sku, t.confidence(),
-                                          t.ranked_alternatives(self.n_alternatives), at))
+                events.append(BasketEvent("add", t.track_id, _sku(t.sku), t.confidence(),
+                                          t.ranked_alternatives(self.n_alternatives), at, t.sku != UNKNOWN))
         return self.snapshot(tuple(events))
 
     def snapshot(self, events: tuple[BasketEvent, ...] = ()) -> BasketSnapshot:
         items = tuple(
-            BasketItem(t.track_id, t.reported_sku or t.sku, round(t.confidence(), 4), t.box,
-                       t.ranked_alternatives(self.n_alternatives), t.source)
+            BasketItem(t.track_id, _sku(t.reported_sku or t.sku), round(t.confidence(), 4), t.box,
+                       t.ranked_alternatives(self.n_alternatives), t.source, (t.reported_sku or t.sku) != UNKNOWN)
             for t in self._tracks if t.confirmed)
         settled = all(t.confirmed and t.misses == 0 for t in self._tracks)
         return BasketSnapshot(items, settled, events, self._frame_index)

@@ -28,12 +28,17 @@ Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in frame pixels
 
 @dataclass(frozen=True)
 class Detection:
-    sku: str
-    class_id: int  # -1 for items found by barcode
+    """One product on a frame.  ``known`` is False for an "unknown item": a product the finder found
+    that nothing in the store's gallery matches well; its ``sku`` is None, its ``confidence`` the best
+    match's score and its ``alternatives`` the closest SKUs (vision/recogniser.py)."""
+
+    sku: str | None  # None only for an unknown item
+    class_id: int  # -1 for items found by barcode or identified against the gallery
     confidence: float
     box: Box
     alternatives: tuple[tuple[str, float], ...] = ()  # the next most likely SKUs for this box
     source: str = "vision"  # vision | barcode
+    known: bool = True
 
 
 @dataclass(frozen=True)

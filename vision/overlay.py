@@ -22,9 +22,12 @@ def draw_detections(image: np.ndarray, detections: list[Detection] | tuple[Detec
     names = names or {}
     for d in detections:
         x1, y1, x2, y2 = (int(round(v)) for v in d.box)
-        c = _colour(d.sku) if d.source == "vision" else (0, 200, 255)
+        if d.sku is None:  # an unknown item: red, and said so
+            c, label = (40, 40, 230), "unknown item"
+        else:
+            c = _colour(d.sku) if d.source == "vision" else (0, 200, 255)
+            label = f"{names.get(d.sku, d.sku)} {d.confidence:.0%}" + (" [barcode]" if d.source == "barcode" else "")
         cv2.rectangle(out, (x1, y1), (x2, y2), c, 2, cv2.LINE_AA)
-        label = f"{names.get(d.sku, d.sku)} {d.confidence:.0%}" + (" [barcode]" if d.source == "barcode" else "")
         (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
         ty = max(th + 4, y1)
         cv2.rectangle(out, (x1, ty - th - 4), (x1 + tw + 4, ty + base - 2), c, -1)

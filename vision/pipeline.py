@@ -1,7 +1,14 @@
-"""The vision pipeline: camera frame -> change gate -> detector (+ barcode fallback) -> settled basket.
+"""The vision pipeline: camera frame -> change gate -> recogniser (+ barcode fallback) -> settled basket.
 
 ``VisionPipeline.step()`` handles one frame; ``VisionLoop`` runs it in a thread (with a watchdog
-heartbeat) and keeps the latest frame, detections and basket for whoever shows them.
+heartbeat) and keeps the latest frame, detections and basket for whoever shows them, and the
+latest frame of the empty tray (the background that teaching a product cuts views out against).
+
+With a :class:`vision.recogniser.Recogniser` an inferred frame is recognised in two stages (find
+class-blind, identify each newly arrived product once against the store's gallery, unknown items
+flagged); without one, the model bundle's ``Detector`` alone gives the SKUs (its trained classes).
+The recogniser's gallery is polled for a new version on every frame (a stat, at most once a second):
+a new gallery makes the next frame inferred, so what lies on the tray is identified again.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from vision.barcode import BarcodeReader, apply_barcodes
 from vision.basket import BasketSnapshot, BasketStabiliser
 from vision.change_gate import ChangeGate
 from vision.detector import Detection, Detector
+from vision.recogniser import Recogniser
 from vision.sources import Frame, FrameSource
 
 log = logging.getLogger(__name__)
@@ -30,6 +38,7 @@ class StepResult:
     basket: BasketSnapshot
     inferred: bool
     inference_ms: float
+    empty_tray: bool = False  # this frame shows the tray settled and empty
 
 
 @dataclass
@@ -46,9 +55,11 @@ class PipelineStats:
 class VisionPipeline:
     def __init__(self, source: FrameSource, detector: Detector, stabiliser: BasketStabiliser,
                  gate: ChangeGate | None = None, barcode_reader: BarcodeReader | None = None,
-                 sku_by_barcode: dict[str, str] | None = None, barcode_interval_s: float = 1.0):
+                 sku_by_barcode: dict[str, str] | None = None, barcode_interval_s: float = 1.0,
+                 recogniser: Recogniser | None = None):
         self.source = source
         self.detector = detector
+        self.recogniser = recogniser
         self.stabiliser = stabiliser
         self.gate = gate
         self.barcode_reader = barcode_reader
@@ -68,11 +79,17 @@ class VisionPipeline:
             inst = 1.0 / (now - self.stats.last_frame_at)
             self.stats.camera_fps = inst if self.stats.camera_fps == 0 else 0.9 * self.stats.camera_fps + 0.1 * inst
         self.stats.last_frame_at = now
+        recogniser = self.recogniser
+        if recogniser is not None and recogniser.poll() and self.gate is not None:
+            self.gate.reset()  # a new gallery: look at the tray again
         infer = self.gate.should_infer(frame.image, now) if self.gate is not None else True
         ms = 0.0
         if infer:
             t0 = time.perf_counter()
-            dets = self.detector.detect(frame.image)
+            if recogniser is not None:
+                dets = recogniser.detect(frame.image, self.detector)
+            else:
+                dets = self.detector.detect(frame.image)
             if self.barcode_reader is not None and self.sku_by_barcode and \
                     now - self._last_barcode_at >= self.barcode_interval_s:
                 self._last_barcode_at = now
@@ -84,18 +101,23 @@ class VisionPipeline:
             basket = self.stabiliser.update(list(dets), now)
         else:
             basket = self.stabiliser.snapshot()
-        return StepResult(frame, self._last_dets, basket, infer, ms)
+        empty = basket.settled and not basket.items and not self._last_dets
+        return StepResult(frame, self._last_dets, basket, infer, ms, empty)
 
 
 @dataclass
 class LiveState:
-    """What the loop last saw; read by the web layer."""
+    """What the loop last saw; read by the web layer.  ``image`` and ``basket`` come from the same
+    step; ``empty_tray`` is the latest frame that showed the tray settled and empty (None until one
+    did), taken at ``empty_tray_at`` (the frame's timestamp)."""
 
     image: np.ndarray | None = None
     detections: tuple[Detection, ...] = ()
     basket: BasketSnapshot | None = None
     events: list = field(default_factory=list)
     heartbeat: float = 0.0
+    empty_tray: np.ndarray | None = None
+    empty_tray_at: float = 0.0
 
 
 class VisionLoop:
@@ -132,7 +154,8 @@ class VisionLoop:
     def snapshot(self) -> LiveState:
         with self._lock:
             return LiveState(self.state.image, self.state.detections, self.state.basket,
-                             list(self.state.events), self.state.heartbeat)
+                             list(self.state.events), self.state.heartbeat, self.state.empty_tray,
+                             self.state.empty_tray_at)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -156,6 +179,9 @@ class VisionLoop:
                 self.state.basket = result.basket
                 self.state.events.extend(result.basket.events)
                 del self.state.events[:-self.max_events]
+                if result.empty_tray:
+                    self.state.empty_tray = result.frame.image
+                    self.state.empty_tray_at = result.frame.timestamp
             if self.on_result is not None:
                 self.on_result(result)
             self.progress += 1

@@ -24,7 +24,7 @@ def run_self_test(detector: Detector) -> SelfTestResult:
     image = cv2.imread(str(st.image), cv2.IMREAD_COLOR)
     if image is None:
         raise BundleError(f"{st.image}: self-test image missing or unreadable")
-    found = dict(Counter(d.sku for d in detector.detect(image)))
+    found = dict(Counter(d.sku or "unknown item" for d in detector.detect(image)))
     passed = found == st.expected
     if passed:
         msg = f"self-test passed: {sum(found.values())} items as expected"

@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from vision.backgrounds import make_background
-from vision.catalogue import demo_catalogue
+from vision.catalogue import Product, demo_catalogue
 from vision.cutouts import CutoutLibrary
 from vision.frames import normalise_frame
 from vision.scene import PlacedItem, SceneStyle, place_items, render_tray
@@ -218,6 +218,12 @@ class SyntheticSource(FrameSource):
 
     ``stall_after`` is fault injection: after that many frames ``read()`` blocks until ``close()``,
     like a camera driver or stream that hangs inside a read (the service watchdog must notice).
+
+    ``manual=True`` (URI option ``manual=1``): the tray starts empty and changes only when told, by
+    :meth:`show` (exactly these products on the tray; one SKU: alone on it), :meth:`clear`, and
+    :meth:`add_products` (products the catalogue does not have, e.g.
+    ``vision.unenrolled.unenrolled_product(1)``, made drawable).  Tests and demos use it to put a
+    chosen product, taught or never enrolled, on the tray; these calls are safe from another thread.
     """
 
     def __init__(self, library: CutoutLibrary | None = None, *, seed: int = 0, fps: float = 15.0,
@@ -225,7 +231,7 @@ class SyntheticSource(FrameSource):
                  skus: list[str] | None = None, max_items: int = 6, noise_sigma: float = 1.5,
                  realtime: bool = False, uri: str | None = None,
                  background_families: tuple[str, ...] | None = None,
-                 stall_after: int | None = None) -> None:
+                 stall_after: int | None = None, manual: bool = False) -> None:
         if fps <= 0 or period_s <= 0:
             raise ValueError(f"synthetic source: fps and period must be > 0 (got {fps}, {period_s})")
         if width < 16 or height < 16:
@@ -268,6 +274,54 @@ class SyntheticSource(FrameSource):
         self._pacer = _Pacer(self.fps, realtime)
         self.stall_after = stall_after
         self._released = threading.Event()  # set by close(): ends an injected stall
+        self.manual = manual
+        self._tray_lock = threading.Lock()  # show()/clear()/add_products() from another thread
+        self._dirty = False  # a manual change waits for the next read
+
+    # a tray that changes when told (manual=True) ----------------------------------------------
+
+    def add_products(self, products: list[Product]) -> None:
+        """Make ``products`` drawable on this tray (their SKUs may be ones no catalogue has)."""
+        extra = CutoutLibrary.from_products(products)
+        with self._tray_lock:
+            known = {e.sku for e in self.library.entries}
+            entries = [e for e in self.library.entries if e.sku not in {x.sku for x in extra.entries}]
+            self.library = CutoutLibrary(entries + extra.entries)
+            log.debug("synthetic source: %d products added (%d were drawable already)", len(products),
+                      len({p.sku for p in products} & known))
+
+    def show(self, skus: list[str], arrangement: int = 0) -> None:
+        """Put exactly these products on the tray (replacing what lay there) from the next frame on.
+
+        Another ``arrangement`` number lays them down elsewhere, at another angle and, where the
+        product has several faces, maybe on another face (a product turned over)."""
+        with self._tray_lock:
+            missing = [s for s in skus if s not in self.library.skus]
+            if missing:
+                raise ValueError(f"synthetic source: SKUs not drawable here: {missing} (add_products first)")
+            rng = np.random.default_rng([self.seed, 3, arrangement])
+            items: list[PlacedItem] = []
+            for sku in skus:
+                for _ in range(8):
+                    cand = place_items(self.library, rng, self._style, 1, self._px_per_mm, [sku])
+                    if cand and self._fits(items + cand):
+                        items += cand
+                        break
+                else:
+                    raise ValueError(f"synthetic source: no room on the tray for {sku} beside {len(items)} items")
+            self._items = items
+            self._dirty = True
+
+    def clear(self) -> None:
+        """Take everything off the tray from the next frame on."""
+        with self._tray_lock:
+            self._items = []
+            self._dirty = True
+
+    def _fits(self, items: list[PlacedItem]) -> bool:
+        min_visible = 1.0 - self._style.max_occlusion
+        scene = render_tray(self.library, items, self._background, self._style, rng=None, px_per_mm=self._px_per_mm)
+        return len(scene.labels) == len(items) and all(lb.visible_fraction >= min_visible for lb in scene.labels)
 
     # what tests and demos look at ----------------------------------------------------------
 
@@ -299,6 +353,12 @@ class SyntheticSource(FrameSource):
             self._released.wait()
             return None
         self._pacer.wait()
+        if self.manual:
+            with self._tray_lock:
+                if self._dirty:
+                    self._image = self._render(self._items)
+                    self._dirty = False
+            return self._emit(self._noisy(self._image, self._index))
         due = int(math.floor(self._index / (self.fps * self.period_s) + 1e-9))
         if due > self._changes:
             while self._changes < due:
@@ -648,7 +708,7 @@ def _parse_synthetic(uri: str, query: str) -> tuple[dict[str, int | float], list
     """The synthetic camera's query: its numeric options by name, and its SKU list (None: not given or empty)."""
     numeric: dict[str, type[int] | type[float]] = {
         "seed": int, "fps": float, "period": float, "width": int, "height": int, "max_items": int,
-        "noise": float, "stall_after": int}
+        "noise": float, "stall_after": int, "manual": int}
     known = sorted([*numeric, "skus"])
     try:
         raw = parse_qs(query, keep_blank_values=True, strict_parsing=bool(query))
@@ -694,7 +754,8 @@ def open_source(uri: str, *, width: int = 640, height: int = 480, fps: float = 1
                                height=int(opts.get("height", height)), skus=skus,
                                max_items=int(opts.get("max_items", 6)),
                                noise_sigma=float(opts.get("noise", 1.5)), realtime=realtime, uri=uri,
-                               stall_after=int(opts["stall_after"]) if "stall_after" in opts else None)
+                               stall_after=int(opts["stall_after"]) if "stall_after" in opts else None,
+                               manual=bool(opts.get("manual", 0)))
     if uri.isdigit() or uri.startswith("/dev/") or scheme in NETWORK_SCHEMES:
         return CaptureSource(uri, width=width, height=height, fps=fps, backoff_s=backoff_s,
                              backoff_max_s=backoff_max_s, capture_factory=capture_factory)

@@ -73,14 +73,16 @@ def basket() -> Response:
     total = 0
     if snap.basket is not None:
         for it in snap.basket.items:
-            price = live.prices.get(it.sku, 0)
+            price = live.prices.get(it.sku, 0) if it.sku is not None else 0
             total += price
-            items.append({"track_id": it.track_id, "sku": it.sku, "name": live.names.get(it.sku, it.sku),
+            name = live.names.get(it.sku, it.sku) if it.sku is not None else "Unknown item"
+            items.append({"track_id": it.track_id, "sku": it.sku, "known": it.known, "name": name,
                           "confidence": it.confidence, "source": it.source, "unit_price": price,
                           "alternatives": [{"sku": s, "name": live.names.get(s, s), "score": sc}
                                            for s, sc in it.alternatives]})
-    events = [{"kind": e.kind, "sku": e.sku, "name": live.names.get(e.sku, e.sku), "confidence": e.confidence,
-               "at": e.at} for e in snap.events[-10:]]
+    events = [{"kind": e.kind, "sku": e.sku, "known": e.known,
+               "name": live.names.get(e.sku, e.sku) if e.sku is not None else "Unknown item",
+               "confidence": e.confidence, "at": e.at} for e in snap.events[-10:]]
     return jsonify({"settled": bool(snap.basket.settled) if snap.basket else False, "items": items,
                     "total": total, "currency": live.currency, "events": events})
 
