@@ -298,6 +298,12 @@ def run_appliance(config_path: str | None = None, host: str | None = None, port:
         return 2
     server, bound_port = wsgi_server(appliance.app, cfg.web.host, cfg.web.port, tls=tls, threads=cfg.web.threads)
     assert appliance.vision is not None
+    recogniser = appliance.vision.recogniser
+    if demo and recogniser is not None and cfg.recognition.demo_gallery:
+        from vision.demo_gallery import ensure_demo_gallery
+
+        # the demo recognises its catalogue through the gallery: built once, in the background
+        ensure_demo_gallery(recogniser.gallery_dir, recogniser.embedder)
     appliance.vision.loop.start()
     if appliance.switcher is not None:
         appliance.switcher.start()
