@@ -68,7 +68,8 @@ def train_all(args: argparse.Namespace) -> int:
     spec = PipelineSpec(out=args.out, work=args.work, cutouts=args.cutouts, stages=stages,
                         val_images=args.val_images, test_images=args.test_images, imgsz=args.imgsz,
                         batch=args.batch, seed=args.seed, calibration_images=args.calibration_images,
-                        init_weights=args.init_weights, device=args.device)
+                        init_weights=args.init_weights, device=args.device,
+                        galleries=tuple(getattr(args, "gallery", None) or ()))
     _emit_json(run(spec))
     return 0
 
@@ -76,7 +77,13 @@ def train_all(args: argparse.Namespace) -> int:
 def train_dataset(args: argparse.Namespace) -> int:
     from training.dataset import DatasetSpec, build_dataset
 
-    path = build_dataset(DatasetSpec(args.cutouts, args.train_images, args.val_images, args.seed), Path(args.out))
+    cutouts = args.cutouts
+    if getattr(args, "gallery", None):
+        from training.gallery import merged_cutouts
+
+        cutouts = str(merged_cutouts(Path(args.cutouts), [Path(g) for g in args.gallery],
+                                     Path(args.out).with_name(Path(args.out).name + "-cutouts")))
+    path = build_dataset(DatasetSpec(cutouts, args.train_images, args.val_images, args.seed), Path(args.out))
     log.info("dataset ready: %s", path)
     return 0
 
@@ -232,3 +239,23 @@ def hub_ingest(args: argparse.Namespace) -> int:
     from analytics.ingest.runner import run_ingest
 
     return run_ingest(args.config, args.client_id)
+
+
+def train_compare(args: argparse.Namespace) -> int:
+    """``tillsight train compare``: the new bundle against the running one on a store's enrolment photos;
+    exit 1 when the new one is worse (``hub fleet publish`` then refuses it unless ``--force``)."""
+    from training.gallery import compare_on_gallery, record_check
+    from vision.gallery import GalleryError
+
+    try:
+        result = compare_on_gallery(args.bundle, args.running, args.gallery, args.tolerance)
+    except (GalleryError, FileNotFoundError, ValueError) as exc:
+        sys.stderr.write(f"tillsight train compare: {exc}\n")
+        return 2
+    if not args.no_record:
+        record_check(args.bundle, result)
+    if args.json:
+        _emit_json(result.to_json())
+    else:
+        sys.stdout.write(result.summary() + "\n")
+    return 1 if result.worse else 0

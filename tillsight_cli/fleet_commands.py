@@ -75,6 +75,7 @@ def fleet_publish(args: argparse.Namespace) -> int:
     request = PublishRequest(
         model_dir=Path(args.model) if args.model else None, config_file=Path(args.config) if args.config else None,
         gallery_dir=Path(args.gallery) if getattr(args, "gallery", None) else None,
+        force=bool(getattr(args, "force", False)),
         device=args.device, group=args.group, plan=plan,
         health=Health(args.health_window, args.max_inference_ms, args.max_errors),
         expires_in=timedelta(days=args.expires_in_days) if args.expires_in_days else None, name=args.name,

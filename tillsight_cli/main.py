@@ -20,6 +20,7 @@ HANDLERS = {
     ("train", "dataset"): "tillsight_cli.commands:train_dataset",
     ("train", "evaluate"): "tillsight_cli.commands:train_evaluate",
     ("train", "package"): "tillsight_cli.commands:train_package",
+    ("train", "compare"): "tillsight_cli.commands:train_compare",
     ("detect",): "tillsight_cli.commands:detect",
     ("bench", "vision"): "tillsight_cli.commands:bench_vision",
     ("bench", "edge"): "tillsight_cli.commands:bench_edge",
@@ -28,6 +29,7 @@ HANDLERS = {
     ("vision", "enrol"): "tillsight_cli.vision_commands:vision_enrol",
     ("bench", "real"): "tillsight_cli.vision_commands:bench_real",
     ("train", "embedder"): "tillsight_cli.vision_commands:train_embedder",
+    ("train", "finder"): "tillsight_cli.vision_commands:train_finder",
     ("demo",): "tillsight_cli.commands:demo",
     ("run",): "tillsight_cli.commands:run",
     ("staff", "add"): "tillsight_cli.commands:staff_add",
@@ -56,6 +58,7 @@ HANDLERS = {
     ("hub", "ask"): "tillsight_cli.ask_commands:hub_ask",
     # credit customers: risk, collections, messages (tillsight_cli/credit_commands.py, docs/credit.md)
     ("hub", "credit"): "tillsight_cli.credit_commands:hub_credit",
+    ("hub", "gallery"): "tillsight_cli.gallery_commands:hub_gallery",
 }
 
 
@@ -121,12 +124,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="number of the first stage (new seeds, fine-tune rate from 2): continuing from "
                         "weights trained in N stages, pass N+1")
     c.add_argument("--device", default="cpu", help="cpu, or a CUDA device index such as 0")
+    c.add_argument("--gallery", action="append", metavar="GALLERY_DIR",
+                   help="a store gallery (device folder or `hub gallery export`) whose photos join the cut-outs; "
+                        "repeatable")
     c = tr.add_parser("dataset", help="render a YOLO dataset from a cut-out folder")
     c.add_argument("cutouts")
     c.add_argument("out")
+    c.add_argument("--gallery", action="append", metavar="GALLERY_DIR",
+                   help="a store gallery whose enrolment photos join the cut-outs; repeatable")
     c.add_argument("--train-images", type=int, default=4000)
     c.add_argument("--val-images", type=int, default=300)
     c.add_argument("--seed", type=int, default=0)
+    c = tr.add_parser("compare", help="a new bundle against the running one on a store's own enrolment photos "
+                                      "(exit 1 when worse; recorded in the new bundle for hub fleet publish)")
+    c.add_argument("--bundle", required=True, help="the new model bundle")
+    c.add_argument("--running", required=True, help="the bundle the devices run now")
+    c.add_argument("--gallery", required=True, help="the store gallery (device folder or `hub gallery export`)")
+    c.add_argument("--tolerance", type=float, default=0.0, help="how far below the running top-1 still passes")
+    c.add_argument("--no-record", action="store_true", help="do not write gallery_check into the new bundle")
+    c.add_argument("--json", action="store_true")
     c = tr.add_parser("package", help="export trained weights and pack + evaluate a bundle")
     c.add_argument("weights")
     c.add_argument("--work", required=True, help="the work folder of the run (holds dataset/ and cut-outs)")
@@ -299,9 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
     what = c.add_mutually_exclusive_group(required=True)
     what.add_argument("--model", metavar="BUNDLE_DIR", help="a model bundle folder (manifest.json, model.onnx, ...)")
     what.add_argument("--config", metavar="FILE", help="a fleet config YAML (fleet-managed keys only)")
-    to = c.add_mutually_exclusive_group(required=True)
     what.add_argument("--gallery", metavar="GALLERY_DIR",
                       help="a catalogue gallery folder (tillsight vision enrol); merged into each device's own gallery")
+    c.add_argument("--force", action="store_true",
+                   help="publish a model even though `tillsight train compare` found it worse than the running one")
+    to = c.add_mutually_exclusive_group(required=True)
     to.add_argument("--device", metavar="STORE/DEVICE", help="one device, e.g. s-001/till-1")
     to.add_argument("--group", help="every registered device of a fleet group")
     c.add_argument("--waves", default="1", help="cumulative shares per wave, e.g. 0.1,0.5,1 (default: 1, all at once)")
@@ -399,6 +417,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     # -- end of hub ask --
     # -- hub credit (tillsight_cli/credit_commands.py, docs/credit.md) --
+    c = hb.add_parser("gallery", help="the stores' galleries at the hub: list versions, export one as photos")
+    c.add_argument("what", choices=("list", "export"))
+    c.add_argument("--store", help="store id (list: only this store; export: required)")
+    c.add_argument("--device", help="export: that device's gallery (default: the store's newest complete one)")
+    c.add_argument("--version", type=int, help="export: that version (with --device; default: the newest complete)")
+    c.add_argument("--out", help="export: an empty or new folder")
+    c.add_argument("--json", action="store_true", help="list: one JSON object per line")
+    c.add_argument("--config", help="hub config file (hub.database_url)")
+    c.add_argument("--database-url", help="overrides hub.database_url")
     c = hb.add_parser("credit", help="credit customers: risk scores, collections priority, collection messages")
     c.add_argument("what", nargs="?", choices=("summary", "message"), default="summary",
                    help="summary (default) or message (a collection message for --customer)")

@@ -1,6 +1,7 @@
 """End to end: cut-outs -> rendered dataset -> YOLO11n training -> ONNX -> bundle -> evaluation.
 
-``make train`` runs this for the demo catalogue; a shop passes its own cut-out folder instead.
+``make train`` runs this for the demo catalogue; a shop passes its own cut-out folder instead, and
+store galleries (``galleries``: device gallery folders or hub exports) add their enrolment photos.
 Every step is seeded, so the same inputs give the same dataset and the same training schedule.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from training.bundle import pack_bundle, update_evaluation
 from training.dataset import CALIBRATION_SEED_BASE, DatasetSpec, build_dataset
 from training.evaluate import build_test_set, evaluate_bundle
+from training.gallery import merged_cutouts
 from training.train import TrainSpec, export_onnx, train
 from vision.catalogue import demo_catalogue
 from vision.cutouts import export_cutouts
@@ -79,6 +81,7 @@ class PipelineSpec:
     calibration_images: int = 1000  # at 200 the standard error (~0.025) hid the best threshold
     init_weights: str | None = None  # continue from earlier weights instead of starting from scratch
     device: str = "cpu"
+    galleries: tuple[str, ...] = ()  # store galleries whose enrolment photos join the cut-outs (training/gallery.py)
 
 
 def run(spec: PipelineSpec) -> dict:
@@ -92,6 +95,8 @@ def run(spec: PipelineSpec) -> dict:
             shutil.rmtree(cutouts)
         n = export_cutouts(demo_catalogue(), cutouts)
         log.info("exported %d demo cut-outs to %s", n, cutouts)
+    if spec.galleries:  # the stores' own enrolment photos, cut from their surfaces, beside the cut-outs
+        cutouts = merged_cutouts(cutouts, [Path(g) for g in spec.galleries], work / "cutouts-with-galleries")
     weights: Path | None = Path(spec.init_weights) if spec.init_weights else None
     for k, stage in enumerate(spec.stages, start=1):
         ds = work / f"dataset-{k}"

@@ -19,7 +19,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from analytics.db import make_engine, migrate
 from analytics.db.tables import devices
 from analytics.fleet import rollout
-from analytics.fleet.artifacts import Artifact, config_artifact, pack_bundle, pack_gallery, store_artifact
+from analytics.fleet.artifacts import (
+    Artifact,
+    config_artifact,
+    pack_bundle,
+    pack_gallery,
+    read_bundle_manifest,
+    store_artifact,
+)
 from analytics.fleet.controller import TickResult, tick
 from analytics.fleet.errors import FleetError
 from analytics.fleet.manifests import Health, iso
@@ -90,6 +97,22 @@ class PublishRequest:
     expires_in: timedelta | None = None
     name: str | None = None
     key: Path | None = None
+    force: bool = False  # publish a model that `tillsight train compare` found worse than the running one
+
+
+def check_gallery_gate(model_dir: Path, force: bool) -> None:
+    """Refuse a bundle that ``tillsight train compare`` recorded as worse than the running model on a
+    store's own enrolment photos (``gallery_check`` in its manifest), unless ``force``."""
+    check = read_bundle_manifest(Path(model_dir)).get("gallery_check")
+    if not isinstance(check, dict):
+        log.info("%s carries no gallery check (tillsight train compare); publishing without one", model_dir)
+        return
+    if check.get("passed") is False:
+        if not force:
+            raise FleetError(f"{model_dir}: {check.get('summary', 'worse than the running model')}; "
+                             "publish it anyway with --force")
+        log.warning("publishing %s although it is worse than the running model (--force): %s", model_dir,
+                    check.get("summary"))
 
 
 def publish(settings: FleetSettings, request: PublishRequest, now: datetime | None = None) -> rollout.Created:
@@ -100,6 +123,8 @@ def publish(settings: FleetSettings, request: PublishRequest, now: datetime | No
     if len(given) != 1:
         raise FleetError("give exactly one of --model BUNDLE_DIR, --config FILE or --gallery GALLERY_DIR")
     spec = rollout.TargetSpec.parse(request.device, request.group)
+    if request.model_dir is not None:
+        check_gallery_gate(request.model_dir, request.force)
     key = signing_key(settings, request.key)
     artifact: Artifact = (pack_bundle(request.model_dir) if request.model_dir is not None
                           else pack_gallery(request.gallery_dir) if request.gallery_dir is not None

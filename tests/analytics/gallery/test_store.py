@@ -88,3 +88,28 @@ def test_a_photo_damaged_in_transit_is_dead_lettered_naming_the_field(tmp_path: 
     photo["sku"] = ""
     got = _parse("gallery_photo", photo)
     assert isinstance(got, Rejected) and "sku" in got.reason
+
+
+def test_the_hub_gallery_command_lists_and_exports_the_newest_complete_version(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from analytics.db import make_engine
+    from tillsight_cli.main import main
+
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    db = make_engine(url)
+    migrate(db)
+    gallery = tmp_path / "gallery"
+    enrol_folder(write_photos(tmp_path / "photos", {"RICE-5LB": 1}, per_sku=2), gallery, ThumbEmbedder())
+    photos, ann = device_messages(gallery)
+    _store(db, *[("gallery_photo", p) for p in photos], ("gallery", ann))
+    db.dispose()
+    assert main(["hub", "gallery", "list", "--database-url", url]) == 0
+    assert "s-001/till-1 v1" in capsys.readouterr().out
+    assert main(["hub", "gallery", "export", "--store", "s-001", "--out", str(tmp_path / "out"),
+                 "--database-url", url]) == 0
+    from training.gallery import gallery_photos
+
+    assert {sku: len(v) for sku, v in gallery_photos(tmp_path / "out").items()} == {"RICE-5LB": 2}  # train reads it
+    assert main(["hub", "gallery", "export", "--store", "s-404", "--out", str(tmp_path / "none"),
+                 "--database-url", url]) == 2
+    assert "no gallery at the hub" in capsys.readouterr().err
