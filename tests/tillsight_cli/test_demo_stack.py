@@ -70,6 +70,23 @@ def _listening(url: str) -> bool:
         return False
 
 
+def _anonymous_refused(hub_yaml: Path) -> bool:
+    """Whether the demo's broker (its port from the hub's generated config) refuses a client without
+    credentials, and the hub's processes log in with their own user."""
+    import yaml
+
+    from tests.analytics.broker.helpers import Probe
+    from tests.support.mosquitto import MosquittoBroker
+
+    mqtt_cfg = yaml.safe_load(hub_yaml.read_text())["mqtt"]
+    assert mqtt_cfg["username"] == "hub" and mqtt_cfg["password"]
+    probe = Probe(MosquittoBroker(hub_yaml.parent / "probe", port=int(mqtt_cfg["port"])))
+    try:
+        return probe.refused()
+    finally:
+        probe.client.loop_stop()
+
+
 @pytest.mark.slow
 def test_demo_runs_the_hub_beside_the_appliance(tmp_path: Path) -> None:
     if not mosquitto_available():
@@ -115,6 +132,8 @@ def test_demo_runs_the_hub_beside_the_appliance(tmp_path: Path) -> None:
             store.close()
         wait_for(lambda: _hub_count(hub_db, "SELECT count(*) FROM transactions WHERE tx_id = ?", sale.tx_id) == 1,
                  30, "the new sale in the hub")
+        # ... through a broker run as production runs it: anonymous clients are refused (issue 26)
+        assert _anonymous_refused(data / "hub" / "hub.yaml")
 
         client = HubClient(base)
         client.login(DEMO_OPERATOR[0], DEMO_OPERATOR[2])
