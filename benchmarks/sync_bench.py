@@ -94,6 +94,7 @@ def run_sync_bench(devices: int = 4, sales: int = 2500, rate: float = 600.0, cat
 
 def _run(folder: Path, device_folder: Path, devices: int, sales: int, rate: float, catchup_sales: int, url: str,
          warmup_s: float, batch_max: int | None, device_processes: int | None) -> dict[str, Any]:
+    from analytics.broker import registry
     from analytics.db import make_engine, migrate
     from analytics.ingest import IngestWorker
     from benchmarks import sync_fleet, sync_hub
@@ -106,6 +107,9 @@ def _run(folder: Path, device_folder: Path, devices: int, sales: int, rate: floa
     engine = make_engine(url)
     try:
         migrate(engine)
+        with engine.begin() as conn:  # the hub stores only what registered devices send
+            for k in range(devices):
+                registry.add_device(conn, store_id, f"till-{k + 1}", note="bench")
         reference = sync_hub.reference_insert_rate(engine, hub_cfg.ingest_batch_max)
         commits = sync_hub.CommitLog(store_id)
         broker = BenchBroker(folder / "broker").start()

@@ -6,8 +6,9 @@ against its contract, applies the batch in ONE database transaction with a few b
 (``store.apply_batch``), commits, and only then acknowledges every message of the batch
 (``manual_ack``).  A crash before the commit means the broker re-delivers; a
 crash after the commit but before the ack means a duplicate, which the ``tx_id`` key ignores.
-Messages that can never be stored (bad JSON, schema, topic/payload mismatch) become dead letters,
-are acknowledged and do not stop the worker.  Database outages are retried, never acknowledged.
+Messages that can never be stored (bad JSON, schema, topic/payload mismatch, a store or device
+not registered on the hub: ``analytics.ingest.known``) become dead letters, are acknowledged and do
+not stop the worker.  Database outages are retried, never acknowledged.
 
 Readiness follows the broker, not the TCP connection: ``connected`` is set on CONNACK, ``ready``
 only once the broker's SUBACK granted every subscription of this connection (``runtime.mqtt.
@@ -42,6 +43,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from analytics.db import make_engine, migrate
 from analytics.ingest import contracts, resend
+from analytics.ingest.known import unknown_devices, unknown_reason
 from analytics.ingest.parse import CONTRACTS, Parsed, Rejected, parse, subscriptions
 from analytics.ingest.store import apply_batch, dead_letter, dead_letters
 from contracts.timestamps import format_utc, utc_now_text
@@ -239,13 +241,16 @@ class IngestWorker:
         outcomes: list[str] = ["dead"] * len(parsed)
         good: list[tuple[int, Parsed]] = []
         letters: list[tuple[str, bytes, str]] = []
-        for i, (m, p) in enumerate(parsed):
-            if isinstance(p, Rejected):
-                log.warning("dead letter from %s: %s", m.topic, p.reason)
-                letters.append((m.topic, m.payload, p.reason))
-            else:
-                good.append((i, p))
         with self.engine.begin() as conn:
+            unknown = unknown_devices(conn, {(p.store_id, p.device_id) for _, p in parsed if isinstance(p, Parsed)})
+            for i, (m, p) in enumerate(parsed):
+                reason = p.reason if isinstance(p, Rejected) else \
+                    unknown_reason(p.store_id, p.device_id) if (p.store_id, p.device_id) in unknown else None
+                if reason is not None:
+                    log.warning("dead letter from %s: %s", m.topic, reason)
+                    letters.append((m.topic, m.payload, reason))
+                elif isinstance(p, Parsed):
+                    good.append((i, p))
             dead_letters(conn, letters, now)
             for (i, _), applied in zip(good, apply_batch(conn, [p for _, p in good], now), strict=True):
                 outcomes[i] = applied.outcome

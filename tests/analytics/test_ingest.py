@@ -16,7 +16,7 @@ from analytics.db import tables as t
 from analytics.ingest import IngestWorker
 from tests.analytics.fleet.helpers import reported_doc
 from tests.support.fixtures import make_config
-from tests.support.hubdb import count, device
+from tests.support.hubdb import count, device, register_devices
 from tests.support.mosquitto import MosquittoBroker
 from tests.support.wait import wait_for
 
@@ -58,6 +58,7 @@ def hub(tmp_path: Path, broker: MosquittoBroker):
     cfg = make_config(broker, tmp_path)
     engine = make_engine(cfg.hub.database_url)
     migrate(engine)
+    register_devices(engine)
     worker = IngestWorker(cfg.hub.database_url, cfg.mqtt, client_id="hub-test", settings=cfg.hub)
     worker.start()
     wait_for(worker.ready.is_set, 10, "the broker granted the worker's subscriptions (SUBACK)")

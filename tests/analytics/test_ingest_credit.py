@@ -28,7 +28,7 @@ from tests.analytics.test_db import NOW, engine  # noqa: F401 - the sqlite/postg
 from tests.analytics.test_ingest import Publisher
 from tests.analytics.test_ingest_contracts import _mutants
 from tests.support.fixtures import make_config
-from tests.support.hubdb import count, hub_database_url
+from tests.support.hubdb import count, hub_database_url, register_devices
 from tests.support.mosquitto import MosquittoBroker
 from tests.support.wait import wait_for
 
@@ -204,6 +204,7 @@ def hub(request: pytest.FixtureRequest, tmp_path: Path, broker: MosquittoBroker)
     url = hub_database_url(request.param, tmp_path, request)
     db = make_engine(url)
     migrate(db)
+    register_devices(db)
     worker = IngestWorker(url, cfg.mqtt, client_id="hub-credit-test", settings=cfg.hub)
     worker.start()
     wait_for(worker.ready.is_set, 10, "the broker granted the worker's subscriptions (SUBACK)")

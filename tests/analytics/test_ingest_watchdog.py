@@ -25,7 +25,7 @@ from tests.conftest import REPO
 from tests.runtime.notify_listener import NotifyListener, listener_fixture, notify_env, short_dir_fixture  # noqa: F401
 from tests.support.device import record_sales, seeded_store
 from tests.support.fixtures import make_config, write_config
-from tests.support.hubdb import count
+from tests.support.hubdb import count, register_devices
 from tests.support.mosquitto import MosquittoBroker
 
 WATCHDOG_S = 3.0  # pings every 1 s; the loop counts as stalled after 1.5 s without a turn
@@ -39,6 +39,7 @@ def test_ingest_is_ready_after_suback_pings_while_storing_and_stops_when_a_write
     hub_db = Path(cfg.hub.database_url.removeprefix("sqlite:///"))
     engine = make_engine(cfg.hub.database_url)
     migrate(engine)
+    register_devices(engine)
     log = tmp_path / "ingest.log"
     broker_at = f"{broker.host}:{broker.port}"
     with open(log, "wb") as out:

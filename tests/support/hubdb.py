@@ -35,3 +35,14 @@ def device(engine: Engine, store_id: str, device_id: str) -> dict[str, Any] | No
         row = conn.execute(select(t.devices).where(t.devices.c.store_id == store_id,
                                                    t.devices.c.device_id == device_id)).mappings().first()
         return dict(row) if row else None
+
+
+def register_devices(engine: Engine, *keys: tuple[str, str]) -> None:
+    """Register devices on the hub (default: ``s-001/till-1``) as ``tillsight hub device add`` does,
+    so the ingest stores what they send (it dead-letters anything from a device it does not know)."""
+    from analytics.broker import registry
+
+    with engine.begin() as conn:
+        for store_id, device_id in keys or (("s-001", "till-1"),):
+            if registry.get_device(conn, store_id, device_id) is None:
+                registry.add_device(conn, store_id, device_id)

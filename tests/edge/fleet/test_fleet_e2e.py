@@ -15,9 +15,10 @@ import yaml
 from sqlalchemy import select
 
 from analytics.db import fleet_tables as ft
-from analytics.db import make_engine
+from analytics.db import make_engine, migrate
 from tests.support.fleet import variant_bundle
 from tests.support.hubdb import device as hub_device
+from tests.support.hubdb import register_devices
 from tests.support.mosquitto import MosquittoBroker, free_port
 from tests.support.procs import REPO, Proc, agent_process, ingest_process
 from tests.support.wait import wait_for
@@ -47,6 +48,10 @@ def test_a_published_model_reaches_the_running_till(tmp_path: Path, broker: Mosq
                                        "fleet": {"enabled": True, "public_keys": [str(keys / "fleet-signing.pub")],
                                                  "switch_timeout_s": 60}}))
 
+    hub = make_engine(hub_db)
+    migrate(hub)
+    register_devices(hub)  # the hub stores only what registered devices send
+    hub.dispose()
     ingest = ingest_process(hub_cfg, "hub-e2e", tmp_path / "ingest.log")
     appliance = Proc(["-m", "tillsight_cli.main", "run", "--config", str(dev_cfg), "--port", str(free_port()),
                       "--camera", "synthetic:?seed=8&period=2"], tmp_path / "appliance.log")

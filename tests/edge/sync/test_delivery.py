@@ -15,7 +15,7 @@ from analytics.ingest import IngestWorker
 from edge.sync import SyncAgent
 from tests.support.device import record_sales, seeded_store
 from tests.support.fixtures import make_config
-from tests.support.hubdb import count, distinct_tx
+from tests.support.hubdb import count, distinct_tx, register_devices
 from tests.support.mosquitto import MosquittoBroker
 from tests.support.wait import wait_for
 
@@ -39,6 +39,7 @@ def test_ten_thousand_sales_made_offline_arrive_exactly_once(tmp_path: Path, bro
 
     engine = make_engine(cfg.hub.database_url)
     migrate(engine)
+    register_devices(engine)
     worker = IngestWorker(cfg.hub.database_url, cfg.mqtt, client_id="hub-a", settings=cfg.hub)
     broker.start()
     worker.start()

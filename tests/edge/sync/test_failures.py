@@ -14,7 +14,7 @@ from analytics.ingest import IngestWorker
 from edge.sync import SyncAgent
 from tests.support.device import record_sales, seeded_store
 from tests.support.fixtures import make_config, write_config
-from tests.support.hubdb import count, device, distinct_tx
+from tests.support.hubdb import count, device, distinct_tx, register_devices
 from tests.support.mosquitto import MosquittoBroker
 from tests.support.procs import agent_process, ingest_process
 from tests.support.wait import wait_for
@@ -72,6 +72,7 @@ def test_two_ingest_workers_share_the_load_without_duplicates(tmp_path: Path, br
     cfg.hub.resend_after_s = 120.0
     engine = make_engine(cfg.hub.database_url)
     migrate(engine)
+    register_devices(engine)
     workers = [IngestWorker(cfg.hub.database_url, cfg.mqtt, client_id=f"hub-w{i}", settings=cfg.hub)
                for i in (1, 2)]
     for w in workers:
@@ -106,6 +107,7 @@ def test_killed_agent_is_marked_offline_by_its_last_will(tmp_path: Path, broker:
     config_file = write_config(cfg, tmp_path / "device.yaml")
     engine = make_engine(cfg.hub.database_url)
     migrate(engine)
+    register_devices(engine)
     worker = IngestWorker(cfg.hub.database_url, cfg.mqtt, client_id="hub-lw", settings=cfg.hub)
     worker.start()
     wait_for(worker.ready.is_set, 10, "the broker granted the worker's subscriptions")
@@ -129,6 +131,7 @@ def test_sigterm_stops_the_agent_cleanly_with_an_offline_status(tmp_path: Path, 
     config_file = write_config(cfg, tmp_path / "device.yaml")
     engine = make_engine(cfg.hub.database_url)
     migrate(engine)
+    register_devices(engine)
     worker = IngestWorker(cfg.hub.database_url, cfg.mqtt, client_id="hub-term", settings=cfg.hub)
     worker.start()
     wait_for(worker.ready.is_set, 10, "the broker granted the worker's subscriptions")
