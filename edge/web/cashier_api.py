@@ -20,6 +20,7 @@ from edge.checkout.session import RESOLVE_HOW, PaymentPart
 from edge.store.errors import NotFoundError
 from edge.store.records import PAYMENT_METHODS, SaleRecord, User
 from edge.web.cashier_common import (
+    ACTIVE_STATES,
     approver_from,
     guard_sale,
     may_act,
@@ -45,6 +46,7 @@ MAX_WAIT_S = 25.0
 DEFAULT_WAIT_S = 10.0
 _WAIT_RE = re.compile(r"^\d{1,2}(\.\d{1,3})?$")
 RECEIPT_RE = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+TX_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def till_view(user: User) -> dict[str, Any]:
@@ -213,9 +215,10 @@ def checkout_pay() -> Response:
     return _answer(user, due=totals.total)
 
 
-def payment_parts(data: dict[str, Any], currency: str) -> list[PaymentPart]:
+def payment_parts(data: dict[str, Any], currency: str, nothing_due: bool = False) -> list[PaymentPart]:
+    """The payment parts of a complete request; an empty list only when ``nothing_due`` (a zero total)."""
     raw = data.get("payments")
-    if not isinstance(raw, list) or not raw:
+    if not isinstance(raw, list) or (not raw and not nothing_due):
         raise BadInput("payments", "send a list of payment parts")
     if len(raw) > MAX_PAYMENT_PARTS:
         raise BadInput("payments", f"at most {MAX_PAYMENT_PARTS} parts")
@@ -250,9 +253,39 @@ def checkout_complete() -> Response:
     the payment state: pressing Pay again records it (the same tx_id, never twice)."""
     user = _acting()
     data = json_body()
-    parts = payment_parts(data, ctx().checkout.session.currency)
+    session = ctx().checkout.session
+    tx_id = get_text(data, "tx_id", 36, required=False)
+    if tx_id:  # the screen names the sale it pays for: a repeated attempt is answered, never recorded twice
+        if not TX_ID_RE.match(tx_id):
+            raise BadInput("tx_id", "must be the sale's id")
+        done = ctx().store.sales.find(tx_id)
+        if done is not None and done.status == "completed":
+            return _answer(user, receipt_no=done.receipt_no, receipt=sale_view(done), replayed=True)
+        if session.tx_id != tx_id or session.state != "payment":
+            raise CheckoutError(f"sale {tx_id[:8]} was not recorded and is no longer open (the till restarted before"
+                                " saving it): give back any money taken for it and ring the items up again")
+    parts = payment_parts(data, session.currency, nothing_due=session.totals().total == 0)
     record = ctx().checkout.complete(parts)
     return _answer(user, receipt_no=record.receipt_no, receipt=sale_view(record))
+
+
+@bp.get("/api/checkout/sales/<tx_id>")
+@require("cashier")
+def checkout_sale_status(tx_id: str) -> Response:
+    """Was the sale ``tx_id`` recorded?  The screen asks after a payment the till did not answer (the
+    till died or restarted mid-payment): ``recorded`` with the receipt, or not recorded and whether
+    it is still ``open`` (waiting for its payment) on this till."""
+    if not TX_ID_RE.match(tx_id):
+        raise NotFound("no such sale")
+    done = ctx().store.sales.find(tx_id)
+    if done is not None:
+        if not may_see_sale(me(), done):
+            raise Forbidden("a cashier sees only their own sales")
+        return jsonify(tx_id=tx_id, recorded=True, status=done.status, receipt_no=done.receipt_no, total=done.total,
+                       receipt=sale_view(done))
+    session = ctx().checkout.session
+    return jsonify(tx_id=tx_id, recorded=False, open=session.tx_id == tx_id and session.state in ACTIVE_STATES,
+                   state=session.state if session.tx_id == tx_id else None)
 
 
 @bp.post("/api/checkout/void")
@@ -261,7 +294,9 @@ def checkout_void() -> Response:
     user = _acting()
     data = json_body()
     reason = reason_text(data)
-    record = ctx().checkout.void(approver_from(data), reason)
+    # the basket version the void box showed (items and total): a basket changed since is not voided
+    expect = whole_number(data, "expect_version", lo=0, hi=2**62) if data.get("expect_version") is not None else None
+    record = ctx().checkout.void(approver_from(data), reason, expect)
     return _answer(user, voided_receipt_no=record.receipt_no if record else None)
 
 

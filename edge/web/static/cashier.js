@@ -69,11 +69,31 @@
     }
     $("approval-cancel").addEventListener("click", cancel);
     dialog.addEventListener("cancel", function (ev) { ev.preventDefault(); cancel(); });
+    // what the supervisor approves (the items and the amount), shown under the message
+    function showWhat(what) {
+      let box = $("approval-what");
+      if (!box) {
+        box = T.el("div", { id: "approval-what", class: "approval-what" });
+        $("approval-message").after(box);
+      }
+      box.replaceChildren();
+      box.hidden = !what;
+      if (!what) return;
+      const list = T.el("ul", { class: "approval-lines" });
+      what.lines.forEach(function (l) {
+        list.append(T.el("li", {}, [T.el("span", { text: l.qty + " × " + l.name }),
+                                    T.el("span", { class: "num", text: T.money(l.line_total, what.currency) })]));
+      });
+      box.append(T.el("p", { class: "approval-summary", text: what.title }), list,
+                 T.el("p", { class: "approval-total" }, [T.el("span", { text: what.items + (what.items === 1 ? " item" : " items") }),
+                                                          T.el("strong", { id: "approval-amount", text: T.money(what.total, what.currency) })]));
+    }
     return {
-      request: function (message, attempt) {
+      request: function (message, attempt, what) {
         return new Promise(function (resolve, reject) {
           pending = { attempt: attempt, resolve: resolve, reject: reject };
           $("approval-message").textContent = cap(message);
+          showWhat(what || null);
           err.textContent = ""; pin.value = "";
           openDialog(dialog);
           pin.focus();
@@ -82,8 +102,9 @@
     };
   })();
 
-  // An API call that asks for a supervisor when the server answers 403 approval_required.
-  async function withApproval(method, url, body) {
+  // An API call that asks for a supervisor when the server answers 403 approval_required;
+  // ``what`` (optional) is what the approval box shows: the items and the amount approved.
+  async function withApproval(method, url, body, what) {
     body = body || {};
     try {
       return await T.api(method, url, body);
@@ -91,7 +112,7 @@
       if (!(e.status === 403 && e.data && e.data.approval_required) || !Approval) throw e;
       return Approval.request(e.message, function (creds) {
         return T.api(method, url, Object.assign({}, body, creds));
-      });
+      }, what);
     }
   }
 
@@ -326,12 +347,68 @@
     $("btn-review").addEventListener("click", function () { act(function () { return T.api("POST", "/api/checkout/review"); }); });
     $("btn-rescan").addEventListener("click", function () { act(function () { return T.api("POST", "/api/checkout/rescan"); }); });
     $("btn-pay").addEventListener("click", function () { act(function () { return T.api("POST", "/api/checkout/pay"); }); });
-    $("btn-void").addEventListener("click", function () { $("void-error").textContent = ""; openDialog($("void-dialog")); });
-    $("void-form").addEventListener("submit", function (ev) {
+    // Voiding: the basket is frozen first (scanning -> review, so the camera adds nothing), the void box
+    // and the approval box show its items and total, and the server voids only that basket version.
+    let voidHold = null;  // {version, froze, what}
+    function basketSummary(v, title) {
+      return { title: title, currency: v.currency, total: v.totals.total, items: v.totals.items,
+               lines: v.lines.filter(function (l) { return l.qty > 0 && !l.unknown; }).map(function (l) {
+                 return { qty: l.qty, name: l.name, line_total: l.line_total };
+               }) };
+    }
+    function showVoidWhat(what) {
+      let box = $("void-what");
+      if (!box) {
+        box = T.el("div", { id: "void-what", class: "approval-what" });
+        $("void-title").after(box);
+      }
+      box.replaceChildren();
+      const list = T.el("ul", { class: "approval-lines" });
+      what.lines.forEach(function (l) {
+        list.append(T.el("li", {}, [T.el("span", { text: l.qty + " × " + l.name }),
+                                    T.el("span", { class: "num", text: T.money(l.line_total, what.currency) })]));
+      });
+      box.append(list, T.el("p", { class: "approval-total" }, [
+        T.el("span", { text: what.items + (what.items === 1 ? " item" : " items") }),
+        T.el("strong", { id: "void-amount", text: T.money(what.total, what.currency) })]));
+    }
+    async function releaseVoidHold() {  // the void was not done: the camera follows the tray again
+      const hold = voidHold;
+      voidHold = null;
+      if (hold && hold.froze && view && view.state === "review") {
+        await act(function () { return T.api("POST", "/api/checkout/rescan"); });
+      }
+    }
+    $("btn-void").addEventListener("click", async function () {
+      $("void-error").textContent = "";
+      if (!view || busy) return;
+      let v = view;
+      let froze = false;
+      if (v.state === "scanning" && v.lines.length) {
+        v = await act(function () { return T.api("POST", "/api/checkout/review"); });
+        if (!v) return;
+        froze = true;
+      }
+      voidHold = { version: v.version, froze: froze,
+                   what: basketSummary(v, "Void the whole sale by " + (v.cashier ? v.cashier.name : "this till")) };
+      showVoidWhat(voidHold.what);
+      openDialog($("void-dialog"));
+    });
+    $("void-dialog").addEventListener("close", function () {
+      if ($("void-dialog").returnValue !== "void") releaseVoidHold();
+      $("void-dialog").returnValue = "";
+    });
+    $("void-form").addEventListener("submit", async function (ev) {
       ev.preventDefault();
       const reason = $("void-reason").value.trim();
+      const hold = voidHold;
+      $("void-dialog").returnValue = "void";
       closeDialog($("void-dialog"));
-      act(function () { return withApproval("POST", "/api/checkout/void", { reason: reason }); }, "Sale voided.");
+      if (!hold) return;
+      const done = await act(function () {
+        return withApproval("POST", "/api/checkout/void", { reason: reason, expect_version: hold.version }, hold.what);
+      }, "Sale voided.");
+      if (done) voidHold = null; else releaseVoidHold();
     });
     $("btn-discount").addEventListener("click", function () {
       $("discount-amount").value = view && view.totals.discount ? majorText(view.totals.discount) : "";
@@ -511,7 +588,10 @@
     let payMethod = "cash";
     let customers = [];
     function due() { return view ? view.totals.total : 0; }
-    function updateDue() { $("pay-due").textContent = T.money(due(), view.currency); updateCash(); updateSplit(); }
+    function updateDue() {
+      $("pay-due").textContent = T.money(due(), view.currency); updateCash(); updateSplit();
+      if ($("pay-dialog").open) showNothingDue();
+    }
     function setPayError(text, storage) {
       const p = $("pay-error");
       p.textContent = cap(text);
@@ -553,7 +633,17 @@
       openDialog($("pay-dialog"));
       updateDue();
       choose("cash");
+      showNothingDue();
       loadCustomers();
+    }
+    function showNothingDue() {
+      const zero = due() === 0;
+      $("pay-nothing-due").hidden = !zero;
+      $("pay-dialog").querySelector(".methods").hidden = zero;
+      if (zero) document.querySelectorAll("#pay-dialog .pay-panel").forEach(function (el) { el.hidden = true; });
+      else document.querySelectorAll("#pay-dialog .pay-panel").forEach(function (el) { el.hidden = el.dataset.panel !== payMethod; });
+      $("pay-complete").textContent = zero ? "Complete with no payment" : "Complete sale";
+      $("pay-complete").disabled = !payments();
     }
     async function loadCustomers() {
       try {
@@ -644,6 +734,7 @@
 
     function payments() {
       const d = due();
+      if (d === 0) return [];  // nothing to pay (a price overridden to 0, a full discount): recorded with no payment
       if (payMethod === "cash") {
         const t = T.toMinor($("cash-tendered").value);
         return t !== null && t >= d ? [{ method: "cash", amount: d, tendered: t }] : null;
@@ -661,6 +752,67 @@
     }
     function updateComplete() { $("pay-complete").disabled = !payments(); }
 
+    // ---- a payment the till did not answer (it died or restarted): was the sale recorded? ----
+    // Each payment attempt is kept in this browser (the sale's tx_id is the idempotency key) until the
+    // till answers; when it does not (a network error, the till killed mid-payment), the screen keeps
+    // asking the till, and once it is back says whether that sale was recorded and what to do.
+    const PENDING_KEY = "tillsight.payment-attempt";
+    function pendingAttempt() {
+      try { return JSON.parse(window.localStorage.getItem(PENDING_KEY) || "null"); } catch (e) { return null; }
+    }
+    function setPendingAttempt(attempt) {
+      try {
+        if (attempt) window.localStorage.setItem(PENDING_KEY, JSON.stringify(attempt));
+        else window.localStorage.removeItem(PENDING_KEY);
+      } catch (e) { /* private mode: the check below still runs while the page stays open */ }
+    }
+    function shortId(txId) { return String(txId || "").slice(0, 8); }
+    function showOutcome(title, text, kind, receipt) {
+      $("outcome-title").textContent = title;
+      $("outcome-text").textContent = text;
+      $("outcome-dialog").className = "sheet outcome " + kind;
+      $("outcome-receipt").hidden = !receipt;
+      $("outcome-receipt").onclick = receipt ? function () { closeDialog($("outcome-dialog")); showReceipt(receipt); } : null;
+      openDialog($("outcome-dialog"));
+    }
+    $("outcome-ok").addEventListener("click", function () { closeDialog($("outcome-dialog")); });
+    let checkingAttempt = false;
+    async function checkAttempt(attempt) {
+      if (checkingAttempt) return;
+      checkingAttempt = true;
+      try {
+        for (;;) {
+          let r = null;
+          try {
+            r = await T.api("GET", "/api/checkout/sales/" + encodeURIComponent(attempt.tx_id));
+          } catch (e) {
+            if (e.status === 401) { handleError(e); return; }
+            if (e.status === 403 || e.status === 404) { setPendingAttempt(null); return; }
+            await sleep(2000);  // the till is not back yet
+            continue;
+          }
+          const sale = "Sale " + shortId(attempt.tx_id) + " (" + T.money(attempt.total, attempt.currency) + ")";
+          if (r.recorded) {
+            setPendingAttempt(null);
+            closeDialog($("pay-dialog"));
+            showOutcome(sale + " WAS recorded", "The till saved it as receipt " + r.receipt_no + " before it stopped. " +
+              "The payment is complete: keep the money, give the change and the receipt. Do not ring it up again.",
+              "ok", r.receipt);
+          } else if (r.open) {  // the till is up and the sale is still waiting for its payment
+            setPendingAttempt(null);
+            setPayError(sale + " is NOT recorded yet: the till did not get the payment. Press Complete sale again.", false);
+          } else {
+            setPendingAttempt(null);
+            closeDialog($("pay-dialog"));
+            showOutcome(sale + " was NOT recorded", "The till stopped before it saved this sale, so it is not on the " +
+              "till and no payment is recorded for it. Give back any money taken for it, then ring the items up " +
+              "again as a new sale.", "error", null);
+          }
+          return;
+        }
+      } finally { checkingAttempt = false; }
+    }
+
     $("pay-form").addEventListener("submit", async function (ev) {
       ev.preventDefault();
       const parts = payments();
@@ -668,16 +820,25 @@
       busy = true;
       $("pay-complete").disabled = true;
       setPayError("");
+      const attempt = { tx_id: view.tx_id, total: due(), currency: view.currency, at: new Date().toISOString() };
+      setPendingAttempt(attempt);
       try {
-        const r = await T.api("POST", "/api/checkout/complete", { payments: parts });
+        const r = await T.api("POST", "/api/checkout/complete", { payments: parts, tx_id: attempt.tx_id });
+        setPendingAttempt(null);
         closeDialog($("pay-dialog"));
         render(r);
         showReceipt(r.receipt);
         showMessage("", "ok");
       } catch (e) {
+        if (e.status) setPendingAttempt(null);  // the till answered: nothing is in doubt
         if (e.status === 507) setPayError("The sale was NOT saved: " + e.message, true);
         else if (e.status === 401) handleError(e);
-        else setPayError(e.message, false);
+        else if (e.status) setPayError(e.message, false);
+        else {  // no answer at all: the till may have died while recording the sale
+          setPayError("The till did not answer (it may be restarting). Do not take or give back money yet: " +
+            "checking whether sale " + shortId(attempt.tx_id) + " was recorded…", true);
+          checkAttempt(attempt);
+        }
       } finally {
         busy = false;
         lastActionDone = performance.now();
@@ -710,6 +871,7 @@
     });
 
     poll();
+    if (pendingAttempt()) checkAttempt(pendingAttempt());  // the page was reloaded while a payment was in doubt
   }
 
   // ==================================================================================================
