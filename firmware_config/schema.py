@@ -46,7 +46,8 @@ SECRET_KEYS: tuple[tuple[str, ...], ...] = (("web", "secret_key"), ("mqtt", "pas
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _SYNTHETIC_PARAMS: dict[str, type] = {"seed": int, "fps": float, "period": float, "width": int,
                                        "height": int, "skus": str, "max_items": int, "noise": float,
-                                       "stall_after": int}  # fault injection (docs/camera.md)
+                                       "stall_after": int,  # fault injection (docs/camera.md)
+                                       "manual": int}  # 1: the tray changes only when told (tests, demos)
 
 
 class _Section(BaseModel):
@@ -111,7 +112,7 @@ def validate_camera_uri(value: str) -> str:
                 number = kind(raw)
             except ValueError:
                 raise ValueError(f"synthetic camera parameter {key!r} must be a number") from None
-            if not number > 0 and key != "seed":
+            if not number > 0 and key not in ("seed", "manual"):
                 raise ValueError(f"synthetic camera parameter {key!r} must be > 0")
         return uri
     if scheme in ("rtsp", "rtsps"):
