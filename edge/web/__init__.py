@@ -7,6 +7,7 @@
 | ``cashier`` | cashier+ | the till: basket, corrections, payment, receipt, shifts, refunds |
 | ``dashboard`` | owner | today's sales, charts, alerts, stock, credit, device health, insights |
 | ``manage`` | owner | catalogue, staff, settings, customers, stock count |
+| ``teach`` | supervisor+ | "Teach a product": the product on the tray, its views approved into the store's gallery |
 
 Every route requires a login and a role (``edge.web.security.require``; ``create_app`` refuses a
 route without one), every unsafe request carries a CSRF token, and nothing is loaded from outside
@@ -42,6 +43,7 @@ def create_app(context: WebContext, secret_key: str | None = None, secure_cookie
     from edge.web.dashboard import dashboard_blueprint
     from edge.web.live import live_blueprint
     from edge.web.manage import manage_blueprint
+    from edge.web.teach import teach_blueprint
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config.update(
@@ -55,7 +57,8 @@ def create_app(context: WebContext, secret_key: str | None = None, secure_cookie
     if context.live is not None:
         app.extensions["tillsight.live"] = context.live
     CSRFProtect(app)
-    for bp in (auth_blueprint, live_blueprint, cashier_blueprint, dashboard_blueprint, manage_blueprint):
+    for bp in (auth_blueprint, live_blueprint, cashier_blueprint, dashboard_blueprint, manage_blueprint,
+               teach_blueprint):
         app.register_blueprint(bp)
 
     @app.get("/")

@@ -114,8 +114,9 @@ class Teacher:
 
     def __init__(self, feed: TrayFeed, gallery: GalleryAccess | None, sale_open: Callable[[], bool],
                  config: TrayEnrolConfig = DEFAULT_CONFIG, poll_s: float = 0.05, idle_timeout_s: float = 600.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, has_camera: bool = True) -> None:
         self.feed = feed
+        self.has_camera = has_camera
         self.gallery = gallery
         self.sale_open = sale_open
         self.config = config
@@ -174,6 +175,8 @@ class Teacher:
 
     # -- steps -----------------------------------------------------------------------------------
     def start(self, sku: str, name: str, user: str) -> dict[str, Any]:
+        if not self.has_camera:
+            raise TeachError("this till has no camera running: teach the product from photos on its catalogue page")
         if self.gallery is None:
             raise TeachError("this till has no gallery to teach (recognition is switched off)")
         if self.sale_open():
@@ -352,7 +355,7 @@ class Teacher:
             if self.state == "empty":
                 self._wait_for_empty(look)
             elif self.state == "capturing" and self._collector is not None:
-                event = self._collector.feed(look.image)
+                event = self._collector.feed(look.image, look.items_on_tray)
                 if event is not None:
                     self._on_event(event)
 

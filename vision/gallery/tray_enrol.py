@@ -5,12 +5,14 @@ The owner puts the product alone on the empty tray and turns it over a few times
 :class:`ViewCollector` (one per teaching session, started from the empty-tray frame seen before the
 product was put down), which:
 
-1. waits for the tray to be still (``still_frames`` consecutive frames that differ from each other
-   by less than ``still_diff`` grey levels on average: a hand is not turning the product);
+1. waits for the tray to be still (``still_frames`` consecutive frames in which next to no pixel
+   changed: a hand is not turning the product, and a product just put down is seen as a change);
 2. compares that settled frame with the empty tray (:func:`cut_out`): the pixels that differ are
    the product; one blob is kept as a :class:`TrayView`, and anything else is refused with the
    reason the screen shows (no product, two products, partly outside the picture, too small,
    blurred; see :func:`cut_out`);
+   (two products touching each other make one blob: the recogniser's count of products on the
+   tray, when the caller has it, refuses those);
 3. keeps the view when it differs from every view already kept (the product was turned over, not
    just touched), up to ``max_views``.  A settled tray with no product on it becomes the new
    empty-tray reference, so a slow change of light between views does not read as a product.
@@ -44,7 +46,8 @@ class TrayEnrolConfig:
     """The thresholds of teaching on the tray; the defaults suit a 640x480 camera over a counter tray."""
 
     still_frames: int = 3  # consecutive still frames before a view is judged
-    still_diff: float = 3.0  # mean absolute grey difference (0..255) between still frames, downscaled
+    still_pixel: float = 12.0  # a downscaled pixel whose grey level changed more than this has moved ...
+    still_share: float = 0.002  # ... and the tray is still while fewer than this share of them moved
     diff_threshold: float = 28.0  # colour difference from the empty tray (after removing a global light shift)
     min_area: float = 0.003  # a blob below this share of the frame is noise (crumbs, a shadow's rim)
     second_product: float = 0.15  # another blob at least this share of the largest one is a second product
@@ -238,11 +241,13 @@ class Stillness:
         """Take the next frame; returns the number of still frames in a row, this one included."""
         small = self._small(frame)
         previous, self._previous = self._previous, small
-        if previous is not None and previous.shape == small.shape and \
-                float(np.abs(small - previous).mean()) < self.config.still_diff:
-            self.count += 1
-        else:
+        if previous is None or previous.shape != small.shape:
             self.count = 1
+            return self.count
+        change = small - previous
+        change -= float(np.median(change))  # the camera's exposure or the room's light, not a hand
+        moved = float(np.mean(np.abs(change) > self.config.still_pixel))
+        self.count = self.count + 1 if moved < self.config.still_share else 1
         return self.count
 
     def reset(self) -> None:
@@ -279,8 +284,11 @@ class ViewCollector:
     def enough(self) -> bool:
         return len(self.views) >= self.config.min_views
 
-    def feed(self, frame: np.ndarray) -> CollectorEvent | None:
-        """Take the next camera frame; returns what happened when it completed a still period."""
+    def feed(self, frame: np.ndarray, products_seen: int | None = None) -> CollectorEvent | None:
+        """Take the next camera frame; returns what happened when it completed a still period.
+
+        ``products_seen``: how many products the recogniser's finder sees on this frame, when known;
+        more than one refuses the view (two products touching each other make one blob here)."""
         frame = normalise_frame(frame)
         assert self._stillness is not None
         if self._stillness.feed(frame) == 1:
@@ -288,16 +296,19 @@ class ViewCollector:
         if self._judged or not self._stillness.settled:
             return None
         self._judged = True
-        self.last = self._judge(frame)
+        self.last = self._judge(frame, products_seen)
         return self.last
 
-    def _judge(self, frame: np.ndarray) -> CollectorEvent:
+    def _judge(self, frame: np.ndarray, products_seen: int | None) -> CollectorEvent:
         result = cut_out(self.empty, frame, self.config)
         if isinstance(result, Refusal):
             if result.empty:
                 self.empty = frame.copy()  # the tray is empty again: the freshest reference
                 return CollectorEvent("empty")
             return CollectorEvent("refused", reason=result.reason)
+        if products_seen is not None and products_seen > 1:
+            return CollectorEvent("refused", reason=f"the camera sees {products_seen} products on the tray: "
+                                                    "put the product alone on the empty tray")
         if self.full:
             return CollectorEvent("refused", reason=f"{self.config.max_views} views are enough: approve them")
         for k, (view, seen) in enumerate(zip(self.views, self._frames, strict=True)):
