@@ -84,3 +84,38 @@ def test_a_moved_item_keeps_its_track():
     snaps = feed(stab, [[det("RICE", RICE)], [det("RICE", RICE)], [det("RICE", moved)], [det("RICE", moved)]])
     assert [e.kind for s in snaps for e in s.events] == ["add"]
     assert snaps[-1].items[0].box == moved
+
+
+def unknown(box: tuple[float, float, float, float], best: float = 0.6,
+            closest: tuple[tuple[str, float], ...] = (("RICE", 0.6), ("SODA", 0.5))) -> Detection:
+    return Detection(None, -1, best, box, closest, "vision", False)
+
+
+def test_an_unknown_item_settles_as_an_item_without_a_sku_and_is_not_counted():
+    stab = BasketStabiliser(settle_frames=3, min_confidence=0.35)
+    snaps = feed(stab, [[det("SODA", SODA), unknown(RICE, best=0.1)]] * 3)
+    last = snaps[-1]
+    assert last.settled and last.counts == {"SODA": 1}
+    [item] = last.unknown
+    assert (item.sku, item.known, item.confidence) == (None, False, 0.1)  # kept despite its weak score
+    assert item.alternatives == (("RICE", 0.6), ("SODA", 0.5))
+    adds = {(e.sku, e.known) for e in last.events if e.kind == "add"}
+    assert adds == {("SODA", True), (None, False)}
+
+
+def test_an_unknown_item_identified_later_is_a_remove_and_an_add_on_the_same_track():
+    stab = BasketStabiliser(settle_frames=2)
+    feed(stab, [[unknown(RICE)]] * 2)
+    [item] = stab.snapshot().items
+    snaps = [stab.update([det("RICE", RICE)], at=10.0 + i) for i in range(3)]
+    changes = [(e.kind, e.sku, e.known, e.track_id) for s in snaps for e in s.events]
+    assert changes == [("remove", None, False, item.track_id), ("add", "RICE", True, item.track_id)]
+    assert stab.snapshot().counts == {"RICE": 1} and stab.snapshot().unknown == ()
+
+
+def test_an_unknown_item_taken_away_is_removed_as_unknown():
+    stab = BasketStabiliser(settle_frames=2)
+    snaps = feed(stab, [[unknown(RICE)]] * 2 + [[]] * 3)
+    events = [(e.kind, e.sku, e.known) for s in snaps for e in s.events]
+    assert events == [("add", None, False), ("remove", None, False)]
+    assert stab.snapshot().items == ()
