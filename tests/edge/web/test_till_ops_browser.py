@@ -18,7 +18,8 @@ if (!el) return 'missing';
 const r = el.getBoundingClientRect();
 if (r.width === 0 || r.height === 0) return 'not drawn';
 if (r.top < 0 || r.left < 0 || r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5)
-  return 'outside the viewport: ' + [r.left, r.top, r.right, r.bottom].map(Math.round) + ' in ' + innerWidth + 'x' + innerHeight;
+  return 'outside the viewport: ' + [r.left, r.top, r.right, r.bottom].map(Math.round)
+         + ' in ' + innerWidth + 'x' + innerHeight;
 const top = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
 if (top && top !== el && !el.contains(top) && !top.contains(el)) return 'covered by ' + top.outerHTML.slice(0, 80);
 return 'ok';
