@@ -209,3 +209,12 @@ def test_a_broken_rule_is_named(module: str, source: str, expected: str) -> None
 ])
 def test_what_the_rules_allow_passes(module: str, source: str) -> None:
     assert violations(_imports_of(module, source)) == []
+
+
+def test_the_hubs_gallery_package_reads_galleries_only_through_the_contract() -> None:
+    """``analytics.gallery`` keeps the stores' galleries as the wire carries them: it imports the
+    contract (``contracts.gallery``), the hub database and itself, never the device's gallery code."""
+    allowed = ("analytics.gallery", "analytics.db", "contracts")
+    wrong = [str(imp) for imp in all_imports() if imp.module.startswith("analytics.gallery")
+             and imp.target_package in OURS and not imp.target.startswith(allowed)]
+    assert wrong == []
