@@ -87,13 +87,13 @@ class GallerySync:
         self._next_check = 0.0
         self._hold_until = 0.0
         self._last_error = ""
+        self._reconnected = False
 
     # -- called by the sync agent ---------------------------------------------------------------
     def on_connected(self) -> None:
-        """A new connection: whatever was in flight is sent again (the mids belonged to the old one)."""
-        self._inflight.clear()
-        self._announcing = None
-        self._next_check = 0.0
+        """A new connection (paho's thread): whatever was in flight is sent again at the next tick
+        (its mids belonged to the old connection)."""
+        self._reconnected = True
 
     def on_ack(self, mid: int, code: int) -> bool:
         """A PUBACK; True if it was one of ours."""
@@ -118,6 +118,11 @@ class GallerySync:
 
     def tick(self, client: Publisher, busy: bool = False) -> None:
         """Send what is due; ``busy`` (sales in flight) holds new gallery messages back."""
+        if self._reconnected:
+            self._reconnected = False
+            self._inflight.clear()
+            self._announcing = None
+            self._next_check = 0.0
         now = time.monotonic()
         if busy or now < self._hold_until:
             return
