@@ -15,7 +15,11 @@ Started as child processes of this one, in this order, each logging to ``{data_d
    hub (no new sale stored for a while), then again every 15 minutes, as a nightly timer would:
    the Trend, Customers, Products, Insights and Credit pages fill and the till gets its insights.
 
-Then the hub's URL and logins are printed after the appliance's.  Ctrl-C or SIGTERM stops every
+Then the hub's URL and logins are printed after the appliance's.  A child that dies (a crash, a
+``kill -9``) is restarted as its systemd unit would restart it (``Restart=on-failure``, after
+``RESTART_SEC``, at most ``START_LIMIT_BURST`` starts in ``START_LIMIT_INTERVAL_S``, never after exit
+status 2, a configuration error): the rest of the stack keeps running, and the till's screen reconnects.
+Only when the appliance gives up for good does the demo stop.  Ctrl-C or SIGTERM stops every
 child (newest first).  When Mosquitto or the hub's Python packages are missing, the appliance runs
 alone and the output says why.
 
@@ -118,6 +122,45 @@ def _die_with_parent_hook() -> Callable[[], None] | None:
     return die_with_parent
 
 
+# Restart policy of the demo's children, as the systemd units have it (Restart=on-failure, RestartSec,
+# StartLimitIntervalSec/StartLimitBurst, RestartPreventExitStatus=2).
+RESTART_SEC = 2.0
+START_LIMIT_INTERVAL_S = 600.0
+START_LIMIT_BURST = 5
+NO_RESTART_STATUS = 2  # a configuration error: starting again cannot help
+
+
+@dataclass
+class RestartPolicy:
+    """When a child that exited is started again: ``decide`` answers ``restart``, ``done`` (it exited
+    cleanly: not a failure) or ``give_up`` (a configuration error, or too many starts lately)."""
+
+    interval_s: float = START_LIMIT_INTERVAL_S
+    burst: int = START_LIMIT_BURST
+    starts: list[float] = field(default_factory=list)
+
+    def started(self, now: float) -> None:
+        self.starts.append(now)
+
+    def decide(self, returncode: int, now: float) -> str:
+        if returncode == 0:
+            return "done"
+        if returncode == NO_RESTART_STATUS:
+            return "give_up"
+        self.starts = [t for t in self.starts if now - t < self.interval_s]
+        return "give_up" if len(self.starts) >= self.burst else "restart"
+
+
+def exit_text(returncode: int | None) -> str:
+    """``status 1`` or ``killed by SIGKILL``."""
+    if returncode is not None and returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"status {returncode}"
+
+
 @dataclass
 class Child:
     name: str
@@ -125,6 +168,12 @@ class Child:
     log_path: Path | None
     log_file: IO[bytes] | None = None
     reported_exit: bool = False
+    argv: list[str] = field(default_factory=list)
+    log_name: str | None = None
+    stdout_pipe: bool = False
+    restart: bool = True  # restarted when it dies (the analytics job runs to its end instead)
+    policy: RestartPolicy = field(default_factory=RestartPolicy)
+    restart_at: float | None = None  # when a dead child is started again
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -146,7 +195,8 @@ class DemoStack:
     def _cli(self, *argv: str) -> list[str]:
         return [sys.executable, "-m", "tillsight_cli.main", *argv]
 
-    def _start(self, name: str, argv: list[str], log_name: str | None, stdout_pipe: bool = False) -> Child:
+    def _start(self, name: str, argv: list[str], log_name: str | None, stdout_pipe: bool = False,
+               restart: bool = True, policy: RestartPolicy | None = None) -> Child:
         log_file = None
         log_path = None
         env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -161,10 +211,48 @@ class DemoStack:
         stderr: Any = None if log_file is None else subprocess.STDOUT
         proc = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env,
                                 preexec_fn=_die_with_parent_hook())  # noqa: PLW1509 - one prctl call, see the hook
-        child = Child(name, proc, log_path, log_file)
+        child = Child(name, proc, log_path, log_file, argv=list(argv), log_name=log_name, stdout_pipe=stdout_pipe,
+                      restart=restart, policy=policy or RestartPolicy())
+        child.policy.started(time.monotonic())
         self.children.append(child)
         log.info("started %s (pid %d)%s", name, proc.pid, f", log {log_path}" if log_path else "")
         return child
+
+    def _restart(self, child: Child) -> Child:
+        """Start ``child`` again in its place (same command, log and restart history)."""
+        if child.proc.stdout is not None:
+            child.proc.stdout.close()
+        if child.log_file is not None:
+            child.log_file.close()
+        new = self._start(child.name, child.argv, child.log_name, child.stdout_pipe, child.restart, child.policy)
+        self.children.remove(new)
+        self.children[self.children.index(child)] = new  # in its place: stopping stays newest first
+        return new
+
+    def _tend(self, child: Child, now: float) -> Child | None:
+        """Look after one child: restart it when it died and its policy says so.  Returns the child now
+        running in its place (``child`` itself when nothing changed), or None when it is gone for good."""
+        if child.alive() or not child.restart:
+            return child
+        code = int(child.proc.returncode or 0)
+        if child.restart_at is None:
+            decision = child.policy.decide(code, now)
+            if decision != "restart":
+                if not child.reported_exit:
+                    child.reported_exit = True
+                    why = "" if decision == "done" else (
+                        " (a configuration error)" if code == NO_RESTART_STATUS else
+                        f" ({child.policy.burst} starts in {child.policy.interval_s / 60:.0f} min)")
+                    log.warning("%s stopped (%s)%s; not restarted%s", child.name, exit_text(code),
+                                why, f" (see {child.log_path})" if child.log_path else "")
+                return None
+            child.restart_at = now + RESTART_SEC
+            log.warning("%s stopped (%s); restarting it in %g s, as its service would be%s", child.name,
+                        exit_text(code), RESTART_SEC, f" (see {child.log_path})" if child.log_path else "")
+            return child
+        if now < child.restart_at:
+            return child
+        return self._restart(child)
 
     def _prepare_broker(self, db_url: str, cfg: Any, port: int) -> Any:
         """The broker as production runs it (``analytics.broker.demo``): no anonymous clients, the
@@ -378,19 +466,26 @@ class DemoStack:
                 if pending:
                     sys.stdout.write(pending.decode(errors="replace") + "\n")
                     sys.stdout.flush()
-                log.info("the appliance exited with status %s", appliance.proc.returncode)
-                return int(appliance.proc.returncode or 0)
+                    pending = b""
+                running = self._tend(appliance, time.monotonic()) if self.stop_signal is None else None
+                if running is None:
+                    log.info("the appliance stopped (%s)", exit_text(appliance.proc.returncode))
+                    return int(appliance.proc.returncode or 0)
+                if running is not appliance:  # started again: relay the new process's output
+                    appliance = running
+                    assert appliance.proc.stdout is not None
+                    fd = appliance.proc.stdout.fileno()
+                    eof = False
+                    deadline = time.monotonic() + APPLIANCE_READY_S
+                continue
             if started_sync and self.jobs is not None:
                 self.jobs.tick(time.monotonic())
             if not started_sync and time.monotonic() > deadline:
                 log.error("the appliance did not print its URLs in %.0f s; stopping", APPLIANCE_READY_S)
                 return 2
-            for child in self.children:
-                if self.stop_signal is None and child is not appliance and not child.alive() \
-                        and not child.reported_exit:
-                    child.reported_exit = True
-                    log.warning("%s exited with status %s (see %s)", child.name, child.proc.returncode,
-                                child.log_path)
+            for child in list(self.children):
+                if self.stop_signal is None and child is not appliance:
+                    self._tend(child, time.monotonic())
         return 0
 
     def _after_appliance(self, device_cfg: Path, hub_lines: list[str]) -> bool:
@@ -473,7 +568,7 @@ class DemoJobs:
             return
         self.last_run = now
         self.child = self.stack._start("hub analytics", self.stack._cli(
-            "hub", "jobs", "--publish", "--config", str(self.hub_cfg)), "hub-jobs.log")
+            "hub", "jobs", "--publish", "--config", str(self.hub_cfg)), "hub-jobs.log", restart=False)
 
 
 def _appliance_alone(args: argparse.Namespace) -> int:
