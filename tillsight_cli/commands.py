@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("tillsight")
 
@@ -136,16 +137,28 @@ def train_evaluate(args: argparse.Namespace) -> int:
 
 
 def detect(args: argparse.Namespace) -> int:
+    """``tillsight detect``: one JSON line per image, ``{"image", "items": [{"sku" or null, "known",
+    "confidence", "box", "alternatives"}]}`` (docs/vision-api.md).  With a gallery (``--gallery``, or
+    ``gallery/`` inside the bundle) each found product is identified against it; without one the
+    bundle's trained classes name them."""
     import cv2
 
     from vision.bundle import BundleError
-    from vision.detector import Detector
+    from vision.detector import Detection, Detector
 
     try:
         detector = Detector(args.bundle, confidence=args.confidence)
     except BundleError as exc:
         sys.stderr.write(f"tillsight: {exc}\n")
         return 2
+    gallery = Path(args.gallery) if args.gallery else None
+    if gallery is None and (detector.manifest.path / "gallery" / "manifest.json").exists():
+        gallery = detector.manifest.path / "gallery"  # a gallery the bundle ships
+    recogniser = None
+    if gallery is not None:
+        recogniser = _detect_recogniser(args, gallery)
+        if recogniser is None:
+            return 2
     status = 0
     for path in args.images:
         image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
@@ -153,12 +166,49 @@ def detect(args: argparse.Namespace) -> int:
             sys.stderr.write(f"tillsight: {path}: not a readable image\n")
             status = 2
             continue
-        dets = detector.detect(image)
-        _emit_json({"image": path, "detections": [
-            {"sku": d.sku, "name": detector.manifest.name_of(d.sku), "confidence": round(d.confidence, 4),
-             "box": [round(v, 1) for v in d.box], "alternatives": [list(a) for a in d.alternatives]}
-            for d in dets]})
+        dets: list[Detection]
+        if recogniser is not None:
+            recogniser.forget()  # a new photo, not the next camera frame
+            dets = recogniser.detect(image, detector)
+        else:
+            dets = detector.detect(image)
+        _emit_json({"image": path, "items": [_item_json(d, detector) for d in dets]})
     return status
+
+
+def _detect_recogniser(args: argparse.Namespace, gallery: Path) -> Any:
+    """The recogniser ``tillsight detect`` identifies with, or None after saying on stderr what is wrong."""
+    from vision.finders.onnx_finder import FinderError
+    from vision.identifier import Embedder, EmbedderError
+    from vision.recogniser import Recogniser, choose_finder
+
+    if not (gallery / "manifest.json").exists():
+        sys.stderr.write(f"tillsight: {gallery / 'manifest.json'}: gallery manifest not found\n")
+        return None
+    try:
+        from vision.gallery.manifest import GalleryError, read_manifest
+
+        views = read_manifest(gallery).views
+        embedder = Embedder(args.embedder, variant=args.variant, views=views)
+        finder = choose_finder(args.finder)
+    except (EmbedderError, FinderError, GalleryError, ValueError) as exc:
+        sys.stderr.write(f"tillsight: {exc}\n")
+        return None
+    recogniser = Recogniser(embedder, gallery, finder)
+    error = recogniser.status()["gallery_error"]
+    if error:
+        sys.stderr.write(f"tillsight: {error}\n")
+        return None
+    return recogniser
+
+
+def _item_json(d: Any, detector: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {"sku": d.sku, "known": d.known, "confidence": round(float(d.confidence), 4),
+                            "box": [round(float(v), 1) for v in d.box],
+                            "alternatives": [[s, round(float(v), 4)] for s, v in d.alternatives]}
+    if d.sku is not None:
+        item["name"] = detector.manifest.name_of(d.sku)
+    return item
 
 
 def bench_vision(args: argparse.Namespace) -> int:

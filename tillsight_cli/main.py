@@ -159,10 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--images", type=int, default=500)
     c.add_argument("--json", action="store_true", help="print one JSON line last")
 
-    c = sub.add_parser("detect", help="detect products in image files")
-    c.add_argument("images", nargs="+")
-    c.add_argument("--bundle", default="models/demo")
-    c.add_argument("--confidence", type=float)
+    c = sub.add_parser("detect", help="find and identify products in image files (one JSON line per image)")
+    c.add_argument("images", nargs="+", metavar="IMAGE")
+    c.add_argument("--bundle", default="models/demo", help="the model bundle (its classes, or the finder)")
+    c.add_argument("--gallery", metavar="GALLERY_DIR",
+                   help="identify against this gallery (default: a gallery the bundle ships, else its classes)")
+    c.add_argument("--finder", help="a finder folder (default: models/finder when present, else the bundle)")
+    c.add_argument("--embedder", default="models/embedder", help="the embedder the gallery was made with")
+    c.add_argument("--variant", choices=("fp32", "int8"), default="fp32", help="which embedder network runs")
+    c.add_argument("--confidence", type=float, help="the bundle's operating confidence (classes only)")
+    c.add_argument("--json", action="store_true", help="JSON lines (the only output format; for scripts' clarity)")
 
     b = sub.add_parser("bench", help="benchmarks that print figures").add_subparsers(dest="action", required=True)
     c = b.add_parser("vision", help="detector vs raw ONNX Runtime vs ultralytics, and the change gate")

@@ -152,7 +152,7 @@ def evaluate_bundle(bundle: Path, test_dir: Path, threads: int | None = None,
             n_truth[lab["sku"]] += 1
         pred_by_sku: dict[str, list] = defaultdict(list)
         for d in dets:
-            pred_by_sku[d.sku].append((d.box, d.confidence))
+            pred_by_sku[d.sku or ""].append((d.box, d.confidence))
         for sku in set(gt_by_sku) | set(pred_by_sku):
             preds = pred_by_sku.get(sku, [])
             pb = np.array([p[0] for p in preds], np.float64).reshape(-1, 4)

@@ -205,6 +205,11 @@ class Recogniser:
                      len(gallery.skus), len(gallery.embeddings))
             return True
 
+    def forget(self) -> None:
+        """Forget every identified box (the next frame is a new scene: still photos, not a camera)."""
+        with self._lock:
+            self._seen.clear()
+
     def reload_now(self) -> bool:
         """Check the gallery folder at once (after saving it in this process)."""
         return self.poll(force=True)
