@@ -20,7 +20,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from flask import Flask, Response, jsonify, redirect, url_for
+from flask import Flask, Response, jsonify, redirect, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as Redirect
@@ -35,6 +35,9 @@ from runtime.web_guard import install_security_headers
 
 log = logging.getLogger(__name__)
 
+# the routes that take enrolment photos (edge.web.manage_products), allowed a larger body
+PHOTO_UPLOAD_ENDPOINTS = frozenset({"manage.product_photos_upload", "manage.api_product_photos"})
+
 
 def create_app(context: WebContext, secret_key: str | None = None, secure_cookies: bool = False,
                session_hours: float = 12.0, testing: bool = False) -> Flask:
@@ -43,6 +46,7 @@ def create_app(context: WebContext, secret_key: str | None = None, secure_cookie
     from edge.web.dashboard import dashboard_blueprint
     from edge.web.live import live_blueprint
     from edge.web.manage import manage_blueprint
+    from edge.web.manage_products import PHOTO_UPLOAD_LIMIT
     from edge.web.teach import teach_blueprint
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
@@ -56,6 +60,14 @@ def create_app(context: WebContext, secret_key: str | None = None, secure_cookie
     app.extensions["tillsight.ctx"] = context
     if context.live is not None:
         app.extensions["tillsight.live"] = context.live
+
+    @app.before_request
+    def _upload_limit() -> None:
+        """Enrolment photos may exceed the 1 MB every other request is held to; set before CSRFProtect
+        (registered next) reads the form."""
+        if request.endpoint in PHOTO_UPLOAD_ENDPOINTS:
+            request.max_content_length = PHOTO_UPLOAD_LIMIT
+
     CSRFProtect(app)
     for bp in (auth_blueprint, live_blueprint, cashier_blueprint, dashboard_blueprint, manage_blueprint,
                teach_blueprint):

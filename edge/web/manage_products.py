@@ -1,11 +1,14 @@
-"""Catalogue management: products with price, barcode, category, reorder level; receiving stock."""
+"""Catalogue management: products with price, barcode, category, reorder level; receiving stock; enrolment
+photos uploaded into the store's gallery (the rules of ``tillsight vision enrol``: vision.gallery.enrol)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from flask import jsonify, request
+from flask import flash, jsonify, request
 from werkzeug.wrappers import Response  # what redirect() is typed to return; flask's Response is one
 
 from edge.store.database import utc_now
@@ -29,9 +32,15 @@ from edge.web.manage import (
 )
 from edge.web.manage import manage_blueprint as bp
 from edge.web.security import current_user, json_body, me, require
+from vision.gallery import GalleryError
+from vision.gallery.enrol import PHOTO_SUFFIXES, SkuReport, enrol_photos
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("active", "inactive", "low", "all")
 MAX_REORDER = 1_000_000
+MAX_PHOTOS = 20  # enrolment photos in one upload
+PHOTO_UPLOAD_LIMIT = 48 * 1024 * 1024  # bytes in one upload (phone photos are a few MB each)
 
 
 def product_json(p: Product, currency: str) -> dict[str, Any]:
@@ -174,6 +183,17 @@ def products_create() -> PageAnswer:
     return form_action(action, lambda msg: _products_page(error=msg, form=data))
 
 
+def _gallery_examples(sku: str) -> tuple[int | None, str | None]:
+    """How many gallery examples the product has, and why that cannot be told (no gallery, a corrupt one)."""
+    access = ctx().gallery
+    if access is None:
+        return None, "recognition is switched off on this till"
+    try:
+        return access.examples(sku), None
+    except GalleryError as exc:
+        return None, str(exc)
+
+
 def _product_page(sku: str, error: str | None = None, form: dict[str, Any] | None = None) -> str:
     store = ctx().store
     product = store.products.get(sku)
@@ -182,8 +202,10 @@ def _product_page(sku: str, error: str | None = None, form: dict[str, Any] | Non
                     "barcode": product.barcode or "", "category": product.category,
                     "reorder_level": product.reorder_level}
     categories = sorted({p.category for p in store.products.list(include_inactive=True) if p.category})
+    examples, gallery_problem = _gallery_examples(sku)
     return render("product.html", product=product, form=form, error=error, categories=categories,
-                  movements=store.stock.movements(sku, limit=25))
+                  movements=store.stock.movements(sku, limit=25), examples=examples,
+                  gallery_problem=gallery_problem, max_photos=MAX_PHOTOS)
 
 
 @bp.get("/manage/products/<sku>")
@@ -233,6 +255,55 @@ def product_receive(sku: str) -> PageAnswer:
     return form_action(action, lambda msg: _product_page(sku, error=msg))
 
 
+def enrol_uploaded_photos(sku: str) -> SkuReport:
+    """Add the request's uploaded ``photos`` to the gallery as examples of ``sku``: each is checked as
+    ``tillsight vision enrol`` checks a photo file; the refused ones come back with the reason."""
+    product = ctx().store.products.get(sku)
+    access = ctx().gallery
+    if access is None:
+        raise conflict("recognition is switched off on this till: there is no gallery to add photos to")
+    files = [f for f in request.files.getlist("photos") if f.filename]
+    if not files:
+        raise BadInput("photos", "choose one or more photos of the product")
+    if len(files) > MAX_PHOTOS:
+        raise BadInput("photos", f"at most {MAX_PHOTOS} photos at a time ({len(files)} chosen)")
+    photos: list[tuple[str, bytes]] = []
+    refused: list[tuple[str, str]] = []
+    for f in files:
+        name = Path(f.filename or "photo").name[:120]
+        if Path(name).suffix.lower() not in PHOTO_SUFFIXES:
+            refused.append((name, f"not a photo file ({', '.join(PHOTO_SUFFIXES)})"))
+            continue
+        photos.append((name, f.read()))
+    try:
+        with access.edit() as gallery:
+            report = enrol_photos(gallery, access.embedder, sku, photos, source="photos")
+            gallery.manifest.names[sku] = product.name
+    except GalleryError as exc:
+        raise conflict(f"the gallery cannot be changed: {exc}") from None
+    report.refused[:0] = refused
+    log.info("enrolment photos of %s: %d kept, %d skipped, %d refused", sku, report.kept, len(report.skipped),
+             len(report.refused))
+    return report
+
+
+@bp.post("/manage/products/<sku>/photos")
+@require("owner")
+def product_photos_upload(sku: str) -> PageAnswer:
+    ctx().store.products.get(sku)
+
+    def action() -> Response:
+        report = enrol_uploaded_photos(sku)
+        for name, reason in report.refused:
+            flash(f"{name} refused: {reason}", "error")
+        for name, reason in report.skipped:
+            flash(f"{name} not added: {reason}", "notice")
+        return done(f"Added {report.kept} photo(s) of {sku}; the gallery has {report.examples} of it",
+                    "manage.product_page", sku=sku, _anchor="enrolment")
+
+    return form_action(action, lambda msg: _product_page(sku, error=msg))
+
+
 # -- API ---------------------------------------------------------------------------------------
 @bp.get("/api/products")
 @require("cashier")
@@ -263,6 +334,12 @@ def api_product_update(sku: str) -> Response:
 @require("owner")
 def api_product_active(sku: str) -> Response:
     return jsonify(product=product_json(set_product_active(sku, json_body()), settings().currency))
+
+
+@bp.post("/api/products/<sku>/photos")
+@require("owner")
+def api_product_photos(sku: str) -> Response:
+    return jsonify(enrol_uploaded_photos(sku).to_json())
 
 
 @bp.post("/api/products/<sku>/receive")

@@ -64,27 +64,34 @@ def sku_folders(photos_dir: Path) -> list[Path]:
 
 def enrol_sku(gallery: Gallery, embedder: EmbedderLike, sku: str, photos: list[Path], source: str = "photos",
               min_side: int = MIN_SIDE, min_sharpness: float = MIN_SHARPNESS) -> SkuReport:
-    """Check, embed and add one SKU's photos (the gallery is not saved here)."""
+    """Check, embed and add one SKU's photo files (the gallery is not saved here)."""
+    return enrol_photos(gallery, embedder, sku, [(path.name, path.read_bytes()) for path in photos], source,
+                        min_side, min_sharpness)
+
+
+def enrol_photos(gallery: Gallery, embedder: EmbedderLike, sku: str, photos: list[tuple[str, bytes]],
+                 source: str = "photos", min_side: int = MIN_SIDE, min_sharpness: float = MIN_SHARPNESS) -> SkuReport:
+    """Check, embed and add one SKU's photos given as ``(file name, file bytes)`` (a folder's files, or a
+    web upload: the same rules either way); the gallery is not saved here."""
     check_sku(sku)
     report = SkuReport(sku)
-    accepted: list[tuple[Path, bytes, np.ndarray]] = []
-    for path in photos:
-        data = path.read_bytes()
+    accepted: list[tuple[str, bytes, np.ndarray]] = []
+    for name, data in photos:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
-        check = check_image(path, image, min_side, min_sharpness)
+        check = check_image(Path(name), image, min_side, min_sharpness)
         if check.ok and check.image is not None:
-            accepted.append((path, data, check.image))
+            accepted.append((name, data, check.image))
         else:
-            report.refused.append((path.name, str(check.reason)))
-            log.warning("enrol %s: refused %s: %s", sku, path, check.reason)
+            report.refused.append((name, str(check.reason)))
+            log.warning("enrol %s: refused %s: %s", sku, name, check.reason)
     if accepted:
         vectors = embedder.embed([img for _, _, img in accepted])
-        for (path, data, _), vec in zip(accepted, vectors, strict=True):
-            result = gallery.add_photo(sku, data, path.suffix, vec, source)
+        for (name, data, _), vec in zip(accepted, vectors, strict=True):
+            result = gallery.add_photo(sku, data, Path(name).suffix, vec, source)
             if result.kept:
                 report.kept += 1
             else:
-                report.skipped.append((path.name, str(result.reason)))
+                report.skipped.append((name, str(result.reason)))
     report.examples = len(gallery.manifest.skus.get(sku, []))
     return report
 
