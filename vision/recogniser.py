@@ -23,7 +23,8 @@ manifest at most every ``reload_interval_s``; when the manifest's version change
 loaded again and every product on the tray is identified again, so a product taught at the till is
 recognised at once.  A corrupt gallery or one made by another embedder is logged and reported by
 name (:meth:`Recogniser.status`) and never stops the till: the last good gallery stays in use, or,
-with none, the bundle's trained classes (with a bundle finder) or unknown items (without one).
+with none, the model bundle's trained classes name the products (``Detector.detect``, exactly as a
+pipeline without a recogniser; with no bundle at hand, every found product is an unknown item).
 """
 
 from __future__ import annotations
@@ -228,6 +229,11 @@ class Recogniser:
     def detect(self, image: np.ndarray, detector: Detector | None = None) -> list[Detection]:
         """Every product on ``image`` with its SKU (or unknown), best first: the pipeline's per-frame call."""
         frame = normalise_frame(image)
+        loaded = self._loaded
+        if (loaded is None or not loaded.skus) and detector is not None:
+            with self._lock:
+                self._seen.clear()
+            return detector.detect(frame)  # no gallery: the bundle's trained classes, exactly as without us
         finder = self._finder_for(detector)
         heads: list[Detection | None]
         if isinstance(finder, ClassifyingFinder):
@@ -245,14 +251,12 @@ class Recogniser:
 
     def _without_gallery(self, found: list[FoundBox], heads: list[Detection | None],
                          detector: Detector | None) -> list[Detection]:
-        """No usable gallery: the class head's reading (the bundle's classes), else unknown items."""
+        """No usable gallery and no detector: the finder's class head (its classes), else unknown items."""
         self._seen.clear()
         out = []
-        floor = detector.confidence if detector is not None else 0.0
         for f, head in zip(found, heads, strict=True):
             if head is not None:
-                if head.confidence >= floor:
-                    out.append(head)
+                out.append(head)
             else:
                 out.append(Detection(None, -1, f.score, f.box, (), "vision", False))
         return out
