@@ -127,7 +127,7 @@ class Correction:
 
 def is_unknown(item: BasketItem) -> bool:
     """A basket item the recogniser could not identify (no SKU, or marked not known)."""
-    return item.sku is None or not getattr(item, "known", True)
+    return item.sku is None or not item.known
 
 
 def offered(alternatives: Any, lookup: ProductLookup, exclude: str | None = None) -> list[dict[str, Any]]:

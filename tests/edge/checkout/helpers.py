@@ -22,7 +22,7 @@ def unknown_item(track_id: int, confidence: float = 0.3, alternatives: tuple[tup
                  box: tuple[float, float, float, float] = (100.0, 100.0, 180.0, 200.0)) -> BasketItem:
     """A product the recogniser found but could not identify, as the stabiliser delivers it."""
     return BasketItem(track_id=track_id, sku=None, confidence=confidence, box=box, alternatives=alternatives,
-                      source="vision")
+                      source="vision", known=False)
 
 
 def tray(*items: BasketItem, settled: bool = True) -> BasketSnapshot:
