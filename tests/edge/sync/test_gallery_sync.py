@@ -21,6 +21,7 @@ from edge.store import DeviceIdentity, Store
 from edge.sync.agent import SyncAgent
 from edge.sync.gallery_sync import NO_MATCHING_SUBSCRIBERS, GallerySync
 from tests.support.fixtures import make_config
+from tests.support.hubdb import register_devices
 from tests.support.mosquitto import MosquittoBroker
 from tests.support.wait import wait_for
 from tests.vision.test_gallery import ThumbEmbedder, write_photos
@@ -39,6 +40,7 @@ def test_each_gallery_version_reaches_the_hub_and_known_photos_are_not_sent_agai
     enrol_folder(write_photos(tmp_path / "photos1", {"RICE-5LB": 1, "BEAN-RED": 2}, per_sku=3), gallery, emb)
     engine = make_engine(cfg.hub.database_url)
     migrate(engine)
+    register_devices(engine)  # the hub ingests only what registered devices send
     photo_messages: list[str] = []
 
     def count_photos(batch: list[Any]) -> None:
