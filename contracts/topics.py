@@ -14,6 +14,7 @@ All topics live under a prefix (``mqtt.topic_prefix``, :data:`DEFAULT_PREFIX` by
 | ``{store}/{device}/reported`` | device -> hub, retained | ``tillsight.reported/1`` |
 | ``{store}/{device}/desired`` | hub -> device, retained | ``tillsight.desired/1`` |
 | ``{store}/{device}/resend`` | hub -> device, QoS 1 | ``tillsight.resend/1`` |
+| ``{store}/{device}/resend_answer`` | device -> hub, QoS 1 | ``tillsight.resend_answer/1`` |
 | ``{store}/{device}/insights`` | hub -> device, retained | ``tillsight.insights/1`` |
 | ``fleet/{group}/desired`` | hub -> devices, retained | ``tillsight.desired/1`` |
 | ``fleet/artifacts/{sha256}/{index}`` | hub -> devices, retained | raw bytes of one artifact chunk |
@@ -33,18 +34,21 @@ STATUS = "status"
 REPORTED = "reported"
 DESIRED = "desired"
 RESEND = "resend"
+RESEND_ANSWER = "resend_answer"
 INSIGHTS = "insights"
 GALLERY = "gallery"
 GALLERY_PHOTO = "gallery_photo"
 
 #: the leaves a device writes (and the hub's ingest reads), and those a device reads
-DEVICE_WRITES: tuple[str, ...] = (TX, ALERT, TELEMETRY, STATUS, REPORTED, CREDIT, GALLERY, GALLERY_PHOTO)
+DEVICE_WRITES: tuple[str, ...] = (TX, ALERT, TELEMETRY, STATUS, REPORTED, CREDIT, GALLERY, GALLERY_PHOTO,
+                                   RESEND_ANSWER)
 DEVICE_READS: tuple[str, ...] = (DESIRED, RESEND, INSIGHTS)
 #: the contract of each device leaf that carries JSON
 CONTRACT_OF: dict[str, str] = {
     TX: "tillsight.tx/1", ALERT: "tillsight.alert/1", CREDIT: "tillsight.credit/1",
     TELEMETRY: "tillsight.telemetry/1", STATUS: "tillsight.status/1", REPORTED: "tillsight.reported/1",
     DESIRED: "tillsight.desired/1", RESEND: "tillsight.resend/1", INSIGHTS: "tillsight.insights/1",
+    RESEND_ANSWER: "tillsight.resend_answer/1",
     GALLERY: "tillsight.gallery/1", GALLERY_PHOTO: "tillsight.gallery_photo/1",
 }
 #: outbox kinds and the leaves they are published on
@@ -145,6 +149,11 @@ class DeviceTopics:
     def resend(self) -> str:
         """Hub -> device: re-send the sales with these sequence numbers (gap repair)."""
         return self._topic(RESEND)
+
+    @property
+    def resend_answer(self) -> str:
+        """Device -> hub: what it sent again, and the numbers it never had (``tillsight.resend_answer/1``)."""
+        return self._topic(RESEND_ANSWER)
 
     @property
     def insights(self) -> str:

@@ -5,7 +5,7 @@ PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite).
 Versions are applied by set difference (every listed step not yet recorded runs, in order), so
 steps added on separate branches land cleanly.  Numbers by room: 1 ingest, 2 fleet, 3 hub web
 (users, tenancy), 4 analytics results (segments, forecasts), 5 insights (LLM), 8 credit customers
-and repayments, 9 the stores' galleries; later steps take the next free number."""
+and repayments, 9 the stores' galleries, 10 seq_gaps.closed_reason; later steps take the next free number."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, insert, inspect, select, text
 
 from analytics.db import ai_tables as ai
 from analytics.db import analytics_tables as an
@@ -67,9 +67,16 @@ def _v9(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=list(GALLERY_TABLES))
 
 
+def _v10(conn: Connection) -> None:
+    """seq_gaps.closed_reason: a gap closed because its device cannot fill it (a new database has it)."""
+    if "closed_reason" not in {c["name"] for c in inspect(conn).get_columns("seq_gaps")}:
+        conn.execute(text("ALTER TABLE seq_gaps ADD COLUMN closed_reason TEXT"))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4),
                                                                    (5, _v5),
-                                                                   (6, _v6), (7, _v7), (8, _v8), (9, _v9))
+                                                                   (6, _v6), (7, _v7), (8, _v8), (9, _v9),
+                                                                   (10, _v10))
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 

@@ -132,6 +132,8 @@ seq_gaps = Table(
     Column("filled", Boolean, nullable=False, default=False),
     Column("filled_at", String(32)),
     Column("resend_requested_at", String(32)),
+    # set when the gap was closed because the device said it cannot fill it (migration 10)
+    Column("closed_reason", Text),
     UniqueConstraint("store_id", "device_id", "from_seq", name="seq_gaps_start"),
     Index("seq_gaps_open", "store_id", "device_id", "filled"),
 )

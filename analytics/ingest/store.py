@@ -24,7 +24,10 @@ from analytics.db import tables as t
 from analytics.gallery.ingest import store_announcement, store_photo
 from analytics.ingest.credit import apply_credit
 from analytics.ingest.parse import Parsed
-from contracts.topics import GALLERY, GALLERY_PHOTO
+from analytics.ingest.resend import close_unfillable
+from contracts.resend import ResendAnswer
+from contracts.topics import GALLERY, GALLERY_PHOTO, RESEND_ANSWER
+from contracts.validation import ContractError
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,8 @@ def apply_batch(conn: Connection, msgs: list[Parsed], now: str) -> list[Applied]
             out.append(_tx(conn, dev, msg, msg.doc is not None and inserted.pop(msg.doc["tx_id"], None) is msg, now))
         elif msg.kind == "alert":
             out.append(_alert(conn, dev, msg, now))
+        elif msg.kind == RESEND_ANSWER and msg.doc is not None:
+            out.append(_resend_answer(conn, dev, msg, now))
         elif msg.kind == "credit" and msg.doc is not None:
             out.append(Applied(apply_credit(conn, msg, now)))
             dev.set(last_seen=now)
@@ -237,7 +242,8 @@ def _open_gap(conn: Connection, dev: _Device, lo: int, hi: int, now: str) -> Non
                                                detected_at=now, filled=False))
         log.info("sequence gap on %s/%s: %d..%d missing", store_id, device_id, lo, hi)
     elif existing.to_seq < hi:
-        conn.execute(update(t.seq_gaps).where(g.id == existing.id).values(to_seq=hi, filled=False, filled_at=None))
+        conn.execute(update(t.seq_gaps).where(g.id == existing.id).values(to_seq=hi, filled=False, filled_at=None,
+                                                                          closed_reason=None))
     else:
         return
     dev.reload_gaps(conn)
@@ -258,6 +264,22 @@ def _fill_gaps(conn: Connection, dev: _Device, seq: int, now: str) -> bool:
     if filled:
         dev.reload_gaps(conn)
     return filled
+
+
+# -- gap repair -------------------------------------------------------------------------------
+def _resend_answer(conn: Connection, dev: _Device, msg: Parsed, now: str) -> Applied:
+    """The device's answer to a resend request: close what it says it cannot fill."""
+    assert msg.doc is not None
+    try:
+        answer = ResendAnswer.from_doc(msg.doc)
+    except ContractError as exc:  # schema-valid, but a range outside the request: nothing to close
+        log.warning("ignoring a resend answer from %s/%s: %s", msg.store_id, msg.device_id, exc)
+        dev.set(last_seen=now)
+        return Applied("ignored")
+    closed = close_unfillable(conn, msg.store_id, msg.device_id, answer, now)
+    dev.reload_gaps(conn)
+    dev.set(gaps=len(dev.gaps(conn)), last_seen=now)
+    return Applied("updated" if closed else "ignored")
 
 
 # -- alerts -----------------------------------------------------------------------------------

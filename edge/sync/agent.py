@@ -229,7 +229,7 @@ class SyncAgent:
         self._next_telemetry = 0.0
         while not self._stop.is_set() and self.connected.is_set():
             self._wake.clear()
-            self._handle_resends()
+            self._handle_resends(client)
             self._handle_insights()
             self._flush_acks()
             if time.monotonic() >= self._hold_until:
@@ -326,13 +326,18 @@ class SyncAgent:
             self._inflight.difference_update(ids)
             self.acked += len(ids)
 
-    def _handle_resends(self) -> None:
+    def _handle_resends(self, client: mqtt.Client) -> None:
         while self._resends:
             payload = self._resends.popleft()
             try:
-                resend.requeue(self.store, resend.parse_request(payload))
+                request = resend.parse_request(payload)
             except (ValueError, json.JSONDecodeError) as exc:
                 log.warning("ignoring a malformed resend request: %s", exc)
+                continue
+            answer = resend.answer(self.store, request, utc_now_text(), self.cfg.store.store_id,
+                                   self.cfg.store.device_id)
+            # QoS 1, not through the outbox: a lost answer is asked for again with the next request
+            client.publish(self.topics.resend_answer, answer.to_payload(), qos=1)
 
     def _handle_insights(self) -> None:
         while self._insights:

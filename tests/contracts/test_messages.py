@@ -49,7 +49,7 @@ def insights_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_every_message_of_the_topic_table_has_a_contract() -> None:
     assert set(contract_names()) == {f"tillsight.{name}/1" for name in (
         "tx", "alert", "credit", "telemetry", "status", "reported", "desired", "manifest", "resend", "insights",
-        "gallery", "gallery_photo")}
+        "gallery", "gallery_photo", "resend_answer")}
 
 
 def test_the_devices_status_and_last_will_follow_status_1() -> None:

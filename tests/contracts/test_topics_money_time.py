@@ -30,7 +30,7 @@ def _matches(pattern: str, topic: str) -> bool:
 def test_what_a_device_publishes_is_what_the_hub_subscribes_to_and_the_acl_lets_it_write() -> None:
     mine = DeviceTopics(PREFIX, "s-001", "till-1")
     published = [mine.tx, mine.alert, mine.credit, mine.telemetry, mine.status, mine.reported, mine.gallery,
-                 mine.gallery_photo]
+                 mine.gallery_photo, mine.resend_answer]
     filters = [f.split("/", 2)[2] for f in subscriptions(PREFIX, "ingest")]  # drop $share/{group}/
     assert all(any(_matches(f, topic) for f in filters) for topic in published)
     assert sorted(published) == sorted(device_write_topics(PREFIX, "s-001", "till-1"))
