@@ -94,3 +94,19 @@ def test_a_worse_model_is_found_worse_on_the_enrolment_photos_and_refused_unless
     with pytest.raises(FleetError, match="--force"):
         check_gallery_gate(worse, force=False)
     check_gallery_gate(worse, force=True)
+
+
+def test_train_compare_prints_both_figures_and_records_them(store_gallery: Path, demo_bundle: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from tillsight_cli.main import main
+
+    new = tmp_path / "new"
+    shutil.copytree(demo_bundle, new)
+    assert main(["train", "compare", "--bundle", str(new), "--running", str(demo_bundle), "--gallery",
+                 str(store_gallery), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["new"]["top1"] == report["running"]["top1"] and report["worse"] is False
+    assert set(report["per_sku"]) == set(SKUS)
+    check = json.loads((new / "manifest.json").read_text())[CHECK_KEY]
+    assert check["passed"] is True and check["photos"] == report["photos"]
+    check_gallery_gate(new, force=False)  # a model not worse is published without --force
