@@ -5,7 +5,8 @@ PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite).
 Versions are applied by set difference (every listed step not yet recorded runs, in order), so
 steps added on separate branches land cleanly.  Numbers by room: 1 ingest, 2 fleet, 3 hub web
 (users, tenancy), 4 analytics results (segments, forecasts), 5 insights (LLM), 8 credit customers
-and repayments, 9 the stores' galleries, 10 seq_gaps.closed_reason; later steps take the next free number."""
+and repayments, 9 the stores' galleries, 10 seq_gaps.closed_reason, 11 the
+stores' product names (store_products); later steps take the next free number."""
 
 from __future__ import annotations
 
@@ -73,10 +74,14 @@ def _v10(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE seq_gaps ADD COLUMN closed_reason TEXT"))
 
 
+def _v11(conn: Connection) -> None:
+    t.metadata.create_all(conn, tables=[t.store_products])
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4),
                                                                    (5, _v5),
                                                                    (6, _v6), (7, _v7), (8, _v8), (9, _v9),
-                                                                   (10, _v10))
+                                                                   (10, _v10), (11, _v11))
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 

@@ -121,6 +121,17 @@ dead_letters = Table(
     Column("received_at", String(32), nullable=False),
 )
 
+# The store's product names as its devices' catalogue has them (telemetry's stock items, the
+# catalogue path): a sale's line names never rename a product (analytics.ingest.catalogue).
+store_products = Table(
+    "store_products", metadata,
+    Column("store_id", String(32), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("device_id", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
 seq_gaps = Table(
     "seq_gaps", metadata,
     Column("id", IdInt, primary_key=True, autoincrement=True),

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from analytics.db import tables as t
 from analytics.gallery.ingest import store_announcement, store_photo
+from analytics.ingest import catalogue
 from analytics.ingest.credit import apply_credit
 from analytics.ingest.parse import Parsed
 from analytics.ingest.resend import close_unfillable
@@ -170,6 +171,9 @@ def _device_message(conn: Connection, dev: _Device, msg: Parsed, now: str) -> No
         dev.set(telemetry=doc, backlog=doc.get("backlog"),
                 versions=doc.get("versions") if isinstance(doc.get("versions"), dict) else dev.row["versions"],
                 last_tx_seq_reported=doc.get("last_tx_seq"), last_seen=now)
+        stock = doc.get("stock")
+        if isinstance(stock, dict):
+            catalogue.remember(conn, msg.store_id, msg.device_id, stock.get("items"), now)
         reported = doc.get("last_tx_seq")
         if isinstance(reported, int) and doc.get("backlog") == 0 and reported > dev.row["last_seq"]:
             # The device has sent everything, yet the hub has not seen its newest sales: a tail gap.
@@ -204,7 +208,12 @@ def _insert_sales(conn: Connection, msgs: list[Parsed], now: str) -> dict[str, P
     key = t.transactions.c.tx_id
     new = set(conn.execute(_insert(conn, t.transactions).returning(key), rows).scalars())
     inserted = {tx_id: m for tx_id, m in first.items() if tx_id in new}
-    lines = [{"tx_id": tx_id, "line_no": i + 1, "store_id": m.store_id, "sku": ln["sku"], "name": ln["name"],
+    # a line of a SKU the catalogue knows is stored under the catalogue's name (the sale's own name
+    # stays in its payload): a sale never renames a product (analytics.ingest.catalogue)
+    named = catalogue.names(conn, {(m.store_id, ln["sku"]) for m in inserted.values()
+                                   for ln in m.doc["lines"]})  # type: ignore[index]
+    lines = [{"tx_id": tx_id, "line_no": i + 1, "store_id": m.store_id, "sku": ln["sku"],
+              "name": named.get((m.store_id, ln["sku"]), ln["name"]),
               "qty": ln["qty"], "unit_price": ln["unit_price"], "line_total": ln["line_total"],
               "source": ln.get("source")}
              for tx_id, m in inserted.items() for i, ln in enumerate(m.doc["lines"])]  # type: ignore[index]

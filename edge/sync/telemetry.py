@@ -1,5 +1,6 @@
 """What the device reports on its telemetry topic (QoS 0): backlog, oldest unsent age, disk,
-versions, and stock on hand per SKU (the hub's reorder advice reads it)."""
+versions, and stock on hand per SKU with its name (the hub's reorder advice and its catalogue of
+product names read it)."""
 
 from __future__ import annotations
 
@@ -43,8 +44,9 @@ def last_tx_seq(store: Store) -> int:
 
 
 def stock_on_hand(store: Store, now: datetime) -> dict[str, Any]:
-    """Stock on hand of every active product, for the hub's reorder advice."""
-    items = [{"sku": p.sku, "on_hand": p.stock_qty, "reorder_level": p.reorder_level}
+    """Stock on hand of every active product, for the hub's reorder advice, with the product's name:
+    the hub's catalogue takes names from here, never from a sale's lines."""
+    items = [{"sku": p.sku, "name": p.name, "on_hand": p.stock_qty, "reorder_level": p.reorder_level}
              for p in store.products.list()]
     return {"as_of": utc_iso(now), "items": items}
 
