@@ -217,6 +217,13 @@ def to_json(obj: Any) -> Any:
     return obj
 
 
+def refund_state(status: str, items: int, refunded_items: int) -> str | None:
+    """``partly`` / ``fully`` for a completed sale with refunds since (by units), else None."""
+    if status != "completed" or refunded_items <= 0:
+        return None
+    return "fully" if refunded_items >= items else "partly"
+
+
 # -- event text ------------------------------------------------------------------------------
 
 def describe_event(event: SaleEvent, currency: str, names: dict[str, str]) -> str:
@@ -570,12 +577,26 @@ class Reports:
             " (SELECT coalesce(sum(l.qty), 0) FROM sale_lines l WHERE l.tx_id = s.tx_id) AS items"
             " FROM sales s LEFT JOIN users u ON u.id = s.cashier_id LEFT JOIN customers c ON c.id = s.customer_id"
             f" {where} ORDER BY s.completed_at DESC, s.seq DESC LIMIT ? OFFSET ?", (*params, limit, offset))
+        refunded = self._refunded_items([r["tx_id"] for r in rows if r["status"] == "completed"])
         for r in rows:
+            r["refund_state"] = refund_state(r["status"], int(r["items"]), refunded.get(r["tx_id"], 0))
             r["completed_local"] = self.local_text(r["completed_at"], zone)
             if r["anomaly_score"] is not None:
                 r["anomaly_score"] = round(float(r["anomaly_score"]), 3)
         return {"count": int(agg["n"]), "net_total": int(agg["net"]), "limit": limit, "offset": offset,
                 "sales": rows}
+
+    def _refunded_items(self, tx_ids: list[str]) -> dict[str, int]:
+        """Units refunded since, per original sale of ``tx_ids`` (one query for a whole page)."""
+        if not tx_ids:
+            return {}
+        marks = ", ".join("?" * len(tx_ids))
+        out: dict[str, int] = {}
+        for r in self.db.query(  # the refunds first (few), then their lines by the lines' tx index
+                "SELECT r.refund_of, (SELECT -sum(l.qty) FROM sale_lines l WHERE l.tx_id = r.tx_id) AS n"
+                f" FROM sales r WHERE r.status = 'refunded' AND r.refund_of IN ({marks})", tuple(tx_ids)):
+            out[r["refund_of"]] = out.get(r["refund_of"], 0) + int(r["n"] or 0)
+        return out
 
     def cashiers(self) -> list[dict[str, str]]:
         """Everyone who has rung up a sale, or can (for the sales filter)."""
@@ -614,6 +635,8 @@ class Reports:
                            "text": describe_event(event, currency, names)})
         refunds = self.db.query("SELECT tx_id, receipt_no, completed_at, total, cashier_id FROM sales"
                                 " WHERE refund_of = ? ORDER BY completed_at", (tx_id,))
+        refunded_items = -sum(int(ln["qty"]) for r in refunds for ln in self.db.query(
+            "SELECT qty FROM sale_lines WHERE tx_id = ?", (r["tx_id"],)))
         for r in refunds:
             r["completed_local"] = self.local_text(r["completed_at"], zone)
         refund_of = None
@@ -625,4 +648,5 @@ class Reports:
                 "started_local": self.local_text(row["started_at"], zone),
                 "duration_s": int((parse_utc(row["completed_at"]) - parse_utc(row["started_at"])).total_seconds()),
                 "lines": lines, "payments": payments, "events": events, "anomaly": payload.get("anomaly"),
-                "alerts": alerts, "refunds": refunds, "refund_of_sale": refund_of}
+                "alerts": alerts, "refunds": refunds, "refund_of_sale": refund_of,
+                "refund_state": refund_state(row["status"], sum(int(ln["qty"]) for ln in lines), refunded_items)}

@@ -136,3 +136,20 @@ def test_the_escpos_print_job_keeps_accents(login_as, web_context):
     assert "Café ñandú" in ana.get(f"/till/receipt/{no}.txt").get_data(as_text=True)
     web_context.till = web_context.till.model_copy(update={"receipt_code_page": "cp1252"})
     assert ana.get(f"/till/receipt/{no}.escpos").get_data().startswith(b"\x1b@\x1bt\x10")
+
+
+def test_the_owner_sees_the_original_sale_marked_as_refunded(sold, login_as):
+    ana, no = sold
+    refund = ana.post("/api/refunds", json={"receipt_no": no, "items": {RICE: 1}, "reason": "torn", **MARIA})
+    assert refund.status_code == 200, refund.get_json()
+    owner = login_as("owner")
+    listing = owner.get("/api/sales").get_json()["sales"]
+    original = next(s for s in listing if s["receipt_no"] == no)
+    assert original["status"] == "completed" and original["refund_state"] == "partly"
+    assert next(s for s in listing if s["status"] == "refunded")["refund_state"] is None
+    page = owner.get(f"/sales/{original['tx_id']}").get_data(as_text=True)
+    assert 'id="sale-refund-state">partly refunded<' in page
+    assert "partly refunded" in owner.get("/sales").get_data(as_text=True)
+    ana.post("/api/refunds", json={"receipt_no": no, "items": {RICE: 2, BEANS: 2}, **MARIA})
+    page = owner.get(f"/sales/{original['tx_id']}").get_data(as_text=True)
+    assert 'id="sale-refund-state">refunded in full<' in page
