@@ -235,12 +235,21 @@ def own_examples(store_dir: Path) -> set[str]:
 def restore(store_dir: Path, backup: Path) -> bool:
     """Put the manifest from before the merge back (its embeddings file was never touched), with a
     version above the merged one so the recogniser reloads it; with no store gallery before, an empty
-    one.  True if there was a merge to undo."""
+    one.  A gallery saved by someone else since the merge is left as it is (never losing what they
+    saved).  True if there was a merge to undo."""
     if not backup.exists():
         return False
     old = backup.read_bytes()
     merged = read_manifest(store_dir) if (store_dir / MANIFEST).exists() else None
-    top = max(merged.version if merged else 0, _merged_version_hint(backup))
+    hint = _merged_version_hint(backup)
+    if merged is not None and hint and merged.version != hint:
+        # Someone saved the gallery after the merge (a product taught at the till): putting the old
+        # manifest back would lose that, so the gallery stays as they saved it.
+        log.warning("store gallery %s changed after the catalogue merge (version %d, merged %d); left as it is",
+                    store_dir, merged.version, hint)
+        forget_backup(backup)
+        return True
+    top = max(merged.version if merged else 0, hint)
     if old:
         write_atomic(store_dir / MANIFEST, old)
         manifest = read_manifest(store_dir)

@@ -169,3 +169,15 @@ def test_a_catalogue_into_a_till_with_no_gallery_yet_and_its_rollback(tmp_path: 
     assert restore(store, backup)
     assert Gallery.load(store, emb).skus == []  # empty again, and still a gallery the till can open
     json.loads((store / "manifest.json").read_text())
+
+
+def test_a_rollback_never_undoes_a_product_taught_after_the_merge(tmp_path: Path) -> None:
+    emb = ThumbEmbedder()
+    store = make_gallery(tmp_path / "store", tmp_path / "own", OWN, emb)
+    catalogue = check_catalogue(make_gallery(tmp_path / "c1", tmp_path / "p1", {"MILK-1L": 3}, emb), emb.identity)
+    backup = tmp_path / "gallery.previous.json"
+    merge_catalogue(store, catalogue, backup)
+    make_gallery(store, tmp_path / "taught", {"SODA-600": 4}, emb)  # the till saves a newly taught product
+    taught = examples(store)
+    assert restore(store, backup)
+    assert examples(store) == taught
