@@ -5,6 +5,17 @@ noisy machine: raw ``InferenceSession.run`` (the floor), our ``detect()`` (lette
 decoding + class-aware NMS), and ultralytics' ``YOLO(onnx).predict`` on the same ONNX file (only
 when the train extra is installed).  Plus the inference calls per second on a static tray with
 the change gate on.
+
+Two-stage recognition (``vision/recogniser.py``), same process, same 8-item trays, interleaved with
+one ``detect()`` call of the bundle:
+
+- ``settled_tray_ms``: finding plus identifying a *settled* tray: every product on it was identified
+  when it arrived, so a frame costs the finder and the cache look-up (the figure the live loop pays on
+  every inferred frame); ``settled_over_detect`` is its ratio to one ``detect()`` (target <= 2);
+- ``arrival_tray_ms``: the same tray with all 8 products arriving at once (finder + 8 crops embedded and
+  matched), for the fp32 embedder and its int8 variant (``arrival_over_detect``, and per crop);
+- ``top1``: identification of the trays' labelled boxes against a gallery of their products' photos
+  (``vision.demo_gallery``), fp32 and int8 (the int8 variant's accuracy change beside its speed).
 """
 
 from __future__ import annotations
@@ -107,6 +118,72 @@ def static_tray_rate(bundle: Path, seconds: float = 30.0, fps: float = 15.0) -> 
             "static_tray_inferences_per_s": round(pipe.stats.inferences / seconds, 3)}
 
 
+def _tray_frames(names: list[str], n: int, items: int = 8) -> list:
+    from vision.catalogue import demo_catalogue
+
+    products = [p for p in demo_catalogue() if p.sku in set(names)] or demo_catalogue()
+    library = CutoutLibrary.from_products(products)
+    style = SceneStyle(min_items=items, max_items=items)
+    return [compose_scene(library, BENCH_SEED_BASE + 10_000 + i, style) for i in range(n)]
+
+
+def recognition_bench(bundle: Path, trays: int = 6, rounds: int = 2, gallery_skus: int = 16) -> dict:
+    """Finding plus identifying an 8-item tray against one ``detect()``; fp32 and int8 embedders."""
+    import tempfile
+
+    from vision.catalogue import demo_catalogue
+    from vision.demo_gallery import build_demo_gallery
+    from vision.gallery.store import Gallery
+    from vision.identifier import Embedder, crop_box
+    from vision.recogniser import Recogniser
+
+    det = Detector(bundle)
+    skus = list(det.manifest.classes)[:gallery_skus]
+    scenes = _tray_frames(skus, trays)
+    products = [p for p in demo_catalogue() if p.sku in set(skus)]
+    out: dict = {"trays": len(scenes), "items_per_tray": 8, "gallery_skus": len(products)}
+    detect_ms: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for variant in ("fp32", "int8"):
+            embedder = Embedder(variant=variant)
+            folder = Path(tmp) / variant
+            build_demo_gallery(folder, embedder, products)
+            rec = Recogniser(embedder, folder)
+            settled, arrival = [], []
+            for _ in range(rounds):
+                for scene in scenes:
+                    frame = scene.image
+                    t0 = time.perf_counter()
+                    det.detect(frame)
+                    detect_ms.append(time.perf_counter() - t0)
+                    rec.forget()
+                    t0 = time.perf_counter()
+                    rec.detect(frame, det)  # all 8 arrive: found, cut out, embedded, matched
+                    arrival.append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    rec.detect(frame, det)  # the same tray, settled: found, and the cache answers
+                    settled.append(time.perf_counter() - t0)
+            crops = [crop_box(s.image, lb.box) for s in scenes for lb in s.labels]
+            truth = [lb.sku for s in scenes for lb in s.labels]
+            idents = Gallery.load(folder, embedder).matcher().identify(embedder.embed(crops))
+            t0 = time.perf_counter()
+            embedder.embed(crops[:8])
+            per_crop = (time.perf_counter() - t0) / 8
+            out[variant] = {"arrival_tray_ms": _median_ms(arrival), "settled_tray_ms": _median_ms(settled),
+                            "embed_ms_per_crop": round(per_crop * 1000, 2), "views": embedder.views,
+                            "top1": round(sum(i.best == t for i, t in zip(idents, truth, strict=True))
+                                          / max(1, len(truth)), 4),
+                            "model_bytes": embedder.manifest.model_path.stat().st_size}
+    one = _median_ms(detect_ms)
+    out["detect_ms"] = one
+    for variant in ("fp32", "int8"):
+        out[variant]["settled_over_detect"] = round(out[variant]["settled_tray_ms"] / one, 3)
+        out[variant]["arrival_over_detect"] = round(out[variant]["arrival_tray_ms"] / one, 3)
+    out["settled_over_detect"] = out["fp32"]["settled_over_detect"]
+    out["int8_top1_change"] = round(out["int8"]["top1"] - out["fp32"]["top1"], 4)
+    return out
+
+
 def run_vision_bench(bundle: Path, frames: int = 60) -> dict:
     det = Detector(bundle)
     imgs = _frames(list(det.manifest.classes), frames)
@@ -116,6 +193,8 @@ def run_vision_bench(bundle: Path, frames: int = 60) -> dict:
         log.info("size %s: %s", size, sizes[str(size)])
     ref = sizes["416"]
     static = static_tray_rate(bundle)
+    recognition = recognition_bench(bundle)
+    log.info("recognition: %s", recognition)
     out = {
         "bench": "vision",
         "bundle_version": det.manifest.version,
@@ -128,5 +207,11 @@ def run_vision_bench(bundle: Path, frames: int = 60) -> dict:
         "detect_over_ultralytics": (round(ref["detect_ms"] / ref["ultralytics_ms"], 3)
                                     if ref["ultralytics_ms"] else None),
         **static,
+        "recognition": recognition,
+        "settled_tray_over_detect": recognition["settled_over_detect"],
+        "arrival_tray_over_detect": recognition["fp32"]["arrival_over_detect"],
+        "int8_embedder": {"embed_ms_per_crop": recognition["int8"]["embed_ms_per_crop"],
+                          "fp32_embed_ms_per_crop": recognition["fp32"]["embed_ms_per_crop"],
+                          "top1_change": recognition["int8_top1_change"]},
     }
     return out
