@@ -72,9 +72,11 @@ def hub_jobs(args: argparse.Namespace) -> int:
     from analytics.jobs.store import mark_published
     from firmware_config import ConfigError
 
+    now = datetime.now(UTC)  # read once: the runs are as of the stores' dates now, the morning documents too
     try:
         cfg = _config(args)
-        runs = run_jobs(cfg.hub.database_url, stores=args.store or None, workers=args.workers, force=args.force)
+        runs = run_jobs(cfg.hub.database_url, stores=args.store or None, workers=args.workers, force=args.force,
+                        now=now)
     except ConfigError as exc:
         log.error("%s", exc)
         return 2
@@ -87,7 +89,6 @@ def hub_jobs(args: argparse.Namespace) -> int:
 
         engine = make_engine(cfg.hub.database_url)
         ai = AIService.from_config(engine, cfg)  # writes the morning narrative when an LLM is configured
-        now = datetime.now(UTC)  # the morning documents are written as of the command's clock
         for run in runs:
             if run.status == "failed":
                 continue
@@ -139,6 +140,9 @@ def hub_backtest(args: argparse.Namespace) -> int:
                      f"MASE {result['mase']} (seasonal naive {result['baseline_mase']}), ratio {result['mase_ratio']}; "
                      f"WAPE {result['wape']} (seasonal naive {result['baseline_wape']}); interval coverage "
                      f"{result['coverage80']} (80%), {result['coverage95']} (95%)\n")
+    for name, r in result.get("store_series", {}).items():
+        sys.stdout.write(f"store {name}: MASE {r['mase']} (seasonal naive {r['baseline_mase']}), WAPE {r['wape']}, "
+                         f"bias {r['bias']}; interval coverage {r['coverage80']} (80%), {r['coverage95']} (95%)\n")
     if args.json:
         _emit_json(result)
     return 0

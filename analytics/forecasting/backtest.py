@@ -6,7 +6,8 @@ origin, MASE = mean absolute error / the in-sample mean absolute error of the we
 naive on the history (calendar days from the series' first sale); series without such a scale
 (fewer than eight weeks of history, or a constant series) are left out of that origin.  Reported:
 the mean MASE of each method, WAPE (total absolute error / total units), bias, the coverage of the
-80% and 95% intervals, and ``mase_ratio`` = hub MASE / seasonal-naive MASE.
+80% and 95% intervals (the share of actual days inside them), and ``mase_ratio`` = hub MASE /
+seasonal-naive MASE.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.forecasting.demand import forecast_series
+from analytics.forecasting.demand import PROFILE_PRIOR, forecast_series
 from analytics.forecasting.effects import day_multipliers
 from analytics.jobs.calendar import StoreCalendar
 
@@ -50,8 +51,10 @@ def top_series(units: pd.DataFrame, n: int) -> list[str]:
 
 
 def run_backtest(units: pd.DataFrame, traded: np.ndarray, calendar: StoreCalendar, horizon: int = 28,
-                 origins: int = 4) -> dict[str, Any]:
-    """``units``: daily history (every calendar day, columns = series); ``traded``: store open."""
+                 origins: int = 4, profile_strength: float = PROFILE_PRIOR) -> dict[str, Any]:
+    """``units``: daily history (every calendar day, columns = series); ``traded``: store open.
+    ``profile_strength``: as :func:`forecast_series` (0 for a store's own sales or revenue, as the
+    nightly forecast runs them)."""
     started = time.perf_counter()
     days = units.index
     rows = []
@@ -75,7 +78,8 @@ def run_backtest(units: pd.DataFrame, traded: np.ndarray, calendar: StoreCalenda
         hist_k = hist[keep]
         closed = calendar.closed(future)
         fc = forecast_series(hist_k, traded[:cut], future, closed, day_multipliers(calendar, hist_k.sum(axis=1),
-                                                                                   traded[:cut], future))
+                                                                                   traded[:cut], future),
+                             profile_strength=profile_strength)
         actual = fut_units[keep].to_numpy(dtype=float)
         hub = fc.mean[keep].to_numpy()
         naive = seasonal_naive(hist_k, future)

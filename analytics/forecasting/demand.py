@@ -16,8 +16,14 @@ How (docs/analytics.md has the reasoning and the backtest figures):
    towards the store's profile in proportion to how few units the series sold (``PROFILE_PRIOR``).
    Closed days (closed weekdays, holidays the store closes on) get zero; payday and open-holiday
    effects multiply (``effects.py``).
-5. Intervals: negative binomial around the mean with the dispersion of the series' own backtest
-   errors (``distribution.py``).
+5. Intervals: negative binomial around the mean with the dispersion of the series' own forecast
+   errors (``distribution.py``): those of its inner backtest when the series is long enough for
+   one, otherwise those of a one-step-ahead trailing average over its own history
+   (:func:`history_dispersion`), pooled with the other series' like a prior.  A dispersion is in
+   the series' own units, so a revenue series in minor units gets one thousands of times a count's;
+   a fixed prior of 2 (a count's) gave the demo store's revenue an interval of +-0.07 %.
+   ``tillsight hub backtest`` reports the coverage of the 80 % and 95 % intervals, for the SKUs and
+   for the store's daily sales and revenue.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ INNER_WINDOWS = 2
 MIN_TRAIN_OPEN_DAYS = 14
 LEVELS = (0.8, 0.95)
 DISPERSION_PRIOR_POINTS = 28.0
+SHORT_SMOOTH_MODEL = "MovingAverage4w"  # for smooth series when no series is long enough to backtest
+HISTORY_ERROR_WINDOW = 2  # weeks of open days in the trailing average whose errors size a short series' interval
 
 
 def candidate_models(open_days_per_week: int) -> list:
@@ -129,6 +137,38 @@ def relative_scores(err: pd.DataFrame) -> dict[str, float]:
     eps = 1e-6 + 0.01 * float(finite.to_numpy().mean())
     ratio = (finite + eps).div(finite.mean(axis=1) + eps, axis=0)
     return {str(c): round(float(np.exp(np.log(ratio[c]).mean())), 4) for c in finite.columns}
+
+
+def history_dispersion(open_hist: pd.DataFrame, profiles: np.ndarray, week: int,
+                       window_weeks: int = HISTORY_ERROR_WINDOW) -> tuple[np.ndarray, np.ndarray]:
+    """Per series (dispersion, points) of one-step-ahead errors over its own open-day history: each
+    day forecast as the trailing average of the ``window_weeks`` weeks of open days before it (with
+    the weekday profile taken out and put back), from the series' first sale on.  The dispersion is
+    sum(error^2) / sum(forecast), as :mod:`distribution` reads it; 1 with 0 points where no day
+    could be forecast."""
+    vals = open_hist.to_numpy(dtype=float)
+    n_series = vals.shape[1]
+    k = max(1, window_weeks * week)
+    if len(vals) <= k:
+        return np.ones(n_series), np.zeros(n_series, dtype=int)
+    wd = pd.DatetimeIndex(open_hist.index).dayofweek.to_numpy()
+    w = profiles[:, wd].T  # day x series
+    z = np.divide(vals, w, out=np.zeros_like(vals), where=w > 0)
+    csum = np.vstack([np.zeros((1, n_series)), np.cumsum(z, axis=0)])
+    trailing = (csum[k:-1] - csum[:-k - 1]) / k  # the mean of z over the k days before day t (t >= k)
+    pred = trailing * w[k:]
+    started = np.cumsum(vals > 0, axis=0) > 0
+    ok = started[:-k] & (w[k:] > 0)  # the whole window lies after the first sale
+    err2 = np.where(ok, (vals[k:] - pred) ** 2, 0.0).sum(axis=0)
+    scale = np.where(ok, pred, 0.0).sum(axis=0)
+    points = ok.sum(axis=0)
+    phi = np.divide(err2, scale, out=np.ones(n_series), where=scale > 0)
+    # The weekday profile was estimated on these same days, so these errors are in-sample for it: with
+    # n weeks behind each weekday an in-sample error has (n - 1) / n of the variance and a forecast
+    # (n + 1) / n (the average of n days misses by 1/n of a day's variance).
+    weeks = min(len(vals), PROFILE_WEEKS * week) / week
+    phi *= (weeks + 1) / (weeks - 1) if weeks > 2 else 3.0
+    return np.maximum(phi, 1.0), np.where(scale > 0, points, 0)
 
 
 def _long(open_hist: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -221,14 +261,23 @@ def forecast_series(history: pd.DataFrame, traded: np.ndarray, future: pd.Dateti
                                             / max(pred[ok].sum(), 1e-9)), int(ok.sum()))
             started = list(lengths)
             short = [u for u in started if u not in set(long_ids)]
-            chosen.loc[short] = default
+            if long_ids:
+                chosen.loc[short] = default
+            else:  # no series to backtest: Croston's bias correction would shave ~5 % off a smooth series
+                chosen.loc[short] = [SHORT_SMOOTH_MODEL if classes[u] in ("smooth", "erratic") else default
+                                     for u in short]
             fc = _pandas(_statsforecast(models).forecast(df=df, h=1)).set_index("unique_id")
             for u in started:
                 value = float(fc[chosen[u]][u]) if chosen[u] in fc.columns else np.nan
                 if not np.isfinite(value):
                     value = float(df.loc[df["unique_id"] == u, "y"].mean())
                 level[u] = max(value, 0.0)
-            prior_phi = float(np.median([v for v, _ in phi_raw.values()])) if phi_raw else 2.0
+            # a series too short for the inner backtest is sized by its own history's errors
+            hist_phi, hist_n = history_dispersion(open_hist, profiles, week)
+            for u in started:
+                if u not in phi_raw and hist_n[col_pos[u]] > 0:
+                    phi_raw[u] = (float(hist_phi[col_pos[u]]), int(hist_n[col_pos[u]]))
+            prior_phi = float(np.median([v for v, _ in phi_raw.values()])) if phi_raw else 1.0
             prior_phi = max(prior_phi, 1.0)
             for u in started:
                 raw, n = phi_raw.get(u, (prior_phi, 0))
