@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
@@ -43,6 +44,9 @@ class StoreData:
     sales: pd.DataFrame
     # one row per line: tx_id, sku, name, qty, line_total, category, status, local, customer_id
     lines: pd.DataFrame
+    # the store-local date of the run (its clock read by the caller, in the store's time zone); None
+    # for data with no "now" (a file of past sales)
+    today: date | None = None
 
     @property
     def last_day(self) -> date | None:
@@ -50,8 +54,12 @@ class StoreData:
 
     @property
     def as_of(self) -> date:
-        """The analysis date: the day after the store's last sale (what a nightly run sees).  A store
-        with no sales has none (the wall clock's date would make the analysis depend on when it ran)."""
+        """The analysis date, the first day forecast: the store's today when the run's time is known
+        (so a run at 03:40 on Monday after a sale at 03:39 forecasts Monday, not Tuesday; the history
+        is the days before it), else the day after the store's last sale.  A store with no sales has
+        none (the wall clock's date would make the analysis depend on when it ran)."""
+        if self.today is not None:
+            return self.today
         last = self.last_day
         if last is None:
             raise ValueError(f"store {self.store.store_id!r} has no sales: there is no analysis date")
@@ -75,15 +83,20 @@ def store_ids(engine: Engine) -> list[str]:
     return sorted(known)
 
 
-def fingerprint(engine: Engine, info: StoreInfo) -> str:
-    """Changes when the store's sales or settings change: a store with the same fingerprint as its
-    last successful run is skipped."""
+def store_today(info: StoreInfo, now: datetime) -> date:
+    """The store's date at ``now`` (its own time zone)."""
+    return now.astimezone(ZoneInfo(info.timezone)).date()
+
+
+def fingerprint(engine: Engine, info: StoreInfo, today: date | None = None) -> str:
+    """Changes when the store's sales or settings change, or its day (``today``) does: a store with
+    the same fingerprint as its last successful run is skipped."""
     tx = t.transactions.c
     with engine.connect() as conn:
         count, last_rx, last_sale = conn.execute(
             select(func.count(), func.max(tx.received_at), func.max(tx.completed_at))
             .where(tx.store_id == info.store_id)).one()
-    key = f"{ANALYTICS_VERSION}|{count}|{last_rx}|{last_sale}|{info.settings.fingerprint()}|{info.timezone}"
+    key = f"{ANALYTICS_VERSION}|{count}|{last_rx}|{last_sale}|{info.settings.fingerprint()}|{info.timezone}|{today}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -91,7 +104,10 @@ def _utc(text: pd.Series) -> pd.Series:
     return pd.to_datetime(text, utc=True, format="ISO8601")
 
 
-def load_store_data(engine: Engine, store_id: str, info: StoreInfo | None = None) -> StoreData:
+def load_store_data(engine: Engine, store_id: str, info: StoreInfo | None = None,
+                    now: datetime | None = None) -> StoreData:
+    """The store's sales as frames; with ``now`` (aware, the caller's clock) the analysis is as of the
+    store's date then (:attr:`StoreData.as_of`)."""
     info = info or store_info(engine, store_id)
     if info is None:
         raise LookupError(f"store {store_id!r} is not in the hub database")
@@ -115,7 +131,10 @@ def load_store_data(engine: Engine, store_id: str, info: StoreInfo | None = None
         lines = pd.DataFrame(conn.execute(
             select(ln.tx_id, ln.sku, ln.name, ln.qty, ln.line_total).where(ln.store_id == store_id)).all(),
             columns=["tx_id", "sku", "name", "qty", "line_total"])
-    return frames(info, sales, lines)
+    data = frames(info, sales, lines)
+    if now is not None:
+        data.today = store_today(info, now)
+    return data
 
 
 def frames(info: StoreInfo, sales: pd.DataFrame, lines: pd.DataFrame) -> StoreData:

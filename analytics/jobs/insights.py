@@ -122,7 +122,8 @@ def build_insights(engine: Engine, store_id: str, now: datetime, allowed: list[s
         headline = (f"{weekday}: about {cnt['mean']} sales and {format_money(rev['mean'], cur)} expected"
                     + (f"; busiest at {_hour(max(staff['hours'], key=lambda h: h['sales'])['hour'])}"
                        if staff["hours"] else "") + ".")
-        items.append({"title": "Today's forecast",
+        # "Today" only when it is the store's today: a run from before midnight describes another day
+        items.append({"title": "Today's forecast" if day == local_today else f"Forecast for {weekday}",
                       "text": f"{cnt['mean']} sales (80% range {cnt['lo80']}-{cnt['hi80']}), revenue "
                               f"{format_money(rev['mean'], cur)} (80% range {format_money(rev['lo80'], cur)}-"
                               f"{format_money(rev['hi80'], cur)})."})

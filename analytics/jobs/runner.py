@@ -12,6 +12,7 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -21,7 +22,7 @@ from analytics.db import make_engine, migrate
 from analytics.forecasting.run import forecast_store
 from analytics.jobs import store as st
 from analytics.jobs.calendar import StoreCalendar
-from analytics.jobs.data import StoreData, fingerprint, load_store_data, store_ids, store_info, utc_now
+from analytics.jobs.data import StoreData, fingerprint, load_store_data, store_ids, store_info, store_today, utc_now
 from analytics.jobs.settings import SettingsError
 from analytics.jobs.stock import store_stock
 from analytics.segmentation.run import segment_store
@@ -62,8 +63,11 @@ def top_products(data: StoreData, days: int = 28, limit: int = 20) -> list[dict[
     return out
 
 
-def run_store(url: str, store_id: str, force: bool = False, engine: Engine | None = None) -> StoreRun:
-    """One store's nightly run; never raises for a problem of the store's own (it is recorded)."""
+def run_store(url: str, store_id: str, force: bool = False, engine: Engine | None = None,
+              now: datetime | None = None) -> StoreRun:
+    """One store's nightly run; never raises for a problem of the store's own (it is recorded).
+    ``now`` (aware; the caller reads the clock): the analysis is as of the store's date then, and
+    forecasts start that day; without it, the day after the store's last sale."""
     started = time.perf_counter()
     own = engine is None
     engine = engine or make_engine(url)
@@ -74,7 +78,8 @@ def run_store(url: str, store_id: str, force: bool = False, engine: Engine | Non
             return StoreRun(store_id, "failed", detail=str(exc))
         if info is None:
             return StoreRun(store_id, "failed", detail=f"store {store_id!r} is not in the hub database")
-        fp = fingerprint(engine, info)
+        today = store_today(info, now) if now is not None else None
+        fp = fingerprint(engine, info, today)
         last = st.last_run(engine, store_id)
         if not force and last is not None and last["fingerprint"] == fp:
             run_id = st.record_skip(engine, store_id, utc_now(), fp, "no new sales or settings since the last run")
@@ -82,7 +87,7 @@ def run_store(url: str, store_id: str, force: bool = False, engine: Engine | Non
                             "no new sales or settings since the last run")
         run_id = st.start_run(engine, store_id, utc_now(), fp, info.settings.model_dump(mode="json"))
         try:
-            data = load_store_data(engine, store_id, info)
+            data = load_store_data(engine, store_id, info, now=now)
             if data.sales.empty:
                 raise ValueError("the store has no sales yet")
             calendar = StoreCalendar.for_store(info.settings, set(data.sales["local"].dt.date), data.as_of)
@@ -114,14 +119,15 @@ def run_store(url: str, store_id: str, force: bool = False, engine: Engine | Non
             engine.dispose()
 
 
-def _run_in_child(url: str, store_id: str, force: bool) -> StoreRun:
+def _run_in_child(url: str, store_id: str, force: bool, now: datetime | None) -> StoreRun:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    return run_store(url, store_id, force)
+    return run_store(url, store_id, force, now=now)
 
 
 def run_jobs(url: str, stores: list[str] | None = None, workers: int | None = None,
-             force: bool = False) -> list[StoreRun]:
-    """Run every store (or ``stores``); ``workers`` processes at once (default: CPU count)."""
+             force: bool = False, now: datetime | None = None) -> list[StoreRun]:
+    """Run every store (or ``stores``); ``workers`` processes at once (default: CPU count); ``now``
+    as :func:`run_store`."""
     engine = make_engine(url)
     migrate(engine)
     targets = stores or store_ids(engine)
@@ -132,12 +138,12 @@ def run_jobs(url: str, stores: list[str] | None = None, workers: int | None = No
     results: list[StoreRun] = []
     if n == 1:
         for sid in targets:
-            results.append(run_store(url, sid, force, engine))
+            results.append(run_store(url, sid, force, engine, now=now))
         engine.dispose()
         return results
     engine.dispose()
     with ProcessPoolExecutor(max_workers=n) as pool:
-        futures = {pool.submit(_run_in_child, url, sid, force): sid for sid in targets}
+        futures = {pool.submit(_run_in_child, url, sid, force, now): sid for sid in targets}
         for fut in as_completed(futures):
             sid = futures[fut]
             try:

@@ -173,6 +173,19 @@ def health_items() -> list[dict[str, Any]]:
     return items
 
 
+HUB_TODAY_TITLE = "Today's forecast"  # analytics/jobs/insights.py's title for the forecast of the store's today
+
+
+def _document_day(raw: Any) -> date | None:
+    """The store-local day the hub's document describes (``day``), or None (older hubs, malformed)."""
+    if not isinstance(raw, str) or not _DATE_RE.match(raw):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
 def insights() -> dict[str, Any] | None:
     """The hub's latest insights, shaped for the page, or None when there are none yet."""
     try:
@@ -188,6 +201,11 @@ def insights() -> dict[str, Any] | None:
             items.append({"title": str(it.get("title") or ""), "text": str(it.get("text") or "")})
         elif isinstance(it, str):
             items.append({"title": "", "text": it})
+    day = _document_day(raw.get("day"))
+    if day is not None and day != _reports().today(now_utc()):
+        # the hub says "Today's forecast" of the day it wrote for; on any other day the device names that day
+        label = f"Forecast for {day.strftime('%A %d %B')}"
+        items = [{**it, "title": label} if it["title"] == HUB_TODAY_TITLE else it for it in items]
     generated = raw.get("generated_at")
     generated_local = ""
     if isinstance(generated, str) and generated:
@@ -195,7 +213,7 @@ def insights() -> dict[str, Any] | None:
             generated_local = _reports().local_text(generated)
         except ValueError:
             generated_local = generated
-    return {"generated_at": generated, "generated_local": generated_local,
+    return {"generated_at": generated, "generated_local": generated_local, "day": day.isoformat() if day else None,
             "source": str(raw.get("source") or "computed"), "headline": str(raw.get("headline") or ""),
             "items": items, "narrative": _narrative(raw.get("narrative")),
             "collections": _collections(raw.get("collections"))}

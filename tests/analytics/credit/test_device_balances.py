@@ -6,54 +6,23 @@ made a repayment", for a customer the device had at his RD$5,000 limit.)"""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
-from analytics.broker.registry import StoreDefaults, add_device
 from analytics.credit.report import credit_report
-from analytics.db import make_engine, migrate
-from analytics.ingest.parse import Parsed, parse
-from analytics.ingest.store import apply_batch
 from contracts.timestamps import format_utc
-from contracts.topics import DEFAULT_PREFIX, device_topic
-from edge.demo.seed import seed_store
-from edge.store import DeviceIdentity, Store
+from edge.store import Store
+from tests.analytics.demo_device import STORE, demo_device, sync
 
-STORE, DEVICE = "s-001", "till-1"
 NOW = datetime(2026, 12, 7, 7, 40, tzinfo=UTC)  # Monday 03:40 in Santo Domingo
-
-
-def sync(store: Store, hub: Engine, now: datetime) -> int:
-    """Carry every unsent outbox message to the hub as the ingest stores them; returns how many."""
-    pending = store.outbox.pending(limit=1_000_000)
-    msgs = []
-    for m in pending:
-        p = parse(device_topic(DEFAULT_PREFIX, STORE, DEVICE, m.kind), json.dumps(m.payload).encode(), DEFAULT_PREFIX)
-        assert isinstance(p, Parsed), p
-        msgs.append(p)
-    with hub.begin() as conn:
-        apply_batch(conn, msgs, format_utc(now))
-    store.outbox.mark_sent([m.id for m in pending])
-    return len(msgs)
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Engine]:
     """The demo device with four weeks of history, synced to a hub that registered it."""
-    d: Path = tmp_path_factory.mktemp("device-balances")
-    store = Store(d / "store.db", identity=DeviceIdentity(STORE, DEVICE))
-    assert seed_store(store, history_days=28, store_id=STORE, device_id=DEVICE, now=NOW) > 0
-    hub = make_engine(f"sqlite:///{d / 'hub.db'}")
-    migrate(hub)
-    with hub.begin() as conn:
-        add_device(conn, STORE, DEVICE, store=StoreDefaults("Colmado La Esquina", "America/Santo_Domingo", "DOP"),
-                   now=format_utc(NOW - timedelta(days=40)))
-    assert sync(store, hub, NOW) > 0
-    return store, hub
+    return demo_device(tmp_path_factory.mktemp("device-balances"), NOW)
 
 
 def device_balances(store: Store) -> dict[str, int]:

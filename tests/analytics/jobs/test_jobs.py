@@ -14,6 +14,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+import time_machine
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, func, insert, select, update
 
@@ -169,7 +170,9 @@ def test_jobs_publish_retained_insights_that_the_device_dashboard_accepts(broker
     migrate(engine)
     seed_store(engine, "s-a", {}, seed=5, days=100)
     _devices(engine, "s-a")
-    assert main(["hub", "jobs", "--config", str(cfg_file), "--publish", "--json"]) == 0
+    # the command reads the clock once: its runs are as of the store's date then (Sunday 1 November, 01:00 local)
+    with time_machine.travel(datetime(2026, 11, 1, 5, 0, tzinfo=UTC), tick=True):
+        assert main(["hub", "jobs", "--config", str(cfg_file), "--publish", "--json"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["runs"][0]["status"] == "succeeded"
     assert sorted(report["runs"][0]["published"]) == ["tillsight/v1/s-a/till-1/insights",
@@ -184,8 +187,8 @@ def test_jobs_publish_retained_insights_that_the_device_dashboard_accepts(broker
     assert all(set(it) == {"title", "text"} and it["text"] for it in doc["items"])
     titles = {it["title"] for it in doc["items"]}
     assert titles >= {"Customers", "Baskets"}
-    # the store-local today (the wall clock here): a forecast and staffing, or a closed day
-    assert ("expected to be closed" in doc["headline"]) != (titles >= {"Today's forecast", "Staffing"})
+    # the store-local today then, a Sunday the shop keeps shut
+    assert doc["as_of"] == doc["day"] == "2026-11-01" and "expected to be closed" in doc["headline"]
     # both pinned: the seeded shop's sales end on Saturday 31 October and it keeps Sundays shut
     sunday = build_insights(engine, "s-a", now=datetime(2026, 11, 1, 15, 0, tzinfo=UTC), narrative=False)
     assert sunday["day"] == "2026-11-01"
