@@ -271,7 +271,7 @@ class CheckoutSession:
                     best[sku] = item
             for sku, n in counts.items():
                 self.seen_on_tray[sku] = max(self.seen_on_tray.get(sku, 0), n)
-            current = {ln.sku: ln for ln in self.lines if ln.source == "vision" and not ln.unknown}
+            current = {ln.sku: ln for ln in self.lines if self._mirrored(ln) and not ln.unknown}
             wanted: list[CartLine] = []
             for sku, n in counts.items():
                 product = self.lookup(sku)
@@ -300,16 +300,22 @@ class CheckoutSession:
             for track_id in open_unknown:
                 if track_id not in still and self.unknown_seen.get(track_id, "") is None:
                     self.unknown_seen[track_id] = (None, "left_tray")  # went off the tray unresolved
-            before = [(ln.line_id, ln.sku, ln.qty) for ln in self.lines if ln.source == "vision"]
-            others = [ln for ln in self.lines if ln.source != "vision"]
+            before = [(ln.line_id, ln.sku, ln.qty) for ln in self.lines if self._mirrored(ln)]
+            others = [ln for ln in self.lines if not self._mirrored(ln)]
             self.lines = sorted(wanted + others, key=lambda ln: ln.line_id)
-            after = [(ln.line_id, ln.sku, ln.qty) for ln in self.lines if ln.source == "vision"]
+            after = [(ln.line_id, ln.sku, ln.qty) for ln in self.lines if self._mirrored(ln)]
             if before != after:
                 self._changed()
                 if settled_at is not None:
                     self.settled_at = settled_at
                 return True
             return False
+
+    @staticmethod
+    def _mirrored(line: CartLine) -> bool:
+        """A line that follows the tray: the camera's, unless the cashier rang it up (an unknown item
+        resolved by an alternative stays the camera's line but no longer follows the tray)."""
+        return line.source == "vision" and not line.was_unknown
 
     def _new_unknown_line(self, item: BasketItem, alternatives: list[dict[str, Any]]) -> CartLine:
         if len(self.lines) >= MAX_LINES:

@@ -119,6 +119,10 @@ def test_alternatives_at_zero_percent_are_not_offered_and_picking_one_resolves_a
         session.pick_alternative(line.line_id, "RICE-LG-5LB")
     session.pick_alternative(line.line_id, SUGAR)
     assert (line.sku, line.unknown, line.unit_price) == (SUGAR, False, store.products.get(SUGAR).price)
+    session.apply_basket(tray(unknown_item(5, alternatives=((SUGAR, 0.41),))))  # the same tray settles again
+    assert [(ln.sku, ln.qty, ln.unknown) for ln in session.lines] == [(SUGAR, 1, False)]
+    session.apply_basket(tray(*basket(SUGAR).items, unknown_item(5)))  # a second sugar the camera knows
+    assert sorted((ln.sku, ln.qty) for ln in session.lines) == [(SUGAR, 1), (SUGAR, 1)]
     session.apply_basket(basket(OIL, alternatives={OIL: [("OIL-SOL-500ML", 0.0), (SUGAR, 0.2)]}))
     oil = next(ln for ln in session.lines if ln.sku == OIL)
     assert [a["sku"] for a in oil.alternatives] == [SUGAR]
