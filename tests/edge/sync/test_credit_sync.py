@@ -18,7 +18,7 @@ from edge.store import DeviceIdentity, Store
 from edge.store.records import Payment
 from tests.edge.checkout.helpers import quick_sale
 from tests.support.fixtures import make_config, write_config
-from tests.support.hubdb import hub_database_url
+from tests.support.hubdb import hub_database_url, register_devices
 from tests.support.mosquitto import MosquittoBroker
 from tests.support.procs import agent_process, ingest_process
 from tests.support.wait import wait_for
@@ -68,6 +68,7 @@ def test_repayments_reach_the_hub_exactly_once_and_balances_follow_the_device(
     config_file = write_config(cfg, tmp_path / "till.yaml")
     engine = make_engine(cfg.hub.database_url)
     migrate(engine)
+    register_devices(engine, (cfg.store.store_id, cfg.store.device_id))  # the hub stores only registered tills
     from edge.demo.seed import seed_store
 
     store = Store(Path(cfg.data_dir) / "store.db", identity=DeviceIdentity(cfg.store.store_id, cfg.store.device_id))
