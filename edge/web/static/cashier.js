@@ -240,6 +240,8 @@
             alts.push(T.el("button", { type: "button", class: "alt", "data-sku": a.sku,
                                        text: a.name + " (" + Math.round(a.score * 100) + "%)" }));
           });
+          alts.push(T.el("button", { type: "button", class: "alt-other", text: "Something else…",
+                                     title: "Scan or search the right product for this line" }));
           mainKids.push(T.el("div", { class: "alts" }, alts));
         }
         if (l.was_unknown && v.teach_url) mainKids.push(teachLink(v.teach_url + "?sku=" + encodeURIComponent(l.sku)));
@@ -302,9 +304,12 @@
       ]);
     }
     // the unknown line the next scan or search resolves (the first one), or null
+    // or the camera line the cashier said is "something else" (its alternatives were all wrong)
+    let fixTarget = null;
     function resolveTarget() {
       if (!view || !view.mine || !(view.state === "scanning" || view.state === "review")) return null;
-      const l = view.lines.find(function (x) { return x.unknown; });
+      const l = view.lines.find(function (x) { return x.unknown; }) ||
+                view.lines.find(function (x) { return x.line_id === fixTarget && x.source === "vision" && !x.locked; });
       return l ? l.line_id : null;
     }
     let shownUnknown = null;
@@ -315,7 +320,10 @@
       shownUnknown = id;
     }
     function updateCodeHint() {
-      code.placeholder = resolveTarget() !== null ? "Scan or search the unknown item" : "Scan, type a code or search a name";
+      const target = resolveTarget();
+      const unknown = target !== null && view.lines.some(function (l) { return l.line_id === target && l.unknown; });
+      code.placeholder = target === null ? "Scan, type a code or search a name"
+        : unknown ? "Scan or search the unknown item" : "Scan or search the right product";
     }
 
     // ---- the long-poll: the basket appears as soon as the tray settles ----
@@ -457,6 +465,13 @@
       else if (btn.classList.contains("btn-remove")) act(function () { return withApproval("POST", url + "/remove", { reason: "removed at the till" }); });
       else if (btn.classList.contains("alt")) act(function () { return T.api("POST", url + "/alternative", { sku: btn.dataset.sku }); });
       else if (btn.classList.contains("btn-find")) { code.focus(); showMessage("Type the product's name, or scan its barcode.", "info"); }
+      else if (btn.classList.contains("alt-other")) {
+        const line = view.lines.find(function (l) { return String(l.line_id) === id; });
+        fixTarget = line ? line.line_id : null;
+        updateCodeHint();
+        code.focus();
+        if (line) showMessage("Scan or search the right product instead of " + line.name + ".", "info");
+      }
       else if (btn.classList.contains("btn-price")) {
         const line = view.lines.find(function (l) { return String(l.line_id) === id; });
         if (!line) return;
@@ -487,8 +502,11 @@
       if (target !== null) {  // an unknown item is waiting: this code says what it is
         return act(function () {
           return T.api("POST", "/api/checkout/lines/" + target + "/resolve",
-                       { code: text, how: source === "barcode" ? "barcode" : "search" });
-        }, "Unknown item rung up.");
+                       { code: text, how: source === "barcode" ? "barcode" : "search" }).then(function (v) {
+            fixTarget = null;
+            return v;
+          });
+        }, "Rung up.");
       }
       return act(async function () {
         await ensureSale();

@@ -184,3 +184,18 @@ def _open_shift(store: Store):
     if store.shifts.open_for(user.id) is None:
         store.shifts.open(user.id, 50000)
     return user
+
+
+def test_a_wrong_camera_line_is_corrected_by_barcode_and_kept_as_a_correction(session, store):
+    seen: list[Correction] = []
+    session.on_correction = seen.append
+    session.apply_basket(basket(OIL, OIL))
+    oil = session.lines[0]
+    session.resolve_line(oil.line_id, store.products.get(SUGAR), "barcode")
+    assert [(ln.sku, ln.qty, ln.source) for ln in session.lines] == [(SUGAR, 2, "barcode")]
+    assert session.state == "review"
+    assert [(c.sku, c.how, c.camera_said) for c in seen] == [(SUGAR, "barcode", OIL)]
+    sale = _pay(session)
+    assert not [e for e in sale.events if isinstance(e, UnknownItem)]
+    # the camera saw two oils that were not sold: still a vision mismatch, as before
+    assert [(e.sku, e.seen, e.sold) for e in sale.events if isinstance(e, VisionMismatch)] == [(OIL, 2, 0)]

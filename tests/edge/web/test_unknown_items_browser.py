@@ -88,3 +88,28 @@ def test_an_unknown_item_is_rung_up_by_its_barcode_then_paid(served: str, screen
     assert sale.total == 14000 and sorted((ln.sku, ln.source) for ln in sale.lines) == [
         (BEANS, "barcode"), (RICE, "vision")]
     assert [(e.sku, e.how) for e in sale.events if isinstance(e, UnknownItem)] == [(BEANS, "barcode")]
+
+
+def test_a_wrong_camera_line_is_corrected_by_something_else_and_a_scan(served: str, screen, web_context,  # noqa: F811
+                                                                        tmp_path: Path):
+    from selenium.webdriver.common.by import By
+
+    wait = _wait(screen)
+    _log_in_with_pin(screen, served, "ana", "1357", "/till")
+    screen.find_element(By.ID, "opening-float").send_keys("500")
+    screen.find_element(By.ID, "shift-open").click()
+    wait.until(lambda d: d.find_element(By.ID, "till-grid").is_displayed())
+    screen.find_element(By.ID, "btn-start").click()
+    wait.until(lambda d: d.find_element(By.ID, "sale-state").text == "Scanning")
+    # the camera says red beans (maybe black beans): it is neither, it is rice
+    web_context.checkout.on_basket(snapshot((BEANS, 0.51, (("BEAN-BLK-1LB", 0.3),))))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f"li.line[data-sku='{BEANS}'] .alt-other"))
+    screen.find_element(By.CSS_SELECTOR, f"li.line[data-sku='{BEANS}'] .alt-other").click()
+    assert screen.find_element(By.ID, "code").get_attribute("placeholder") == "Scan or search the right product"
+    scan(screen, web_context.store.products.get(RICE).barcode)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f"li.line[data-sku='{RICE}']"))
+    assert not screen.find_elements(By.CSS_SELECTOR, f"li.line[data-sku='{BEANS}']")
+    [line] = web_context.checkout.view()["lines"]
+    assert (line["sku"], line["source"], line["qty"]) == (RICE, "barcode", 1)
+    assert screen.find_element(By.ID, "sale-state").text == "Review"  # the tray no longer overwrites it
+    assert screen.find_element(By.ID, "code").get_attribute("placeholder") == "Scan, type a code or search a name"
