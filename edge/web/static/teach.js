@@ -84,6 +84,23 @@
     });
   }
 
+  // a scanner typing while no field has the focus: a fast burst of digits and Enter
+  let burst = "", burstAt = 0;
+  document.addEventListener("keydown", function (ev) {
+    const tag = (document.activeElement && document.activeElement.tagName) || "";
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || $("teach-pick").hidden) return;
+    const now = Date.now();
+    if (now - burstAt > 80) burst = "";
+    burstAt = now;
+    if (/^[0-9]$/.test(ev.key)) { burst += ev.key; return; }
+    if (ev.key === "Enter" && /^[0-9]{6,14}$/.test(burst)) {
+      ev.preventDefault();
+      if (searchBox) searchBox.value = burst;
+      search(burst, true).catch(function () {});
+      burst = "";
+    }
+  });
+
   const readBarcode = $("teach-read-barcode");
   if (readBarcode) {
     readBarcode.addEventListener("click", async function () {
