@@ -64,10 +64,14 @@ def _report_context(shift: Shift) -> dict[str, Any]:
 @require("cashier")
 def shift_page() -> str:
     user = me()
-    shift = ctx().store.shifts.open_for(user.id)
+    shifts = ctx().store.shifts
+    shift = shifts.open_for(user.id)
     context = _report_context(shift) if shift else {"shift": None, "report": None, "money": money_text,
                                                     "local": local_text, "method_names": {}}
-    return render_template("cashier/shift.html", history=visible_shifts(), user_name=user_name, **context)
+    # one drawer: whose open shift holds it (a supervisor may count and close it here)
+    holder = next(iter(shifts.open_on_till()), None) if shift is None and shifts.drawers == "shared" else None
+    return render_template("cashier/shift.html", history=visible_shifts(), user_name=user_name,
+                           drawer_holder=holder, **context)
 
 
 @bp.get("/shift/<int:shift_id>/report")

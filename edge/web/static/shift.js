@@ -19,6 +19,7 @@
       try {
         const body = {};
         body[field] = text;  // text is read as major units by the server
+        if (form.dataset.closeShift) body.shift_id = Number(form.dataset.closeShift);  // a supervisor closes another's
         after(await T.api("POST", url, body));
       } catch (e) {
         err.textContent = e.status === 507 ? "NOT SAVED — " + e.message : e.message;
@@ -31,6 +32,17 @@
   });
   bind("shift-close-form", "counted-cash", "/api/shift/close", "counted_cash", function (r) {
     window.location.href = "/shift/" + r.shift.id + "/report";
+  });
+  bind("shift-close-other-form", "counted-cash-other", "/api/shift/close", "counted_cash", function (r) {
+    // another cashier's shift: its report stays theirs and the owner's; say what the count came to here
+    const rep = r.shift.report;
+    const diff = rep.over_short;
+    $("shift-close-other-form").hidden = true;
+    const done = $("shift-error");
+    done.className = "notice";
+    done.textContent = "Shift #" + r.shift.id + " closed: expected " + T.money(rep.expected_cash) + ", counted " +
+      T.money(rep.counted_cash) + (diff === 0 ? ", exact." : (diff > 0 ? ", over by " : ", short by ") +
+      T.money(Math.abs(diff)) + ".") + " The drawer is free: the next shift can open.";
   });
 
   document.querySelectorAll(".print-button").forEach(function (b) {

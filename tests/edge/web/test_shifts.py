@@ -147,9 +147,13 @@ def test_one_drawer_one_open_shift_until_it_is_counted(login_as, web_context):
     error = resp.get_json()["error"]
     assert f"Ana's shift #{ana_shift['id']} is open on this till's cash drawer" in error
     assert len(web_context.store.shifts.open_on_till()) == 1
+    page = luis.get("/shift").get_data(as_text=True)
+    assert "The drawer is in use" in page and f"Ana's shift #{ana_shift['id']} has been open" in page
+    assert 'id="shift-open-form"' not in page and 'id="shift-close-other-form"' not in page
     # Luis cannot close Ana's shift; the supervisor counts the drawer and closes it
     assert luis.post("/api/shift/close", json={"counted_cash": 57500, "shift_id": ana_shift["id"]}).status_code == 403
     maria = login_as("supervisor")
+    assert f'data-close-shift="{ana_shift["id"]}"' in maria.get("/shift").get_data(as_text=True)
     closed = maria.post("/api/shift/close", json={"counted_cash": 57500, "shift_id": ana_shift["id"]})
     assert closed.status_code == 200, closed.get_json()
     assert closed.get_json()["shift"]["report"]["over_short"] == 0

@@ -137,3 +137,34 @@ def test_a_zero_total_sale_completes_with_no_payment(till, web_context):
     assert "No payment due" in browser.find_element(By.ID, "receipt-text").text
     sale = web_context.store.sales.by_receipt("TILL-1-000001")
     assert sale.status == "completed" and sale.total == 0 and sale.payments == []
+
+
+def test_a_supervisor_counts_the_drawer_and_closes_the_shift_that_holds_it(served: str, browser, window,
+                                                                           web_context):
+    """One drawer: Ana went home with her shift open; Luis cannot open his, María closes Ana's from the
+    shift page with the count."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    store = web_context.store
+    held = store.shifts.open("ana", 50000)
+    width, height = window
+    inner = browser.execute_script("return [innerWidth, innerHeight];")
+    outer = browser.get_window_size()
+    browser.set_window_size(outer["width"] + width - inner[0], outer["height"] + height - inner[1])
+    wait = WebDriverWait(browser, 10, poll_frequency=0.05,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+    browser.get(served + "/login?next=/shift")
+    browser.find_element(By.CSS_SELECTOR, "label.tile:has(input[value=maria])").click()
+    for key in "8024":
+        browser.find_element(By.CSS_SELECTOR, f".pinpad .key[data-key='{key}']").click()
+    browser.find_element(By.CSS_SELECTOR, ".pinpad .key[data-key='OK']").click()
+    wait.until(lambda d: d.current_url.endswith("/shift"))
+    assert f"Ana's shift #{held.id}" in browser.find_element(By.ID, "drawer-holder").text
+    browser.find_element(By.ID, "counted-cash-other").send_keys("500")
+    browser.find_element(By.ID, "shift-close-other").click()
+    wait.until(lambda d: f"Shift #{held.id} closed" in d.find_element(By.ID, "shift-error").text)
+    assert "expected RD$500.00, counted RD$500.00, exact" in browser.find_element(By.ID, "shift-error").text
+    closed = store.shifts.get(held.id)
+    assert not closed.is_open and closed.counted_cash == 50000 and store.shifts.open_on_till() == []
