@@ -26,7 +26,15 @@ from sqlalchemy import Engine, func, select
 from analytics.db import tables as t
 from analytics.jobs import results as rs
 from analytics.jobs.data import store_info
-from contracts.events import DiscountChange, DrawerOpen, RefundApproval, SaleEvent, SaleVoid, payload_events
+from contracts.events import (
+    DiscountChange,
+    DrawerOpen,
+    RefundApproval,
+    SaleEvent,
+    SaleVoid,
+    UnknownItem,
+    payload_events,
+)
 from contracts.money import exponent, format_money
 from contracts.timestamps import format_utc, parse_utc
 
@@ -59,6 +67,8 @@ def fact_kind(event: SaleEvent) -> str | None:
             return None
         case SaleVoid():
             return "sale_void"
+        case UnknownItem():  # a product the camera did not know: a mismatch only when it was not rung up
+            return None if event.sold else "vision_mismatch"
         case _:
             return event.type
 

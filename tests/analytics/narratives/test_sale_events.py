@@ -60,3 +60,28 @@ def test_a_drawer_opening_without_a_sale_reaches_the_facts_and_the_narrative(eng
     assert facts.value("events_drawer_open_no_sale") == 1
     assert facts.get("events_drawer_open_no_sale").label == "Cash drawer opened without a sale"
     assert "1 times the cash drawer opened without a sale" in nv.generate(engine, STORE, "daily", ai=None, now=NOW).text
+
+
+def test_an_unknown_item_rung_up_is_not_a_camera_mismatch_but_one_taken_off_unsold_is(engine: Engine,
+                                                                                        tmp_path: Path) -> None:
+    from tests.edge.checkout.helpers import tray, unknown_item
+
+    till = Store(tmp_path / "till.db")
+    seed_store(till)
+    payloads = []
+    for i, resolve in enumerate((True, True, False)):
+        session = session_for(till, store_id=STORE, clock=lambda i=i: RUNG_AT + timedelta(minutes=i))
+        session.start(cashier(till))
+        session.apply_basket(tray(*basket("SUGAR-2LB").items, unknown_item(9)))
+        [line] = session.unresolved()
+        if resolve:
+            session.resolve_line(line.line_id, till.products.get("OIL-SOL-1L"), "barcode")
+        else:
+            session.remove_line(line.line_id)
+        total = session.to_payment().total
+        payloads.append(till.sales.record(session.pay([PaymentPart("card", total)])).to_payload())
+    till.close()
+    write_sales(engine, payloads, "2026-11-01T00:00:00Z")
+
+    facts = build_facts(engine, STORE, "daily", now=NOW)
+    assert facts.value("events_vision_mismatch") == 1  # only the one that left the sale unsold
