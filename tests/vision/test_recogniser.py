@@ -20,7 +20,8 @@ BOX_B = (200.0, 60.0, 300.0, 160.0)
 
 
 class ColourEmbedder:
-    """A stand-in embedder: the crop's colours on a 4x4 grid; counts the crops it embeds."""
+    """A stand-in embedder: the colours of the crop's middle half on a 4x4 grid (the product, not the
+    surface around it); counts the crops it embeds."""
 
     views = 1
 
@@ -38,10 +39,15 @@ class ColourEmbedder:
 
     def embed(self, crops: list[np.ndarray], views: int | None = None) -> np.ndarray:
         self.crops += len(crops)
-        rows = [cv2.resize(c, (4, 4), interpolation=cv2.INTER_AREA).astype(np.float32).reshape(-1) - 100.0
+        rows = [cv2.resize(middle(c), (4, 4), interpolation=cv2.INTER_AREA).astype(np.float32).reshape(-1) - 100.0
                 for c in crops]
         out = np.array(rows, np.float32).reshape(len(crops), self.dim)
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def middle(crop: np.ndarray) -> np.ndarray:
+    h, w = crop.shape[:2]
+    return crop[h // 4:h - h // 4 or h, w // 4:w - w // 4 or w]
 
 
 class Boxes:

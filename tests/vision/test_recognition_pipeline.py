@@ -108,3 +108,39 @@ def test_the_loop_keeps_the_latest_empty_tray_frame_for_teaching(stack) -> None:
     # the empty-tray view is a frame from before the bottle was put down, not the frame with the bottle
     assert np.abs(later.empty_tray.astype(int) - empty.empty_tray.astype(int)).mean() < 3
     assert np.abs(later.image.astype(int) - later.empty_tray.astype(int)).mean() > 3
+
+
+def test_a_product_taught_while_it_lies_on_the_tray_turns_from_unknown_to_its_sku(tmp_path: Path,
+                                                                                  detector: Detector) -> None:
+    import cv2
+
+    from vision.cutouts import CutoutLibrary
+    from vision.demo_gallery import product_photos
+    from vision.gallery.store import Gallery
+
+    embedder = ColourEmbedder()
+    folder = tmp_path / "gallery"
+    build_demo_gallery(folder, embedder, [p for p in demo_catalogue() if p.sku in ENROLLED])
+    source = SyntheticSource(seed=3, manual=True)
+    new = unenrolled_product(1)
+    source.add_products([new])
+    recogniser = Recogniser(embedder, folder, settings=RecogniserSettings(head_votes=False, reload_interval_s=1e-6))
+    pipeline = VisionPipeline(source, detector, BasketStabiliser(settle_frames=3), gate=ChangeGate(settle_frames=4),
+                              recogniser=recogniser)
+    source.show([new.sku])
+    [item] = run(pipeline, 10).items
+    assert item.sku is None
+    gallery = Gallery.open_or_create(folder, embedder)  # taught at the till: the gallery changes, the tray does not
+    for photo in product_photos(new, CutoutLibrary.from_products([new])):
+        ok, png = cv2.imencode(".png", photo)
+        assert ok
+        gallery.add_photo(new.sku, png.tobytes(), ".png", embedder.embed([photo])[0])
+    gallery.recalibrate()
+    gallery.save()
+    events = []
+    for _ in range(12):
+        result = pipeline.step()
+        assert result is not None
+        events += [(e.kind, e.sku, e.track_id) for e in result.basket.events]
+    assert result.basket.counts == {new.sku: 1} and result.basket.unknown == ()
+    assert events == [("remove", None, item.track_id), ("add", new.sku, item.track_id)]
