@@ -73,15 +73,26 @@ class TlsWsgiServer:
         adapter = BuiltinSSLAdapter(str(tls.cert), str(tls.key))
         adapter.context = tls_context(tls)  # TLS 1.2 or newer, the key checked against the certificate
         self.server.ssl_adapter = adapter
+        self._closing = threading.Event()
         self.server.prepare()  # binds now, so the port is known and a busy one fails here
         bound = self.server.bind_addr
         self.port = int(bound[1]) if isinstance(bound, tuple) else port
 
     def run(self) -> None:
-        self.server.serve()
+        """Serve in a thread and wait here: ``close()`` is called from a signal handler, which may
+        interrupt cheroot's own loop while it holds a lock that ``stop()`` needs, so the stop is
+        done here, after the handler returned."""
+        thread = threading.Thread(target=self.server.serve, name="https-server", daemon=True)
+        thread.start()
+        try:
+            while not self._closing.wait(0.5) and thread.is_alive():
+                pass
+        finally:
+            self.server.stop()
+            thread.join(30)
 
     def close(self) -> None:
-        self.server.stop()
+        self._closing.set()
 
 
 def wsgi_server(app: Any, host: str, port: int, *, tls: TlsFiles | None = None,

@@ -126,3 +126,35 @@ def test_a_configured_pair_is_used_and_a_broken_one_named(tmp_path: Path) -> Non
     other = ensure_self_signed(tmp_path / "other", "till", ["localhost"])
     with pytest.raises(ValueError, match="cannot use the HTTPS certificate"):
         web_tls("0.0.0.0", WebTlsConfig(cert_file=made.cert, key_file=other.key), tmp_path, "web")
+
+
+def test_sigterm_stops_the_https_server_as_it_stops_the_plain_one(tmp_path: Path) -> None:
+    """The stop comes from a signal handler (``run_until_signal``), which may interrupt the server's
+    own loop at any point: it must still end, every time."""
+    import os
+    import signal
+    import time
+
+    from runtime.serve import run_until_signal
+
+    files = web_tls("127.0.0.1", WebTlsConfig(mode="on"), tmp_path / "tls", "web")
+    assert files is not None
+    for _ in range(3):
+        server, port = wsgi_server(_app(), "127.0.0.1", 0, tls=files, threads=2)
+        answered = threading.Event()
+
+        def ask_then_signal(port: int = port, answered: threading.Event = answered) -> None:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    requests.get(f"https://127.0.0.1:{port}/login", verify=str(files.cert), timeout=5)
+                    answered.set()
+                    break
+                except requests.exceptions.ConnectionError:
+                    time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=ask_then_signal, daemon=True).start()
+        started = time.monotonic()
+        assert run_until_signal(server.run, server.close, what="https", expected_on_stop=(OSError,)).is_set()
+        assert answered.is_set() and time.monotonic() - started < 20
