@@ -178,7 +178,6 @@ def detect(args: argparse.Namespace) -> int:
 
 def _detect_recogniser(args: argparse.Namespace, gallery: Path) -> Any:
     """The recogniser ``tillsight detect`` identifies with, or None after saying on stderr what is wrong."""
-    from vision.finders.onnx_finder import FinderError
     from vision.identifier import Embedder, EmbedderError
     from vision.recogniser import Recogniser, choose_finder
 
@@ -190,8 +189,12 @@ def _detect_recogniser(args: argparse.Namespace, gallery: Path) -> Any:
 
         views = read_manifest(gallery).views
         embedder = Embedder(args.embedder, variant=args.variant, views=views)
+    except (EmbedderError, GalleryError, ValueError) as exc:
+        sys.stderr.write(f"tillsight: {exc}\n")
+        return None
+    try:
         finder = choose_finder(args.finder)
-    except (EmbedderError, FinderError, GalleryError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - the finder back end's FinderError (names the file), onnxruntime's own
         sys.stderr.write(f"tillsight: {exc}\n")
         return None
     recogniser = Recogniser(embedder, gallery, finder)

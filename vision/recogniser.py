@@ -326,15 +326,16 @@ class Recogniser:
         return out
 
 
+FINDER_DIR = Path(__file__).resolve().parents[1] / "models" / "finder"
+
+
 def choose_finder(finder_dir: str | Path | None, variant: str = "fp32") -> Finder | None:
     """The trained finder network in ``finder_dir`` (or ``models/finder`` when that exists); None means
-    the model bundle read class-blind.  A finder folder that is named but broken raises."""
-    from vision.finders.onnx_finder import DEFAULT_FINDER, OnnxFinder
-    from vision.finders.onnx_finder import MANIFEST as FINDER_MANIFEST
+    the model bundle read class-blind.  A finder folder that is named but broken raises (the finder
+    back end's ``FinderError``, naming the file)."""
+    folder = Path(finder_dir) if finder_dir is not None else FINDER_DIR
+    if finder_dir is None and not (folder / "manifest.json").exists():
+        return None
+    from vision.finders.onnx_finder import OnnxFinder  # only when there is a finder network to run
 
-    if finder_dir is not None:
-        return OnnxFinder(finder_dir, variant=variant)
-    default = Path(__file__).resolve().parents[1] / DEFAULT_FINDER
-    if (default / FINDER_MANIFEST).exists():
-        return OnnxFinder(default, variant=variant)
-    return None
+    return OnnxFinder(folder, variant=variant)
