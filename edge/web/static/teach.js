@@ -170,6 +170,7 @@
     $("teach-approve").disabled = !s.can_approve;
     $("teach-cancel").hidden = !active;
     root.dataset.state = s.state;
+    root.dataset.seq = String(s.seq);
     renderViews(active ? s.views : []);
     const cam = $("teach-camera");
     if (cam) {

@@ -17,6 +17,7 @@ import pytest
 
 from edge.appliance import Appliance, build_appliance
 from firmware_config.loader import load_config
+from tests.edge.web.test_teach import teacher, tray  # noqa: F401
 from tests.edge.web.test_till_screen_browser import _log_in_owner, _log_in_with_pin, _wait, in_view, screen  # noqa: F401
 from vision.catalogue import demo_catalogue
 from vision.demo_gallery import build_demo_gallery
@@ -70,8 +71,15 @@ def _views(driver) -> int:
     return len(driver.find_elements(By.CSS_SELECTOR, "#teach-views li.view"))
 
 
+def _seq(driver) -> int:
+    from selenium.webdriver.common.by import By
+
+    return int(driver.find_element(By.ID, "teach").get_attribute("data-seq") or -1)
+
+
 def test_the_owner_teaches_a_new_product_at_the_till_and_the_next_sale_recognises_it(
         till: tuple[Appliance, str], screen, tmp_path: Path):  # noqa: F811
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -103,10 +111,11 @@ def test_the_owner_teaches_a_new_product_at_the_till_and_the_next_sale_recognise
     arrangement = 0
     while _views(screen) < 5:
         arrangement += 1
-        assert arrangement <= 12, f"only {_views(screen)} views kept: {screen.find_element(By.ID, 'teach-warning').text}"
-        before = (_views(screen), screen.find_element(By.ID, "teach-warning").text)
+        warning = screen.find_element(By.ID, "teach-warning").text
+        assert arrangement <= 12, f"only {_views(screen)} views kept: {warning}"
+        seq = _seq(screen)
         source.show([new.sku], arrangement=arrangement)  # put down another way up
-        _wait(screen, 20).until(lambda d: (_views(d), d.find_element(By.ID, "teach-warning").text) != before)
+        _wait(screen, 20).until(lambda d, seq=seq: _seq(d) > seq)  # the settled tray was judged: kept or refused
     approve = screen.find_element(By.ID, "teach-approve")
     wait.until(lambda d: approve.is_enabled())
     assert in_view(screen, approve) == "ok"  # at 800x480, approving needs no scrolling
@@ -134,7 +143,7 @@ def test_the_owner_teaches_a_new_product_at_the_till_and_the_next_sale_recognise
     source.show([new.sku], arrangement=102)  # a taught face, lying elsewhere at another angle than any view
     try:
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f"li.line[data-sku='{new.sku}']"))
-    except Exception:
+    except TimeoutException:
         snap = appliance.vision.loop.snapshot()
         raise AssertionError(f"not identified: lines {appliance.checkout.view()['lines']}, basket {snap.basket}, "
                              f"recogniser {recogniser.status()}") from None
@@ -148,3 +157,47 @@ def test_the_owner_teaches_a_new_product_at_the_till_and_the_next_sale_recognise
     wait.until(lambda d: d.find_element(By.ID, "receipt-dialog").is_displayed())
     sale = appliance.store.sales.by_receipt("TILL-1-000001")
     assert [(ln.sku, ln.qty, ln.unit_price, ln.source) for ln in sale.lines] == [(new.sku, 1, 12500, "vision")]
+
+
+# -- the screen at the sizes tills come in, on a scripted tray (no appliance) ------------------------------
+@pytest.fixture(params=[(800, 480), (1280, 800)], ids=["800x480", "1280x800"])
+def till_window(request: pytest.FixtureRequest) -> tuple[int, int]:
+    return request.param
+
+
+def test_the_teach_screen_fits_the_till_with_five_views_to_approve(
+        served: str, browser, till_window, teacher, tray, tmp_path: Path):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    from tests.edge.web.test_teach import SKU
+    from tests.edge.web.test_till_screen_browser import page_width, sideways
+    from tests.support.tray import tray_with
+
+    width, height = till_window
+    inner = browser.execute_script("return [innerWidth, innerHeight];")
+    outer = browser.get_window_size()
+    browser.set_window_size(outer["width"] + width - inner[0], outer["height"] + height - inner[1])
+    wait = _wait(browser, 20)
+    _log_in_with_pin(browser, served, "maria", "8024", f"/teach?sku={SKU}")
+    assert browser.find_element(By.ID, "teach-name").text == "Kola Real 2 L"
+    assert not browser.find_elements(By.ID, "teach-new")  # a supervisor teaches, only the owner creates
+    start = browser.find_element(By.ID, "teach-start")
+    assert in_view(browser, start) == "ok"
+    start.click()
+    wait.until(lambda d: d.find_element(By.ID, "teach").get_attribute("data-state") == "capturing")
+    for pose in range(5):
+        tray.show(tray_with([(SKU, pose)]), 1)
+        wait.until(lambda d, n=pose + 1: _views(d) == n)
+    approve = browser.find_element(By.ID, "teach-approve")
+    wait.until(lambda d: approve.is_enabled())
+    browser.save_screenshot(str(tmp_path / f"teach-{width}x{height}.png"))
+    # everything needed to approve is in view without scrolling, nothing pushes the page sideways
+    for target in (approve, browser.find_element(By.ID, "teach-message"),
+                   *browser.find_elements(By.CSS_SELECTOR, "#teach-views li.view")):
+        assert in_view(browser, target) == "ok", (target.get_attribute("outerHTML")[:80], in_view(browser, target))
+    assert page_width(browser)[0] <= page_width(browser)[1] and sideways(browser) == []
+    # a bad view dropped on the screen
+    browser.find_element(By.CSS_SELECTOR, "#teach-views li.view button.drop").click()
+    wait.until(lambda d: _views(d) == 4 and not approve.is_enabled())
+    browser.find_element(By.ID, "teach-cancel").click()
+    wait.until(lambda d: d.find_element(By.ID, "teach").get_attribute("data-state") == "idle")
