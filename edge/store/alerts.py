@@ -28,6 +28,21 @@ def raise_alert(conn: sqlite3.Connection, store_id: str, device_id: str, kind: s
     return alert_id
 
 
+def close_alert(conn: sqlite3.Connection, alert_id: int, at: str, by: str) -> bool:
+    """Mark an open alert done (its condition cleared) inside the caller's transaction; False when it
+    was already acknowledged."""
+    cur = conn.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?"
+                       " AND acknowledged_at IS NULL", (at, by, alert_id))
+    return cur.rowcount > 0
+
+
+def close_open(conn: sqlite3.Connection, kind: str, at: str, by: str) -> int:
+    """Mark every open alert of ``kind`` done; returns how many."""
+    cur = conn.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE kind = ?"
+                       " AND acknowledged_at IS NULL", (at, by, kind))
+    return cur.rowcount
+
+
 def _row(r: dict) -> Alert:
     return Alert(id=r["id"], tx_id=r["tx_id"], kind=r["kind"], score=r["score"],
                  reasons=tuple(json.loads(r["reasons"])), created_at=r["created_at"],

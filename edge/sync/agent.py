@@ -36,12 +36,11 @@ from contracts.topics import DeviceTopics
 from contracts.validation import STATUS
 from edge.fleet.agent import FleetAgent
 from edge.store import Store
-from edge.store.alerts import raise_alert
 from edge.store.errors import StoreError
 from edge.store.outbox import OutboxMessage
 from edge.sync import resend, telemetry
 from edge.sync.gallery_sync import GallerySync
-from edge.sync.health import BacklogMonitor
+from edge.sync.health import BacklogMonitor, HealthAlerts
 from firmware_config.schema import TillsightConfig
 from runtime.backoff import Backoff
 from runtime.mqtt import Subscriptions, Will, new_client
@@ -79,6 +78,7 @@ class SyncAgent:
         self.window = self.mq.inflight_max
         self.backoff = Backoff(self.mq.reconnect_min_s, self.mq.reconnect_max_s)
         self.monitor = BacklogMonitor(self.mq.backlog_alert_count, self.mq.backlog_alert_age_s)
+        self.health = HealthAlerts(store, cfg.store.store_id, cfg.store.device_id, self.monitor, utc_now_text())
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -368,12 +368,8 @@ class SyncAgent:
             return
         self._next_health = now + HEALTH_EVERY_S
         moment = datetime.now(UTC)
-        conditions = self.monitor.check(self.store.outbox.backlog(), telemetry.oldest_age_s(self.store, moment))
-        for cond in conditions:
-            log.warning("sync health: %s", cond.reason)
-            with self.store.db.transaction() as conn:
-                raise_alert(conn, self.cfg.store.store_id, self.cfg.store.device_id, "health", 1.0,
-                            [cond.reason], telemetry.utc_iso(moment), model=f"sync:{cond.name}")
+        self.health.check(self.store.outbox.backlog(), telemetry.oldest_age_s(self.store, moment),
+                          telemetry.utc_iso(moment))
 
     def _idle(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

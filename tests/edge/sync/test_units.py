@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from contracts.topics import DeviceTopics
-from edge.sync.health import BACKLOG_AGE, BACKLOG_COUNT, BacklogMonitor
+from edge.sync.health import BACKLOG_AGE, BACKLOG_COUNT, CLEARED_BY, RESTARTED_BY, BacklogMonitor, HealthAlerts
 from edge.sync.resend import ResendRequest, parse_request, requeue
 from tests.support.device import record_sales, seeded_store
 
@@ -21,6 +21,42 @@ def test_backlog_conditions_fire_once_until_cleared() -> None:
     assert [c.name for c in m.check(50, 61)] == [BACKLOG_AGE]
     assert m.check(0, None) == []
     assert [c.name for c in m.check(11, None)] == [BACKLOG_COUNT]
+
+
+def test_backlog_ages_read_as_hours_and_minutes() -> None:
+    m = BacklogMonitor(max_count=1000, max_age_s=3600)
+    (cond,), cleared = m.update(3, 12_000)
+    assert cleared == []
+    assert cond.reason.startswith("the oldest unsent message is 3 h 20 min old (threshold 1 h)")
+    assert "12000" not in cond.reason
+    assert m.update(0, None) == ([], [BACKLOG_AGE])
+
+
+def test_a_health_alert_closes_when_its_condition_clears(tmp_path: Path) -> None:
+    """Issue 26: health alerts stayed open at score 1.00 after the backlog had drained."""
+    store = seeded_store(tmp_path / "store.db")
+    record_sales(store, 12)
+    alerts = HealthAlerts(store, "s-001", "till-1", BacklogMonitor(max_count=10, max_age_s=3600),
+                          "2026-12-07T07:00:00Z")
+    raised, _ = alerts.check(store.outbox.backlog(), 30.0, "2026-12-07T07:00:00Z")
+    assert [c.name for c in raised] == [BACKLOG_COUNT]
+    (open_,) = store.alerts.recent(open_only=True)
+    assert open_.kind == "health" and open_.reasons[0].startswith("12 messages wait")
+    assert alerts.check(store.outbox.backlog(), 40.0, "2026-12-07T07:01:00Z") == ([], [])  # still true: no repeat
+    store.outbox.mark_sent([m.id for m in store.outbox.pending(limit=1000)])
+    assert alerts.check(store.outbox.backlog(), None, "2026-12-07T07:05:00Z") == ([], [BACKLOG_COUNT])
+    assert store.alerts.recent(open_only=True) == []
+    (closed,) = store.alerts.recent()
+    assert (closed.acknowledged_at, closed.acknowledged_by) == ("2026-12-07T07:05:00Z", CLEARED_BY)
+    # it comes back: a new alert; the agent restarts while it is open: closed, checked again
+    record_sales(store, 11)
+    assert [c.name for c in alerts.check(store.outbox.backlog(), 5.0, "2026-12-07T08:00:00Z")[0]] == [BACKLOG_COUNT]
+    assert len(store.alerts.recent(open_only=True)) == 1
+    again = HealthAlerts(store, "s-001", "till-1", BacklogMonitor(max_count=10, max_age_s=3600),
+                         "2026-12-07T09:00:00Z")
+    assert store.alerts.recent(open_only=True) == []
+    assert store.alerts.recent()[0].acknowledged_by == RESTARTED_BY
+    assert [c.name for c in again.check(store.outbox.backlog(), 5.0, "2026-12-07T09:00:00Z")[0]] == [BACKLOG_COUNT]
 
 
 def test_topics() -> None:
