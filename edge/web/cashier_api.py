@@ -261,6 +261,8 @@ def checkout_complete() -> Response:
         done = ctx().store.sales.find(tx_id)
         if done is not None and done.status == "completed":
             return _answer(user, receipt_no=done.receipt_no, receipt=sale_view(done), replayed=True)
+        if done is not None:
+            raise CheckoutError(f"sale {tx_id[:8]} was voided (receipt {done.receipt_no}): there is nothing to pay")
         if session.tx_id != tx_id or session.state != "payment":
             raise CheckoutError(f"sale {tx_id[:8]} was not recorded and is no longer open (the till restarted before"
                                 " saving it): give back any money taken for it and ring the items up again")

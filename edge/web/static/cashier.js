@@ -810,7 +810,12 @@
             continue;
           }
           const sale = "Sale " + shortId(attempt.tx_id) + " (" + T.money(attempt.total, attempt.currency) + ")";
-          if (r.recorded) {
+          if (r.recorded && r.status !== "completed") {
+            setPendingAttempt(null);
+            closeDialog($("pay-dialog"));
+            showOutcome(sale + " was voided", "It is recorded as voided (receipt " + r.receipt_no + "), not as a sale: " +
+              "no money is due for it. Give back any money taken for it.", "error", null);
+          } else if (r.recorded) {
             setPendingAttempt(null);
             closeDialog($("pay-dialog"));
             showOutcome(sale + " WAS recorded", "The till saved it as receipt " + r.receipt_no + " before it stopped. " +

@@ -103,3 +103,14 @@ def test_a_payment_attempt_is_idempotent_and_the_till_says_whether_a_sale_was_re
     assert "ring the items up again" in resp.get_json()["error"]
     assert ana.get(f"/api/checkout/sales/{uuid.uuid4()}").get_json()["recorded"] is False
     assert ana.get("/api/checkout/sales/not-an-id").status_code == 404
+
+
+def test_paying_for_a_sale_that_was_voided_meanwhile_says_so(ana, login_as):
+    start_sale(ana)
+    add(ana, RICE)
+    tx_id = ana.post("/api/checkout/pay").get_json()["tx_id"]
+    voided = ana.post("/api/checkout/void", json={"reason": "customer left", **MARIA}).get_json()["voided_receipt_no"]
+    status = ana.get(f"/api/checkout/sales/{tx_id}").get_json()
+    assert status["recorded"] is True and status["status"] == "voided" and status["receipt_no"] == voided
+    resp = ana.post("/api/checkout/complete", json={"payments": [{"method": "cash", "amount": 7500}], "tx_id": tx_id})
+    assert resp.status_code == 409 and f"was voided (receipt {voided})" in resp.get_json()["error"]
