@@ -158,3 +158,11 @@ def test_sigterm_stops_the_https_server_as_it_stops_the_plain_one(tmp_path: Path
         started = time.monotonic()
         assert run_until_signal(server.run, server.close, what="https", expected_on_stop=(OSError,)).is_set()
         assert answered.is_set() and time.monotonic() - started < 20
+
+
+def test_the_watchdogs_self_check_asks_the_https_server_over_tls(https: tuple[str, TlsFiles]) -> None:
+    from runtime.selfcheck import HttpSelfCheck
+
+    port = int(https[0].rsplit(":", 1)[1])
+    check = HttpSelfCheck("0.0.0.0", port, "/login", tls=True, timeout_s=5)
+    assert check.check() and check() == 1
