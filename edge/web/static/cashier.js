@@ -434,8 +434,12 @@
       const amount = T.toMinor($("discount-amount").value);
       if (amount === null) { $("discount-error").textContent = "Type an amount like 25.00"; return; }
       closeDialog($("discount-dialog"));
+      const what = { title: "A discount of " + T.money(amount, view.currency) + " on " +
+                     T.money(view.totals.subtotal, view.currency) + "; the customer pays", currency: view.currency,
+                     items: view.totals.items, total: view.totals.subtotal - amount, lines: [] };
       act(function () {
-        return withApproval("POST", "/api/checkout/discount", { amount: amount, reason: $("discount-reason").value.trim() });
+        return withApproval("POST", "/api/checkout/discount", { amount: amount, reason: $("discount-reason").value.trim() },
+                            what);
       }, "Discount applied.");
     });
     $("btn-drawer").addEventListener("click", function () {
@@ -460,9 +464,21 @@
       const id = li.dataset.lineId;
       const qty = Number(li.dataset.qty);
       const url = "/api/checkout/lines/" + id;
-      if (btn.classList.contains("btn-minus")) act(function () { return withApproval("POST", url, { qty: qty - 1 }); });
+      // what a line void's approval box shows: the line, the units taken off and their amount
+      const shown = view.lines.find(function (l) { return String(l.line_id) === id; });
+      function lineWhat(units, title) {
+        if (!shown || shown.unknown) return null;
+        return { title: title, currency: view.currency, items: units, total: units * shown.unit_price,
+                 lines: [{ qty: units, name: shown.name, line_total: units * shown.unit_price }] };
+      }
+      if (btn.classList.contains("btn-minus")) act(function () {
+        return withApproval("POST", url, { qty: qty - 1 }, lineWhat(1, "Take 1 off a line the customer has seen"));
+      });
       else if (btn.classList.contains("btn-plus")) act(function () { return withApproval("POST", url, { qty: qty + 1 }); });
-      else if (btn.classList.contains("btn-remove")) act(function () { return withApproval("POST", url + "/remove", { reason: "removed at the till" }); });
+      else if (btn.classList.contains("btn-remove")) act(function () {
+        return withApproval("POST", url + "/remove", { reason: "removed at the till" },
+                            lineWhat(qty, "Take off a line the customer has seen"));
+      });
       else if (btn.classList.contains("alt")) act(function () { return T.api("POST", url + "/alternative", { sku: btn.dataset.sku }); });
       else if (btn.classList.contains("btn-find")) { code.focus(); showMessage("Type the product's name, or scan its barcode.", "info"); }
       else if (btn.classList.contains("alt-other")) {
@@ -490,9 +506,12 @@
       if (price === null) { $("price-error").textContent = "Type a price like 75.00"; return; }
       const line = priceLine;
       closeDialog($("price-dialog"));
+      const what = { title: "Change the price of " + line.name + " from " + T.money(line.unit_price, view.currency) +
+                     " to " + T.money(price, view.currency) + " each", currency: view.currency, items: line.qty,
+                     total: line.qty * price, lines: [{ qty: line.qty, name: line.name, line_total: line.qty * price }] };
       act(function () {
         return withApproval("POST", "/api/checkout/lines/" + line.line_id + "/price",
-                            { unit_price: price, reason: $("price-reason").value.trim() });
+                            { unit_price: price, reason: $("price-reason").value.trim() }, what);
       }, "Price changed.");
     });
 

@@ -168,3 +168,27 @@ def test_a_supervisor_counts_the_drawer_and_closes_the_shift_that_holds_it(serve
     assert "expected RD$500.00, counted RD$500.00, exact" in browser.find_element(By.ID, "shift-error").text
     closed = store.shifts.get(held.id)
     assert not closed.is_open and closed.counted_cash == 50000 and store.shifts.open_on_till() == []
+
+
+def test_a_line_void_approval_shows_the_line_and_its_amount(till, web_context):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser, wait = till
+    browser.find_element(By.ID, "btn-start").click()
+    wait.until(lambda d: d.find_element(By.ID, "sale-state").text == "Scanning")
+    browser.find_element(By.ID, "code").send_keys(RICE + Keys.ENTER)
+    wait.until(lambda d: d.find_element(By.ID, "t-total").text == "RD$75.00")
+    browser.find_element(By.ID, "btn-pay").click()  # the customer sees the total: the line is locked
+    wait.until(lambda d: d.find_element(By.ID, "pay-dialog").is_displayed())
+    browser.find_element(By.ID, "pay-back").click()
+    wait.until(lambda d: d.find_element(By.ID, "sale-state").text == "Review")
+    browser.find_element(By.CSS_SELECTOR, f"li.line[data-sku='{RICE}'] .btn-remove").click()
+    wait.until(lambda d: d.find_element(By.ID, "approval-dialog").is_displayed())
+    what = browser.find_element(By.ID, "approval-what").text
+    assert "Take off a line the customer has seen" in what and "1 × Arroz" in what
+    assert browser.find_element(By.ID, "approval-amount").text == "RD$75.00"
+    assert _in_view(browser, "approval-amount") == "ok"
+    browser.find_element(By.ID, "approval-cancel").click()
+    wait.until(lambda d: not d.find_element(By.ID, "approval-dialog").is_displayed())
+    assert web_context.checkout.session.totals().total == 7500  # nothing was taken off
