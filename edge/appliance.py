@@ -311,7 +311,8 @@ def run_appliance(config_path: str | None = None, host: str | None = None, port:
     log.info("Tillsight appliance serving on %s (Ctrl-C to stop)%s", base,
              f"; certificate SHA-256 {fingerprint(tls.cert)}" if tls else "")
     lines = [f"  Cashier screen:   {base}/till", f"  Store dashboard:  {base}/dashboard",
-             f"  Appliance live view: {base}/live", f"  Log in at:        {base}/login"]
+             f"  Appliance live view: {base}/live", f"  Teach a product:  {base}/teach",
+             f"  Log in at:        {base}/login"]
     if demo:
         lines.append("  Demo logins: cashier ana PIN 1357 · supervisor maria PIN 8024 · owner password tillsight-owner")
     sys.stdout.write("\n" + "\n".join(lines) + "\n\n")  # the lines a person looks for

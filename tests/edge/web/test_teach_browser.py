@@ -201,3 +201,51 @@ def test_the_teach_screen_fits_the_till_with_five_views_to_approve(
     wait.until(lambda d: _views(d) == 4 and not approve.is_enabled())
     browser.find_element(By.ID, "teach-cancel").click()
     wait.until(lambda d: d.find_element(By.ID, "teach").get_attribute("data-state") == "idle")
+
+
+# -- `tillsight demo` (what `make demo` runs) prints the screen's address, and it serves it -----------------
+def test_the_demo_prints_the_teach_screen_and_serves_it(demo_bundle: Path, browser, tmp_path: Path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from selenium.webdriver.common.by import By
+
+    from tests.conftest import REPO
+    from tests.edge.web.test_live_browser import _free_port
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TILLSIGHT__")}
+    env.update(PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "tillsight_cli.main", "demo", "--port", str(port),
+                             "--camera", "synthetic:?seed=5&period=1.5", "--data-dir", str(tmp_path / "data"),
+                             "--history-days", "0"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        url, lines = None, []
+        deadline = time.monotonic() + 90
+        while url is None and time.monotonic() < deadline and proc.poll() is None:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "Teach a product:" in line:
+                url = line.split("Teach a product:", 1)[1].strip()
+        assert url == f"http://127.0.0.1:{port}/teach", "".join(lines[-30:])
+        browser.get(url)  # not logged in: the login screen first; supervisors and owners may teach
+        _wait(browser).until(lambda d: "/login" in d.current_url)
+        browser.find_element(By.CSS_SELECTOR, "label.tile:has(input[value=maria])").click()
+        for key in "8024":
+            browser.find_element(By.CSS_SELECTOR, f".pinpad .key[data-key='{key}']").click()
+        browser.find_element(By.CSS_SELECTOR, ".pinpad .key[data-key='OK']").click()
+        _wait(browser).until(lambda d: "/login" not in d.current_url)
+        browser.get(url)
+        assert browser.title.startswith("Teach a product"), (browser.current_url, browser.page_source[:3000])
+        assert not browser.find_elements(By.ID, "teach-unavailable")  # a camera and a gallery to teach
+        browser.find_element(By.ID, "teach-search").send_keys("Kola")
+        _wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#teach-results button[data-sku]"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
