@@ -7,7 +7,8 @@ store's currency, says how to pay (at the counter), thanks them for their custom
 threatens (no legal action, credit bureaus, penalties or shaming).  The firm and formal tones say
 since when the amount has been open.  SMS texts stay within 160 characters where possible: when a
 rendered SMS is longer, the "since" clause is dropped, then the full name gives way to the first
-name; :func:`sms_info` tells the encoding and the number of SMS parts it takes.
+name; :func:`sms_info` tells the encoding and the number of SMS parts it takes.  A business is greeted
+by its whole name, never by its first word (:func:`first_name`).
 """
 
 from __future__ import annotations
@@ -187,9 +188,42 @@ def format_day(day: date, language: str) -> str:
     return f"{day.day} {month} {day.year}"
 
 
+# First words that make a name a business's ("Colmado Doña Carmen" is greeted whole, never "Hi Colmado"),
+# in the three languages, and the company forms that end one ("Distribuidora Díaz SRL").
+BUSINESS_WORDS = frozenset("""
+    colmado colmadito bodega bodeguita cafetería cafeteria café cafe taller banca farmacia ferretería ferreteria
+    supermercado super supermarket minimarket mini-market minisúper minisuper tienda tiendita almacén almacen
+    panadería panaderia repostería reposteria pastelería pasteleria restaurante restaurant comedor fonda bar
+    cantina salón salon peluquería peluqueria barbería barberia estética estetica librería libreria papelería
+    papeleria carnicería carniceria pescadería pescaderia frutería fruteria verdulería verduleria lavandería
+    lavanderia hotel motel pizzería pizzeria heladería heladeria distribuidora importadora inversiones grupo
+    compañía compania empresa constructora agencia academia colegio escuela club iglesia clínica clinica
+    consultorio laboratorio carwash lavadero gomera gomería gomeria repuestos fábrica fabrica
+    shop store market bakery garage grocery deli pharmacy kiosk kiosco cafe diner pub company
+    boulangerie épicerie epicerie pharmacie boucherie pâtisserie patisserie société societe atelier
+    """.split())
+COMPANY_FORMS = frozenset({"srl", "s.r.l.", "sa", "s.a.", "sas", "s.a.s.", "eirl", "e.i.r.l.", "ltd", "ltd.", "llc",
+                           "inc", "inc.", "sarl", "s.a.r.l.", "co.", "corp", "corp."})
+HONORIFICS = frozenset({"don", "doña", "dona", "sr.", "sr", "sra.", "sra", "srta.", "srta", "mr", "mr.", "mrs",
+                        "mrs.", "ms", "ms.", "dr", "dr.", "dra.", "dra", "m.", "mme", "mme.", "mlle", "lic.", "ing."})
+
+
+def is_business(name: str) -> bool:
+    """Whether a customer's name is a business's (its first word a kind of shop, or it ends in a company
+    form): a business is greeted by its whole name."""
+    words = (name or "").lower().split()
+    return bool(words) and (words[0] in BUSINESS_WORDS or words[-1] in COMPANY_FORMS)
+
+
 def first_name(name: str) -> str:
+    """How a message greets the customer: a person by the first name ("Pedro"; "Doña Carmen" with a
+    title), a business by its whole name ("Colmado Doña Carmen")."""
     parts = (name or "").split()
-    return parts[0] if parts else name
+    if not parts or is_business(name):
+        return name
+    if parts[0].lower() in HONORIFICS and len(parts) > 1:
+        return " ".join(parts[:2])
+    return parts[0]
 
 
 def render(tone: str, language: str, *, name: str, amount: int, currency: str, shop: str,

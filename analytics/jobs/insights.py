@@ -35,6 +35,11 @@ COLLECTION_ITEMS = 10
 _REMINDER_KEYS = ("customer_id", "name", "balance", "currency", "priority", "predicted_payment_date", "message")
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``1 product``, ``3 products`` (``many`` when the plural is not ``one`` + s)."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
 def _hour(h: int) -> str:
     return f"{h:02d}:00"
 
@@ -113,18 +118,18 @@ def build_insights(engine: Engine, store_id: str, now: datetime, allowed: list[s
     rfm = rs.segments(engine, store_id, allowed, "rfm", run["run_id"])
     basket = rs.segments(engine, store_id, allowed, "basket", run["run_id"])
     churn = rs.churn_risk_list(engine, store_id, allowed, limit=5, run_id=run["run_id"])
-    slow = rs.slow_movers(engine, store_id, allowed, limit=1000, run_id=run["run_id"])
+    counts = rs.advice_counts(engine, store_id, allowed, run["run_id"])  # the whole lists, not what is shown
 
     items: list[dict[str, str]] = []
     weekday = date.fromisoformat(day).strftime("%A %d %B") if day else ""
     closed = rev is not None and rev["mean"] == 0 and (cnt or {}).get("mean", 0) == 0
     if rev and cnt and not closed:
-        headline = (f"{weekday}: about {cnt['mean']} sales and {format_money(rev['mean'], cur)} expected"
+        headline = (f"{weekday}: about {plural(cnt['mean'], 'sale')} and {format_money(rev['mean'], cur)} expected"
                     + (f"; busiest at {_hour(max(staff['hours'], key=lambda h: h['sales'])['hour'])}"
                        if staff["hours"] else "") + ".")
         # "Today" only when it is the store's today: a run from before midnight describes another day
         items.append({"title": "Today's forecast" if day == local_today else f"Forecast for {weekday}",
-                      "text": f"{cnt['mean']} sales (80% range {cnt['lo80']}-{cnt['hi80']}), revenue "
+                      "text": f"{plural(cnt['mean'], 'sale')} (80% range {cnt['lo80']}-{cnt['hi80']}), revenue "
                               f"{format_money(rev['mean'], cur)} (80% range {format_money(rev['lo80'], cur)}-"
                               f"{format_money(rev['hi80'], cur)})."})
         items.append({"title": "Staffing", "text": _staff_text(staff["hours"])})
@@ -132,9 +137,11 @@ def build_insights(engine: Engine, store_id: str, now: datetime, allowed: list[s
         headline = f"{weekday}: the store is expected to be closed." if day else "No forecast yet."
     if stock_known:
         if order_now:
+            n = counts["order_now"]
             names = ", ".join(f"{r['name']} ({r['order_qty']})" for r in order_now[:5])
-            items.append({"title": "Reorder now", "text": f"{len(order_now)} products at or below their reorder point: "
-                                                           f"{names}."})
+            which = "" if n <= 5 else ", the most urgent first"
+            items.append({"title": "Reorder now", "text": f"{plural(n, 'product')} at or below the reorder point"
+                                                           f"{which}: {names}."})
         outs = [r for r in order_now if r["stockout_date"]]
         if outs:
             first = min(outs, key=lambda r: r["stockout_date"])
@@ -147,9 +154,12 @@ def build_insights(engine: Engine, store_id: str, now: datetime, allowed: list[s
     if rfm:
         best = next((s for s in rfm if s["segment"] == "Champions"), rfm[0])
         risk = next((s for s in rfm if s["segment"] in ("At risk", "Can't lose")), None)
-        text = f"{best['members']} {best['segment']} bring {round(100 * best['revenue_share'])}% of revenue"
+        m = int(best["members"])
+        text = (f"{plural(m, 'customer')} in {best['segment']} bring{'s' if m == 1 else ''} "
+                f"{round(100 * best['revenue_share'])}% of revenue")
         if risk:
-            text += f"; {risk['members']} customers are {risk['segment']}"
+            k = int(risk["members"])
+            text += f"; {plural(k, 'customer')} {'is' if k == 1 else 'are'} {risk['segment']}"
         if churn:
             text += f"; most likely to lapse: {', '.join(c['customer_id'] for c in churn[:3])}"
         items.append({"title": "Customers", "text": text + "."})
@@ -157,9 +167,11 @@ def build_insights(engine: Engine, store_id: str, now: datetime, allowed: list[s
         b = basket[0]
         items.append({"title": "Baskets", "text": f"Most sales are {b['segment'].lower()} ({round(100 * b['share'])}% "
                                                    f"of sales, {round(100 * b['revenue_share'])}% of revenue)."})
-    if slow:
-        items.append({"title": "Slow movers", "text": f"{len(slow)}{'+' if len(slow) == 1000 else ''} products sell "
-                                                       "slowly or not at all; review before reordering them."})
+    if counts["slow"]:
+        k = counts["slow"]
+        items.append({"title": "Slow movers",
+                      "text": f"{plural(k, 'product sells', 'products sell')} slowly or not at all; review "
+                              f"{'it' if k == 1 else 'them'} before reordering."})
     doc = {
         "schema": SCHEMA, "store_id": store_id, "run_id": run["run_id"], "as_of": run["as_of"], "day": day,
         "generated_at": format_utc(now), "source": "computed", "headline": headline,

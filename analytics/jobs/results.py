@@ -258,6 +258,21 @@ def reorder_list(engine: Engine, store_id: str, allowed: Collection[str], only_o
     return _rows(engine, q.order_by(*ordering).limit(limit).offset(offset))
 
 
+def advice_counts(engine: Engine, store_id: str, allowed: Collection[str], run_id: str | None = None) -> dict[str, int]:
+    """How many SKUs of the run are to be ordered now (``order_now``) and are slow movers (``slow``):
+    the one count every text about them uses, whatever part of the list it shows."""
+    _check(store_id, allowed)
+    rid = _run_id(engine, store_id, run_id)
+    if rid is None:
+        return {"order_now": 0, "slow": 0}
+    r = an.reorder_advice.c
+    with engine.connect() as conn:
+        order_now, slow = conn.execute(
+            select(func.count().filter(r.order_now.is_(True)), func.count().filter(r.slow_mover.is_(True)))
+            .where(r.store_id == store_id, r.run_id == rid)).one()
+    return {"order_now": int(order_now or 0), "slow": int(slow or 0)}
+
+
 def slow_movers(engine: Engine, store_id: str, allowed: Collection[str], limit: int = 200,
                 run_id: str | None = None) -> list[dict[str, Any]]:
     """Slow movers with the reason, the ones with stock on hand first, then the longest idle."""

@@ -401,9 +401,10 @@ def _analytics(b: _Builder, engine: Engine, store_id: str, allowed: list[str], p
         if all(d in sales for d in next_days):
             b.count("forecast_sales", f"Expected sales, {what}", round(sum(float(sales[d]["mean"]) for d in next_days)))
         b.day("forecast_from", "Forecast from", next_days[0])
-    order_now = rs.reorder_list(engine, store_id, allowed, only_order_now=True, limit=200, run_id=rid)
-    if order_now:
-        b.count("reorder_count", "Products to reorder now", len(order_now))
+    order_now = rs.reorder_list(engine, store_id, allowed, only_order_now=True, limit=REORDER_ITEMS, run_id=rid)
+    if order_now:  # the whole count, as the morning insights say it, not the length of the list shown
+        b.count("reorder_count", "Products to reorder now",
+                rs.advice_counts(engine, store_id, allowed, rid)["order_now"])
         for i, r in enumerate(order_now[:REORDER_ITEMS], 1):
             b.text(f"reorder_{i}_name", f"Reorder #{i}", r["name"])
             b.count(f"reorder_{i}_qty", f"Reorder #{i} quantity", r["order_qty"] or 0)

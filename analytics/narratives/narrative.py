@@ -83,6 +83,11 @@ def _pct(facts: Facts, key: str) -> tuple[str, float] | None:
     return ("up" if v > 0 else "down" if v < 0 else "level"), abs(float(v))
 
 
+def _n(facts: Facts, key: str, one: str, many: str) -> str:
+    """The fact's figure with the noun (and verb) that agrees with it: "1 line was", "3 lines were"."""
+    return f"{facts.text(key)} {one if facts.value(key) == 1 else many}"
+
+
 def computed_sections(facts: Facts) -> tuple[str, dict[str, list[str]]]:
     """A narrative written from the facts by templates: every figure is a fact's own text."""
     f = facts
@@ -96,10 +101,10 @@ def computed_sections(facts: Facts) -> tuple[str, dict[str, list[str]]]:
     else:
         happened.append("There were no completed sales in this period.")
     if f.value("refunds", 0):
-        happened.append(f"{f.text('refunds')} refunds gave back {f.text('refund_amount')}.")
+        happened.append(f"{_n(f, 'refunds', 'refund', 'refunds')} gave back {f.text('refund_amount')}.")
     if f.value("voided_sales", 0):
         happened.append(f"{f.text('voided_sales')} sale{' was' if f.value('voided_sales') == 1 else 's were'} voided.")
-    tops = [f"{f.text(f'top_product_{i}_name')} ({f.text(f'top_product_{i}_units')} units, "
+    tops = [f"{f.text(f'top_product_{i}_name')} ({_n(f, f'top_product_{i}_units', 'unit', 'units')}, "
             f"{f.text(f'top_product_{i}_revenue')})" for i in range(1, 4) if f.get(f"top_product_{i}_name")]
     if tops:
         happened.append("Best sellers: " + "; ".join(tops) + ".")
@@ -125,46 +130,51 @@ def computed_sections(facts: Facts) -> tuple[str, dict[str, list[str]]]:
             changed.append(f"{f.text(f'mover_down_{i}_name')} fell to {f.text(f'mover_down_{i}_revenue')} "
                            f"from {f.text(f'mover_down_{i}_revenue_prev')}.")
     if f.value("segment_moves"):
-        changed.append(f"{f.text('segment_moves')} customers changed segment since the last analysis.")
+        changed.append(f"{_n(f, 'segment_moves', 'customer', 'customers')} changed segment since the last analysis.")
 
     to_do: list[str] = []
     if f.get("reorder_count"):
         first = [f"{f.text(f'reorder_{i}_name')} ({f.text(f'reorder_{i}_qty')})" for i in range(1, 4)
                  if f.get(f"reorder_{i}_name")]
-        to_do.append(f"Reorder {f.text('reorder_count')} products now, starting with {', '.join(first)}.")
+        to_do.append(f"Reorder {_n(f, 'reorder_count', 'product', 'products')} now, starting with {', '.join(first)}.")
     if f.get("forecast_revenue") and not f.value("forecast_revenue") and f.period == "daily":
         to_do.append(f"The store is expected to be closed on {f.text('forecast_from')}.")
     elif f.get("forecast_revenue"):
         when = (f"on {f.text('forecast_from')}" if f.period == "daily" else f"in the {f.text('period_days')} days from "
                 f"{f.text('forecast_from')}")
-        sales = f"about {f.text('forecast_sales')} sales and " if f.get("forecast_sales") else ""
+        sales = f"about {_n(f, 'forecast_sales', 'sale', 'sales')} and " if f.get("forecast_sales") else ""
         to_do.append(f"Expect {sales}{f.text('forecast_revenue')} {when} (likely between "
                     f"{f.text('forecast_revenue_lo80')} and {f.text('forecast_revenue_hi80')}).")
     if f.get("busy_hour_1"):
         to_do.append(f"Have the till fully staffed for {f.text('busy_hour_1')}.")
     if f.value("segment_at_risk"):
-        to_do.append(f"Reach out to the {f.text('segment_at_risk')} customers who are At risk before they go.")
+        to_do.append(f"Reach out to the {_n(f, 'segment_at_risk', 'customer who is', 'customers who are')} At risk "
+                     "before they go.")
     if f.value("segment_cant_lose"):
-        to_do.append(f"Win back the {f.text('segment_cant_lose')} former best customers (Can't lose) personally.")
+        to_do.append(f"Win back the {_n(f, 'segment_cant_lose', 'former best customer', 'former best customers')} "
+                     "(Can't lose) personally.")
 
     risks: list[str] = []
     if f.value("alerts"):
-        risks.append(f"{f.text('alerts')} sales were flagged as unusual (highest score "
-                     f"{f.text('alerts_top_score')}); check them on the Insights page.")
-    for key, words in (("events_void_line", "lines were voided inside sales"),
-                       ("events_price_override", "prices were overridden"),
-                       ("events_discount_change", "discounts were set by hand"),
-                       ("events_manual_entry", "items were typed in by hand"),
-                       ("events_drawer_open_no_sale", "times the cash drawer opened without a sale"),
-                       ("events_vision_mismatch", "times the camera and the till disagreed")):
+        risks.append(f"{_n(f, 'alerts', 'sale was', 'sales were')} flagged as unusual (highest score "
+                     f"{f.text('alerts_top_score')}); check {'it' if f.value('alerts') == 1 else 'them'} on the "
+                     "Insights page.")
+    for key, one, many in (("events_void_line", "line was voided inside a sale", "lines were voided inside sales"),
+                           ("events_price_override", "price was overridden", "prices were overridden"),
+                           ("events_discount_change", "discount was set by hand", "discounts were set by hand"),
+                           ("events_manual_entry", "item was typed in by hand", "items were typed in by hand"),
+                           ("events_drawer_open_no_sale", "time the cash drawer opened without a sale",
+                            "times the cash drawer opened without a sale"),
+                           ("events_vision_mismatch", "time the camera and the till disagreed",
+                            "times the camera and the till disagreed")):
         if f.value(key):
-            risks.append(f"{f.text(key)} {words}.")
+            risks.append(f"{_n(f, key, one, many)}.")
     for i in range(1, 6):
         if f.get(f"reorder_{i}_stockout"):
             risks.append(f"{f.text(f'reorder_{i}_name')} may run out on {f.text(f'reorder_{i}_stockout')}.")
             break
     if f.value("churn_high"):
-        risks.append(f"{f.text('churn_high')} customers are likely not to come back.")
+        risks.append(f"{_n(f, 'churn_high', 'customer is', 'customers are')} likely not to come back.")
     if (c := _pct(f, "revenue_vs_usual_pct")) is not None and c[0] == "down" and c[1] >= 15:
         risks.append(f"Revenue is {c[1]:.1f}% below the usual: watch the next {noun}.")
 

@@ -18,6 +18,7 @@ from contracts.timestamps import format_utc
 from contracts.topics import DEFAULT_PREFIX, device_topic
 from edge.demo.seed import seed_store
 from edge.store import DeviceIdentity, Store
+from edge.sync.telemetry import snapshot
 
 STORE, DEVICE = "s-001", "till-1"
 SHOP, ZONE = "Colmado La Esquina", "America/Santo_Domingo"
@@ -35,6 +36,15 @@ def sync(store: Store, hub: Engine, now: datetime) -> int:
         apply_batch(conn, msgs, format_utc(now))
     store.outbox.mark_sent([m.id for m in pending])
     return len(msgs)
+
+
+def send_telemetry(store: Store, hub: Engine, folder: Path, now: datetime) -> None:
+    """The device's telemetry at ``now`` (its stock on hand among it), stored as the ingest stores it."""
+    doc = snapshot(store, STORE, DEVICE, folder, now)
+    p = parse(device_topic(DEFAULT_PREFIX, STORE, DEVICE, "telemetry"), json.dumps(doc).encode(), DEFAULT_PREFIX)
+    assert isinstance(p, Parsed), p
+    with hub.begin() as conn:
+        apply_batch(conn, [p], format_utc(now))
 
 
 def demo_device(folder: Path, now: datetime, history_days: int = 28) -> tuple[Store, Engine]:

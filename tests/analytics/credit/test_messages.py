@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from analytics.credit.messages import FORBIDDEN, MessageError, MessageFacts, compose_message, customer_message
-from analytics.credit.templates import CHANNELS, LANGUAGES, TONES, format_amount, render, sms_info
+from analytics.credit.templates import CHANNELS, LANGUAGES, TONES, first_name, format_amount, render, sms_info
 from analytics.llm import AIService
 from firmware_config.schema import LlmConfig
 from tests.analytics.credit.support import NOW, PHONES, STORE
@@ -134,3 +134,16 @@ def test_without_an_endpoint_the_templates_answer(sqlite_engine: Engine) -> None
     assert m.sms.startswith("Bonjour Rosa Reliable,") and "300,00 RD$" in m.sms
     with pytest.raises(MessageError, match="no credit customer"):
         customer_message(sqlite_engine, None, STORE, "c-nobody", "formal", "fr", as_of=NOW)
+
+
+@pytest.mark.parametrize(("name", "greeted"), [
+    ("Pedro Martínez", "Pedro"), ("Ana", "Ana"), ("Doña Carmen Reyes", "Doña Carmen"),
+    ("Colmado Doña Carmen", "Colmado Doña Carmen"), ("Cafetería El Sol", "Cafetería El Sol"),
+    ("Taller Hermanos Díaz", "Taller Hermanos Díaz"), ("Banca La Suerte", "Banca La Suerte"),
+    ("Distribuidora Díaz SRL", "Distribuidora Díaz SRL"), ("Boulangerie Dupont", "Boulangerie Dupont")])
+def test_a_business_is_greeted_by_its_whole_name(name: str, greeted: str) -> None:
+    """Issue 26: "Hi Colmado" for the customer "Colmado Doña Carmen"."""
+    assert first_name(name) == greeted
+    for language, hello in (("en", "Hi"), ("es", "Hola"), ("fr", "Bonjour")):
+        sms = render("friendly", language, name=name, amount=150000, currency="DOP", shop="Colmado Ana").sms
+        assert sms.startswith(f"{hello} {greeted}"), sms

@@ -59,7 +59,7 @@ def test_a_drawer_opening_without_a_sale_reaches_the_facts_and_the_narrative(eng
     facts = build_facts(engine, STORE, "daily", now=NOW)
     assert facts.value("events_drawer_open_no_sale") == 1
     assert facts.get("events_drawer_open_no_sale").label == "Cash drawer opened without a sale"
-    assert "1 times the cash drawer opened without a sale" in nv.generate(engine, STORE, "daily", ai=None, now=NOW).text
+    assert "1 time the cash drawer opened without a sale." in nv.generate(engine, STORE, "daily", ai=None, now=NOW).text
 
 
 def test_an_unknown_item_rung_up_is_not_a_camera_mismatch_but_one_taken_off_unsold_is(engine: Engine,
