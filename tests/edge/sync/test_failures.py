@@ -29,6 +29,7 @@ def test_broker_and_ingest_killed_mid_stream_lose_and_duplicate_nothing(tmp_path
     config_file = write_config(cfg, tmp_path / "hub.yaml")
     engine = make_engine(cfg.hub.database_url)
     migrate(engine)
+    register_devices(engine)
     store = seeded_store(tmp_path / "device" / "store.db")
     ingest = ingest_process(config_file, "hub-crashy", tmp_path / "ingest-1.log")
     agent = SyncAgent(store, cfg)
