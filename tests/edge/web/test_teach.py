@@ -190,3 +190,6 @@ def test_the_screen_preselects_a_product_by_sku_or_barcode(login_as, teacher, we
     assert '"sku": "SODA-KOLA-2L"' in owner.get(f"/teach?barcode={product.barcode}").get_data(as_text=True)
     unknown = owner.get("/teach?barcode=7460000000017").get_data(as_text=True)
     assert 'value="7460000000017"' in unknown  # a new product's barcode, filled in
+    # no live camera in this app: reading a barcode off the tray says so instead of failing
+    no_camera = owner.get("/api/teach/barcode")
+    assert no_camera.status_code == 409 and "no camera running" in no_camera.get_json()["error"]
