@@ -67,7 +67,8 @@ def hub_ask(args: argparse.Namespace) -> int:
             from analytics.llm import AIService
 
             ai = AIService.from_config(engine, cfg)
-        answer, _ = answer_question(engine, args.store, args.question, ai, datetime.now(UTC))
+        # the hub's shell is the operator's: credit figures included
+        answer, _ = answer_question(engine, args.store, args.question, ai, datetime.now(UTC), credit=True)
     except (ConfigError, QuestionError) as exc:
         log.error("%s", exc)
         return 2

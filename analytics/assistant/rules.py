@@ -4,8 +4,9 @@ same tools the model may call, with its arguments, and words the answer from the
 "How many Presidente sold last Friday?" -> ``product_sales(product="presidente", period="last
 friday")``; "Which products should I reorder?" -> ``reorder_advice``; "Who are my best customers
 this month?" -> ``top_customers``; "What were sales yesterday?" -> ``sales_by_period``; "Top
-products this week" -> ``top_products``; "Busiest hour" -> ``sales_by_hour``.  A question it does
-not recognise gets a list of what it can answer.
+products this week" -> ``top_products``; "Busiest hour" -> ``sales_by_hour``; "Who owes me the most
+money?" -> ``credit_owed``.  A question it does not recognise gets a list of what it can answer.
+The example questions a store's page offers come from its own data (:func:`examples`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from analytics.assistant.answer import Answer
 from analytics.assistant.dates import DateError, find_period
 from analytics.assistant.tools import ToolContext, ToolResult, run_tool
 
+# questions every store can ask; a store's own examples (examples()) add one about its best seller
 EXAMPLES = (
     "What were sales yesterday?",
-    "How many Presidente sold last Friday?",
     "Top products this week",
     "Who are my best customers this month?",
     "Which products should I reorder?",
@@ -28,6 +29,21 @@ EXAMPLES = (
     "Sales by category this month",
     "Sales forecast for the next 7 days",
 )
+CREDIT_EXAMPLE = "Who owes me the most money?"
+
+
+def examples(ctx: ToolContext) -> list[str]:
+    """Example questions about this store, from its own data: the product one names the store's best
+    seller (never a product it does not sell; none before it has sold anything), the credit one is
+    offered to who may see credit figures when the store has credit customers."""
+    out = [EXAMPLES[0]]
+    ranked = sorted(ctx.catalogue.products, key=lambda p: (-p.units, p.name))
+    if ranked:
+        out.append(f"How many {ranked[0].name} sold last week?")
+    out += EXAMPLES[1:3]
+    if ctx.credit and ctx.credit_customers:
+        out.append(CREDIT_EXAMPLE)
+    return out + list(EXAMPLES[3:])
 
 _FILLER = re.compile(r"\b(?:did|do|does|have|has|had|were|was|are|is|we|i|you|the|a|an|of|units?|bottles?|cases?|"
                      r"packs?|items?|in total|total|many|much|get|got|and)\b")
@@ -79,6 +95,10 @@ def parse(question: str, ctx: ToolContext) -> Intent | None:
             re.search(r"(?:^|\b)(.+?) (?:stock|on hand)$", text)
         product = _product_phrase(_NOT_PRODUCT.sub(" ", m.group(1))) if m else ""
         return Intent("stock", {"product": product} if product else {})
+    if re.search(r"\b(?:owes?|owed|owing|debts?|debtors?|fiado|unpaid|(?:credit|outstanding) balances?|"
+                 r"in debt|pay me back)\b", text):
+        m = re.search(r"\btop (\d{1,2})\b", text)
+        return Intent("credit_owed", {"limit": int(m.group(1))} if m else {})
     if re.search(r"\b(?:customers?|clients?|who (?:buys|bought|spends|spent|shops))\b", text):
         m = re.search(r"\btop (\d{1,2})\b", text)
         return Intent("top_customers", {**args, **({"limit": int(m.group(1))} if m else {})})
@@ -130,6 +150,8 @@ def follow_ups(result: ToolResult | None) -> list[str]:
         "reorder_advice": ["What is my stock on hand?", "Sales forecast for the next 7 days", "Top products this week"],
         "forecast": ["Which products should I reorder?", "What were sales last week?", "Busiest hour last week"],
         "segments": ["Who are my best customers this month?", "Top products this month", "What were sales last month?"],
+        "credit_owed": ["Who are my best customers this month?", "What were sales yesterday?",
+                        "Top products this week"],
     }
     if result.did_you_mean:
         asked = result.arguments.get("period")
@@ -137,11 +159,12 @@ def follow_ups(result: ToolResult | None) -> list[str]:
     return by_tool.get(result.tool, list(EXAMPLES[:3]))[:3]
 
 
-def help_answer(question: str, note: str | None = None) -> Answer:
+def help_answer(question: str, note: str | None = None, ctx: ToolContext | None = None) -> Answer:
+    shown = examples(ctx) if ctx is not None else list(EXAMPLES)
     text = ("I can answer questions about this store's sales, products, customers, stock and forecasts, for "
-            "example: " + "; ".join(f"\u201c{e}\u201d" for e in EXAMPLES) + ". Dates like \u201clast Friday\u201d, "
+            "example: " + "; ".join(f"\u201c{e}\u201d" for e in shown) + ". Dates like \u201clast Friday\u201d, "
             "\u201cthis month\u201d or \u201cbetween January and March\u201d are read in the store's time zone.")
-    return Answer(question, text, follow_ups=list(EXAMPLES[:3]), source="computed", note=note)
+    return Answer(question, text, follow_ups=shown[:3], source="computed", note=note)
 
 
 def answer_from(question: str, result: ToolResult, note: str | None = None) -> Answer:
@@ -159,5 +182,5 @@ def answer(question: str, ctx: ToolContext, note: str | None = None) -> Answer:
     except DateError as exc:
         return Answer(question, str(exc), follow_ups=list(EXAMPLES[:3]), source="computed", note=note)
     if intent is None:
-        return help_answer(question, note)
+        return help_answer(question, note, ctx)
     return answer_from(question, run_tool(ctx, intent.tool, intent.args), note)

@@ -28,11 +28,12 @@ def check_question(question: Any) -> str:
 
 
 def answer_question(engine: Engine, store_id: str, question: object, ai: Any | None, now: datetime,
-                    user_id: str | None = None, keep: bool = True) -> tuple[Answer, int | None]:
+                    user_id: str | None = None, keep: bool = True, credit: bool = False) -> tuple[Answer, int | None]:
     """The answer to ``question`` about ``store_id`` (which the caller has checked the user may
-    see), and the id of its history row (None when ``keep`` is False)."""
+    see), and the id of its history row (None when ``keep`` is False).  ``credit``: the asker may see
+    the store's credit figures (owners and operators; they name people)."""
     text = check_question(question)
-    ctx = ToolContext(engine, AskStore.load(engine, store_id), now)
+    ctx = ToolContext(engine, AskStore.load(engine, store_id), now, credit=credit)
     past = chat_history.recent(engine, store_id, limit=3, user_id=user_id) if user_id is not None else []
     answer = ask(text, ctx, ai, history=past)
     row_id = chat_history.save(engine, store_id, user_id, answer, now) if keep else None

@@ -83,6 +83,7 @@ class ToolContext:
     engine: Engine
     store: AskStore
     now: datetime
+    credit: bool = False  # may read the credit figures (they name people: owners and operators only)
 
     @property
     def store_id(self) -> str:
@@ -483,6 +484,45 @@ def top_customers(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
                       period=period, customers=shown)
 
 
+def credit_owed(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+    """Who owes the store money on credit, largest balance first: the figures of the Credit tab."""
+    from analytics.credit.data import CreditDataError
+    from analytics.credit.report import credit_report
+
+    if not ctx.credit:
+        return ToolResult("credit_owed", args, True, "Credit balances name the store's customers: only the "
+                          "owner (or an operator) sees them, on the Credit tab.", {"allowed": False})
+    try:
+        report = credit_report(ctx.engine, ctx.store_id, as_of=ctx.now)
+    except CreditDataError:
+        report = None
+    owing = [c for c in report.customers if c.balance > 0] if report is not None else []  # largest first
+    limit = int(args.get("limit", 10))
+    rows = [{"rank": i + 1, "customer": c.name, "customer_id": c.customer_id, "owes": c.balance,
+             "credit_limit": c.credit_limit or None,
+             "of_limit": round(c.utilisation, 4) if c.utilisation is not None else None,
+             "oldest_unpaid_days": c.oldest_unpaid_days} for i, c in enumerate(owing[:limit])]
+    table = Table("Customers who owe the store money (largest first)", [
+        Column("rank", "#", "int"), Column("customer", "Customer"), Column("customer_id", "Customer id"),
+        _money_col("owes", "Owes"), _money_col("credit_limit", "Credit limit"), Column("of_limit", "Of limit", "pct"),
+        Column("oldest_unpaid_days", "Oldest unpaid (days)", "int")], rows, ctx.store.currency)
+    if report is None or not rows:
+        return ToolResult("credit_owed", args, True, "No customer owes the store money.",
+                          {"customers_owing": 0, "total_owed": 0, "currency": ctx.store.currency}, table)
+    top, kpis = owing[0], report.kpis
+    of_limit = (f" ({top.utilisation:.0%} of a {ctx.store.money(top.credit_limit)} limit)"
+                if top.credit_limit and top.utilisation is not None else "")
+    summary = (f"{top.name} owes the most: {ctx.store.money(top.balance)}{of_limit}. "
+               f"{_n(kpis.customers_with_balance, 'customer')} {'owes' if kpis.customers_with_balance == 1 else 'owe'} "
+               f"{ctx.store.money(kpis.total_owed)} in all, "
+               f"{ctx.store.money(kpis.overdue)} of it overdue.")
+    shown = {c.customer_id: {"name": c.name, "phone": c.phone} for c in owing[:limit]}
+    return ToolResult("credit_owed", args, True, summary,
+                      {"customers_owing": kpis.customers_with_balance, "total_owed": kpis.total_owed,
+                       "overdue": kpis.overdue, "top_owes": top.balance, "currency": ctx.store.currency},
+                      table, customers=shown)
+
+
 def stock(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     from analytics.jobs.stock import store_stock
 
@@ -615,6 +655,9 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
                   "category": {"type": "string", "minLength": 1, "maxLength": 40}}), top_products),
     Tool("top_customers", "Best customers by spend in a period (default last 30 days).",
          _schema({**_PERIOD, "limit": _LIMIT}), top_customers),
+    Tool("credit_owed", "Customers who owe the store money on credit (fiado), largest balance first, with their "
+         "credit limit and the age of their oldest unpaid purchase; the total owed and overdue.",
+         _schema({"limit": _LIMIT}), credit_owed),
     Tool("stock", "Stock on hand as the store's devices last reported it, lowest first; or of one product.",
          _schema({"product": _PRODUCT, "limit": _LIMIT}), stock),
     Tool("reorder_advice", "Products to reorder now, with quantities, from the nightly forecasts.",

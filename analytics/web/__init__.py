@@ -6,12 +6,16 @@
 | ``home`` | viewer+ | the stores the user may see: today's and the last 7 days' sales, devices online |
 | ``stores`` | viewer+ | one store: devices, daily sales, recent sales, alerts (dead letters: operators) |
 | ``fleet`` | operator | every device (online, versions, backlog, update progress) and every deployment |
+| ``dead_letters`` | operator | the messages the ingest could not store: reason, time, store and device |
 | ``trend_page``, ``customers_page``, ``products_page`` | viewer+ | a store's analytics: forecasts, heat map, |
 |  |  | segments, churn, reorder |
 | ``insights`` | viewer+ | narratives (fact-checked), personas, alert explanations, product descriptions |
 | ``ask`` | viewer+ | questions about a store, answered by fixed store-scoped tools |
 | ``credit`` | owner+ | credit customers: risk, collections, messages |
 | ``ai_usage`` | owner+ | AI credits, caps and the ledger (operators top up) |
+
+Times are shown in the store's own time (the row's store, else the page's; UTC only where no store
+is known: fleet-wide deployments); the APIs and exports keep ISO-8601 UTC.
 
 Every route requires a login and a role (``security.require``; ``create_app`` refuses a route
 without one), every query is limited to the user's stores (``tenancy``), every unsafe request
@@ -23,10 +27,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from jinja2 import pass_context
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
@@ -35,7 +40,9 @@ from analytics.web.accounts import HubUsers, LoginPolicy, utc_now
 from analytics.web.context import HubWebContext
 from analytics.web.datatable import render_cell, with_format
 from analytics.web.pages import PAGES, NavItem, Page, load_pages
+from analytics.web.queries.stores import store_zones
 from analytics.web.security import current_user, guard, wants_json
+from analytics.web.tenancy import current_scope
 from runtime.web_guard import install_security_headers
 
 if TYPE_CHECKING:
@@ -72,8 +79,13 @@ def create_app(engine: Engine, secret_key: str | None = None, secure_cookies: bo
     app.extensions["tillsight.hub.nav"] = nav
     guard.check_routes(app, "analytics.web.security.require")
 
+    @pass_context
+    def _when(ctx: Any, value: str | None, zone: str | None = None) -> str:
+        """``{{ t|when }}``: in the page's store time (``store_zone``), ``{{ t|when(zone) }}`` in another's."""
+        return formatting.when(value, zone or ctx.get("store_zone"))
+
     app.jinja_env.globals.update(cell=render_cell, with_format=with_format)
-    app.jinja_env.filters.update(money=formatting.money, when=formatting.when, pct=formatting.pct,
+    app.jinja_env.filters.update(money=formatting.money, when=_when, pct=formatting.pct,
                                  size=formatting.size)
 
     @app.context_processor
@@ -81,9 +93,17 @@ def create_app(engine: Engine, secret_key: str | None = None, secure_cookies: bo
         user = current_user()
         visible = [i for i in nav if user is not None and user.at_least(i.role)]
         now = context.clock()
+        # store time everywhere a person reads a time: the zones of the user's stores, and the one of
+        # the store the page is about (its URL's store_id)
+        zones: dict[str, str] = {}
+        if user is not None:
+            with context.connect() as conn:
+                zones = store_zones(conn, current_scope())
+        store_id = (request.view_args or {}).get("store_id") or request.args.get("store")
         return {"current_user": user, "nav_items": [i for i in visible if not i.per_store],
                 "store_tabs": [i for i in visible if i.per_store], "now": now,
-                "ago": lambda value: formatting.ago(value, now)}
+                "ago": lambda value: formatting.ago(value, now),
+                "store_zones": zones, "store_zone": zones.get(store_id) if isinstance(store_id, str) else None}
 
     def _error(status: int, message: str):
         if wants_json():

@@ -16,8 +16,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from analytics.assistant import history as chat_history
-from analytics.assistant.rules import EXAMPLES
+from analytics.assistant.rules import examples
 from analytics.assistant.service import QuestionError, answer_question
+from analytics.assistant.tools import AskStore, ToolContext
 from analytics.web.context import hub, now
 from analytics.web.pages import NavItem, Page
 from analytics.web.params import int_arg
@@ -37,6 +38,12 @@ def _info(store_id: str) -> sq.StoreInfo:
     return info
 
 
+def _credit() -> bool:
+    """Whether the user may see the store's credit figures (as on the Credit tab: owners and operators)."""
+    user = current_user()
+    return bool(user is not None and user.at_least("owner"))
+
+
 def _ai_on() -> bool:
     ai = getattr(hub(), "ai", None)
     return bool(ai is not None and getattr(ai, "configured", False))
@@ -46,7 +53,9 @@ def _ai_on() -> bool:
 @require("viewer")
 def ask_page(store_id: str) -> str:
     info = _info(store_id)
-    return render_template("ask.html", info=info, ai_on=_ai_on(), examples=EXAMPLES)
+    # examples about this store's own products (and its credit, for who may see it)
+    ctx = ToolContext(hub().engine, AskStore.load(hub().engine, info.store_id), now(), credit=_credit())
+    return render_template("ask.html", info=info, ai_on=_ai_on(), examples=examples(ctx))
 
 
 @blueprint.post("/api/stores/<store_id>/ask")
@@ -59,7 +68,7 @@ def api_ask(store_id: str) -> tuple[Response, int] | Response:
     user = current_user()
     try:
         answer, row_id = answer_question(hub().engine, info.store_id, body.get("question"), getattr(hub(), "ai", None),
-                                         now(), user_id=user.user_id if user else None)
+                                         now(), user_id=user.user_id if user else None, credit=_credit())
     except QuestionError as exc:
         return jsonify(error=str(exc)), 400
     return jsonify({"id": row_id, "user_id": user.user_id if user else None, **answer.as_dict()})

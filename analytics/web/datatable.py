@@ -120,10 +120,14 @@ def with_format(url: str, kind: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}format={kind}"
 
 
-def render_cell(col: Col, row: Any, currency: str | None = None, now: datetime | None = None) -> Markup:
-    """One ``<td>`` for ``row`` (escaped; links built with ``url_for``)."""
+def render_cell(col: Col, row: Any, currency: str | None = None, now: datetime | None = None,
+                zone: str | None = None, zones: Mapping[str, str] | None = None) -> Markup:
+    """One ``<td>`` for ``row`` (escaped; links built with ``url_for``).  Times are shown in the
+    row's store's zone (``zones[row["store_id"]]``), else in the page's store zone ``zone``, else UTC."""
     data = row if isinstance(row, Mapping) else as_dict(row)
     value = data.get(col.key)
+    if zones and data.get("store_id") in zones:
+        zone = zones[data["store_id"]]
     classes = [col.css] if col.css else []
     kind = col.kind
     if kind in ("int", "num", "money", "pct", "bytes"):
@@ -137,9 +141,9 @@ def render_cell(col: Col, row: Any, currency: str | None = None, now: datetime |
     elif kind == "num":
         text = f"{float(value):,.2f}"
     elif kind == "time":
-        text = fmt.when(value)
+        text = fmt.when(value, zone)
     elif kind == "ago":
-        text = Markup('<span title="{}">{}</span>').format(fmt.when(value),
+        text = Markup('<span title="{}">{}</span>').format(fmt.when(value, zone),
                                                             fmt.ago(value, now or datetime.now(UTC)))
     elif kind == "bool":
         text = "yes" if value else "no"

@@ -1,8 +1,11 @@
-"""Showing values on the hub's pages: money from integer minor units, UTC times, shares."""
+"""Showing values on the hub's pages: money from integer minor units, times in the store's own time
+(UTC only where no store is known), shares.  The APIs and exports keep ISO-8601 UTC."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # ISO 4217 currencies without minor units (the rest use two decimals; the three-decimal ones are
 # not sold in by Tillsight shops today)
@@ -22,14 +25,34 @@ def money(minor: int | None, currency: str | None) -> str:
     return f"{sign}{prefix}{text}"
 
 
-def when(value: str | None) -> str:
-    """``2026-11-21T14:03:11Z`` -> ``2026-11-21 14:03 UTC``."""
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def when(value: str | None, zone: str | None = None) -> str:
+    """An ISO-8601 UTC time as a person reads it: in the store's zone ``zone`` when one is given
+    (``2026-11-21T14:03:11Z``, ``America/Santo_Domingo`` -> ``2026-11-21 10:03 AST``), else in UTC
+    (``2026-11-21 14:03 UTC``)."""
     if not value:
         return "—"
     text = str(value)
-    if len(text) >= 16 and text[10] == "T":
-        return f"{text[:10]} {text[11:16]} UTC"
-    return text
+    if len(text) < 16 or text[10] != "T":
+        return text
+    tz = _zone(zone) if zone and zone != "UTC" else None
+    if tz is not None:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return text
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        local = moment.astimezone(tz)
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return f"{text[:10]} {text[11:16]} UTC"
 
 
 def ago(value: str | None, now: datetime) -> str:

@@ -17,6 +17,7 @@ from analytics.narratives import alerts as alert_text
 from analytics.narratives import descriptions as desc
 from analytics.narratives import narrative as nv
 from analytics.narratives import personas as ps
+from analytics.narratives.ai import NO_AI
 from analytics.narratives.facts import PERIODS, FactsError
 from analytics.web.context import hub, now
 from analytics.web.pages import NavItem, Page
@@ -80,6 +81,10 @@ def store_insights(store_id: str) -> str:
     res = open_store(store_id)
     narratives = {p: _narrative(res, p) for p in PERIODS}
     personas = [p.to_json() for p in ps.personas_for(hub().engine, res.store_id, sorted(res.allowed))]
+    for n in narratives.values():
+        # "no AI endpoint" is said once, at the top of the page (ai_state), not again in every narrative
+        if n.get("note") == NO_AI:
+            n["note"] = None
     return render_template("insights_page.html", res=res, info=res.info, ai=ai_state(), narratives=narratives,
                            personas=personas, alerts=_alerts(res), products=_products(res, limit=30),
                            section_titles=nv.SECTIONS, tab="insights.store_insights")

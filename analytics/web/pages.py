@@ -43,6 +43,7 @@ PAGES: tuple[str, ...] = (
     "analytics.web.home:page",
     "analytics.web.stores:page",
     "analytics.web.fleet:page",
+    "analytics.web.dead_letters:page",
     "analytics.web.trend:page",
     "analytics.web.customers:page",
     "analytics.web.products:page",

@@ -18,12 +18,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
 from analytics.db import tables as t
 from analytics.segmentation.rfm import SEGMENT_RULES
-from analytics.web.queries.stores import COUNTED, local_midnight, utc_text, zone
+from analytics.web.queries.stores import COUNTED, first_sale_day, local_midnight, utc_text, zone
 from analytics.web.tenancy import StoreScope
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -80,6 +81,15 @@ def _window(as_of: date, days: int, tz_name: str) -> tuple[date, str, str]:
     return first, utc_text(local_midnight(first, tz)), utc_text(local_midnight(as_of, tz))
 
 
+def _from_first_sale(conn: Connection, scope: StoreScope, store_id: str, tz: ZoneInfo, first: date,
+                     as_of: date) -> tuple[date, int]:
+    """A window's first day and length, moved up to the store's first sale when that is later."""
+    began = first_sale_day(conn, scope, store_id, tz)
+    if began is not None and first < began < as_of:
+        first = began
+    return first, (as_of - first).days
+
+
 def _sales(conn: Connection, scope: StoreScope, store_id: str, start: str, end: str) -> Iterable[Any]:
     tx = t.transactions.c
     return conn.execute(select(tx.completed_at, tx.total, tx.status)
@@ -90,9 +100,11 @@ def _sales(conn: Connection, scope: StoreScope, store_id: str, start: str, end: 
 def daily_actuals(conn: Connection, scope: StoreScope, store_id: str, tz_name: str, as_of: date,
                   days: int = 91) -> list[DayActual]:
     """Net revenue and completed sales per store-local day for the ``days`` days before ``as_of``
-    (the run's analysis date), oldest first, days without a sale kept as zeros."""
+    (the run's analysis date), oldest first, days without a sale kept as zeros; from the store's
+    first sale on (the days before the hub had any are unknown, not zero)."""
     first, start, end = _window(as_of, days, tz_name)
     tz = zone(tz_name)
+    first, days = _from_first_sale(conn, scope, store_id, tz, first, as_of)
     totals: dict[date, list[int]] = {first + timedelta(days=i): [0, 0] for i in range(days)}
     for completed_at, total, status in _sales(conn, scope, store_id, start, end):
         moment = _parse_utc(completed_at)
@@ -132,9 +144,10 @@ def hour_weekday(conn: Connection, scope: StoreScope, store_id: str, tz_name: st
 def sku_daily_units(conn: Connection, scope: StoreScope, store_id: str, sku: str, tz_name: str, as_of: date,
                     days: int = 84) -> list[dict[str, Any]]:
     """Units of ``sku`` sold (completed sales; refunds are not negative demand) per store-local day
-    over the ``days`` days before ``as_of``, oldest first, zeros kept."""
+    over the ``days`` days before ``as_of``, oldest first, zeros kept from the store's first sale on."""
     first, start, end = _window(as_of, days, tz_name)
     tz = zone(tz_name)
+    first, days = _from_first_sale(conn, scope, store_id, tz, first, as_of)
     tx, ln = t.transactions.c, t.tx_lines.c
     units: dict[date, int] = {first + timedelta(days=i): 0 for i in range(days)}
     # two indexed reads instead of a join: SQLite's planner drives a join from the sales of the

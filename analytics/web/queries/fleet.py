@@ -40,8 +40,9 @@ class DeviceRow:
     first_seen: str | None
     last_seen: str | None
     tillsight_version: str | None
-    model_version: int | None
+    model_version: int | None  # the fleet version; 0 is the bundle the device was set up with
     model_name: str | None
+    model: str | None  # what a person reads: "v8 · 20261120.8", "20261120.0 (as installed)"
     config_version: int | None
     update: str | None  # "model v8: downloading 45%" while an update runs
     update_deployment: str | None
@@ -56,6 +57,16 @@ class DeviceRow:
     telemetry_at: str | None
     gaps: int
     last_seq: int | None
+
+
+def model_label(version: int | None, bundle: str | None) -> str | None:
+    """The model a device runs, in words: the fleet version with its bundle, or the bundle it was set
+    up with when the fleet has installed none (version 0 means "not installed by the fleet", not a model 0)."""
+    if version is None and not bundle:
+        return None
+    if not version:
+        return f"{bundle} (as installed)" if bundle else "as installed"
+    return f"v{version} · {bundle}" if bundle else f"v{version}"
 
 
 @dataclass(frozen=True)
@@ -198,6 +209,8 @@ def device_rows(conn: Connection, scope: StoreScope) -> list[DeviceRow]:
             tillsight_version=str(versions["tillsight"]) if versions.get("tillsight") is not None else None,
             model_version=_int(model.get("version")),
             model_name=(model.get("bundle_version") or model.get("name")) if model else None,
+            model=model_label(_int(model.get("version")),
+                              (model.get("bundle_version") or model.get("name")) if model else None),
             config_version=_int(config.get("version")),
             update=_update_text(kind, version, step, progress), update_deployment=deployment, update_step=step,
             update_progress=progress, update_detail=detail or None,
@@ -320,6 +333,45 @@ def fleet_summary(devices: list[DeviceRow], deployments: list[DeploymentRow]) ->
         open_deployments=sum(1 for d in deployments if d.state in OPEN_DEPLOYMENT_STATES))
 
 
+@dataclass(frozen=True)
+class DeadLetterRow:
+    letter_id: int
+    received_at: str
+    store_id: str | None  # read from the topic (the payload may be unreadable)
+    device_id: str | None
+    message: str | None  # the topic's last part: tx, alert, telemetry, ...
+    reason: str
+    topic: str
+    payload: str  # as received (cut to PAYLOAD_SHOWN characters)
+
+
+PAYLOAD_SHOWN = 2000
+
+
+def _store_like(store_id: str) -> str:
+    return "%/" + store_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+
+
+def dead_letter_rows(conn: Connection, scope: StoreScope, store_id: str | None = None,
+                     limit: int = 200) -> list[DeadLetterRow] | None:
+    """The messages the ingest could not store, newest first, with the store and device their topic
+    names.  Operators only, like :func:`dead_letter_count` (None for any other scope)."""
+    if not scope.all_stores:
+        return None
+    d = t.dead_letters.c
+    q = select(d.id, d.topic, d.payload, d.reason, d.received_at).order_by(d.received_at.desc(), d.id.desc())
+    if store_id is not None:
+        q = q.where(d.topic.like(_store_like(store_id), escape="\\"))
+    out = []
+    for r in conn.execute(q.limit(limit)).all():
+        parts = str(r.topic).split("/")
+        store, device, leaf = (parts[-3], parts[-2], parts[-1]) if len(parts) >= 3 else (None, None, None)
+        out.append(DeadLetterRow(letter_id=int(r.id), received_at=r.received_at, store_id=store or None,
+                                 device_id=device or None, message=leaf or None, reason=r.reason, topic=r.topic,
+                                 payload=str(r.payload)[:PAYLOAD_SHOWN]))
+    return out
+
+
 def dead_letter_count(conn: Connection, scope: StoreScope, store_id: str | None = None) -> int | None:
     """Messages the ingest could not store.  Only for an all-stores scope (operators): a dead
     letter may be unreadable, so it cannot be trusted to say which tenant it belongs to."""
@@ -327,6 +379,5 @@ def dead_letter_count(conn: Connection, scope: StoreScope, store_id: str | None 
         return None
     q = select(func.count()).select_from(t.dead_letters)
     if store_id is not None:
-        pattern = "%/" + store_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
-        q = q.where(t.dead_letters.c.topic.like(pattern, escape="\\"))
+        q = q.where(t.dead_letters.c.topic.like(_store_like(store_id), escape="\\"))
     return int(conn.execute(q).scalar_one())

@@ -130,6 +130,12 @@ def known_stores(conn: Connection, scope: StoreScope, store_id: str | None = Non
     return out
 
 
+def store_zones(conn: Connection, scope: StoreScope) -> dict[str, str]:
+    """``{store_id: IANA zone}`` of the stores in scope the hub has a row for (the rest read as UTC)."""
+    s = t.stores.c
+    return {r.store_id: r.timezone for r in conn.execute(select(s.store_id, s.timezone).where(scope.where(s.store_id)))}
+
+
 def store_info(conn: Connection, scope: StoreScope, store_id: str) -> StoreInfo | None:
     """The store, or None when it is outside ``scope`` or unknown to the hub."""
     if not scope.allows(store_id):
@@ -208,11 +214,30 @@ def store_rows(conn: Connection, scope: StoreScope, now: datetime) -> list[Store
     return sorted(out, key=lambda r: (r.name.lower(), r.store_id))
 
 
+def first_sale_day(conn: Connection, scope: StoreScope, store_id: str, tz: ZoneInfo) -> date | None:
+    """The store-local day of the store's first sale the hub holds (None: none yet).  A daily series
+    starts there: the days before it are not days without sales but days the hub knows nothing of."""
+    tx = t.transactions.c
+    first = conn.execute(select(func.min(tx.completed_at)).where(
+        tx.store_id == store_id, scope.where(tx.store_id), tx.status.in_(COUNTED))).scalar()
+    if not first:
+        return None
+    try:
+        moment = datetime.strptime(str(first)[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return moment.astimezone(tz).date()
+
+
 def daily_sales(conn: Connection, scope: StoreScope, info: StoreInfo, now: datetime, days: int = 14) -> list[DaySales]:
-    """Sales per store-local day, oldest first, the last ``days`` days including today (zeros kept)."""
+    """Sales per store-local day, oldest first, the last ``days`` days including today (zeros kept),
+    from the store's first sale on (no zeros for the days before the hub had any of its sales)."""
     tz = zone(info.timezone)
     today = local_today(now, tz)
     first = today - timedelta(days=days - 1)
+    began = first_sale_day(conn, scope, info.store_id, tz)
+    if began is not None and first < began <= today:
+        days, first = (today - began).days + 1, began
     tx = t.transactions.c
     totals: dict[date, list[int]] = {first + timedelta(days=i): [0, 0] for i in range(days)}
     currency = info.currency

@@ -28,7 +28,7 @@ def test_fleet_page_shows_every_device_with_state_versions_backlog_and_update(lo
     assert set(devices) == {(A, "till-1"), (A, "till-2"), (A, "till-3"), (B, "till-1")}
     t1, t2, t3 = devices[(A, "till-1")], devices[(A, "till-2")], devices[(A, "till-3")]
     assert (t1["state"], t2["state"], t3["state"]) == ("online", "offline", "never seen")
-    assert t1["model_version"] == "8" and t1["model_name"] == "20261120.8" and t1["config_version"] == "3"
+    assert t1["model"] == "v8 · 20261120.8" and t1["config_version"] == "3"
     assert t1["tillsight_version"] == "0.1.0" and t2["tillsight_version"] == "0.0.9"
     assert t1["update"] == "model v9: downloading 45%" and t1["update_deployment"] == DEPLOY_MODEL
     assert t1["last_outcome"] == "config v3 succeeded"

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from analytics.web.queries import analytics as aq
 from analytics.web.queries import fleet as fq
 from analytics.web.queries import stores as sq
 from analytics.web.tenancy import StoreScope
@@ -55,13 +56,27 @@ def test_daily_sales_recent_sales_and_alerts(any_engine: Engine) -> None:
         alerts = sq.store_alerts(conn, ONLY_A, A)
         assert sq.recent_sales(conn, ONLY_A, B) == [] and sq.store_alerts(conn, ONLY_A, B) == []
         assert sq.store_info(conn, ONLY_A, B) is None
-    assert len(daily) == 14 and daily[-1].date == "2026-11-21" and daily[0].date == "2026-11-08"
+    # from the store's first sale (11 Nov) on: the days before it are unknown to the hub, not zeros
+    assert len(daily) == 11 and daily[-1].date == "2026-11-21" and daily[0].date == "2026-11-11"
     by_day = {d.date: (d.sales, d.transactions) for d in daily if d.sales}
     assert by_day == {"2026-11-21": (13000, 2), "2026-11-20": (700, 1), "2026-11-18": (20000, 1),
                       "2026-11-11": (70000, 1)}
     assert len(sales) == 7 and sales[0].status == "voided" and sales[0].completed_at == "2026-11-21T08:00:00Z"
     assert [s.items for s in sales[:3]] == [1, -1, 1]  # the refund's units are negative
     assert [a.alert_id for a in alerts] == ["a-alert-1"] and alerts[0].reasons == ["void after payment", "odd basket"]
+
+
+def test_the_trend_series_starts_at_the_stores_first_sale(any_engine: Engine) -> None:
+    """The Trend chart's 91 days of history and a SKU's chart begin at the first sale the hub holds
+    (11 Nov, store time), not with weeks of zeros for the days before it had any of the store's sales."""
+    seed_hub(any_engine)
+    as_of = NOW.date()  # 21 Nov: the days before it
+    with any_engine.connect() as conn:
+        days = aq.daily_actuals(conn, ONLY_A, A, "America/Santo_Domingo", as_of, 91)
+        units = aq.sku_daily_units(conn, ONLY_A, A, "RICE-5LB", "America/Santo_Domingo", as_of, 84)
+    assert [d.day for d in days][:1] == ["2026-11-11"] and days[-1].day == "2026-11-20" and len(days) == 10
+    assert days[0].revenue == 70000 and sum(d.revenue for d in days) == 70000 + 20000 + 700
+    assert units[0]["day"] == "2026-11-11" and len(units) == 10
 
 
 def test_devices_deployments_and_their_scope(any_engine: Engine) -> None:
