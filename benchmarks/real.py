@@ -4,9 +4,10 @@ enrolled from the folder's own exemplar crops.
 1. Enrol: the exemplar crops (``exemplars/<sku>/``) go into a temporary gallery through the same
    enrolment path as ``tillsight vision enrol`` (quality checks, near-duplicates, thresholds from
    the gallery's own examples).  ``--unenrolled N`` leaves N classes out, chosen by a fixed seed.
-2. Measure on every frame no exemplar was cut from: the finder (a model bundle used class-blind:
-   every box whatever its class, one class-blind NMS) gives boxes; each box, cut with the same 4 %
-   margin as the exemplars, is identified against the gallery.
+2. Measure on every frame no exemplar was cut from: the product finder (``models/finder``, trained
+   on domain-randomised scenes only; or, without one, a model bundle used class-blind: every box
+   whatever its class, one class-blind NMS) gives boxes; each box, cut with the same 4 % margin as
+   the exemplars, is identified against the gallery.
 3. Figures (the JSON line printed last): ``images``; ``recall`` and ``precision`` of the found boxes,
    class-blind at IoU 0.5; ``box_top1``: found boxes matched to an enrolled product's truth box that
    were identified as that SKU; ``cacc``: frames where every SKU's count is exact (an unenrolled
@@ -81,6 +82,31 @@ def match_boxes(found: list[Box], truth: list[Box], threshold: float = IOU_MATCH
     return out
 
 
+class NetworkFinder:
+    """The trained class-blind finder network (``vision.finders.onnx_finder``)."""
+
+    def __init__(self, folder: str | Path, variant: str = "fp32"):
+        from vision.finders.onnx_finder import OnnxFinder
+
+        self.finder = OnnxFinder(folder, variant=variant)
+        self.version = f"{self.finder.manifest.name} {self.finder.manifest.version} {variant}"
+
+    def find(self, frame: np.ndarray) -> list[Box]:
+        return [found.box for found in self.finder.find(frame)]
+
+
+def choose_finder(finder_dir: str | Path | None, bundle: str | Path,
+                  variant: str = "fp32") -> NetworkFinder | ClassBlindFinder:
+    """The finder folder given, else ``models/finder`` when it exists, else the bundle read class-blind."""
+    from vision.finders.onnx_finder import DEFAULT_FINDER, MANIFEST
+
+    if finder_dir is not None:
+        return NetworkFinder(finder_dir, variant)
+    if (DEFAULT_FINDER / MANIFEST).exists():
+        return NetworkFinder(DEFAULT_FINDER, variant)
+    return ClassBlindFinder(bundle)
+
+
 class ClassBlindFinder:
     """A model bundle's detector used as a product finder: every box, whatever its class."""
 
@@ -143,7 +169,8 @@ def label_of(result: Identification) -> str:
 def run_real_bench(data_dir: str | Path, bundle: str | Path = "models/demo",
                    embedder_dir: str | Path = DEFAULT_EMBEDDER, unenrolled: int = 0, seed: int = 0,
                    variant: str = "fp32", views: int | None = None, threads: int | None = None,
-                   gallery_dir: str | Path | None = None) -> dict[str, Any]:
+                   gallery_dir: str | Path | None = None, finder_dir: str | Path | None = None,
+                   finder_variant: str = "fp32") -> dict[str, Any]:
     """Run the benchmark (see the module docstring); returns the figures."""
     data: RealData = load_real_data(data_dir)
     skus = sorted(data.exemplars)
@@ -154,7 +181,7 @@ def run_real_bench(data_dir: str | Path, bundle: str | Path = "models/demo",
         report = enrol_folder(data.exemplar_dir, gdir, embedder, skus=[s for s in skus if s not in left_out])
         gallery = Gallery.load(gdir, embedder)
     matcher = gallery.matcher()
-    finder = ClassBlindFinder(bundle)
+    finder = choose_finder(finder_dir, bundle, finder_variant)
     enrolled = set(gallery.skus)
     found_tally, given_tally = Tally(), Tally()
     n_truth = n_found = n_matched = exact = 0
@@ -195,7 +222,8 @@ def run_real_bench(data_dir: str | Path, bundle: str | Path = "models/demo",
         "exemplars": {"kept": sum(s.kept for s in report.skus), "refused": sum(len(s.refused) for s in report.skus),
                       "skipped": sum(len(s.skipped) for s in report.skus)},
         "thresholds": {"min_score": th.min_score, "min_margin": th.min_margin} if th else None,
-        "embedder": {**embedder.identity, "views": embedder.views}, "finder": {"bundle": str(bundle),
-                                                                               "version": finder.version},
+        "embedder": {**embedder.identity, "views": embedder.views}, "finder": {
+            "kind": "network" if isinstance(finder, NetworkFinder) else "bundle class-blind",
+            "bundle": None if isinstance(finder, NetworkFinder) else str(bundle), "version": finder.version},
     }
     return figures

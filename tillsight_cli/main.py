@@ -29,6 +29,7 @@ HANDLERS = {
     ("vision", "enrol"): "tillsight_cli.vision_commands:vision_enrol",
     ("bench", "real"): "tillsight_cli.vision_commands:bench_real",
     ("train", "embedder"): "tillsight_cli.vision_commands:train_embedder",
+    ("train", "finder"): "tillsight_cli.vision_commands:train_finder",
     ("demo",): "tillsight_cli.commands:demo",
     ("run",): "tillsight_cli.commands:run",
     ("staff", "add"): "tillsight_cli.commands:staff_add",

@@ -16,6 +16,7 @@ import sys
 log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER_DIR = "models/embedder"
+DEFAULT_FINDER_DIR = "models/finder"
 
 
 def add_parsers(sub: argparse._SubParsersAction, bench: argparse._SubParsersAction,
@@ -35,7 +36,11 @@ def add_parsers(sub: argparse._SubParsersAction, bench: argparse._SubParsersActi
 
     c = bench.add_parser("real", help="find and identify products on real photos, enrolled from their exemplars")
     c.add_argument("--data", required=True, help="a folder laid out like ../shared/data/real-counter")
-    c.add_argument("--bundle", default="models/demo", help="the finder's model bundle (used class-blind)")
+    c.add_argument("--finder", default=None,
+                   help="the product finder's folder (default: models/finder when it exists, "
+                        "else --bundle class-blind)")
+    c.add_argument("--finder-variant", choices=("fp32", "int8"), default="fp32", help="which finder network runs")
+    c.add_argument("--bundle", default="models/demo", help="a model bundle used class-blind when there is no finder")
     c.add_argument("--embedder", default=DEFAULT_EMBEDDER_DIR)
     c.add_argument("--variant", choices=("fp32", "int8"), default="fp32")
     c.add_argument("--views", type=int, choices=(1, 2, 4, 8), help="test-time views per crop (default: the embedder's)")
@@ -48,6 +53,13 @@ def add_parsers(sub: argparse._SubParsersAction, bench: argparse._SubParsersActi
     c.add_argument("--out", default=DEFAULT_EMBEDDER_DIR)
     c.add_argument("--no-int8", action="store_true", help="skip the int8 variant")
     c.add_argument("--calibration", type=int, default=64, help="rendered crops the int8 quantiser calibrates on")
+
+    c = train.add_parser("finder", help="train and export the class-blind product finder (models/finder)")
+    c.add_argument("--out", default=DEFAULT_FINDER_DIR)
+    c.add_argument("--work", default="build/finder", help="where the rendered training scenes go (reused)")
+    c.add_argument("--scenes", type=int, default=3600, help="domain-randomised training scenes")
+    c.add_argument("--epochs", type=int, default=30)
+    c.add_argument("--seed", type=int, default=0)
 
 
 def _out(line: str) -> None:
@@ -98,7 +110,8 @@ def bench_real(args: argparse.Namespace) -> int:
     from benchmarks.real import run_real_bench
 
     figures = run_real_bench(args.data, bundle=args.bundle, embedder_dir=args.embedder, unenrolled=args.unenrolled,
-                             seed=args.seed, variant=args.variant, views=args.views, threads=args.threads)
+                             seed=args.seed, variant=args.variant, views=args.views, threads=args.threads,
+                             finder_dir=args.finder, finder_variant=args.finder_variant)
     if not args.json:
         for key, value in figures.items():
             _out(f"{key}: {value}")
@@ -112,4 +125,14 @@ def train_embedder(args: argparse.Namespace) -> int:
     manifest = export_embedder(args.out, int8=not args.no_int8, calibration=args.calibration)
     _out(json.dumps({"out": args.out, "name": manifest["name"], "model_sha256": manifest["model_sha256"],
                      "variants": sorted(manifest["variants"])}))
+    return 0
+
+
+def train_finder(args: argparse.Namespace) -> int:
+    from training.finder import FinderTrainConfig
+    from training.finder import train_finder as run
+
+    config = FinderTrainConfig(scenes=args.scenes, epochs=args.epochs, seed=args.seed)
+    manifest = run(args.out, args.work, config)
+    _out(json.dumps({"out": args.out, "manifest": str(manifest), "scenes": config.scenes, "epochs": config.epochs}))
     return 0
