@@ -225,3 +225,20 @@ def test_crop_item_cuts_the_box_with_the_enrolment_margin() -> None:
     frame = np.zeros((100, 200, 3), np.uint8)
     crop = crop_item(frame, (50.0, 20.0, 150.0, 70.0))
     assert crop.shape == (54, 108, 3)  # 4 % of 100 x 50 each side
+
+
+def test_a_trained_sku_the_store_never_enrolled_is_named_by_the_class_head_when_the_gallery_matches_nothing(
+        tmp_path: Path, embedder: ColourEmbedder) -> None:
+    folder = tmp_path / "g"
+    enrol(folder, embedder, {"NEW-RED": RED})  # the store enrolled one new product; the bundle knows others
+    sure = HeadBoxes("TRAINED-GREEN", 0.8)
+    sure.boxes = [BOX_A]
+    [det] = Recogniser(embedder, folder, sure).detect(tray((BOX_A, GREEN)))
+    assert (det.sku, det.known) == ("TRAINED-GREEN", True)
+    unsure = HeadBoxes("TRAINED-GREEN", 0.3)
+    unsure.boxes = [BOX_A]
+    [det] = Recogniser(embedder, folder, unsure).detect(tray((BOX_A, GREEN)))
+    assert (det.sku, det.known) == (None, False)
+    # the enrolled product the gallery matches well is not overruled by a sure head
+    [det] = Recogniser(embedder, folder, sure).detect(tray((BOX_A, RED)))
+    assert (det.sku, det.known) == ("NEW-RED", True)
