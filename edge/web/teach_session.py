@@ -182,7 +182,7 @@ class Teacher:
         if self.sale_open():
             raise TeachError("a sale is in progress: finish or void it, then teach the product")
         with self._lock:
-            if self.state in ("empty", "capturing"):
+            if self.state in ("empty", "capturing", "saving"):
                 raise TeachError(f"{self.started_by} is teaching {self.name} ({self.sku}) now: "
                                  "approve or cancel that first")
             self._reset()
@@ -217,6 +217,8 @@ class Teacher:
 
     def cancel(self) -> dict[str, Any]:
         with self._lock:
+            if self.state == "saving":
+                raise TeachError("the views are being saved: wait a moment")
             self._stop_thread()
             if self.state in ("empty", "capturing"):
                 log.info("teaching %s cancelled", self.sku)
