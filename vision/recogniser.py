@@ -14,11 +14,11 @@ unchanged):
 3. with a bundle finder, the trained class head may vote where it knows the SKU, when it is sure
    (probability >= ``head_min``): if its SKU is enrolled and the gallery scores it within
    ``head_window`` of its best, that SKU is chosen (it tells look-alikes, e.g. two sizes of one
-   brand, apart better than appearance alone); if its SKU is one the store never enrolled and the
-   gallery matches nothing well, the trained class names the product (a store that enrolls a few
-   new products keeps the bundle's trained ones).  Otherwise a weak best match is an *unknown item*
-   (``Detection.sku`` None, ``known`` False, the closest SKUs as alternatives); an enrolled SKU the
-   gallery matches well is never overruled by the head.
+   brand, apart better than appearance alone).  A SKU the store never enrolled is never named by the
+   head, however sure: a closed-set head names a product it never saw as the nearest class it
+   knows (measured: an unenrolled product called JUICE-GUAVA-1L with probability >= 0.5), and on a
+   shop that runs the demo bundle those classes are not even its products.  A weak best match is an
+   *unknown item* (``Detection.sku`` None, ``known`` False, the closest SKUs as alternatives).
 
 The gallery lives in a folder (``DATA_DIR/gallery`` on the device).  :meth:`Recogniser.poll` stats its
 manifest at most every ``reload_interval_s``; when the manifest's version changes the gallery is
@@ -310,18 +310,12 @@ class Recogniser:
         out = []
         for row, ident, head, f in zip(scores, idents, heads, found, strict=True):
             pick, known = ident.best, ident.known
-            voting = s.head_votes and head is not None and head.sku is not None and head.confidence >= s.head_min
-            if voting and head is not None and head.sku in index and \
+            if s.head_votes and head is not None and head.sku in index and head.confidence >= s.head_min and \
                     float(row[index[head.sku]]) >= ident.confidence - s.head_window:
                 pick, known = head.sku, True
             order = np.argsort(-row, kind="stable")
             ranked = [(matcher.skus[k], round(float(row[k]), 4)) for k in order[:matcher.alternatives + 2]
                       if row[k] > -1]
-            if voting and head is not None and head.sku is not None and head.sku not in index and not known:
-                # a SKU the bundle was trained on but the store never enrolled: the trained class names it
-                out.append(Detection(head.sku, head.class_id, head.confidence, f.box,
-                                     tuple(ranked[:matcher.alternatives]), "vision", True))
-                continue
             if pick is None:  # an empty gallery: nothing to match
                 out.append(Detection(None, -1, 0.0, f.box, (), "vision", False))
                 continue
