@@ -144,8 +144,11 @@ class Appliance:
             rec = self.vision.recogniser
             if rec is not None:
                 status = rec.status()
-                out.update(gallery_version=status["gallery_version"], gallery_skus=status["gallery_skus"],
-                           gallery_error=status["gallery_error"], finder=status["finder"])
+                # "none yet" rather than an unknown value: a store that has enrolled nothing is healthy
+                out.update(gallery_version=status["gallery_version"] if status["gallery_version"] is not None
+                           else "none yet", gallery_skus=status["gallery_skus"], finder=status["finder"])
+                if status["gallery_error"]:
+                    out["gallery_error"] = status["gallery_error"]  # the broken file, by name
         try:
             usage = shutil.disk_usage(self.store.path.parent)
             out.update(disk_free_mb=usage.free // 2**20, disk_total_mb=usage.total // 2**20)
