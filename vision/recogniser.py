@@ -11,7 +11,8 @@ unchanged):
    frame.  Boxes of newly arrived products are cut out (4 % margin, as enrolment crops are) and
    embedded in one batch, then matched against the store's gallery
    (``vision.gallery.matching.Matcher``, with the gallery's calibrated unknown-item thresholds);
-3. with a bundle finder, the trained class head may vote where it knows the SKU, when it is sure
+3. the trained class head may vote where it knows the SKU (a bundle finder reads it on every box; with a
+   finder network the bundle runs once on a frame where something arrived), when it is sure
    (probability >= ``head_min``): if its SKU is enrolled and the gallery scores it within
    ``head_window`` of its best, that SKU is chosen (it tells look-alikes, e.g. two sizes of one
    brand, apart better than appearance alone).  A SKU the store never enrolled is never named by the
@@ -249,7 +250,7 @@ class Recogniser:
             loaded = self._loaded
             if loaded is None or not loaded.skus:
                 return self._without_gallery(found, heads, detector)
-            return self._identify(frame, found, heads, loaded)
+            return self._identify(frame, found, heads, loaded, detector)
 
     def _without_gallery(self, found: list[FoundBox], heads: list[Detection | None],
                          detector: Detector | None) -> list[Detection]:
@@ -264,7 +265,7 @@ class Recogniser:
         return out
 
     def _identify(self, frame: np.ndarray, found: list[FoundBox], heads: list[Detection | None],
-                  loaded: _Loaded) -> list[Detection]:
+                  loaded: _Loaded, detector: Detector | None = None) -> list[Detection]:
         results: list[Detection | None] = [None] * len(found)
         used: set[int] = set()
         for i, f in enumerate(found):  # found boxes come best first
@@ -290,6 +291,8 @@ class Recogniser:
         new = [i for i, r in enumerate(results) if r is None]
         if new:
             t0 = time.perf_counter()
+            if self.settings.head_votes and detector is not None and all(heads[i] is None for i in new):
+                heads = self._bundle_heads(frame, found, heads, new, detector)
             crops = [crop_item(frame, found[i].box) for i in new]
             queries = self.embedder.embed(crops)
             for i, det in zip(new, self._match(queries, [heads[i] for i in new], [found[i] for i in new], loaded),
@@ -299,6 +302,20 @@ class Recogniser:
             self.stats.identified += len(new)
             self.stats.identify_ms = (time.perf_counter() - t0) * 1000
         return [r for r in results if r is not None]
+
+    @staticmethod
+    def _bundle_heads(frame: np.ndarray, found: list[FoundBox], heads: list[Detection | None], new: list[int],
+                      detector: Detector) -> list[Detection | None]:
+        """A finder network gives no classes: read the bundle's class head for the newly arrived boxes
+        (one ``detect()``, only on frames where something arrived), each box taking the detection
+        that overlaps it best (IoU >= 0.5)."""
+        dets = detector.detect(frame)
+        out = list(heads)
+        for i in new:
+            best = max(dets, key=lambda d: _iou(d.box, found[i].box), default=None)
+            if best is not None and _iou(best.box, found[i].box) >= 0.5:
+                out[i] = best
+        return out
 
     def _match(self, queries: np.ndarray, heads: list[Detection | None], found: list[FoundBox],
                loaded: _Loaded) -> list[Detection]:

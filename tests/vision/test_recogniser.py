@@ -238,3 +238,30 @@ def test_a_sku_the_store_never_enrolled_is_never_named_by_the_class_head_however
     # and the enrolled product the gallery matches well is not overruled by the sure head
     [det] = Recogniser(embedder, folder, sure).detect(tray((BOX_A, RED)))
     assert (det.sku, det.known) == ("NEW-RED", True)
+
+
+class BundleStub:
+    """A stand-in for the model bundle's detector: reads every box it is told about as ``sku``; counts calls."""
+
+    confidence = 0.3
+
+    def __init__(self, sku: str, p: float, boxes: list[tuple[float, float, float, float]]) -> None:
+        self.sku, self.p, self.boxes, self.calls = sku, p, boxes, 0
+
+    def detect(self, frame: np.ndarray) -> list[Detection]:
+        self.calls += 1
+        return [Detection(self.sku, 0, self.p, b) for b in self.boxes]
+
+
+def test_with_a_finder_network_the_bundle_head_votes_only_on_frames_where_a_product_arrived(
+        tmp_path: Path, embedder: ColourEmbedder) -> None:
+    folder = tmp_path / "g"
+    enrol(folder, embedder, {"RED-SMALL": RED, "RED-LARGE": RED, "BLUE-1": BLUE})
+    finder = Boxes()  # a finder network: boxes, no classes
+    finder.boxes = [BOX_A]
+    bundle = BundleStub("RED-LARGE", 0.9, [(42.0, 41.0, 139.0, 121.0)])
+    rec = Recogniser(embedder, folder, finder)
+    for _ in range(5):
+        [det] = rec.detect(tray((BOX_A, RED)), bundle)  # type: ignore[arg-type]
+    assert (det.sku, det.known) == ("RED-LARGE", True)
+    assert bundle.calls == 1  # read once, when the pack arrived; the settled frames cost the finder only
