@@ -204,8 +204,11 @@ def test_the_supervisor_pin_pad_is_whole(served: str, screen, web_context, tmp_p
     keys = screen.find_elements(By.CSS_SELECTOR, "#approval-dialog .pinpad .key")
     assert {k.get_attribute("data-key"): in_view(screen, k) for k in keys} == {
         k.get_attribute("data-key"): "ok" for k in keys}
-    for what in ("#approval-pin", "#approval-ok", "#approval-cancel"):
+    for what in ("#approval-pin", "#approval-ok", "#approval-cancel", "#approval-message"):
         assert in_view(screen, what) == "ok", what
+    # the whole dialog, what is approved included, without scrolling inside it
+    assert screen.execute_script(
+        "const d = document.getElementById('approval-dialog'); return d.scrollHeight <= d.clientHeight + 1;")
 
 
 def test_long_names_do_not_push_the_owner_pages_sideways(served: str, screen, window, web_context,
