@@ -234,6 +234,11 @@ def train_head(features: dict[tuple, dict], top: Any, head: Any, config: FinderT
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=batches_per_epoch * config.epochs,
                                                 pct_start=0.1)
     gen = torch.Generator().manual_seed(config.seed)
+    if not config.tune_top:  # the top stages are frozen too: their features once per scene, not per step
+        top.eval()
+        with torch.no_grad():
+            for g in features.values():
+                g["p5"] = torch.cat([top(g["p4"][i:i + 64].float()).half() for i in range(0, len(g["p4"]), 64)])
     history = []
     for epoch in range(config.epochs):
         head.train()
@@ -247,17 +252,17 @@ def train_head(features: dict[tuple, dict], top: Any, head: Any, config: FinderT
             key, idx = plan[j]
             g = features[key]
             p4 = g["p4"][idx].float()
-            if torch.rand(1, generator=gen).item() < 0.5:  # features of a mirrored scene, near enough
-                flip = True
+            p5 = g["p5"][idx].float() if "p5" in g else None
+            flip = bool(torch.rand(1, generator=gen).item() < 0.5)
+            if flip:  # features of a mirrored scene, near enough
                 p4 = p4.flip(-1)
-            else:
-                flip = False
+                p5 = p5.flip(-1) if p5 is not None else None
             heat_t, size_t, off_t, mask = (g[k][idx] for k in ("heat", "size", "offset", "mask"))
             if flip:
                 heat_t, size_t, mask = heat_t.flip(-1), size_t.flip(-1), mask.flip(-1)
                 off_t = off_t.flip(-1).clone()
                 off_t[:, 0] = torch.where(mask > 0, 1 - off_t[:, 0] - 1e-3, off_t[:, 0])
-            heat, size, off = head(p4, top(p4))
+            heat, size, off = head(p4, top(p4) if p5 is None else p5)
             m = mask.unsqueeze(1)
             n = mask.sum().clamp(min=1)
             loss = focal_loss(heat[:, 0], heat_t) + \
@@ -266,7 +271,7 @@ def train_head(features: dict[tuple, dict], top: Any, head: Any, config: FinderT
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss)
+            total += float(loss.detach())
         history.append(total / max(1, len(plan)))
         log.info("finder epoch %d/%d: loss %.4f", epoch + 1, config.epochs, history[-1])
     return history

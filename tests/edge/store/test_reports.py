@@ -4,7 +4,6 @@ mix, top products, stock that runs low, credit, the live pulse, the sales list a
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -419,25 +418,20 @@ def bulk_history(store: Store, end: datetime, days: int = 42) -> int:
     return len(history.payloads)
 
 
-def test_a_dashboard_load_on_six_weeks_of_history_is_fast(store, reports):
+def test_a_dashboard_load_on_six_weeks_of_history_compares_with_the_usual(store, reports):
+    # how fast this is belongs to `tillsight bench edge` (dashboard API paths, as a ratio), not to a timed test
     now = datetime(2026, 11, 21, 15, 37, tzinfo=UTC)  # a Saturday, 11:37 store time
     n = bulk_history(store, now)
     assert n > 3500
     today = reports.today(now)
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        summary = reports.summary(today)
-        series = reports.hourly(today)
-        reports.top_products(today)
-        reports.payment_mix(today)
-        pulse = reports.pulse(now)
-        reports.stock(now)
-        reports.credit()
-        reports.alerts()
-        reports.sales(day=today, limit=100)
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.2, f"a dashboard load took {best * 1000:.0f} ms"
+    summary = reports.summary(today)
+    series = reports.hourly(today)
+    assert reports.top_products(today) and reports.payment_mix(today)
+    pulse = reports.pulse(now)
+    reports.stock(now)
+    reports.credit()
+    reports.alerts()
+    assert reports.sales(day=today, limit=100)
     assert summary.transactions > 20 and series.usual_weeks == 5 and pulse.usual_weeks == 5
     # the usual is the mean of the earlier Saturdays, hour by hour
     saturdays = [today - timedelta(weeks=k) for k in range(1, 6)]
