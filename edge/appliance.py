@@ -68,7 +68,7 @@ def build_recogniser(cfg: TillsightConfig) -> Recogniser | None:
             views = None  # the recogniser reports the broken gallery by name
     try:
         embedder = Embedder(rec.embedder, variant=rec.variant, views=views or 4)
-        finder = choose_finder(rec.finder)
+        finder = choose_finder(rec.finder, synthetic_camera=cfg.camera.uri.startswith("synthetic:"))
     except Exception as exc:  # noqa: BLE001 - EmbedderError, FinderError, onnxruntime's own: never stop the till
         what = "embedder" if isinstance(exc, EmbedderError) else "finder or embedder"
         log.error("recognition is off, running on the model bundle's classes: the %s did not load: %s", what, exc)

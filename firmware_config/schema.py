@@ -299,8 +299,9 @@ class RecognitionConfig(_Section):
     arrived one once against the store's gallery; a weak best match is an unknown item."""
 
     enabled: bool = Field(True, description="off: the model bundle's trained classes alone, as before")
-    finder: Path | None = Field(None, description="finder folder; None = models/finder if present, else the "
-                                                  "detector bundle read class-blind")
+    finder: Path | None = Field(None, description="finder folder; None = models/finder if present (the "
+                                                  "detector bundle read class-blind with the synthetic "
+                                                  "camera or without models/finder)")
     finder_confidence: float = Field(0.2, ge=0.01, le=0.99, description="class-blind score of a bundle finder box")
     embedder: Path = Field(Path("models/embedder"), description="the appearance embedder's folder")
     variant: Literal["fp32", "int8"] = "fp32"

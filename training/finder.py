@@ -9,8 +9,9 @@ position inside the cell (``offset``).  Decoding (peaks, boxes, NMS) is plain nu
 ``vision.finders.onnx_finder``.
 
 Training is CPU-friendly: the stem and the first five stages stay frozen at their ImageNet weights,
-so their stride-16 features are computed once per training scene (``precompute``); the head and the
-last two stages (``tune_top``) are trained on those features.  Scenes come from
+so their stride-16 features are computed once per training scene (``precompute``, with ONNX Runtime);
+by default the two top stages stay frozen too and only the head trains (``tune_top`` trains them as
+well, several times slower).  Scenes come from
 ``training.finder_scenes`` (domain randomisation; no real counter photo is used).
 
 ``export_finder(out)`` writes ``finder.onnx`` (fp32), ``finder.int8.onnx`` (ONNX Runtime dynamic
@@ -48,10 +49,10 @@ HEAD_CH = 96
 @dataclass(frozen=True)
 class FinderTrainConfig:
     scenes: int = 3600
-    epochs: int = 30
+    epochs: int = 24
     batch: int = 32
     lr: float = 2e-3
-    tune_top: bool = True
+    tune_top: bool = False  # True also trains the two top stages (several times slower on a CPU)
     seed: int = 0
 
 
@@ -88,6 +89,7 @@ def build_parts(pretrained: bool = True) -> tuple[Any, Any, Any]:
             self.heat = nn.Conv2d(HEAD_CH, 1, 1)
             self.size = nn.Conv2d(HEAD_CH, 2, 1)
             self.offset = nn.Conv2d(HEAD_CH, 2, 1)
+            assert self.heat.bias is not None
             nn.init.constant_(self.heat.bias, -2.19)  # a prior of 0.1 (CenterNet)
 
         def forward(self, p4: torch.Tensor, p5: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -105,7 +107,7 @@ def preprocess(image: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, fl
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
     canvas = np.full((size[1], size[0], 3), 114, np.uint8)
     canvas[:nh, :nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
-    rgb = canvas[..., ::-1].astype(np.float32) / 255.0
+    rgb: np.ndarray = canvas[..., ::-1].astype(np.float32) / 255.0
     rgb = (rgb - np.array(MEAN, np.float32)) / np.array(STD, np.float32)
     return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None]), scale
 
@@ -191,6 +193,8 @@ def precompute(folder: Path, labels: dict[str, list[list[float]]], bottom: Any, 
         by_size: dict[tuple, list[tuple[str, np.ndarray]]] = {}
         for name in todo[start:start + batch]:
             img = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
+            if img is None:
+                raise ValueError(f"{folder / name}: unreadable training scene")
             tensor, _ = preprocess(img, letterbox_size((img.shape[1], img.shape[0])))
             by_size.setdefault(tuple(tensor.shape[-2:]), []).append((name, tensor[0]))
         for items in by_size.values():

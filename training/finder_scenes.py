@@ -202,8 +202,8 @@ def _product_sprite(rng: np.random.Generator, textures: TexturePool, long_px: in
         x = int(rng.integers(0, w))
         cv2.line(streak, (x, 0), (x + int(rng.integers(-w // 3, w // 3 + 1)), h), 1.0,
                  max(2, int(w * rng.uniform(0.01, 0.06))))
-        streak = cv2.GaussianBlur(streak, (0, 0), max(1.0, w * 0.02))
-        out = out + streak[..., None] * rng.uniform(60, 200)
+        soft = cv2.GaussianBlur(streak, (0, 0), max(1.0, w * 0.02))
+        out = out + soft[..., None] * rng.uniform(60, 200)
     out = np.clip(out, 0, 255).astype(np.uint8)
     return np.dstack([out, mask])
 
@@ -348,7 +348,7 @@ def _hand(rng: np.random.Generator, short: int) -> np.ndarray:
 
 
 def _camera(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    out = img.astype(np.float32)
+    out: np.ndarray = img.astype(np.float32)
     out = out * rng.uniform(0.7, 1.3) + rng.uniform(-25, 25)
     out = out * np.array([rng.uniform(0.85, 1.15) for _ in range(3)], np.float32)
     gamma = rng.uniform(0.75, 1.3)
@@ -356,11 +356,12 @@ def _camera(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.5:
         out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.5))
     out = out + rng.normal(0, rng.uniform(0, 6), out.shape)
-    out8 = np.clip(out, 0, 255).astype(np.uint8)
+    out8: np.ndarray = np.clip(out, 0, 255).astype(np.uint8)
     if rng.random() < 0.7:
         ok, buf = cv2.imencode(".jpg", out8, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 95))])
-        if ok:
-            out8 = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+        if decoded is not None:
+            out8 = decoded
     return out8
 
 
