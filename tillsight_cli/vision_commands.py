@@ -58,7 +58,7 @@ def add_parsers(sub: argparse._SubParsersAction, bench: argparse._SubParsersActi
     c.add_argument("--out", default=DEFAULT_FINDER_DIR)
     c.add_argument("--work", default="build/finder", help="where the rendered training scenes go (reused)")
     c.add_argument("--scenes", type=int, default=3600, help="domain-randomised training scenes")
-    c.add_argument("--epochs", type=int, default=24)
+    c.add_argument("--epochs", type=int, default=12)
     c.add_argument("--seed", type=int, default=0)
 
 

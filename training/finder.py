@@ -49,7 +49,7 @@ HEAD_CH = 96
 @dataclass(frozen=True)
 class FinderTrainConfig:
     scenes: int = 3600
-    epochs: int = 24
+    epochs: int = 12
     batch: int = 32
     lr: float = 2e-3
     tune_top: bool = False  # True also trains the two top stages (several times slower on a CPU)
