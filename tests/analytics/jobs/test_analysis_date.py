@@ -105,3 +105,16 @@ def test_the_device_dashboard_names_the_day_of_a_document_from_another_day(
     assert "Today's forecast" not in tuesday and "Forecast for Monday 07 December" in tuesday
     monkeypatch.setattr(device_dashboard, "now_utc", lambda: RUN_AT + timedelta(days=1))
     assert "Forecast for Monday 07 December" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_morning_narrative_tells_the_last_whole_day_not_the_minutes_since_midnight(
+        night_sale: tuple[Store, Engine]) -> None:
+    # at 03:40 on Monday the day that just ended is Sunday; Monday so far (one sale) is not "a day"
+    _, hub = night_sale
+    assert run_store("", STORE, force=True, engine=hub, now=RUN_AT).status == "succeeded"
+    doc = build_insights(hub, STORE, now=RUN_AT)
+    assert doc is not None
+    told = doc["narrative"]
+    assert told["period"] == "daily"
+    assert "Sunday 6 December 2026" in told["title"] or "Sunday 06 December 2026" in told["title"], told["title"]
+    assert "Monday" not in told["title"]
