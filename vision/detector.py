@@ -47,6 +47,13 @@ class Letterbox:
     pad_x: float
     pad_y: float
 
+    def to_frame(self, boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+        """Boxes (N, 4 xyxy) in network-input pixels, as a new array in the frame's pixels, clipped to it."""
+        out = boxes.copy()
+        out[:, [0, 2]] = np.clip((out[:, [0, 2]] - self.pad_x) / self.scale, 0, width)
+        out[:, [1, 3]] = np.clip((out[:, [1, 3]] - self.pad_y) / self.scale, 0, height)
+        return out
+
 
 class Letterboxer:
     """Letterboxes frames into a (1, 3, H, W) float32 RGB tensor, reusing its buffers between frames.
@@ -227,9 +234,7 @@ class Detector:
         if boxes.shape[0] == 0:
             return []
         h, w = frame.shape[:2]
-        boxes = boxes.copy()
-        boxes[:, [0, 2]] = np.clip((boxes[:, [0, 2]] - lb.pad_x) / lb.scale, 0, w)
-        boxes[:, [1, 3]] = np.clip((boxes[:, [1, 3]] - lb.pad_y) / lb.scale, 0, h)
+        boxes = lb.to_frame(boxes, w, h)
         names = self.classes
         out = []
         for i in range(boxes.shape[0]):

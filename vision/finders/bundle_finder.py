@@ -49,9 +49,7 @@ class BundleFinder:
         if boxes.shape[0] == 0:
             return []
         h, w = frame.shape[:2]
-        boxes = boxes.copy()
-        boxes[:, [0, 2]] = np.clip((boxes[:, [0, 2]] - lb.pad_x) / lb.scale, 0, w)
-        boxes[:, [1, 3]] = np.clip((boxes[:, [1, 3]] - lb.pad_y) / lb.scale, 0, h)
+        boxes = lb.to_frame(boxes, w, h)
         names = det.classes
         out = []
         for i in range(boxes.shape[0]):
