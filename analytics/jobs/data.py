@@ -56,11 +56,13 @@ class StoreData:
     def as_of(self) -> date:
         """The analysis date, the first day forecast: the store's today when the run's time is known
         (so a run at 03:40 on Monday after a sale at 03:39 forecasts Monday, not Tuesday; the history
-        is the days before it), else the day after the store's last sale.  A store with no sales has
-        none (the wall clock's date would make the analysis depend on when it ran)."""
-        if self.today is not None:
-            return self.today
+        is the days before it), but never later than the day after the store's last sale (a file of
+        sales that ended years ago is analysed as of its end, not of the day it was imported); without
+        the run's time, the day after the last sale.  A store with no sales has none (the wall clock's
+        date would make the analysis depend on when it ran)."""
         last = self.last_day
+        if self.today is not None:
+            return self.today if last is None else min(self.today, last + timedelta(days=1))
         if last is None:
             raise ValueError(f"store {self.store.store_id!r} has no sales: there is no analysis date")
         return last + timedelta(days=1)
