@@ -186,12 +186,12 @@ def precompute(folder: Path, labels: dict[str, list[list[float]]], bottom: Any, 
     cache.mkdir(parents=True, exist_ok=True)
     session = None
     names = sorted(labels)
-    todo = [n for n in names if not (cache / (n + ".npy")).exists()]
-    for start in range(0, len(todo), batch):
+    uncached = [n for n in names if not (cache / (n + ".npy")).exists()]
+    for start in range(0, len(uncached), batch):
         if session is None:
             session = bottom_session(bottom, cache / f"bottom-{os.getpid()}.onnx")
         by_size: dict[tuple, list[tuple[str, np.ndarray]]] = {}
-        for name in todo[start:start + batch]:
+        for name in uncached[start:start + batch]:
             img = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
             if img is None:
                 raise ValueError(f"{folder / name}: unreadable training scene")
@@ -202,7 +202,7 @@ def precompute(folder: Path, labels: dict[str, list[list[float]]], bottom: Any, 
             for (name, _), f in zip(items, feats, strict=True):
                 np.save(cache / (name + ".npy"), f)
         if start % (batch * 25) == 0:
-            log.info("features: %d / %d new scenes", start + batch, len(todo))
+            log.info("features: %d / %d new scenes", start + batch, len(uncached))
     groups: dict[tuple, dict[str, list]] = {}
     for name in names:
         f = np.load(cache / (name + ".npy"))

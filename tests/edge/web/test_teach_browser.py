@@ -8,19 +8,16 @@ that SKU, by the camera, and it is paid."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from edge.appliance import Appliance, build_appliance
-from firmware_config.loader import load_config
+from edge.appliance import Appliance
 from tests.edge.web.test_teach import teacher, tray  # noqa: F401
 from tests.edge.web.test_till_screen_browser import _log_in_owner, _log_in_with_pin, _wait, in_view, screen  # noqa: F401
-from vision.catalogue import demo_catalogue
-from vision.demo_gallery import build_demo_gallery
+from tests.support.recognising_till import recognising_till
 from vision.gallery import Gallery
 from vision.unenrolled import unenrolled_product
 
@@ -36,33 +33,8 @@ def window() -> tuple[int, int]:
 
 @pytest.fixture
 def till(tmp_path: Path, demo_bundle: Path) -> Iterator[tuple[Appliance, str]]:
-    from waitress import create_server
-
-    cfg = load_config(None, env={}, overrides={
-        "camera": {"uri": "synthetic:?manual=1&seed=5&fps=10"}, "detector": {"bundle": str(demo_bundle)},
-        "data_dir": str(tmp_path / "device")})
-    appliance = build_appliance(cfg, seed_demo=True, history_days=0)
-    assert appliance.vision is not None and appliance.vision.recogniser is not None
-    recogniser = appliance.vision.recogniser
-    build_demo_gallery(recogniser.gallery_dir, recogniser.embedder, demo_catalogue()[:ENROLLED])
-    appliance.vision.loop.start()
-    server = create_server(appliance.app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield appliance, f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(5)
-        teacher = appliance.app.extensions.get("tillsight.teacher")
-        if teacher is not None:
-            teacher.close()
-        appliance.vision.loop.stop()
-        appliance.vision.source.close()
-        corrections = getattr(appliance.checkout, "corrections", None)
-        if corrections is not None:
-            corrections.stop()
-        appliance.store.close()
+    with recognising_till(tmp_path, demo_bundle, seed=5, enrolled=ENROLLED) as running:
+        yield running
 
 
 def _views(driver) -> int:
