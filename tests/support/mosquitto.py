@@ -7,6 +7,7 @@ from __future__ import annotations
 import getpass
 import logging
 import os
+import random
 import shutil
 import signal
 import socket
@@ -24,10 +25,32 @@ def mosquitto_available() -> bool:
     return Path(MOSQUITTO_BIN).is_file() or shutil.which("mosquitto") is not None
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port that is free now and lies outside the kernel's ephemeral range.
+
+    Servers the tests stop and restart on the same port (the broker in the fault tests) must not sit
+    in the ephemeral range: while the server is down, a client retrying ``connect`` to that port can be
+    given the very same port as its own source port and connect to itself (TCP simultaneous open),
+    holding the port so the restarted server fails with "Address already in use"."""
+    low, high = _ephemeral_range()
+    candidates = [port for port in range(20000, 60000) if not low <= port <= high]
+    for _ in range(200):
+        port = random.choice(candidates)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port outside the ephemeral range")
 
 
 @dataclass(frozen=True)
