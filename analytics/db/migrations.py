@@ -6,7 +6,8 @@ Versions are applied by set difference (every listed step not yet recorded runs,
 steps added on separate branches land cleanly.  Numbers by room: 1 ingest, 2 fleet, 3 hub web
 (users, tenancy), 4 analytics results (segments, forecasts), 5 insights (LLM), 8 credit customers
 and repayments, 9 the stores' galleries, 10 seq_gaps.closed_reason, 11 the
-stores' product names (store_products); later steps take the next free number."""
+stores' product names (store_products), 12 costs (tx_lines.unit_cost, cost_assumed
+and net_revenue, product_costs); later steps take the next free number."""
 
 from __future__ import annotations
 
@@ -78,10 +79,22 @@ def _v11(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=[t.store_products])
 
 
+def _v12(conn: Connection) -> None:
+    """Costs: each sale line's unit cost (and whether it was assumed), each product's current cost."""
+    have = {c["name"] for c in inspect(conn).get_columns("tx_lines")}
+    if "unit_cost" not in have:
+        conn.execute(text("ALTER TABLE tx_lines ADD COLUMN unit_cost BIGINT"))
+    if "cost_assumed" not in have:
+        conn.execute(text("ALTER TABLE tx_lines ADD COLUMN cost_assumed BOOLEAN"))
+    if "net_revenue" not in have:
+        conn.execute(text("ALTER TABLE tx_lines ADD COLUMN net_revenue BIGINT"))
+    t.metadata.create_all(conn, tables=[t.product_costs])
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4),
                                                                    (5, _v5),
                                                                    (6, _v6), (7, _v7), (8, _v8), (9, _v9),
-                                                                   (10, _v10), (11, _v11))
+                                                                   (10, _v10), (11, _v11), (12, _v12))
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 

@@ -93,6 +93,13 @@ tx_lines = Table(
     Column("unit_price", BigInteger, nullable=False),
     Column("line_total", BigInteger, nullable=False),
     Column("source", String(16)),
+    # the product's unit cost at the moment of sale (tillsight.tx/2, or an import's cost column or
+    # default margin; migration 12); null: unknown.  cost_assumed: made up from a default margin.
+    # net_revenue: the line's share of the sale's takings net of discount and tax
+    # (contracts.margins.line_revenue), what its gross profit is measured against; null before v12.
+    Column("unit_cost", BigInteger),
+    Column("cost_assumed", Boolean),
+    Column("net_revenue", BigInteger),
     PrimaryKeyConstraint("tx_id", "line_no"),
     Index("tx_lines_sku", "store_id", "sku"),
 )
@@ -147,4 +154,18 @@ seq_gaps = Table(
     Column("closed_reason", Text),
     UniqueConstraint("store_id", "device_id", "from_seq", name="seq_gaps_start"),
     Index("seq_gaps_open", "store_id", "device_id", "filled"),
+)
+
+# A product's current unit cost per store (migration 12): the cost of its newest completed sale
+# line that carried one (analytics.ingest.costs keeps it).  ``source``: ``till`` (tillsight.tx/2),
+# ``import`` (an import's cost column) or ``default_margin`` (assumed: ``assumed`` is true).
+product_costs = Table(
+    "product_costs", metadata,
+    Column("store_id", String(32), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("unit_cost", BigInteger, nullable=False),
+    Column("assumed", Boolean, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("as_of", String(32), nullable=False),  # completed_at (UTC) of the sale it came from
+    Column("updated_at", String(32), nullable=False),
 )

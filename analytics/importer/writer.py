@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, Insert, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from analytics.db import tables as t
+from analytics.ingest import costs
 from analytics.ingest.store import insert_ignore
 from analytics.jobs.settings import parse_settings
 
@@ -70,7 +71,8 @@ def _insert_new(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
 
 
 def write_sales(engine: Engine, docs: Sequence[dict[str, Any]], now: str, batch: int = 1000) -> tuple[int, int]:
-    """Store ``docs`` (validated ``tillsight.tx/1``); returns (stored, already there)."""
+    """Store ``docs`` (validated ``tillsight.tx/1`` or ``/2``), with their lines' costs and the products'
+    current costs (``analytics.ingest.costs``); returns (stored, already there)."""
     stored = 0
     for start in range(0, len(docs), batch):
         chunk = docs[start:start + batch]
@@ -82,9 +84,11 @@ def write_sales(engine: Engine, docs: Sequence[dict[str, Any]], now: str, batch:
             new = _insert_new(conn, rows)
             lines = [{"tx_id": d["tx_id"], "line_no": i + 1, "store_id": d["store_id"], "sku": ln["sku"],
                       "name": ln["name"], "qty": ln["qty"], "unit_price": ln["unit_price"],
-                      "line_total": ln["line_total"], "source": ln.get("source")}
+                      "line_total": ln["line_total"], "source": ln.get("source"),
+                      **costs.line_columns(d, ln)}
                      for d in chunk if d["tx_id"] in new for i, ln in enumerate(d["lines"])]
             if lines:
                 conn.execute(insert(t.tx_lines), lines)
+                costs.remember(conn, [d for d in chunk if d["tx_id"] in new], now)
         stored += len(new)
     return stored, len(docs) - stored

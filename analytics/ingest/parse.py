@@ -2,7 +2,8 @@
 
 Topics and their contracts come from ``contracts.topics``; every payload (``tx``, ``alert``, ``credit``,
 ``reported``, ``status``, ``telemetry``, ``gallery``, ``gallery_photo``) is checked against its JSON Schema by
-``analytics.ingest.contracts`` (compiled once; the reason names the offending field); a gallery photo's bytes
+``analytics.ingest.contracts`` (compiled once; the reason names the offending field; a sale against the
+version of ``tillsight.tx`` it names); a gallery photo's bytes
 must also match its SHA-256."""
 
 from __future__ import annotations
@@ -12,13 +13,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from analytics.ingest.contracts import check
-from contracts import ContractError
+from contracts import ContractError, contract_names
 from contracts import topics as tp
 from contracts.gallery import GalleryPhoto
 
 LEAVES = tp.DEVICE_WRITES
 # the rollout controller trusts stored reported documents; status and telemetry are typed too
 CONTRACTS = {leaf: tp.CONTRACT_OF[leaf] for leaf in LEAVES}
+
+
+# every version of the sale contract the hub reads (tillsight.tx/1, /2...): a sale is checked against
+# the version it names, so devices that still send /1 keep working beside those that send /2
+TX_VERSIONS = tuple(name for name in contract_names() if name.startswith("tillsight.tx/"))
+
+
+def contract_of(kind: str, doc: dict[str, Any]) -> str:
+    """The contract ``doc`` on leaf ``kind`` is checked against: a sale's own ``schema`` when the hub
+    knows that version, else the leaf's contract (whose check then names the wrong ``schema``)."""
+    if kind == tp.TX and doc.get("schema") in TX_VERSIONS:
+        return str(doc["schema"])
+    return CONTRACTS[kind]
 
 
 @dataclass(frozen=True)
@@ -53,7 +67,7 @@ def parse(topic: str, payload: bytes, prefix: str) -> Parsed | Rejected:
     if not isinstance(doc, dict):
         return Rejected(f"payload must be a JSON object, not {type(doc).__name__}")
     try:
-        check(CONTRACTS[kind], doc)
+        check(contract_of(kind, doc), doc)
     except ContractError as exc:
         return Rejected(f"schema: {exc}")
     if kind == tp.GALLERY_PHOTO:

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from analytics.db import tables as t
 from analytics.gallery.ingest import store_announcement, store_photo
-from analytics.ingest import catalogue
+from analytics.ingest import catalogue, costs
 from analytics.ingest.credit import apply_credit
 from analytics.ingest.parse import Parsed
 from analytics.ingest.resend import close_unfillable
@@ -215,11 +215,14 @@ def _insert_sales(conn: Connection, msgs: list[Parsed], now: str) -> dict[str, P
     lines = [{"tx_id": tx_id, "line_no": i + 1, "store_id": m.store_id, "sku": ln["sku"],
               "name": named.get((m.store_id, ln["sku"]), ln["name"]),
               "qty": ln["qty"], "unit_price": ln["unit_price"], "line_total": ln["line_total"],
-              "source": ln.get("source")}
+              "source": ln.get("source"), **costs.line_columns(m.doc, ln)}  # type: ignore[arg-type]
              for tx_id, m in inserted.items() for i, ln in enumerate(m.doc["lines"])]  # type: ignore[index]
     if lines:
         conn.execute(insert(t.tx_lines), lines)
+        costs.remember(conn, [m.doc for m in inserted.values() if m.doc is not None], now)
     return inserted
+
+
 
 
 def _tx(conn: Connection, dev: _Device, msg: Parsed, stored: bool, now: str) -> Applied:
