@@ -6,10 +6,10 @@ Each module of ours is parsed with ``ast`` (nothing is imported), and every ``im
 module, the line and the import that breaks a rule, and the rule.
 
 - ``firmware_config`` imports nothing of ours; ``contracts`` only ``firmware_config``; the neutral
-  ``runtime`` only those two.
+  ``i18n`` (languages) only those two; the neutral ``runtime`` those three.
 - ``vision`` imports only ``firmware_config``; ``edge`` imports ``vision``, ``firmware_config``,
-  ``contracts`` and ``runtime``; ``analytics`` imports ``firmware_config``, ``contracts`` and
-  ``runtime``.  Device (``edge``, ``vision``) and hub (``analytics``) never import each other.
+  ``contracts``, ``runtime`` and ``i18n``; ``analytics`` imports ``firmware_config``, ``contracts``,
+  ``runtime`` and ``i18n``.  Device (``edge``, ``vision``) and hub (``analytics``) never import each other.
 - ``training`` may import ``vision`` (to evaluate with the device's own detector),
   ``firmware_config`` and ``contracts``.
 - The device path (``vision``, ``edge`` and the neutral packages they use) never imports torch,
@@ -33,7 +33,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-NEUTRAL = frozenset({"firmware_config", "contracts", "runtime"})
+NEUTRAL = frozenset({"firmware_config", "contracts", "runtime", "i18n"})
 SIDES = frozenset({"vision", "edge", "analytics", "training", "benchmarks"})
 OURS = NEUTRAL | SIDES | {"tillsight_cli"}
 
@@ -41,12 +41,13 @@ OURS = NEUTRAL | SIDES | {"tillsight_cli"}
 ALLOWED: dict[str, frozenset[str]] = {
     "firmware_config": frozenset(),
     "contracts": frozenset({"firmware_config"}),
-    "runtime": frozenset({"firmware_config", "contracts"}),
+    "runtime": frozenset({"firmware_config", "contracts", "i18n"}),
+    "i18n": frozenset({"firmware_config", "contracts"}),  # languages: catalogues and formatting, both sides
     "vision": frozenset({"firmware_config"}),
-    "edge": frozenset({"vision", "firmware_config", "contracts", "runtime"}),
-    "analytics": frozenset({"firmware_config", "contracts", "runtime"}),
+    "edge": frozenset({"vision", "firmware_config", "contracts", "runtime", "i18n"}),
+    "analytics": frozenset({"firmware_config", "contracts", "runtime", "i18n"}),
     "training": frozenset({"vision", "firmware_config", "contracts"}),
-    "benchmarks": frozenset({"vision", "edge", "analytics", "firmware_config", "contracts", "runtime"}),
+    "benchmarks": frozenset({"vision", "edge", "analytics", "firmware_config", "contracts", "runtime", "i18n"}),
     "tillsight_cli": NEUTRAL | SIDES,  # sides only inside functions: see CLI_MODULE_LEVEL
 }
 CLI_MODULE_LEVEL = NEUTRAL | {"tillsight_cli"}
