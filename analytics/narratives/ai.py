@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analytics.llm import DATA_RULES, AIService, AIUnavailable, Pseudonymiser, data_block
+from analytics.llm.language import write_in
 from contracts.timestamps import utc_now_text
 
 log = logging.getLogger(__name__)
@@ -31,20 +32,22 @@ def utc_stamp() -> str:
     return utc_now_text()
 
 
-def messages(instructions: str, blocks: list[tuple[str, Any]], task: str) -> list[dict[str, str]]:
-    """System: the instructions and the data rules; user: the quoted data, then the task."""
+def messages(instructions: str, blocks: list[tuple[str, Any]], task: str, language: str = "en") -> list[dict[str, str]]:
+    """System: the instructions, the language to write in and the data rules; user: the quoted data,
+    then the task."""
     quoted = "\n\n".join(data_block(label, obj) for label, obj in blocks)
-    return [{"role": "system", "content": f"{instructions}\n\n{DATA_RULES}"},
+    return [{"role": "system", "content": f"{instructions}\n{write_in(language)}\n\n{DATA_RULES}"},
             {"role": "user", "content": f"{quoted}\n\n{task}"}]
 
 
 def ask(ai: AIService | None, store_id: str, feature: str, instructions: str, blocks: list[tuple[str, Any]],
         task: str, schema: dict[str, Any], schema_name: str, data_version: str,
-        pseudonymiser: Pseudonymiser | None = None) -> Asked:
+        pseudonymiser: Pseudonymiser | None = None, language: str = "en") -> Asked:
+    """The model's validated answer, written in ``language`` (the store's), or the reason to compute it."""
     if ai is None or not ai.configured:
         return Asked(None, COMPUTED, None, NO_AI)
     try:
-        reply = ai.structured(store_id, feature, messages(instructions, blocks, task), schema=schema,
+        reply = ai.structured(store_id, feature, messages(instructions, blocks, task, language), schema=schema,
                               schema_name=schema_name, pseudonymiser=pseudonymiser, data_version=data_version)
     except AIUnavailable as exc:
         log.info("%s for %s answered from computed figures: %s (%s)", feature, store_id, exc.kind, exc.message)

@@ -20,6 +20,7 @@ from analytics.db import narrative_tables as nt
 from analytics.db import tables as t
 from analytics.jobs.data import store_info
 from analytics.llm import AIService
+from analytics.llm.language import store_language
 from analytics.narratives import ai as asker
 from analytics.narratives.factcheck import check_sections
 from analytics.narratives.facts import Facts, _Builder, fact_kind
@@ -151,7 +152,8 @@ def alert_facts(engine: Engine, store_id: str, alert: dict[str, Any], payload: d
                     b.text(f"event_{i}_{k}", f"Event {i} {k}", str(v))
     day = when.date().isoformat()
     return Facts(store_id, info.name if info else store_id, cur, info.timezone if info else "UTC", "daily", day, day,
-                 when.strftime("%A %d %B %Y"), f"{alert['alert_id']}|{alert['score']}|{alert.get('tx_id')}", b.items)
+                 when.strftime("%A %d %B %Y"), f"{alert['alert_id']}|{alert['score']}|{alert.get('tx_id')}", b.items,
+                 store_language(info.settings) if info else "en")
 
 
 def computed_explanation(facts: Facts, alert: dict[str, Any],
@@ -182,7 +184,7 @@ def explain(engine: Engine, store_id: str, alert_id: str, ai: AIService | None =
     facts = alert_facts(engine, store_id, alert, payload)
     got = asker.ask(ai, store_id, "alert_explanation", INSTRUCTIONS, [("alert", facts.as_data())],
                     "Explain this alert as JSON: a one-sentence summary, the details as short points, and advice.",
-                    SCHEMA, "alert_explanation", facts.data_version)
+                    SCHEMA, "alert_explanation", facts.data_version, language=facts.language)
     stamp = asker.utc_stamp()
     if got.data is not None:
         checked, result = check_sections(dict(got.data), facts)

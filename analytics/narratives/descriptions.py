@@ -19,6 +19,7 @@ from analytics.jobs import results as rs
 from analytics.jobs.categories import categorise_many
 from analytics.jobs.data import store_info
 from analytics.llm import AIService
+from analytics.llm.language import store_language
 from analytics.narratives import ai as asker
 from analytics.narratives.factcheck import check_sections
 from analytics.narratives.facts import Facts, _Builder
@@ -113,7 +114,7 @@ def product(engine: Engine, store_id: str, sku: str) -> Product:
                    None, {"size": s} if (s := pack_size(row.name)) else {})
 
 
-def product_facts(store_id: str, currency: str, p: Product) -> Facts:
+def product_facts(store_id: str, currency: str, p: Product, language: str = "en") -> Facts:
     b = _Builder(currency)
     b.text("name", "Product name", p.name)
     b.text("sku", "Product code", p.sku)
@@ -126,7 +127,7 @@ def product_facts(store_id: str, currency: str, p: Product) -> Facts:
         b.count("units_28d", "Sold in the last 28 days", p.units_28d)
     today = datetime.now(UTC).date().isoformat()  # only the label of the facts block; nothing is dated by it
     return Facts(store_id, "", currency, "UTC", "daily", today, today, "product", f"{p.sku}|{p.name}|{p.price}",
-                 b.items)
+                 b.items, language)
 
 
 def computed_description(p: Product, facts: Facts) -> tuple[str, list[str]]:
@@ -152,12 +153,12 @@ def describe(engine: Engine, store_id: str, sku: str, ai: AIService | None = Non
     info = store_info(engine, store_id)
     currency = info.currency if info else "XXX"
     p = product(engine, store_id, sku)
-    facts = product_facts(store_id, currency, p)
+    facts = product_facts(store_id, currency, p, store_language(info.settings) if info else "en")
     data = {"name": p.name, "sku": p.sku, "category": p.category, "attributes": p.attributes,
             "price": facts.text("price") or None, "sold_last_28_days": p.units_28d}
     got = asker.ask(ai, store_id, "product_description", INSTRUCTIONS, [("product", data)],
                     "Write the catalogue description of this product as JSON (short, bullets).", SCHEMA,
-                    "product_description", facts.data_version)
+                    "product_description", facts.data_version, language=facts.language)
     stamp = asker.utc_stamp()
     if got.data is not None:
         checked, _ = check_sections(dict(got.data), facts)

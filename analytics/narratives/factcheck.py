@@ -18,6 +18,12 @@ code and thousands separators (``RD$1,234.56``, ``DOP 1,235``, ``1.2k``, ``3 mil
 * numbers that are part of the facts' own words (a product called "Rice 5 lb", "80% range") and the
   lengths of lists in the facts are fine; numbers glued to letters (SKU codes like ``A5``) are words.
 
+Numbers are read the way the text's language writes them (``language``, from the facts): English
+``1,234.50``; Spanish and French also ``1.234,50``, ``1 234,50`` (a space, a no-break or a narrow
+no-break space between thousands) and ``12,5 %``; a number that reads two ways (``1.234`` in Spanish:
+1234 in Madrid, 1.234 in Santo Domingo) is supported when either reading is.  Month names, ``de``/``of``
+and ``1er`` are read in the three languages, and ``14 h``/``14h30`` as clock times.
+
 Sentences with an unsupported number are dropped (``mode="drop"``) or kept with a mark
 (``mode="flag"``); the result lists the unsupported numbers as written.
 """
@@ -34,23 +40,36 @@ from analytics.narratives.facts import Facts
 from contracts.money import SYMBOLS, exponent
 
 MONTHS = {m: i for i, names in enumerate((
-    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
-    ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
-    ("november", "nov"), ("december", "dec")), 1) for m in names}
+    ("january", "jan", "enero", "ene", "janvier", "janv"), ("february", "feb", "febrero", "février", "fevrier", "févr"),
+    ("march", "mar", "marzo", "mars"), ("april", "apr", "abril", "abr", "avril", "avr"), ("may", "mayo", "mai"),
+    ("june", "jun", "junio", "juin"), ("july", "jul", "julio", "juillet", "juil"), ("august", "aug", "agosto", "ago",
+                                                                                   "août", "aout"),
+    ("september", "sep", "sept", "septiembre", "setiembre", "septembre"), ("october", "oct", "octubre", "octobre"),
+    ("november", "nov", "noviembre", "novembre"), ("december", "dec", "diciembre", "dic", "décembre", "decembre",
+                                                   "déc")), 1) for m in names}
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-_DAY_MONTH = re.compile(rf"(?<![\w.])(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+({_MONTH_RE})\.?(?![a-z])"
-                        rf"(?:,?\s+(\d{{4}}))?", re.IGNORECASE)
-_MONTH_DAY = re.compile(rf"(?<![a-z])({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])(?:,?\s+(\d{{4}}))?",
+_DAY_MONTH = re.compile(rf"(?<![\w.])(\d{{1,2}})(?:st|nd|rd|th|er|º)?(?:\s+(?:of|de))?\s+({_MONTH_RE})\.?(?![a-zà-ÿ])"
+                        rf"(?:,?\s+(?:(?:de|del)\s+)?(\d{{4}}))?", re.IGNORECASE)
+_MONTH_DAY = re.compile(rf"(?<![a-zà-ÿ])({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])(?:,?\s+(\d{{4}}))?",
                         re.IGNORECASE)
 _SLASH_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d/])")
-_CLOCK = re.compile(r"(?<![\d.:,$])([01]?\d|2[0-3])[:h]([0-5]\d)(?:\s*(am|pm|a\.m\.|p\.m\.))?(?![\d])", re.IGNORECASE)
+_CLOCK = re.compile(r"(?<![\d.:,$])([01]?\d|2[0-3])\s?[:h]\s?([0-5]\d)(?:\s*(am|pm|a\.m\.|p\.m\.))?(?![\d])",
+                    re.IGNORECASE)
 _AMPM = re.compile(r"(?<![\d.:])(1[0-2]|0?[1-9])\s*(am|pm|a\.m\.|p\.m\.)(?![a-z])", re.IGNORECASE)
+_HOUR_H = re.compile(r"(?<![\d.:,$])([01]?\d|2[0-3])\s?h(?![\w])", re.IGNORECASE)  # "14 h", "à 9h"
 _ORDINAL = re.compile(r"(?<![\w.])(?:the\s+)?(\d{1,2})(st|nd|rd|th)\b", re.IGNORECASE)
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+# Spanish and French: "." or "," either way round, and thousands grouped by (no-break) spaces
+_SPACE = " \u00a0\u202f"
+_NUMBER_LOCAL = (rf"\d{{1,3}}(?:(?:[.,]|[{_SPACE}](?=\d{{3}}(?!\d)))\d{{3}})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?|[.,]\d+")
 _MULT = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mn": 1_000_000, "million": 1_000_000,
-         "bn": 1_000_000_000, "billion": 1_000_000_000}
-_PCT_WORDS = r"\s?%|\s?percent(?:age points?)?\b|\s?per\s?cent\b|\s?pp\b|\s?points?\b"
+         "bn": 1_000_000_000, "billion": 1_000_000_000, "mil": 1_000, "mille": 1_000, "millón": 1_000_000,
+         "millon": 1_000_000, "millones": 1_000_000, "millions": 1_000_000, "millards": 1_000_000_000,
+         "milliards": 1_000_000_000, "milliard": 1_000_000_000}
+_MULT_RE = "|".join(sorted((re.escape(k) for k in _MULT), key=len, reverse=True))
+_PCT_WORDS = (r"[\s\u00a0\u202f]?%|\s?percent(?:age points?)?\b|\s?per\s?cent\b|\s?por\s?ciento\b|\s?pour\s?cent\b"
+              r"|\s?pp\b|\s?points?\b|\s?puntos?\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREVIATIONS = ("vs.", "e.g.", "i.e.", "approx.", "no.", "etc.", "mr.", "mrs.", "ms.", "dr.", "st.", "jan.", "feb.",
                   "mar.", "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.", "dec.", "a.m.", "p.m.")
@@ -70,6 +89,7 @@ class Number:
     year: int | None = None
     minute: int = 0
     either_order: bool = False  # 3/10: day/month or month/day
+    readings: tuple[tuple[Decimal, Decimal], ...] = ()  # other (value, precision) readings: "1.234" in Spanish
 
 
 @dataclass
@@ -109,6 +129,38 @@ def _precision(digits: str, mult: int) -> Decimal:
     return Decimal(10) ** zeros * mult
 
 
+def _local_readings(digits: str, language: str) -> list[tuple[Decimal, Decimal]]:
+    """``(value, precision)`` of a number written the Spanish or French way, the language's usual
+    reading first: "1.234,50" and "1 234,50" -> 1234.50; "12,5" -> 12.5; "1.234.567" -> 1234567; a lone
+    separator before three digits reads both as thousands and as a decimal point ("1,234" in French is
+    1.234 first, in Spanish 1234 first)."""
+    text = "".join(c for c in digits if c not in _SPACE)
+    if text[0] in ".,":
+        text = "0" + text
+    seps = [c for c in text if c in ".,"]
+    if not seps:
+        return [(Decimal(text), _precision(text, 1))]
+
+    def decimal_at(mark: str) -> tuple[Decimal, Decimal]:
+        whole, frac = text.rsplit(mark, 1)
+        whole = whole.replace(".", "").replace(",", "")
+        return Decimal(f"{whole}.{frac}"), Decimal(1).scaleb(-len(frac))
+
+    def grouped() -> tuple[Decimal, Decimal]:
+        whole = text.replace(".", "").replace(",", "")
+        return Decimal(whole), _precision(whole, 1)
+
+    if len(set(seps)) == 2:
+        return [decimal_at(seps[-1])]  # the last mark is the decimal one
+    if len(seps) > 1:
+        return [grouped()]
+    frac_len = len(text.split(seps[0])[1])
+    if frac_len != 3 or text.split(seps[0])[0] in ("0", ""):
+        return [decimal_at(seps[0])]
+    comma_decimal = seps[0] == "," and language == "fr"
+    return [decimal_at(seps[0]), grouped()] if comma_decimal else [grouped(), decimal_at(seps[0])]
+
+
 def _currency_pattern(currency: str | None) -> str:
     marks = {"$", "€", "£", "¥", "US$"}
     if currency:
@@ -118,8 +170,9 @@ def _currency_pattern(currency: str | None) -> str:
     return "|".join(re.escape(m) for m in sorted(marks, key=len, reverse=True))
 
 
-def extract_numbers(text: str, currency: str | None = None) -> list[Number]:
-    """Every number in ``text``, in order of appearance."""
+def extract_numbers(text: str, currency: str | None = None, language: str = "en") -> list[Number]:
+    """Every number in ``text``, in order of appearance, read as ``language`` (en, es, fr) writes them."""
+    local = language in ("es", "fr")
     found: list[Number] = []
     taken = [False] * len(text)
 
@@ -164,13 +217,17 @@ def extract_numbers(text: str, currency: str | None = None) -> list[Number]:
         hour, suffix = int(m.group(1)), m.group(2).lower().replace(".", "")
         hour = (hour % 12) + (12 if suffix == "pm" else 0)
         take(Number(m.group(0), "time", Decimal(hour), Decimal(1), m.start(), m.end()))
+    for m in _HOUR_H.finditer(text):
+        take(Number(m.group(0), "time", Decimal(int(m.group(1))), Decimal(1), m.start(), m.end()))
     for m in _ORDINAL.finditer(text):
         take(Number(m.group(0), "day", Decimal(int(m.group(1))), Decimal(1), m.start(), m.end()))
 
     cur = _currency_pattern(currency)
+    number = _NUMBER_LOCAL if local else _NUMBER
     rx = re.compile(
-        rf"(?P<cur1>(?:{cur})\s?)?(?P<sign>[-+−–]\s?)?(?P<cur2>(?:{cur})\s?)?(?P<num>{_NUMBER})"
-        rf"(?P<mult>\s?(?:k|thousand|mn|m|million|bn|billion)(?![a-z]))?(?P<pct>{_PCT_WORDS})?(?P<cur3>\s?(?:{cur})(?![a-z]))?",
+        rf"(?P<cur1>(?:{cur})\s?)?(?P<sign>[-+−–]\s?)?(?P<cur2>(?:{cur})\s?)?(?P<num>{number})"
+        rf"(?P<mult>\s?(?:{_MULT_RE})(?![a-zà-ÿ]))?(?P<pct>{_PCT_WORDS})?"
+        rf"(?P<cur3>[\s\u00a0\u202f]?(?:{cur})(?![a-z]))?",
         re.IGNORECASE)
     for m in rx.finditer(text):
         a, b = m.start(), m.end()
@@ -189,14 +246,20 @@ def extract_numbers(text: str, currency: str | None = None) -> list[Number]:
             mult = 1  # "5 m" (metres) without a currency is not a million
             b = m.end("num")
         try:
-            value = _decimal(m.group("num")) * mult
+            if local:
+                read = _local_readings(m.group("num"), language)
+                value, first_precision = read[0][0] * mult, read[0][1] * mult
+                others = tuple((v * mult, p * mult) for v, p in read[1:])
+            else:
+                value, others = _decimal(m.group("num")) * mult, ()
         except InvalidOperation:
             continue
         kind = "percent" if m.group("pct") else (
             "money" if (m.group("cur1") or m.group("cur2") or m.group("cur3")) else "plain")
         if kind == "percent" and m.group("pct").strip().lower().startswith("point") and not m.group("mult"):
             kind = "plain"  # "3 points" of a score: compare as a plain figure
-        take(Number(text[a:b].strip(), kind, value, _precision(m.group("num"), mult), a, b))
+        precision = first_precision if local else _precision(m.group("num"), mult)
+        take(Number(text[a:b].strip(), kind, value, precision, a, b, readings=others))
     found.sort(key=lambda n: n.start)
     return found
 
@@ -257,23 +320,25 @@ class Support:
             literals.add(Decimal(n))
         return cls(money, percent, numeric, literals, hours, days, times)
 
+    def _figure(self, kind: str, v: Decimal, precision: Decimal) -> bool:
+        if kind == "money":
+            return self._near(v, precision, self.money)  # "SODA 500ML" does not make RD$500 a fact
+        if kind == "percent":
+            return self._near(v, precision, self.percent) or v in self.literals
+        if self._near(v, precision, self.numeric) or v in self.literals:
+            return True
+        if v == v.to_integral_value() and 1900 <= v <= 2100:
+            return any(d.year == int(v) for d in self.days)
+        return False
+
     @staticmethod
     def _near(value: Decimal, precision: Decimal, candidates: list[Decimal]) -> bool:
         half = precision / 2 + Decimal("1e-9")
         return any(abs(c - value) <= half for c in candidates)
 
     def supports(self, n: Number) -> bool:
-        v = abs(n.value)
-        if n.kind == "money":
-            return self._near(v, n.precision, self.money)  # "SODA 500ML" does not make RD$500 a fact
-        if n.kind == "percent":
-            return self._near(v, n.precision, self.percent) or v in self.literals
-        if n.kind == "plain":
-            if self._near(v, n.precision, self.numeric) or v in self.literals:
-                return True
-            if v == v.to_integral_value() and 1900 <= v <= 2100:
-                return any(d.year == int(v) for d in self.days)
-            return False
+        if n.kind in ("money", "percent", "plain"):
+            return any(self._figure(n.kind, abs(v), p) for v, p in ((n.value, n.precision), *n.readings))
         if n.kind == "time":
             h = int(n.value)
             if (h, n.minute) in self.times:
@@ -308,7 +373,7 @@ def split_sentences(text: str) -> list[str]:
 
 def unsupported_numbers(text: str, facts: Facts, support: Support | None = None) -> tuple[int, list[str]]:
     support = support or Support.of(facts)
-    nums = extract_numbers(text, facts.currency)
+    nums = extract_numbers(text, facts.currency, facts.language)
     return len(nums), [n.raw for n in nums if not support.supports(n)]
 
 

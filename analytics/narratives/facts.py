@@ -26,6 +26,7 @@ from sqlalchemy import Engine, func, select
 from analytics.db import tables as t
 from analytics.jobs import results as rs
 from analytics.jobs.data import store_info
+from analytics.llm.language import store_language
 from contracts.events import (
     DiscountChange,
     DrawerOpen,
@@ -102,6 +103,7 @@ class Facts:
     label: str  # "Friday 30 October 2026" or "24 October - 30 October 2026"
     data_version: str
     items: list[Fact] = field(default_factory=list)
+    language: str = "en"  # the store's language: generated texts are written, and their numbers read, in it
 
     def get(self, key: str) -> Fact | None:
         return next((f for f in self.items if f.key == key), None)
@@ -378,7 +380,7 @@ def build_facts(engine: Engine, store_id: str, period: str = "daily", end: date 
     version_parts += [newest, run_id or "", start.isoformat(), end.isoformat(), len(line_rows), len(alert_rows)]
     data_version = hashlib.sha256(json.dumps(version_parts, default=str).encode()).hexdigest()[:24]
     return Facts(store_id, info.name, cur, info.timezone, period, start.isoformat(), end.isoformat(), label,
-                 data_version, b.items)
+                 data_version, b.items, store_language(info.settings))
 
 
 def _analytics(b: _Builder, engine: Engine, store_id: str, allowed: list[str], period: str, end: date,

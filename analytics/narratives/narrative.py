@@ -33,7 +33,7 @@ SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 INSTRUCTIONS = (
-    "You write short reports for the owner of a small shop, in plain, friendly English. "
+    "You write short reports for the owner of a small shop, in plain, friendly words. "
     "Sections: what_happened (2-4 sentences on the period's trade), what_changed (against the period "
     "before and the usual), what_to_do (concrete actions: reorder, staffing, customers) and risks (alerts, "
     "refunds, voids, stock-outs, customers drifting away). Use only figures from the facts, written as the "
@@ -202,7 +202,7 @@ def generate(engine: Engine, store_id: str, period: str = "daily", ai: AIService
     task = (f"Write the {facts.period} report for {facts.label} as JSON: a short title and the four sections, "
             "each a list of short sentences.")
     got = asker.ask(ai, store_id, "narrative", INSTRUCTIONS, [("facts", facts.as_data())], task, SCHEMA,
-                    "narrative", facts.data_version)
+                    "narrative", facts.data_version, language=facts.language)
     unsupported: list[str] = []
     dropped: list[dict[str, Any]] = []
     source, model, note = got.source, got.model, got.note

@@ -18,6 +18,7 @@ from analytics.db import narrative_tables as nt
 from analytics.jobs import results as rs
 from analytics.jobs.data import store_info
 from analytics.llm import AIService
+from analytics.llm.language import store_language
 from analytics.narratives import ai as asker
 from analytics.narratives.factcheck import check_sections
 from analytics.narratives.facts import Facts, _Builder
@@ -99,7 +100,7 @@ def _key(kind: str, i: int) -> str:
 
 
 def profile_facts(store_id: str, currency: str, as_of: str, segments: dict[str, list[dict[str, Any]]],
-                  store_name: str = "") -> Facts:
+                  store_name: str = "", language: str = "en") -> Facts:
     """The segment profiles as facts (keys ``rfm_1_members``...), for the prompt and the check."""
     b = _Builder(currency)
     for kind, rows in segments.items():
@@ -140,7 +141,8 @@ def profile_facts(store_id: str, currency: str, as_of: str, segments: dict[str, 
                           signed=False)
             for method, share in (p.get("payment_mix") or {}).items():
                 b.percent(f"{k}_pay_{method}", f"Paid by {method}", 100 * float(share), signed=False)
-    return Facts(store_id, store_name, currency, "UTC", "daily", as_of, as_of, f"segments as of {as_of}", "", b.items)
+    return Facts(store_id, store_name, currency, "UTC", "daily", as_of, as_of, f"segments as of {as_of}", "", b.items,
+                 language)
 
 
 def computed_persona(kind: str, s: dict[str, Any], facts: Facts, key: str,
@@ -200,13 +202,14 @@ def build_personas(engine: Engine, store_id: str, ai: AIService | None = None, a
     segments = {kind: rs.segments(engine, store_id, allowed, kind, run["run_id"]) for kind in KINDS}
     if not any(segments.values()):
         return []
-    facts = profile_facts(store_id, currency, run["as_of"] or "2000-01-01", segments, info.name if info else "")
+    facts = profile_facts(store_id, currency, run["as_of"] or "2000-01-01", segments, info.name if info else "",
+                          store_language(info.settings) if info else "en")
     data = {"segments": [{"key": _key(kind, i), "kind": kind, "segment": s["segment"],
                           "figures": {f.label: f.text for f in facts.items if f.key.startswith(_key(kind, i) + "_")}}
                          for kind, rows in segments.items() for i, s in enumerate(rows, 1)]}
     got = asker.ask(ai, store_id, "persona", INSTRUCTIONS, [("segments", data)],
                     "Write the personas as JSON: one entry per segment key.", SCHEMA, "personas",
-                    f"{run['run_id']}")
+                    f"{run['run_id']}", language=facts.language)
     answered: dict[str, dict[str, Any]] = {}
     if got.data is not None:
         for item in got.data["personas"]:
