@@ -42,7 +42,8 @@ def hub_import(args: argparse.Namespace) -> int:
         engine = make_engine(cfg.hub.database_url)
         report = import_file(engine, args.file, store_id=args.store_id, store_name=args.store_name,
                              timezone_name=args.timezone, currency=args.currency, layout=args.layout,
-                             mapping_file=args.mapping, device_id=args.device_id)
+                             mapping_file=args.mapping, device_id=args.device_id,
+                             cost_column=args.cost_column, default_margin_pct=args.default_margin)
     except (ConfigError, LayoutError, StoreMismatch, SettingsError) as exc:
         log.error("%s", exc)
         return 2
@@ -54,6 +55,10 @@ def hub_import(args: argparse.Namespace) -> int:
                      f"{r.anonymous_sales} anonymous, {r.customers} customers) from {r.first_sale} to {r.last_sale}\n"
                      f"stored {r.stored} new sales, {r.already_there} were already there; "
                      f"{r.bad_rows} rows left out in {r.seconds} s\n")
+    if r.costs == "column":
+        sys.stdout.write(f"costs from the file: {r.lines_with_cost} lines with a cost, {r.costs_missing} without\n")
+    elif r.costs == "default_margin":
+        sys.stdout.write(f"costs assumed from a {r.default_margin_pct} % margin on every line\n")
     for reason, n in r.bad_reasons.items():
         sys.stdout.write(f"  {n:>7}  {reason}\n")
     if args.json:

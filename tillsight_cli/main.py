@@ -371,6 +371,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--layout", help="built-in column layout (default: online_retail)")
     c.add_argument("--mapping", help="JSON/YAML column mapping for another layout (see docs/analytics.md)")
     c.add_argument("--device-id", default="import", help="device id the imported sales are filed under")
+    costs = c.add_mutually_exclusive_group()
+    costs.add_argument("--cost-column", help="the file's column of unit costs (decimal, like the prices)")
+    costs.add_argument("--default-margin", metavar="PCT",
+                       help="no costs in the file: assume each line cost its price less PCT %% (marked assumed)")
     c.add_argument("--config", help="hub config file (its hub.database_url)")
     c.add_argument("--database-url", help="overrides hub.database_url")
     c.add_argument("--json", action="store_true", help="print the import report as one JSON line last")

@@ -24,6 +24,9 @@ class ColumnMapping(BaseModel):
     quantity: str = Field(min_length=1)
     timestamp: str = Field(min_length=1)  # store-local date and time
     unit_price: str = Field(min_length=1)  # decimal, major units
+    # optional: what one unit cost the shop (decimal, major units, excluding tax it reclaims); a blank
+    # or unreadable cell leaves that line's cost unknown (counted), never the sale out
+    unit_cost: str | None = None
     customer: str | None = None  # blank = an anonymous sale
     country: str | None = None  # kept in the sale's ``origin``
     # strptime format of ``timestamp``; None = ISO 8601 (``2010-12-01 08:26:00``)
@@ -45,7 +48,7 @@ class ColumnMapping(BaseModel):
 
     def columns(self) -> list[str]:
         return [c for c in (self.invoice, self.sku, self.description, self.quantity, self.timestamp,
-                            self.unit_price, self.customer, self.country) if c]
+                            self.unit_price, self.unit_cost, self.customer, self.country) if c]
 
     def required(self) -> list[str]:
         return [self.invoice, self.sku, self.quantity, self.timestamp, self.unit_price]

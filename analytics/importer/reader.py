@@ -34,6 +34,7 @@ class SaleLine:
     local_time: datetime  # naive, store-local
     customer: str | None
     country: str | None
+    unit_cost: int | None = None  # minor units, from the layout's cost column; None: none or unreadable
 
 
 @dataclass
@@ -43,6 +44,7 @@ class ReadReport:
     bad: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)  # "row 17: reason"
     rounded_prices: int = 0  # prices with more decimals than the currency (rounded half up)
+    costs_missing: int = 0  # lines whose cost cell was blank, not a number or negative (cost unknown)
 
     def reject(self, row: int, reason: str) -> None:
         self.bad[reason] += 1
@@ -102,7 +104,8 @@ def read_lines(path: str | Path, mapping: ColumnMapping, currency: str, report: 
         if missing:
             raise LayoutError(f"{p}: columns {missing} named by the layout are not in the header {header}")
         col = {key: index[getattr(mapping, key)] for key in
-               ("invoice", "sku", "description", "quantity", "timestamp", "unit_price", "customer", "country")
+               ("invoice", "sku", "description", "quantity", "timestamp", "unit_price", "unit_cost", "customer",
+                "country")
                if getattr(mapping, key)}
         width = len(header)
         row_no = 0
@@ -187,5 +190,18 @@ def _line(row: int, cells: list[str], col: dict[str, int], m: ColumnMapping, cur
         report.reject(row, "customer id longer than 64 characters")
         return None
     country = cells[col["country"]].strip() or None if "country" in col else None
+    unit_cost = _cost(cells[col["unit_cost"]], currency, m, report) if "unit_cost" in col else None
     return SaleLine(row=row, invoice=invoice, cancelled=cancelled, sku=sku, name=(name or sku)[:200], qty=qty,
-                    unit_price=price, local_time=local_time, customer=customer, country=country)
+                    unit_price=price, local_time=local_time, customer=customer, country=country, unit_cost=unit_cost)
+
+
+def _cost(text: str, currency: str, m: ColumnMapping, report: ReadReport) -> int | None:
+    """A cost cell in minor units (rounded half up), or None (counted) when blank, not a number or negative."""
+    try:
+        cost, _ = decimal_to_minor(text, currency, m.decimal_separator) if text.strip() else (-1, True)
+    except ValueError:
+        cost = -1
+    if cost < 0 or text.strip().startswith("-"):
+        report.costs_missing += 1
+        return None
+    return cost

@@ -1,5 +1,10 @@
-"""``tillsight hub import``: a sales-line CSV into the hub database as ``tillsight.tx/1`` sales of
-one store, with a report of what was stored, what was already there and every row left out."""
+"""``tillsight hub import``: a sales-line CSV into the hub database as sales of one store, with a
+report of what was stored, what was already there and every row left out.
+
+Shared retailer data says nothing of costs, so costs are optional: a cost column (the layout's
+``unit_cost`` or ``cost_column``) or a default margin (``default_margin_pct``: each line's cost is its
+price less that margin, an *assumed* cost).  Without either the sales are ``tillsight.tx/1``; with
+one, ``tillsight.tx/2`` (``analytics.importer.invoices``)."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Engine
 
 from analytics.db import migrate
-from analytics.importer.invoices import build_invoices
+from analytics.importer.invoices import COST_COLUMN, DEFAULT_MARGIN, build_invoices
 from analytics.importer.layouts import ColumnMapping, LayoutError, resolve_layout
 from analytics.importer.reader import ReadReport, read_lines
 from analytics.importer.writer import StoreSpec, ensure_store, store_row, write_sales
@@ -38,6 +44,10 @@ class ImportReport:
     bad_reasons: dict[str, int] = field(default_factory=dict)
     bad_examples: list[str] = field(default_factory=list)
     rounded_prices: int = 0
+    costs: str | None = None  # None, "column" (the file's cost column) or "default_margin" (assumed)
+    default_margin_pct: str | None = None  # the margin assumed costs leave, in per cent
+    lines_with_cost: int = 0
+    costs_missing: int = 0  # lines of the cost column whose cell was blank, not a number or negative
     sales: int = 0  # invoices in the file (completed sales + refunds)
     refunds: int = 0
     anonymous_sales: int = 0
@@ -56,11 +66,27 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _margin(value: str | float | Decimal | None) -> Decimal | None:
+    """A default margin in per cent (``35``, ``"35%"``, ``"12.5"``), or None; 0 <= margin < 100."""
+    if value is None:
+        return None
+    try:
+        pct = Decimal(str(value).strip().removesuffix("%").strip())
+    except InvalidOperation:
+        raise LayoutError(f"default margin {value!r}: a percentage such as 35 or 12.5") from None
+    if not pct.is_finite() or not 0 <= pct < 100:
+        raise LayoutError(f"default margin {value!r}: from 0 to under 100 per cent")
+    return pct
+
+
 def import_file(engine: Engine, path: str | Path, *, store_id: str, store_name: str | None = None,
                 timezone_name: str | None = None, currency: str | None = None, layout: str | None = None,
                 mapping_file: str | Path | None = None, mapping: ColumnMapping | None = None,
-                device_id: str = "import") -> ImportReport:
-    """Import ``path`` into ``store_id``; idempotent (see ``invoices.import_tx_id``)."""
+                device_id: str = "import", cost_column: str | None = None,
+                default_margin_pct: str | float | Decimal | None = None) -> ImportReport:
+    """Import ``path`` into ``store_id``; idempotent (see ``invoices.import_tx_id``).  ``cost_column``
+    names the file's cost column (over the layout's ``unit_cost``); ``default_margin_pct`` (0 to under
+    100) makes up every line's cost from its price instead, marked assumed.  Not both."""
     started = time.perf_counter()
     if not _IDENT.match(store_id):
         raise LayoutError(f"store id {store_id!r}: 1-32 lower-case letters, digits and '-'")
@@ -70,6 +96,15 @@ def import_file(engine: Engine, path: str | Path, *, store_id: str, store_name: 
         layout_name = "mapping"
     else:
         layout_name, mapping = resolve_layout(layout, mapping_file)
+    if cost_column is not None:
+        if not cost_column.strip():
+            raise LayoutError("cost column: give the name of the column that holds unit costs")
+        mapping = mapping.model_copy(update={"unit_cost": cost_column.strip()})
+    margin = _margin(default_margin_pct)
+    if margin is not None and mapping.unit_cost:
+        raise LayoutError(f"default margin: the file has a cost column ({mapping.unit_cost!r}); give one or the"
+                          " other, not both")
+    cost_mode = COST_COLUMN if mapping.unit_cost else DEFAULT_MARGIN if margin is not None else None
     migrate(engine)
     with engine.connect() as conn:
         existing = store_row(conn, store_id)
@@ -92,14 +127,15 @@ def import_file(engine: Engine, path: str | Path, *, store_id: str, store_name: 
     read = ReadReport()
     lines = list(read_lines(path, mapping, spec.currency, read))
     invoices = build_invoices(lines, store_id=store_id, device_id=device_id, currency=spec.currency,
-                              timezone_name=spec.timezone, layout=layout_name, cancel_prefix=mapping.cancel_prefix)
+                              timezone_name=spec.timezone, layout=layout_name, cancel_prefix=mapping.cancel_prefix,
+                              cost=cost_mode, default_margin_pct=margin)
     docs = []
     for inv in invoices:
         try:
-            check("tillsight.tx/1", inv.doc)  # the ingest's contract check: compiled, same verdicts
+            check(inv.doc["schema"], inv.doc)  # the ingest's contract check: compiled, same verdicts
         except ContractError as exc:
             for row in inv.rows:
-                read.reject(row, f"sale breaks the tx/1 contract ({exc})")
+                read.reject(row, f"sale breaks the {inv.doc['schema'].removeprefix('tillsight.')} contract ({exc})")
             continue
         docs.append(inv.doc)
     report.stored, report.already_there = write_sales(engine, docs, now)
@@ -112,6 +148,10 @@ def import_file(engine: Engine, path: str | Path, *, store_id: str, store_name: 
     report.bad_reasons = dict(read.bad.most_common())
     report.bad_examples = list(read.examples)
     report.rounded_prices = read.rounded_prices
+    report.costs = cost_mode
+    report.default_margin_pct = str(margin) if margin is not None else None
+    report.lines_with_cost = sum(1 for d in docs for ln in d["lines"] if ln.get("unit_cost") is not None)
+    report.costs_missing = read.costs_missing
     report.sales = len(docs)
     report.refunds = sum(1 for d in docs if d["status"] == "refunded")
     report.anonymous_sales = sum(1 for d in docs if d["customer_id"] is None)
