@@ -4,7 +4,7 @@ All topics live under a prefix (``mqtt.topic_prefix``, :data:`DEFAULT_PREFIX` by
 
 | topic | direction | contract |
 |---|---|---|
-| ``{store}/{device}/tx`` | device -> hub, QoS 1, outbox | ``tillsight.tx/1`` |
+| ``{store}/{device}/tx`` | device -> hub, QoS 1, outbox | ``tillsight.tx/2`` (older outbox rows: ``tillsight.tx/1``) |
 | ``{store}/{device}/alert`` | device -> hub, QoS 1, outbox | ``tillsight.alert/1`` |
 | ``{store}/{device}/credit`` | device -> hub, QoS 1, outbox | ``tillsight.credit/1`` |
 | ``{store}/{device}/gallery`` | device -> hub, QoS 1 | ``tillsight.gallery/1`` (the store gallery's version) |
@@ -23,6 +23,8 @@ All topics live under a prefix (``mqtt.topic_prefix``, :data:`DEFAULT_PREFIX` by
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from contracts.validation import TX_VERSIONS, contract_of
 
 DEFAULT_PREFIX = "tillsight/v1"
 
@@ -43,14 +45,26 @@ GALLERY_PHOTO = "gallery_photo"
 DEVICE_WRITES: tuple[str, ...] = (TX, ALERT, TELEMETRY, STATUS, REPORTED, CREDIT, GALLERY, GALLERY_PHOTO,
                                    RESEND_ANSWER)
 DEVICE_READS: tuple[str, ...] = (DESIRED, RESEND, INSIGHTS)
-#: the contract of each device leaf that carries JSON
+#: the contract of each device leaf that carries JSON (the version written now)
 CONTRACT_OF: dict[str, str] = {
-    TX: "tillsight.tx/1", ALERT: "tillsight.alert/1", CREDIT: "tillsight.credit/1",
+    TX: "tillsight.tx/2", ALERT: "tillsight.alert/1", CREDIT: "tillsight.credit/1",
     TELEMETRY: "tillsight.telemetry/1", STATUS: "tillsight.status/1", REPORTED: "tillsight.reported/1",
     DESIRED: "tillsight.desired/1", RESEND: "tillsight.resend/1", INSIGHTS: "tillsight.insights/1",
     RESEND_ANSWER: "tillsight.resend_answer/1",
     GALLERY: "tillsight.gallery/1", GALLERY_PHOTO: "tillsight.gallery_photo/1",
 }
+#: the leaves whose readers accept more than one version, oldest first: a sale written before a device
+#: upgraded stays in its outbox as it was written (``tillsight.tx/1``) and is sent as it is
+ACCEPTED_CONTRACTS: dict[str, tuple[str, ...]] = {TX: TX_VERSIONS}
+
+
+def contract_for(leaf: str, document: object) -> str:
+    """The contract a reader checks ``document`` on ``leaf`` against: for a leaf with several versions the
+    one the document's ``schema`` names (the newest when it names none of them), else ``CONTRACT_OF``."""
+    accepted = ACCEPTED_CONTRACTS.get(leaf)
+    return CONTRACT_OF[leaf] if accepted is None else contract_of(document, accepted)
+
+
 #: outbox kinds and the leaves they are published on
 OUTBOX_KINDS: tuple[str, ...] = (TX, ALERT, CREDIT)
 

@@ -18,7 +18,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 
-TX = "tillsight.tx/1"
+TX = "tillsight.tx/2"  # the sale contract a device writes now
+TX_V1 = "tillsight.tx/1"  # what devices wrote before costs; still sent as stored, and read by the hub
+TX_VERSIONS = (TX_V1, TX)  # every sale contract a reader accepts, oldest first
 ALERT = "tillsight.alert/1"
 CREDIT = "tillsight.credit/1"
 MANIFEST = "tillsight.manifest/1"
@@ -66,6 +68,14 @@ def load_schema(name: str) -> dict[str, Any]:
 
 def _path_key(error: Any) -> list[tuple[bool, Any]]:
     return [(isinstance(part, str), part) for part in error.absolute_path]
+
+
+def contract_of(document: Any, accepted: tuple[str, ...]) -> str:
+    """Which of the ``accepted`` versions of one contract ``document`` says it follows (its ``schema``
+    field), so a reader checks a ``tillsight.tx/1`` sale against tx/1 and a ``tillsight.tx/2`` one against
+    tx/2.  A document naming none of them is checked against the newest, whose error names ``schema``."""
+    named = document.get("schema") if isinstance(document, Mapping) else None
+    return named if isinstance(named, str) and named in accepted else accepted[-1]
 
 
 def validate(name: str, document: Any) -> None:

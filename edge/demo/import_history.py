@@ -1,4 +1,4 @@
-"""Write generated (or exported) ``tillsight.tx/1`` payloads into a store as its sales history,
+"""Write generated (or exported) ``tillsight.tx/1`` or ``/2`` payloads into a store as its sales history,
 scored by an anomaly model fitted on that same history, in one transaction.
 
 Credit customers repay on account during that history, through the device's own writer
@@ -45,7 +45,7 @@ def record_from_payload(p: dict) -> SaleRecord:
         cashier_id=p["cashier_id"], currency=p["currency"], started_at=p["started_at"],
         completed_at=p["completed_at"],
         lines=[SaleLine(ln["sku"], ln["name"], ln["qty"], ln["unit_price"], ln["line_total"], ln["source"],
-                        ln.get("confidence")) for ln in p["lines"]],
+                        ln.get("confidence"), ln.get("unit_cost")) for ln in p["lines"]],
         payments=payments,
         events=[event_from_payload(e) for e in p.get("events", [])],
         subtotal=p["subtotal"], discount=p["discount"], tax=p["tax"], total=p["total"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edge.store.alerts import Alerts
+from edge.store.costs import Costs
 from edge.store.credit_events import DeviceIdentity
 from edge.store.customers import Customers
 from edge.store.dashboard import DashboardQueries, StoreActivity
@@ -29,6 +30,7 @@ from edge.store.sales import Sales
 from edge.store.settings import Settings, StoreSettings
 from edge.store.shifts import Shift, Shifts
 from edge.store.stock import Stock
+from edge.store.suppliers import Suppliers
 from edge.store.users import Users
 
 
@@ -41,6 +43,8 @@ class Store:
         self.db = StoreDB(path, check=check)
         self.products = Products(self.db)
         self.stock = Stock(self.db)
+        self.costs = Costs(self.db)
+        self.suppliers = Suppliers(self.db)
         self.customers = Customers(self.db, identity)
         self.users = Users(self.db)
         self.settings = Settings(self.db)

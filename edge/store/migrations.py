@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from contracts.margins import line_revenue
+
 Migration = Callable[[sqlite3.Connection], None]
 
 _V1 = """
@@ -153,7 +155,70 @@ def _v1(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1,)
+_V2 = """
+ALTER TABLE products ADD COLUMN cost INTEGER CHECK (cost IS NULL OR cost >= 0);
+CREATE TABLE suppliers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    contact TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX suppliers_name ON suppliers(lower(name));
+CREATE TABLE product_suppliers (
+    sku TEXT NOT NULL REFERENCES products(sku),
+    supplier_id INTEGER NOT NULL REFERENCES suppliers(id),
+    lead_time_days INTEGER NOT NULL CHECK (lead_time_days >= 0),
+    PRIMARY KEY (sku, supplier_id)
+);
+CREATE TABLE stock_receipts (
+    id INTEGER PRIMARY KEY,
+    sku TEXT NOT NULL REFERENCES products(sku),
+    qty INTEGER NOT NULL CHECK (qty > 0),
+    unit_cost INTEGER CHECK (unit_cost IS NULL OR unit_cost >= 0),
+    supplier_id INTEGER REFERENCES suppliers(id),
+    cost_before INTEGER,
+    cost_after INTEGER,
+    user_id TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL
+);
+CREATE INDEX stock_receipts_sku ON stock_receipts(sku, at);
+CREATE INDEX stock_receipts_supplier ON stock_receipts(supplier_id, at);
+CREATE TABLE cost_changes (
+    id INTEGER PRIMARY KEY,
+    sku TEXT NOT NULL REFERENCES products(sku),
+    old_cost INTEGER,
+    new_cost INTEGER,
+    reason TEXT NOT NULL CHECK (reason IN ('receiving', 'manual', 'import')),
+    receipt_id INTEGER REFERENCES stock_receipts(id),
+    user_id TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL
+);
+CREATE INDEX cost_changes_sku ON cost_changes(sku, at);
+ALTER TABLE sale_lines ADD COLUMN unit_cost INTEGER;
+ALTER TABLE sale_lines ADD COLUMN revenue INTEGER NOT NULL DEFAULT 0
+"""
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    """Costs and margins: the product's weighted average cost, suppliers with lead times per product, stock
+    receipts with their unit cost, the history of cost changes, and per sale line its unit cost (None for
+    sales made before costs) and its revenue net of discount and tax (``contracts.margins.line_revenue``)."""
+    for statement in _V2.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    rows = conn.execute("SELECT l.id, l.line_total, s.subtotal, s.total, s.tax FROM sale_lines l"
+                        " JOIN sales s ON s.tx_id = l.tx_id").fetchall()
+    conn.executemany("UPDATE sale_lines SET revenue = ? WHERE id = ?",
+                     [(line_revenue(r[1], r[2], r[3], r[4]), r[0]) for r in rows])
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -18,7 +18,7 @@ MAX_PRICE = 10**11  # a billion in major units: anything above is a typo
 def _row(r: dict) -> Product:
     return Product(sku=r["sku"], name=r["name"], price=r["price"], barcode=r["barcode"],
                    category=r["category"], active=bool(r["active"]), stock_qty=r["stock_qty"],
-                   reorder_level=r["reorder_level"])
+                   reorder_level=r["reorder_level"], cost=r["cost"])
 
 
 def check_product(sku: str, name: str, price: int, barcode: str | None, category: str,

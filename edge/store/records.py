@@ -1,4 +1,4 @@
-"""Records of the device store (dataclasses), and the sale's wire form (``tillsight.tx/1``).
+"""Records of the device store (dataclasses), and the sale's wire form (``tillsight.tx/2``: the one writer).
 
 A sale's events are the typed records of :mod:`contracts.events` (re-exported here as ``SaleEvent``),
 so the checkout that writes them and every reader agree on their shape."""
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.events import EVENT_TYPES, SaleEvent
+from contracts.validation import TX
 from runtime.web_guard import RoleRanking
 
 SALE_STATUSES = ("completed", "voided", "refunded")
@@ -16,9 +17,9 @@ PAYMENT_METHODS = ("cash", "card", "mobile_money", "credit")
 LINE_SOURCES = ("vision", "barcode", "manual")
 ROLES = ("cashier", "supervisor", "owner")  # lowest to highest
 ROLE_RANK = RoleRanking(ROLES)  # the web guard ranks with the same object
-__all__ = ["EVENT_TYPES", "Alert", "Customer", "Payment", "Product", "SaleEvent", "SaleLine", "SaleRecord",
-           "StockMovement", "User"]
-TX_SCHEMA = "tillsight.tx/1"
+__all__ = ["EVENT_TYPES", "Alert", "CostChange", "Customer", "Payment", "Product", "SaleEvent", "SaleLine",
+           "SaleRecord", "StockMovement", "StockReceipt", "Supplier", "SupplierLink", "User"]
+TX_SCHEMA = TX  # "tillsight.tx/2"; sales stored before it keep their tillsight.tx/1 payloads
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Product:
     active: bool = True
     stock_qty: int = 0
     reorder_level: int = 0
+    cost: int | None = None  # moving weighted average unit cost, minor units, excluding tax; None: not known
 
     @property
     def low_stock(self) -> bool:
@@ -75,11 +77,13 @@ class SaleLine:
     line_total: int
     source: str = "manual"
     confidence: float | None = None
+    unit_cost: int | None = None  # the store fills it when the sale is written (None: no known cost)
 
     def to_payload(self) -> dict[str, Any]:
         return {"sku": self.sku, "name": self.name, "qty": self.qty, "unit_price": self.unit_price,
                 "line_total": self.line_total, "source": self.source,
-                "confidence": None if self.confidence is None else round(float(self.confidence), 3)}
+                "confidence": None if self.confidence is None else round(float(self.confidence), 3),
+                "unit_cost": self.unit_cost}
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ class SaleRecord:
                 "parts": [{"method": p.method, "amount": p.amount} for p in self.payments]}
 
     def to_payload(self) -> dict[str, Any]:
-        """The ``tillsight.tx/1`` message for this sale (the outbox row's payload)."""
+        """The ``tillsight.tx/2`` message for this sale (the outbox row's payload)."""
         payload: dict[str, Any] = {
             "schema": TX_SCHEMA, "tx_id": self.tx_id, "seq": self.seq,
             "store_id": self.store_id, "device_id": self.device_id, "cashier_id": self.cashier_id,
@@ -169,5 +173,62 @@ class StockMovement:
     reason: str
     at: str
     tx_id: str | None = None
+    user_id: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Supplier:
+    id: int
+    name: str
+    contact: str = ""  # the person to ask for
+    phone: str = ""
+    email: str = ""
+    note: str = ""
+    active: bool = True
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class SupplierLink:
+    """A supplier of a product, and how many days its deliveries take to arrive after an order."""
+
+    sku: str
+    product_name: str
+    supplier_id: int
+    supplier_name: str
+    lead_time_days: int
+
+
+@dataclass(frozen=True)
+class StockReceipt:
+    """A delivery booked in: ``qty`` units at ``unit_cost`` each (None: cost not given), optionally from a
+    supplier; ``cost_before`` / ``cost_after`` are the product's weighted average cost around it."""
+
+    id: int
+    sku: str
+    qty: int
+    unit_cost: int | None
+    supplier_id: int | None
+    user_id: str | None
+    note: str
+    at: str
+    cost_before: int | None = None
+    cost_after: int | None = None
+    supplier_name: str | None = None
+    product_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CostChange:
+    """One change of a product's cost: by a receipt (``receiving``), by hand (``manual``) or an import."""
+
+    id: int
+    sku: str
+    old_cost: int | None
+    new_cost: int | None
+    reason: str
+    at: str
+    receipt_id: int | None = None
     user_id: str | None = None
     note: str = ""

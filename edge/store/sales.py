@@ -1,6 +1,7 @@
 """Recording sales: one atomic write per sale, and reading them back.
 
-:meth:`Sales.record` writes the sale, its lines, payments, events, stock movements, the credit
+:meth:`Sales.record` writes the sale, its lines (each with the product's weighted average cost at that
+moment, ``unit_cost``, and its revenue net of discount and tax), payments, events, stock movements, the credit
 customer's balance, an alert when the anomaly scorer asked for one, and the outbox rows (the sale,
 and a ``tillsight.credit/1`` event with a credit customer's new balance), all in one
 ``BEGIN IMMEDIATE`` transaction.  A process killed at any instant leaves the whole sale or
@@ -18,7 +19,9 @@ from typing import Any
 
 from contracts import ContractError, validate
 from contracts import events as sale_events
+from contracts.margins import line_revenue
 from edge.store.alerts import raise_alert
+from edge.store.costs import unit_costs
 from edge.store.credit_events import DeviceIdentity, enqueue_credit_event
 from edge.store.database import StoreDB
 from edge.store.errors import NotFoundError, ValidationError
@@ -77,6 +80,19 @@ def check_sale(rec: SaleRecord) -> None:
             raise ValidationError(f"unknown event type {e.type!r}")
 
 
+def costs_at_sale(conn: sqlite3.Connection, rec: SaleRecord) -> SaleRecord:
+    """The sale with each line's ``unit_cost`` as of now, inside the write transaction: the product's
+    weighted average cost; on a refund, the cost its original sale recorded for that SKU (so the refund
+    takes back the profit the sale made), or the current cost when the device has no such line."""
+    costs = unit_costs(conn, [ln.sku for ln in rec.lines])
+    if rec.status == "refunded" and rec.refund_of:
+        for sku, cost in conn.execute("SELECT sku, unit_cost FROM sale_lines WHERE tx_id = ? ORDER BY line_no DESC",
+                                      (rec.refund_of,)):
+            if sku in costs:
+                costs[sku] = cost
+    return replace(rec, lines=[replace(ln, unit_cost=costs.get(ln.sku)) for ln in rec.lines])
+
+
 class Sales:
     def __init__(self, db: StoreDB, fault_hook: FaultHook | None = None) -> None:
         self.db = db
@@ -84,7 +100,8 @@ class Sales:
 
     # -- writing -----------------------------------------------------------------------------
     def record(self, rec: SaleRecord, raise_alert_for: bool = False) -> SaleRecord:
-        """Write the sale atomically; returns it with ``seq`` and ``receipt_no``.
+        """Write the sale atomically; returns it with ``seq``, ``receipt_no`` and each line's ``unit_cost``
+        (read inside the write, see :func:`costs_at_sale`).
 
         Recording the same ``tx_id`` twice returns the stored sale (a double tap is harmless).
         """
@@ -93,7 +110,7 @@ class Sales:
             return existing
         check_sale(rec)
         with self.db.transaction() as conn:
-            rec = self._write(conn, rec, raise_alert_for)
+            rec = self._write(conn, costs_at_sale(conn, rec), raise_alert_for)
             if self.fault_hook:
                 self.fault_hook("written")
         if self.fault_hook:
@@ -104,7 +121,8 @@ class Sales:
     def record_many(self, records: list[tuple[SaleRecord, bool]], enforce_credit_limits: bool = True,
                     conn: sqlite3.Connection | None = None) -> int:
         """Import many sales (with their alert flags) in one transaction: all or none (inside the
-        caller's transaction ``conn`` when given).
+        caller's transaction ``conn`` when given).  Their lines keep the ``unit_cost`` they carry (history
+        from another device, or from before costs, says what it cost then, or nothing).
 
         ``enforce_credit_limits=False`` is for importing history, whose credit sales were
         approved when they happened."""
@@ -148,9 +166,10 @@ class Sales:
              main["method"] if main else None, rec.anomaly["score"] if rec.anomaly else None,
              json.dumps(payload, separators=(",", ":"), ensure_ascii=False)))
         conn.executemany(
-            "INSERT INTO sale_lines (tx_id, line_no, sku, name, qty, unit_price, line_total, source, confidence)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(rec.tx_id, i + 1, ln.sku, ln.name, ln.qty, ln.unit_price, ln.line_total, ln.source, ln.confidence)
+            "INSERT INTO sale_lines (tx_id, line_no, sku, name, qty, unit_price, line_total, source, confidence,"
+            " unit_cost, revenue) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(rec.tx_id, i + 1, ln.sku, ln.name, ln.qty, ln.unit_price, ln.line_total, ln.source, ln.confidence,
+              ln.unit_cost, line_revenue(ln.line_total, rec.subtotal, rec.total, rec.tax))
              for i, ln in enumerate(rec.lines)])
         conn.executemany(
             "INSERT INTO payments (tx_id, method, amount, tendered, change, customer_id) VALUES (?, ?, ?, ?, ?, ?)",
@@ -193,7 +212,8 @@ class Sales:
     def _from_row(self, row: dict[str, Any]) -> SaleRecord:
         p = json.loads(row["payload"])
         lines = [SaleLine(sku=ln["sku"], name=ln["name"], qty=ln["qty"], unit_price=ln["unit_price"],
-                          line_total=ln["line_total"], source=ln["source"], confidence=ln.get("confidence"))
+                          line_total=ln["line_total"], source=ln["source"], confidence=ln.get("confidence"),
+                          unit_cost=ln.get("unit_cost"))  # absent in tillsight.tx/1 payloads: not known
                  for ln in p["lines"]]
         pays = [Payment(method=r["method"], amount=r["amount"], tendered=r["tendered"], change=r["change"],
                         customer_id=r["customer_id"])

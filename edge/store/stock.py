@@ -1,4 +1,7 @@
-"""Stock levels move only through stock movements (sale, refund, receiving, count adjustment)."""
+"""Stock levels move only through stock movements (sale, refund, receiving, count adjustment).
+
+Deliveries are booked in by ``edge.store.costs`` (a receipt with its unit cost moves the weighted average
+cost in the same transaction as its ``receiving`` movement)."""
 
 from __future__ import annotations
 
@@ -25,14 +28,6 @@ def apply_movement(conn: sqlite3.Connection, sku: str, delta: int, reason: str, 
 class Stock:
     def __init__(self, db: StoreDB) -> None:
         self.db = db
-
-    def receive(self, sku: str, qty: int, user_id: str, note: str = "") -> None:
-        if not isinstance(qty, int) or isinstance(qty, bool) or not 0 < qty <= MAX_QTY:
-            raise ValidationError("received quantity must be a whole number from 1 to 1,000,000")
-        if not self.db.query_one("SELECT 1 FROM products WHERE sku = ?", (sku,)):
-            raise ValidationError(f"unknown SKU {sku!r}")
-        with self.db.transaction() as conn:
-            apply_movement(conn, sku, qty, "receiving", utc_now(), user_id=user_id, note=note)
 
     def post_count(self, counted: dict[str, int], user_id: str, reason: str = "count",
                    note: str = "") -> list[dict]:

@@ -11,9 +11,10 @@ from contracts.events import DrawerOpen, of_kind, payload_events
 from tests.edge.checkout.helpers import quick_sale
 
 
-def test_a_recorded_sale_follows_tx_1(store):
+def test_a_recorded_sale_follows_tx_2(store):
     payload = store.sales.record(quick_sale(store, "SUGAR-2LB")).to_payload()
-    validate("tillsight.tx/1", payload)
+    validate("tillsight.tx/2", payload)
+    assert payload["schema"] == "tillsight.tx/2" and "unit_cost" in payload["lines"][0]
 
 
 @pytest.mark.parametrize("mutate, where", [
@@ -28,7 +29,7 @@ def test_broken_payloads_name_the_field(store, mutate, where):
     payload = copy.deepcopy(store.sales.record(quick_sale(store, "SUGAR-2LB")).to_payload())
     mutate(payload)
     with pytest.raises(ContractError) as err:
-        validate("tillsight.tx/1", payload)
+        validate("tillsight.tx/2", payload)
     assert where.split("[")[0] in str(err.value)
 
 
@@ -38,10 +39,10 @@ def test_a_drawer_opening_says_whether_it_was_without_a_sale_and_older_payloads_
     assert drawer["detail"]["no_sale"] is False  # the cash sale's own payment
     drawer["detail"]["no_sale"] = "yes"
     with pytest.raises(ContractError) as err:
-        validate("tillsight.tx/1", payload)
+        validate("tillsight.tx/2", payload)
     assert "events[0].detail" in str(err.value) and "no_sale" in str(err.value)
-    # a device older than the field sends no no_sale: tx/1 never stops accepting what it accepted
+    # a device older than the field sends no no_sale: tx/2 never stops accepting what it accepted
     del drawer["detail"]["no_sale"]
-    validate("tillsight.tx/1", payload)
+    validate("tillsight.tx/2", payload)
     [event] = of_kind(payload_events(payload), DrawerOpen)
     assert event.no_sale is False

@@ -30,7 +30,7 @@ def test_a_completed_sale_writes_everything_together(store: Store):
                                                                      ("OIL-SOL-1L", -1, "sale")}
     [row] = store.outbox.pending()
     assert row.kind == "tx" and row.key == rec.tx_id
-    validate("tillsight.tx/1", row.payload)
+    validate("tillsight.tx/2", row.payload)
     assert row.payload["total"] == 2 * 17500 + 21000 and row.payload["seq"] == 1
     assert row.payload["tax"] == round(row.payload["total"] * 1800 / 11800)
     assert [e["type"] for e in row.payload["events"]] == ["drawer_open"]
