@@ -7,7 +7,7 @@ steps added on separate branches land cleanly.  Numbers by room: 1 ingest, 2 fle
 (users, tenancy), 4 analytics results (segments, forecasts), 5 insights (LLM), 8 credit customers
 and repayments, 9 the stores' galleries, 10 seq_gaps.closed_reason, 11 the
 stores' product names (store_products), 12 costs (tx_lines.unit_cost, cost_assumed
-and net_revenue, product_costs); later steps take the next free number."""
+and net_revenue, product_costs), 14 pricing (price_rails, price_changes); later steps take the next free number."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from analytics.db import narrative_tables as narrative
 from analytics.db import tables as t
 from analytics.db import web_tables as web
 from analytics.gallery.tables import GALLERY_TABLES
+from analytics.pricing.tables import PRICING_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,15 @@ def _v12(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=[t.product_costs])
 
 
+def _v14(conn: Connection) -> None:
+    """Pricing: each store's guard rails and every pricing decision (analytics/pricing/tables.py)."""
+    t.metadata.create_all(conn, tables=list(PRICING_TABLES))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4),
                                                                    (5, _v5),
                                                                    (6, _v6), (7, _v7), (8, _v8), (9, _v9),
-                                                                   (10, _v10), (11, _v11), (12, _v12))
+                                                                   (10, _v10), (11, _v11), (12, _v12), (14, _v14))
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 

@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 
 BUNDLE_FORMAT = "tillsight.bundle/1"
 GALLERY_FORMAT = "tillsight.gallery/1"
-Kind = Literal["model", "config", "gallery"]
-FORMATS: dict[str, str] = {"model": "tar.gz", "config": "yaml", "gallery": "tar.gz"}
+Kind = Literal["model", "config", "gallery", "prices"]
+# prices: a store's approved price changes, tillsight.prices/1 (analytics/pricing/push.py builds them)
+FORMATS: dict[str, str] = {"model": "tar.gz", "config": "yaml", "gallery": "tar.gz", "prices": "json"}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from analytics.fleet.manifests import iso
 from analytics.fleet.records import ACTIVE, COMPLETED, PAUSED, STOPPED, SUCCEEDED, SUPERSEDED
 
 DESIRED_SCHEMA = "tillsight.desired/1"
-KINDS = ("model", "config", "gallery")
+KINDS = ("model", "config", "gallery", "prices")
 _STANDING = (ACTIVE, PAUSED, COMPLETED, SUPERSEDED)
 _GROUP_STANDING = (ACTIVE, COMPLETED, SUPERSEDED)
 
@@ -65,6 +65,8 @@ def desired_document(manifests: dict[str, dict[str, Any] | None], now: datetime)
            "config": manifests.get("config")}
     if manifests.get("gallery"):  # only when there is one: devices before galleries refuse the key
         doc["gallery"] = manifests["gallery"]
+    if manifests.get("prices"):  # likewise: a store's price changes (analytics/pricing/push.py)
+        doc["prices"] = manifests["prices"]
     return doc
 
 

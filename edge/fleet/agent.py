@@ -20,6 +20,7 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from contracts import ContractError, validate
+from contracts.prices import PriceList
 from contracts.timestamps import utc_now_text
 from contracts.topics import DeviceTopics
 from edge.fleet.download import ArtifactMismatch, ChunkDownload
@@ -46,8 +48,10 @@ from edge.fleet.gallery import (
 from edge.fleet.heartbeat import ApplianceBeat, read_beat
 from edge.fleet.install import InstallError, check_config_overlay, self_test_bundle, unpack_bundle
 from edge.fleet.paths import FleetPaths
+from edge.fleet.prices import PriceSchedule
 from edge.fleet.state import KINDS, FleetState, Installed
 from edge.fleet.verify import Manifest, ManifestRefused, check_manifest, load_public_keys
+from edge.store.database import StoreDB
 from firmware_config import TillsightConfig
 
 log = logging.getLogger(__name__)
@@ -83,7 +87,8 @@ class Chunk:
 
 
 class FleetAgent:
-    def __init__(self, cfg: TillsightConfig, topics: DeviceTopics) -> None:
+    def __init__(self, cfg: TillsightConfig, topics: DeviceTopics,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.cfg = cfg
         self.fleet = cfg.fleet
         self.topics = topics
@@ -106,6 +111,10 @@ class FleetAgent:
         self._step_reports: collections.deque[dict[str, Any]] = collections.deque(maxlen=64)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # When pushed price changes fall due (edge/fleet/prices.py); a test gives its own clock.
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self._store_db: StoreDB | None = None
+        self._prices: PriceSchedule | None = None
         # Grows on every turn of the worker's loops, waiting ones included (a download that waits
         # for chunks, a switch that waits for the sale to end): the service watchdog's probe.
         self.turns = 0
@@ -193,7 +202,7 @@ class FleetAgent:
             doc = {"schema": "tillsight.reported/1", "store_id": self.cfg.store.store_id,
                    "device_id": self.cfg.store.device_id, "at": utc_now(), "group": self.fleet.group,
                    "model": self._running_report("model"), "config": self._running_report("config"),
-                   "gallery": self._running_report("gallery"),
+                   "gallery": self._running_report("gallery"), "prices": self._running_report("prices"),
                    "update": dict(st.update) if st.update else None, "results": list(st.results),
                    "trusted": dict(st.trusted)}
         validate("tillsight.reported/1", doc)
@@ -294,25 +303,36 @@ class FleetAgent:
     # -- the worker ----------------------------------------------------------------------------
     def _work(self) -> None:
         self._recover_interrupted()
-        while not self._stop.is_set():
-            self.turns += 1
-            self._desired_changed.wait(1.0)
-            self._desired_changed.clear()
-            if self._stop.is_set():
-                break
-            for m in self._candidates():
+        try:
+            while not self._stop.is_set():
+                self.turns += 1
+                self._apply_due_prices()
+                self._desired_changed.wait(1.0)
+                self._desired_changed.clear()
                 if self._stop.is_set():
                     break
-                try:
-                    self._update(m)
-                except Stopping:
-                    log.info("fleet %s v%d interrupted by shutdown; it resumes on the next start", m.kind,
-                             m.version)
+                if not self._work_once():
                     return
-                except Exception as exc:  # an update must never kill the sync process
-                    log.exception("fleet %s v%d crashed", m.kind, m.version)
-                    self._finish(m, "failed", f"internal error: {type(exc).__name__}: {exc}")
-                    self._restore_running(m.kind)
+        finally:
+            if self._store_db is not None:
+                self._store_db.close()
+
+    def _work_once(self) -> bool:
+        """Act on the desired manifests once; False when shutting down in the middle of an update."""
+        for m in self._candidates():
+            if self._stop.is_set():
+                break
+            try:
+                self._update(m)
+            except Stopping:
+                log.info("fleet %s v%d interrupted by shutdown; it resumes on the next start", m.kind,
+                         m.version)
+                return False
+            except Exception as exc:  # an update must never kill the sync process
+                log.exception("fleet %s v%d crashed", m.kind, m.version)
+                self._finish(m, "failed", f"internal error: {type(exc).__name__}: {exc}")
+                self._restore_running(m.kind)
+        return True
 
     def _recover_interrupted(self) -> None:
         """After a restart in the middle of a switch, go back to the last known-good version; an
@@ -344,6 +364,8 @@ class FleetAgent:
                 self._update_model(m, artifact)
             elif m.kind == "gallery":
                 self._update_gallery(m, artifact)
+            elif m.kind == "prices":
+                self._update_prices(m, artifact)
             else:
                 self._update_config(m, artifact)
         except UpdateFailed as exc:
@@ -454,6 +476,8 @@ class FleetAgent:
             self._point_model_back(Path(running.path) if running and running.path else None)
         elif kind == "gallery":
             restore(store_gallery_dir(self.cfg), self.paths.gallery_backup)
+        elif kind == "prices":
+            return  # a price list changes nothing until its changes fall due; each one is applied once
         else:
             self._write_overlay(running.path.encode() if running and running.path else None)
 
@@ -500,6 +524,55 @@ class FleetAgent:
         shutil.rmtree(self.paths.download_dir(m.sha256), ignore_errors=True)
         self._finish(m, "succeeded", f"store gallery v{merged.version}: {merged.own} own and {merged.catalogue} "
                                      f"catalogue examples, {merged.skus} SKUs")
+
+    # -- prices (edge/fleet/prices.py) ---------------------------------------------------------
+    def _price_schedule(self) -> PriceSchedule | None:
+        """The store database's price schedule, opened in the worker thread on first need (None while
+        the device has no store database yet)."""
+        if self._prices is None:
+            path = Path(self.cfg.data_dir) / "store.db"
+            if not path.exists():
+                return None
+            self._store_db = StoreDB(path, check=False)
+            self._prices = PriceSchedule(self._store_db)
+        return self._prices
+
+    def _apply_due_prices(self) -> None:
+        try:
+            schedule = self._price_schedule()
+            if schedule is not None:
+                schedule.apply_due(self.clock())
+        except Exception:  # a price change must never stop the updates or the sync process
+            log.exception("applying due price changes failed; retrying on the next turn")
+
+    def _update_prices(self, m: Manifest, artifact: Path) -> None:
+        """Check the signed price list is for this store and schedule its changes; they are applied at
+        their effective time by :meth:`_apply_due_prices` (the till then charges the new price)."""
+        self._set_step(m, "installing", "checking the price list")
+        try:
+            prices = PriceList.from_payload(artifact.read_bytes())
+        except ContractError as exc:
+            raise UpdateFailed("failed", f"not a valid price list: {exc}") from None
+        if prices.store_id != self.cfg.store.store_id:
+            raise UpdateFailed("refused", f"the price list is for store {prices.store_id}, this till is in "
+                                          f"{self.cfg.store.store_id}")
+        schedule = self._price_schedule()
+        if schedule is None:
+            raise UpdateFailed("failed", "this device has no store database yet (start the appliance once)")
+        self._set_step(m, "switching", f"scheduling {len(prices.changes)} price change(s)")
+        done = schedule.schedule(prices, m.version, m.deployment_id, self.clock())
+        applied = schedule.apply_due(self.clock())
+        installed = Installed(m.version, m.name, m.sha256, None, utc_now(), m.deployment_id, None)
+        with self._lock:
+            self.state.promote("prices", installed, self.fleet.keep_previous)
+        shutil.rmtree(self.paths.download_dir(m.sha256), ignore_errors=True)
+        parts = [f"{done.added} new price change(s) scheduled, {done.known} already known",
+                 f"{sum(a.outcome == 'applied' for a in applied)} applied now"]
+        if done.next_effective_at:
+            parts.append(f"next at {done.next_effective_at}")
+        if done.unknown_skus:
+            parts.append(f"not sold on this till: {', '.join(done.unknown_skus[:10])}")
+        self._finish(m, "succeeded", "; ".join(parts))
 
     # -- config --------------------------------------------------------------------------------
     def _update_config(self, m: Manifest, artifact: Path) -> None:

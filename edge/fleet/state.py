@@ -14,7 +14,7 @@ from edge.fleet.files import read_json, write_json_atomic
 log = logging.getLogger(__name__)
 
 MAX_RESULTS = 20
-KINDS = ("model", "config", "gallery")
+KINDS = ("model", "config", "gallery", "prices")
 
 
 @dataclass

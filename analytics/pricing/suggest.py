@@ -1,0 +1,357 @@
+"""Price suggestions for one store: :func:`pricing_report` puts the parts together.
+
+Per product, from its :class:`~analytics.pricing.position.Position` and its pooled
+:class:`~analytics.pricing.elasticity.Elasticity`:
+
+* **hold** — near stock-out: keep the price (no markdown of what is about to run out);
+* **markdown** — slow mover or overstock: the lower price inside the rails with the most expected
+  profit; when every markdown costs profit, the smallest one, and the reason says it trades profit
+  for clearing stock;
+* **increase** / **decrease** — any other product: the price inside the rails with the most expected
+  profit, suggested only when the gain's 80 % range stays above zero;
+* **keep** — the current price is already the best the rails allow;
+* **none** — no elasticity-based suggestion, and why (the elasticity cannot be told, or no cost);
+* **pending** / **rejected** — a decision on the product is under way or was made recently
+  (:data:`QUIET_DAYS`), so it is not asked again.
+
+Multi-buy and bundle offers come from ``baskets.py``.  Every reason is fact-checked (``reasons.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from analytics.jobs.data import StoreData, load_store_data
+from analytics.jobs.stock import store_stock
+from analytics.pricing import changes as ch
+from analytics.pricing.baskets import Offer, bundles, multibuys
+from analytics.pricing.effects import HORIZON_DAYS, Effect, expected_effect
+from analytics.pricing.elasticity import (
+    MIN_CELLS,
+    MIN_PRICES,
+    MIN_SPREAD,
+    Z80,
+    Elasticity,
+    estimate_elasticities,
+    price_cells,
+)
+from analytics.pricing.position import TREND_DAYS, Cost, Position, positions
+from analytics.pricing.rails import GuardRails, allowed_prices, window
+from analytics.pricing.reasons import ReasonWriter
+from analytics.pricing.tables import price_rails
+from analytics.web.queries.costs import current_costs, product_margins
+from analytics.web.tenancy import StoreScope
+
+log = logging.getLogger(__name__)
+
+QUIET_DAYS = 28  # a product decided on is not suggested again for this long
+ACTIONABLE = ("markdown", "increase", "decrease", "hold")
+
+
+@dataclass
+class ProductAdvice:
+    position: Position
+    elasticity: Elasticity
+    kind: str
+    suggested_price: int | None
+    effect: Effect | None
+    reason: str
+    unsupported: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        p, e = self.position, self.elasticity
+        return {
+            "sku": p.sku, "name": p.name, "category": p.category, "kind": self.kind, "price": p.price,
+            "suggested_price": self.suggested_price, "cost": p.cost, "cost_assumed": p.cost_assumed,
+            "margin": None if p.margin is None else round(p.margin, 4),
+            "new_margin": (None if self.suggested_price is None or p.margin_at(self.suggested_price) is None
+                           else round(p.margin_at(self.suggested_price) or 0.0, 4)),
+            "units_28d": p.units_28d, "trend": p.trend,
+            "trend_change": None if p.trend_change is None else round(p.trend_change, 4),
+            "stock": p.stock, "on_hand": p.on_hand, "days_of_cover": p.days_of_cover,
+            "elasticity": None if e.estimate is None else round(e.estimate, 3),
+            "elasticity_low": None if e.low is None else round(e.low, 3),
+            "elasticity_high": None if e.high is None else round(e.high, 3),
+            "elasticity_source": e.source, "elasticity_told": e.told, "elasticity_reason": e.reason,
+            "effect": self.effect.as_dict() if self.effect else None,
+            "reason": self.reason, "reason_checked": not self.unsupported, "unsupported": self.unsupported,
+        }
+
+
+@dataclass
+class OfferAdvice:
+    offer: Offer
+    names: list[str]
+    reason: str
+    unsupported: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        o = self.offer
+        return {"kind": o.kind, "skus": list(o.skus), "names": self.names, "quantity": o.quantity,
+                "offer_price": o.offer_price, "regular_price": o.regular_price, "evidence": o.evidence,
+                "effect": o.effect.as_dict(), "reason": self.reason, "reason_checked": not self.unsupported}
+
+
+@dataclass
+class PricingReport:
+    store_id: str
+    store_name: str
+    currency: str
+    timezone: str
+    as_of: date | None
+    rails: GuardRails
+    products: list[ProductAdvice]
+    offers: list[OfferAdvice]
+
+    def suggestions(self) -> list[ProductAdvice]:
+        """What the owner can act on, the largest expected profit gain first (holds last)."""
+        act = [a for a in self.products if a.kind in ACTIONABLE]
+        return sorted(act, key=lambda a: (a.kind == "hold", -(a.effect.profit.expected
+                                                              if a.effect and a.effect.profit else 0), a.position.sku))
+
+    def find(self, sku: str) -> ProductAdvice | None:
+        return next((a for a in self.products if a.position.sku == sku), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"store_id": self.store_id, "currency": self.currency,
+                "as_of": self.as_of.isoformat() if self.as_of else None, "rails": self.rails.as_dict(),
+                "horizon_days": HORIZON_DAYS, "suggestions": [a.as_dict() for a in self.suggestions()],
+                "offers": [o.as_dict() for o in self.offers],
+                "products": [a.as_dict() for a in self.products]}
+
+
+# -- guard rails -------------------------------------------------------------------------------
+
+def load_rails(engine: Engine, store_id: str) -> GuardRails:
+    with engine.connect() as conn:
+        row = conn.execute(select(price_rails).where(price_rails.c.store_id == store_id)).mappings().first()
+    if row is None:
+        return GuardRails()
+    return GuardRails(float(row["min_margin"]), float(row["max_step"]), tuple(row["endings"]))
+
+
+def save_rails(engine: Engine, store_id: str, rails: GuardRails, by: str, now: datetime) -> None:
+    values = {"min_margin": rails.min_margin, "max_step": rails.max_step, "endings": list(rails.endings),
+              "updated_by": by, "updated_at": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    with engine.begin() as conn:
+        done = conn.execute(price_rails.update().where(price_rails.c.store_id == store_id).values(**values))
+        if not done.rowcount:
+            conn.execute(price_rails.insert().values(store_id=store_id, **values))
+
+
+# -- one product -------------------------------------------------------------------------------
+
+def _writer(report: PricingReport) -> ReasonWriter:
+    assert report.as_of is not None
+    return ReasonWriter(report.store_id, report.store_name, report.currency, report.timezone, report.as_of)
+
+
+def _common_facts(w: ReasonWriter, p: Position, e: Elasticity, rails: GuardRails) -> None:
+    """Figures a reason may quote from the product and the rails (also those inside standard phrases)."""
+    w.count("horizon_days", HORIZON_DAYS)
+    w.count("trend_days", TREND_DAYS)
+    w.count("min_cells", MIN_CELLS)
+    w.count("min_prices", MIN_PRICES)
+    w.percent("min_spread", MIN_SPREAD)
+    w.percent("interval", 0.8)
+    w.percent("max_step", rails.max_step)
+    w.percent("min_margin", rails.min_margin)
+    w.count("cells", e.cells)
+    w.count("prices", e.prices)
+    w.count("pool", e.pool_size)
+    if e.estimate is not None and e.se is not None:
+        w.number("elasticity2", e.estimate, 2)
+        w.number("halfwidth2", Z80 * e.se, 2)
+
+
+def _situation(w: ReasonWriter, p: Position) -> None:
+    if p.stock == "near stock-out":
+        cover = f", about {w.number('cover', p.days_of_cover)} days of cover" if p.days_of_cover is not None else ""
+        w.say(f"Near stock-out: {w.count('on_hand', p.on_hand or 0)} on hand{cover}.")
+    elif p.stock == "overstock":
+        cover = (f", about {w.number('cover', p.days_of_cover, 0)} days of cover at the recent rate"
+                 if p.days_of_cover is not None else " and no sale in the last 28 days")
+        w.say(f"Overstock: {w.count('on_hand', p.on_hand or 0)} on hand{cover}.")
+    elif p.stock == "slow mover":
+        w.say(f"Slow mover: {w.count('units_28d', p.units_28d)} sold in the last {TREND_DAYS} days.")
+    if p.trend in ("rising", "falling") and p.trend_change is not None:
+        w.say(f"Demand is {p.trend}: {w.count('units_28d', p.units_28d)} units in the last {TREND_DAYS} days "
+              f"against {w.count('units_prev', p.units_prev_28d)} in the {TREND_DAYS} before.")
+
+
+def _elasticity_sentence(w: ReasonWriter, e: Elasticity) -> None:
+    assert e.estimate is not None and e.low is not None and e.high is not None
+    where = {"own": "from its own price changes",
+             "own+category": f"from its own price changes, pooled with {e.pool_size} products of its category",
+             "own+store": f"from its own price changes, pooled with {e.pool_size} products of the store",
+             "category": f"borrowed from {e.pool_size} products of its category (too few price changes of its own)",
+             "store": f"borrowed from {e.pool_size} products of the store (too few price changes of its own)"}
+    w.say(f"Its price elasticity is {w.number('elasticity', e.estimate)} (80% range {w.number('el_low', e.low)} "
+          f"to {w.number('el_high', e.high)}), {where.get(e.source, e.source)}.")
+
+
+def _effect_sentence(w: ReasonWriter, p: Position, new: int, eff: Effect) -> None:
+    verb = "Lowering" if new < p.price else "Raising"
+    u = eff.units
+    text = (f"{verb} the price from {w.money('price', p.price)} to {w.money('new_price', new)} should change "
+            f"units sold over {HORIZON_DAYS} days by about {w.count('d_units', u.expected)} "
+            f"({w.count('d_units_low', u.low)} to {w.count('d_units_high', u.high)}) and revenue by "
+            f"{w.money('d_revenue', eff.revenue.expected)}")
+    if eff.profit is not None:
+        text += (f", and profit by {w.money('d_profit', eff.profit.expected)} "
+                 f"({w.money('d_profit_low', eff.profit.low)} to {w.money('d_profit_high', eff.profit.high)})")
+    w.say(text + ".")
+    m0, m1 = p.margin, p.margin_at(new)
+    if m0 is not None and m1 is not None:
+        w.say(f"Margin goes from {w.percent('margin', m0)} to {w.percent('new_margin', m1)}.")
+
+
+def _rails_sentence(w: ReasonWriter, p: Position, new: int, rails: GuardRails) -> None:
+    win = window(p.price, p.shelf_cost, rails)
+    if new < p.price and new - win.low < max(10, p.price // 100):
+        w.say(f"The guard rails stop it near {w.money('rail_low', win.low)}: {win.low_reason}.")
+    elif new > p.price and win.high - new < max(10, p.price // 100):
+        w.say(f"The guard rails stop it near {w.money('rail_high', win.high)}: {win.high_reason}.")
+
+
+def advise(report: PricingReport, p: Position, e: Elasticity) -> ProductAdvice:
+    rails, w = report.rails, _writer(report)
+    _common_facts(w, p, e, rails)
+    _situation(w, p)
+
+    def done(kind: str, price: int | None = None, effect: Effect | None = None) -> ProductAdvice:
+        if p.cost_assumed and kind in ACTIONABLE:
+            w.say("Its cost is assumed (a default margin), so take the profit figures as rough.")
+        text, bad = w.finish()
+        return ProductAdvice(p, e, kind, price, effect, text, bad)
+
+    if p.stock == "near stock-out":
+        w.say("Keep the price: no markdown for what is about to run out; reorder first.")
+        return done("hold")
+    if p.cost is None:
+        w.say("No price suggestion: the hub has no cost for it yet (costs come with the tills' sales or an "
+              "import's cost column).")
+        return done("none")
+    if not e.told or e.estimate is None or e.se is None:
+        w.say(f"No price suggestion: its price elasticity cannot be told ({e.reason}).")
+        return done("none")
+    _elasticity_sentence(w, e)
+    daily = p.daily_units
+    if daily <= 0:
+        w.say(f"No price suggestion: nothing sold in the last {TREND_DAYS} days to predict from.")
+        return done("none")
+    options = allowed_prices(p.price, p.shelf_cost, rails, report.currency)
+    clearing = p.stock in ("slow mover", "overstock")
+    if clearing:
+        options = [c for c in options if c < p.price]
+    scored = [(expected_effect(daily, p.price, c, p.cost, e.estimate, e.se, net_ratio=p.net_ratio), c)
+              for c in options]
+    scored = [(eff, c) for eff, c in scored if eff.profit is not None]
+    if not scored:
+        win = window(p.price, p.shelf_cost, rails)
+        w.say(f"No price suggestion: the guard rails leave no other price ({win.low_reason}; {win.high_reason}).")
+        return done("keep")
+    best_eff, best = max(scored, key=lambda s: (s[0].profit.expected if s[0].profit else 0.0, -abs(s[1] - p.price)))
+    assert best_eff.profit is not None
+    if clearing:
+        if best_eff.profit.expected <= 0:
+            best_eff, best = max(scored, key=lambda s: s[1])  # the smallest markdown
+            _effect_sentence(w, p, best, best_eff)
+            w.say("Every markdown the rails allow costs some profit: this is the smallest, to move the stock.")
+        else:
+            _effect_sentence(w, p, best, best_eff)
+        _rails_sentence(w, p, best, rails)
+        return done("markdown", best, best_eff)
+    profit = best_eff.profit
+    assert profit is not None
+    if profit.low <= 0 or profit.expected <= 0:
+        w.say(f"Keep the price of {w.money('price', p.price)}: no price inside the guard rails raises the expected "
+              f"profit with confidence.")
+        return done("keep")
+    _effect_sentence(w, p, best, best_eff)
+    _rails_sentence(w, p, best, rails)
+    return done("increase" if best > p.price else "decrease", best, best_eff)
+
+
+def _offer_advice(report: PricingReport, offer: Offer, names: dict[str, str]) -> OfferAdvice:
+    w = _writer(report)
+    w.count("horizon_days", HORIZON_DAYS)
+    w.percent("min_margin", report.rails.min_margin)
+    eff = offer.effect
+    if offer.kind == "multibuy":
+        sku = offer.skus[0]
+        w.say(f"{w.percent('share', offer.evidence['share_multiples'])} of its sales lines buy 2 or more. "
+              f"Offer {w.count('qty', offer.quantity)} for {w.money('offer', offer.offer_price)} instead of "
+              f"{w.money('regular', offer.regular_price)}.")
+        label = [names.get(sku, sku)]
+    else:
+        a, b = offer.skus
+        w.say(f"Bought together in {w.count('baskets', offer.evidence['baskets'])} baskets over the last 8 weeks, "
+              f"{w.number('lift', offer.evidence['lift'])} times as often as by chance. Offer both for "
+              f"{w.money('offer', offer.offer_price)} instead of {w.money('regular', offer.regular_price)}.")
+        w.count("weeks", 8)
+        label = [names.get(a, a), names.get(b, b)]
+    w.count("two", 2)
+    text = (f"Expected over {HORIZON_DAYS} days: units covered change by {w.count('d_units', eff.units.expected)}, "
+            f"revenue by {w.money('d_revenue', eff.revenue.expected)}")
+    if eff.profit is not None:
+        text += (f", profit by {w.money('d_profit', eff.profit.expected)} ({w.money('d_profit_low', eff.profit.low)} "
+                 f"to {w.money('d_profit_high', eff.profit.high)})")
+    w.say(text + ". Set it up by hand: the tills apply single prices only.")
+    reason, bad = w.finish()
+    return OfferAdvice(offer, label, reason, bad)
+
+
+# -- the store -----------------------------------------------------------------------------------
+
+def _costs_and_ratios(engine: Engine, data: StoreData, as_of: date) -> tuple[dict[str, Cost], dict[str, float]]:
+    scope = StoreScope.everything()
+    with engine.connect() as conn:
+        costs = {s: Cost(c.unit_cost, c.assumed) for s, c in current_costs(conn, scope, data.store.store_id).items()}
+        margins = product_margins(conn, scope, data.store.store_id, data.store.timezone, as_of, days=56)
+    ratios = {m.sku: m.net_price / m.price for m in margins
+              if m.price and m.net_price and 0.3 <= m.net_price / m.price <= 1.0}
+    return costs, ratios
+
+
+def pricing_report(engine: Engine, store_id: str, now: datetime | None = None, data: StoreData | None = None,
+                   rails: GuardRails | None = None) -> PricingReport:
+    """Every product of the store with its position, elasticity and suggestion, and the offers."""
+    data = data or load_store_data(engine, store_id, now=now)
+    rails = rails or load_rails(engine, store_id)
+    info = data.store
+    report = PricingReport(store_id, info.name, info.currency, info.timezone, None, rails, [], [])
+    if data.lines.empty:
+        return report
+    as_of = data.as_of
+    report.as_of = as_of
+    costs, ratios = _costs_and_ratios(engine, data, as_of)
+    lines = data.lines[data.lines["local"] < pd.Timestamp(as_of)]
+    pos = positions(lines, as_of, costs, store_stock(engine, store_id), info.settings, ratios)
+    cats = {p.sku: p.category for p in pos}
+    el = estimate_elasticities(price_cells(lines), cats)
+    decided = ch.recent_decisions(engine, store_id, (now or datetime.now(UTC)) - timedelta(days=QUIET_DAYS))
+    for p in pos:
+        e = el[p.sku]
+        recent = decided.get(p.sku)
+        if recent is not None:
+            report.products.append(ProductAdvice(p, e, "pending" if recent["status"] in ("approved", "sent")
+                                                 else "rejected", None, None, ch.describe(recent, info.currency)))
+            continue
+        report.products.append(advise(report, p, e))
+    by_sku = {p.sku: p for p in pos}
+    names = {p.sku: p.name for p in pos}
+    for offer in multibuys(lines, as_of, by_sku, el, rails, info.currency) + \
+            bundles(lines, as_of, by_sku, el, rails, info.currency):
+        if any(s in decided for s in offer.skus):
+            continue
+        report.offers.append(_offer_advice(report, offer, names))
+    log.info("pricing %s as of %s: %d products, %d suggestions, %d offers", store_id, as_of, len(report.products),
+             len(report.suggestions()), len(report.offers))
+    return report

@@ -1,0 +1,50 @@
+"""The hub's pricing tables (migration 14): each store's guard rails and every pricing decision.
+
+``price_changes`` holds one row per decision on a suggestion (or an owner's own price): who decided
+and when, the price before and after, when it takes effect at the tills (UTC), what was predicted
+(units, revenue and profit over the horizon, with ranges, and the elasticity used) and, once it is
+pushed, the fleet deployment that carries it.  Statuses: ``approved`` (waiting to be sent),
+``sent`` (in a signed price update), ``rejected``, ``recorded`` (a multi-buy or bundle: set up by
+hand, the tills apply single prices only).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, BigInteger, Column, Float, Index, String, Table, Text
+
+from analytics.db.tables import metadata
+
+price_rails = Table(
+    "price_rails", metadata,
+    Column("store_id", String(32), primary_key=True),
+    Column("min_margin", Float, nullable=False),
+    Column("max_step", Float, nullable=False),
+    Column("endings", JSON, nullable=False),
+    Column("updated_by", String(120), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+price_changes = Table(
+    "price_changes", metadata,
+    Column("change_id", String(36), primary_key=True),
+    Column("store_id", String(32), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # price | multibuy | bundle
+    Column("skus", JSON, nullable=False),  # every SKU the decision covers (two for a bundle)
+    Column("name", Text, nullable=False),
+    Column("old_price", BigInteger, nullable=False),
+    Column("new_price", BigInteger, nullable=False),
+    Column("suggested_price", BigInteger),  # null: the owner's own price, not a suggestion
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("effective_at", String(32), nullable=False),
+    Column("decided_by", String(120), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("predicted", JSON),  # {"effect": ..., "elasticity": ..., "base_daily_units": ...}
+    Column("deployment_id", String(36)),
+    Column("sent_at", String(32)),
+    Index("price_changes_store", "store_id", "status", "effective_at"),
+)
+
+PRICING_TABLES = (price_rails, price_changes)
