@@ -9,8 +9,11 @@
 | ``manage_stock`` | ``/manage/stock-count``, ``/manage/stock-movements`` | ``/api/stock-count``, |
 |  |  | ``/api/stock/movements`` |
 | ``manage_candidates`` | ``/manage/candidates`` corrections' crops for the gallery | ``/api/manage/candidates`` |
+| ``manage_receiving`` | ``/manage/receiving`` deliveries with unit cost and supplier | ``/api/receiving`` |
+| ``manage_suppliers`` | ``/manage/suppliers`` suppliers, their products and lead times | ``/api/suppliers`` |
 
-Everything is owner-only except the stock count and the movement history (supervisor and up) and
+Everything is owner-only except the stock count, the movement history, receiving and suppliers (supervisor
+and up) and
 the product list (any logged-in staff member may read it).  Each action is one function that takes
 the submitted fields as a dict, so an HTML form post and a JSON call run the same checks; a form
 post that fails is shown again with the error and the values typed, and answers 400.
@@ -146,7 +149,9 @@ from edge.web import (  # noqa: E402,F401
     manage_candidates,
     manage_customers,
     manage_products,
+    manage_receiving,
     manage_settings,
     manage_staff,
     manage_stock,
+    manage_suppliers,
 )

@@ -1,4 +1,5 @@
-"""Catalogue management: products with price, barcode, category, reorder level; receiving stock; enrolment
+"""Catalogue management: products with price, cost (set by hand, or moved by deliveries: the cost history and
+the margin at the shelf price are on the product's page), barcode, category, reorder level; receiving stock; enrolment
 photos uploaded into the store's gallery (the rules of ``tillsight vision enrol``: vision.gallery.enrol)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from flask import flash, jsonify, request
 from werkzeug.wrappers import Response  # what redirect() is typed to return; flask's Response is one
 
+from edge.store.costs import MAX_COST, record_cost_change, shelf_margin
 from edge.store.database import utc_now
 from edge.store.products import BARCODE_RE, MAX_PRICE, SKU_RE
 from edge.store.records import Product
@@ -31,6 +33,7 @@ from edge.web.manage import (
     strict_bool,
 )
 from edge.web.manage import manage_blueprint as bp
+from edge.web.manage_receiving import receipt_notice, receive
 from edge.web.security import current_user, json_body, me, require
 from vision.gallery import GalleryError
 from vision.gallery.enrol import PHOTO_SUFFIXES, SkuReport, enrol_photos
@@ -44,9 +47,20 @@ PHOTO_UPLOAD_LIMIT = 48 * 1024 * 1024  # bytes in one upload (phone photos are a
 
 
 def product_json(p: Product, currency: str) -> dict[str, Any]:
+    margin = shelf_margin(p.price, p.cost, settings().tax_rate_bp)
     return {"sku": p.sku, "name": p.name, "price": p.price, "price_text": fmt_money(p.price, currency),
             "barcode": p.barcode, "category": p.category, "active": p.active, "stock_qty": p.stock_qty,
-            "reorder_level": p.reorder_level, "low_stock": p.low_stock}
+            "reorder_level": p.reorder_level, "low_stock": p.low_stock, "cost": p.cost,
+            "cost_text": None if p.cost is None else fmt_money(p.cost, currency),
+            "unit_profit": None if margin is None else margin[0], "margin_pct": None if margin is None else margin[1]}
+
+
+def _cost(data: dict[str, Any]) -> int | None:
+    """The ``cost`` field: money, or empty for "no cost"."""
+    raw = data.get("cost")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    return money_field(data, "cost", 0, MAX_COST)
 
 
 def _sku(data: dict[str, Any]) -> str:
@@ -93,6 +107,7 @@ def create_product(data: dict[str, Any]) -> Product:
     sku = _sku(data)
     fields = _fields(data, None, sku)
     opening = get_int(data, "stock", 0, MAX_QTY, default=0)
+    cost = _cost(data)
     user = current_user()
     with store.db.transaction() as conn:  # checked inside the write, so two adds of one SKU can't both land
         taken = conn.execute("SELECT sku FROM products WHERE lower(sku) = lower(?)", (sku,)).fetchone()
@@ -102,6 +117,9 @@ def create_product(data: dict[str, Any]) -> Product:
         if opening:
             apply_movement(conn, sku, opening, "receiving", utc_now(), user_id=user.id if user else None,
                            note="opening stock")
+        if cost is not None:
+            record_cost_change(conn, sku, None, cost, "manual", utc_now(), user_id=user.id if user else None,
+                               note="opening cost")
     catalogue_changed()
     return store.products.get(sku)
 
@@ -110,7 +128,11 @@ def update_product(sku: str, data: dict[str, Any]) -> Product:
     store = ctx().store
     current = store.products.get(sku)
     fields = _fields(data, current, sku)
+    cost = _cost(data) if "cost" in data else current.cost
     product = store.products.upsert(sku, active=current.active, **fields)
+    if cost != current.cost:  # set by hand: kept in the cost history like a delivery's
+        store.costs.set_cost(sku, cost, me().id, note=get_text(data, "cost_note", 200, required=False))
+        product = store.products.get(sku)
     catalogue_changed()
     return product
 
@@ -124,13 +146,10 @@ def set_product_active(sku: str, data: dict[str, Any]) -> Product:
 
 
 def receive_stock(sku: str, data: dict[str, Any]) -> tuple[Product, int]:
-    """Book a delivery in: one ``receiving`` movement; returns the product and the quantity."""
-    store = ctx().store
-    store.products.get(sku)
-    qty = get_int(data, "qty", 1, MAX_QTY)
-    note = get_text(data, "note", 200, required=False)
-    store.stock.receive(sku, qty, me().id, note=note)
-    return store.products.get(sku), qty
+    """Book a delivery in (``edge.web.manage_receiving.receive``); returns the product and the quantity."""
+    ctx().store.products.get(sku)  # an unknown product is a 404 here, as on its page
+    receipt = receive({**data, "sku": sku})
+    return ctx().store.products.get(sku), receipt.qty
 
 
 # -- pages -------------------------------------------------------------------------------------
@@ -200,12 +219,16 @@ def _product_page(sku: str, error: str | None = None, form: dict[str, Any] | Non
     cur = settings().currency
     form = form or {"name": product.name, "price": plain_amount(product.price, cur),
                     "barcode": product.barcode or "", "category": product.category,
-                    "reorder_level": product.reorder_level}
+                    "reorder_level": product.reorder_level,
+                    "cost": "" if product.cost is None else plain_amount(product.cost, cur)}
     categories = sorted({p.category for p in store.products.list(include_inactive=True) if p.category})
     examples, gallery_problem = _gallery_examples(sku)
     return render("product.html", product=product, form=form, error=error, categories=categories,
                   movements=store.stock.movements(sku, limit=25), examples=examples,
-                  gallery_problem=gallery_problem, max_photos=MAX_PHOTOS)
+                  gallery_problem=gallery_problem, max_photos=MAX_PHOTOS,
+                  margin=shelf_margin(product.price, product.cost, settings().tax_rate_bp),
+                  cost_history=store.costs.history(sku, limit=20), suppliers=store.suppliers.list(),
+                  supplier_links=store.suppliers.links(sku=sku))
 
 
 @bp.get("/manage/products/<sku>")
@@ -248,9 +271,9 @@ def product_receive(sku: str) -> PageAnswer:
     ctx().store.products.get(sku)
 
     def action() -> Response:
-        p, qty = receive_stock(sku, data)
-        return done(f"Received {qty} × {p.name}; stock is now {p.stock_qty}",
-                    "manage.product_page", sku=p.sku)
+        receipt = receive({**data, "sku": sku})
+        p = ctx().store.products.get(sku)
+        return done(receipt_notice(receipt, p.name), "manage.product_page", sku=p.sku)
 
     return form_action(action, lambda msg: _product_page(sku, error=msg))
 
