@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from i18n import gettext as _
+
 SOURCES = ("llm", "computed")
 
 
@@ -48,6 +50,7 @@ class Answer:
     tools_used: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)  # every table the hub's tools produced, in order
     period: dict[str, str] | None = None  # the period the (last) tool resolved
+    language: str = "en"  # the language the text, the tables and the follow-ups are written in
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -55,14 +58,14 @@ class Answer:
 
     @property
     def mark(self) -> str:
-        """The source mark shown beside the answer."""
-        return "AI answer from the hub's figures" if self.source == "llm" else "computed (no AI)"
+        """The source mark shown beside the answer, in the current language."""
+        return _("AI answer from the hub's figures") if self.source == "llm" else _("computed (no AI)")
 
     def as_dict(self) -> dict[str, Any]:
         return {"question": self.question, "text": self.text, "table": self.table.as_dict() if self.table else None,
                 "tables": [t.as_dict() for t in self.tables], "follow_ups": list(self.follow_ups),
                 "source": self.source, "mark": self.mark, "note": self.note, "tools_used": list(self.tools_used),
-                "period": self.period}
+                "period": self.period, "language": self.language}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
@@ -70,4 +73,5 @@ class Answer:
                    table=Table.from_dict(data["table"]) if data.get("table") else None,
                    follow_ups=list(data.get("follow_ups") or []), source=data.get("source", "computed"),
                    note=data.get("note"), tools_used=list(data.get("tools_used") or []),
-                   tables=[Table.from_dict(t) for t in data.get("tables") or []], period=data.get("period"))
+                   tables=[Table.from_dict(t) for t in data.get("tables") or []], period=data.get("period"),
+                   language=data.get("language") or "en")

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from analytics.assistant.language import english_period
+from i18n import current_language, current_locale, format_date
+
 
 class DateError(ValueError):
     """A date phrase that could not be understood; the message says what is accepted."""
@@ -67,8 +70,11 @@ class Period:
 
     @property
     def label(self) -> str:
-        """``Friday 13 Nov 2026``, ``16–22 Nov 2026``, ``1 Jan – 31 Mar 2026``."""
+        """``Friday 13 Nov 2026``, ``16–22 Nov 2026``, ``1 Jan – 31 Mar 2026``; in Spanish or French (the
+        current language) ``viernes 13 nov 2026``, ``novembre 2026``, ``16 nov 2026 – 22 nov 2026``."""
         a, b = self.start, self.last_day
+        if current_language() != "en":
+            return self._local_label(a, b, current_locale())
         if a == b:
             return f"{WEEKDAYS[a.weekday()].title()} {a.day} {a:%b %Y}"
         if a.day == 1 and b.day == calendar.monthrange(b.year, b.month)[1]:
@@ -81,6 +87,14 @@ class Period:
         if a.year == b.year:
             return f"{a.day} {a:%b} – {b.day} {b:%b %Y}"
         return f"{a.day} {a:%b %Y} – {b.day} {b:%b %Y}"
+
+    @staticmethod
+    def _local_label(a: date, b: date, locale: str) -> str:
+        if a == b:
+            return format_date(a, None, locale, "EEEE d MMM y")
+        if a.day == 1 and b.day == calendar.monthrange(b.year, b.month)[1] and (a.year, a.month) == (b.year, b.month):
+            return format_date(a, None, locale, "LLLL y")
+        return f"{format_date(a, None, locale, 'd MMM y')} – {format_date(b, None, locale, 'd MMM y')}"
 
     def as_dict(self) -> dict[str, str]:
         return {"label": self.label, "from": self.start.isoformat(), "to": self.last_day.isoformat(),
@@ -282,7 +296,9 @@ def find_period(text: str, tz: str, now: datetime) -> tuple[Period, str] | None:
 
 def resolve_period(phrase: str, tz: str, now: datetime) -> Period:
     """A phrase that names one period (a tool argument like ``"last Friday"``); DateError if it
-    names none or has words besides the date."""
+    names none or has words besides the date.  Spanish and French phrases ("la semana pasada", "le
+    mois dernier") are read as their English forms."""
+    phrase = english_period(phrase)
     found = find_period(phrase, tz, now)
     if found is None:
         raise DateError(f"could not understand the period {phrase!r}; try e.g. {ACCEPTED}")

@@ -26,6 +26,7 @@ from analytics.assistant import rules
 from analytics.assistant.answer import Answer
 from analytics.assistant.history import Exchange
 from analytics.assistant.tools import TOOLS, ToolContext, ToolResult, run_tool, tool_specs
+from i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +44,19 @@ SYSTEM = """You answer a shop owner's questions about their own store on the Til
   "between January and March"); the hub resolves them in the store's time zone. Product names go in `product`
   as the user wrote them; the hub matches them.
 - If a tool says a product is ambiguous, ask which one the user means and list the choices.
-- Answer in one to three short sentences, in the language of the question. Then write a line
-  "Follow-up questions:" and 2 or 3 short questions the owner may ask next, one per line, each starting with "- ".
+- Answer in one to three short sentences, in the language of the question (when it is unclear, in the store's
+  language, given with the store), writing money and numbers the way that language and country do. Then write a line
+  "Follow-up questions:" and 2 or 3 short questions the owner may ask next, in the same language, one per line, each
+  starting with "- ".
 """
 
 
 def _store_facts(ctx: ToolContext) -> dict[str, Any]:
+    from analytics.llm.language import NAMES
+
     today = ctx.today
     return {"store_name": ctx.store.name, "timezone": ctx.store.timezone, "currency": ctx.store.currency,
-            "today_local": today.isoformat(), "weekday": today.strftime("%A")}
+            "language": NAMES[ctx.store.language], "today_local": today.isoformat(), "weekday": today.strftime("%A")}
 
 
 def _tool_message(call_id: str, result: ToolResult, pseudonymiser: Any, data_block: Any) -> dict[str, Any]:
@@ -133,11 +138,25 @@ def _known_numbers(results: Sequence[ToolResult], question: str, exponent: int) 
     return known
 
 
-def unsupported_numbers(text: str, results: Sequence[ToolResult], question: str, currency: str) -> list[str]:
+def unsupported_numbers(text: str, results: Sequence[ToolResult], question: str, currency: str,
+                        language: str = "en") -> list[str]:
+    """The numbers of an AI answer that no tool result (nor the question) holds.  A Spanish or French
+    answer's numbers are read the way those languages write them ("1.800,00", "1 800,00 RD$")."""
     from contracts.money import exponent
 
     known = _known_numbers(results, question, exponent(currency))
-    out = []
+    out: list[str] = []
+    if language in ("es", "fr"):
+        from analytics.narratives.factcheck import extract_numbers
+
+        for n in extract_numbers(text.replace("–", " "), currency, language):
+            if n.kind in ("money", "plain", "percent"):
+                fine = any(_norm(str(abs(v))) in known for v, _ in ((n.value, n.precision), *n.readings))
+                if not fine and n.raw not in out:
+                    out.append(n.raw)
+            else:
+                out += [raw for raw in _NUM_RE.findall(n.raw) if _norm(raw) not in known and raw not in out]
+        return out
     for raw in _NUM_RE.findall(text.replace("–", " ").replace("-", " ")):
         if _norm(raw) not in known and raw not in out:
             out.append(raw)
@@ -155,7 +174,7 @@ def ask(question: str, ctx: ToolContext, ai: Any | None, history: Sequence[Excha
     otherwise (or when it fails) with the rule-based parser, marked as such."""
     question = " ".join(question.split())[:MAX_QUESTION]
     if ai is None or not getattr(ai, "configured", False):
-        return rules.answer(question, ctx, note="No AI endpoint is configured; answered from the hub's figures.")
+        return rules.answer(question, ctx, note=_("No AI endpoint is configured; answered from the hub's figures."))
     from analytics.llm import DATA_RULES, AIUnavailable, Pseudonymiser, data_block
 
     pseudonymiser = Pseudonymiser()
@@ -203,30 +222,31 @@ def ask(question: str, ctx: ToolContext, ai: Any | None, history: Sequence[Excha
             messages.append(_tool_message(call.id, result, pseudonymiser, data_block))
         bad_rounds = bad_rounds + 1 if refused == len(reply.tool_calls) else 0
         if bad_rounds >= MAX_BAD_ROUNDS:
-            return _fallback(question, ctx, "The AI asked for the hub's figures with malformed or invalid tool "
-                                            "arguments; answered from the hub's figures instead.")
-    return _fallback(question, ctx, f"The AI did not finish within {MAX_ROUNDS} rounds; answered from the hub's "
-                                    "figures instead.")
+            return _fallback(question, ctx, _("The AI asked for the hub's figures with malformed or invalid tool "
+                                              "arguments; answered from the hub's figures instead."))
+    return _fallback(question, ctx, _("The AI did not finish within %(rounds)d rounds; answered from the hub's "
+                                      "figures instead.", rounds=MAX_ROUNDS))
 
 
 def _final(question: str, ctx: ToolContext, content: str | None, ran: list[ToolResult]) -> Answer:
     text, ups = split_answer(content)
     if not text:
-        return _fallback(question, ctx, "The AI gave no answer; answered from the hub's figures instead.")
+        return _fallback(question, ctx, _("The AI gave no answer; answered from the hub's figures instead."))
     ok = [r for r in ran if r.ok]
     tables = [r.table for r in ok if r.table is not None and r.table.rows]
     last = ok[-1] if ok else (ran[-1] if ran else None)
     if len(ups) < 2:
         ups = (ups + [u for u in rules.follow_ups(last) if u not in ups])[:3]
     note = None
-    made_up = unsupported_numbers(text, ran, question, ctx.store.currency)
+    made_up = unsupported_numbers(text, ran, question, ctx.store.currency, rules.answer_language(question, ctx))
     if made_up:
-        note = ("The AI's text has figures the hub did not compute (" + ", ".join(made_up[:5]) +
-                "); the table holds the hub's figures.")
+        note = _("The AI's text has figures the hub did not compute (%(figures)s); the table holds the hub's "
+                 "figures.", figures=", ".join(made_up[:5]))
         log.warning("ask %s: figures not from the tools in the AI answer: %s", ctx.store_id, made_up)
     return Answer(question, text, table=tables[-1] if tables else None, follow_ups=ups, source="llm", note=note,
                   tools_used=[r.tool for r in ran], tables=tables,
-                  period=next((r.period.as_dict() for r in reversed(ok) if r.period is not None), None))
+                  period=next((r.period.as_dict() for r in reversed(ok) if r.period is not None), None),
+                  language=rules.answer_language(question, ctx))
 
 
 __all__ = ["TOOLS", "ask", "split_answer", "unsupported_numbers"]

@@ -7,6 +7,11 @@ this month?" -> ``top_customers``; "What were sales yesterday?" -> ``sales_by_pe
 products this week" -> ``top_products``; "Busiest hour" -> ``sales_by_hour``; "Who owes me the most
 money?" -> ``credit_owed``.  A question it does not recognise gets a list of what it can answer.
 The example questions a store's page offers come from its own data (:func:`examples`).
+
+Questions in Spanish and French are rewritten into those forms first (:mod:`analytics.assistant.language`:
+"¿Cuánto vendí ayer?", "Combien j'ai vendu hier ?"), and the answer, its table and its follow-up
+questions are written in the question's language (else the page's, else the store's) from the
+catalogues; the follow-ups and examples are questions the parser understands in that language.
 """
 
 from __future__ import annotations
@@ -17,33 +22,49 @@ from typing import Any
 
 from analytics.assistant.answer import Answer
 from analytics.assistant.dates import DateError, find_period
+from analytics.assistant.language import english_question, question_language
 from analytics.assistant.tools import ToolContext, ToolResult, run_tool
+from i18n import N_, current_language, use_language
+from i18n import gettext as _
 
-# questions every store can ask; a store's own examples (examples()) add one about its best seller
-EXAMPLES = (
-    "What were sales yesterday?",
-    "Top products this week",
-    "Who are my best customers this month?",
-    "Which products should I reorder?",
-    "Busiest hour last week",
-    "Sales by category this month",
-    "Sales forecast for the next 7 days",
+# questions every store can ask (marked here, translated when shown); a store's own examples
+# (examples()) add one about its best seller
+_EXAMPLES = (
+    N_("What were sales yesterday?"),
+    N_("Top products this week"),
+    N_("Who are my best customers this month?"),
+    N_("Which products should I reorder?"),
+    N_("Busiest hour last week"),
+    N_("Sales by category this month"),
+    N_("Sales forecast for the next 7 days"),
 )
-CREDIT_EXAMPLE = "Who owes me the most money?"
+EXAMPLES = _EXAMPLES
+CREDIT_EXAMPLE = N_("Who owes me the most money?")
+
+
+def _examples() -> list[str]:
+    return [_(e) for e in _EXAMPLES]
+
+
+def answer_language(question: str, ctx: ToolContext) -> str:
+    """The language an answer is written in: the question's when its words say, else the asker's
+    (the page's), else the store's."""
+    return question_language(question) or ctx.language or ctx.store.language
 
 
 def examples(ctx: ToolContext) -> list[str]:
     """Example questions about this store, from its own data: the product one names the store's best
     seller (never a product it does not sell; none before it has sold anything), the credit one is
     offered to who may see credit figures when the store has credit customers."""
-    out = [EXAMPLES[0]]
+    shown = _examples()
+    out = [shown[0]]
     ranked = sorted(ctx.catalogue.products, key=lambda p: (-p.units, p.name))
     if ranked:
-        out.append(f"How many {ranked[0].name} sold last week?")
-    out += EXAMPLES[1:3]
+        out.append(_("How many %(product)s sold last week?", product=ranked[0].name))
+    out += shown[1:3]
     if ctx.credit and ctx.credit_customers:
-        out.append(CREDIT_EXAMPLE)
-    return out + list(EXAMPLES[3:])
+        out.append(_(CREDIT_EXAMPLE))
+    return out + shown[3:]
 
 _FILLER = re.compile(r"\b(?:did|do|does|have|has|had|were|was|are|is|we|i|you|the|a|an|of|units?|bottles?|cases?|"
                      r"packs?|items?|in total|total|many|much|get|got|and)\b")
@@ -71,6 +92,7 @@ def parse(question: str, ctx: ToolContext) -> Intent | None:
     """The tool and arguments for a question, or None when the parser does not know it.  Raises
     DateError for a date it recognises but cannot resolve (e.g. 30 February)."""
     args: dict[str, Any] = {}
+    question = english_question(question, question_language(question) or ctx.store.language)
     text = re.sub(r"\s+", " ", question.lower().replace("’", "'")).strip()
     found = find_period(text, ctx.store.timezone, ctx.now)
     if found is not None:
@@ -125,46 +147,70 @@ def parse(question: str, ctx: ToolContext) -> Intent | None:
     return None
 
 
+_PHRASES = {"today": N_("today"), "yesterday": N_("yesterday"), "this week": N_("this week"),
+            "last week": N_("last week"), "this month": N_("this month"), "last month": N_("last month"),
+            "this year": N_("this year"), "last year": N_("last year"), "last 7 days": N_("last 7 days"),
+            "last 30 days": N_("last 30 days")}
+
+
 def _phrase(result: ToolResult) -> str:
+    """The period of a result as a follow-up question says it: the asker's words in English; in
+    Spanish or French the same common phrase translated, or the dates (which the parser reads)."""
     p = result.period
-    return p.phrase if p is not None and p.phrase else "this week"
+    if current_language() == "en":
+        return p.phrase if p is not None and p.phrase else "this week"
+    if p is None or not p.phrase:
+        return _("this week")
+    if p.phrase in _PHRASES:
+        return _(_PHRASES[p.phrase])
+    if p.days == 1:
+        return p.start.isoformat()
+    return _("from %(start)s to %(end)s", start=p.start.isoformat(), end=p.last_day.isoformat())
 
 
 def follow_ups(result: ToolResult | None) -> list[str]:
     """Two or three next questions the rule parser can answer (so they work without the AI too)."""
     if result is None:
-        return list(EXAMPLES[:3])
+        return _examples()[:3]
     when = _phrase(result)
     name = result.figures.get("product") if isinstance(result.figures.get("product"), str) else None
+    top_when = _("Top products %(when)s", when=when)
+    sales_when = _("What were sales %(when)s?", when=when)
+    busy_when = _("Busiest hour %(when)s", when=when)
+    best_month = _("Who are my best customers this month?")
+    reorder = _("Which products should I reorder?")
+    top_week = _("Top products this week")
+    forecast = _("Sales forecast for the next 7 days")
     by_tool = {
-        "product_sales": [f"How many {name} sold last week?" if name else "Top products this week",
-                          f"Stock of {name}" if name else "Which products should I reorder?",
-                          f"Top products {when}"],
-        "sales_by_period": [f"Top products {when}", f"Busiest hour {when}", "Who are my best customers this month?"],
-        "top_products": [f"Sales by category {when}", f"Who are my best customers {when}?",
-                         "Which products should I reorder?"],
-        "top_customers": [f"Top products {when}", "Customer segments", f"What were sales {when}?"],
-        "sales_by_hour": [f"What were sales {when}?", f"Top products {when}", "Sales forecast for the next 7 days"],
-        "sales_by_category": [f"Top products {when}", f"What were sales {when}?", f"Busiest hour {when}"],
-        "stock": ["Which products should I reorder?", "Top products this week", "Sales forecast for the next 7 days"],
-        "reorder_advice": ["What is my stock on hand?", "Sales forecast for the next 7 days", "Top products this week"],
-        "forecast": ["Which products should I reorder?", "What were sales last week?", "Busiest hour last week"],
-        "segments": ["Who are my best customers this month?", "Top products this month", "What were sales last month?"],
-        "credit_owed": ["Who are my best customers this month?", "What were sales yesterday?",
-                        "Top products this week"],
+        "product_sales": [_("How many %(product)s sold last week?", product=name) if name else top_week,
+                          _("Stock of %(product)s", product=name) if name else reorder, top_when],
+        "sales_by_period": [top_when, busy_when, best_month],
+        "top_products": [_("Sales by category %(when)s", when=when),
+                         _("Who are my best customers %(when)s?", when=when), reorder],
+        "top_customers": [top_when, _("Customer segments"), sales_when],
+        "sales_by_hour": [sales_when, top_when, forecast],
+        "sales_by_category": [top_when, sales_when, busy_when],
+        "stock": [reorder, top_week, forecast],
+        "reorder_advice": [_("What is my stock on hand?"), forecast, top_week],
+        "forecast": [reorder, _("What were sales last week?"), _("Busiest hour last week")],
+        "segments": [best_month, _("Top products this month"), _("What were sales last month?")],
+        "credit_owed": [best_month, _("What were sales yesterday?"), top_week],
     }
     if result.did_you_mean:
         asked = result.arguments.get("period")
-        return [f"How many {n} sold {asked or 'today'}?" for n in result.did_you_mean[:3]]
-    return by_tool.get(result.tool, list(EXAMPLES[:3]))[:3]
+        if current_language() == "en":
+            return [f"How many {n} sold {asked or 'today'}?" for n in result.did_you_mean[:3]]
+        return [_("How many %(product)s sold %(when)s?", product=n, when=when if asked else _("today"))
+                for n in result.did_you_mean[:3]]
+    return by_tool.get(result.tool, _examples()[:3])[:3]
 
 
 def help_answer(question: str, note: str | None = None, ctx: ToolContext | None = None) -> Answer:
-    shown = examples(ctx) if ctx is not None else list(EXAMPLES)
-    text = ("I can answer questions about this store's sales, products, customers, stock and forecasts, for "
-            "example: " + "; ".join(f"\u201c{e}\u201d" for e in shown) + ". Dates like \u201clast Friday\u201d, "
-            "\u201cthis month\u201d or \u201cbetween January and March\u201d are read in the store's time zone.")
-    return Answer(question, text, follow_ups=shown[:3], source="computed", note=note)
+    shown = examples(ctx) if ctx is not None else _examples()
+    text = _("I can answer questions about this store's sales, products, customers, stock and forecasts, for "
+             "example: %(examples)s. Dates like “last Friday”, “this month” or “between January and March” are "
+             "read in the store's time zone.", examples="; ".join(f"\u201c{e}\u201d" for e in shown))
+    return Answer(question, text, follow_ups=shown[:3], source="computed", note=note, language=current_language())
 
 
 def answer_from(question: str, result: ToolResult, note: str | None = None) -> Answer:
@@ -172,15 +218,18 @@ def answer_from(question: str, result: ToolResult, note: str | None = None) -> A
     return Answer(question, result.summary, table=result.table if result.ok else None, follow_ups=follow_ups(result),
                   source="computed", note=note, tools_used=[result.tool],
                   tables=[result.table] if result.ok and result.table is not None else [],
-                  period=result.period.as_dict() if result.period else None)
+                  period=result.period.as_dict() if result.period else None, language=current_language())
 
 
 def answer(question: str, ctx: ToolContext, note: str | None = None) -> Answer:
-    """The rule-based answer to a question (``note`` says why no AI was used, when it was wanted)."""
-    try:
-        intent = parse(question, ctx)
-    except DateError as exc:
-        return Answer(question, str(exc), follow_ups=list(EXAMPLES[:3]), source="computed", note=note)
-    if intent is None:
-        return help_answer(question, note, ctx)
-    return answer_from(question, run_tool(ctx, intent.tool, intent.args), note)
+    """The rule-based answer to a question (``note`` says why no AI was used, when it was wanted), in
+    the question's language (:func:`answer_language`)."""
+    with use_language(answer_language(question, ctx), ctx.store.timezone):
+        try:
+            intent = parse(question, ctx)
+        except DateError as exc:
+            return Answer(question, str(exc), follow_ups=_examples()[:3], source="computed", note=note,
+                          language=current_language())
+        if intent is None:
+            return help_answer(question, note, ctx)
+        return answer_from(question, run_tool(ctx, intent.tool, intent.args), note)

@@ -27,12 +27,16 @@ from sqlalchemy import Engine, inspect, select
 
 from analytics.assistant.answer import Column, Table
 from analytics.assistant.dates import DateError, Period, default_period, local_today, resolve_dates, resolve_period
+from analytics.assistant.language import language_code
 from analytics.assistant.products import Catalogue, Product
 from analytics.db import tables as t
 from analytics.jobs import results
 from analytics.jobs.categories import categorise_many
 from analytics.jobs.settings import AnalyticsSettings, SettingsError, parse_settings
 from contracts.money import format_money
+from i18n import current_language, current_locale, format_decimal, format_percent, ngettext
+from i18n import format_money as local_money
+from i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,7 @@ class AskStore:
     timezone: str
     currency: str
     settings: AnalyticsSettings
+    language: str = "en"  # the store's language (settings ``language``): en, es or fr
 
     @classmethod
     def load(cls, engine: Engine, store_id: str) -> AskStore:
@@ -70,10 +75,16 @@ class AskStore:
         except SettingsError as exc:
             log.warning("%s; the assistant uses the default settings", exc)
             settings = AnalyticsSettings()
-        return cls(store_id, row["name"], row["timezone"], row["currency"], settings)
+        return cls(store_id, row["name"], row["timezone"], row["currency"], settings,
+                   language_code(settings.language))
 
     def money(self, minor: int | float | None) -> str:
-        return "—" if minor is None else format_money(int(round(minor)), self.currency)
+        """``minor`` in the store's currency, written the current language's way (English as before)."""
+        if minor is None:
+            return "—"
+        if current_language() == "en":
+            return format_money(int(round(minor)), self.currency)
+        return local_money(int(round(minor)), self.currency, current_locale())
 
 
 @dataclass
@@ -84,6 +95,7 @@ class ToolContext:
     store: AskStore
     now: datetime
     credit: bool = False  # may read the credit figures (they name people: owners and operators only)
+    language: str | None = None  # the asker's language (the page's); None: the store's
 
     @property
     def store_id(self) -> str:
@@ -228,8 +240,8 @@ def _period(ctx: ToolContext, args: dict[str, Any], default: str = "last30") -> 
 
 def _when(period: Period) -> str:
     if period.phrase in ("", None) and period.days == 30:
-        return f"in the last 30 days ({period.label})"
-    return f"on {period.label}" if period.days == 1 else f"in {period.label}"
+        return _("in the last 30 days (%(period)s)", period=period.label)
+    return _("on %(day)s", day=period.label) if period.days == 1 else _("in %(period)s", period=period.label)
 
 
 def _local(ctx: ToolContext, completed_at: str) -> datetime:
@@ -265,10 +277,12 @@ def _match(ctx: ToolContext, tool: str, args: dict[str, Any], query: str) -> Pro
         return m.product
     if m.status == "ambiguous":
         names = m.did_you_mean()
-        return ToolResult(tool, args, False, f"More than one product matches {query!r}: did you mean "
-                          + ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1] + "?",
+        choices = (_("%(first)s or %(last)s", first=", ".join(names[:-1]), last=names[-1]) if len(names) > 1
+                   else names[-1])
+        return ToolResult(tool, args, False, _("More than one product matches '%(query)s': did you mean %(choices)s?",
+                                               query=query, choices=choices),
                           error=f"ambiguous product {query!r}", did_you_mean=names)
-    return ToolResult(tool, args, False, f"No product this store sold matches {query!r}.",
+    return ToolResult(tool, args, False, _("No product this store sold matches '%(query)s'.", query=query),
                       error=f"no product matches {query!r}")
 
 
@@ -278,15 +292,37 @@ def _category_skus(ctx: ToolContext, category: str) -> list[str]:
     skus = [sku for sku, cat in cats.items() if cat.lower() == wanted]
     if not skus:
         known = sorted(set(cats.values()))
-        raise ToolError(f"no category {category!r} in this store; its categories: {', '.join(known) or 'none yet'}")
+        raise ToolError(_("no category '%(category)s' in this store; its categories: %(known)s", category=category,
+                          known=", ".join(known) or _("none yet")))
     return skus
 
 
 def _n(count: int, word: str) -> str:
-    """``1 sale``, ``2 sales``, ``3 categories``."""
-    if count == 1:
-        return f"{count} {word}"
-    return f"{count} {word[:-1]}ies" if word.endswith("y") else f"{count} {word}s"
+    """``1 sale``, ``2 sales``, ``3 categories``, in the current language ("1 venta", "2 ventas")."""
+    forms = {
+        "unit": lambda: ngettext("%(num)d unit", "%(num)d units", count),
+        "sale": lambda: ngettext("%(num)d sale", "%(num)d sales", count),
+        "refund": lambda: ngettext("%(num)d refund", "%(num)d refunds", count),
+        "category": lambda: ngettext("%(num)d category", "%(num)d categories", count),
+        "customer": lambda: ngettext("%(num)d customer", "%(num)d customers", count),
+        "product": lambda: ngettext("%(num)d product", "%(num)d products", count),
+        "segment": lambda: ngettext("%(num)d segment", "%(num)d segments", count),
+    }
+    return forms[word]()
+
+
+def _pct(fraction: float) -> str:
+    """``0.25`` -> ``25%`` (English) / ``25 %`` (French)."""
+    if current_language() == "en":
+        return f"{fraction:.0%}"
+    return format_percent(fraction, current_locale())
+
+
+def _number(value: float) -> str:
+    """``12.5`` -> ``12.5`` / ``12,5``."""
+    if current_language() == "en":
+        return f"{value:g}"
+    return format_decimal(value, current_locale())
 
 
 def _money_col(key: str, label: str) -> Column:
@@ -305,7 +341,7 @@ def sales_by_period(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
                 return found
             skus, what = [found.sku], found.name
         else:
-            skus, what = _category_skus(ctx, str(category)), f"category {category}"
+            skus, what = _category_skus(ctx, str(category)), _("category %(category)s", category=category)
         rows = _lines(ctx, period, skus)
         by_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         sales_ids = set()
@@ -317,13 +353,14 @@ def sales_by_period(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
                 sales_ids.add(r.tx_id)
         units = sum(v[0] for v in by_day.values())
         revenue = sum(v[1] for v in by_day.values())
-        table = Table(f"{what}, {period.label}", [Column("day", "Day", "date"), Column("units", "Units", "int"),
-                                                   _money_col("revenue", "Revenue")],
+        table = Table(f"{what}, {period.label}", [Column("day", _("Day"), "date"), Column("units", _("Units"), "int"),
+                                                   _money_col("revenue", _("Revenue"))],
                       [{"day": d, "units": v[0], "revenue": v[1]} for d, v in sorted(by_day.items())],
                       ctx.store.currency)
         return ToolResult("sales_by_period", args, True,
-                          f"{what}: {_n(units, 'unit')} for {ctx.store.money(revenue)} in {_n(len(sales_ids), 'sale')} "
-                          f"{_when(period)}.",
+                          _("%(what)s: %(units)s for %(revenue)s in %(sales)s %(when)s.", what=what,
+                            units=_n(units, "unit"), revenue=ctx.store.money(revenue),
+                            sales=_n(len(sales_ids), "sale"), when=_when(period)),
                           {"units": units, "revenue": revenue, "sales": len(sales_ids), "currency": ctx.store.currency},
                           table, period=period)
     rows = _sales(ctx, period)
@@ -339,12 +376,14 @@ def sales_by_period(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     gross = sum(v[2] for v in days.values())
     refunds = sum(1 for r in rows if r.status == "refunded")
     avg = round(gross / count) if count else 0
-    table = Table(f"Sales, {period.label}", [Column("day", "Day", "date"), _money_col("net_sales", "Net sales"),
-                                             Column("sales", "Sales", "int"), _money_col("average", "Average basket")],
+    table = Table(_("Sales, %(period)s", period=period.label),
+                  [Column("day", _("Day"), "date"), _money_col("net_sales", _("Net sales")),
+                   Column("sales", _("Sales"), "int"), _money_col("average", _("Average basket"))],
                   [{"day": d, "net_sales": v[0], "sales": v[1], "average": round(v[2] / v[1]) if v[1] else 0}
                    for d, v in sorted(days.items())], ctx.store.currency)
-    text = (f"Sales {_when(period)}: {ctx.store.money(net)} net in {_n(count, 'sale')}, average basket "
-            f"{ctx.store.money(avg)}" + (f" ({_n(refunds, 'refund')} netted)." if refunds else "."))
+    text = (_("Sales %(when)s: %(net)s net in %(sales)s, average basket %(average)s", when=_when(period),
+              net=ctx.store.money(net), sales=_n(count, "sale"), average=ctx.store.money(avg))
+            + (" " + _("(%(refunds)s netted).", refunds=_n(refunds, "refund")) if refunds else "."))
     return ToolResult("sales_by_period", args, True, text,
                       {"net_sales": net, "sales": count, "average_basket": avg, "refunds": refunds,
                        "currency": ctx.store.currency}, table, period=period)
@@ -360,13 +399,14 @@ def product_sales(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     revenue = sum(int(r.line_total) for r in rows)
     sales = len({r.tx_id for r in rows if r.status == "completed"})
     table = Table(f"{found.name}, {period.label}", [
-        Column("product", "Product"), Column("sku", "SKU"), Column("units", "Units sold", "int"),
-        _money_col("revenue", "Revenue"), Column("sales", "Sales", "int")],
+        Column("product", _("Product")), Column("sku", _("SKU")), Column("units", _("Units sold"), "int"),
+        _money_col("revenue", _("Revenue")), Column("sales", _("Sales"), "int")],
         [{"product": found.name, "sku": found.sku, "units": units, "revenue": revenue, "sales": sales}],
         ctx.store.currency)
     return ToolResult("product_sales", args, True,
-                      f"{found.name}: {_n(units, 'unit')} sold {_when(period)}, "
-                      f"{ctx.store.money(revenue)} in {_n(sales, 'sale')}.",
+                      _("%(product)s: %(units)s sold %(when)s, %(revenue)s in %(sales)s.", product=found.name,
+                        units=_n(units, "unit"), when=_when(period), revenue=ctx.store.money(revenue),
+                        sales=_n(sales, "sale")),
                       {"product": found.name, "sku": found.sku, "units": units, "revenue": revenue, "sales": sales,
                        "currency": ctx.store.currency}, table, period=period)
 
@@ -376,24 +416,27 @@ def sales_by_category(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     cats = ctx.categories
     agg: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in _lines(ctx, period):
-        cat = cats.get(r.sku, "uncategorised")
+        cat = cats.get(r.sku, _("uncategorised"))
         agg[cat][0] += int(r.qty)
         agg[cat][1] += int(r.line_total)
     total = sum(v[1] for v in agg.values())
     rows: list[dict[str, Any]] = [
         {"category": c, "units": v[0], "revenue": v[1], "share": round(v[1] / total, 4) if total else 0.0}
         for c, v in sorted(agg.items(), key=lambda kv: (-kv[1][1], kv[0]))]
-    table = Table(f"Sales by category, {period.label}",
-                  [Column("category", "Category"), Column("units", "Units", "int"), _money_col("revenue", "Revenue"),
-                   Column("share", "Share", "pct")],
+    table = Table(_("Sales by category, %(period)s", period=period.label),
+                  [Column("category", _("Category")), Column("units", _("Units"), "int"),
+                   _money_col("revenue", _("Revenue")), Column("share", _("Share"), "pct")],
                   rows, ctx.store.currency)
     if not rows:
-        return ToolResult("sales_by_category", args, True, f"No sales {_when(period)}.", {"revenue": 0}, table,
+        return ToolResult("sales_by_category", args, True, _("No sales %(when)s.", when=_when(period)), {"revenue": 0},
+                          table,
                           period=period)
     top = rows[0]
     return ToolResult("sales_by_category", args, True,
-                      f"{_n(len(rows), 'category')} sold {_when(period)}; the biggest is {top['category']} with "
-                      f"{ctx.store.money(top['revenue'])} ({top['share']:.0%} of {ctx.store.money(total)}).",
+                      _("%(categories)s sold %(when)s; the biggest is %(category)s with %(revenue)s (%(share)s of "
+                        "%(total)s).", categories=_n(len(rows), "category"), when=_when(period),
+                        category=top["category"], revenue=ctx.store.money(top["revenue"]), share=_pct(top["share"]),
+                        total=ctx.store.money(total)),
                       {"revenue": total, "categories": len(rows), "currency": ctx.store.currency}, table, period=period)
 
 
@@ -407,15 +450,20 @@ def sales_by_hour(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
             hours[hour][0] += 1
     rows: list[dict[str, Any]] = [{"hour": f"{h:02d}:00", "sales": v[0], "revenue": v[1]}
                                   for h, v in sorted(hours.items())]
-    table = Table(f"Sales by hour (store time), {period.label}", [
-        Column("hour", "Hour (store time)"), Column("sales", "Sales", "int"), _money_col("revenue", "Net sales")],
+    table = Table(_("Sales by hour (store time), %(period)s", period=period.label), [
+        Column("hour", _("Hour (store time)")), Column("sales", _("Sales"), "int"),
+        _money_col("revenue", _("Net sales"))],
         rows, ctx.store.currency)
     if not rows or not any(r["sales"] for r in rows):
-        return ToolResult("sales_by_hour", args, True, f"No sales {_when(period)}.", {"sales": 0}, table, period=period)
+        return ToolResult("sales_by_hour", args, True, _("No sales %(when)s.", when=_when(period)), {"sales": 0}, table,
+                          period=period)
     busiest = max(rows, key=lambda r: (r["sales"], r["revenue"]))
+    slot_end = f"{int(busiest['hour'][:2]) + 1:02d}:00"
     return ToolResult("sales_by_hour", args, True,
-                      f"The busiest hour {_when(period)} was {busiest['hour']}–{int(busiest['hour'][:2]) + 1:02d}:00 "
-                      f"(store time) with {_n(busiest['sales'], 'sale')} and {ctx.store.money(busiest['revenue'])}.",
+                      _("The busiest hour %(when)s was %(start)s–%(end)s (store time) with %(sales)s and "
+                        "%(revenue)s.", when=_when(period), start=busiest["hour"],
+                        end=slot_end, sales=_n(busiest["sales"], "sale"),
+                        revenue=ctx.store.money(busiest["revenue"])),
                       {"busiest_hour": busiest["hour"], "busiest_hour_sales": busiest["sales"],
                        "busiest_hour_revenue": busiest["revenue"], "currency": ctx.store.currency},
                       table, period=period)
@@ -435,16 +483,18 @@ def top_products(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     rows: list[dict[str, Any]] = [
         {"rank": i + 1, "product": ctx.catalogue.name_of(sku), "sku": sku, "units": v[0], "revenue": v[1]}
         for i, (sku, v) in enumerate(ranked)]
-    table = Table(f"Top products by {by}, {period.label}", [
-        Column("rank", "#", "int"), Column("product", "Product"), Column("sku", "SKU"),
-        Column("units", "Units", "int"), _money_col("revenue", "Revenue")], rows, ctx.store.currency)
+    by_words = _("units") if by == "units" else _("revenue")
+    table = Table(_("Top products by %(by)s, %(period)s", by=by_words, period=period.label), [
+        Column("rank", "#", "int"), Column("product", _("Product")), Column("sku", _("SKU")),
+        Column("units", _("Units"), "int"), _money_col("revenue", _("Revenue"))], rows, ctx.store.currency)
     if not rows:
-        return ToolResult("top_products", args, True, f"No products sold {_when(period)}.", {"products": 0}, table,
-                          period=period)
+        return ToolResult("top_products", args, True, _("No products sold %(when)s.", when=_when(period)),
+                          {"products": 0}, table, period=period)
     first = rows[0]
     return ToolResult("top_products", args, True,
-                      f"Top product {_when(period)} by {by}: {first['product']} ({_n(first['units'], 'unit')}, "
-                      f"{ctx.store.money(first['revenue'])}); {_n(len(rows), 'product')} listed.",
+                      _("Top product %(when)s by %(by)s: %(product)s (%(units)s, %(revenue)s); %(listed)s listed.",
+                        when=_when(period), by=by_words, product=first["product"], units=_n(first["units"], "unit"),
+                        revenue=ctx.store.money(first["revenue"]), listed=_n(len(rows), "product")),
                       {"products": len(rows), "top_product": first["product"], "top_units": first["units"],
                        "top_revenue": first["revenue"], "currency": ctx.store.currency}, table, period=period)
 
@@ -469,17 +519,18 @@ def top_customers(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
                      "sales": visits, "last_visit": _local(ctx, last).date().isoformat()})
         if who:
             shown[cid] = who
-    table = Table(f"Best customers by spend, {period.label}", [
-        Column("rank", "#", "int"), Column("customer", "Customer"), Column("customer_id", "Customer id"),
-        _money_col("spend", "Spend"), Column("sales", "Sales", "int"), Column("last_visit", "Last visit", "date")],
-        rows, ctx.store.currency)
+    table = Table(_("Best customers by spend, %(period)s", period=period.label), [
+        Column("rank", "#", "int"), Column("customer", _("Customer")), Column("customer_id", _("Customer id")),
+        _money_col("spend", _("Spend")), Column("sales", _("Sales"), "int"),
+        Column("last_visit", _("Last visit"), "date")], rows, ctx.store.currency)
     if not rows:
-        return ToolResult("top_customers", args, True, f"No sales to known customers {_when(period)}.",
+        return ToolResult("top_customers", args, True, _("No sales to known customers %(when)s.", when=_when(period)),
                           {"customers": 0}, table, period=period)
     first = rows[0]
     return ToolResult("top_customers", args, True,
-                      f"Best customer {_when(period)}: {first['customer']}, {ctx.store.money(first['spend'])} in "
-                      f"{_n(first['sales'], 'sale')}; {_n(len(rows), 'customer')} listed.",
+                      _("Best customer %(when)s: %(customer)s, %(spend)s in %(sales)s; %(listed)s listed.",
+                        when=_when(period), customer=first["customer"], spend=ctx.store.money(first["spend"]),
+                        sales=_n(first["sales"], "sale"), listed=_n(len(rows), "customer")),
                       {"customers": len(rows), "top_spend": first["spend"], "currency": ctx.store.currency}, table,
                       period=period, customers=shown)
 
@@ -490,8 +541,9 @@ def credit_owed(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     from analytics.credit.report import credit_report
 
     if not ctx.credit:
-        return ToolResult("credit_owed", args, True, "Credit balances name the store's customers: only the "
-                          "owner (or an operator) sees them, on the Credit tab.", {"allowed": False})
+        return ToolResult("credit_owed", args, True, _("Credit balances name the store's customers: only the "
+                                                       "owner (or an operator) sees them, on the Credit tab."),
+                          {"allowed": False})
     try:
         report = credit_report(ctx.engine, ctx.store_id, as_of=ctx.now)
     except CreditDataError:
@@ -502,20 +554,24 @@ def credit_owed(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
              "credit_limit": c.credit_limit or None,
              "of_limit": round(c.utilisation, 4) if c.utilisation is not None else None,
              "oldest_unpaid_days": c.oldest_unpaid_days} for i, c in enumerate(owing[:limit])]
-    table = Table("Customers who owe the store money (largest first)", [
-        Column("rank", "#", "int"), Column("customer", "Customer"), Column("customer_id", "Customer id"),
-        _money_col("owes", "Owes"), _money_col("credit_limit", "Credit limit"), Column("of_limit", "Of limit", "pct"),
-        Column("oldest_unpaid_days", "Oldest unpaid (days)", "int")], rows, ctx.store.currency)
+    table = Table(_("Customers who owe the store money (largest first)"), [
+        Column("rank", "#", "int"), Column("customer", _("Customer")), Column("customer_id", _("Customer id")),
+        _money_col("owes", _("Owes")), _money_col("credit_limit", _("Credit limit")),
+        Column("of_limit", _("Of limit"), "pct"), Column("oldest_unpaid_days", _("Oldest unpaid (days)"), "int")],
+        rows, ctx.store.currency)
     if report is None or not rows:
-        return ToolResult("credit_owed", args, True, "No customer owes the store money.",
+        return ToolResult("credit_owed", args, True, _("No customer owes the store money."),
                           {"customers_owing": 0, "total_owed": 0, "currency": ctx.store.currency}, table)
     top, kpis = owing[0], report.kpis
-    of_limit = (f" ({top.utilisation:.0%} of a {ctx.store.money(top.credit_limit)} limit)"
+    of_limit = (" " + _("(%(share)s of a %(limit)s limit)", share=_pct(top.utilisation),
+                        limit=ctx.store.money(top.credit_limit))
                 if top.credit_limit and top.utilisation is not None else "")
-    summary = (f"{top.name} owes the most: {ctx.store.money(top.balance)}{of_limit}. "
-               f"{_n(kpis.customers_with_balance, 'customer')} {'owes' if kpis.customers_with_balance == 1 else 'owe'} "
-               f"{ctx.store.money(kpis.total_owed)} in all, "
-               f"{ctx.store.money(kpis.overdue)} of it overdue.")
+    summary = (_("%(name)s owes the most: %(balance)s%(of_limit)s.", name=top.name,
+                 balance=ctx.store.money(top.balance), of_limit=of_limit) + " "
+               + ngettext("%(num)d customer owes %(total)s in all, %(overdue)s of it overdue.",
+                          "%(num)d customers owe %(total)s in all, %(overdue)s of it overdue.",
+                          kpis.customers_with_balance, total=ctx.store.money(kpis.total_owed),
+                          overdue=ctx.store.money(kpis.overdue)))
     shown = {c.customer_id: {"name": c.name, "phone": c.phone} for c in owing[:limit]}
     return ToolResult("credit_owed", args, True, summary,
                       {"customers_owing": kpis.customers_with_balance, "total_owed": kpis.total_owed,
@@ -534,25 +590,28 @@ def stock(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
             return found
         levels = {k: v for k, v in levels.items() if k == found.sku}
         if not levels:
-            return ToolResult("stock", args, True, f"No device of this store reports stock of {found.name}.",
+            return ToolResult("stock", args, True, _("No device of this store reports stock of %(product)s.",
+                                                     product=found.name),
                               {"on_hand": None, "product": found.name})
     if not levels:
-        return ToolResult("stock", args, True, "No device of this store reports stock on hand yet.", {"skus": 0})
+        return ToolResult("stock", args, True, _("No device of this store reports stock on hand yet."), {"skus": 0})
     limit = int(args.get("limit", MAX_ROWS))
     ordered = sorted(levels.items(), key=lambda kv: (kv[1].on_hand, kv[0]))[:limit]  # the lowest first
     rows = [{"product": ctx.catalogue.name_of(sku), "sku": sku, "on_hand": lvl.on_hand, "as_of": lvl.as_of}
             for sku, lvl in ordered]
-    table = Table("Stock on hand (lowest first)",
-                  [Column("product", "Product"), Column("sku", "SKU"), Column("on_hand", "On hand", "int"),
-                   Column("as_of", "As of", "time")],
+    table = Table(_("Stock on hand (lowest first)"),
+                  [Column("product", _("Product")), Column("sku", _("SKU")), Column("on_hand", _("On hand"), "int"),
+                   Column("as_of", _("As of"), "time")],
                   rows)
     if product:
         r = rows[0]
-        return ToolResult("stock", args, True, f"{r['product']}: {r['on_hand']} on hand (reported {r['as_of']}).",
+        return ToolResult("stock", args, True, _("%(product)s: %(on_hand)s on hand (reported %(as_of)s).",
+                                                 product=r["product"], on_hand=r["on_hand"], as_of=r["as_of"]),
                           {"product": r["product"], "on_hand": r["on_hand"], "as_of": r["as_of"]}, table)
     low = rows[0]
-    return ToolResult("stock", args, True, f"Stock of {_n(len(levels), 'product')} reported; the lowest is "
-                      f"{low['product']} with {low['on_hand']} on hand.",
+    return ToolResult("stock", args, True, _("Stock of %(products)s reported; the lowest is %(product)s with "
+                                             "%(on_hand)s on hand.", products=_n(len(levels), "product"),
+                                             product=low["product"], on_hand=low["on_hand"]),
                       {"skus": len(levels), "lowest": low["product"], "lowest_on_hand": low["on_hand"]}, table)
 
 
@@ -560,8 +619,9 @@ def reorder_advice(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     limit = int(args.get("limit", 20))
     run = results.latest_run(ctx.engine, ctx.store_id, ctx.allowed)
     if run is None:
-        return ToolResult("reorder_advice", args, True, "No reorder advice yet: the nightly analytics "
-                          "(tillsight hub jobs) has not run for this store.", {"products": 0})
+        return ToolResult("reorder_advice", args, True, _("No reorder advice yet: the nightly analytics "
+                                                          "(tillsight hub jobs) has not run for this store."),
+                          {"products": 0})
     advice = results.reorder_list(ctx.engine, ctx.store_id, ctx.allowed, only_order_now=True, include_slow=False,
                                   limit=limit)
     unknown = False
@@ -573,15 +633,15 @@ def reorder_advice(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
              "stockout_date": r["stockout_date"], "days_of_cover": None if r["days_of_cover"] is None
              else round(float(r["days_of_cover"]), 1), "mean_daily": round(float(r["mean_daily"]), 2)}
             for r in advice]
-    table = Table(f"Reorder advice (analytics of {run['as_of']})", [
-        Column("product", "Product"), Column("sku", "SKU"), Column("on_hand", "On hand", "int"),
-        Column("order_qty", "Order", "int"), Column("stockout_date", "Runs out", "date"),
-        Column("days_of_cover", "Days of cover", "num"), Column("mean_daily", "Sold per day", "num")], rows)
+    table = Table(_("Reorder advice (analytics of %(as_of)s)", as_of=run["as_of"]), [
+        Column("product", _("Product")), Column("sku", _("SKU")), Column("on_hand", _("On hand"), "int"),
+        Column("order_qty", _("Order"), "int"), Column("stockout_date", _("Runs out"), "date"),
+        Column("days_of_cover", _("Days of cover"), "num"), Column("mean_daily", _("Sold per day"), "num")], rows)
     if not rows:
-        return ToolResult("reorder_advice", args, True, "Nothing needs ordering now.", {"products": 0}, table)
+        return ToolResult("reorder_advice", args, True, _("Nothing needs ordering now."), {"products": 0}, table)
     names = ", ".join(f"{r['product']} ({r['order_qty']})" for r in rows[:5])
-    lead = ("Stock on hand is not reported, so these are the quantities to order up to cover demand: "
-            if unknown else f"{_n(len(rows), 'product')} to order now: ")
+    lead = (_("Stock on hand is not reported, so these are the quantities to order up to cover demand:") + " "
+            if unknown else _("%(products)s to order now:", products=_n(len(rows), "product")) + " ")
     return ToolResult("reorder_advice", args, True, lead + names + ("…" if len(rows) > 5 else "."),
                       {"products": len(rows), "stock_known": not unknown, "as_of": run["as_of"]}, table)
 
@@ -595,31 +655,37 @@ def forecast(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
             return found
         fc = results.sku_forecast(ctx.engine, ctx.store_id, ctx.allowed, found.sku)
         if fc is None:
-            return ToolResult("forecast", args, True, f"No forecast for {found.name} yet (the nightly analytics "
-                              "has not forecast it).", {"product": found.name})
+            return ToolResult("forecast", args, True, _("No forecast for %(product)s yet (the nightly analytics "
+                                                        "has not forecast it).", product=found.name),
+                              {"product": found.name})
         rows = [{"day": d["day"], "units": round(float(d["mean"]), 1), "low": round(float(d["lo80"]), 1),
                  "high": round(float(d["hi80"]), 1)} for d in fc["days"] if d["day"] >= today][:days]
         total = round(sum(r["units"] for r in rows), 1)
-        table = Table(f"Forecast: {found.name}",
-                      [Column("day", "Day", "date"), Column("units", "Units", "num"),
-                       Column("low", "Low (80%)", "num"), Column("high", "High (80%)", "num")],
+        table = Table(_("Forecast: %(product)s", product=found.name),
+                      [Column("day", _("Day"), "date"), Column("units", _("Units"), "num"),
+                       Column("low", _("Low (80%)"), "num"), Column("high", _("High (80%)"), "num")],
                       rows)
-        return ToolResult("forecast", args, True, f"{found.name}: about {total:g} units expected over the next "
-                          f"{len(rows)} days.", {"product": found.name, "units": total, "days": len(rows)}, table)
+        return ToolResult("forecast", args, True,
+                          ngettext("%(product)s: about %(units)s units expected over the next day.",
+                                   "%(product)s: about %(units)s units expected over the next %(num)d days.",
+                                   len(rows), product=found.name, units=_number(total)),
+                          {"product": found.name, "units": total, "days": len(rows)}, table)
     revenue = [d for d in results.store_forecast(ctx.engine, ctx.store_id, ctx.allowed, "revenue") if d["day"] >= today]
     counts = {d["day"]: d for d in results.store_forecast(ctx.engine, ctx.store_id, ctx.allowed, "sales")}
     revenue = revenue[:days]
     if not revenue:
-        return ToolResult("forecast", args, True, "No forecast yet: the nightly analytics (tillsight hub jobs) has "
-                          "not run for this store.", {"days": 0})
+        return ToolResult("forecast", args, True, _("No forecast yet: the nightly analytics (tillsight hub jobs) has "
+                                                    "not run for this store."), {"days": 0})
     rows = [{"day": d["day"], "revenue": int(d["mean"]), "low": int(d["lo80"]), "high": int(d["hi80"]),
              "sales": int(counts[d["day"]]["mean"]) if d["day"] in counts else None} for d in revenue]
     total = sum(r["revenue"] for r in rows)
-    table = Table("Sales forecast", [Column("day", "Day", "date"), _money_col("revenue", "Expected sales"),
-                                     _money_col("low", "Low (80%)"), _money_col("high", "High (80%)"),
-                                     Column("sales", "Sales count", "int")], rows, ctx.store.currency)
+    table = Table(_("Sales forecast"), [Column("day", _("Day"), "date"), _money_col("revenue", _("Expected sales")),
+                                        _money_col("low", _("Low (80%)")), _money_col("high", _("High (80%)")),
+                                        Column("sales", _("Sales count"), "int")], rows, ctx.store.currency)
     return ToolResult("forecast", args, True,
-                      f"About {ctx.store.money(total)} expected over the next {len(rows)} days.",
+                      ngettext("About %(revenue)s expected over the next day.",
+                               "About %(revenue)s expected over the next %(num)d days.", len(rows),
+                               revenue=ctx.store.money(total)),
                       {"revenue": total, "days": len(rows), "currency": ctx.store.currency}, table)
 
 
@@ -627,16 +693,19 @@ def segments(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     kind = args.get("kind", "rfm")
     segs = results.segments(ctx.engine, ctx.store_id, ctx.allowed, kind)
     if not segs:
-        return ToolResult("segments", args, True, "No customer segments yet: the nightly analytics has not run "
-                          "for this store, or it has no known customers.", {"segments": 0})
+        return ToolResult("segments", args, True, _("No customer segments yet: the nightly analytics has not run "
+                                                    "for this store, or it has no known customers."), {"segments": 0})
     rows = [{"segment": s["segment"], "members": s["members"], "share": round(float(s["share"]), 4),
              "revenue": int(s["revenue"]), "revenue_share": round(float(s["revenue_share"]), 4)} for s in segs]
-    table = Table(f"Customer segments ({kind})", [
-        Column("segment", "Segment"), Column("members", "Members", "int"), Column("share", "Share", "pct"),
-        _money_col("revenue", "Revenue"), Column("revenue_share", "Revenue share", "pct")], rows, ctx.store.currency)
+    table = Table(_("Customer segments (%(kind)s)", kind=kind), [
+        Column("segment", _("Segment")), Column("members", _("Members"), "int"), Column("share", _("Share"), "pct"),
+        _money_col("revenue", _("Revenue")), Column("revenue_share", _("Revenue share"), "pct")], rows,
+        ctx.store.currency)
     big = max(rows, key=lambda r: r["revenue"])
-    return ToolResult("segments", args, True, f"{_n(len(rows), 'segment')}; {big['segment']} brings the most revenue "
-                      f"({big['revenue_share']:.0%}).", {"segments": len(rows), "top_segment": big["segment"]}, table)
+    return ToolResult("segments", args, True, _("%(segments)s; %(segment)s brings the most revenue (%(share)s).",
+                                                segments=_n(len(rows), "segment"), segment=big["segment"],
+                                                share=_pct(big["revenue_share"])),
+                      {"segments": len(rows), "top_segment": big["segment"]}, table)
 
 
 TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
