@@ -1,22 +1,26 @@
-"""The store's Products tab: top products of the last 28 days, the reorder list (reorder point, order
-quantity, stock on hand, predicted stock-out, lead time, service level), slow movers, and one SKU's
-forecast (the weeks of actual units before the analysis date, then the 28-day forecast with its
-intervals, the model the backtest chose and its score).  Every table has its JSON API with CSV and
-Excel exports; a store outside the user's scope is a 404, page and API alike."""
+"""The store's Products tab: costs and margins (gross profit per product over a period, which make the
+most money and which lose money; from the sales themselves, so before any run too), top products of
+the last 28 days, the reorder list (reorder point, order quantity, stock on hand, predicted stock-out,
+lead time, service level), slow movers, and one SKU's forecast (the weeks of actual units before the
+analysis date, then the 28-day forecast with its intervals, the model the backtest chose and its
+score).  Every table has its JSON API with CSV and Excel exports; a store outside the user's scope is
+a 404, page and API alike.  Costs made up at import from a default margin are marked "assumed"."""
 
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from analytics.jobs import results as rs
-from analytics.web.context import hub
+from analytics.web.context import hub, now
 from analytics.web.datatable import Col, Link, TableSpec
 from analytics.web.pages import NavItem, Page
 from analytics.web.params import int_arg
 from analytics.web.queries import analytics as aq
+from analytics.web.queries import costs as cq
 from analytics.web.security import require
 from analytics.web.store_results import StoreResults, head_context, open_store
 
@@ -79,6 +83,63 @@ SKUS = TableSpec("products-skus", "SKUs with a forecast", (
     Col("backtest_mae", "Backtest MAE (units a day)", "num"),
     Col("dispersion", "Dispersion", "num", html=False),
 ))
+MARGIN_DAYS = (7, 28, 91, 365)  # the periods the page offers
+MARGIN_SORTS = {"profit": "most gross profit first", "margin": "highest margin first",
+                "revenue": "most revenue first", "loss": "only those that lose money"}
+COST_PILLS = {"till": "ok", "imported": "ok", "assumed": "warn", "no cost": "bad"}
+MARGINS = TableSpec("products-margins", "Costs and margins", (
+    Col("sku", "SKU", "code", link=SKU_LINK),
+    Col("name", "Product"),
+    Col("units", "Units", "int"),
+    Col("revenue", "Revenue", "money"),
+    Col("cost", "Cost of goods", "money"),
+    Col("gross_profit", "Gross profit", "money"),
+    Col("margin", "Margin", "pct"),
+    Col("price", "Price now", "money"),
+    Col("unit_cost", "Unit cost now", "money"),
+    Col("unit_margin", "Margin at today's price", "pct"),
+    Col("cost_basis", "Cost from", "pill", pills=COST_PILLS),
+    Col("cost_coverage", "Revenue with a known cost", "pct", html=False),
+    Col("loses_money", "Loses money", "bool", html=False),
+    Col("currency", "Currency", html=False),
+))
+BEST = TableSpec("products-best", "Which make the most money", MARGINS.columns)
+LOSING = TableSpec("products-losing", "Which lose money", MARGINS.columns)
+BEST_SHOWN = 10
+MARGINS_SHOWN = 100
+
+
+def cost_basis(m: cq.ProductMargin) -> str:
+    """Where the product's cost comes from, as the page says it: ``till`` (the device's average cost),
+    ``imported`` (a file's cost column), ``assumed`` (made up from a default margin) or ``no cost``."""
+    if m.gross_profit is None and m.unit_cost is None:
+        return "no cost"
+    if m.assumed:
+        return "assumed"
+    return "imported" if m.cost_source == "import" else "till"
+
+
+def _margin_rows(items: list[cq.ProductMargin], store_id: str, currency: str | None) -> list[dict[str, Any]]:
+    return [{**m.as_row(), "cost_basis": cost_basis(m), "store_id": store_id, "currency": currency} for m in items]
+
+
+def _margins(res: StoreResults, days: int) -> tuple[date | None, list[cq.ProductMargin]]:
+    """The period's (exclusive) end and its products' margins, most gross profit first."""
+    with hub().connect() as conn:
+        end = cq.period_end(conn, res.scope, res.store_id, res.info.timezone, now())
+        if end is None:
+            return None, []
+        return end, cq.product_margins(conn, res.scope, res.store_id, res.info.timezone, end, days)
+
+
+def _margin_args() -> tuple[int, str]:
+    days = int_arg("days", 1, 3660, 28)
+    by = (request.args.get("by") or "profit").strip()
+    if by not in MARGIN_SORTS:
+        abort(400, description=f"by: one of {', '.join(MARGIN_SORTS)}")
+    return days, by
+
+
 SKU_SERIES = TableSpec("products-sku-forecast", "Units per day and forecast", (
     Col("day", "Day (store time)"),
     Col("kind", "Kind", "pill", pills={"actual": "ok", "forecast": "warn"}),
@@ -122,11 +183,29 @@ def _sku_series(res: StoreResults, forecast: dict[str, Any], days: int) -> list[
     return rows
 
 
+def _margin_context(res: StoreResults) -> dict[str, Any]:
+    days, by = _margin_args()
+    end, margins = _margins(res, days)
+    shown = cq.sort_margins(margins, by)
+    return {
+        "margin_days": days, "margin_by": by, "margin_sorts": MARGIN_SORTS, "margin_periods": MARGIN_DAYS,
+        "margin_from": (end - timedelta(days=days)).isoformat() if end else None,
+        "margin_to": (end - timedelta(days=1)).isoformat() if end else None,
+        "margin_totals": cq.totals(margins) if margins else None, "margins_spec": MARGINS, "best_spec": BEST,
+        "losing_spec": LOSING,
+        "margins": _margin_rows(shown[:MARGINS_SHOWN], res.store_id, res.currency), "margins_count": len(shown),
+        "best": _margin_rows([m for m in cq.sort_margins(margins, "profit")
+                              if m.gross_profit is not None and m.gross_profit > 0][:BEST_SHOWN],
+                             res.store_id, res.currency),
+        "losing": _margin_rows(cq.sort_margins(margins, "loss"), res.store_id, res.currency),
+    }
+
+
 @blueprint.get("/stores/<store_id>/products")
 @require("viewer")
 def store_products(store_id: str) -> str:
     res = open_store(store_id)
-    ctx = head_context(res, "products_page.store_products")
+    ctx = {**head_context(res, "products_page.store_products"), **_margin_context(res)}
     if res.run is None:
         return render_template("products.html", **ctx)
     skus = res.get(rs.forecast_skus, limit=300)
@@ -145,6 +224,25 @@ def store_products(store_id: str) -> str:
         sku_reorder=({**forecast["reorder"], "advice": advice(forecast["reorder"])}
                      if forecast and forecast.get("reorder") else None),
         sku_url=url_for("products_page.api_sku_forecast", store_id=store_id, sku=sku) if forecast else None)
+
+
+@blueprint.get("/api/stores/<store_id>/margins")
+@require("viewer")
+def api_margins(store_id: str) -> Response:
+    """Each product's revenue, cost, gross profit and margin over the ``?days=`` (28) store-local days
+    up to today (or the store's last sale), sorted ``?by=profit|margin|revenue|loss`` (``loss``: only
+    the products that lose money)."""
+    res = open_store(store_id)
+    days, by = _margin_args()
+    end, margins = _margins(res, days)
+    rows = _margin_rows(cq.sort_margins(margins, by), res.store_id, res.currency)
+    total = cq.totals(margins) if margins else None
+    return res.table(MARGINS, rows, f"margins-{days}d", days=days, by=by,
+                     first_day=(end - timedelta(days=days)).isoformat() if end else None,
+                     last_day=(end - timedelta(days=1)).isoformat() if end else None,
+                     gross_profit=total.gross_profit if total else None, margin=total.margin if total else None,
+                     cost_coverage=total.cost_coverage if total else None,
+                     assumed_costs=total.assumed if total else False)
 
 
 @blueprint.get("/api/stores/<store_id>/top-products")

@@ -217,3 +217,66 @@ def product_margins(conn: Connection, scope: StoreScope, store_id: str, tz_name:
             cost_source=now_cost.source if now_cost else None))
     out.sort(key=lambda m: (m.gross_profit is None, -(m.gross_profit or 0), -m.revenue, m.sku))
     return out
+
+
+def period_end(conn: Connection, scope: StoreScope, store_id: str, tz_name: str, now: datetime) -> date | None:
+    """The (exclusive) last day of a margins period ending now: the day after the store's today, but
+    never later than the day after its last sale (a file of past sales is shown as of its end); None
+    for a store without sales."""
+    tx = t.transactions.c
+    last = conn.execute(select(func.max(tx.completed_at)).where(
+        tx.store_id == store_id, scope.where(tx.store_id), tx.status.in_(COUNTED))).scalar()
+    if not last:
+        return None
+    tz = zone(tz_name)
+    try:
+        last_day = datetime.strptime(str(last)[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).astimezone(tz).date()
+    except ValueError:
+        return None
+    return min(now.astimezone(tz).date(), last_day) + timedelta(days=1)
+
+
+SORTS = ("profit", "margin", "revenue", "loss")
+
+
+def sort_margins(rows: Iterable[ProductMargin], by: str = "profit") -> list[ProductMargin]:
+    """``profit``: the most gross profit first; ``margin``: the highest margin first; ``revenue``: the
+    most revenue first; ``loss``: only the products that lose money, the biggest loss first (then those
+    priced below cost).  Products without a known cost come last (and never in ``loss``)."""
+    items = list(rows)
+    if by == "loss":
+        return sorted((m for m in items if m.loses_money),
+                      key=lambda m: (m.gross_profit if m.gross_profit is not None else 0, m.unit_margin or 0, m.sku))
+    if by == "margin":
+        return sorted(items, key=lambda m: (m.margin is None, -(m.margin or 0.0), -m.revenue, m.sku))
+    if by == "revenue":
+        return sorted(items, key=lambda m: (-m.revenue, m.sku))
+    if by != "profit":
+        raise ValueError(f"sort by {by!r}: one of {', '.join(SORTS)}")
+    return sorted(items, key=lambda m: (m.gross_profit is None, -(m.gross_profit or 0), -m.revenue, m.sku))
+
+
+@dataclass(frozen=True)
+class MarginTotals:
+    revenue: int
+    costed_revenue: int
+    cost: int
+    gross_profit: int | None  # None: nothing sold with a known cost
+    margin: float | None
+    cost_coverage: float  # share of the revenue with a known cost
+    losing: int  # products that lose money
+    assumed: bool  # some costs are assumed
+
+
+def totals(rows: Iterable[ProductMargin]) -> MarginTotals:
+    items = list(rows)
+    revenue = sum(m.revenue for m in items)
+    costed = [m for m in items if m.gross_profit is not None]
+    costed_revenue, cost = sum(m.costed_revenue for m in costed), sum(m.cost for m in costed)
+    covered = sum(m.cost_coverage * m.revenue for m in costed)
+    return MarginTotals(
+        revenue=revenue, costed_revenue=costed_revenue, cost=cost,
+        gross_profit=costed_revenue - cost if costed else None,
+        margin=(costed_revenue - cost) / costed_revenue if costed and costed_revenue > 0 else None,
+        cost_coverage=min(1.0, covered / revenue) if revenue > 0 else 0.0,
+        losing=sum(1 for m in items if m.loses_money), assumed=any(m.assumed for m in costed))

@@ -427,6 +427,9 @@ def test_before_the_first_run_the_pages_say_how_to_get_results(seeded_file: Path
     for rule in new_routes(app):
         if rule.startswith("/api/"):
             body = api(ann, url(rule, A))
+            if rule.endswith("/margins"):  # from the sales themselves, not a run's results
+                assert body["rows"] and body["run_id"] is None, rule
+                continue
             assert body["rows"] == [] and body["run_id"] is None, rule
     assert ann.get(f"/api/stores/{A}/sku-forecast?sku=RICE-5LB").status_code == 404
     engine.dispose()
