@@ -9,6 +9,11 @@ in America/Santo_Domingo belongs to 22:30 of the previous day).  Day lengths of 
 Money is integer minor units.  Net figures: completed sales count positive, refunds (stored with
 negative totals and quantities) subtract, voided sales count nowhere but in ``voided``.
 
+Gross profit (``contracts.margins``): each sale line's revenue is its share of the sale's takings net of
+discount and tax (stored with the line), its cost ``qty * unit_cost`` (the weighted average cost when it was
+sold).  Lines with no cost are counted apart (``uncosted_revenue``, shown as "no cost") and left out of
+profit and margin, never taken as 100 % margin.
+
 "The usual" for a day or an hour is the mean of the same weekday over the previous ``weeks``
 weeks (8 by default), counting only weeks on or after the store's first recorded sale, so a store
 three weeks old is compared with its three weeks, not diluted by empty weeks before it opened.
@@ -36,6 +41,7 @@ from contracts.events import (
     VisionMismatch,
     from_parts,
 )
+from contracts.margins import line_cost, margin_pct
 from contracts.money import format_money
 from contracts.timestamps import format_utc as utc_text
 from contracts.timestamps import parse_utc
@@ -87,6 +93,36 @@ def trend_of(pct: int | None) -> str:
 # -- records ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Profit:
+    """Gross profit of some sale lines: over the lines with a cost only; the rest is ``uncosted_revenue``."""
+
+    revenue: int  # every line's revenue, net of discount and tax
+    costed_revenue: int  # the revenue of lines with a cost
+    cost: int
+    gross_profit: int  # costed_revenue - cost
+    margin_pct: float | None  # gross_profit / costed_revenue, one decimal; None with no costed revenue
+    uncosted_revenue: int  # revenue of lines with no cost (left out of profit and margin)
+    uncosted_products: int  # how many products sold with no cost
+
+
+def profit_of(row: dict[str, Any]) -> Profit:
+    """A :class:`Profit` from an aggregate row of :data:`PROFIT_COLUMNS`."""
+    costed, cost = int(row["costed_revenue"] or 0), int(row["cost"] or 0)
+    return Profit(revenue=int(row["revenue"] or 0), costed_revenue=costed, cost=cost, gross_profit=costed - cost,
+                  margin_pct=margin_pct(costed - cost, costed), uncosted_revenue=int(row["uncosted_revenue"] or 0),
+                  uncosted_products=int(row["uncosted_products"] or 0))
+
+
+# the aggregate columns of a Profit over sale lines ``l``
+PROFIT_COLUMNS = (
+    "coalesce(sum(l.revenue), 0) AS revenue,"
+    " coalesce(sum(CASE WHEN l.unit_cost IS NOT NULL THEN l.revenue END), 0) AS costed_revenue,"
+    " coalesce(sum(l.qty * l.unit_cost), 0) AS cost,"
+    " coalesce(sum(CASE WHEN l.unit_cost IS NULL THEN l.revenue END), 0) AS uncosted_revenue,"
+    " count(DISTINCT CASE WHEN l.unit_cost IS NULL THEN l.sku END) AS uncosted_products")
+
+
+@dataclass(frozen=True)
 class DaySummary:
     date: str  # store-local date
     timezone: str
@@ -102,6 +138,7 @@ class DaySummary:
     discounts: int
     tax: int
     open_alerts: int
+    profit: Profit | None = None  # gross profit of the day's sales (net of refunds)
 
 
 @dataclass(frozen=True)
@@ -111,6 +148,8 @@ class HourPoint:
     transactions: int
     usual_sales: int | None
     usual_transactions: float | None
+    gross_profit: int = 0  # of the lines with a cost
+    uncosted_revenue: int = 0  # revenue of lines with no cost, left out of gross_profit
 
 
 @dataclass(frozen=True)
@@ -127,8 +166,23 @@ class TopProduct:
     sku: str
     name: str
     qty: int
-    revenue: int
+    revenue: int  # at the shelf prices rung up (tax included, before the sale's discount)
     transactions: int
+    net_revenue: int = 0  # net of discount and tax
+    cost: int | None = None  # None: sold with no cost (then no profit either)
+    gross_profit: int | None = None  # over the lines with a cost
+    margin_pct: float | None = None
+    uncosted_revenue: int = 0  # part of net_revenue sold with no cost
+
+
+def _top_product(r: dict[str, Any]) -> TopProduct:
+    costed = r["costed_revenue"] is not None
+    profit = int(r["costed_revenue"]) - int(r["cost"] or 0) if costed else None
+    return TopProduct(sku=r["sku"], name=r["name"], qty=int(r["qty"]), revenue=int(r["revenue"]),
+                      transactions=int(r["tx"]), net_revenue=int(r["net_revenue"] or 0),
+                      cost=int(r["cost"] or 0) if costed else None, gross_profit=profit,
+                      margin_pct=margin_pct(profit, int(r["costed_revenue"])) if profit is not None else None,
+                      uncosted_revenue=int(r["uncosted_revenue"] or 0))
 
 
 @dataclass(frozen=True)
@@ -345,13 +399,44 @@ class Reports:
             "SELECT coalesce(sum(l.qty), 0) FROM sales s JOIN sale_lines l ON l.tx_id = s.tx_id"
             " WHERE s.completed_at >= ? AND s.completed_at < ? AND s.status IN " + COUNTED, (start, end))
         open_alerts = self.db.scalar("SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL")
+        profit = self.profit(start, end)
         tx = int(row["tx"])
         return DaySummary(date=day.isoformat(), timezone=settings.timezone, currency=settings.currency,
                           net_sales=int(row["net"]), gross_sales=int(row["gross"]), transactions=tx,
                           avg_basket=round(row["gross"] / tx) if tx else 0, items_sold=int(items),
                           refunds=int(row["refunds"]), refund_total=int(row["refund_total"]),
                           voided=int(row["voided"]), discounts=int(row["discounts"]), tax=int(row["tax"]),
-                          open_alerts=int(open_alerts))
+                          open_alerts=int(open_alerts), profit=profit)
+
+    def profit(self, start: str, end: str) -> Profit:
+        """Gross profit of the sales completed in ``[start, end)`` (UTC text), net of refunds."""
+        return profit_of(self._aggregate(
+            f"SELECT {PROFIT_COLUMNS} FROM sales s JOIN sale_lines l ON l.tx_id = s.tx_id"
+            " WHERE s.completed_at >= ? AND s.completed_at < ? AND s.status IN " + COUNTED, (start, end)))
+
+    def profit_by_hour(self, day: date) -> list[dict[str, int]]:
+        """The store-local hours of ``day`` with sales: net revenue, gross profit and revenue with no cost."""
+        zone = self.zone()
+        revenue, profit, uncosted = self._profit_by_hour(day, zone)
+        return [{"hour": h, "revenue": revenue[h], "gross_profit": profit[h], "uncosted_revenue": uncosted[h]}
+                for h in range(24) if revenue[h] or profit[h] or uncosted[h]]
+
+    def _profit_by_hour(self, day: date, zone: ZoneInfo) -> tuple[list[int], list[int], list[int]]:
+        """Net revenue, gross profit (lines with a cost) and revenue with no cost per store-local hour of ``day``."""
+        start, end = day_bounds(day, zone)
+        revenue_of, profit, uncosted = [0] * 24, [0] * 24, [0] * 24
+        for stamp, revenue, qty, unit_cost in self.db.conn.execute(
+                "SELECT s.completed_at, l.revenue, l.qty, l.unit_cost FROM sales s"
+                " JOIN sale_lines l ON l.tx_id = s.tx_id WHERE s.completed_at >= ? AND s.completed_at < ?"
+                " AND s.status IN " + COUNTED, (start, end)):
+            hour = parse_utc(stamp).astimezone(zone).hour
+            cost = line_cost(qty, unit_cost)
+            revenue_of[hour] += revenue
+            if cost is None:
+                uncosted[hour] += revenue
+            else:
+                profit[hour] += revenue - cost
+        return revenue_of, profit, uncosted
 
     def _by_hour(self, day: date, zone: ZoneInfo) -> tuple[list[int], list[int]]:
         """Net sales and completed-sale counts per store-local hour of ``day``."""
@@ -377,24 +462,52 @@ class Reports:
             u_sales = [a + b for a, b in zip(u_sales, s, strict=True)]
             u_count = [a + b for a, b in zip(u_count, c, strict=True)]
         n = len(usual)
+        _, profit, uncosted = self._profit_by_hour(day, zone)
         hours = [HourPoint(hour=h, sales=sales[h], transactions=count[h],
                            usual_sales=round(u_sales[h] / n) if n else None,
-                           usual_transactions=round(u_count[h] / n, 2) if n else None) for h in range(24)]
+                           usual_transactions=round(u_count[h] / n, 2) if n else None,
+                           gross_profit=profit[h], uncosted_revenue=uncosted[h]) for h in range(24)]
         return HourlySeries(date=day.isoformat(), weekday=day.strftime("%A"), usual_weeks=n,
                             usual_dates=[d.isoformat() for d in usual], hours=hours)
 
-    def top_products(self, day: date, limit: int = 10) -> list[TopProduct]:
-        zone = self.zone()
-        start, end = day_bounds(day, zone)
+    def top_products(self, day: date, limit: int = 10, by: str = "revenue") -> list[TopProduct]:
+        """The day's best sellers by ``revenue`` or by gross ``profit`` (products with no cost last)."""
+        start, end = day_bounds(day, self.zone())
+        return self.products_between(start, end, limit=limit, by=by, sold_only=True)
+
+    def products_between(self, start: str, end: str, limit: int | None = None, by: str = "revenue",
+                         sold_only: bool = False) -> list[TopProduct]:
+        """Every product sold (net of refunds) in ``[start, end)`` with revenue, cost and gross profit."""
+        if by not in ("revenue", "profit"):
+            raise ValueError(f"top products by revenue or profit, not {by!r}")
+        order = ("revenue DESC, qty DESC, l.sku" if by == "revenue" else
+                 "costed_revenue IS NULL, coalesce(costed_revenue, 0) - coalesce(cost, 0) DESC, revenue DESC, l.sku")
         rows = self.db.query(
             "SELECT l.sku, max(l.name) AS name, sum(l.qty) AS qty, sum(l.line_total) AS revenue,"
-            " count(DISTINCT CASE WHEN s.status = 'completed' THEN s.tx_id END) AS tx"
-            " FROM sales s JOIN sale_lines l ON l.tx_id = s.tx_id"
+            " count(DISTINCT CASE WHEN s.status = 'completed' THEN s.tx_id END) AS tx,"
+            " sum(l.revenue) AS net_revenue,"
+            " sum(CASE WHEN l.unit_cost IS NOT NULL THEN l.revenue END) AS costed_revenue,"
+            " sum(l.qty * l.unit_cost) AS cost, coalesce(sum(CASE WHEN l.unit_cost IS NULL THEN l.revenue END), 0)"
+            " AS uncosted_revenue FROM sales s JOIN sale_lines l ON l.tx_id = s.tx_id"
             " WHERE s.completed_at >= ? AND s.completed_at < ? AND s.status IN " + COUNTED +
-            " GROUP BY l.sku HAVING sum(l.qty) > 0 ORDER BY revenue DESC, qty DESC, l.sku LIMIT ?",
-            (start, end, limit))
-        return [TopProduct(sku=r["sku"], name=r["name"], qty=int(r["qty"]), revenue=int(r["revenue"]),
-                           transactions=int(r["tx"])) for r in rows]
+            f" GROUP BY l.sku {'HAVING sum(l.qty) > 0' if sold_only else ''} ORDER BY {order} LIMIT ?",
+            (start, end, -1 if limit is None else limit))
+        return [_top_product(r) for r in rows]
+
+    def sale_lines_between(self, start: str, end: str) -> list[dict[str, Any]]:
+        """Every line of the sales completed in ``[start, end)`` (voided ones too, marked), oldest first, with
+        its revenue net of discount and tax, cost and gross profit (None with no cost)."""
+        zone = self.zone()
+        rows = self.db.query(
+            "SELECT s.receipt_no, s.completed_at, s.status, s.cashier_id, s.payment_method, l.line_no, l.sku, l.name,"
+            " l.qty, l.unit_price, l.line_total, l.revenue, l.unit_cost, p.category FROM sales s"
+            " JOIN sale_lines l ON l.tx_id = s.tx_id LEFT JOIN products p ON p.sku = l.sku"
+            " WHERE s.completed_at >= ? AND s.completed_at < ? ORDER BY s.completed_at, s.seq, l.line_no", (start, end))
+        for r in rows:
+            r["completed_local"] = self.local_text(r["completed_at"], zone)
+            cost = line_cost(r["qty"], r["unit_cost"]) if r["status"] != "voided" else None
+            r["cost"], r["gross_profit"] = cost, None if cost is None else r["revenue"] - cost
+        return rows
 
     def payment_mix(self, day: date) -> list[PaymentSlice]:
         zone = self.zone()
@@ -617,8 +730,12 @@ class Reports:
             raise NotFoundError(f"no sale {tx_id!r}")
         payload = json.loads(row.pop("payload"))
         currency = payload.get("currency") or settings.currency
-        lines = self.db.query("SELECT line_no, sku, name, qty, unit_price, line_total, source, confidence"
-                              " FROM sale_lines WHERE tx_id = ? ORDER BY line_no", (tx_id,))
+        lines = self.db.query("SELECT line_no, sku, name, qty, unit_price, line_total, source, confidence,"
+                              " unit_cost, revenue FROM sale_lines WHERE tx_id = ? ORDER BY line_no", (tx_id,))
+        for ln in lines:
+            cost = line_cost(ln["qty"], ln["unit_cost"])
+            ln["cost"], ln["gross_profit"] = cost, None if cost is None else ln["revenue"] - cost
+        profit = profit_of(self._aggregate(f"SELECT {PROFIT_COLUMNS} FROM sale_lines l WHERE l.tx_id = ?", (tx_id,)))
         payments = self.db.query("SELECT method, amount, tendered, change, customer_id FROM payments"
                                  " WHERE tx_id = ? ORDER BY id", (tx_id,))
         names = {r["sku"]: r["name"] for r in self.db.query("SELECT sku, name FROM products")}
@@ -647,6 +764,7 @@ class Reports:
         return {**row, "currency": currency, "completed_local": self.local_text(row["completed_at"], zone),
                 "started_local": self.local_text(row["started_at"], zone),
                 "duration_s": int((parse_utc(row["completed_at"]) - parse_utc(row["started_at"])).total_seconds()),
-                "lines": lines, "payments": payments, "events": events, "anomaly": payload.get("anomaly"),
+                "lines": lines, "profit": asdict(profit), "payments": payments, "events": events,
+                "anomaly": payload.get("anomaly"),
                 "alerts": alerts, "refunds": refunds, "refund_of_sale": refund_of,
                 "refund_state": refund_state(row["status"], sum(int(ln["qty"]) for ln in lines), refunded_items)}

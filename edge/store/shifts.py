@@ -12,12 +12,13 @@ record (a discount or a refund's approval is not a price override) and gives top
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from contracts.events import DiscountChange, LineVoid, ManualEntry, PriceOverride, RefundApproval, SaleVoid, from_parts
 from edge.store.database import StoreDB, inserted_id, utc_now
 from edge.store.errors import NotFoundError, ValidationError
+from edge.store.reports import PROFIT_COLUMNS, profit_of
 
 MAX_CASH = 10**11
 DRAWER_MODES = ("shared", "per_cashier")
@@ -146,6 +147,9 @@ class Shifts:
                    "reasons": json.loads(r["reasons"])} for r in self.db.query(
             "SELECT a.tx_id, s.receipt_no, a.score, a.reasons FROM alerts a JOIN sales s ON s.tx_id = a.tx_id"
             f" WHERE {where} ORDER BY a.score DESC", params)]
+        profit = profit_of(self.db.query(  # an aggregate: always one row
+            f"SELECT {PROFIT_COLUMNS} FROM sales s JOIN sale_lines l ON l.tx_id = s.tx_id"
+            f" WHERE {where} AND s.status IN ('completed','refunded')", params)[0])
         expected = shift.opening_float + int(cash_change)
         sales = status.get("completed", {"count": 0, "amount": 0})
         refunds = status.get("refunded", {"count": 0, "amount": 0})
@@ -161,6 +165,8 @@ class Shifts:
             "expected_cash": expected, "counted_cash": counted_cash,
             "over_short": None if counted_cash is None else counted_cash - expected,
             "top_items": top, "alerts": alerts,
+            # gross profit of the shift's sales net of refunds, over lines with a cost (contracts.margins)
+            "profit": asdict(profit),
         }
         return report
 

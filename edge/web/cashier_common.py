@@ -214,9 +214,12 @@ def shift_view(shift: Shift, with_report: bool = True) -> dict[str, Any]:
 
 
 def shift_report(shift: Shift) -> dict[str, Any]:
-    if not shift.is_open and shift.report is not None:
-        return shift.report
-    return ctx().store.shifts.report(shift)
+    """The shift's report; its gross profit only for a supervisor or owner (cashiers do not see margins)."""
+    report = shift.report if not shift.is_open and shift.report is not None else ctx().store.shifts.report(shift)
+    user = current_user()
+    if user is None or not user.at_least("supervisor"):
+        report = {k: v for k, v in report.items() if k != "profit"}
+    return report
 
 
 def money_text(minor: int | None, currency: str | None = None) -> str:

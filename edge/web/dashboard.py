@@ -1,5 +1,7 @@
 """The owner's dashboard: today's trade, the live store pulse, alerts, stock, credit, device health,
-the hub's insights, and the sales list with each sale's detail, as pages and as a JSON API.
+the hub's insights, gross profit and margins (today, by hour, top products by profit as well as by revenue, each
+sale's cost and profit), the sales list with each sale's detail, as pages and as a JSON API, and CSV / Excel
+downloads (``edge.web.dashboard_exports``).
 
 Every route is owner-only.  Days and hours are store-local (``settings.timezone``); money is integer
 minor units in JSON and formatted on the page.  Pages render server-side and ``static/dashboard.js``
@@ -26,6 +28,7 @@ from edge.store.reports import DEFAULT_WEEKS, Reports, to_json
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_bool, get_int, get_text
 from edge.web.security import current_user, require
+from i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -300,6 +303,7 @@ def index() -> str:
         "dashboard/index.html", day=day.isoformat(), is_today=day == today, today=today.isoformat(),
         weekday=day.strftime("%A"),
         summary=reports.summary(day), top=reports.top_products(day, limit=10), mix=reports.payment_mix(day),
+        top_profit=reports.top_products(day, limit=10, by="profit"), profit_hours=reports.profit_by_hour(day),
         pulse=reports.pulse(now), alerts=reports.alerts(limit=20), stock=stock,
         low_count=sum(1 for s in stock if s.low), soon_count=sum(1 for s in stock if s.runs_out_soon and not s.low),
         credit=credit, total_owed=sum(max(0, c.balance) for c in credit), health=health_items(),
@@ -348,8 +352,12 @@ def api_hourly() -> Response:
 @require("owner")
 def api_top_products() -> Response:
     day = _day_or_today()
-    limit = get_int(request.args.to_dict(), "limit", 1, 100, default=10)
-    return jsonify(date=day.isoformat(), products=to_json(_reports().top_products(day, limit=limit)))
+    args = request.args.to_dict()
+    limit = get_int(args, "limit", 1, 100, default=10)
+    by = args.get("by") or "revenue"
+    if by not in ("revenue", "profit"):
+        raise BadInput("by", _("must be revenue or profit"))
+    return jsonify(date=day.isoformat(), by=by, products=to_json(_reports().top_products(day, limit=limit, by=by)))
 
 
 @dashboard_blueprint.get("/api/dashboard/payment-mix")
@@ -429,5 +437,8 @@ def api_sales() -> Response:
 def api_sale(tx_id: str) -> Response:
     return jsonify(_reports().sale_detail(tx_id))
 
+
+# the owner's downloads (sale lines and products with margins) register on this blueprint
+from edge.web import dashboard_exports  # noqa: E402,F401
 
 __all__ = ["dashboard_blueprint", "health_items", "insights", "now_utc"]

@@ -142,6 +142,10 @@
     const s = await T.api("GET", root.dataset.summaryUrl);
     ["net_sales", "avg_basket", "refund_total"].forEach(function (k) { setText("kpi-" + k, T.money(s[k])); });
     ["transactions", "items_sold", "refunds", "voided", "open_alerts"].forEach(function (k) { setText("kpi-" + k, String(s[k])); });
+    if (s.profit) {
+      setText("kpi-gross_profit", T.money(s.profit.gross_profit));
+      setText("kpi-uncosted_revenue", T.money(s.profit.uncosted_revenue));
+    }
   }
 
   async function refreshTop(root) {
