@@ -88,6 +88,35 @@ _SALES_WORDS = {"", "money", "revenue", "sales", "sale", "in sales", "takings", 
                 "everything", "all", "overall"}
 
 
+_LOSS = re.compile(r"\b(?:los(?:e|es|ing|t) (?:me |us )?money|at a loss|unprofitable|loss[- ]?making|"
+                   r"(?:sold |selling |priced )?below cost|negative margins?|money[- ]losers?)\b")
+_MOST_PROFIT = re.compile(r"\b(?:(?:make|makes|made|making|earn|earns|earned|bring|brings|brought) (?:me |us )?"
+                          r"(?:the )?most (?:money|profit)|most profitable|(?:top|best|highest)(?: \d{1,2})? "
+                          r"(?:products? )?(?:by )?(?:gross )?(?:profits?|margins?)|profits? by product)\b")
+_MARGIN_ON = (re.compile(r"\b(?:gross )?(?:margins?|profits?|markup) (?:on|of|for|from) (.+)$"),
+              re.compile(r"\bhow much (?:profit|money) (?:do|did|have) (?:i|we) (?:make|made) (?:on|from|with) (.+)$"))
+
+
+def _margin_intent(text: str, args: dict[str, Any]) -> Intent | None:
+    """"What's my margin on X" -> product_margin; "which products make me the most money" ->
+    profit_by_product(by=profit); "which lose money" -> profit_by_product(by=loss)."""
+    top = re.search(r"\btop (\d{1,2})\b", text)
+    limit = {"limit": int(top.group(1))} if top else {}
+    if _LOSS.search(text):
+        return Intent("profit_by_product", {**args, "by": "loss", **limit})
+    if _MOST_PROFIT.search(text):
+        return Intent("profit_by_product", {**args, "by": "profit", **limit})
+    for pattern in _MARGIN_ON:
+        m = pattern.search(text)
+        if m:
+            product = _product_phrase(_NOT_PRODUCT.sub(" ", m.group(1)))
+            if product and product not in _SALES_WORDS:
+                return Intent("product_margin", {"product": product, **args})
+    if re.search(r"\b(?:margins?|gross profits?|profits?)\b", text):
+        return Intent("profit_by_product", {**args, "by": "profit", **limit})
+    return None
+
+
 def parse(question: str, ctx: ToolContext) -> Intent | None:
     """The tool and arguments for a question, or None when the parser does not know it.  Raises
     DateError for a date it recognises but cannot resolve (e.g. 30 February)."""
@@ -100,6 +129,9 @@ def parse(question: str, ctx: ToolContext) -> Intent | None:
         text = re.sub(r"\s+", " ", re.sub(r"[?!¿¡;]", " ", text).replace(found[1], " ")).strip()
     text = re.sub(r"[?!¿¡]", " ", text).strip()
 
+    margin = _margin_intent(text, args)
+    if margin is not None:
+        return margin
     if re.search(r"\bsegments?\b", text):
         kind = "cluster" if "cluster" in text else "basket" if "basket" in text else "rfm"
         return Intent("segments", {"kind": kind})
@@ -195,6 +227,13 @@ def follow_ups(result: ToolResult | None) -> list[str]:
         "forecast": [reorder, _("What were sales last week?"), _("Busiest hour last week")],
         "segments": [best_month, _("Top products this month"), _("What were sales last month?")],
         "credit_owed": [best_month, _("What were sales yesterday?"), top_week],
+        "product_margin": [_("Which products make me the most money %(when)s?", when=when),
+                           _("Which products lose money %(when)s?", when=when),
+                           _("How many %(product)s sold %(when)s?", product=name, when=when) if name else top_when],
+        "profit_by_product": [_("Which products lose money %(when)s?", when=when)
+                              if result.arguments.get("by") != "loss"
+                              else _("Which products make me the most money %(when)s?", when=when),
+                              top_when, sales_when],
     }
     if result.did_you_mean:
         asked = result.arguments.get("period")

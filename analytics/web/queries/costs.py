@@ -76,6 +76,7 @@ class ProductMargin:
     unit_margin: float | None  # (net price - unit cost) / net price at the newest price and current cost
     assumed: bool  # the cost shown (or some of the period's) is assumed
     cost_source: str | None
+    costed_units: int = 0  # of ``units``, those sold with a known cost
 
     @property
     def loses_money(self) -> bool:
@@ -165,6 +166,7 @@ def product_margins(conn: Connection, scope: StoreScope, store_id: str, tz_name:
     sold = and_(tx.status == "completed", ln.qty > 0)
     q = (select(ln.sku,
                 func.sum(case((sold, ln.qty), else_=0)).label("units"),
+                func.sum(case((and_(sold, costed), ln.qty), else_=0)).label("costed_units"),
                 func.sum(ln.line_total).label("revenue"),
                 func.sum(case((costed, func.coalesce(ln.net_revenue, ln.line_total)), else_=0))
                 .label("costed_revenue"),
@@ -214,7 +216,7 @@ def product_margins(conn: Connection, scope: StoreScope, store_id: str, tz_name:
             price=price, net_price=net_price, unit_cost=unit_cost,
             unit_margin=(net_price - unit_cost) / net_price if net_price and unit_cost is not None else None,
             assumed=bool(r.assumed) or bool(now_cost and now_cost.assumed),
-            cost_source=now_cost.source if now_cost else None))
+            cost_source=now_cost.source if now_cost else None, costed_units=int(r.costed_units or 0)))
     out.sort(key=lambda m: (m.gross_profit is None, -(m.gross_profit or 0), -m.revenue, m.sku))
     return out
 

@@ -64,7 +64,8 @@ def test_bad_arguments_and_unknown_tools_are_refused_with_a_reason(ctx) -> None:
     r = run_tool(ctx, "product_sales", {"product": "rice", "period": "this week"})
     assert not r.ok and not r.invalid and r.did_you_mean[:2] == ["Rice 5 lb", "Rice 10 lb"]
     assert set(TOOLS) == {"sales_by_period", "product_sales", "sales_by_category", "sales_by_hour", "top_products",
-                          "top_customers", "credit_owed", "stock", "reorder_advice", "forecast", "segments"}
+                          "top_customers", "credit_owed", "stock", "reorder_advice", "forecast", "segments",
+                          "product_margin", "profit_by_product"}
 
 
 @pytest.mark.parametrize("question, text, first_row", [
