@@ -190,13 +190,17 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
                   drawers=cfg.till.drawers)
     if seed_demo:
         name = cfg.store.name if cfg.store.name != "Tillsight store" else "Colmado La Esquina"
+        # the demo shop is a colmado in Santo Domingo: it speaks Spanish unless the configuration names a language
+        language = cfg.store.language if "language" in cfg.store.model_fields_set else "es"
         n = seed_store(store, store_name=name, currency=cfg.store.currency, timezone_name=cfg.store.timezone,
+                       language=language,
                        history_days=history_days, store_id=cfg.store.store_id, device_id=cfg.store.device_id,
                        now=datetime.now(UTC))  # the running service's clock: the history ends now
         if n:
             log.info("seeded the demo store with %d sales of history", n)
     elif not store.settings.is_seeded():
-        store.settings.update(store_name=cfg.store.name, currency=cfg.store.currency, timezone=cfg.store.timezone)
+        store.settings.update(store_name=cfg.store.name, currency=cfg.store.currency, timezone=cfg.store.timezone,
+                              language=cfg.store.language)
     auth = Authenticator(store.users)
     anomaly = AnomalyService(store, data_dir / "anomaly-model.pkl")
     anomaly.ensure_fitted()

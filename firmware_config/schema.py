@@ -62,6 +62,9 @@ class StoreConfig(_Section):
     name: str = Field("Tillsight store", min_length=1, max_length=120)
     timezone: str = "America/Santo_Domingo"
     currency: str = Field("DOP", pattern=r"^[A-Z]{3}$")
+    # The language the store's screens, receipts and reports start in (the owner changes it on the settings
+    # page; each person may prefer another): en, es or fr. ``tillsight demo`` starts its store in es.
+    language: Literal["en", "es", "fr"] = "en"
 
     @field_validator("store_id", "device_id")
     @classmethod

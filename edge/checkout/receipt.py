@@ -3,7 +3,9 @@
 The text keeps every letter ("Café ñandú"); :mod:`edge.checkout.escpos` turns it into the bytes of the
 printer's code page.  A refund names the receipt it refunds and the supervisor who approved it; a
 sale that has been refunded in part or in full says so, with the refund receipts; a sale with
-nothing to pay (its total is zero) says that no payment was taken."""
+nothing to pay (its total is zero) says that no payment was taken.  A receipt is printed in the store's
+language (``ReceiptHeader.language``), whoever is logged in at the till, with amounts written the way
+that language and the store's country write them."""
 
 from __future__ import annotations
 
@@ -12,12 +14,18 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from contracts.events import RefundApproval, of_kind
-from contracts.money import format_money
 from contracts.timestamps import parse_utc
 from edge.store.records import SaleRecord
+from i18n import N_, current_language, format_money, format_percent, gettext, use_language
 
-METHOD_NAMES = {"cash": "Cash", "card": "Card", "mobile_money": "Mobile money", "credit": "Credit"}
-STATUS_TITLES = {"completed": "SALE", "voided": "VOIDED - NOT A SALE", "refunded": "REFUND"}
+# English names, marked for the catalogues; translate with gettext() where shown (method_name())
+METHOD_NAMES = {"cash": N_("Cash"), "card": N_("Card"), "mobile_money": N_("Mobile money"), "credit": N_("Credit")}
+STATUS_TITLES = {"completed": N_("SALE"), "voided": N_("VOIDED - NOT A SALE"), "refunded": N_("REFUND")}
+
+
+def method_name(method: str) -> str:
+    """A payment method as the reader's language names it."""
+    return gettext(METHOD_NAMES[method]) if method in METHOD_NAMES else method
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class ReceiptHeader:
     customer_name: str = ""
     approver_name: str = ""  # a refund: the supervisor who approved it
     refunded_note: str = ""  # a sale refunded since: "Partly refunded: TILL-1-000007"
+    language: str = ""  # the store's language; "" prints in the current one
 
 
 def local_time(iso_utc: str, tz: str) -> str:
@@ -64,26 +73,34 @@ def refund_approver(sale: SaleRecord) -> str:
 
 
 def receipt_text(sale: SaleRecord, header: ReceiptHeader, width: int = 42) -> str:
-    """The receipt as fixed-width lines (42 columns on 80 mm paper, 32 on 58 mm)."""
+    """The receipt as fixed-width lines (42 columns on 80 mm paper, 32 on 58 mm), in the store's language."""
+    with use_language(header.language or current_language(), header.timezone):
+        return _receipt_text(sale, header, width)
+
+
+def _receipt_text(sale: SaleRecord, header: ReceiptHeader, width: int) -> str:
+    _ = gettext
     cur = sale.currency
     m = lambda v: format_money(v, cur, symbol=False)  # noqa: E731
     out = [_printable(header.store_name)[:width].center(width).rstrip()]
     if header.address:
         out.append(_printable(header.address)[:width].center(width).rstrip())
-    out.append(STATUS_TITLES.get(sale.status, sale.status.upper()).center(width).rstrip())
+    title = _(STATUS_TITLES[sale.status]) if sale.status in STATUS_TITLES else sale.status.upper()
+    out.append(title.center(width).rstrip())
     out.append("-" * width)
-    receipt, when = f"Receipt {sale.receipt_no}", local_time(sale.completed_at, header.timezone)
+    receipt, when = _("Receipt %(number)s", number=sale.receipt_no), local_time(sale.completed_at, header.timezone)
     if len(receipt) + len(when) + 1 <= width:
         out.append(_row(receipt, when, width))
     else:
         out.extend([receipt[:width], when])
     if header.cashier_name:
-        out.append(_printable(f"Cashier: {header.cashier_name}")[:width])
+        out.append(_printable(_("Cashier: %(name)s", name=header.cashier_name))[:width])
     if sale.refund_of:
         original = refunded_receipt(sale)
-        out.append(f"Refund of receipt {original}"[:width] if original else "Refund of an earlier sale"[:width])
+        out.append((_("Refund of receipt %(number)s", number=original) if original
+                    else _("Refund of an earlier sale"))[:width])
         if header.approver_name:
-            out.append(_printable(f"Approved by: {header.approver_name}")[:width])
+            out.append(_printable(_("Approved by: %(name)s", name=header.approver_name))[:width])
     if header.refunded_note:
         out.append(_printable(header.refunded_note)[:width])
     out.append("-" * width)
@@ -91,20 +108,20 @@ def receipt_text(sale: SaleRecord, header: ReceiptHeader, width: int = 42) -> st
         out.append(_printable(line.name)[:width])
         out.append(_row(f"  {line.qty} x {m(line.unit_price)}", m(line.line_total), width))
     out.append("-" * width)
-    out.append(_row("Subtotal", m(sale.subtotal), width))
+    out.append(_row(_("Subtotal"), m(sale.subtotal), width))
     if sale.discount:
-        out.append(_row("Discount", m(-sale.discount), width))
-    out.append(_row(f"TOTAL {cur}", m(sale.total), width))
-    rate = header.tax_rate_bp / 100
-    out.append(_row(f"  incl. tax {rate:g}%", m(sale.tax), width))
+        out.append(_row(_("Discount"), m(-sale.discount), width))
+    out.append(_row(_("TOTAL %(currency)s", currency=cur), m(sale.total), width))
+    rate = format_percent(header.tax_rate_bp / 10000, digits=2 if header.tax_rate_bp % 100 else 0)
+    out.append(_row("  " + _("incl. tax %(rate)s", rate=rate), m(sale.tax), width))
     if not sale.payments and sale.status == "completed":
-        out.append(_row("No payment due", m(0), width))
+        out.append(_row(_("No payment due"), m(0), width))
     for p in sale.payments:
-        out.append(_row(METHOD_NAMES.get(p.method, p.method), m(p.tendered if p.method == "cash" else p.amount), width))
+        out.append(_row(method_name(p.method), m(p.tendered if p.method == "cash" else p.amount), width))
         if p.change:
-            out.append(_row("Change", m(p.change), width))
+            out.append(_row(_("Change"), m(p.change), width))
     if header.customer_name:
-        out.append(_printable(f"On account: {header.customer_name}")[:width])
+        out.append(_printable(_("On account: %(name)s", name=header.customer_name))[:width])
     out.append("-" * width)
     if header.footer:
         out.append(_printable(header.footer).center(width).rstrip())

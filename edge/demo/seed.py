@@ -16,11 +16,14 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from contracts.timestamps import format_utc
 from edge.auth.service import Authenticator
+from edge.demo.costing import SUPPLIERS, CostPlan
 from edge.store import Store
+from edge.store.costs import record_cost_change
 from vision.catalogue import Product as CatalogueProduct
 from vision.catalogue import demo_catalogue
 
@@ -54,14 +57,39 @@ DEMO_CUSTOMERS: tuple[tuple[str, str, str, int], ...] = (
 )
 
 
-def seed_catalogue(store: Store, products: list[CatalogueProduct] | None = None, seed: int = 3) -> None:
+def seed_catalogue(store: Store, products: list[CatalogueProduct] | None = None, seed: int = 3,
+                   plan: CostPlan | None = None, at: str | None = None) -> None:
+    """The demo catalogue with stock, its suppliers (lead times per product) and each product's cost and
+    price on the first day of ``plan`` (today's, without one), as of ``at`` (UTC ``...Z``; default now)."""
     rng = random.Random(seed)
     products = products or demo_catalogue()
+    today = datetime.now(UTC).date() if plan is None else plan.first
+    plan = plan or CostPlan(products, today, today)
+    at = at or format_utc(datetime.now(UTC))
     with store.db.transaction() as conn:
         for p in products:
-            store.products.upsert(p.sku, p.name, p.price, p.barcode, p.category,
+            store.products.upsert(p.sku, p.name, plan.price_on(p.sku, plan.first), p.barcode, p.category,
                                   reorder_level=rng.choice((6, 8, 10, 12)), conn=conn)
             conn.execute("UPDATE products SET stock_qty = ? WHERE sku = ?", (rng.randint(25, 140), p.sku))
+            record_cost_change(conn, p.sku, None, plan.cost_on(p.sku, plan.first), "import", at, user_id="owner",
+                               note="demo catalogue")
+    for name, contact, phone, categories, lead_days in SUPPLIERS:
+        supplier = store.suppliers.save(name, contact, phone, at=at)
+        for p in products:
+            if p.category in categories:
+                store.suppliers.link(supplier.id, p.sku, lead_days)
+
+
+def apply_plan(store: Store, plan: CostPlan, zone: ZoneInfo) -> None:
+    """The history's cost rises (kept in each product's cost history) and price rises, at 08:00 store time of
+    the day each took effect, so the catalogue ends where the history ends."""
+    with store.db.transaction() as conn:
+        for change in plan.cost_changes:
+            at = format_utc(datetime.combine(change.day, time(8, 0), tzinfo=zone))
+            record_cost_change(conn, change.sku, change.old, change.new, "import", at, user_id="owner",
+                               note="supplier price rise")
+        for change in plan.price_changes:
+            conn.execute("UPDATE products SET price = ? WHERE sku = ?", (change.new, change.sku))
 
 
 def seed_staff(store: Store, auth: Authenticator) -> None:
@@ -77,7 +105,8 @@ def seed_customers(store: Store, at: str | None = None) -> None:
 
 def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: str = "DOP",
                timezone_name: str = "America/Santo_Domingo", history_days: int = 0,
-               store_id: str = "s-001", device_id: str = "till-1", now: datetime | None = None) -> int:
+               store_id: str = "s-001", device_id: str = "till-1", now: datetime | None = None,
+               language: str = "en") -> int:
     """Seed an empty store; returns the number of history sales written (0 when already seeded).
     With ``history_days`` the history ends at ``now`` (required then: the caller reads the clock)."""
     if history_days > 0 and now is None:
@@ -85,7 +114,7 @@ def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: s
     if store.settings.is_seeded():
         return 0
     store.settings.update(store_name=store_name, currency=currency, timezone=timezone_name,
-                          address="Calle El Conde 101, Santo Domingo")
+                          address="Calle El Conde 101, Santo Domingo", language=language)
     auth = Authenticator(store.users)
     seed_staff(store, auth)
     seed_catalogue(store)
@@ -106,17 +135,23 @@ def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: s
 
 
 def restock(store: Store, at: datetime, seed: int = 11, leave_low: int = 5) -> None:
-    """Deliveries after the history: bring every product to a healthy level with ``receiving``
-    movements, except a few left at or under their reorder level (so low-stock warnings show)."""
+    """Deliveries after the history: bring every product to a healthy level with stock receipts from its
+    supplier at its current cost, except a few left at or under their reorder level (so low-stock warnings
+    show)."""
+    from edge.store.costs import record_receipt
     from edge.store.stock import apply_movement
 
     rng = random.Random(seed)
     products = store.products.list()
     low = {p.sku for p in rng.sample(products, min(leave_low, len(products)))}
+    supplier_of = {link.sku: link.supplier_id for link in store.suppliers.links()}
     at_text = format_utc(at)
     with store.db.transaction() as conn:
         for p in products:
             target = rng.randint(0, p.reorder_level) if p.sku in low else p.reorder_level + rng.randint(15, 90)
-            if target != p.stock_qty:
-                apply_movement(conn, p.sku, target - p.stock_qty, "receiving" if target > p.stock_qty else "count",
-                               at_text, user_id="owner", note="demo delivery")
+            if target > p.stock_qty:
+                record_receipt(conn, p.sku, target - p.stock_qty, p.cost, supplier_of.get(p.sku), "owner",
+                               "demo delivery", at_text)
+            elif target < p.stock_qty:
+                apply_movement(conn, p.sku, target - p.stock_qty, "count", at_text, user_id="owner",
+                               note="demo count")

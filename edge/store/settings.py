@@ -1,8 +1,8 @@
 """Store settings kept in the database (editable by the owner on the settings page).
 
 Identity and infrastructure (store id, device id, ports) live in the validated configuration file;
-the owner's business settings (name on the receipt, currency, tax rate, time zone, receipt footer)
-live here, seeded from the configuration on first start.
+the owner's business settings (name on the receipt, currency, tax rate, time zone, receipt footer,
+the store's language) live here, seeded from the configuration on first start.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from edge.store.database import StoreDB
 from edge.store.errors import ValidationError
+from i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class StoreSettings:
     receipt_footer: str = "Thank you for shopping with us"
     address: str = ""
     low_stock_default: int = 5
+    language: str = DEFAULT_LANGUAGE  # what screens, receipts and reports speak unless a person prefers another
 
     def validate(self) -> None:
         if not self.store_name.strip() or len(self.store_name) > 120:
@@ -41,6 +43,8 @@ class StoreSettings:
             raise ValidationError("receipt_footer/address: at most 200 characters")
         if not isinstance(self.low_stock_default, int) or self.low_stock_default < 0:
             raise ValidationError("low_stock_default: must be 0 or more")
+        if self.language not in SUPPORTED_LANGUAGES:
+            raise ValidationError(f"language: must be one of {', '.join(SUPPORTED_LANGUAGES)}")
 
 
 _KEYS = {f.name for f in fields(StoreSettings)}

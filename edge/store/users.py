@@ -4,16 +4,20 @@ The store keeps only hashes (made by ``edge.auth.hashing``), a mirror of the log
 for the owner's staff page (``failed_attempts``, ``locked_until``), and each person's *session epoch*
 (a row ``session_epoch:<id>`` in ``counters``): logging out raises it, which ends every session made
 before, on every browser, also after a restart (a copied session cookie stops working at logout).
+A person may prefer another language than the store's (a row ``language:<id>`` in ``settings``; none:
+they follow the store's).
 """
 
 from __future__ import annotations
 
 import builtins
+import json
 import re
 
 from edge.store.database import StoreDB, utc_now
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.records import ROLES, User
+from i18n import SUPPORTED_LANGUAGES
 
 USER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
@@ -26,6 +30,10 @@ def _row(r: dict) -> User:
 
 def _epoch_key(user_id: str) -> str:
     return f"session_epoch:{user_id}"
+
+
+def _language_key(user_id: str) -> str:
+    return f"language:{user_id}"
 
 
 class Users:
@@ -103,6 +111,23 @@ class Users:
             c.execute("INSERT INTO counters(name, value) VALUES (?, 0) ON CONFLICT(name) DO NOTHING", (name,))
             c.execute("UPDATE counters SET value = value + 1 WHERE name = ?", (name,))
             return int(c.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0])
+
+    def language(self, user_id: str) -> str | None:
+        """The language ``user_id`` prefers, or ``None`` to follow the store's."""
+        value = self.db.scalar("SELECT value FROM settings WHERE key = ?", (_language_key(user_id),))
+        return json.loads(value) if value else None
+
+    def set_language(self, user_id: str, language: str | None) -> None:
+        """Prefer ``language`` for ``user_id`` (``None``: follow the store's)."""
+        if language is not None and language not in SUPPORTED_LANGUAGES:
+            raise ValidationError(f"language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        self.get(user_id)
+        with self.db.transaction() as c:
+            if language is None:
+                c.execute("DELETE FROM settings WHERE key = ?", (_language_key(user_id),))
+            else:
+                c.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE"
+                          " SET value = excluded.value", (_language_key(user_id), json.dumps(language)))
 
     def count_owners(self) -> int:
         return int(self.db.scalar("SELECT count(*) FROM users WHERE role = 'owner' AND active = 1"))

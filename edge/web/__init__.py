@@ -31,6 +31,8 @@ from edge.store.errors import NotFoundError, StoreError, StoreUnavailableError, 
 from edge.web.context import WebContext
 from edge.web.forms import BadInput
 from edge.web.security import current_user, guard, wants_json
+from i18n.web import RequestLocale
+from i18n.web import install as install_i18n
 from runtime.web_guard import install_security_headers
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,14 @@ def create_app(context: WebContext, secret_key: str | None = None, secure_cookie
         if request.endpoint in PHOTO_UPLOAD_ENDPOINTS:
             request.max_content_length = PHOTO_UPLOAD_LIMIT
 
+    def _request_locale() -> RequestLocale:
+        """The logged-in person's language, else the store's; the store's zone and currency."""
+        store_settings = context.store.settings.get()
+        user = current_user()
+        language = (context.store.users.language(user.id) if user is not None else None) or store_settings.language
+        return RequestLocale(language, store_settings.timezone, store_settings.currency)
+
+    install_i18n(app, _request_locale)  # first of the request hooks: a refusal already answers in the language
     CSRFProtect(app)
     for bp in (auth_blueprint, live_blueprint, cashier_blueprint, dashboard_blueprint, manage_blueprint,
                teach_blueprint):

@@ -14,9 +14,9 @@ from typing import Any
 from flask import Blueprint, request
 from werkzeug.exceptions import Forbidden
 
-from contracts.money import format_money
+import i18n
 from edge.checkout.errors import ApprovalRequired
-from edge.checkout.receipt import METHOD_NAMES, ReceiptHeader, local_time, receipt_text, refund_approver
+from edge.checkout.receipt import ReceiptHeader, local_time, method_name, receipt_text, refund_approver
 from edge.store.errors import NotFoundError
 from edge.store.records import SaleRecord, User
 from edge.store.shifts import Shift
@@ -158,16 +158,21 @@ def refunded_note(state: dict[str, Any] | None) -> str:
     """"Partly refunded: TILL-1-000007" for a sale refunded since ("" when it was not)."""
     if not state:
         return ""
-    return ("Refunded in full: " if state["state"] == "fully" else "Partly refunded: ") + ", ".join(state["receipts"])
+    receipts = ", ".join(state["receipts"])
+    if state["state"] == "fully":
+        return i18n.gettext("Refunded in full: %(receipts)s", receipts=receipts)
+    return i18n.gettext("Partly refunded: %(receipts)s", receipts=receipts)
 
 
 def receipt_header(sale: SaleRecord) -> ReceiptHeader:
+    """The printed receipt's header: in the store's language, whoever is at the till."""
     s = ctx().store.settings.get()
+    with i18n.use_language(s.language, s.timezone):
+        note = refunded_note(ctx().store.sales.refund_state(sale))
     return ReceiptHeader(store_name=s.store_name, address=s.address, timezone=s.timezone, footer=s.receipt_footer,
                          tax_rate_bp=s.tax_rate_bp, cashier_name=user_name(sale.cashier_id),
                          customer_name=customer_name(sale.customer_id),
-                         approver_name=user_name(refund_approver(sale)),
-                         refunded_note=refunded_note(ctx().store.sales.refund_state(sale)))
+                         approver_name=user_name(refund_approver(sale)), refunded_note=note, language=s.language)
 
 
 def sale_text(sale: SaleRecord, width: int | None = None) -> str:
@@ -189,7 +194,7 @@ def sale_view(sale: SaleRecord) -> dict[str, Any]:
         "lines": [ln.to_payload() for ln in sale.lines],
         "subtotal": sale.subtotal, "discount": sale.discount, "tax": sale.tax, "total": sale.total,
         "tax_rate_bp": settings.tax_rate_bp,
-        "payments": [{"method": p.method, "method_name": METHOD_NAMES.get(p.method, p.method), "amount": p.amount,
+        "payments": [{"method": p.method, "method_name": method_name(p.method), "amount": p.amount,
                       "tendered": p.tendered, "change": p.change, "customer_id": p.customer_id}
                      for p in sale.payments],
         "change": sum(p.change for p in sale.payments),
@@ -225,7 +230,7 @@ def shift_report(shift: Shift) -> dict[str, Any]:
 def money_text(minor: int | None, currency: str | None = None) -> str:
     if minor is None:
         return "—"
-    return format_money(int(minor), currency or ctx().store.settings.get().currency)
+    return i18n.format_money(int(minor), currency or ctx().store.settings.get().currency)  # the request's locale
 
 
 def local_text(iso_utc: str | None) -> str:

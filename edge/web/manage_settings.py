@@ -22,12 +22,14 @@ from edge.web.forms import BadInput, get_int, get_text
 from edge.web.manage import PageAnswer, done, form_action, render, settings, settings_changed
 from edge.web.manage import manage_blueprint as bp
 from edge.web.security import json_body, require
+from i18n import _
+from i18n.web import language_choice
 
 _PERCENT_RE = re.compile(r"^(\d{1,2})(?:[.,](\d{1,2}))?$")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MAX_TAX_BP = 5000
 FIELDS = ("store_name", "address", "currency", "tax_rate", "tax_rate_bp", "timezone", "receipt_footer",
-          "low_stock_default")
+          "low_stock_default", "language")
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,6 +79,16 @@ def _timezone(data: dict[str, Any]) -> str:
     return zone
 
 
+def _language(data: dict[str, Any]) -> str:
+    try:
+        language = language_choice(str(data.get("language") or ""))
+    except ValueError as exc:
+        raise BadInput("language", str(exc)) from None
+    if language is None:
+        raise BadInput("language", _("pick the language the store speaks"))
+    return language
+
+
 def update_settings(data: dict[str, Any]) -> StoreSettings:
     unknown = sorted(set(data) - set(FIELDS) - {"csrf_token"})
     if unknown:
@@ -97,6 +109,8 @@ def update_settings(data: dict[str, Any]) -> StoreSettings:
         changes["receipt_footer"] = get_text(data, "receipt_footer", 200, required=False)
     if "low_stock_default" in data:
         changes["low_stock_default"] = get_int(data, "low_stock_default", 0, 1_000_000)
+    if "language" in data:
+        changes["language"] = _language(data)
     new = ctx().store.settings.update(**changes)
     settings_changed()
     return new

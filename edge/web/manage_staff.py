@@ -20,6 +20,7 @@ from edge.web.forms import BadInput, get_text
 from edge.web.manage import PageAnswer, conflict, done, form_action, local_time, render, strict_bool
 from edge.web.manage import manage_blueprint as bp
 from edge.web.security import current_user, json_body, login, require
+from i18n.web import language_choice
 
 PIN_ROLES = ("cashier", "supervisor")
 
@@ -34,6 +35,7 @@ def is_locked(user: User) -> bool:
 
 def staff_json(user: User) -> dict[str, Any]:
     return {"id": user.id, "name": user.name, "role": user.role, "active": user.active,
+            "language": ctx().store.users.language(user.id),
             "has_pin": user.has_pin, "has_password": user.has_password,
             "failed_attempts": user.failed_attempts, "locked": is_locked(user),
             "locked_until": user.locked_until if is_locked(user) else None}
@@ -103,6 +105,11 @@ def update_staff(user_id: str, data: dict[str, Any]) -> User:
     if role == "owner" and not (password or user.has_password):
         raise BadInput("password", "an owner needs a password: set one with the role change")
     saved = _save(user_id, name, role, pin, password, active)
+    if "language" in data:
+        try:
+            users.set_language(user_id, language_choice(str(data.get("language") or "")))
+        except ValueError as exc:
+            raise BadInput("language", str(exc)) from None
     me = current_user()
     if me is not None and me.id == saved.id and saved.active and saved.role == me.role:
         login(saved)  # a new PIN or password ends the user's other sessions, not this one (a role change ends all)
@@ -147,7 +154,8 @@ def staff_create() -> PageAnswer:
 def _member_page(user_id: str, error: str | None = None, form: dict[str, Any] | None = None) -> str:
     users = ctx().store.users
     user = users.get(user_id)
-    form = {k: v for k, v in (form or {"name": user.name, "role": user.role}).items()
+    form = {k: v for k, v in (form or {"name": user.name, "role": user.role,
+                                       "language": users.language(user.id) or ""}).items()
             if k not in ("pin", "password")}
     me = current_user()
     return render("staff_member.html", member=user, locked=is_locked(user), roles=ROLES, error=error, form=form,
@@ -169,6 +177,7 @@ def staff_update(user_id: str) -> PageAnswer:
 
     def action() -> Response:
         before = ctx().store.users.get(user_id)
+        language_before = ctx().store.users.language(user_id)
         u = update_staff(user_id, data)
         changes = []
         if u.name != before.name:
@@ -181,6 +190,8 @@ def staff_update(user_id: str) -> PageAnswer:
             changes.append("new PIN")
         if data.get("password"):
             changes.append("new password")
+        if "language" in data and (data.get("language") or None) != language_before:
+            changes.append("language")
         return done(f"Saved {u.name}: {', '.join(changes) or 'no changes'}", "manage.staff_member_page",
                     user_id=u.id)
 

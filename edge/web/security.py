@@ -24,7 +24,7 @@ from runtime.web_guard import LoginGuard, RoleRanking, session_stamp, wants_json
 
 # endpoints that answer without a login: the login itself, the home redirect and static files
 PUBLIC_ENDPOINTS = frozenset({"static", "home", "auth.login_page", "auth.login_submit", "auth.logout_submit",
-                              "auth.api_login", "auth.api_logout", "auth.api_me"})
+                              "auth.api_login", "auth.api_logout", "auth.api_me", "i18n.static"})
 
 
 def user_stamp(user: User) -> str:

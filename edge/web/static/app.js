@@ -22,6 +22,8 @@
   }
   function money(minor, cur) {
     cur = cur || currency;
+    // the store's currency as the reader's language writes it (i18n.js: the same rules as the server's)
+    if (window.I18n && cur === window.I18n.currency) return window.I18n.money(minor);
     const exp = ZERO_DECIMAL.indexOf(cur) >= 0 ? 0 : 2;
     const sign = minor < 0 ? "-" : "";
     const abs = Math.abs(minor);

@@ -6,9 +6,9 @@
   const T = window.Tillsight;
   const $ = function (id) { return document.getElementById(id); };
   const ACTIVE = ["scanning", "review", "payment"];
-  const STATE_LABELS = { idle: "No sale", scanning: "Scanning", review: "Review", payment: "Payment",
-                         completed: "Paid", voided: "Voided" };
-  const SOURCE_LABELS = { vision: "camera", barcode: "barcode", manual: "typed" };
+  const STATE_LABELS = { idle: _("No sale"), scanning: _("Scanning"), review: _("Review"), payment: _("Payment"),
+                         completed: _("Paid"), voided: _("Voided") };
+  const SOURCE_LABELS = { vision: _("camera"), barcode: _("barcode"), manual: _("typed") };
   const SCAN_GAP_MS = 50;   // a USB scanner types faster than this between keys
   const SCAN_MIN_DIGITS = 6;
   const UNIT = T.toMinor("1") || 100;  // minor units per major unit (1 or 100)
@@ -50,8 +50,8 @@
       if (!pending) return;
       err.textContent = "";
       const creds = { approver_id: user.value, approver_pin: pin.value.trim() };
-      if (!creds.approver_id) { err.textContent = "No supervisor can approve: ask the owner to add one."; return; }
-      if (!/^[0-9]{4,8}$/.test(creds.approver_pin)) { err.textContent = "Type the supervisor's PIN."; return; }
+      if (!creds.approver_id) { err.textContent = _("No supervisor can approve: ask the owner to add one."); return; }
+      if (!/^[0-9]{4,8}$/.test(creds.approver_pin)) { err.textContent = _("Type the supervisor's PIN."); return; }
       ok.disabled = true;
       try {
         finish("resolve", await pending.attempt(creds));
@@ -85,7 +85,7 @@
                                     T.el("span", { class: "num", text: T.money(l.line_total, what.currency) })]));
       });
       box.append(T.el("p", { class: "approval-summary", text: what.title }), list,
-                 T.el("p", { class: "approval-total" }, [T.el("span", { text: what.items + (what.items === 1 ? " item" : " items") }),
+                 T.el("p", { class: "approval-total" }, [T.el("span", { text: ngettext("%(num)d item", "%(num)d items", what.items) }),
                                                           T.el("strong", { id: "approval-amount", text: T.money(what.total, what.currency) })]));
     }
     return {
@@ -142,7 +142,7 @@
     function handleError(e) {
       if (e.cancelled) return;
       if (e.status === 401) { window.location.href = "/login?next=/till"; return; }
-      if (e.status === 507) { showMessage("STORAGE PROBLEM — " + e.message, "storage"); return; }
+      if (e.status === 507) { showMessage(_("STORAGE PROBLEM — %(error)s", { error: e.message }), "storage"); return; }
       showMessage(e.message || String(e), "error");
       const unknown = document.querySelector("#basket-lines li.unknown-line");
       if (unknown) unknown.scrollIntoView({ block: "nearest" });  // keep what the error is about in view
@@ -176,10 +176,10 @@
       badge.textContent = STATE_LABELS[s] || s;
       badge.className = "pill state st-" + s;
       let info = "";
-      if (v.cashier && s !== "idle") info = "Sale by " + v.cashier.name;
-      if (v.receipt_no) info += " · receipt " + v.receipt_no;
+      if (v.cashier && s !== "idle") info = _("Sale by %(name)s", { name: v.cashier.name });
+      if (v.receipt_no) info += " · " + _("receipt %(number)s", { number: v.receipt_no });
       $("sale-info").textContent = info;
-      if (!v.mine) showMessage(v.cashier.name + " has a sale in progress on this till. Only they or a supervisor can change it.", "warn");
+      if (!v.mine) showMessage(_("%(name)s has a sale in progress on this till. Only they or a supervisor can change it.", { name: v.cashier.name }), "warn");
       renderLines(v);
       updateCodeHint();
       showUnknown();
@@ -229,28 +229,28 @@
           const pct = Math.round(l.confidence * 100);
           badges.push(T.el("span", { class: "conf" + (pct < 60 ? " low" : ""), text: pct + "%" }));
         }
-        if (l.locked) badges.push(T.el("span", { class: "badge locked", text: "shown", title: "The customer has seen this line: reducing it needs a supervisor" }));
-        const sub = [T.el("span", { text: T.money(l.unit_price, v.currency) + " each" })];
+        if (l.locked) badges.push(T.el("span", { class: "badge locked", text: _("shown"), title: _("The customer has seen this line: reducing it needs a supervisor") }));
+        const sub = [T.el("span", { text: _("%(price)s each", { price: T.money(l.unit_price, v.currency) }) })];
         if (l.unit_price !== l.list_price) sub.push(T.el("s", { class: "muted", text: T.money(l.list_price, v.currency) }));
         const mainKids = [T.el("div", { class: "line-name", text: l.name }), T.el("div", { class: "line-badges" }, badges),
                           T.el("div", { class: "line-sub muted" }, sub)];
         if (l.source === "vision" && l.alternatives && l.alternatives.length && editable && !l.locked) {
-          const alts = [T.el("span", { class: "muted", text: "Or is it: " })];
+          const alts = [T.el("span", { class: "muted", text: _("Or is it:") + " " })];
           l.alternatives.slice(0, 3).forEach(function (a) {
             alts.push(T.el("button", { type: "button", class: "alt", "data-sku": a.sku,
                                        text: a.name + " (" + Math.round(a.score * 100) + "%)" }));
           });
-          alts.push(T.el("button", { type: "button", class: "alt-other", text: "Something else…",
-                                     title: "Scan or search the right product for this line" }));
+          alts.push(T.el("button", { type: "button", class: "alt-other", text: _("Something else…"),
+                                     title: _("Scan or search the right product for this line") }));
           mainKids.push(T.el("div", { class: "alts" }, alts));
         }
         if (l.was_unknown && v.teach_url) mainKids.push(teachLink(v.teach_url + "?sku=" + encodeURIComponent(l.sku)));
-        const minus = T.el("button", { type: "button", class: "btn-minus", "aria-label": "One less", text: "−" });
-        const plus = T.el("button", { type: "button", class: "btn-plus", "aria-label": "One more", text: "+" });
+        const minus = T.el("button", { type: "button", class: "btn-minus", "aria-label": _("One less"), text: "−" });
+        const plus = T.el("button", { type: "button", class: "btn-plus", "aria-label": _("One more"), text: "+" });
         minus.disabled = !editable || l.qty <= 1;
         plus.disabled = !editable || l.qty >= 999;
-        const price = T.el("button", { type: "button", class: "btn-price", text: "Price", title: "Price override (supervisor)" });
-        const remove = T.el("button", { type: "button", class: "btn-remove danger", "aria-label": "Remove " + l.name, text: "✕" });
+        const price = T.el("button", { type: "button", class: "btn-price", text: _("Price"), title: _("Price override (supervisor)") });
+        const remove = T.el("button", { type: "button", class: "btn-remove danger", "aria-label": _("Remove %(name)s", { name: l.name }), text: "✕" });
         price.disabled = !v.mine || ACTIVE.indexOf(v.state) < 0;
         remove.disabled = !v.mine || ACTIVE.indexOf(v.state) < 0 || v.state === "payment";
         list.append(T.el("li", { class: "line" + (l.locked ? " is-locked" : ""), "data-line-id": String(l.line_id),
@@ -265,8 +265,8 @@
       empty.hidden = v.lines.length > 0;
       if (!v.lines.length) {
         empty.textContent = v.state === "idle" || v.state === "completed" || v.state === "voided"
-          ? "Press Start sale (or scan an item) to begin."
-          : "Put the items on the tray, scan a barcode or type a code.";
+          ? _("Press Start sale (or scan an item) to begin.")
+          : _("Put the items on the tray, scan a barcode or type a code.");
       }
     }
 
@@ -275,14 +275,14 @@
     // search pick rings it up (resolves it) instead of adding a new line.  Pay is refused until then.
     function teachLink(href) {
       return T.el("a", { class: "teach-link", href: href, target: "_blank", rel: "noopener",
-                         text: "Teach this product", title: "Opens the Teach a product screen (after this sale)" });
+                         text: _("Teach this product"), title: _("Opens the Teach a product screen (after this sale)") });
     }
     function unknownLine(l, v, editable) {
-      const kids = [T.el("div", { class: "line-name", text: "Unknown item" }),
-                    T.el("div", { class: "unknown-ask" }, [T.el("span", { class: "badge unknown", text: "not recognised" }),
-                                                           T.el("span", { text: " scan its barcode or search its name." })])];
+      const kids = [T.el("div", { class: "line-name", text: _("Unknown item") }),
+                    T.el("div", { class: "unknown-ask" }, [T.el("span", { class: "badge unknown", text: _("not recognised") }),
+                                                           T.el("span", { text: " " + _("scan its barcode or search its name.") })])];
       if (editable && l.alternatives && l.alternatives.length) {
-        const alts = [T.el("span", { class: "muted", text: "Or is it: " })];
+        const alts = [T.el("span", { class: "muted", text: _("Or is it:") + " " })];
         l.alternatives.slice(0, 3).forEach(function (a) {
           alts.push(T.el("button", { type: "button", class: "alt", "data-sku": a.sku,
                                      text: a.name + " (" + Math.round(a.score * 100) + "%)" }));
@@ -290,10 +290,10 @@
         kids.push(T.el("div", { class: "alts" }, alts));
       }
       if (v.teach_url) kids.push(teachLink(v.teach_url));
-      const search = T.el("button", { type: "button", class: "btn-find", text: "Search", title: "Search the product by name" });
+      const search = T.el("button", { type: "button", class: "btn-find", text: _("Search"), title: _("Search the product by name") });
       search.disabled = !editable;
-      const remove = T.el("button", { type: "button", class: "btn-remove danger", "aria-label": "Remove the unknown item",
-                                      text: "✕", title: "Not a product, or the customer keeps it" });
+      const remove = T.el("button", { type: "button", class: "btn-remove danger", "aria-label": _("Remove the unknown item"),
+                                      text: "✕", title: _("Not a product, or the customer keeps it") });
       remove.disabled = !editable;
       return T.el("li", { class: "line unknown-line", "data-line-id": String(l.line_id), "data-sku": "",
                           "data-unknown": "1", "data-qty": "1" }, [
@@ -322,8 +322,8 @@
     function updateCodeHint() {
       const target = resolveTarget();
       const unknown = target !== null && view.lines.some(function (l) { return l.line_id === target && l.unknown; });
-      code.placeholder = target === null ? "Scan, type a code or search a name"
-        : unknown ? "Scan or search the unknown item" : "Scan or search the right product";
+      code.placeholder = target === null ? _("Scan, type a code or search a name")
+        : unknown ? _("Scan or search the unknown item") : _("Scan or search the right product");
     }
 
     // ---- the long-poll: the basket appears as soon as the tray settles ----
@@ -377,7 +377,7 @@
                                     T.el("span", { class: "num", text: T.money(l.line_total, what.currency) })]));
       });
       box.append(list, T.el("p", { class: "approval-total" }, [
-        T.el("span", { text: what.items + (what.items === 1 ? " item" : " items") }),
+        T.el("span", { text: ngettext("%(num)d item", "%(num)d items", what.items) }),
         T.el("strong", { id: "void-amount", text: T.money(what.total, what.currency) })]));
     }
     async function releaseVoidHold() {  // the void was not done: the camera follows the tray again
@@ -398,7 +398,8 @@
         froze = true;
       }
       voidHold = { version: v.version, froze: froze,
-                   what: basketSummary(v, "Void the whole sale by " + (v.cashier ? v.cashier.name : "this till")) };
+                   what: basketSummary(v, v.cashier ? _("Void the whole sale by %(name)s", { name: v.cashier.name })
+                                                 : _("Void the whole sale on this till")) };
       showVoidWhat(voidHold.what);
       openDialog($("void-dialog"));
     });
@@ -415,7 +416,7 @@
       if (!hold) return;
       const done = await act(function () {
         return withApproval("POST", "/api/checkout/void", { reason: reason, expect_version: hold.version }, hold.what);
-      }, "Sale voided.");
+      }, _("Sale voided."));
       if (done) voidHold = null; else releaseVoidHold();
     });
     $("btn-discount").addEventListener("click", function () {
@@ -432,15 +433,16 @@
     $("discount-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       const amount = T.toMinor($("discount-amount").value);
-      if (amount === null) { $("discount-error").textContent = "Type an amount like 25.00"; return; }
+      if (amount === null) { $("discount-error").textContent = _("Type an amount like %(example)s", { example: T.money(2500, view ? view.currency : undefined) }); return; }
       closeDialog($("discount-dialog"));
-      const what = { title: "A discount of " + T.money(amount, view.currency) + " on " +
-                     T.money(view.totals.subtotal, view.currency) + "; the customer pays", currency: view.currency,
+      const what = { title: _("A discount of %(discount)s on %(subtotal)s; the customer pays", {
+                       discount: T.money(amount, view.currency), subtotal: T.money(view.totals.subtotal, view.currency) }),
+                     currency: view.currency,
                      items: view.totals.items, total: view.totals.subtotal - amount, lines: [] };
       act(function () {
         return withApproval("POST", "/api/checkout/discount", { amount: amount, reason: $("discount-reason").value.trim() },
                             what);
-      }, "Discount applied.");
+      }, _("Discount applied."));
     });
     $("btn-drawer").addEventListener("click", function () {
       $("drawer-error").textContent = ""; $("drawer-reason").value = "";
@@ -451,7 +453,7 @@
       try {
         await T.api("POST", "/api/drawer/open", { reason: $("drawer-reason").value.trim() });
         closeDialog($("drawer-dialog"));
-        showMessage("Drawer opened — recorded on your shift.", "ok");
+        showMessage(_("Drawer opened — recorded on your shift."), "ok");
       } catch (e) { $("drawer-error").textContent = e.message; }
     });
 
@@ -472,21 +474,21 @@
                  lines: [{ qty: units, name: shown.name, line_total: units * shown.unit_price }] };
       }
       if (btn.classList.contains("btn-minus")) act(function () {
-        return withApproval("POST", url, { qty: qty - 1 }, lineWhat(1, "Take 1 off a line the customer has seen"));
+        return withApproval("POST", url, { qty: qty - 1 }, lineWhat(1, _("Take 1 off a line the customer has seen")));
       });
       else if (btn.classList.contains("btn-plus")) act(function () { return withApproval("POST", url, { qty: qty + 1 }); });
       else if (btn.classList.contains("btn-remove")) act(function () {
         return withApproval("POST", url + "/remove", { reason: "removed at the till" },
-                            lineWhat(qty, "Take off a line the customer has seen"));
+                            lineWhat(qty, _("Take off a line the customer has seen")));
       });
       else if (btn.classList.contains("alt")) act(function () { return T.api("POST", url + "/alternative", { sku: btn.dataset.sku }); });
-      else if (btn.classList.contains("btn-find")) { code.focus(); showMessage("Type the product's name, or scan its barcode.", "info"); }
+      else if (btn.classList.contains("btn-find")) { code.focus(); showMessage(_("Type the product's name, or scan its barcode."), "info"); }
       else if (btn.classList.contains("alt-other")) {
         const line = view.lines.find(function (l) { return String(l.line_id) === id; });
         fixTarget = line ? line.line_id : null;
         updateCodeHint();
         code.focus();
-        if (line) showMessage("Scan or search the right product instead of " + line.name + ".", "info");
+        if (line) showMessage(_("Scan or search the right product instead of %(name)s.", { name: line.name }), "info");
       }
       else if (btn.classList.contains("btn-price")) {
         const line = view.lines.find(function (l) { return String(l.line_id) === id; });
@@ -503,16 +505,17 @@
     $("price-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       const price = T.toMinor($("price-new").value);
-      if (price === null) { $("price-error").textContent = "Type a price like 75.00"; return; }
+      if (price === null) { $("price-error").textContent = _("Type a price like %(example)s", { example: T.money(7500, view ? view.currency : undefined) }); return; }
       const line = priceLine;
       closeDialog($("price-dialog"));
-      const what = { title: "Change the price of " + line.name + " from " + T.money(line.unit_price, view.currency) +
-                     " to " + T.money(price, view.currency) + " each", currency: view.currency, items: line.qty,
+      const what = { title: _("Change the price of %(name)s from %(old)s to %(new)s each", { name: line.name,
+                       old: T.money(line.unit_price, view.currency), new: T.money(price, view.currency) }),
+                     currency: view.currency, items: line.qty,
                      total: line.qty * price, lines: [{ qty: line.qty, name: line.name, line_total: line.qty * price }] };
       act(function () {
         return withApproval("POST", "/api/checkout/lines/" + line.line_id + "/price",
                             { unit_price: price, reason: $("price-reason").value.trim() }, what);
-      }, "Price changed.");
+      }, _("Price changed."));
     });
 
     // ---- adding items: typed code, name search, USB barcode scanner ----
@@ -525,7 +528,7 @@
             fixTarget = null;
             return v;
           });
-        }, "Rung up.");
+        }, _("Rung up."));
       }
       return act(async function () {
         await ensureSale();
@@ -559,7 +562,7 @@
       if (/\s/.test(text)) {  // a name: show the matches, add at once when only one fits
         const found = await search(text);
         if (found.length === 1) { const v = await addCode(found[0].sku, qty, "manual"); if (v) { code.value = ""; clearSearch(); } }
-        else if (!found.length) showMessage("Nothing matches “" + text + "”.", "error");
+        else if (!found.length) showMessage(_("Nothing matches “%(text)s”.", { text: text }), "error");
         return;
       }
       const v = await addCode(text, qty, "manual");
@@ -634,7 +637,7 @@
       p.textContent = cap(text);
       p.hidden = !text;
       p.className = "pay-error" + (storage ? " storage" : "");
-      $("pay-complete").textContent = storage ? "Try again" : "Complete sale";
+      $("pay-complete").textContent = storage ? _("Try again") : _("Complete sale");
     }
     function choose(method) {
       payMethod = method;
@@ -663,7 +666,7 @@
       quick.replaceChildren();
       quickNotes().forEach(function (amount, i) {
         quick.append(T.el("button", { type: "button", class: "note", "data-amount": String(amount),
-                                      text: i === 0 ? "Exact " + T.money(amount) : T.money(amount) }));
+                                      text: i === 0 ? _("Exact %(amount)s", { amount: T.money(amount) }) : T.money(amount) }));
       });
       $("split-parts").replaceChildren();
       addSplitPart("cash", due());
@@ -679,7 +682,7 @@
       $("pay-dialog").querySelector(".methods").hidden = zero;
       if (zero) document.querySelectorAll("#pay-dialog .pay-panel").forEach(function (el) { el.hidden = true; });
       else document.querySelectorAll("#pay-dialog .pay-panel").forEach(function (el) { el.hidden = el.dataset.panel !== payMethod; });
-      $("pay-complete").textContent = zero ? "Complete with no payment" : "Complete sale";
+      $("pay-complete").textContent = zero ? _("Complete with no payment") : _("Complete sale");
       $("pay-complete").disabled = !payments();
     }
     async function loadCustomers() {
@@ -692,17 +695,18 @@
     }
     function fillCustomers(select) {
       const keep = select.value;
-      select.replaceChildren(T.el("option", { value: "", text: "— choose the customer —" }));
+      select.replaceChildren(T.el("option", { value: "", text: _("— choose the customer —") }));
       customers.forEach(function (c) {
-        select.append(T.el("option", { value: c.id, text: c.name + " — available " + T.money(c.available_credit) }));
+        select.append(T.el("option", { value: c.id, text: _("%(name)s — available %(amount)s", { name: c.name, amount: T.money(c.available_credit) }) }));
       });
       select.value = keep;
     }
     function updateCredit() {
       const c = customers.find(function (x) { return x.id === $("credit-customer").value; });
       $("credit-available").textContent = c
-        ? "Owes " + T.money(c.balance) + " of a " + T.money(c.credit_limit) + " limit; available " + T.money(c.available_credit)
-          + (c.available_credit < due() ? " — NOT ENOUGH for this sale" : "")
+        ? _("Owes %(balance)s of a %(limit)s limit; available %(available)s", { balance: T.money(c.balance),
+            limit: T.money(c.credit_limit), available: T.money(c.available_credit) })
+          + (c.available_credit < due() ? " — " + _("NOT ENOUGH for this sale") : "")
         : "";
       $("credit-available").className = c && c.available_credit < due() ? "error" : "muted";
       updateComplete();
@@ -712,7 +716,7 @@
       const t = T.toMinor($("cash-tendered").value);
       const out = $("cash-change");
       if (t === null) { out.textContent = "—"; out.className = ""; }
-      else if (t < due()) { out.textContent = "short by " + T.money(due() - t); out.className = "error"; }
+      else if (t < due()) { out.textContent = _("short by %(amount)s", { amount: T.money(due() - t) }); out.className = "error"; }
       else { out.textContent = T.money(t - due()); out.className = "notice"; }
       updateComplete();
     }
@@ -728,17 +732,17 @@
     });
 
     function addSplitPart(method, amount) {
-      const sel = T.el("select", { class: "part-method", "aria-label": "Method" });
-      [["cash", "Cash"], ["card", "Card"], ["mobile_money", "Mobile money"], ["credit", "Credit"]].forEach(function (m) {
+      const sel = T.el("select", { class: "part-method", "aria-label": _("Method") });
+      [["cash", _("Cash")], ["card", _("Card")], ["mobile_money", _("Mobile money")], ["credit", _("Credit")]].forEach(function (m) {
         sel.append(T.el("option", { value: m[0], text: m[1] }));
       });
       sel.value = method;
-      const amt = T.el("input", { class: "part-amount", inputmode: "decimal", maxlength: "16", "aria-label": "Amount",
+      const amt = T.el("input", { class: "part-amount", inputmode: "decimal", maxlength: "16", "aria-label": _("Amount"),
                                   value: amount > 0 ? majorText(amount) : "" });
-      const cust = T.el("select", { class: "part-customer", "aria-label": "Customer" });
+      const cust = T.el("select", { class: "part-customer", "aria-label": _("Customer") });
       fillCustomers(cust);
       cust.hidden = method !== "credit";
-      const del = T.el("button", { type: "button", class: "part-remove", "aria-label": "Remove part", text: "✕" });
+      const del = T.el("button", { type: "button", class: "part-remove", "aria-label": _("Remove part"), text: "✕" });
       const li = T.el("li", { class: "split-part" }, [sel, amt, cust, del]);
       sel.addEventListener("change", function () { cust.hidden = sel.value !== "credit"; updateSplit(); });
       amt.addEventListener("input", updateSplit);
@@ -828,27 +832,28 @@
             await sleep(2000);  // the till is not back yet
             continue;
           }
-          const sale = "Sale " + shortId(attempt.tx_id) + " (" + T.money(attempt.total, attempt.currency) + ")";
+          const sale = { sale: shortId(attempt.tx_id), amount: T.money(attempt.total, attempt.currency) };
           if (r.recorded && r.status !== "completed") {
             setPendingAttempt(null);
             closeDialog($("pay-dialog"));
-            showOutcome(sale + " was voided", "It is recorded as voided (receipt " + r.receipt_no + "), not as a sale: " +
-              "no money is due for it. Give back any money taken for it.", "error", null);
+            showOutcome(_("Sale %(sale)s (%(amount)s) was voided", sale),
+              _("It is recorded as voided (receipt %(number)s), not as a sale: no money is due for it. Give back any money taken for it.",
+                { number: r.receipt_no }), "error", null);
           } else if (r.recorded) {
             setPendingAttempt(null);
             closeDialog($("pay-dialog"));
-            showOutcome(sale + " WAS recorded", "The till saved it as receipt " + r.receipt_no + " before it stopped. " +
-              "The payment is complete: keep the money, give the change and the receipt. Do not ring it up again.",
-              "ok", r.receipt);
+            showOutcome(_("Sale %(sale)s (%(amount)s) WAS recorded", sale),
+              _("The till saved it as receipt %(number)s before it stopped. The payment is complete: keep the money, give the change and the receipt. Do not ring it up again.",
+                { number: r.receipt_no }), "ok", r.receipt);
           } else if (r.open) {  // the till is up and the sale is still waiting for its payment
             setPendingAttempt(null);
-            setPayError(sale + " is NOT recorded yet: the till did not get the payment. Press Complete sale again.", false);
+            setPayError(_("Sale %(sale)s (%(amount)s) is NOT recorded yet: the till did not get the payment. Press Complete sale again.", sale), false);
           } else {
             setPendingAttempt(null);
             closeDialog($("pay-dialog"));
-            showOutcome(sale + " was NOT recorded", "The till stopped before it saved this sale, so it is not on the " +
-              "till and no payment is recorded for it. Give back any money taken for it, then ring the items up " +
-              "again as a new sale.", "error", null);
+            showOutcome(_("Sale %(sale)s (%(amount)s) was NOT recorded", sale),
+              _("The till stopped before it saved this sale, so it is not on the till and no payment is recorded for it. Give back any money taken for it, then ring the items up again as a new sale."),
+              "error", null);
           }
           return;
         }
@@ -873,12 +878,12 @@
         showMessage("", "ok");
       } catch (e) {
         if (e.status) setPendingAttempt(null);  // the till answered: nothing is in doubt
-        if (e.status === 507) setPayError("The sale was NOT saved: " + e.message, true);
+        if (e.status === 507) setPayError(_("The sale was NOT saved: %(error)s", { error: e.message }), true);
         else if (e.status === 401) handleError(e);
         else if (e.status) setPayError(e.message, false);
         else {  // no answer at all: the till may have died while recording the sale
-          setPayError("The till did not answer (it may be restarting). Do not take or give back money yet: " +
-            "checking whether sale " + shortId(attempt.tx_id) + " was recorded…", true);
+          setPayError(_("The till did not answer (it may be restarting). Do not take or give back money yet: checking whether sale %(sale)s was recorded…",
+            { sale: shortId(attempt.tx_id) }), true);
           checkAttempt(attempt);
         }
       } finally {
@@ -898,7 +903,7 @@
     // ---- receipt ----
     function showReceipt(receipt) {
       receiptShown = receipt.receipt_no;
-      $("receipt-title").textContent = "Sale complete — receipt " + receipt.receipt_no;
+      $("receipt-title").textContent = _("Sale complete — receipt %(number)s", { number: receipt.receipt_no });
       $("receipt-change").textContent = T.money(receipt.change, receipt.currency);
       $("receipt-change-line").hidden = !receipt.change;
       $("receipt-text").textContent = receipt.text;
@@ -931,21 +936,24 @@
     }
     function renderSale() {
       $("refund-sale").hidden = false;
-      $("refund-title").textContent = "Receipt " + sale.receipt_no + " · " + sale.completed_local + " · " +
-        sale.cashier.name + " · total " + T.money(sale.total, sale.currency);
+      $("refund-title").textContent = _("Receipt %(number)s · %(time)s · %(cashier)s · total %(total)s", {
+        number: sale.receipt_no, time: sale.completed_local, cashier: sale.cashier.name, total: T.money(sale.total, sale.currency) });
       const note = [];
-      if (!sale.refundable) note.push("This is a " + sale.status + " record: it cannot be refunded.");
+      if (!sale.refundable) note.push(sale.status === "voided" ? _("This is a voided record: it cannot be refunded.")
+                                     : _("This is a refund record: it cannot be refunded."));
       if (sale.refund_state) {
-        note.push((sale.refund_state.state === "fully" ? "Refunded in full: " : "Partly refunded (" +
-          sale.refund_state.items + " of " + sale.refund_state.of_items + " items): ") + sale.refund_state.receipts.join(", ") + ".");
+        note.push((sale.refund_state.state === "fully"
+          ? _("Refunded in full: %(receipts)s.", { receipts: sale.refund_state.receipts.join(", ") })
+          : _("Partly refunded (%(items)s of %(of)s items): %(receipts)s.", { items: sale.refund_state.items,
+              of: sale.refund_state.of_items, receipts: sale.refund_state.receipts.join(", ") })));
       }
-      if (sale.discount) note.push("The sale had a discount of " + T.money(sale.discount, sale.currency) + "; refunds share it pro rata.");
+      if (sale.discount) note.push(_("The sale had a discount of %(amount)s; refunds share it pro rata.", { amount: T.money(sale.discount, sale.currency) }));
       $("refund-note").textContent = note.join(" ");
       const body = $("refund-lines");
       body.replaceChildren();
       sale.refund_lines.forEach(function (l) {
         const input = T.el("input", { type: "number", min: "0", max: String(l.refundable), step: "1", value: "0",
-                                      class: "refund-qty", "data-sku": l.sku, "aria-label": "Quantity to refund of " + l.name });
+                                      class: "refund-qty", "data-sku": l.sku, "aria-label": _("Quantity to refund of %(name)s", { name: l.name }) });
         input.disabled = l.refundable === 0;
         input.addEventListener("input", updateTotal);
         body.append(T.el("tr", { "data-sku": l.sku }, [
@@ -986,8 +994,8 @@
       ev.preventDefault();
       if (!sale) return;
       const q = quantities();
-      if (q.bad) { setError("Quantities are whole numbers from 0 to what can still be refunded."); q.bad.focus(); return; }
-      if (!Object.keys(q.items).length) { setError("Choose at least one item to refund."); return; }
+      if (q.bad) { setError(_("Quantities are whole numbers from 0 to what can still be refunded.")); q.bad.focus(); return; }
+      if (!Object.keys(q.items).length) { setError(_("Choose at least one item to refund.")); return; }
       setError("");
       $("refund-submit").disabled = true;
       try {
@@ -996,14 +1004,15 @@
           approver_pin: $("refund-pin").value.trim(), reason: $("refund-reason").value.trim() });
         $("refund-pin").value = "";
         $("refund-done").hidden = false;
-        $("refund-done-title").textContent = "Refund " + r.receipt_no + ": " + T.money(-r.receipt.total, r.receipt.currency)
-          + " back by " + r.receipt.payments.map(function (p) { return p.method_name; }).join(", ");
+        $("refund-done-title").textContent = _("Refund %(number)s: %(amount)s back by %(methods)s", { number: r.receipt_no,
+          amount: T.money(-r.receipt.total, r.receipt.currency),
+          methods: r.receipt.payments.map(function (p) { return p.method_name; }).join(", ") });
         $("refund-done-text").textContent = r.receipt.text;
         $("refund-done-print").href = "/till/receipt/" + encodeURIComponent(r.receipt_no) + "?print=1";
         $("refund-done-page").href = "/till/receipt/" + encodeURIComponent(r.receipt_no);
         await lookup(sale.receipt_no);
       } catch (e) {
-        setError(e.status === 507 ? "The refund was NOT saved: " + e.message : e.message);
+        setError(e.status === 507 ? _("The refund was NOT saved: %(error)s", { error: e.message }) : e.message);
       } finally {
         $("refund-submit").disabled = !(sale && sale.refundable);
       }

@@ -10,15 +10,15 @@
   const charts = {};
 
   function pct(v, usual) {
-    if (v === null || v === undefined) return usual === null || usual === undefined ? "no usual yet" : "";
-    return (v > 0 ? "+" : "") + v + "% vs usual";
+    if (v === null || v === undefined) return usual === null || usual === undefined ? _("no usual yet") : "";
+    return _("%(change)s%% vs usual", { change: (v > 0 ? "+" : "") + I18n.number(v) });
   }
   const ARROWS = { up: "▲", down: "▼", flat: "▶", none: "" };
 
   function trend(c, isMoney) {
     const nodes = [T.el("span", { class: "trend " + c.trend, text: (ARROWS[c.trend] ? ARROWS[c.trend] + " " : "") + pct(c.change_pct, c.usual) })];
     if (c.usual !== null && c.usual !== undefined) {
-      nodes.push(" ", T.el("span", { class: "muted", text: "(usual " + (isMoney ? T.money(c.usual) : Number(c.usual).toFixed(1)) + ")" }));
+      nodes.push(" ", T.el("span", { class: "muted", text: _("(usual %(value)s)", { value: isMoney ? T.money(c.usual) : I18n.number(c.usual, 1) }) }));
     }
     return nodes;
   }
@@ -31,33 +31,34 @@
   function renderPulse(p) {
     const grid = T.el("div", { class: "pulse-grid" });
     const hourExtra = trend(p.sales_this_hour, true);
-    if (p.usual_full_hour_sales !== null) hourExtra.push(T.el("span", { class: "muted small", text: "whole hour usually " + T.money(p.usual_full_hour_sales) }));
-    grid.append(item("sales_this_hour", ["Sales this hour ", T.el("span", { class: "muted", text: p.window })], T.money(p.sales_this_hour.actual), hourExtra));
+    if (p.usual_full_hour_sales !== null) hourExtra.push(T.el("span", { class: "muted small", text: _("whole hour usually %(value)s", { value: T.money(p.usual_full_hour_sales) }) }));
+    grid.append(item("sales_this_hour", [_("Sales this hour") + " ", T.el("span", { class: "muted", text: p.window })], T.money(p.sales_this_hour.actual), hourExtra));
     const txExtra = trend(p.transactions_this_hour, false);
-    if (p.usual_full_hour_transactions !== null) txExtra.push(T.el("span", { class: "muted small", text: "whole hour usually " + Number(p.usual_full_hour_transactions).toFixed(1) }));
-    grid.append(item("transactions_this_hour", ["Customers this hour"], String(p.transactions_this_hour.actual), txExtra));
-    grid.append(item("sales_today", ["Sales today so far"], T.money(p.sales_today.actual), trend(p.sales_today, true)));
+    if (p.usual_full_hour_transactions !== null) txExtra.push(T.el("span", { class: "muted small", text: _("whole hour usually %(value)s", { value: I18n.number(p.usual_full_hour_transactions, 1) }) }));
+    grid.append(item("transactions_this_hour", [_("Customers this hour")], String(p.transactions_this_hour.actual), txExtra));
+    grid.append(item("sales_today", [_("Sales today so far")], T.money(p.sales_today.actual), trend(p.sales_today, true)));
     const basketExtra = trend(p.basket_value, true);
-    basketExtra.push(T.el("span", { class: "muted small", text: p.basket_items.actual + " items per basket" +
+    basketExtra.push(T.el("span", { class: "muted small", text: _("%(items)s items per basket", { items: I18n.number(p.basket_items.actual) }) +
       (p.basket_items.change_pct !== null ? " (" + pct(p.basket_items.change_pct) + ")" : "") }));
-    grid.append(item("basket_value", ["Average basket today"], T.money(p.basket_value.actual), basketExtra));
+    grid.append(item("basket_value", [_("Average basket today")], T.money(p.basket_value.actual), basketExtra));
     let low;
     if (p.running_low.length) {
       low = T.el("ul", { class: "running-low" }, p.running_low.slice(0, 8).map(function (s) {
-        if (s.stock_qty <= 0) return T.el("li", {}, [T.el("strong", { text: s.name }), " — ", T.el("span", { class: "pill bad", text: "out of stock" })]);
-        const li = T.el("li", {}, [T.el("strong", { text: s.name }), " — " + s.stock_qty + " left"]);
-        if (s.low) li.append(" ", T.el("span", { class: "pill bad", text: "at or below reorder level " + s.reorder_level }));
-        if (s.runs_out_soon && s.days_left !== null) li.append(" ", T.el("span", { class: "pill warn", text: "runs out in ~" + s.days_left + " days" }));
+        if (s.stock_qty <= 0) return T.el("li", {}, [T.el("strong", { text: s.name }), " — ", T.el("span", { class: "pill bad", text: _("out of stock") })]);
+        const li = T.el("li", {}, [T.el("strong", { text: s.name }), " — " + _("%(qty)s left", { qty: s.stock_qty })]);
+        if (s.low) li.append(" ", T.el("span", { class: "pill bad", text: _("at or below reorder level %(level)s", { level: s.reorder_level }) }));
+        if (s.runs_out_soon && s.days_left !== null) li.append(" ", T.el("span", { class: "pill warn", text: ngettext("runs out in ~%(num)d day", "runs out in ~%(num)d days", s.days_left) }));
         return li;
       }));
-      if (p.running_low.length > 8) low.append(T.el("li", { class: "muted", text: "and " + (p.running_low.length - 8) + " more (see Stock)" }));
+      if (p.running_low.length > 8) low.append(T.el("li", { class: "muted", text: _("and %(count)s more (see Stock)", { count: p.running_low.length - 8 }) }));
     } else {
-      low = T.el("span", { class: "notice", text: "Nothing is running low." });
+      low = T.el("span", { class: "notice", text: _("Nothing is running low.") });
     }
-    grid.append(T.el("div", { class: "pulse-item wide", "data-metric": "running_low" }, [T.el("span", { class: "label", text: "Running low" }), low]));
-    const note = T.el("p", { class: "muted small", id: "pulse-note", text: "As of " + p.at.slice(11, 16) + " store time. " +
-      (p.usual_weeks ? "\"Usual\" is the mean of this weekday over the last " + p.usual_weeks + " week" + (p.usual_weeks === 1 ? "" : "s") + ", at the same time of day."
-        : "No earlier weeks to compare with yet.") });
+    grid.append(T.el("div", { class: "pulse-item wide", "data-metric": "running_low" }, [T.el("span", { class: "label", text: _("Running low") }), low]));
+    const note = T.el("p", { class: "muted small", id: "pulse-note", text: _("As of %(time)s store time.", { time: p.at.slice(11, 16) }) + " " +
+      (p.usual_weeks ? ngettext("\"Usual\" is the mean of this weekday over the last %(num)d week, at the same time of day.",
+                                "\"Usual\" is the mean of this weekday over the last %(num)d weeks, at the same time of day.", p.usual_weeks)
+        : _("No earlier weeks to compare with yet.")) });
     return [grid, note];
   }
 
@@ -76,7 +77,7 @@
     const datasets = [{ type: "bar", label: label, data: hours.map(function (h) { return h.sales; }),
       backgroundColor: BRAND, borderRadius: 3, order: 2, tx: hours.map(function (h) { return h.transactions; }) }];
     if (series.usual_weeks) {
-      datasets.push({ type: "line", label: "Usual " + series.weekday + " (" + series.usual_weeks + " wk)",
+      datasets.push({ type: "line", label: _("Usual %(weekday)s (%(weeks)s wk)", { weekday: series.weekday, weeks: series.usual_weeks }),
         data: hours.map(function (h) { return h.usual_sales; }), borderColor: USUAL, backgroundColor: USUAL,
         tension: 0.3, pointRadius: 2, order: 1, tx: hours.map(function (h) { return h.usual_transactions; }) });
     }
@@ -89,8 +90,8 @@
     const series = await T.api("GET", canvas.dataset.src);
     const data = hourlyData(series);
     const note = document.getElementById("hourly-note");
-    if (note) note.textContent = series.usual_weeks ? "Usual: mean of " + series.usual_dates.join(", ") + "."
-      : "No earlier " + series.weekday + "s to compare with yet.";
+    if (note) note.textContent = series.usual_weeks ? _("Usual: mean of %(dates)s.", { dates: series.usual_dates.join(", ") })
+      : _("No earlier %(weekday)s to compare with yet.", { weekday: series.weekday });
     if (charts.hourly) { charts.hourly.data = data; charts.hourly.update("none"); return; }
     charts.hourly = new Chart(canvas, {
       data: data,
@@ -100,7 +101,7 @@
         scales: { y: { beginAtZero: true, ticks: { callback: function (v) { return T.money(v).replace(/[.,]00$/, ""); } } } },
         plugins: { tooltip: { callbacks: { label: function (ctx) {
           const tx = ctx.dataset.tx ? ctx.dataset.tx[ctx.dataIndex] : null;
-          return ctx.dataset.label + ": " + T.money(ctx.parsed.y || 0) + (tx !== null ? " · " + tx + " sales" : "");
+          return ctx.dataset.label + ": " + T.money(ctx.parsed.y || 0) + (tx !== null ? " · " + ngettext("%(num)d sale", "%(num)d sales", tx) : "");
         } } } }
       }
     });
@@ -111,9 +112,9 @@
     if (!body) return;
     const rows = methods.map(function (m) {
       return T.el("tr", {}, [T.el("td", { text: m.label }), T.el("td", { class: "num", text: String(m.transactions) }),
-        T.el("td", { class: "num", text: T.money(m.amount) }), T.el("td", { class: "num", text: Math.round(m.share * 100) + " %" })]);
+        T.el("td", { class: "num", text: T.money(m.amount) }), T.el("td", { class: "num", text: I18n.number(Math.round(m.share * 100)) + " %" })]);
     });
-    body.replaceChildren.apply(body, rows.length ? rows : [T.el("tr", {}, [T.el("td", { colspan: "4", class: "muted", text: "No payments on this day." })])]);
+    body.replaceChildren.apply(body, rows.length ? rows : [T.el("tr", {}, [T.el("td", { colspan: "4", class: "muted", text: _("No payments on this day.") })])]);
   }
 
   async function drawPayments() {
@@ -156,7 +157,7 @@
       return T.el("tr", {}, [T.el("td", {}, [p.name + " ", T.el("span", { class: "muted small", text: p.sku })]),
         T.el("td", { class: "num", text: String(p.qty) }), T.el("td", { class: "num", text: T.money(p.revenue) })]);
     });
-    body.replaceChildren.apply(body, rows.length ? rows : [T.el("tr", {}, [T.el("td", { colspan: "3", class: "muted", text: "No sales on this day yet." })])]);
+    body.replaceChildren.apply(body, rows.length ? rows : [T.el("tr", {}, [T.el("td", { colspan: "3", class: "muted", text: _("No sales on this day yet.") })])]);
   }
 
   async function refreshPulse(root) {
@@ -175,8 +176,8 @@
     const results = await Promise.allSettled(jobs);
     const failed = results.filter(function (r) { return r.status === "rejected"; });
     if (failed.length && failed[0].reason && failed[0].reason.status === 401) { window.location.reload(); return; }
-    if (status) status.textContent = failed.length ? "could not refresh: " + failed[0].reason.message
-      : "updated " + new Date().toLocaleTimeString() + " · refreshes every 30 s";
+    if (status) status.textContent = failed.length ? _("could not refresh: %(error)s", { error: failed[0].reason.message })
+      : _("updated %(time)s · refreshes every 30 s", { time: I18n.time(new Date()) });
   }
 
   function bindAcks() {
@@ -187,7 +188,7 @@
       try {
         const res = await T.api("POST", "/api/alerts/" + encodeURIComponent(btn.dataset.alertId) + "/ack");
         const box = btn.parentNode;
-        box.replaceChildren(T.el("span", { class: "muted small", text: "acknowledged by you at " + new Date().toLocaleTimeString() }));
+        box.replaceChildren(T.el("span", { class: "muted small", text: _("acknowledged by you at %(time)s", { time: I18n.time(new Date()) }) }));
         const li = document.getElementById("alert-" + res.alert.id);
         if (li) { li.classList.remove("open"); li.classList.add("acked"); }
         const open = document.getElementById("kpi-open_alerts");
@@ -207,7 +208,7 @@
       document.querySelectorAll(".chart-box").forEach(function (b) { b.replaceChildren(T.el("p", { class: "error", text: "The chart library did not load." })); });
     } else {
       Chart.defaults.font.family = "system-ui, sans-serif";
-      drawHourly().catch(function (e) { setText("hourly-note", "Chart unavailable: " + e.message); });
+      drawHourly().catch(function (e) { setText("hourly-note", _("Chart unavailable: %(error)s", { error: e.message })); });
       drawPayments().catch(function () { /* the table below the chart still shows the mix */ });
     }
     window.setInterval(function () { refresh(root); }, REFRESH_MS);

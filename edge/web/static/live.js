@@ -31,9 +31,9 @@
     try {
       const r = await fetch("api/health", {cache: "no-store"});
       const j = await r.json();
-      h.textContent = "camera " + j.camera.state + " · " + j.camera.fps + " fps · " + j.inference.ms + " ms";
+      h.textContent = _("camera %(state)s · %(fps)s fps · %(ms)s ms", { state: j.camera.state, fps: j.camera.fps, ms: j.inference.ms });
       h.className = "pill " + (j.ok ? "ok" : "bad");
-    } catch (err) { h.textContent = "offline"; h.className = "pill bad"; }
+    } catch (err) { h.textContent = _("offline"); h.className = "pill bad"; }
   }
   refreshBasket(); refreshHealth();
   setInterval(refreshBasket, 500);

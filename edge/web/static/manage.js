@@ -99,8 +99,9 @@
     form.addEventListener("submit", function (ev) {
       const state = update();
       let problem = "";
-      if (state.bad) problem = state.bad + " count(s) are not whole numbers from 0 to 1,000,000.";
-      else if (!state.lines) problem = "Type at least one counted quantity.";
+      if (state.bad) problem = ngettext("%(num)d count is not a whole number from 0 to 1,000,000.",
+                                          "%(num)d counts are not whole numbers from 0 to 1,000,000.", state.bad);
+      else if (!state.lines) problem = _("Type at least one counted quantity.");
       if (problem) {
         ev.preventDefault();
         warning.textContent = problem; warning.hidden = false; warning.classList.add("error");

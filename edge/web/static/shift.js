@@ -12,7 +12,7 @@
       ev.preventDefault();
       const err = $("shift-error");
       const text = $(inputId).value.trim();
-      if (T.toMinor(text) === null) { err.textContent = "Type an amount like 500.00"; return; }
+      if (T.toMinor(text) === null) { err.textContent = _("Type an amount like %(example)s", { example: T.money(50000) }); return; }
       err.textContent = "";
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;
@@ -22,7 +22,7 @@
         if (form.dataset.closeShift) body.shift_id = Number(form.dataset.closeShift);  // a supervisor closes another's
         after(await T.api("POST", url, body));
       } catch (e) {
-        err.textContent = e.status === 507 ? "NOT SAVED — " + e.message : e.message;
+        err.textContent = e.status === 507 ? _("NOT SAVED — %(error)s", { error: e.message }) : e.message;
         button.disabled = false;
       }
     });
@@ -40,9 +40,12 @@
     $("shift-close-other-form").hidden = true;
     const done = $("shift-error");
     done.className = "notice";
-    done.textContent = "Shift #" + r.shift.id + " closed: expected " + T.money(rep.expected_cash) + ", counted " +
-      T.money(rep.counted_cash) + (diff === 0 ? ", exact." : (diff > 0 ? ", over by " : ", short by ") +
-      T.money(Math.abs(diff)) + ".") + " The drawer is free: the next shift can open.";
+    const facts = { id: r.shift.id, expected: T.money(rep.expected_cash), counted: T.money(rep.counted_cash),
+                    diff: T.money(Math.abs(diff)) };
+    done.textContent = (diff === 0 ? _("Shift #%(id)s closed: expected %(expected)s, counted %(counted)s, exact.", facts)
+      : diff > 0 ? _("Shift #%(id)s closed: expected %(expected)s, counted %(counted)s, over by %(diff)s.", facts)
+      : _("Shift #%(id)s closed: expected %(expected)s, counted %(counted)s, short by %(diff)s.", facts)) +
+      " " + _("The drawer is free: the next shift can open.");
   });
 
   document.querySelectorAll(".print-button").forEach(function (b) {

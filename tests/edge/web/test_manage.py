@@ -199,7 +199,7 @@ def test_add_a_cashier_who_logs_in_with_the_new_pin(app, login_as, store):
     assert "scrypt" not in body and "4826" not in body and "hash" not in body
     assert resp.get_json()["user"] == {"id": "pedro", "name": "Pedro", "role": "cashier", "active": True,
                                        "has_pin": True, "has_password": False, "failed_attempts": 0,
-                                       "locked": False, "locked_until": None}
+                                       "locked": False, "locked_until": None, "language": None}
     client = app.test_client()
     token = csrf_token(client)
     login = client.post("/api/login", json={"user_id": "pedro", "pin": "4826"}, headers={"X-CSRFToken": token})
