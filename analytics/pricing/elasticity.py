@@ -1,9 +1,17 @@
 """Own-price elasticity per product, from the store's own price changes and quantity-dependent prices.
 
-Observations are cells of (product, store-local week, unit price paid): the units sold at that price
-that week.  A product whose price changed over time gives cells at several prices across weeks; one
-sold cheaper by the case (quantity-dependent prices, as in the shared retailer data) gives cells at
-several prices within a week.  Per product, ordinary least squares fits
+Observations (``source``) are either
+
+* ``shelf`` (the default): per product and store-local week, the week's shelf price (the most
+  common price of its single-unit lines) and all the units sold that week, so only the store's own
+  price changes over time inform the estimate; or
+* ``cells``: per product, week and unit price paid, the units sold at that price: the price changes
+  *and* the quantity-dependent prices within a week (cheaper by the case, as in the shared retailer
+  data).  On the shared data the pricing backtest (``backtest.py``) finds these cells confound the
+  price with who buys (bulk buyers buy more *and* pay less), so predictions from them are far worse
+  than predicting no change; the shelf observations do better.  ``cells`` stays for comparison.
+
+Per product, ordinary least squares fits
 
     log(units) = a + elasticity * log(price) + b * weeks
 
@@ -36,6 +44,7 @@ MIN_POOL = 3  # products with their own estimate a pool needs
 MAX_SE = 0.6
 Z80 = 1.2816
 MIN_TAU = 0.05  # the between-product spread is never taken as nil
+SOURCES = ("shelf", "cells")
 
 
 @dataclass(frozen=True)
@@ -69,17 +78,47 @@ class Elasticity:
         return None if self.estimate is None or self.se is None else self.estimate + Z80 * self.se
 
 
-def price_cells(lines: pd.DataFrame) -> pd.DataFrame:
-    """(sku, week, price) -> units, from completed sale lines (``qty``, ``line_total``, ``local``)."""
+def _completed(lines: pd.DataFrame) -> pd.DataFrame:
     ok = lines[(lines["status"] == "completed") & (lines["qty"] > 0) & (lines["line_total"] > 0)]
+    return ok.assign(price=(ok["line_total"] / ok["qty"]).round().astype("int64"),
+                     week=ok["local"].dt.to_period("W-SUN").dt.start_time)
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({"sku": pd.Series(dtype=object), "week": pd.Series(dtype="datetime64[ns]"),
+                         "price": pd.Series(dtype="int64"), "units": pd.Series(dtype="int64")})
+
+
+def price_cells(lines: pd.DataFrame) -> pd.DataFrame:
+    """(sku, week, price paid) -> units: the price changes over time *and* the quantity-dependent
+    prices within a week (``source="cells"``)."""
+    ok = _completed(lines)
     if ok.empty:
-        return pd.DataFrame({"sku": pd.Series(dtype=object), "week": pd.Series(dtype="datetime64[ns]"),
-                             "price": pd.Series(dtype="int64"), "units": pd.Series(dtype="int64")})
-    price = (ok["line_total"] / ok["qty"]).round().astype("int64")
-    week = ok["local"].dt.to_period("W-SUN").dt.start_time
-    frame = pd.DataFrame({"sku": ok["sku"].to_numpy(), "week": week.to_numpy(), "price": price.to_numpy(),
-                          "units": ok["qty"].to_numpy()})
-    return frame.groupby(["sku", "week", "price"])["units"].sum().reset_index()
+        return _empty()
+    return ok.groupby(["sku", "week", "price"])["qty"].sum().rename("units").reset_index()
+
+
+def shelf_weeks(lines: pd.DataFrame) -> pd.DataFrame:
+    """(sku, week) -> the week's shelf price and its units: the shelf price is the most common unit
+    price of the week's single-unit lines (of all its lines when none sold singly), so a case price
+    paid by a bulk buyer does not pass for a price change (``source="shelf"``, the default)."""
+    ok = _completed(lines)
+    if ok.empty:
+        return _empty()
+    single = ok["qty"] == 1
+    has_single = single.groupby([ok["sku"], ok["week"]]).transform("any")
+    pick = ok[single | ~has_single]
+    counts = pick.groupby(["sku", "week", "price"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["sku", "week", "n", "price"], ascending=[True, True, False, True])
+    shelf = counts.drop_duplicates(["sku", "week"])[["sku", "week", "price"]]
+    units = ok.groupby(["sku", "week"])["qty"].sum().rename("units").reset_index()
+    return shelf.merge(units, on=["sku", "week"])
+
+
+def observations(lines: pd.DataFrame, source: str = "shelf") -> pd.DataFrame:
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}")
+    return shelf_weeks(lines) if source == "shelf" else price_cells(lines)
 
 
 def fit_all(cells: pd.DataFrame) -> tuple[dict[str, OwnEstimate], dict[str, str], dict[str, tuple[int, int]]]:

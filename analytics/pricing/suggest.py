@@ -39,7 +39,7 @@ from analytics.pricing.elasticity import (
     Z80,
     Elasticity,
     estimate_elasticities,
-    price_cells,
+    observations,
 )
 from analytics.pricing.position import TREND_DAYS, Cost, Position, positions
 from analytics.pricing.rails import GuardRails, allowed_prices, window
@@ -321,7 +321,7 @@ def _costs_and_ratios(engine: Engine, data: StoreData, as_of: date) -> tuple[dic
 
 
 def pricing_report(engine: Engine, store_id: str, now: datetime | None = None, data: StoreData | None = None,
-                   rails: GuardRails | None = None) -> PricingReport:
+                   rails: GuardRails | None = None, source: str = "shelf") -> PricingReport:
     """Every product of the store with its position, elasticity and suggestion, and the offers."""
     data = data or load_store_data(engine, store_id, now=now)
     rails = rails or load_rails(engine, store_id)
@@ -335,7 +335,7 @@ def pricing_report(engine: Engine, store_id: str, now: datetime | None = None, d
     lines = data.lines[data.lines["local"] < pd.Timestamp(as_of)]
     pos = positions(lines, as_of, costs, store_stock(engine, store_id), info.settings, ratios)
     cats = {p.sku: p.category for p in pos}
-    el = estimate_elasticities(price_cells(lines), cats)
+    el = estimate_elasticities(observations(lines, source), cats)
     decided = ch.recent_decisions(engine, store_id, (now or datetime.now(UTC)) - timedelta(days=QUIET_DAYS))
     for p in pos:
         e = el[p.sku]

@@ -47,6 +47,7 @@ PAGES: tuple[str, ...] = (
     "analytics.web.trend:page",
     "analytics.web.customers:page",
     "analytics.web.products:page",
+    "analytics.web.pricing:page",
     "analytics.web.ai_usage:page",
     "analytics.web.insights_page:page",
     "analytics.web.credit:page",

@@ -30,12 +30,15 @@ log = logging.getLogger(__name__)
 
 def build_app(cfg: TillsightConfig, engine: Engine) -> Flask:
     from analytics.llm import AIService
+    from analytics.web.pricing import install_price_push
 
     web = cfg.hub_web
-    return create_app(engine, secret_key=web.secret_key.get_secret_value() if web.secret_key else None,
-                      secure_cookies=web.secure_cookies, session_hours=web.session_hours,
-                      ai=AIService.from_config(engine, cfg),
-                      policy=LoginPolicy(web.lockout_failures, timedelta(minutes=web.lockout_minutes)))
+    app = create_app(engine, secret_key=web.secret_key.get_secret_value() if web.secret_key else None,
+                     secure_cookies=web.secure_cookies, session_hours=web.session_hours,
+                     ai=AIService.from_config(engine, cfg),
+                     policy=LoginPolicy(web.lockout_failures, timedelta(minutes=web.lockout_minutes)))
+    install_price_push(app, cfg)  # approved prices go to the tills at once when this hub holds the signing key
+    return app
 
 
 def serve(config_path: str | None, host: str | None = None, port: int | None = None) -> int:

@@ -1,0 +1,260 @@
+"""The store's Pricing page (linked from Products): price suggestions inside the owner's guard rails,
+the owner's decisions, and what each change did against what was predicted.
+
+Viewers see it; owners (and operators) set the guard rails and approve, edit or reject: a form POST
+with the CSRF token like every hub page.  An approved price becomes a signed ``prices`` fleet update
+for the store's tills at once when the hub web app holds the fleet signing key
+(``hub.fleet_signing_key``, see :func:`install_price_push`); otherwise it waits, shown as such,
+until ``tillsight hub pricing push --store ID`` runs where the key is.  ``GET
+/api/stores/<id>/pricing`` returns the same report as ``tillsight hub pricing --store ID --json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+
+from analytics.fleet.errors import FleetError
+from analytics.pricing import changes as ch
+from analytics.pricing.push import PushResult, waiting
+from analytics.pricing.rails import ENDINGS, GuardRails, RailsError, check_price
+from analytics.pricing.suggest import PricingReport, pricing_report, save_rails
+from analytics.web.context import hub, now
+from analytics.web.pages import NavItem, Page
+from analytics.web.security import current_user, require
+from analytics.web.store_results import StoreResults, open_store
+from contracts.money import MoneyError, format_money, parse_money
+from firmware_config import TillsightConfig
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("pricing_page", __name__)
+
+PUSH_KEY = "tillsight.pricing.push"
+PushFn = Callable[[str, datetime], PushResult]
+SHOWN = 200
+
+
+def install_price_push(app: Flask, cfg: TillsightConfig) -> None:
+    """Let approvals go to the tills at once when this hub holds the fleet signing key."""
+    if cfg.hub.fleet_signing_key is None:
+        log.info("hub.fleet_signing_key not set: approved prices wait for `tillsight hub pricing push`")
+        return
+    from analytics.fleet.operations import FleetSettings
+    from analytics.pricing.push import push_prices
+
+    settings = FleetSettings.from_config(cfg)
+    app.extensions[PUSH_KEY] = lambda store_id, at: push_prices(settings, hub().engine, store_id, at)
+
+
+def _pusher() -> PushFn | None:
+    fn = current_app.extensions.get(PUSH_KEY)
+    return fn if callable(fn) else None
+
+
+class FormError(ValueError):
+    pass
+
+
+def _report(res: StoreResults) -> PricingReport:
+    return pricing_report(hub().engine, res.store_id, now=now())
+
+
+def _who() -> str:
+    user = current_user()
+    return user.user_id if user is not None else "hub"
+
+
+def _local(value: str | None, tz: str) -> str:
+    if not value:
+        return "—"
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _plain(minor: int, currency: str) -> str:
+    """An amount as the price field takes it back (``12.50``: no symbol, no thousands separator)."""
+    return format_money(minor, currency, symbol=False).replace(",", "")
+
+
+def _changes(res: StoreResults) -> list[dict[str, Any]]:
+    tz = res.info.timezone
+    rows = []
+    for r in ch.list_changes(hub().engine, res.store_id, limit=SHOWN):
+        out = ch.outcome(hub().engine, r, tz, now())
+        rows.append({**r, "effective_local": _local(r["effective_at"], tz),
+                     "decided_local": _local(r["decided_at"], tz), "outcome": out.as_dict() if out else None})
+    return rows
+
+
+def _render(res: StoreResults, error: str | None = None, status: int = 200, done: str | None = None) -> tuple[str, int]:
+    report = _report(res)
+    suggestions = report.suggestions()
+    shown = {a.position.sku for a in suggestions}
+    others = [a for a in report.products if a.position.sku not in shown]
+    html = render_template(
+        "pricing.html", res=res, report=report, suggestions=suggestions, others=others[:SHOWN],
+        others_count=len(others), offers=report.offers, changes=_changes(res), rails=report.rails,
+        endings=ENDINGS, error=error, done=done, can_push=_pusher() is not None,
+        waiting=waiting(hub().engine, res.store_id), plain=lambda minor: _plain(minor, report.currency),
+        now_local=now().astimezone(ZoneInfo(res.info.timezone)).strftime("%Y-%m-%dT%H:%M"),
+        tab="pricing_page.store_pricing")
+    return html, status
+
+
+@blueprint.get("/stores/<store_id>/pricing")
+@require("viewer")
+def store_pricing(store_id: str) -> tuple[str, int]:
+    res = open_store(store_id)
+    return _render(res, done=request.args.get("done"))
+
+
+@blueprint.get("/api/stores/<store_id>/pricing")
+@require("viewer")
+def api_pricing(store_id: str) -> Response:
+    res = open_store(store_id)
+    doc = _report(res).as_dict()
+    doc["changes"] = _changes(res)
+    return jsonify(doc)
+
+
+def _share(form: Any, name: str, label: str) -> float:
+    raw = str(form.get(name) or "").strip().rstrip("%")
+    try:
+        return float(raw) / 100
+    except ValueError:
+        raise FormError(f"{label}: give a percentage, e.g. 15") from None
+
+
+@blueprint.post("/stores/<store_id>/pricing/rails")
+@require("owner")
+def rails_submit(store_id: str) -> Any:
+    res = open_store(store_id)
+    try:
+        rails = GuardRails(_share(request.form, "min_margin", "Minimum margin"),
+                           _share(request.form, "max_step", "Largest change per step"),
+                           tuple(e for e in ENDINGS if e in request.form.getlist("endings")))
+    except (FormError, RailsError) as exc:
+        return _render(res, error=str(exc), status=400)
+    save_rails(hub().engine, store_id, rails, _who(), now())
+    return redirect(url_for("pricing_page.store_pricing", store_id=store_id, done="rails"), code=303)
+
+
+def _effective(form: Any, tz: str) -> datetime:
+    raw = str(form.get("effective") or "").strip()
+    if not raw:
+        return now()
+    try:
+        local = datetime.fromisoformat(raw)
+    except ValueError:
+        raise FormError("Effective from: give a date and time, e.g. 2026-12-08T08:00") from None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ZoneInfo(tz))
+    return local
+
+
+def _decide_price(res: StoreResults, report: PricingReport, form: Any) -> str:
+    sku = str(form.get("sku") or "").strip()
+    advice = report.find(sku)
+    if advice is None:
+        raise FormError(f"no product {sku!r} in this store's sales")
+    action = str(form.get("action") or "")
+    p, cur = advice.position, report.currency
+    price = p.price
+    if action == "approve":
+        try:
+            price = parse_money(str(form.get("price") or ""), cur)
+        except MoneyError:
+            raise FormError(f"New price: give an amount of {cur}, e.g. {format_money(p.price, cur, symbol=False)}") \
+                from None
+        broken = check_price(price, p.price, p.shelf_cost, report.rails, cur)
+        if broken == "below cost" or (broken and price <= 0):
+            raise FormError(f"{format_money(price, cur)} is {broken}: a price is never set below cost")
+        if broken and str(form.get("override") or "") != "1":
+            raise FormError(f"{format_money(price, cur)} breaks a guard rail ({broken}); tick 'outside the rails' to "
+                            "approve it anyway")
+    predicted = None
+    if advice.effect is not None:
+        predicted = {"effect": advice.effect.as_dict(), "elasticity": advice.elasticity.estimate,
+                     "elasticity_se": advice.elasticity.se, "for_price": advice.suggested_price}
+        if action == "approve" and price != advice.suggested_price and advice.elasticity.estimate is not None:
+            from analytics.pricing.effects import expected_effect
+
+            eff = expected_effect(p.daily_units, p.price, price, p.cost, advice.elasticity.estimate,
+                                  advice.elasticity.se or 0.0, net_ratio=p.net_ratio)
+            predicted = {**predicted, "effect": eff.as_dict(), "for_price": price}
+    try:
+        return ch.decide(hub().engine, ch.Decision(
+            res.store_id, sku, p.name, "price", (sku,), action, p.price, price, advice.suggested_price, cur,
+            _effective(form, res.info.timezone), _who(), advice.reason, predicted), now())
+    except ch.DecisionError as exc:
+        raise FormError(str(exc)) from None
+
+
+def _decide_offer(res: StoreResults, report: PricingReport, form: Any) -> str:
+    skus = tuple(s for s in str(form.get("skus") or "").split(",") if s)
+    offer = next((o for o in report.offers if o.offer.skus == skus), None)
+    if offer is None:
+        raise FormError("that offer is no longer suggested")
+    action = str(form.get("action") or "")
+    o = offer.offer
+    try:
+        return ch.decide(hub().engine, ch.Decision(
+            res.store_id, skus[0], " + ".join(offer.names), o.kind, skus, action, o.regular_price, o.offer_price,
+            o.offer_price, report.currency, now(), _who(), offer.reason, {"effect": o.effect.as_dict()}), now())
+    except ch.DecisionError as exc:
+        raise FormError(str(exc)) from None
+
+
+@blueprint.post("/stores/<store_id>/pricing/decide")
+@require("owner")
+def decide_submit(store_id: str) -> Any:
+    res = open_store(store_id)
+    report = _report(res)
+    try:
+        if request.form.get("skus"):
+            _decide_offer(res, report, request.form)
+        else:
+            _decide_price(res, report, request.form)
+    except FormError as exc:
+        return _render(res, error=str(exc), status=400)
+    done = "rejected" if request.form.get("action") == "reject" else "approved"
+    pusher = _pusher()
+    if done == "approved" and pusher is not None and not request.form.get("skus"):
+        try:
+            pusher(store_id, now())
+            done = "sent"
+        except FleetError as exc:
+            log.error("price push for %s failed: %s", store_id, exc)
+            return _render(res, error=f"approved, but not sent to the tills yet: {exc}", status=502)
+    return redirect(url_for("pricing_page.store_pricing", store_id=store_id, done=done), code=303)
+
+
+@blueprint.post("/stores/<store_id>/pricing/push")
+@require("owner")
+def push_submit(store_id: str) -> Any:
+    res = open_store(store_id)
+    pusher = _pusher()
+    if pusher is None:
+        abort(409, description="this hub holds no fleet signing key: run `tillsight hub pricing push --store "
+                               f"{store_id}` where the key is")
+    try:
+        pusher(store_id, now())
+    except FleetError as exc:
+        return _render(res, error=f"not sent: {exc}", status=502)
+    return redirect(url_for("pricing_page.store_pricing", store_id=store_id, done="sent"), code=303)
+
+
+@blueprint.get("/api/stores/<store_id>/pricing/changes")
+@require("viewer")
+def api_changes(store_id: str) -> Response:
+    res = open_store(store_id)
+    return jsonify(changes=_changes(res))
+
+
+page = Page(blueprint, nav=(NavItem("Pricing", "pricing_page.store_pricing", "viewer", per_store=True, order=53),))
