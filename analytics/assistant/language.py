@@ -155,6 +155,14 @@ def _dates_fr(t: str) -> str:
 
 # (pattern, replacement) on accent-free lower-case text, in order; question words and verbs only
 _WORDS_ES: tuple[tuple[str, str], ...] = (
+    # margins (issue 27, analytics/assistant/margins.py): before "ganancia" is read as revenue
+    ((r"\b(?:me |nos )?(?:dejan|deja|dejaron|dejo|dan|da|generan|genera|producen|produce) (?:el )?mas "
+      r"(?:dinero|ganancias?|beneficios?)\b"), " make the most money "),
+    (r"\bmas rentables?\b", " most profitable "),
+    ((r"\b(?:(?:me |nos )?(?:pierden|pierde|perdieron|perdio) dinero|(?:dan|da) perdidas?|con perdidas?|"
+      r"(?:por )?debajo del? costo)\b"), " lose money "),
+    (r"\b(?:margen|margenes) (?:de ganancia )?(?:de|del|en|sobre|con) ", " margin on "),
+    (r"\b(?:margen|margenes)\b", " margin "),
     (r"\b(?:stock|inventario|existencias?) (?:de|del) ", " stock of "),
     (r"\bque (?:productos? )?(?:debo|deberia|tengo que|hay que|necesito) (?:pedir|comprar|reponer|reordenar)\b",
      " reorder "),
@@ -188,6 +196,13 @@ _WORDS_ES: tuple[tuple[str, str], ...] = (
       r"un|una|unos|unas|mas|para|por|tienda|colmado|negocio)\b"), " "),
 )
 _WORDS_FR: tuple[tuple[str, str], ...] = (
+    # margins (issue 27, analytics/assistant/margins.py)
+    (r"\b(?:me |nous )?(?:rapportent|rapporte|ont rapporte|a rapporte) le plus\b", " make the most money "),
+    (r"\b(?:les )?plus rentables?\b", " most profitable "),
+    ((r"\b(?:(?:me |nous )?(?:font|fait|ont fait) perdre (?:de l')?argent|perdent de l'argent|a perte|"
+      r"sous le cout)\b"), " lose money "),
+    (r"\bmarges? (?:brute )?(?:sur|de|du|des|pour) (?:l'|le |la |les )?", " margin on "),
+    (r"\bmarges?\b", " margin "),
     (r"\b(?:stock|inventaire) (?:de|du|des|d')\s?", " stock of "),
     (r"\b(?:que|quoi) (?:dois-je|faut-il|devrais-je|dois je|faut il) (?:commander|racheter|recommander)\b",
      " reorder "),

@@ -91,3 +91,23 @@ def test_the_model_answers_margin_questions_through_the_tools_and_the_fact_check
     made_up = ask("Which products lose money?", costed, ai)
     assert made_up.source == "llm" and made_up.note and "35" in made_up.note
     assert made_up.table.rows[0]["gross_profit"] == -1000  # the table keeps the hub's figure
+
+
+@pytest.mark.parametrize("question, language, english", [
+    ("¿Cuál es mi margen en Presidente?", "es", "What's my margin on Presidente?"),
+    ("¿Qué productos me dejan más dinero este mes?", "es", "Which products make me the most money this month?"),
+    ("¿Qué productos pierden dinero?", "es", "Which products lose money?"),
+    ("Quelle est ma marge sur le Presidente ?", "fr", "What's my margin on Presidente?"),
+    ("Quels produits me rapportent le plus ce mois-ci ?", "fr", "Which products make me the most money this month?"),
+    ("Quels produits me font perdre de l'argent ?", "fr", "Which products lose money?"),
+])
+def test_margin_questions_in_spanish_and_french_are_answered_in_their_language(costed: ToolContext, question: str,
+                                                                                language: str, english: str) -> None:
+    answer, same = rules.answer(question, costed), rules.answer(english, costed)
+    assert answer.tools_used == same.tools_used and answer.language == language
+    assert answer.text != same.text
+    figures = [{k: v for k, v in r.items() if k != "cost"} for r in answer.table.rows]  # "cost" is a word: known...
+    assert figures == [{k: v for k, v in r.items() if k != "cost"} for r in same.table.rows]
+    for follow in answer.follow_ups:  # the follow-ups are questions the rules understand, in that language
+        again = rules.answer(follow, costed)
+        assert again.tools_used and again.language == language, follow
