@@ -23,6 +23,7 @@ from analytics.web.queries import analytics as aq
 from analytics.web.queries import costs as cq
 from analytics.web.security import require
 from analytics.web.store_results import StoreResults, head_context, open_store
+from i18n import N_
 
 blueprint = Blueprint("products_page", __name__)
 
@@ -84,8 +85,8 @@ SKUS = TableSpec("products-skus", "SKUs with a forecast", (
     Col("dispersion", "Dispersion", "num", html=False),
 ))
 MARGIN_DAYS = (7, 28, 91, 365)  # the periods the page offers
-MARGIN_SORTS = {"profit": "most gross profit first", "margin": "highest margin first",
-                "revenue": "most revenue first", "loss": "only those that lose money"}
+MARGIN_SORTS = {"profit": N_("most gross profit first"), "margin": N_("highest margin first"),
+                "revenue": N_("most revenue first"), "loss": N_("only those that lose money")}  # shown translated
 COST_PILLS = {"till": "ok", "imported": "ok", "assumed": "warn", "no cost": "bad"}
 MARGINS = TableSpec("products-margins", "Costs and margins", (
     Col("sku", "SKU", "code", link=SKU_LINK),
