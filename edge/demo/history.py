@@ -1,4 +1,6 @@
-"""A seeded, synthetic sales history for the demo store, as `tillsight.tx/1` payloads.
+"""A seeded, synthetic sales history for the demo store, as `tillsight.tx/2` payloads (each line with the
+cost of the day it was sold, from :mod:`edge.demo.costing`: costs that suppliers raised, prices the shop
+raised, a product with no cost).
 
 What it imitates (store-local time):
 
@@ -27,7 +29,7 @@ import math
 import random
 import uuid
 from calendar import monthrange
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -35,6 +37,7 @@ from zoneinfo import ZoneInfo
 from contracts.events import from_parts
 from contracts.money import exponent, format_money
 from contracts.timestamps import format_utc
+from edge.demo.costing import CostPlan
 from vision.catalogue import Product
 
 TAX_RATE_PCT = 18  # ITBIS, Dominican Republic; prices include it
@@ -62,6 +65,7 @@ PLANT_KINDS = ("sweethearting", "night", "manual", "drawer", "long_voids", "rush
 class DemoHistory:
     payloads: list[dict]
     planted: dict[str, str] = field(default_factory=dict)  # tx_id -> what was planted
+    plan: CostPlan | None = None  # the costs and prices of each day (the store's catalogue follows it)
 
 
 @dataclass
@@ -111,6 +115,14 @@ class _Generator:
         self.by_price = sorted(self.products, key=lambda p: p.price)
         notes = NOTES_MAJOR.get(currency.upper(), NOTES_DEFAULT)
         self.notes = [n * self.unit for n in notes]
+        self.plan: CostPlan | None = None  # prices and costs by day (set by generate_history)
+        self.day: date | None = None  # the store-local day being generated
+
+    def price(self, product: Product) -> int:
+        """The shelf price rung up on the day being generated."""
+        if self.plan is None or self.day is None:
+            return product.price
+        return self.plan.price_on(product.sku, self.day)
 
     # -- small draws ---------------------------------------------------------------------------
 
@@ -151,7 +163,7 @@ class _Generator:
             if p.sku in chosen:
                 continue
             source, confidence = self.source()
-            chosen[p.sku] = _Line(p, self.qty(p, payday), p.price, source, confidence)
+            chosen[p.sku] = _Line(p, self.qty(p, payday), self.price(p), source, confidence)
         return list(chosen.values())
 
     def method(self) -> tuple[str, str | None]:
@@ -197,7 +209,7 @@ class _Generator:
         if rng.random() < 0.03:
             gone = self.product()
             draft.events.append((rng.uniform(0.2, 0.8), "void_line", {
-                "sku": gone.sku, "name": gone.name, "qty": 1, "line_total": gone.price}))
+                "sku": gone.sku, "name": gone.name, "qty": 1, "line_total": self.price(gone)}))
             draft.duration_s += 10
         if rng.random() < 0.04:
             line = rng.choice(lines)
@@ -240,7 +252,7 @@ class _Generator:
             for _ in range(voids):
                 gone = self.pricey()
                 draft.events.append((rng.uniform(0.1, 0.9), "void_line", {
-                    "sku": gone.sku, "name": gone.name, "qty": 1, "line_total": gone.price}))
+                    "sku": gone.sku, "name": gone.name, "qty": 1, "line_total": self.price(gone)}))
             line = max(draft.lines, key=lambda ln: ln.unit_price)
             new = max(self.unit, line.unit_price * 2 // 5 // self.unit * self.unit)
             draft.events.append((rng.uniform(0.5, 0.9), "price_override", {
@@ -276,16 +288,16 @@ class _Generator:
             for _ in range(opens):
                 draft.events.append((-rng.uniform(60, 1200), "drawer_open", {"no_sale": True}))
             product = self.cheap()
-            draft.lines = [_Line(product, 1, product.price, "vision", 0.95)]
+            draft.lines = [_Line(product, 1, self.price(product), "vision", 0.95)]
             draft.duration_s = self.duration(draft.lines, "cash")
-            return f"cash drawer opened {opens} times without a sale, then a {money(product.price)} sale"
+            return f"cash drawer opened {opens} times without a sale, then a {money(self.price(product))} sale"
         if kind == "long_voids":
             draft.lines = self.basket(rng.randint(3, 6))
             voids = 3
             for _ in range(voids):
                 gone = self.product()
                 draft.events.append((rng.uniform(0.1, 0.9), "void_line", {
-                    "sku": gone.sku, "name": gone.name, "qty": 1, "line_total": gone.price}))
+                    "sku": gone.sku, "name": gone.name, "qty": 1, "line_total": self.price(gone)}))
             draft.duration_s = rng.randint(25, 45) * 60
             return f"sale held open {draft.duration_s // 60:.0f} min with {voids} voids"
         if kind == "rushed":
@@ -318,9 +330,11 @@ def _local(day: date, hour: float, zone: ZoneInfo) -> datetime:
 
 
 def _payload(draft: _Draft, seq: int, tx_id: str, store_id: str, device_id: str, currency: str,
-             tendered_fn) -> dict:
+             tendered_fn, cost_on: Callable[[str, date], int | None], zone: ZoneInfo) -> dict:
+    day = draft.start.astimezone(zone).date()
     lines = [{"sku": ln.product.sku, "name": ln.product.name, "qty": ln.qty, "unit_price": ln.unit_price,
-              "line_total": ln.qty * ln.unit_price, "source": ln.source, "confidence": ln.confidence}
+              "line_total": ln.qty * ln.unit_price, "source": ln.source, "confidence": ln.confidence,
+              "unit_cost": cost_on(ln.product.sku, day)}
              for ln in draft.lines]
     subtotal = sum(ln.qty * ln.unit_price for ln in draft.lines)
     discount = min(draft.discount, subtotal)
@@ -338,7 +352,7 @@ def _payload(draft: _Draft, seq: int, tx_id: str, store_id: str, device_id: str,
         events.append((completed, "drawer_open", {"no_sale": False}))
     events.sort(key=lambda e: e[0])
     return {
-        "schema": "tillsight.tx/1", "tx_id": tx_id, "seq": seq, "store_id": store_id, "device_id": device_id,
+        "schema": "tillsight.tx/2", "tx_id": tx_id, "seq": seq, "store_id": store_id, "device_id": device_id,
         "cashier_id": draft.cashier, "started_at": _utc_text(draft.start), "completed_at": _utc_text(completed),
         "status": "completed", "currency": currency, "lines": lines,
         "subtotal": subtotal, "discount": discount, "tax": tax, "total": total, "payment": payment,
@@ -364,6 +378,7 @@ def generate_history(products: Sequence[Product], cashiers: Sequence[str], store
     end_utc = end.astimezone(UTC)
     last = end.astimezone(zone).date()
     dates = [last - timedelta(days=days - 1 - i) for i in range(days)]
+    plan = gen.plan = CostPlan(products, dates[0], last)
 
     drafts_by_day: list[list[_Draft]] = []
     for index, day in enumerate(dates):
@@ -376,6 +391,7 @@ def generate_history(products: Sequence[Product], cashiers: Sequence[str], store
         morning = gen.cashiers[index % len(gen.cashiers)]
         evening = gen.cashiers[(index + 1) % len(gen.cashiers)]
         day_drafts = []
+        gen.day = day
         for _ in range(count):
             hour = rng.choices(hour_list, hour_weights)[0] + rng.random()
             cashier = morning if hour < 14 else evening
@@ -400,6 +416,7 @@ def generate_history(products: Sequence[Product], cashiers: Sequence[str], store
             if not candidates:
                 continue
             draft = rng.choice(candidates)
+        gen.day = dates[day_index]
         planted_notes[id(draft)] = gen.plant(kind, draft)
 
     # one till: a sale starts after the previous one ended
@@ -417,7 +434,8 @@ def generate_history(products: Sequence[Product], cashiers: Sequence[str], store
         if draft.start + timedelta(seconds=draft.duration_s) >= end_utc:
             continue
         tx_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        payloads.append(_payload(draft, len(payloads) + 1, tx_id, store_id, device_id, currency, gen.tendered))
+        payloads.append(_payload(draft, len(payloads) + 1, tx_id, store_id, device_id, currency, gen.tendered,
+                                 plan.cost_on, zone))
         if draft.planted is not None:
             planted[tx_id] = planted_notes[id(draft)]
-    return DemoHistory(payloads=payloads, planted=planted)
+    return DemoHistory(payloads=payloads, planted=planted, plan=plan)

@@ -105,8 +105,7 @@ def seed_customers(store: Store, at: str | None = None) -> None:
 
 def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: str = "DOP",
                timezone_name: str = "America/Santo_Domingo", history_days: int = 0,
-               store_id: str = "s-001", device_id: str = "till-1", now: datetime | None = None,
-               language: str = "en") -> int:
+               store_id: str = "s-001", device_id: str = "till-1", now: datetime | None = None) -> int:
     """Seed an empty store; returns the number of history sales written (0 when already seeded).
     With ``history_days`` the history ends at ``now`` (required then: the caller reads the clock)."""
     if history_days > 0 and now is None:
@@ -114,22 +113,27 @@ def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: s
     if store.settings.is_seeded():
         return 0
     store.settings.update(store_name=store_name, currency=currency, timezone=timezone_name,
-                          address="Calle El Conde 101, Santo Domingo", language=language)
+                          address="Calle El Conde 101, Santo Domingo")
     auth = Authenticator(store.users)
     seed_staff(store, auth)
-    seed_catalogue(store)
-    # customers exist from the start of their history (their state events come before its sales)
-    seed_customers(store, at=format_utc(now - timedelta(days=history_days)) if now is not None else None)
     if history_days <= 0:
+        seed_catalogue(store)
+        seed_customers(store, at=format_utc(now) if now is not None else None)
         return 0
     from edge.demo.history import generate_history
     from edge.demo.import_history import import_history
 
     assert now is not None  # checked above
     end = now
+    start = format_utc(now - timedelta(days=history_days))
     history = generate_history(demo_catalogue(), ["ana", "luis", "maria"], store_id, device_id, timezone_name,
                                currency, end=end, days=history_days)
+    seed_catalogue(store, plan=history.plan, at=start)  # the catalogue as it was when the history began
+    # customers exist from the start of their history (their state events come before its sales)
+    seed_customers(store, at=start)
     n = import_history(store, history.payloads, now=end)
+    if history.plan is not None:
+        apply_plan(store, history.plan, ZoneInfo(timezone_name))
     restock(store, at=end)
     return n
 

@@ -74,7 +74,7 @@ def test_forest_mode_finds_the_planted_anomalies(forest, history, contexts):
     results = forest.score_many(history.payloads, contexts)
     _assert_planted_stand_out(forest, history, results)
     for payload, result in list(zip(history.payloads, results, strict=True))[::300]:
-        validate("tillsight.tx/1", {**payload, "anomaly": result.to_payload()})
+        validate("tillsight.tx/2", {**payload, "anomaly": result.to_payload()})
 
 
 def test_rules_mode_on_a_short_history_finds_them_too(history, contexts):

@@ -1,4 +1,4 @@
-"""The demo store's synthetic history: valid `tillsight.tx/1` sales with a shop's rhythm, seeded."""
+"""The demo store's synthetic history: valid `tillsight.tx/2` sales with a shop's rhythm and its costs, seeded."""
 
 from __future__ import annotations
 
@@ -61,9 +61,9 @@ def test_it_is_fast_and_deterministic():
 def test_payloads_match_the_contract(history):
     tx_ids = set()
     for p in history.payloads:
-        validate("tillsight.tx/1", p)  # the machine-readable contract, as the device checks before writing
+        validate("tillsight.tx/2", p)  # the machine-readable contract, as the device checks before writing
         assert set(p) == KEYS
-        assert p["schema"] == "tillsight.tx/1" and p["status"] == "completed" and p["currency"] == "DOP"
+        assert p["schema"] == "tillsight.tx/2" and p["status"] == "completed" and p["currency"] == "DOP"
         assert p["store_id"] == "s-001" and p["device_id"] == "till-1"
         assert p["cashier_id"] in {"c-01", "c-02", "c-03"}
         assert uuid.UUID(p["tx_id"]).version == 4 and p["tx_id"] not in tx_ids
@@ -76,6 +76,7 @@ def test_payloads_match_the_contract(history):
             assert line["line_total"] == line["qty"] * line["unit_price"]
             assert line["source"] in {"vision", "barcode", "manual"}
             assert (line["confidence"] is None) == (line["source"] == "manual")
+            assert (line["unit_cost"] is None) == (line["sku"] == "SALAMI-500")  # the one product with no cost
         assert p["subtotal"] == sum(line["line_total"] for line in p["lines"])
         assert 0 <= p["discount"] <= p["subtotal"]
         assert p["total"] == p["subtotal"] - p["discount"]
@@ -186,3 +187,20 @@ def test_planted_anomalies_are_listed_and_spread_over_the_period(history):
 def test_end_must_be_aware():
     with pytest.raises(ValueError):
         _make(end=datetime(2026, 11, 21, 12, 0))  # noqa: DTZ001 - the naive time this test is about
+
+
+def test_costs_and_prices_change_during_the_history(history):
+    """Suppliers raised costs (oil so much it now sells below cost) and the shop raised a few prices: each
+    sale carries the cost and the price of its day."""
+    plan = history.plan
+    assert plan is not None and plan.cost_changes and plan.price_changes
+
+    def seen(sku: str, field: str) -> list[tuple[str, int]]:
+        return [(p["completed_at"], ln[field]) for p in history.payloads for ln in p["lines"] if ln["sku"] == sku]
+
+    for change in plan.cost_changes + plan.price_changes:
+        field = "unit_cost" if change in plan.cost_changes else "unit_price"
+        values = {v for _, v in seen(change.sku, field)}
+        assert {change.old, change.new} <= values, change  # sold at both, before and after
+    oil = next(c for c in plan.cost_changes if c.sku == "OIL-SOL-1L")
+    assert oil.new > round(21000 * 100 / 118)  # its price before tax no longer covers the cost

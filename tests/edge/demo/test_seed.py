@@ -37,3 +37,27 @@ def test_seeding_history_needs_the_time_it_ends_at(tmp_path: Path):
     with pytest.raises(ValueError, match="needs the time"):
         seed_store(store, history_days=14)
     assert not store.settings.is_seeded(), "a refused seeding writes nothing"
+
+
+def test_the_demo_store_has_costs_suppliers_cost_rises_and_a_product_sold_below_cost(tmp_path: Path):
+    from edge.store.reports import Reports
+
+    store = Store(tmp_path / "store.db")
+    end = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)
+    seed_store(store, history_days=28, now=end)
+    products = {p.sku: p for p in store.products.list()}
+    assert products["SALAMI-500"].cost is None  # the one product the demo leaves with "no cost"
+    assert all(p.cost is not None for sku, p in products.items() if sku != "SALAMI-500")
+    assert [c.reason for c in store.costs.history("OIL-SOL-1L")][:1] == ["import"]
+    assert len(store.costs.history("OIL-SOL-1L")) == 2  # the catalogue's cost, then the supplier's rise
+    assert products["RICE-LG-5LB"].price == 17500  # the shop's price rise reached the catalogue
+    assert len(store.suppliers.list()) == 3 and store.suppliers.links(sku="RICE-LG-5LB")
+    receipts = store.costs.receipts(limit=500)
+    assert receipts and all(r.supplier_id is not None or r.sku == "SALAMI-500" for r in receipts)
+    assert all(r.cost_after == products[r.sku].cost for r in receipts)  # delivered at the current cost
+    week = Reports(store.db).products_between("2026-11-14T04:00:00Z", "2026-11-21T04:00:00Z", by="profit")
+    oil = next(p for p in week if p.sku == "OIL-SOL-1L")
+    salami = next(p for p in week if p.sku == "SALAMI-500")
+    assert oil.gross_profit is not None and oil.gross_profit < 0  # the cost rise nobody passed on
+    assert salami.gross_profit is None and salami.uncosted_revenue > 0
+    assert week[0].gross_profit is not None and week[0].gross_profit > 0
