@@ -105,7 +105,8 @@ def seed_customers(store: Store, at: str | None = None) -> None:
 
 def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: str = "DOP",
                timezone_name: str = "America/Santo_Domingo", history_days: int = 0,
-               store_id: str = "s-001", device_id: str = "till-1", now: datetime | None = None) -> int:
+               store_id: str = "s-001", device_id: str = "till-1", now: datetime | None = None,
+               language: str = "en") -> int:
     """Seed an empty store; returns the number of history sales written (0 when already seeded).
     With ``history_days`` the history ends at ``now`` (required then: the caller reads the clock)."""
     if history_days > 0 and now is None:
@@ -113,7 +114,7 @@ def seed_store(store: Store, store_name: str = "Colmado La Esquina", currency: s
     if store.settings.is_seeded():
         return 0
     store.settings.update(store_name=store_name, currency=currency, timezone=timezone_name,
-                          address="Calle El Conde 101, Santo Domingo")
+                          address="Calle El Conde 101, Santo Domingo", language=language)
     auth = Authenticator(store.users)
     seed_staff(store, auth)
     if history_days <= 0:
