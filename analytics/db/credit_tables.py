@@ -27,6 +27,7 @@ credit_customers = Table(
     Column("event_id", String(36)),  # the event that set this state
     Column("seq", BigInteger),  # its device's credit counter: orders a device's events within one second
     Column("received_at", String(32)),
+    Column("language", String(16)),  # messages to the customer: en | es | fr; NULL: the store's (hub-set)
     PrimaryKeyConstraint("store_id", "customer_id"),
 )
 

@@ -97,10 +97,19 @@ def _v14(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=list(PRICING_TABLES))
 
 
+def _v16(conn: Connection) -> None:
+    """Languages (issue 28): a hub user's language (NULL: the store's) and a credit customer's (NULL: the
+    store's), for the pages and for the messages to the customer."""
+    for table in ("hub_users", "credit_customers"):
+        if "language" not in {c["name"] for c in inspect(conn).get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN language VARCHAR(16)"))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4),
                                                                    (5, _v5),
                                                                    (6, _v6), (7, _v7), (8, _v8), (9, _v9),
-                                                                   (10, _v10), (11, _v11), (12, _v12), (14, _v14))
+                                                                   (10, _v10), (11, _v11), (12, _v12), (14, _v14),
+                                                                   (16, _v16))
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 

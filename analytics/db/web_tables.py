@@ -20,6 +20,7 @@ hub_users = Table(
     Column("locked_until", String(32)),  # ISO-8601 UTC; NULL = not locked
     Column("active", Boolean, nullable=False, default=True),
     Column("last_login_at", String(32)),
+    Column("language", String(16)),  # en | es | fr; NULL: the language of the store shown (migration 16)
     Column("created_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
 )

@@ -84,6 +84,12 @@ def create_app(engine: Engine, secret_key: str | None = None, secure_cookies: bo
         """``{{ t|when }}``: in the page's store time (``store_zone``), ``{{ t|when(zone) }}`` in another's."""
         return formatting.when(value, zone or ctx.get("store_zone"))
 
+    # languages (issue 28): each request in the user's language, else the store's (analytics.web.language);
+    # installed before the hub's own filters, whose money/when follow the same language
+    from analytics.web.language import request_locale
+    from i18n.web import install as install_languages
+
+    install_languages(app, request_locale)
     app.jinja_env.globals.update(cell=render_cell, with_format=with_format)
     app.jinja_env.filters.update(money=formatting.money, when=_when, pct=formatting.pct,
                                  size=formatting.size)

@@ -63,6 +63,7 @@ class HubUser:
     last_login_at: str | None
     stores: tuple[str, ...]  # assigned stores (operators see every store whatever this says)
     stamp: str  # changes when the role or password changes: sessions carrying the old one end
+    language: str | None = None  # the pages' language (en | es | fr); None: the store's
 
     def at_least(self, role: str) -> bool:
         return ROLE_RANK.at_least(self.role, role)
@@ -128,7 +129,7 @@ class HubUsers:
             hub_web_state.c.name == _epoch_name(user_id))).scalar()
         user = HubUser(row["user_id"], row["name"], row["role"], bool(row["active"]), int(row["failed_attempts"] or 0),
                        row["locked_until"], row["last_login_at"], stores,
-                       _stamp(row["role"], row["password_hash"], int(epoch or 0)))
+                       _stamp(row["role"], row["password_hash"], int(epoch or 0)), row.get("language"))
         return user, row["password_hash"]
 
     def find(self, user_id: str) -> HubUser | None:
@@ -186,6 +187,18 @@ class HubUsers:
         found = self.find(user_id)
         assert found is not None
         return found
+
+    def set_language(self, user_id: str, language: str | None, now: datetime | None = None) -> None:
+        """The language the user's pages are shown in (``en``/``es``/``fr``; None or "" follows the store's)."""
+        from i18n import SUPPORTED_LANGUAGES
+
+        if language and language not in SUPPORTED_LANGUAGES:
+            raise AccountError(f"language must be one of {', '.join(SUPPORTED_LANGUAGES)} (or empty: the store's)")
+        with self.engine.begin() as conn:
+            done = conn.execute(update(hub_users).where(hub_users.c.user_id == user_id).values(
+                language=language or None, updated_at=iso(now or utc_now()))).rowcount
+        if not done:
+            raise AccountError(f"no hub user {user_id!r}")
 
     def end_sessions(self, user_id: str, now: datetime | None = None) -> None:
         """Logout: raise the user's session epoch, so every session made before it ends."""

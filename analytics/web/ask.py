@@ -25,6 +25,8 @@ from analytics.web.params import int_arg
 from analytics.web.queries import stores as sq
 from analytics.web.security import current_user, require
 from analytics.web.tenancy import current_scope, require_store
+from i18n import current_language
+from i18n import gettext as _
 
 blueprint = Blueprint("ask", __name__)
 
@@ -54,7 +56,8 @@ def _ai_on() -> bool:
 def ask_page(store_id: str) -> str:
     info = _info(store_id)
     # examples about this store's own products (and its credit, for who may see it)
-    ctx = ToolContext(hub().engine, AskStore.load(hub().engine, info.store_id), now(), credit=_credit())
+    ctx = ToolContext(hub().engine, AskStore.load(hub().engine, info.store_id), now(), credit=_credit(),
+                      language=current_language())
     return render_template("ask.html", info=info, ai_on=_ai_on(), examples=examples(ctx))
 
 
@@ -64,11 +67,12 @@ def api_ask(store_id: str) -> tuple[Response, int] | Response:
     info = _info(store_id)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return jsonify(error='send JSON {"question": "..."}'), 400
+        return jsonify(error=_('send JSON {"question": "..."}')), 400
     user = current_user()
     try:
         answer, row_id = answer_question(hub().engine, info.store_id, body.get("question"), getattr(hub(), "ai", None),
-                                         now(), user_id=user.user_id if user else None, credit=_credit())
+                                         now(), user_id=user.user_id if user else None, credit=_credit(),
+                                         language=current_language())
     except QuestionError as exc:
         return jsonify(error=str(exc)), 400
     return jsonify({"id": row_id, "user_id": user.user_id if user else None, **answer.as_dict()})

@@ -1,5 +1,6 @@
-"""Login and logout (pages and JSON).  Failed logins are throttled per user and client address
-(``analytics.web.accounts``); logout ends the session on the server too."""
+"""Login and logout (pages and JSON), and the account page where a user picks the language of their
+pages (English, Spanish, French, or the store's).  Failed logins are throttled per user and client
+address (``analytics.web.accounts``); logout ends the session on the server too."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from werkzeug.exceptions import BadRequest
 from analytics.web.accounts import HubUser, LoginRefused
 from analytics.web.context import hub, now
 from analytics.web.pages import Page
-from analytics.web.security import current_user, login, logout
+from analytics.web.security import current_user, login, logout, require
+from i18n import LANGUAGE_NAMES, current_language
+from i18n import gettext as _
+from i18n.web import language_choice
 
 blueprint = Blueprint("auth", __name__)
 
@@ -32,7 +36,45 @@ def client_address() -> str:
 
 def user_json(user: HubUser) -> dict[str, object]:
     return {"id": user.user_id, "name": user.name, "role": user.role, "all_stores": user.all_stores,
-            "stores": list(user.stores)}
+            "stores": list(user.stores), "language": user.language}
+
+
+@blueprint.get("/account")
+@require("viewer")
+def account_page() -> str:
+    user = current_user()
+    return render_template("account.html", user=user, saved=request.args.get("saved") == "1", error=None,
+                           language_name=LANGUAGE_NAMES[current_language()])
+
+
+@blueprint.post("/account")
+@require("viewer")
+def account_submit() -> ResponseReturnValue:
+    """Save the user's language ("" follows the store's); the next page is shown in it."""
+    user = current_user()
+    assert user is not None  # require() saw to it
+    try:
+        hub().users.set_language(user.user_id, language_choice(request.form.get("language")), now=now())
+    except ValueError as exc:
+        return render_template("account.html", user=user, saved=False, error=str(exc),
+                               language_name=LANGUAGE_NAMES[current_language()]), 400
+    return redirect(url_for("auth.account_page", saved="1"))
+
+
+@blueprint.post("/api/me/language")
+@require("viewer")
+def api_set_language() -> Response:
+    """``{"language": "es" | "fr" | "en" | ""}``: the user's page language ("" = the store's)."""
+    user = current_user()
+    assert user is not None
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("language", ""), str):
+        raise BadRequest(_("send a JSON object {language}"))
+    try:
+        hub().users.set_language(user.user_id, language_choice(body.get("language")), now=now())
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return jsonify(user=user_json(hub().users.find(user.user_id) or user))
 
 
 @blueprint.get("/login")

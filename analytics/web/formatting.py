@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from i18n import current_language, format_datetime, format_money, format_percent, gettext
+
 # ISO 4217 currencies without minor units (the rest use two decimals; the three-decimal ones are
 # not sold in by Tillsight shops today)
 ZERO_DECIMAL = frozenset({"JPY", "KRW", "CLP", "XOF", "XAF", "UGX", "RWF", "PYG", "VND", "ISK"})
@@ -14,8 +16,11 @@ SYMBOLS = {"DOP": "RD$", "USD": "$", "EUR": "€", "GBP": "£", "MXN": "MX$"}
 
 
 def money(minor: int | None, currency: str | None) -> str:
+    """Minor units as the page's language writes them (``RD$1,234.50``; French ``1 234,50 RD$``)."""
     if minor is None:
         return "—"
+    if currency and current_language() != "en":
+        return format_money(int(minor), currency.upper())
     cur = (currency or "").upper()
     exp = 0 if cur in ZERO_DECIMAL else 2
     sign = "-" if minor < 0 else ""
@@ -43,6 +48,12 @@ def when(value: str | None, zone: str | None = None) -> str:
     if len(text) < 16 or text[10] != "T":
         return text
     tz = _zone(zone) if zone and zone != "UTC" else None
+    if current_language() != "en":  # "20 nov 2026, 10:03 AST" in the page's language
+        try:
+            shown = format_datetime(text, tz or UTC, format="d MMM y, HH:mm")
+        except ValueError:
+            return text
+        return f"{shown} {datetime.fromisoformat(text.replace('Z', '+00:00')).astimezone(tz or UTC).tzname()}"
     if tz is not None:
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -58,23 +69,25 @@ def when(value: str | None, zone: str | None = None) -> str:
 def ago(value: str | None, now: datetime) -> str:
     """How long ago an ISO-8601 UTC time was, in words a person reads at a glance."""
     if not value:
-        return "never"
+        return gettext("never")
     try:
         then = datetime.strptime(str(value)[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
         return str(value)
     seconds = int((now - then).total_seconds())
     if seconds < 0:
-        return "just now"
+        return gettext("just now")
     for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
         if seconds >= size:
-            return f"{seconds // size} {unit} ago"
-    return f"{seconds} s ago"
+            return gettext("%(count)d %(unit)s ago", count=seconds // size, unit=unit)
+    return gettext("%(count)d s ago", count=seconds)
 
 
 def pct(share: float | None) -> str:
     if share is None:
         return "—"
+    if current_language() != "en":
+        return format_percent(share)
     return f"{share * 100:.0f}%"
 
 

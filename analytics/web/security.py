@@ -20,7 +20,7 @@ from runtime.web_guard import LoginGuard, RoleRanking, wants_json
 
 # endpoints that answer without a login (the login itself and static files)
 PUBLIC_ENDPOINTS = frozenset({"static", "auth.login_page", "auth.login_submit", "auth.api_login", "auth.logout_submit",
-                              "auth.api_logout", "auth.api_me"})
+                              "auth.api_logout", "auth.api_me", "i18n.static"})
 
 
 def _forget_scope() -> None:

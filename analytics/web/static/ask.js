@@ -24,9 +24,11 @@
     if (value === null || value === undefined || value === "") return "—";
     switch (col.kind) {
       case "money": return window.Hub.money(Number(value), currency || root.dataset.currency || "");
-      case "int": return Number(value).toLocaleString("en-US");
-      case "num": return Number(value).toLocaleString("en-US", { maximumFractionDigits: 2 });
-      case "pct": return Math.round(Number(value) * 100) + "%";
+      case "int": return window.I18n ? I18n.number(Number(value)) : Number(value).toLocaleString("en-US");
+      case "num": return window.I18n ? I18n.number(Number(value), 2).replace(/[.,]00$/, "")
+        : Number(value).toLocaleString("en-US", { maximumFractionDigits: 2 });
+      case "pct": return window.I18n && I18n.language !== "en"
+        ? I18n.number(Math.round(Number(value) * 100)) + "\u00a0%" : Math.round(Number(value) * 100) + "%";
       default: return String(value);
     }
   }
@@ -59,7 +61,7 @@
     const box = el("article", "ask-exchange");
     if (m.id !== undefined && m.id !== null) box.dataset.id = m.id;
     const q = el("p", "ask-q");
-    q.appendChild(el("strong", "", "Q: "));
+    q.appendChild(el("strong", "", _("Q: ")));
     q.appendChild(document.createTextNode(m.question));
     if (m.user_id) q.appendChild(el("span", "muted small ask-who", " · " + m.user_id));
     box.appendChild(q);
@@ -74,7 +76,7 @@
     });
     if (m.follow_ups && m.follow_ups.length) {
       const ups = el("div", "ask-follow-ups");
-      ups.appendChild(el("span", "muted small", "Ask next: "));
+      ups.appendChild(el("span", "muted small", _("Ask next: ")));
       m.follow_ups.forEach(function (f) {
         const b = el("button", "button small ask-follow-up", f);
         b.type = "button"; b.dataset.question = f; ups.appendChild(b);

@@ -24,6 +24,8 @@
   function major(minor, cur) { return minor / Math.pow(10, exponent(cur || "")); }
   function money(minor, cur) {
     cur = cur || "";
+    // in Spanish or French, the page's store currency as the server writes it (i18n.js: "1 234,50 RD$")
+    if (window.I18n && I18n.language !== "en" && (!cur || cur === I18n.currency)) return I18n.money(minor);
     const exp = exponent(cur);
     const sign = minor < 0 ? "-" : "";
     const abs = Math.abs(minor);

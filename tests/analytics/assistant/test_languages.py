@@ -51,9 +51,9 @@ def test_a_spanish_question_is_answered_in_spanish_with_the_same_figures(ctx) ->
     english = ask("What were sales yesterday?", ctx, None)
     spanish = ask("¿Cuánto vendí ayer?", ctx, None)
     assert spanish.source == "computed" and spanish.language == "es"
-    assert spanish.text == "Ventas el viernes 20 nov 2026: RD$2,775.00 netos en 4 ventas, ticket medio RD$693.75."
+    assert spanish.text == "Ventas el viernes 20 nov 2026: RD$2,775.00 netos en 4 ventas, compra media RD$693.75."
     assert spanish.table.rows == english.table.rows  # the hub's figures do not depend on the language
-    assert [c.label for c in spanish.table.columns] == ["Día", "Ventas netas", "Ventas", "Ticket medio"]
+    assert [c.label for c in spanish.table.columns] == ["Día", "Ventas netas", "Ventas", "Compra media"]
     assert spanish.follow_ups[0] == "Productos más vendidos ayer"
     for question in spanish.follow_ups:  # the follow-ups are questions the rules understand, in Spanish
         follow = ask(question, ctx, None)

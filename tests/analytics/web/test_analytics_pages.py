@@ -402,7 +402,7 @@ def test_the_store_page_has_the_analytics_tabs_and_pages_follow_the_content_poli
         resp = val.get(path)
         assert resp.status_code == 200
         text = resp.get_data(as_text=True)
-        assert not re.search(r"<script(?![^>]*\bsrc=)", text), path
+        assert not re.search(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))", text), path
         assert not re.search(r"\sstyle=", text) and "<style" not in text, path
         assert not re.search(r"""(src|href)=["']https?://""", text), path
         assert 'class="current" aria-current="page"' in text

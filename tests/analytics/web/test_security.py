@@ -212,7 +212,7 @@ def test_pages_follow_the_content_policy(login_as) -> None:
         csp = resp.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
         html = resp.get_data(as_text=True)
-        assert not re.search(r"<script(?![^>]*\bsrc=)", html), f"inline script on {url}"
+        assert not re.search(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))", html), f"inline script on {url}"
         assert not re.search(r"\sstyle=", html) and "<style" not in html, f"inline style on {url}"
         assert not re.search(r"""(src|href)=["']https?://""", html), f"external resource on {url}"
         assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["Cache-Control"] == "no-store"

@@ -1,0 +1,48 @@
+"""The language each hub page is shown in (issue 28): the logged-in user's (their account setting), else
+the language of the store the page is about (its settings ``language``), else of the first store the user
+may see; before login, the browser's preferred one.  Numbers, money and times follow that language and the
+store's country and zone (:mod:`i18n`); the store's currency is the page's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from sqlalchemy import select
+
+from analytics.db import tables as t
+from analytics.llm.language import store_language
+from analytics.web.context import hub
+from analytics.web.security import current_user
+from analytics.web.tenancy import current_scope
+from i18n import N_, SUPPORTED_LANGUAGES
+from i18n.web import RequestLocale
+
+# the labels of the hub's navigation (NavItem labels are data; the template translates them)
+NAV_LABELS = (N_("Stores"), N_("Fleet"), N_("Trend"), N_("Products"), N_("Customers"), N_("Insights"), N_("Ask"),
+              N_("Credit"), N_("AI usage"), N_("Overview"), N_("Dead letters"))
+ROLE_LABELS = (N_("viewer"), N_("owner"), N_("operator"))
+
+
+def _store_row(store_id: str | None) -> Any:
+    s = t.stores.c
+    scope = current_scope()
+    with hub().connect() as conn:
+        q = select(s.store_id, s.timezone, s.currency, s.settings).where(scope.where(s.store_id))
+        if store_id:
+            return conn.execute(q.where(s.store_id == store_id)).first()
+        return conn.execute(q.order_by(s.store_id).limit(1)).first()
+
+
+def request_locale() -> RequestLocale:
+    """The :class:`RequestLocale` of the current request (``i18n.web.install`` calls it first thing)."""
+    user = current_user()
+    if user is None:
+        return RequestLocale(request.accept_languages.best_match(SUPPORTED_LANGUAGES) or "en")
+    store_id = (request.view_args or {}).get("store_id") or request.args.get("store")
+    row = _store_row(store_id if isinstance(store_id, str) else None)
+    if row is None and store_id:
+        row = _store_row(None)
+    store_lang = store_language(row.settings) if row is not None else "en"
+    return RequestLocale(user.language or store_lang, row.timezone if row is not None else None,
+                         row.currency if row is not None else None)
