@@ -38,14 +38,15 @@ def lines_frame(products: dict[str, tuple[str, list[int], list[int]]], start: da
 
 
 def sale_lines(sku: str, name: str, prices: list[int], units: list[int], cost: int, start: datetime,
-               first_row: int = 1) -> list[SaleLine]:
+               first_row: int = 1, invoice_prefix: str = "") -> list[SaleLine]:
     """One single-unit invoice per unit sold, spread over each week (store-local naive times)."""
     out = []
     row = first_row
     for week, (price, n) in enumerate(zip(prices, units, strict=True)):
         for i in range(n):
             at = start + timedelta(weeks=week, minutes=int(i * 7200 / max(n, 1)))
-            out.append(SaleLine(row=row, invoice=f"{sku}-{week}-{i}", cancelled=False, sku=sku, name=name, qty=1,
-                                unit_price=price, local_time=at, customer=None, country=None, unit_cost=cost))
+            out.append(SaleLine(row=row, invoice=f"{invoice_prefix}{sku}-{week}-{i}", cancelled=False, sku=sku,
+                                name=name, qty=1, unit_price=price, local_time=at, customer=None, country=None,
+                                unit_cost=cost))
             row += 1
     return out
