@@ -11,6 +11,9 @@ STAMP_FULL  := $(VENV)/.stamp-full
 STAMP_HUB   := $(VENV)/.stamp-hub
 # real counter photos for `make bench` (bench real): any folder in that layout (docs/vision-api.md)
 REAL_COUNTER ?= ../shared/data/real-counter
+# the suite runs in parallel worker processes (pytest-xdist), a test file per worker at a time: most
+# tests wait on processes, brokers and browsers rather than compute, so 3 workers suit even 2 cores
+TEST_WORKERS ?= 3
 
 .PHONY: help setup setup-full deps-debian demo lint test test-fast train bench install clean
 
@@ -68,11 +71,11 @@ lint: $(STAMP_FULL)
 	$(VENV)/bin/mypy
 
 test: setup-full lint
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 # the quick loop: no torch (the training tests skip themselves), the hub's tests included
 test-fast: deps-debian $(STAMP_HUB)
-	$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 train: setup-full
 	$(VENV)/bin/tillsight train all --out models/demo --work build/train
