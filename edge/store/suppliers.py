@@ -11,6 +11,7 @@ from typing import Any
 from edge.store.database import StoreDB, inserted_id, utc_now
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.records import Supplier, SupplierLink
+from i18n import gettext as _
 
 MAX_LEAD_DAYS = 365
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -28,9 +29,9 @@ def check_supplier(name: str, contact: str, phone: str, email: str, note: str) -
     if len(contact) > 120:
         raise ValidationError("contact must be at most 120 characters")
     if not _PHONE_RE.match(phone):
-        raise ValidationError("phone may hold digits, spaces and + ( ) - . only, at most 30")
+        raise ValidationError(_("phone: digits, spaces and + ( ) - . only, at most 30"))
     if email and (len(email) > 120 or not _EMAIL_RE.match(email)):
-        raise ValidationError("email must look like name@example.com")
+        raise ValidationError(_("email: must look like name@example.com"))
     if len(note) > 500:
         raise ValidationError("note must be at most 500 characters")
 
