@@ -1,9 +1,9 @@
 """Collection reminders for the device dashboard, published with the morning insights.
 
 :func:`device_reminders` lists the store's collections priority (highest first) with each
-customer's predicted payment date and the friendly SMS text in the store's language (settings
-``language``; English when unset).  Computed templates only: the nightly publish never calls an
-LLM and never spends AI credits.
+customer's predicted payment date and the friendly SMS text in the customer's language (set on the
+hub's Credit tab), else the store's (settings ``language``; English when unset).  Computed templates
+only: the nightly publish never calls an LLM and never spends AI credits.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from analytics.credit.languages import customer_languages
 from analytics.credit.report import credit_report
 from analytics.credit.templates import render
 
@@ -25,11 +26,12 @@ def device_reminders(engine: Engine, store_id: str, as_of: datetime, limit: int 
     if limit <= 0:
         return []
     report = credit_report(engine, store_id, as_of=as_of)
-    language = report.store.language
+    own = customer_languages(engine, store_id)
     out: list[dict[str, Any]] = []
     for row in report.priority[:limit]:
         h = report.histories[row.customer_id]
         since = date.fromisoformat(h.oldest_unpaid_day) if h.oldest_unpaid_day else None
+        language = own.get(row.customer_id, report.store.language)
         text = render("friendly", language, name=h.name, amount=h.balance, currency=h.currency,
                       shop=report.store.name, since=since).sms
         out.append({"customer_id": row.customer_id, "name": row.name, "balance": row.balance,

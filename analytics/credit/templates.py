@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from contracts.money import exponent
+from i18n import N_
 
 TONES = ("friendly", "firm", "formal")
 LANGUAGES = ("en", "es", "fr")
 CHANNELS = ("sms", "whatsapp", "email")
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French"}
+LANGUAGE_NAMES = {"en": N_("English"), "es": N_("Spanish"), "fr": N_("French")}  # English in prompts, _() on pages
 SMS_LIMIT = 160
 
 _SYMBOLS = {"DOP": "RD$", "USD": "$", "EUR": "€", "GBP": "£", "MXN": "MX$"}

@@ -16,7 +16,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 from werkzeug.exceptions import BadRequest
 
-from analytics.credit.data import CreditDataError
+from analytics.credit.data import CreditDataError, load_store
+from analytics.credit.languages import CustomerLanguageError, message_language, set_customer_language
 from analytics.credit.messages import MessageError, customer_message
 from analytics.credit.report import OVERDUE_DAYS, CreditReport, credit_report
 from analytics.credit.templates import LANGUAGE_NAMES, LANGUAGES, TONES
@@ -26,6 +27,7 @@ from analytics.web.pages import NavItem, Page
 from analytics.web.queries import stores as sq
 from analytics.web.security import require
 from analytics.web.tenancy import current_scope, require_store
+from i18n import gettext as _
 
 blueprint = Blueprint("credit", __name__)
 
@@ -116,8 +118,9 @@ def credit_page(store_id: str) -> str:
     ai = _ai()
     return render_template(
         "credit.html", info=info, report=report, customers_spec=CUSTOMERS, priority_spec=PRIORITY,
-        tones=TONES, languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        tones=TONES, languages=[(code, _(LANGUAGE_NAMES[code])) for code in LANGUAGES],
         default_language=report.store.language if report else "en", overdue_days=OVERDUE_DAYS,
+        default_language_name=_(LANGUAGE_NAMES[report.store.language if report else "en"]),
         ai_on=bool(ai is not None and getattr(ai, "configured", False)), tab="credit.credit_page")
 
 
@@ -189,9 +192,15 @@ def api_message(store_id: str) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("send a JSON object {customer_id, tone, language}")
-    customer_id, tone, language = body.get("customer_id"), body.get("tone", "friendly"), body.get("language", "en")
+    customer_id, tone, language = body.get("customer_id"), body.get("tone", "friendly"), body.get("language")
     if not isinstance(customer_id, str) or not customer_id:
         raise BadRequest("customer_id is required")
+    if not language:  # the customer's own language, else the store's
+        try:
+            store_lang = load_store(hub().engine, store_id).language
+        except CreditDataError:
+            abort(404, description=f"no credit customer {customer_id!r} in this store")
+        language = message_language(hub().engine, store_id, customer_id, store_lang)
     if tone not in TONES:
         raise BadRequest(f"tone must be one of {', '.join(TONES)}")
     if language not in LANGUAGES:
@@ -205,6 +214,27 @@ def api_message(store_id: str) -> Response:
             abort(404, description=str(exc))
         raise BadRequest(str(exc)) from None
     return jsonify(message.as_dict())
+
+
+@blueprint.post("/api/stores/<store_id>/credit/customers/<customer_id>/language")
+@require("owner")
+def api_customer_language(store_id: str, customer_id: str) -> Response:
+    """``{"language": "es" | "fr" | "en" | ""}``: the language of the messages to this customer ("" = the
+    store's)."""
+    require_store(store_id)
+    body = request.get_json(silent=True)
+    language = body.get("language") if isinstance(body, dict) else None
+    if not isinstance(language, str):
+        raise BadRequest("send a JSON object {language}")
+    try:
+        set_customer_language(hub().engine, store_id, customer_id, language.strip().lower() or None)
+    except CustomerLanguageError as exc:
+        if "no credit customer" in str(exc):
+            abort(404, description=str(exc))
+        raise BadRequest(str(exc)) from None
+    store_lang = load_store(hub().engine, store_id).language
+    return jsonify(customer_id=customer_id, language=language.strip().lower() or None,
+                   messages_in=message_language(hub().engine, store_id, customer_id, store_lang))
 
 
 page = Page(blueprint, nav=(NavItem("Credit", "credit.credit_page", "owner", per_store=True, order=160),))
