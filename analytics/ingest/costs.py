@@ -48,7 +48,10 @@ def line_columns(doc: Mapping[str, Any], line: Mapping[str, Any]) -> dict[str, A
     """The cost columns of one stored line of sale ``doc``: ``unit_cost``, ``cost_assumed`` and
     ``net_revenue`` (the line's takings net of discount and tax, ``contracts.margins``)."""
     cost, assumed = line_cost(doc, line)
-    net = line_revenue(int(line["line_total"]), int(doc["subtotal"]), int(doc["total"]), int(doc["tax"]))
+    total, subtotal, tax = int(doc["total"]), int(doc["subtotal"]), int(doc["tax"])
+    # no discount and no tax (an import): the line's own total, without line_revenue's exact fractions
+    net = int(line["line_total"]) if total - tax == subtotal else line_revenue(int(line["line_total"]), subtotal,
+                                                                                total, tax)
     return {"unit_cost": cost, "cost_assumed": assumed, "net_revenue": net}
 
 

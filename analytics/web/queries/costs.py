@@ -80,8 +80,9 @@ class ProductMargin:
 
     @property
     def loses_money(self) -> bool:
-        """Sold at a loss over the period, or a unit now brings in less than it costs."""
-        return (self.gross_profit is not None and self.gross_profit < 0) or (
+        """Sold at a loss over the period, or a unit now brings in less than it costs.  A product whose
+        refunds outweigh its sales in the period (net revenue below zero) is not counted as sold at a loss."""
+        return (self.gross_profit is not None and self.gross_profit < 0 and self.costed_revenue > 0) or (
             self.net_price is not None and self.unit_cost is not None and self.net_price < self.unit_cost)
 
     def as_row(self) -> dict[str, Any]:
@@ -133,26 +134,39 @@ def daily_history(conn: Connection, scope: StoreScope, store_id: str, tz_name: s
     sorted by SKU then day.  Sparse: a day without a line of the SKU is absent (zero units)."""
     tz = zone(tz_name)
     lo, hi = _bounds(tz_name, start, end)
-    acc: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in _line_sums(conn, scope, store_id, lo, hi, skus):
-        try:
-            moment = datetime.strptime(r.completed_at[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-        except (TypeError, ValueError):
+    acc: dict[tuple[str, str], list[Any]] = {}
+    days: dict[str, str | None] = {}  # completed_at -> local day: a sale's lines share its time
+
+    def local_day(completed_at: str) -> str | None:
+        if completed_at not in days:
+            try:
+                moment = datetime.strptime(completed_at[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+                days[completed_at] = moment.astimezone(tz).date().isoformat()
+            except (TypeError, ValueError):
+                days[completed_at] = None
+        return days[completed_at]
+
+    # [units, revenue, costed_revenue, cost, assumed, min_price, max_price] per (sku, day); rows unpacked as
+    # tuples (a few hundred thousand lines for a year of a busy store)
+    for sku, _name, completed_at, status, qty, unit_price, line_total, unit_cost, assumed, net in _line_sums(
+            conn, scope, store_id, lo, hi, skus):
+        day = local_day(completed_at)
+        if day is None:
             continue
-        key = (r.sku, moment.astimezone(tz).date().isoformat())
-        a = acc.setdefault(key, {"units": 0, "revenue": 0, "costed_revenue": 0, "cost": 0, "assumed": False,
-                                 "min_price": None, "max_price": None})
-        a["revenue"] += int(r.line_total)
-        if r.status == "completed" and r.qty > 0:
-            a["units"] += int(r.qty)
-            price = int(r.unit_price)
-            a["min_price"] = price if a["min_price"] is None else min(a["min_price"], price)
-            a["max_price"] = price if a["max_price"] is None else max(a["max_price"], price)
-        if r.unit_cost is not None:
-            a["costed_revenue"] += int(r.net_revenue)
-            a["cost"] += int(r.qty) * int(r.unit_cost)
-            a["assumed"] = a["assumed"] or bool(r.cost_assumed)
-    return [SkuDay(sku, day, **v) for (sku, day), v in sorted(acc.items())]
+        a = acc.get((sku, day))
+        if a is None:
+            a = acc[(sku, day)] = [0, 0, 0, 0, False, None, None]
+        a[1] += line_total
+        if status == "completed" and qty > 0:
+            a[0] += qty
+            a[5] = unit_price if a[5] is None else min(a[5], unit_price)
+            a[6] = unit_price if a[6] is None else max(a[6], unit_price)
+        if unit_cost is not None:
+            a[2] += net
+            a[3] += qty * unit_cost
+            a[4] = a[4] or bool(assumed)
+    return [SkuDay(sku, day, int(v[0]), int(v[1]), int(v[2]), int(v[3]), bool(v[4]), v[5], v[6])
+            for (sku, day), v in sorted(acc.items())]
 
 
 def product_margins(conn: Connection, scope: StoreScope, store_id: str, tz_name: str, as_of: date,

@@ -92,3 +92,18 @@ def test_margins_api_sorts_filters_and_keeps_stores_apart(costed: Engine, login_
     assert ann.get(f"/api/stores/{A}/margins?by=cheapest").status_code == 400
     assert bob.get(f"/api/stores/{A}/margins").status_code == 404
     assert bob.get(f"/stores/{A}/products").status_code == 404
+
+
+def test_refunds_outweighing_sales_are_not_selling_at_a_loss() -> None:
+    from analytics.web.queries.costs import ProductMargin, sort_margins
+
+    def margin(sku: str, costed_revenue: int, cost: int, net_price: int, unit_cost: int) -> ProductMargin:
+        return ProductMargin(sku=sku, name=sku, units=1, revenue=costed_revenue, costed_revenue=costed_revenue,
+                             cost=cost, gross_profit=costed_revenue - cost, margin=None, cost_coverage=1.0,
+                             price=net_price, net_price=net_price, unit_cost=unit_cost, unit_margin=None,
+                             assumed=False, cost_source="import", costed_units=1)
+
+    refunded = margin("FEE", -10000, -6500, 3000, 1950)  # more refunded than sold: negative, but not a loss
+    at_a_loss = margin("SUGAR", 5000, 6000, 2500, 3000)
+    below_cost_now = margin("SALT", 5000, 4000, 900, 1000)  # made money, but today's price is below cost
+    assert [m.sku for m in sort_margins([refunded, at_a_loss, below_cost_now], "loss")] == ["SUGAR", "SALT"]
