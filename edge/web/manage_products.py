@@ -179,7 +179,9 @@ def _products_page(error: str | None = None, form: dict[str, Any] | None = None)
     status = status if status in STATUSES else "active"
     categories = sorted({p.category for p in everything if p.category})
     shown = _filtered(everything, q, category, status)
+    tax_rate_bp = settings().tax_rate_bp
     return render("products.html", products=shown, total=len(everything), categories=categories, q=q,
+                  margin_of=lambda p: shelf_margin(p.price, p.cost, tax_rate_bp),
                   category=category, status=status, statuses=STATUSES, error=error,
                   form=form or {"reorder_level": settings().low_stock_default})
 

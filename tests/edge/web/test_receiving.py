@@ -131,6 +131,8 @@ def test_the_product_page_shows_cost_margin_and_history_and_the_owner_sets_a_cos
     assert "21.3 %" in page and 'id="cost-history-table"' in page and "set by hand" in page
     api = owner.get("/api/products?q=SUGAR-2LB").get_json()["products"][0]
     assert (api["cost"], api["unit_profit"], api["margin_pct"]) == (4000, 1085, 21.3)
+    listing = owner.get("/manage/products?q=SUGAR-2LB").get_data(as_text=True)
+    assert "21.3 %" in listing  # the catalogue list shows each product's margin too
     below = _form(owner, "/manage/products/SUGAR-2LB", {"cost": "55.00"})
     assert below.status_code == 303
     assert "sold below cost" in owner.get("/manage/products/SUGAR-2LB").get_data(as_text=True)
