@@ -12,6 +12,8 @@ import hmac
 import os
 import re
 
+from i18n import gettext as _
+
 LOG2_N = 14  # n = 16384, r = 8: 16 MiB of memory per attempt
 R = 8
 P = 1
@@ -25,14 +27,14 @@ class WeakSecretError(ValueError):
 
 def check_pin(pin: str) -> None:
     if not PIN_RE.match(pin or ""):
-        raise WeakSecretError("a PIN is 4 to 8 digits")
+        raise WeakSecretError(_("a PIN is 4 to 8 digits"))
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
-        raise WeakSecretError("that PIN is too easy to guess (all the same digit or a run)")
+        raise WeakSecretError(_("that PIN is too easy to guess (all the same digit or a run)"))
 
 
 def check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD or len(password) > 200:
-        raise WeakSecretError(f"a password needs at least {MIN_PASSWORD} characters")
+        raise WeakSecretError(_("a password needs at least %(count)s characters", count=MIN_PASSWORD))
 
 
 def _b64(data: bytes) -> str:

@@ -22,13 +22,17 @@ from edge.auth.hashing import DUMMY_HASH, check_password, check_pin, hash_secret
 from edge.store.records import User
 from edge.store.settings import Settings
 from edge.store.users import Users
+from i18n import N_
+from i18n import gettext as _
 from runtime.throttle import LoginThrottle, Throttled, ThrottlePolicy
 
 log = logging.getLogger(__name__)
 
 LoginPolicy = ThrottlePolicy  # the old name, kept for callers that pass a policy
 LOCAL_CLIENT = "127.0.0.1"  # the caller when none is named: the appliance itself
-REFUSED = "unknown user or wrong PIN/password"
+REFUSED = N_("unknown user or wrong PIN/password")  # translated where raised
+# each role as a message names it
+ROLE_NAMES = {"cashier": N_("cashier"), "supervisor": N_("supervisor"), "owner": N_("owner")}
 
 
 class AuthError(Exception):
@@ -63,8 +67,8 @@ class Authenticator:
             return at.astimezone(UTC).strftime("%H:%M UTC")
 
     def _locked(self, exc: Throttled) -> LockedOutError:
-        return LockedOutError(f"too many failed attempts from here: locked out until {self._store_time(exc.retry_at)}"
-                              f" ({exc.wait_text})")
+        return LockedOutError(_("too many failed attempts from here: locked out until %(time)s (%(wait)s)",
+                                time=self._store_time(exc.retry_at), wait=exc.wait_text))
 
     def _check(self, user_id: str, secret: str, kind: str, client: str, approving: bool = False) -> User:
         now = self.clock()
@@ -72,9 +76,9 @@ class Authenticator:
         user = self.users.find(uid)
         if user is None or not user.active:
             verify_secret(secret or "", DUMMY_HASH)
-            raise AuthError(REFUSED)
+            raise AuthError(_(REFUSED))
         if kind == "pin" and user.role == "owner" and not approving:
-            raise AuthError("an owner logs in with the password, not a PIN")
+            raise AuthError(_("an owner logs in with the password, not a PIN"))
         try:
             self.throttle.check(user.id, client, now)
         except Throttled as exc:
@@ -90,7 +94,7 @@ class Authenticator:
                 self.throttle.check(user.id, client, now)
             except Throttled as exc:
                 raise self._locked(exc) from None
-            raise AuthError(REFUSED)
+            raise AuthError(_(REFUSED))
         self.throttle.succeeded(user.id, client)
         if user.failed_attempts or user.locked_until:
             self.users.record_success(user.id)
@@ -111,7 +115,8 @@ class Authenticator:
         who types wrong PINs slows only approvals in their own session, never the approver's login."""
         user = self._check(user_id, pin, "pin", f"approval:{client}:{session_user}", approving=True)
         if not user.at_least(role):
-            raise AuthError(f"{user.name} is a {user.role}: a {role} must approve this")
+            raise AuthError(_("%(name)s is a %(role)s: a %(needed)s must approve this", name=user.name,
+                              role=_(ROLE_NAMES.get(user.role, user.role)), needed=_(ROLE_NAMES.get(role, role))))
         return user
 
     def set_staff(self, user_id: str, name: str, role: str, pin: str | None = None,

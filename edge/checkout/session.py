@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import i18n
 from contracts.events import (
     DiscountChange,
     DrawerOpen,
@@ -46,17 +47,21 @@ from contracts.events import (
     UnknownItem,
     VisionMismatch,
 )
-from contracts.money import format_money
 from contracts.timestamps import format_utc, utc_now_text
 from edge.checkout.errors import ApprovalRequired, CheckoutError
 from edge.checkout.totals import Totals, compute_totals
 from edge.store.records import Customer, Payment, Product, SaleLine, SaleRecord, User
+from i18n import N_, ngettext
+from i18n import gettext as _
 from vision.basket import BasketItem, BasketSnapshot
 from vision.detector import Box
 
 log = logging.getLogger(__name__)
 
 STATES = ("idle", "scanning", "review", "payment", "completed", "voided")
+# each state as an error message names it
+STATE_NAMES = {"idle": N_("idle"), "scanning": N_("scanning"), "review": N_("in review"), "payment": N_("in payment"),
+               "completed": N_("completed"), "voided": N_("voided")}
 MAX_QTY = 999
 MAX_LINES = 200
 MAX_AMOUNT = 10**11
@@ -70,17 +75,17 @@ ProductLookup = Callable[[str], Product | None]
 
 def check_qty(qty: Any) -> int:
     if isinstance(qty, bool) or not isinstance(qty, int):
-        raise CheckoutError("quantity must be a whole number")
+        raise CheckoutError(_("quantity must be a whole number"))
     if not 1 <= qty <= MAX_QTY:
-        raise CheckoutError(f"quantity must be between 1 and {MAX_QTY}")
+        raise CheckoutError(_("quantity must be between 1 and %(max)s", max=MAX_QTY))
     return qty
 
 
 def check_amount(amount: Any, what: str = "amount") -> int:
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise CheckoutError(f"{what} must be a whole number of minor units")
+        raise CheckoutError(_("%(what)s must be a whole number of minor units", what=what))
     if not 0 <= amount <= MAX_AMOUNT:
-        raise CheckoutError(f"{what} is out of range")
+        raise CheckoutError(_("%(what)s is out of range", what=what))
     return amount
 
 
@@ -191,7 +196,8 @@ class CheckoutSession:
     # -- helpers -----------------------------------------------------------------------------
     def _require(self, *states: str) -> None:
         if self.state not in states:
-            raise CheckoutError(f"not possible while the sale is {self.state}")
+            state = _(STATE_NAMES[self.state]) if self.state in STATE_NAMES else self.state
+            raise CheckoutError(_("not possible while the sale is %(state)s", state=state))
 
     def _changed(self) -> None:
         with self._lock:
@@ -209,7 +215,7 @@ class CheckoutSession:
         for line in self.lines:
             if line.line_id == line_id:
                 return line
-        raise CheckoutError(f"no line {line_id} in this sale")
+        raise CheckoutError(_("no line %(line)s in this sale", line=line_id))
 
     def _now(self) -> str:
         return format_utc(self.clock()) if self.clock is not None else utc_now_text()
@@ -224,7 +230,7 @@ class CheckoutSession:
     def _new_line(self, product: Product, qty: int, source: str, confidence: float | None = None,
                   alternatives: list[dict[str, Any]] | None = None) -> CartLine:
         if len(self.lines) >= MAX_LINES:
-            raise CheckoutError(f"a sale holds at most {MAX_LINES} lines")
+            raise CheckoutError(_("a sale holds at most %(max)s lines", max=MAX_LINES))
         line = CartLine(self._next_line, product.sku, product.name, qty, product.price, product.price, source,
                         confidence, alternatives or [])
         self._next_line += 1
@@ -319,7 +325,7 @@ class CheckoutSession:
 
     def _new_unknown_line(self, item: BasketItem, alternatives: list[dict[str, Any]]) -> CartLine:
         if len(self.lines) >= MAX_LINES:
-            raise CheckoutError(f"a sale holds at most {MAX_LINES} lines")
+            raise CheckoutError(_("a sale holds at most %(max)s lines", max=MAX_LINES))
         line = CartLine(self._next_line, "", UNKNOWN_NAME, 1, 0, 0, "vision", round(float(item.confidence), 3),
                         alternatives, unknown=True, track_ids=(item.track_id,), box=item.box)
         self._next_line += 1
@@ -341,7 +347,7 @@ class CheckoutSession:
         with self._lock:
             self._require("review")
             if any(ln.locked_qty for ln in self.lines):
-                raise CheckoutError("the customer has seen the total: correct lines in review instead")
+                raise CheckoutError(_("the customer has seen the total: correct lines in review instead"))
             self.state = "scanning"
             self._changed()
 
@@ -352,9 +358,9 @@ class CheckoutSession:
             self._require("scanning", "review")
             check_qty(qty)
             if not product.active:
-                raise CheckoutError(f"{product.name} is not for sale (inactive)")
+                raise CheckoutError(_("%(name)s is not for sale (inactive)", name=product.name))
             if source not in ("barcode", "manual"):
-                raise CheckoutError("items are added by barcode or by hand")
+                raise CheckoutError(_("items are added by barcode or by hand"))
             for line in self.lines:  # the same item scanned again adds to its line
                 if line.sku == product.sku and line.source == source and line.unit_price == product.price:
                     check_qty(line.qty + qty)
@@ -375,10 +381,10 @@ class CheckoutSession:
             check_qty(qty)
             line = self._line(line_id)
             if line.unknown:
-                raise CheckoutError("an unknown item is one product: scan its barcode or search for it first")
+                raise CheckoutError(_("an unknown item is one product: scan its barcode or search for it first"))
             if qty < line.locked_qty:
                 if approver is None:
-                    raise ApprovalRequired("reducing a line the customer has seen is a void: supervisor PIN needed")
+                    raise ApprovalRequired(_("reducing a line the customer has seen is a void: supervisor PIN needed"))
                 self._event(LineVoid(at=self._now(), by=approver.id, sku=line.sku, qty=line.locked_qty - qty,
                                      reason="qty reduced"))
                 line.locked_qty = qty
@@ -393,7 +399,7 @@ class CheckoutSession:
             line = self._line(line_id)
             if line.locked_qty:
                 if approver is None:
-                    raise ApprovalRequired("voiding a line the customer has seen needs a supervisor PIN")
+                    raise ApprovalRequired(_("voiding a line the customer has seen needs a supervisor PIN"))
                 self._event(LineVoid(at=self._now(), by=approver.id, sku=line.sku, qty=line.locked_qty,
                                      reason=reason or "voided"))
             if line.unknown and line.track_ids:
@@ -411,11 +417,11 @@ class CheckoutSession:
             self._require("scanning", "review")
             line = self._line(line_id)
             if line.locked_qty:
-                raise ApprovalRequired("this line was shown to the customer: void it and add the right item")
+                raise ApprovalRequired(_("this line was shown to the customer: void it and add the right item"))
             choice = next((a for a in line.alternatives if a["sku"] == sku), None)
             product = self.lookup(sku) if choice else None
             if choice is None or product is None or not product.active:
-                raise CheckoutError(f"{sku} is not one of this line's alternatives")
+                raise CheckoutError(_("%(sku)s is not one of this line's alternatives", sku=sku))
             self._correction(line, product.sku, "alternative")
             if line.unknown:
                 self._resolve(line, product, "vision", "alternative")
@@ -439,14 +445,14 @@ class CheckoutSession:
         with self._lock:
             self._require("scanning", "review")
             if how not in RESOLVE_HOW:
-                raise CheckoutError("a line is resolved by barcode or by search")
+                raise CheckoutError(_("a line is resolved by barcode or by search"))
             line = self._line(line_id)
             if line.source != "vision":
-                raise CheckoutError("only a line the camera found can be resolved: add the item instead")
+                raise CheckoutError(_("only a line the camera found can be resolved: add the item instead"))
             if line.locked_qty:
-                raise ApprovalRequired("this line was shown to the customer: void it and add the right item")
+                raise ApprovalRequired(_("this line was shown to the customer: void it and add the right item"))
             if not product.active:
-                raise CheckoutError(f"{product.name} is not for sale (inactive)")
+                raise CheckoutError(_("%(name)s is not for sale (inactive)", name=product.name))
             self._correction(line, product.sku, how)
             was_unknown = line.unknown
             self._resolve(line, product, "barcode" if how == "barcode" else "manual", how)
@@ -482,10 +488,10 @@ class CheckoutSession:
             self._require("scanning", "review", "payment")
             check_amount(unit_price, "price")
             if approver is None or not approver.at_least("supervisor"):
-                raise ApprovalRequired("a price override needs a supervisor PIN")
+                raise ApprovalRequired(_("a price override needs a supervisor PIN"))
             line = self._line(line_id)
             if line.unknown:
-                raise CheckoutError("an unknown item has no price yet: scan its barcode or search for it first")
+                raise CheckoutError(_("an unknown item has no price yet: scan its barcode or search for it first"))
             self._event(PriceOverride(at=self._now(), by=approver.id, sku=line.sku, name=line.name,
                                       old_price=line.unit_price, new_price=unit_price, reason=reason))
             line.unit_price = unit_price
@@ -500,10 +506,10 @@ class CheckoutSession:
             self._require("review", "payment")
             check_amount(amount, "discount")
             if approver is None or not approver.at_least("supervisor"):
-                raise ApprovalRequired("a discount needs a supervisor PIN")
+                raise ApprovalRequired(_("a discount needs a supervisor PIN"))
             subtotal = sum(ln.line_total for ln in self.lines)
             if amount > subtotal:
-                raise CheckoutError("the discount cannot be more than the subtotal")
+                raise CheckoutError(_("the discount cannot be more than the subtotal"))
             self._event(DiscountChange(at=self._now(), by=approver.id, old_discount=self.discount,
                                        new_discount=amount, reason=reason))
             self.discount = amount
@@ -525,11 +531,12 @@ class CheckoutSession:
             self._require("scanning", "review")
             waiting = self.unresolved()
             if waiting:
-                what = "the unknown item" if len(waiting) == 1 else f"the {len(waiting)} unknown items"
-                raise CheckoutError(f"ring up {what} first: scan its barcode or search its name "
-                                    "(or take it off the tray)")
+                raise CheckoutError(ngettext(
+                    "ring up the unknown item first: scan its barcode or search its name (or take it off the tray)",
+                    "ring up the %(num)d unknown items first: scan their barcodes or search their names "
+                    "(or take them off the tray)", len(waiting)))
             if not self.lines:
-                raise CheckoutError("the basket is empty")
+                raise CheckoutError(_("the basket is empty"))
             for line in self.lines:
                 line.locked_qty = line.qty
             self.state = "payment"
@@ -547,38 +554,38 @@ class CheckoutSession:
             totals = self.totals()
             if totals.total == 0:  # nothing to pay: no payment parts, no drawer opening
                 if any(part.amount for part in parts):
-                    raise CheckoutError("the total is 0.00: complete the sale with no payment")
+                    raise CheckoutError(_("the total is 0.00: complete the sale with no payment"))
                 parts = []
             elif not parts:
-                raise CheckoutError("choose a payment method")
+                raise CheckoutError(_("choose a payment method"))
             payments: list[Payment] = []
             customer_id = None
             for part in parts:
                 check_amount(part.amount, "payment")
                 if part.amount == 0:
-                    raise CheckoutError("a payment part cannot be zero")
+                    raise CheckoutError(_("a payment part cannot be zero"))
                 if part.method == "cash":
                     tendered = part.amount if part.tendered is None else check_amount(part.tendered, "cash tendered")
                     if tendered < part.amount:
-                        raise CheckoutError("the cash tendered is less than the amount due")
+                        raise CheckoutError(_("the cash tendered is less than the amount due"))
                     payments.append(Payment("cash", part.amount, tendered, tendered - part.amount))
                 elif part.method in ("card", "mobile_money"):
                     payments.append(Payment(part.method, part.amount, part.amount, 0))
                 elif part.method == "credit":
                     cust = part.customer
                     if cust is None or not cust.active:
-                        raise CheckoutError("choose the customer who buys on credit")
+                        raise CheckoutError(_("choose the customer who buys on credit"))
                     if part.amount > cust.available_credit:
-                        raise CheckoutError(f"{cust.name} has only {format_money(cust.available_credit, self.currency)}"
-                                            " of credit left")
+                        raise CheckoutError(_("%(name)s has only %(amount)s of credit left", name=cust.name,
+                                              amount=i18n.format_money(cust.available_credit, self.currency)))
                     customer_id = cust.id
                     payments.append(Payment("credit", part.amount, part.amount, 0, cust.id))
                 else:
-                    raise CheckoutError(f"unknown payment method {part.method!r}")
+                    raise CheckoutError(_("unknown payment method %(method)r", method=part.method))
             if sum(p.amount for p in payments) != totals.total:
-                raise CheckoutError("the payments do not add up to the total")
+                raise CheckoutError(_("the payments do not add up to the total"))
             if sum(1 for p in payments if p.method == "cash") > 1:
-                raise CheckoutError("take cash once")
+                raise CheckoutError(_("take cash once"))
             events = list(self.events)
             now = self._now()
             if any(p.method == "cash" for p in payments):  # the drawer opens for this sale's own payment
@@ -620,13 +627,13 @@ class CheckoutSession:
         with self._lock:
             self._require("scanning", "review", "payment")
             if expect_version is not None and expect_version != self.basket_version:
-                raise CheckoutError("the basket changed while the void was being approved: check it and void again")
+                raise CheckoutError(_("the basket changed while the void was being approved: check it and void again"))
             if not self.lines and not self.seen_on_tray and not self.unknown_seen:
                 self.state = "voided"
                 self._changed()
                 return None
             if approver is None or not approver.at_least("supervisor"):
-                raise ApprovalRequired("voiding a sale needs a supervisor PIN")
+                raise ApprovalRequired(_("voiding a sale needs a supervisor PIN"))
             now = self._now()
             events = list(self.events)
             events.append(SaleVoid(at=now, by=approver.id, lines=len(self.priced_lines()),

@@ -42,12 +42,13 @@ from contracts.events import (
     from_parts,
 )
 from contracts.margins import line_cost, margin_pct
-from contracts.money import format_money
 from contracts.timestamps import format_utc as utc_text
 from contracts.timestamps import parse_utc
 from edge.store.database import StoreDB
 from edge.store.errors import NotFoundError
 from edge.store.settings import Settings
+from i18n import N_, format_money, ngettext
+from i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -280,10 +281,15 @@ def refund_state(status: str, items: int, refunded_items: int) -> str | None:
 
 # -- event text ------------------------------------------------------------------------------
 
+# how an unknown item was rung up (``UnknownItem.how``), as a person reads it
+UNKNOWN_HOW = {"barcode": N_("barcode"), "search": N_("search")}
+
+
 def describe_event(event: SaleEvent, currency: str, names: dict[str, str]) -> str:
-    """A sentence an owner can read for one sale event (a typed record, :mod:`contracts.events`)."""
+    """A sentence an owner can read for one sale event (a typed record, :mod:`contracts.events`), in the
+    current language (:func:`i18n.use_language`; the web request's)."""
     def name(sku: str | None) -> str:
-        return names.get(sku, sku) if sku else "an item"
+        return names.get(sku, sku) if sku else _("an item")
 
     def money(v: int | None) -> str:
         return format_money(v, currency) if v is not None else "?"
@@ -292,37 +298,43 @@ def describe_event(event: SaleEvent, currency: str, names: dict[str, str]) -> st
     tail = f" ({reason})" if reason and reason not in ("sale", "refund") else ""
     match event:
         case SaleVoid():
-            return f"Whole sale voided with {event.lines} line(s){tail}"
+            return ngettext("Whole sale voided with %(num)d line", "Whole sale voided with %(num)d lines",
+                            event.lines) + tail
         case LineVoid():
             value = f", {money(event.line_total)}" if event.line_total is not None else ""
-            return f"Removed {event.qty} × {event.name or name(event.sku)}{value}{tail}"
+            return _("Removed %(qty)s × %(name)s", qty=event.qty, name=event.name or name(event.sku)) + value + tail
         case RefundApproval():
-            return f"Refund of receipt {event.of or '?'} approved{tail}"
+            return _("Refund of receipt %(number)s approved", number=event.of or "?") + tail
         case DiscountChange():
-            return f"Discount changed from {money(event.old_discount)} to {money(event.new_discount)}{tail}"
+            return _("Discount changed from %(old)s to %(new)s", old=money(event.old_discount),
+                     new=money(event.new_discount)) + tail
         case PriceOverride():
-            return (f"Price of {event.name or name(event.sku)} changed from {money(event.old_price)} to "
-                    f"{money(event.new_price)}{tail}")
+            return _("Price of %(name)s changed from %(old)s to %(new)s", name=event.name or name(event.sku),
+                     old=money(event.old_price), new=money(event.new_price)) + tail
         case ManualEntry():
-            return f"{name(event.sku)} typed in by hand" + (f" (qty {event.qty})" if event.qty else "")
+            if event.qty:
+                return _("%(name)s typed in by hand (qty %(qty)s)", name=name(event.sku), qty=event.qty)
+            return _("%(name)s typed in by hand", name=name(event.sku))
         case DrawerOpen():
             if event.no_sale:
-                return "Cash drawer opened without a sale" + tail
+                return _("Cash drawer opened without a sale") + tail
             if reason == "refund":
-                return "Cash drawer opened to pay a refund"
-            return "Cash drawer opened for the payment" + tail
+                return _("Cash drawer opened to pay a refund")
+            return _("Cash drawer opened for the payment") + tail
         case UnknownItem():
             if event.sku is not None:
-                return f"Camera found an unknown item, rung up as {name(event.sku)} by {event.how}"
-            gone = "went off the tray" if event.how == "left_tray" else "was removed"
-            return f"Camera found an unknown item that {gone} without being rung up"
+                how = _(UNKNOWN_HOW[event.how]) if event.how in UNKNOWN_HOW else event.how
+                return _("Camera found an unknown item, rung up as %(name)s by %(how)s", name=name(event.sku), how=how)
+            if event.how == "left_tray":
+                return _("Camera found an unknown item that went off the tray without being rung up")
+            return _("Camera found an unknown item that was removed without being rung up")
         case VisionMismatch():
             if event.rung is not None:
-                return f"Camera saw {name(event.sku)} but {name(event.rung)} was rung up"
+                return _("Camera saw %(seen)s but %(rung)s was rung up", seen=name(event.sku), rung=name(event.rung))
             if event.seen is not None:
-                return (f"Camera saw {event.seen} × {name(event.sku)} on the tray but "
-                        f"{event.sold or 0} were sold")
-            return f"Camera and till disagree about {name(event.sku)}"
+                return _("Camera saw %(seen)s × %(name)s on the tray but %(sold)s were sold", seen=event.seen,
+                         name=name(event.sku), sold=event.sold or 0)
+            return _("Camera and till disagree about %(name)s", name=name(event.sku))
     return event.type.replace("_", " ")
 
 

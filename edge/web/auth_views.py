@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from edge.auth.service import AuthError
+from edge.auth.service import REFUSED, AuthError
 from edge.store.records import User
 from edge.web.context import ctx
 from edge.web.forms import get_text
 from edge.web.security import current_user, json_body, login, logout
+from i18n import gettext as _
 
 auth_blueprint = Blueprint("auth", __name__)
 
@@ -49,7 +50,7 @@ def _authenticate(data: dict[str, Any]) -> User:
     pin = data.get("pin") or ""
     password = data.get("password") or ""
     if not isinstance(pin, str) or not isinstance(password, str):
-        raise AuthError("unknown user or wrong PIN/password")
+        raise AuthError(_(REFUSED))
     if password:
         return ctx().auth.login_password(user_id, password, client=client_address())
     return ctx().auth.login_pin(user_id, pin, client=client_address())

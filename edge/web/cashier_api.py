@@ -38,6 +38,7 @@ from edge.web.cashier_common import cashier_blueprint as bp
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_int, get_text
 from edge.web.security import json_body, me, require
+from i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,8 @@ def checkout_price(line_id: int) -> Response:
     session = ctx().checkout.session
     unit_price = money(data, "unit_price", session.currency)
     reason = reason_text(data)
-    session.override_price(line_id, unit_price, required_approver(data, "a price override"), reason)
+    approver = required_approver(data, _("a price override needs a supervisor PIN"))
+    session.override_price(line_id, unit_price, approver, reason)
     return _answer(user)
 
 
@@ -203,7 +205,7 @@ def checkout_discount() -> Response:
     session = ctx().checkout.session
     amount = money(data, "amount", session.currency)
     reason = reason_text(data)
-    session.set_discount(amount, required_approver(data, "a discount"), reason)
+    session.set_discount(amount, required_approver(data, _("a discount needs a supervisor PIN")), reason)
     return _answer(user)
 
 
@@ -240,8 +242,8 @@ def payment_parts(data: dict[str, Any], currency: str, nothing_due: bool = False
             except NotFoundError:
                 raise BadInput(f"{where}.customer_id", "no such customer") from None
             if amount > customer.available_credit:  # said here in money, not minor units
-                raise CheckoutError(f"{customer.name} has only {money_text(customer.available_credit, currency)}"
-                                    " of credit left")
+                raise CheckoutError(_("%(name)s has only %(amount)s of credit left", name=customer.name,
+                                      amount=money_text(customer.available_credit, currency)))
         parts.append(PaymentPart(method, amount, tendered, customer))
     return parts
 
@@ -262,10 +264,12 @@ def checkout_complete() -> Response:
         if done is not None and done.status == "completed":
             return _answer(user, receipt_no=done.receipt_no, receipt=sale_view(done), replayed=True)
         if done is not None:
-            raise CheckoutError(f"sale {tx_id[:8]} was voided (receipt {done.receipt_no}): there is nothing to pay")
+            raise CheckoutError(_("sale %(sale)s was voided (receipt %(number)s): there is nothing to pay",
+                                  sale=tx_id[:8], number=done.receipt_no))
         if session.tx_id != tx_id or session.state != "payment":
-            raise CheckoutError(f"sale {tx_id[:8]} was not recorded and is no longer open (the till restarted before"
-                                " saving it): give back any money taken for it and ring the items up again")
+            raise CheckoutError(_("sale %(sale)s was not recorded and is no longer open (the till restarted before "
+                                  "saving it): give back any money taken for it and ring the items up again",
+                                  sale=tx_id[:8]))
     parts = payment_parts(data, session.currency, nothing_due=session.totals().total == 0)
     record = ctx().checkout.complete(parts)
     return _answer(user, receipt_no=record.receipt_no, receipt=sale_view(record))
@@ -278,11 +282,11 @@ def checkout_sale_status(tx_id: str) -> Response:
     till died or restarted mid-payment): ``recorded`` with the receipt, or not recorded and whether
     it is still ``open`` (waiting for its payment) on this till."""
     if not TX_ID_RE.match(tx_id):
-        raise NotFound("no such sale")
+        raise NotFound(_("no such sale"))
     done = ctx().store.sales.find(tx_id)
     if done is not None:
         if not may_see_sale(me(), done):
-            raise Forbidden("a cashier sees only their own sales")
+            raise Forbidden(_("a cashier sees only their own sales"))
         return jsonify(tx_id=tx_id, recorded=True, status=done.status, receipt_no=done.receipt_no, total=done.total,
                        receipt=sale_view(done))
     session = ctx().checkout.session
@@ -329,7 +333,7 @@ def drawer_open() -> Response:
     user = me()
     reason = reason_text(json_body(), required=True)
     if ctx().store.shifts.open_for(user.id) is None:
-        raise CheckoutError("open your shift before opening the drawer")
+        raise CheckoutError(_("open your shift before opening the drawer"))
     ctx().checkout.open_drawer(user, reason)
     log.info("drawer opened without a sale by %s: %s", user.id, reason)
     return jsonify(ok=True, reason=reason)
@@ -338,10 +342,10 @@ def drawer_open() -> Response:
 def find_receipt(receipt_no: str) -> SaleRecord:
     """The sale behind a receipt number, if this user may see it (cashiers: their own)."""
     if not RECEIPT_RE.match(receipt_no or ""):
-        raise NotFound(f"no sale with receipt number {receipt_no!r}")
+        raise NotFound(_("no sale with receipt number %(number)r", number=receipt_no))
     sale = ctx().store.sales.by_receipt(receipt_no)
     if not may_see_sale(me(), sale):
-        raise Forbidden("a cashier sees only the receipts of their own sales")
+        raise Forbidden(_("a cashier sees only the receipts of their own sales"))
     return sale
 
 

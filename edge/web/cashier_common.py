@@ -99,16 +99,18 @@ def approver_from(data: dict[str, Any]) -> User | None:
     if not approver_id and not pin:
         return None
     if not approver_id or not pin:
-        raise BadInput("approver_pin", "choose the supervisor and type their PIN")
+        raise BadInput("approver_pin", i18n.gettext("choose the supervisor and type their PIN"))
     user = current_user()  # failures slow only approvals typed into this session, never the approver's login
     return ctx().auth.approve(approver_id, pin, client=request.remote_addr or "unknown",
                               session_user=user.id if user else "")
 
 
-def required_approver(data: dict[str, Any], what: str) -> User:
+def required_approver(data: dict[str, Any], refusal: str) -> User:
+    """The approving supervisor named in ``data``; without one, ``ApprovalRequired(refusal)`` (a sentence in
+    the request's language, e.g. "a discount needs a supervisor PIN")."""
     approver = approver_from(data)
     if approver is None:
-        raise ApprovalRequired(f"{what} needs a supervisor PIN")
+        raise ApprovalRequired(refusal)
     return approver
 
 
@@ -125,8 +127,9 @@ def guard_sale(user: User) -> None:
     """Only the cashier who started the sale in progress, or a supervisor+, may change it."""
     if not may_act(user):
         owner = ctx().checkout.session.cashier
-        name = owner.name if owner else "another cashier"
-        raise Forbidden(f"this sale belongs to {name}: only they or a supervisor can change it")
+        name = owner.name if owner else i18n.gettext("another cashier")
+        raise Forbidden(i18n.gettext("this sale belongs to %(name)s: only they or a supervisor can change it",
+                                     name=name))
 
 
 def may_see_sale(user: User, sale: SaleRecord) -> bool:

@@ -28,6 +28,7 @@ from edge.web.cashier_common import cashier_blueprint as bp
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_text
 from edge.web.security import json_body, me, require
+from i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def refund_submit() -> Response:
     quantities = refund_quantities(data)
     reason = reason_text(data)
     _lookup(receipt_no)
-    approver = required_approver(data, "a refund")
+    approver = required_approver(data, _("a refund needs a supervisor PIN"))
     record = ctx().checkout.refund(receipt_no, quantities, user, approver, reason)
     log.info("refund %s of %s by %s approved by %s", record.receipt_no, receipt_no, user.id, approver.id)
     return jsonify(receipt_no=record.receipt_no, receipt=sale_view(record))

@@ -22,12 +22,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from contracts.money import format_money
 from edge.store.records import SALE_STATUSES
 from edge.store.reports import DEFAULT_WEEKS, Reports, to_json
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_bool, get_int, get_text
 from edge.web.security import current_user, require
+from i18n import N_, format_date, format_money, format_number
 from i18n import gettext as _
 
 log = logging.getLogger(__name__)
@@ -35,15 +35,17 @@ log = logging.getLogger(__name__)
 dashboard_blueprint = Blueprint("dashboard", __name__)
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-PAYMENT_LABELS = {"cash": "Cash", "card": "Card", "mobile_money": "Mobile money", "credit": "Credit"}
+PAYMENT_LABELS = {"cash": N_("Cash"), "card": N_("Card"), "mobile_money": N_("Mobile money"), "credit": N_("Credit")}
 STATUS_PILL = {"completed": "ok", "refunded": "warn", "voided": "bad"}
 # device health: the keys the appliance reports, in the order and words the owner sees them
 HEALTH_LABELS: dict[str, str] = {
-    "camera_state": "Camera", "camera_fps": "Camera frame rate", "inference_ms": "Recognition time per frame",
-    "vision_alive": "Recognition loop", "vision_errors": "Recognition errors", "model_version": "Recognition model",
-    "anomaly_model": "Anomaly model", "sync_backlog": "Waiting to sync to the hub",
-    "oldest_unsynced_at": "Oldest unsynced since", "disk_free_mb": "Disk free", "disk_total_mb": "Disk size",
-    "last_sale_at": "Last sale", "temperature_c": "Temperature (°C)",
+    "camera_state": N_("Camera"), "camera_fps": N_("Camera frame rate"),
+    "inference_ms": N_("Recognition time per frame"), "vision_alive": N_("Recognition loop"),
+    "vision_errors": N_("Recognition errors"), "model_version": N_("Recognition model"),
+    "anomaly_model": N_("Anomaly model"), "sync_backlog": N_("Waiting to sync to the hub"),
+    "oldest_unsynced_at": N_("Oldest unsynced since"), "disk_free_mb": N_("Disk free"),
+    "disk_total_mb": N_("Disk size"),
+    "last_sale_at": N_("Last sale"), "temperature_c": N_("Temperature (°C)"),
 }
 HEALTH_EXPECTED = ("camera_state", "camera_fps", "inference_ms", "vision_alive", "model_version",
                    "anomaly_model", "sync_backlog", "disk_free_mb", "disk_total_mb", "last_sale_at")
@@ -160,12 +162,12 @@ def health_items() -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for key in keys:
         value = raw.get(key)
-        label = HEALTH_LABELS.get(key, key.replace("_", " ").capitalize())
+        label = _(HEALTH_LABELS[key]) if key in HEALTH_LABELS else key.replace("_", " ").capitalize()
         if value is None and key == "oldest_unsynced_at":
-            items.append({"key": key, "label": label, "value": None, "text": "nothing waiting", "status": "ok"})
+            items.append({"key": key, "label": label, "value": None, "text": _("nothing waiting"), "status": "ok"})
             continue
         if value is None or value == "":
-            items.append({"key": key, "label": label, "value": None, "text": "unknown", "status": "unknown"})
+            items.append({"key": key, "label": label, "value": None, "text": _("unknown"), "status": "unknown"})
             continue
         try:
             text, status = _health_text(key, value, raw, local)
@@ -207,7 +209,7 @@ def insights() -> dict[str, Any] | None:
     day = _document_day(raw.get("day"))
     if day is not None and day != _reports().today(now_utc()):
         # the hub says "Today's forecast" of the day it wrote for; on any other day the device names that day
-        label = f"Forecast for {day.strftime('%A %d %B')}"
+        label = _("Forecast for %(day)s", day=format_date(day, format="EEEE d MMMM"))
         items = [{**it, "title": label} if it["title"] == HUB_TODAY_TITLE else it for it in items]
     generated = raw.get("generated_at")
     generated_local = ""
@@ -222,8 +224,8 @@ def insights() -> dict[str, Any] | None:
             "collections": _collections(raw.get("collections"))}
 
 
-SOURCE_MARKS = {"llm": "Written by the hub's language model", "cache": "Written by the hub's language model",
-                "computed": "Computed from your figures (no AI)"}
+SOURCE_MARKS = {"llm": N_("Written by the hub's language model"), "cache": N_("Written by the hub's language model"),
+                "computed": N_("Computed from your figures (no AI)")}
 
 
 def _narrative(raw: Any) -> dict[str, Any] | None:
@@ -237,7 +239,7 @@ def _narrative(raw: Any) -> dict[str, Any] | None:
     if lines and lines[0] == title:
         lines = lines[1:]
     return {"period": str(raw.get("period") or "daily"), "title": title, "lines": lines, "source": source,
-            "source_mark": SOURCE_MARKS.get(source, SOURCE_MARKS["computed"]),
+            "source_mark": _(SOURCE_MARKS.get(source, SOURCE_MARKS["computed"])),
             "generated_at": str(raw.get("generated_at") or "")}
 
 
@@ -265,7 +267,7 @@ def _collections(raw: Any) -> list[dict[str, Any]]:
     return out
 
 
-NO_INSIGHTS = "Insights arrive when the device syncs with the hub."
+NO_INSIGHTS = N_("Insights arrive when the device syncs with the hub.")
 
 
 # -- pages -----------------------------------------------------------------------------------
@@ -275,15 +277,20 @@ def _helpers() -> dict[str, Any]:
     currency = ctx().store.settings.get().currency
 
     def money(minor: int | None) -> str:
-        return "—" if minor is None else format_money(int(minor), currency)
+        return "—" if minor is None else format_money(int(minor), currency)  # the request's locale
 
     def pct(value: int | None, usual: float | None = None) -> str:
         if value is None:
-            return "no usual yet" if usual is None else ""
-        return f"{value:+d}% vs usual"
+            return _("no usual yet") if usual is None else ""
+        return _("%(change)s%% vs usual", change=("+" if value > 0 else "") + format_number(value))
 
-    return {"money": money, "pct": pct, "payment_label": lambda m: PAYMENT_LABELS.get(m or "", m or "—"),
+    return {"money": money, "pct": pct, "payment_label": payment_label,
             "status_pill": lambda s: STATUS_PILL.get(s, "")}
+
+
+def payment_label(method: str | None) -> str:
+    """A payment method as the reader's language names it ("—" for none)."""
+    return _(PAYMENT_LABELS[method]) if method in PAYMENT_LABELS else (method or "—")
 
 
 def _staff_names() -> dict[str, str]:
@@ -301,13 +308,13 @@ def index() -> str:
     credit = reports.credit()
     return render_template(
         "dashboard/index.html", day=day.isoformat(), is_today=day == today, today=today.isoformat(),
-        weekday=day.strftime("%A"),
+        weekday=format_date(day, format="EEEE"),
         summary=reports.summary(day), top=reports.top_products(day, limit=10), mix=reports.payment_mix(day),
         top_profit=reports.top_products(day, limit=10, by="profit"), profit_hours=reports.profit_by_hour(day),
         pulse=reports.pulse(now), alerts=reports.alerts(limit=20), stock=stock,
         low_count=sum(1 for s in stock if s.low), soon_count=sum(1 for s in stock if s.runs_out_soon and not s.low),
         credit=credit, total_owed=sum(max(0, c.balance) for c in credit), health=health_items(),
-        insights=insights(), no_insights=NO_INSIGHTS, staff=_staff_names())
+        insights=insights(), no_insights=_(NO_INSIGHTS), staff=_staff_names())
 
 
 @dashboard_blueprint.get("/sales")
@@ -366,7 +373,7 @@ def api_payment_mix() -> Response:
     day = _day_or_today()
     mix = _reports().payment_mix(day)
     return jsonify(date=day.isoformat(), total=sum(m.amount for m in mix),
-                   methods=[{**to_json(m), "label": PAYMENT_LABELS.get(m.method, m.method)} for m in mix])
+                   methods=[{**to_json(m), "label": payment_label(m.method)} for m in mix])
 
 
 @dashboard_blueprint.get("/api/dashboard/pulse")

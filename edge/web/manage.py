@@ -34,7 +34,8 @@ from flask import Blueprint, flash, get_flashed_messages, redirect, render_templ
 from werkzeug.exceptions import Conflict
 from werkzeug.wrappers import Response
 
-from contracts.money import exponent, format_money
+import i18n
+from contracts.money import exponent
 from edge.store.errors import ValidationError
 from edge.store.settings import StoreSettings
 from edge.web.context import ctx
@@ -53,7 +54,7 @@ def settings() -> StoreSettings:
 
 
 def fmt_money(minor: int, currency: str | None = None) -> str:
-    return format_money(int(minor), currency or settings().currency)
+    return i18n.format_money(int(minor), currency or settings().currency)  # the request's locale
 
 
 def plain_amount(minor: int, currency: str) -> str:

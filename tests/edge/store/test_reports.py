@@ -24,6 +24,7 @@ from contracts.events import (
 from edge.store import Store
 from edge.store.records import Payment, SaleLine, SaleRecord
 from edge.store.reports import Reports, day_bounds, describe_event
+from i18n import use_language
 
 SD = ZoneInfo("America/Santo_Domingo")  # UTC-4 all year
 
@@ -380,12 +381,21 @@ def test_event_sentences_for_every_event_record():
         (DrawerOpen(at=at, no_sale=True, reason="change for a note"),
          "Cash drawer opened without a sale (change for a note)"),
         (DrawerOpen(at=at, no_sale=False, reason="refund"), "Cash drawer opened to pay a refund"),
-        (SaleVoid(at=at, lines=3, reason="customer left"), "Whole sale voided with 3 line(s) (customer left)"),
+        (SaleVoid(at=at, lines=3, reason="customer left"), "Whole sale voided with 3 lines (customer left)"),
+        (SaleVoid(at=at, lines=1, reason="customer left"), "Whole sale voided with 1 line (customer left)"),
         (LineVoid(at=at, sku="B", name="Banana", qty=1, line_total=2500), "Removed 1 × Banana, RD$25.00"),
         (ManualEntry(at=at, sku="A", qty=2), "Apple typed in by hand (qty 2)"),
     ]
     for event, text in cases:
         assert describe_event(event, "DOP", names) == text
+    # in the reader's language, money written its way
+    with use_language("es", "America/Santo_Domingo"):
+        assert describe_event(SaleVoid(at=at, lines=2, reason=""), "DOP", names) == "Venta entera anulada con 2 líneas"
+        assert describe_event(LineVoid(at=at, sku="B", name="Banana", qty=1, line_total=2500), "DOP", names) == \
+            "Quitado 1 × Banana, RD$25.00"
+    with use_language("fr"):
+        assert describe_event(DiscountChange(at=at, old_discount=0, new_discount=500), "DOP", names) == \
+            "Remise modifiée de 0,00\xa0RD$ à 5,00\xa0RD$"
 
 
 # -- speed on six weeks of history -----------------------------------------------------------

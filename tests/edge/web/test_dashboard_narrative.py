@@ -4,11 +4,12 @@ collection reminders of the morning insights document; documents without them st
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from analytics.db import make_engine
 from analytics.jobs.insights import build_insights
+from i18n import format_date
 from tests.analytics.narratives.support import seed_credit_store
 
 
@@ -35,7 +36,9 @@ def test_the_dashboard_shows_the_narrative_and_the_collection_reminders(web_cont
     assert 'id="insights-collections"' in html
     luis = next(c for c in doc["collections"] if c["name"] == "Luis Late")
     assert "Luis Late" in html and "RD$1,860.00" in html and "Hi Luis, a friendly reminder" in html
-    assert f"may pay by {luis['predicted_payment_date']}" in html
+    # the day as the reader's language writes it (English here: "Dec 2, 2026")
+    day = format_date(date.fromisoformat(luis["predicted_payment_date"]), locale="en")
+    assert f"may pay by {day}" in html
     api = owner.get("/api/insights").get_json()["insights"]
     assert api["narrative"]["source"] == "computed" and api["narrative"]["lines"][0].startswith("What happened:")
     assert {c["name"] for c in api["collections"]} == {c["name"] for c in doc["collections"]}
