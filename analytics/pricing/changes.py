@@ -22,6 +22,7 @@ from analytics.web.queries.costs import daily_history
 from analytics.web.tenancy import StoreScope
 from contracts.money import format_money
 from contracts.timestamps import format_utc, parse_utc
+from i18n import gettext as _
 
 STATUSES = ("approved", "sent", "rejected", "recorded")
 
@@ -51,11 +52,11 @@ class Decision:
 def decide(engine: Engine, d: Decision, now: datetime) -> str:
     """Record one decision; returns its change id."""
     if d.action not in ("approve", "reject"):
-        raise DecisionError("the action must be approve or reject")
+        raise DecisionError(_("the action must be approve or reject"))
     if d.action == "approve" and d.kind == "price" and d.new_price == d.old_price:
-        raise DecisionError("the new price is the current price: nothing to change")
+        raise DecisionError(_("the new price is the current price: nothing to change"))
     if d.action == "approve" and d.kind == "price" and d.effective_at < now - timedelta(minutes=5):
-        raise DecisionError("the effective time is in the past: choose now or later")
+        raise DecisionError(_("the effective time is in the past: choose now or later"))
     status = "rejected" if d.action == "reject" else ("approved" if d.kind == "price" else "recorded")
     effective = max(d.effective_at, now) if d.action == "approve" else d.effective_at
     change_id = str(uuid.uuid4())

@@ -30,6 +30,7 @@ from analytics.web.security import current_user, require
 from analytics.web.store_results import StoreResults, open_store
 from contracts.money import MoneyError, format_money, parse_money
 from firmware_config import TillsightConfig
+from i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def _share(form: Any, name: str, label: str) -> float:
     try:
         return float(raw) / 100
     except ValueError:
-        raise FormError(f"{label}: give a percentage, e.g. 15") from None
+        raise FormError(_("%(field)s: give a percentage, e.g. 15", field=label)) from None
 
 
 @blueprint.post("/stores/<store_id>/pricing/rails")
@@ -136,8 +137,8 @@ def _share(form: Any, name: str, label: str) -> float:
 def rails_submit(store_id: str) -> Any:
     res = open_store(store_id)
     try:
-        rails = GuardRails(_share(request.form, "min_margin", "Minimum margin"),
-                           _share(request.form, "max_step", "Largest change per step"),
+        rails = GuardRails(_share(request.form, "min_margin", _("Minimum margin")),
+                           _share(request.form, "max_step", _("Largest change per step")),
                            tuple(e for e in ENDINGS if e in request.form.getlist("endings")))
     except (FormError, RailsError) as exc:
         return _render(res, error=str(exc), status=400)
@@ -152,7 +153,7 @@ def _effective(form: Any, tz: str) -> datetime:
     try:
         local = datetime.fromisoformat(raw)
     except ValueError:
-        raise FormError("Effective from: give a date and time, e.g. 2026-12-08T08:00") from None
+        raise FormError(_("From: give a date and time, e.g. %(example)s", example="2026-12-08T08:00")) from None
     if local.tzinfo is None:
         local = local.replace(tzinfo=ZoneInfo(tz))
     return local
@@ -162,7 +163,7 @@ def _decide_price(res: StoreResults, report: PricingReport, form: Any) -> str:
     sku = str(form.get("sku") or "").strip()
     advice = report.find(sku)
     if advice is None:
-        raise FormError(f"no product {sku!r} in this store's sales")
+        raise FormError(_("no product %(sku)s in this store's sales", sku=repr(sku)))
     action = str(form.get("action") or "")
     p, cur = advice.position, report.currency
     price = p.price
@@ -170,14 +171,15 @@ def _decide_price(res: StoreResults, report: PricingReport, form: Any) -> str:
         try:
             price = parse_money(str(form.get("price") or ""), cur)
         except MoneyError:
-            raise FormError(f"New price: give an amount of {cur}, e.g. {format_money(p.price, cur, symbol=False)}") \
-                from None
+            raise FormError(_("New price: give an amount of %(currency)s, e.g. %(example)s", currency=cur,
+                              example=_plain(p.price, cur))) from None
         broken = check_price(price, p.price, p.shelf_cost, report.rails, cur)
         if broken == "below cost" or (broken and price <= 0):
-            raise FormError(f"{format_money(price, cur)} is {broken}: a price is never set below cost")
+            raise FormError(_("%(price)s is below cost or zero: a price is never set below cost",
+                              price=format_money(price, cur)))
         if broken and str(form.get("override") or "") != "1":
-            raise FormError(f"{format_money(price, cur)} breaks a guard rail ({broken}); tick 'outside the rails' to "
-                            "approve it anyway")
+            raise FormError(_("%(price)s breaks a guard rail (%(rail)s); tick 'outside the rails' to approve it "
+                              "anyway", price=format_money(price, cur), rail=broken))
     predicted = None
     if advice.effect is not None:
         predicted = {"effect": advice.effect.as_dict(), "elasticity": advice.elasticity.estimate,
@@ -200,7 +202,7 @@ def _decide_offer(res: StoreResults, report: PricingReport, form: Any) -> str:
     skus = tuple(s for s in str(form.get("skus") or "").split(",") if s)
     offer = next((o for o in report.offers if o.offer.skus == skus), None)
     if offer is None:
-        raise FormError("that offer is no longer suggested")
+        raise FormError(_("that offer is no longer suggested"))
     action = str(form.get("action") or "")
     o = offer.offer
     try:
@@ -231,7 +233,8 @@ def decide_submit(store_id: str) -> Any:
             done = "sent"
         except FleetError as exc:
             log.error("price push for %s failed: %s", store_id, exc)
-            return _render(res, error=f"approved, but not sent to the tills yet: {exc}", status=502)
+            return _render(res, error=_("approved, but not sent to the tills yet: %(error)s", error=str(exc)),
+                           status=502)
     return redirect(url_for("pricing_page.store_pricing", store_id=store_id, done=done), code=303)
 
 
@@ -241,12 +244,12 @@ def push_submit(store_id: str) -> Any:
     res = open_store(store_id)
     pusher = _pusher()
     if pusher is None:
-        abort(409, description="this hub holds no fleet signing key: run `tillsight hub pricing push --store "
-                               f"{store_id}` where the key is")
+        abort(409, description=_("This hub holds no fleet signing key: run tillsight hub pricing push --store "
+                                 "%(store)s where the key is.", store=store_id))
     try:
         pusher(store_id, now())
     except FleetError as exc:
-        return _render(res, error=f"not sent: {exc}", status=502)
+        return _render(res, error=_("not sent: %(error)s", error=str(exc)), status=502)
     return redirect(url_for("pricing_page.store_pricing", store_id=store_id, done="sent"), code=303)
 
 
