@@ -164,3 +164,34 @@ def test_migration_12_adds_costs_to_a_database_that_has_sales(tmp_path: Path) ->
     with engine.connect() as conn:
         assert conn.execute(select(ln.sku, ln.unit_cost, ln.net_revenue)).one() == ("RICE", None, None)
         assert conn.execute(select(t.product_costs)).all() == []
+
+
+def test_a_tills_costed_sale_reaches_the_hub_through_the_real_broker(till: Store, tmp_path: Path, broker) -> None:
+    from analytics.ingest import IngestWorker
+    from tests.analytics.test_ingest import Publisher
+    from tests.support.fixtures import make_config
+    from tests.support.hubdb import register_devices
+    from tests.support.wait import wait_for
+
+    cfg = make_config(broker, tmp_path)
+    engine = make_engine(cfg.hub.database_url)
+    migrate(engine)
+    register_devices(engine)
+    worker = IngestWorker(cfg.hub.database_url, cfg.mqtt, client_id="hub-costs", settings=cfg.hub)
+    worker.start()
+    pub = Publisher(broker, "till-costs")
+    try:
+        wait_for(worker.ready.is_set, 10, "the broker granted the worker's subscriptions (SUBACK)")
+        sku = till.products.list()[0].sku
+        till.costs.receive(sku, 10, 5000, None)
+        sale = _sale(till, sku, "2026-11-21T14:00:00Z")
+        pub.send("s-001/till-1/tx", sale)
+        wait_for(lambda: bool(_lines(engine, sale["tx_id"])), 10, "the sale stored")
+        [line] = _lines(engine, sale["tx_id"])
+        assert line.unit_cost == sale["lines"][0]["unit_cost"] is not None
+        with engine.connect() as conn:
+            assert cq.current_costs(conn, ALL, "s-001")[sku].unit_cost == line.unit_cost
+    finally:
+        pub.close()
+        worker.stop()
+        engine.dispose()
