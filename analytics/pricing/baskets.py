@@ -4,7 +4,10 @@
   more of; the offer's price per unit is cut by at most the rails' step and keeps the minimum margin.
 * **Bundle**: two products bought in the same basket at least :data:`MIN_PAIR_BASKETS` times, with a
   lift (how much more often together than by chance) of at least :data:`MIN_LIFT`; the bundle price
-  takes half the rails' step off the pair and keeps both products' minimum margin.
+  takes about half the rails' step off the pair (then down to the shop's price ending) and keeps the
+  minimum margin on the pair's cost.
+
+An offer is suggested only when its expected profit change is above zero.
 
 The expected effect treats the offer as a price cut on the units it covers (the multiples, or the
 pairs), scaled by the elasticity (the mean of the two for a bundle).  The tills apply single prices
@@ -79,6 +82,8 @@ def multibuys(lines: pd.DataFrame, as_of: date, pos: dict[str, Position], el: di
         units_multi = float(part.loc[part["qty"] >= 2, "qty"].sum()) / WINDOW_DAYS
         assert e.estimate is not None and e.se is not None
         effect = expected_effect(units_multi, p.price, offer // 2, p.cost, e.estimate, e.se, HORIZON_DAYS)
+        if effect.profit is None or effect.profit.expected <= 0:
+            continue  # an offer that is expected to cost profit is no suggestion
         out.append(Offer("multibuy", (str(sku),), 2, offer, two,
                          {"share_multiples": round(share, 3), "lines": float(len(part))}, effect))
     return out
@@ -121,6 +126,8 @@ def bundles(lines: pd.DataFrame, as_of: date, pos: dict[str, Position], el: dict
             continue
         se = math.sqrt(((ea.se or 0) ** 2 + (eb.se or 0) ** 2) / 4)
         effect = expected_effect(together / WINDOW_DAYS, regular, offer, cost, (ea.estimate + eb.estimate) / 2, se)
+        if effect.profit is None or effect.profit.expected <= 0:
+            continue
         out.append(Offer("bundle", (a, b), 1, offer, regular, {"baskets": float(together), "lift": round(lift, 2)},
                          effect))
         if len(out) >= MAX_BUNDLES:
