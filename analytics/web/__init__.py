@@ -9,6 +9,7 @@
 | ``dead_letters`` | operator | the messages the ingest could not store: reason, time, store and device |
 | ``trend_page``, ``customers_page``, ``products_page`` | viewer+ | a store's analytics: forecasts, heat map, |
 |  |  | segments, churn, reorder |
+| ``pricing_page`` | viewer+ (owner+ decides) | price suggestions, guard rails, approvals, the signed price push |
 | ``insights`` | viewer+ | narratives (fact-checked), personas, alert explanations, product descriptions |
 | ``ask`` | viewer+ | questions about a store, answered by fixed store-scoped tools |
 | ``credit`` | owner+ | credit customers: risk, collections, messages |
