@@ -22,7 +22,8 @@ Few products change price often, so every estimate is pooled (empirical Bayes, D
 the products of a category with their own estimate give the category's mean elasticity and the spread
 between products; each product's estimate is shrunk towards that mean by how uncertain it is, and a
 product with too few prices of its own takes the category's mean with the spread as its uncertainty.
-A category with fewer than :data:`MIN_POOL` estimated products borrows the store's pool instead.
+A category with fewer than :data:`MIN_POOL` estimated products borrows the same category across the
+fleet (other stores' own estimates, when given), else the store's pool, else the fleet's.
 
 An elasticity is *told* when its 80 % interval lies below zero and its standard error is at most
 :data:`MAX_SE`; otherwise the product gets no elasticity-based suggestion and the reason says why.
@@ -61,7 +62,7 @@ class Elasticity:
     sku: str
     estimate: float | None
     se: float | None
-    source: str  # own | own+category | own+store | category | store | none
+    source: str  # own | own+category | own+store | category | store | fleet-category | fleet | own+fleet... | none
     pool_size: int
     cells: int
     prices: int
@@ -211,18 +212,48 @@ def _told(sku: str, estimate: float, se: float, source: str, size: int, cells: i
     return Elasticity(sku, estimate, se, source, size, cells, prices, not reason, reason)
 
 
-def estimate_elasticities(cells: pd.DataFrame, categories: dict[str, str]) -> dict[str, Elasticity]:
-    """Every product of ``cells`` (and of ``categories``): its pooled elasticity, or why there is none."""
+FLEET_ALL = "*"  # the key of the fleet-wide pool in ``fleet`` pools
+
+
+def fleet_pools(estimates: Iterable[tuple[str, OwnEstimate]]) -> dict[str, Pool]:
+    """Pools from other stores' own estimates: per category, and over all (key :data:`FLEET_ALL`)."""
+    by_cat: dict[str, list[OwnEstimate]] = {}
+    every: list[OwnEstimate] = []
+    for cat, est in estimates:
+        by_cat.setdefault(cat, []).append(est)
+        every.append(est)
+    out = {c: p for c, v in by_cat.items() if (p := pool(v)) is not None}
+    whole = pool(every)
+    if whole is not None:
+        out[FLEET_ALL] = whole
+    return out
+
+
+def own_estimates(cells: pd.DataFrame, categories: dict[str, str]) -> list[tuple[str, OwnEstimate]]:
+    """(category, estimate) of every product with an estimate of its own (what a store gives the fleet)."""
+    own, _, _ = fit_all(cells)
+    return [(categories.get(sku, "uncategorised"), est) for sku, est in own.items()]
+
+
+def estimate_elasticities(cells: pd.DataFrame, categories: dict[str, str],
+                          fleet: dict[str, Pool] | None = None) -> dict[str, Elasticity]:
+    """Every product of ``cells`` (and of ``categories``): its pooled elasticity, or why there is none.
+
+    The prior a product is pooled with: its category in this store; else, with ``fleet`` pools (other
+    stores' estimates), its category across the fleet; else this store's products; else the fleet's."""
     own, why, counts = fit_all(cells)
     by_cat: dict[str, list[OwnEstimate]] = {}
     for sku, est in own.items():
         by_cat.setdefault(categories.get(sku, "uncategorised"), []).append(est)
     store_pool = pool(own.values())
     cat_pools = {c: pool(v) for c, v in by_cat.items()}
+    fleet = fleet or {}
     out: dict[str, Elasticity] = {}
     for sku in sorted(set(counts) | set(categories)):
         cat = categories.get(sku, "uncategorised")
-        prior, where = (cat_pools.get(cat), "category") if cat_pools.get(cat) else (store_pool, "store")
+        options: list[tuple[Pool | None, str]] = [(cat_pools.get(cat), "category"), (fleet.get(cat), "fleet-category"),
+                                                  (store_pool, "store"), (fleet.get(FLEET_ALL), "fleet")]
+        prior, where = next(((p, w) for p, w in options if p is not None), (None, "store"))
         n_cells, n_prices = counts.get(sku, (0, 0))
         mine = own.get(sku)
         if mine is not None:
@@ -236,8 +267,8 @@ def estimate_elasticities(cells: pd.DataFrame, categories: dict[str, str]) -> di
         reason = why.get(sku, "no sales with a price")
         if prior is None:
             out[sku] = Elasticity(sku, None, None, "none", 0, n_cells, n_prices, False,
-                                  f"{reason}, and too few products of its category or store have their own "
-                                  f"estimate to pool from")
+                                  f"{reason}, and too few products of its category, its store or the fleet "
+                                  f"have their own estimate to pool from")
             continue
         se = math.sqrt(prior.tau ** 2 + prior.mean_se ** 2)
         out[sku] = _told(sku, prior.mean, se, where, prior.size, n_cells, n_prices, why_own=reason)

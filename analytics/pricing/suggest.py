@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from analytics.jobs.data import StoreData, load_store_data
+from analytics.jobs.data import StoreData, load_store_data, store_ids
 from analytics.jobs.stock import store_stock
 from analytics.pricing import changes as ch
 from analytics.pricing.baskets import Offer, bundles, multibuys
@@ -38,8 +38,11 @@ from analytics.pricing.elasticity import (
     MIN_SPREAD,
     Z80,
     Elasticity,
+    OwnEstimate,
     estimate_elasticities,
+    fleet_pools,
     observations,
+    own_estimates,
 )
 from analytics.pricing.position import TREND_DAYS, Cost, Position, positions
 from analytics.pricing.rails import GuardRails, allowed_prices, window
@@ -191,7 +194,13 @@ def _elasticity_sentence(w: ReasonWriter, e: Elasticity) -> None:
              "own+category": f"from its own price changes, pooled with {e.pool_size} products of its category",
              "own+store": f"from its own price changes, pooled with {e.pool_size} products of the store",
              "category": f"borrowed from {e.pool_size} products of its category (too few price changes of its own)",
-             "store": f"borrowed from {e.pool_size} products of the store (too few price changes of its own)"}
+             "store": f"borrowed from {e.pool_size} products of the store (too few price changes of its own)",
+             "own+fleet-category": f"from its own price changes, pooled with {e.pool_size} products of its category "
+                                   "across the fleet",
+             "own+fleet": f"from its own price changes, pooled with {e.pool_size} products across the fleet",
+             "fleet-category": f"borrowed from {e.pool_size} products of its category across the fleet (too few "
+                               "price changes of its own)",
+             "fleet": f"borrowed from {e.pool_size} products across the fleet (too few price changes of its own)"}
     w.say(f"Its price elasticity is {w.number('elasticity', e.estimate)} (80% range {w.number('el_low', e.low)} "
           f"to {w.number('el_high', e.high)}), {where.get(e.source, e.source)}.")
 
@@ -320,6 +329,23 @@ def _costs_and_ratios(engine: Engine, data: StoreData, as_of: date) -> tuple[dic
     return costs, ratios
 
 
+def _fleet_estimates(engine: Engine, store_id: str, source: str) -> list[tuple[str, OwnEstimate]]:
+    """Every other store's own estimates, by category (their sales' observations, fitted here)."""
+    out: list[tuple[str, OwnEstimate]] = []
+    for other in store_ids(engine):
+        if other == store_id:
+            continue
+        try:
+            data = load_store_data(engine, other)
+        except LookupError:
+            continue
+        if data.lines.empty:
+            continue
+        cats = dict(zip(data.lines["sku"].astype(str), data.lines["category"].astype(str), strict=True))
+        out += own_estimates(observations(data.lines, source), cats)
+    return out
+
+
 def pricing_report(engine: Engine, store_id: str, now: datetime | None = None, data: StoreData | None = None,
                    rails: GuardRails | None = None, source: str = "shelf") -> PricingReport:
     """Every product of the store with its position, elasticity and suggestion, and the offers."""
@@ -335,7 +361,11 @@ def pricing_report(engine: Engine, store_id: str, now: datetime | None = None, d
     lines = data.lines[data.lines["local"] < pd.Timestamp(as_of)]
     pos = positions(lines, as_of, costs, store_stock(engine, store_id), info.settings, ratios)
     cats = {p.sku: p.category for p in pos}
-    el = estimate_elasticities(observations(lines, source), cats)
+    obs = observations(lines, source)
+    el = estimate_elasticities(obs, cats)
+    if any(e.source == "none" or e.source.endswith("store") for e in el.values()):
+        # some product has no prior in its own category: borrow from the other stores of the fleet
+        el = estimate_elasticities(obs, cats, fleet_pools(_fleet_estimates(engine, store_id, source)))
     decided = ch.recent_decisions(engine, store_id, (now or datetime.now(UTC)) - timedelta(days=QUIET_DAYS))
     for p in pos:
         e = el[p.sku]

@@ -52,3 +52,21 @@ def test_sales_that_do_not_follow_the_price_are_not_told() -> None:
     units = [int(u) for u in rng.poisson(40, len(prices))]  # demand ignores the price
     el = estimate_elasticities(observations(lines_frame({"GUM": ("snacks", prices, units)})), {"GUM": "snacks"})
     assert not el["GUM"].told and el["GUM"].reason
+
+
+def test_a_new_store_borrows_its_category_from_the_fleet() -> None:
+    from analytics.pricing.elasticity import fleet_pools, own_estimates
+
+    rng = np.random.default_rng(5)
+    others = {}
+    for i, true in enumerate((-1.3, -1.6, -1.9)):  # another store changed the prices of its snacks
+        prices = price_path([400 + 10 * i, 360 + 10 * i, 440 + 10 * i, 400 + 10 * i], 5)
+        others[f"OTHER-{i}"] = ("snacks", prices, weekly_units(prices, true, 90, rng))
+    fleet = fleet_pools(own_estimates(observations(lines_frame(others)), dict.fromkeys(others, "snacks")))
+    flat = [500] * 12
+    mine = {"SNACK-A": ("snacks", flat, [30] * 12)}
+    alone = estimate_elasticities(observations(lines_frame(mine)), {"SNACK-A": "snacks"})
+    assert alone["SNACK-A"].source == "none" and "fleet" in alone["SNACK-A"].reason
+    pooled = estimate_elasticities(observations(lines_frame(mine)), {"SNACK-A": "snacks"}, fleet)["SNACK-A"]
+    assert pooled.source == "fleet-category" and pooled.pool_size == 3
+    assert pooled.estimate is not None and -2.0 < pooled.estimate < -1.2
