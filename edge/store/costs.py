@@ -19,6 +19,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from contracts.margins import margin_pct
 from edge.store.database import StoreDB, inserted_id, utc_now
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.records import CostChange, StockReceipt
@@ -36,6 +37,16 @@ def weighted_average(on_hand: int, old_cost: int | None, qty: int, unit_cost: in
         return unit_cost
     total, units = on_hand * old_cost + qty * unit_cost, on_hand + qty
     return (2 * total + units) // (2 * units)  # half up, in integers
+
+
+def shelf_margin(price: int, cost: int | None, tax_rate_bp: int) -> tuple[int, float | None] | None:
+    """What one unit sold at the shelf ``price`` (tax included) makes over ``cost``: ``(profit per unit,
+    margin %)`` on the price net of tax, as the sales reports count it; None with no cost."""
+    if cost is None:
+        return None
+    net = price - (0 if tax_rate_bp <= 0 else (2 * price * tax_rate_bp + 10_000 + tax_rate_bp)
+                   // (2 * (10_000 + tax_rate_bp)))
+    return net - cost, margin_pct(net - cost, net)
 
 
 def check_cost(value: int | None, what: str = "unit cost") -> None:
