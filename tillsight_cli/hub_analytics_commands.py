@@ -123,11 +123,13 @@ def hub_jobs(args: argparse.Namespace) -> int:
 
 
 def hub_backtest(args: argparse.Namespace) -> int:
+    from analytics.forecasting.backtest import MODEL_ORDER, parse_origins
     from analytics.forecasting.evaluate import backtest_store
     from analytics.importer.frames import DEFAULT_DATA, load_file_frames
     from analytics.importer.layouts import LayoutError
 
     try:
+        origins = parse_origins(str(args.origins))
         if args.store:
             from analytics.db import make_engine
             from analytics.jobs.data import load_store_data
@@ -137,14 +139,23 @@ def hub_backtest(args: argparse.Namespace) -> int:
         else:
             path = args.data or str(DEFAULT_DATA)
             data, _ = load_file_frames(path, store_id="backtest", layout=args.layout, mapping_file=args.mapping)
-        result = backtest_store(data, skus=args.skus, horizon=args.horizon, origins=args.origins)
+        result = backtest_store(data, skus=args.skus, horizon=args.horizon, origins=origins)
     except (LayoutError, LookupError, ValueError) as exc:
         log.error("%s", exc)
         return 2
-    sys.stdout.write(f"{result['series']} series, {result['origins']} origins x {result['horizon_days']} days: "
-                     f"MASE {result['mase']} (seasonal naive {result['baseline_mase']}), ratio {result['mase_ratio']}; "
-                     f"WAPE {result['wape']} (seasonal naive {result['baseline_wape']}); interval coverage "
-                     f"{result['coverage80']} (80%), {result['coverage95']} (95%)\n")
+    sys.stdout.write(f"{result['series']} series, {result['origins']} origins ({', '.join(result['origin_dates'])}) "
+                     f"x {result['horizon_days']} days\n")
+    sys.stdout.write(f"{'model':<18}{'MASE':>8}{'WAPE':>8}{'bias':>8}{'cover80':>9}{'cover95':>9}\n")
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{100 * v:.1f}%"
+
+    for name in [m for m in MODEL_ORDER if m in result["models"]]:
+        r = result["models"][name]
+        sys.stdout.write(f"{name:<18}{r['mase']:>8.3f}{r['wape']:>8.3f}{100 * r['bias']:>+7.1f}%"
+                         f"{pct(r['coverage_80']):>9}{pct(r['coverage_95']):>9}\n")
+    sys.stdout.write(f"ratio_to_best_standard {result['ratio_to_best_standard']} (best: {result['best_standard']}); "
+                     f"hub 80% interval coverage {pct(result['coverage_80'])}\n")
     for name, r in result.get("store_series", {}).items():
         sys.stdout.write(f"store {name}: MASE {r['mase']} (seasonal naive {r['baseline_mase']}), WAPE {r['wape']}, "
                          f"bias {r['bias']}; interval coverage {r['coverage80']} (80%), {r['coverage95']} (95%)\n")

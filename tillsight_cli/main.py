@@ -391,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--config", help="hub config file (hub.database_url, mqtt)")
     c.add_argument("--database-url", help="overrides hub.database_url")
     c.add_argument("--json", action="store_true", help="print the runs as one JSON line last")
-    c = hb.add_parser("backtest", help="rolling-origin backtest of the demand forecaster vs seasonal naive")
+    c = hb.add_parser("backtest", help="rolling-origin backtest of the demand forecaster beside the standard models")
     c.add_argument("--data", help="sales-line CSV (default: the shared retail data)")
     c.add_argument("--layout", help="column layout of --data (default: online_retail)")
     c.add_argument("--mapping", help="column mapping file of --data")
@@ -400,7 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--database-url", help="overrides hub.database_url (with --store)")
     c.add_argument("--skus", type=int, default=200, help="the best-selling SKUs to backtest")
     c.add_argument("--horizon", type=int, default=28)
-    c.add_argument("--origins", type=int, default=4)
+    c.add_argument("--origins", default="4",
+                   help="a count (the last N multiples of --horizon before the data's end) or dates YYYY-MM-DD,...")
     c.add_argument("--json", action="store_true", help="print the figures as one JSON line last")
     c = b.add_parser("hub", help="segment 1M sales, forecast 1,000 SKU series, backtest mase_ratio")
     c.add_argument("--sales", type=int, default=1_000_000)

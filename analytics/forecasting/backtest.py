@@ -1,19 +1,29 @@
-"""Rolling-origin backtest of the demand forecaster against the weekly seasonal-naive baseline.
+"""Rolling-origin backtest of the hub's demand forecaster side by side with the standard models.
 
-For each origin (the last ``origins`` multiples of ``horizon`` days before the end of the data),
-both forecast the next ``horizon`` days from the history before the origin only.  Per series and
-origin, MASE = mean absolute error / the in-sample mean absolute error of the weekly seasonal
-naive on the history (calendar days from the series' first sale); series without such a scale
-(fewer than eight weeks of history, or a constant series) are left out of that origin.  Reported:
-the mean MASE of each method, WAPE (total absolute error / total units), bias, the coverage of the
-80% and 95% intervals (the share of actual days inside them), and ``mase_ratio`` = hub MASE /
-seasonal-naive MASE.
+At each origin (the last ``origins`` multiples of ``horizon`` days before the end of the data, or
+given dates) every model forecasts the next ``horizon`` days from the history before the origin
+only: the SKUs are chosen (the best sellers before the origin), and everything is fitted, on that
+history.  The models: the hub's forecaster (``demand.forecast_series``), the pooled gradient-boosted
+model on its own (``global_gbm``, the hub's pooled part; present when there are enough series to
+pool), and the standard models of ``standard.py`` (weekly seasonal naive, ADIDA, IMAPA,
+CrostonOptimized, AutoETS).
+
+Per series and origin, MASE = mean absolute error over the horizon / the in-sample mean absolute
+error of the weekly seasonal naive on the history (calendar days from the series' first sale);
+series without such a scale (fewer than eight weeks since the first sale, or a constant series)
+are left out of that origin.  Per model: the mean MASE, WAPE (total absolute error / total units),
+bias (total forecast / total units - 1) and the coverage of the 80 % and 95 % intervals: the share
+of outcomes inside them, over the days the store was expected to open (a closed day's zero is
+inside every interval and would only flatter them).  ``ratio_to_best_standard`` = the hub's MASE /
+the lowest MASE of the others; ``mase_ratio`` = the hub's / the seasonal naive's.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -21,11 +31,15 @@ import pandas as pd
 
 from analytics.forecasting.demand import PROFILE_PRIOR, forecast_series
 from analytics.forecasting.effects import day_multipliers
+from analytics.forecasting.standard import STANDARD_MODELS, standard_forecasts
 from analytics.jobs.calendar import StoreCalendar
 
 log = logging.getLogger(__name__)
 
 MIN_HISTORY_DAYS = 56
+HUB = "hub"
+GLOBAL = "global_gbm"
+LEVELS = (0.8, 0.95)
 
 
 def seasonal_naive(history: pd.DataFrame, future: pd.DatetimeIndex, season: int = 7) -> np.ndarray:
@@ -47,22 +61,85 @@ def mase_scale(history: pd.DataFrame, season: int = 7) -> pd.Series:
 
 
 def top_series(units: pd.DataFrame, n: int) -> list[str]:
+    """The ``n`` series with the most units in ``units`` (pass only the history before an origin)."""
     return list(units.sum().sort_values(ascending=False, kind="stable").index[:n])
 
 
+def origin_cuts(days: pd.DatetimeIndex, horizon: int, origins: int | Sequence[date]) -> list[int]:
+    """Positions in ``days`` of the first forecast day of each origin: the last ``origins`` multiples of
+    ``horizon`` before the end, or the given dates (each needs ``horizon`` days of data from it)."""
+    if isinstance(origins, int):
+        return [len(days) - k * horizon for k in range(origins, 0, -1)]
+    cuts = []
+    for d in sorted(origins):
+        pos = int(days.searchsorted(pd.Timestamp(d)))
+        if pos >= len(days) or days[pos] != pd.Timestamp(d):
+            raise ValueError(f"origin {d.isoformat()} is outside the data ({days[0].date()} to {days[-1].date()})")
+        if pos + horizon > len(days):
+            raise ValueError(f"origin {d.isoformat()}: the data ends before its {horizon} days ({days[-1].date()})")
+        cuts.append(pos)
+    return cuts
+
+
+def parse_origins(text: str) -> int | list[date]:
+    """``--origins``: a count ("4") or dates ("2011-06-02,2011-07-07")."""
+    text = text.strip()
+    if text.isdigit():
+        n = int(text)
+        if n < 1:
+            raise ValueError("--origins: at least one origin")
+        return n
+    try:
+        return [date.fromisoformat(p.strip()) for p in text.split(",") if p.strip()]
+    except ValueError as exc:
+        raise ValueError(f"--origins: a count or dates YYYY-MM-DD separated by commas, not {text!r}") from exc
+
+
+class _Tally:
+    """One model's running totals over the origins."""
+
+    def __init__(self) -> None:
+        self.mase: list[np.ndarray] = []
+        self.abs_err = self.forecast = self.actual = 0.0
+        self.inside = dict.fromkeys(LEVELS, 0)
+        self.counted = dict.fromkeys(LEVELS, 0)
+
+    def add(self, mean: np.ndarray, bounds: dict[float, tuple[np.ndarray, np.ndarray]], actual: np.ndarray,
+            scale: np.ndarray, open_days: np.ndarray) -> np.ndarray:
+        mase = np.abs(mean - actual).mean(axis=0) / scale
+        self.mase.append(mase)
+        self.abs_err += float(np.abs(mean - actual).sum())
+        self.forecast += float(mean.sum())
+        self.actual += float(actual.sum())
+        for lv in LEVELS:
+            lo, hi = bounds[lv]
+            inside = (actual >= lo) & (actual <= hi)
+            self.inside[lv] += int(inside[open_days].sum())
+            self.counted[lv] += int(inside[open_days].size)
+        return mase
+
+    def figures(self) -> dict[str, float | None]:
+        total = max(self.actual, 1e-9)
+        return {"mase": round(float(np.concatenate(self.mase).mean()), 4), "wape": round(self.abs_err / total, 4),
+                "bias": round(self.forecast / total - 1, 4),
+                "coverage_80": round(self.inside[0.8] / self.counted[0.8], 4) if self.counted[0.8] else None,
+                "coverage_95": round(self.inside[0.95] / self.counted[0.95], 4) if self.counted[0.95] else None}
+
+
 def run_backtest(units: pd.DataFrame, traded: np.ndarray, calendar: StoreCalendar, horizon: int = 28,
-                 origins: int = 4, profile_strength: float = PROFILE_PRIOR) -> dict[str, Any]:
+                 origins: int | Sequence[date] = 4, profile_strength: float = PROFILE_PRIOR, skus: int | None = None,
+                 prices: pd.DataFrame | None = None, groups: pd.Series | None = None) -> dict[str, Any]:
     """``units``: daily history (every calendar day, columns = series); ``traded``: store open.
-    ``profile_strength``: as :func:`forecast_series` (0 for a store's own sales or revenue, as the
-    nightly forecast runs them)."""
+    ``skus``: at each origin, keep the best sellers before it (all series when None).  ``prices`` and
+    ``groups``: as :func:`forecast_series`.  ``profile_strength``: as :func:`forecast_series` (0 for a
+    store's own sales or revenue, as the nightly forecast runs them)."""
     started = time.perf_counter()
-    days = units.index
-    rows = []
-    cover = {0.8: [0, 0], 0.95: [0, 0]}
-    totals = {"abs_hub": 0.0, "abs_naive": 0.0, "actual": 0.0, "hub": 0.0, "naive": 0.0}
+    days = pd.DatetimeIndex(units.index)
+    tallies: dict[str, _Tally] = {}
+    series_seen: set[str] = set()
+    chosen: dict[str, int] = {}
     per_origin = []
-    for k in range(origins, 0, -1):
-        cut = len(days) - k * horizon
+    for cut in origin_cuts(days, horizon, origins):
         if cut < MIN_HISTORY_DAYS:
             continue
         hist, fut_units = units.iloc[:cut], units.iloc[cut:cut + horizon]
@@ -73,52 +150,63 @@ def run_backtest(units: pd.DataFrame, traded: np.ndarray, calendar: StoreCalenda
         sold = np.asarray(first.any(axis=0), dtype=bool)
         keep = [c for c, a, s, any_ in zip(hist.columns, age, scale, sold, strict=True)
                 if any_ and a >= MIN_HISTORY_DAYS and np.isfinite(s) and s > 0]
+        if skus is not None:
+            keep = top_series(hist[keep], skus)
         if not keep:
             continue
         hist_k = hist[keep]
-        closed = calendar.closed(future)
-        fc = forecast_series(hist_k, traded[:cut], future, closed, day_multipliers(calendar, hist_k.sum(axis=1),
-                                                                                   traded[:cut], future),
-                             profile_strength=profile_strength)
+        # the closed weekdays as the store's sales before the origin show them (unless the settings say)
+        cal = StoreCalendar.for_store(calendar.settings, set(days[:cut][traded[:cut]].date), days[cut - 1].date())
+        closed = cal.closed(future)
+        mult = day_multipliers(cal, hist_k.sum(axis=1), traded[:cut], future)
+        fc = forecast_series(hist_k, traded[:cut], future, closed, mult, profile_strength=profile_strength,
+                             prices=prices.iloc[:cut] if prices is not None else None, groups=groups,
+                             standard_global=True)
         actual = fut_units[keep].to_numpy(dtype=float)
-        hub = fc.mean[keep].to_numpy()
-        naive = seasonal_naive(hist_k, future)
         s = scale[keep].to_numpy()
-        mase_hub = np.abs(hub - actual).mean(axis=0) / s
-        mase_naive = np.abs(naive - actual).mean(axis=0) / s
-        for lv in cover:
-            lo, hi = fc.bounds[lv]
-            inside = (actual >= lo[keep].to_numpy()) & (actual <= hi[keep].to_numpy())
-            cover[lv][0] += int(inside.sum())
-            cover[lv][1] += inside.size
-        totals["abs_hub"] += float(np.abs(hub - actual).sum())
-        totals["abs_naive"] += float(np.abs(naive - actual).sum())
-        totals["actual"] += float(actual.sum())
-        totals["hub"] += float(hub.sum())
-        totals["naive"] += float(naive.sum())
-        rows.append(pd.DataFrame({"origin": future[0].date().isoformat(), "series": keep, "mase_hub": mase_hub,
-                                  "mase_naive": mase_naive, "model": fc.model[keep].to_numpy()}))
-        per_origin.append({"origin": future[0].date().isoformat(), "series": len(keep),
-                           "mase_hub": round(float(mase_hub.mean()), 4),
-                           "mase_naive": round(float(mase_naive.mean()), 4),
-                           "default_model": fc.default_model})
-        log.info("backtest origin %s: %d series, MASE hub %.3f, seasonal naive %.3f", future[0].date(), len(keep),
-                 mase_hub.mean(), mase_naive.mean())
-    if not rows:
+        open_days = ~np.asarray(closed, dtype=bool)
+        runs: dict[str, tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]] = {
+            HUB: (fc.mean[keep].to_numpy(), {lv: (lo[keep].to_numpy(), hi[keep].to_numpy())
+                                              for lv, (lo, hi) in fc.bounds.items()})}
+        if fc.global_only is not None:
+            g_mean, g_bounds = fc.global_only
+            runs[GLOBAL] = (g_mean[keep].to_numpy(), {lv: (lo[keep].to_numpy(), hi[keep].to_numpy())
+                                                       for lv, (lo, hi) in g_bounds.items()})
+        for name, m in standard_forecasts(hist_k, traded[:cut], future, closed, LEVELS).items():
+            runs[name] = (m.mean, m.bounds)
+        row: dict[str, Any] = {"origin": future[0].date().isoformat(), "series": len(keep),
+                               "global_weight": round(fc.global_weight, 2)}
+        for name, (mean, bounds) in runs.items():
+            mase = tallies.setdefault(name, _Tally()).add(mean, bounds, actual, s, open_days)
+            row[name] = round(float(mase.mean()), 4)
+        series_seen.update(keep)
+        for m_name, count in fc.model[keep].value_counts().items():
+            chosen[str(m_name)] = chosen.get(str(m_name), 0) + int(count)
+        per_origin.append(row)
+        log.info("backtest origin %s: %d series, MASE %s", row["origin"], len(keep),
+                 ", ".join(f"{k} {row[k]}" for k in runs))
+    if not per_origin:
         raise ValueError("not enough history for a backtest: needs "
                          f"{MIN_HISTORY_DAYS + horizon} days before the last origin")
-    res = pd.concat(rows, ignore_index=True)
-    mase_h, mase_n = float(res["mase_hub"].mean()), float(res["mase_naive"].mean())
-    actual_total = max(totals["actual"], 1e-9)
+    models = {name: t.figures() for name, t in tallies.items()}
+    hub = models[HUB]
+    others = {k: v["mase"] for k, v in models.items() if k != HUB and v["mase"] is not None}
+    best = min(others, key=lambda k: others[k] or np.inf) if others else None
+    naive = models.get("seasonal_naive", {})
+    hub_mase = float(hub["mase"] or 0.0)
     return {
-        "series": int(res["series"].nunique()), "origins": len(per_origin), "horizon_days": horizon,
-        "mase": round(mase_h, 4), "wape": round(totals["abs_hub"] / actual_total, 4),
-        "baseline_mase": round(mase_n, 4), "baseline_wape": round(totals["abs_naive"] / actual_total, 4),
-        "mase_ratio": round(mase_h / mase_n, 4) if mase_n > 0 else None,
-        "bias": round(totals["hub"] / actual_total - 1, 4),
-        "baseline_bias": round(totals["naive"] / actual_total - 1, 4),
-        "coverage80": round(cover[0.8][0] / max(cover[0.8][1], 1), 4),
-        "coverage95": round(cover[0.95][0] / max(cover[0.95][1], 1), 4),
-        "models": {str(k): int(v) for k, v in res["model"].value_counts().items()},
-        "per_origin": per_origin, "seconds": round(time.perf_counter() - started, 2),
+        "series": len(series_seen), "origins": len(per_origin), "horizon_days": horizon,
+        "origin_dates": [r["origin"] for r in per_origin],
+        "mase": hub["mase"], "wape": hub["wape"], "bias": hub["bias"],
+        "coverage80": hub["coverage_80"], "coverage95": hub["coverage_95"],
+        "baseline_mase": naive.get("mase"), "baseline_wape": naive.get("wape"), "baseline_bias": naive.get("bias"),
+        "mase_ratio": round(hub_mase / float(naive.get("mase") or 1.0), 4) if naive.get("mase") else None,
+        "best_standard": best,
+        "ratio_to_best_standard": round(hub_mase / float(others[best]), 4) if best and others[best] else None,
+        "coverage_80": hub["coverage_80"], "coverage_95": hub["coverage_95"],
+        "models": models, "chosen_models": chosen, "per_origin": per_origin,
+        "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+MODEL_ORDER = (HUB, GLOBAL, *STANDARD_MODELS)

@@ -14,7 +14,7 @@ import pandas as pd
 from analytics.forecasting import reorder as ro
 from analytics.forecasting.demand import SeriesForecast, forecast_series
 from analytics.forecasting.effects import estimate_effects, multipliers
-from analytics.forecasting.series import daily_units, day_range, store_daily, traded_days
+from analytics.forecasting.series import daily_prices, daily_units, day_range, sku_groups, store_daily, traded_days
 from analytics.forecasting.traffic import hour_profile, hourly_forecast
 from analytics.jobs.calendar import StoreCalendar
 from analytics.jobs.categories import SERVICE
@@ -82,7 +82,8 @@ def forecast_store(data: StoreData, calendar: StoreCalendar, stock: dict[str, St
     units = units[[c for c in units.columns if c not in excluded and (skus is None or c in set(skus))]]
     effects = estimate_effects(calendar, units.sum(axis=1), traded)
     mult = multipliers(calendar, effects, future)
-    fc = forecast_series(units, traded, future, closed, mult)
+    fc = forecast_series(units, traded, future, closed, mult, prices=daily_prices(data.lines, days),
+                         groups=sku_groups(data.lines))
     timings["sku_forecast_s"] = round(time.perf_counter() - t0, 3)
 
     sku_daily = _long(fc).rename(columns={"series": "sku"})
@@ -115,6 +116,7 @@ def forecast_store(data: StoreData, calendar: StoreCalendar, stock: dict[str, St
     reorder = _reorder(data, fc, models, stock or {}, first_day)
     timings["reorder_s"] = round(time.perf_counter() - t0, 3)
     metrics = {"skus": int(len(models)), "default_model": fc.default_model, "model_scores": fc.model_scores,
+               "global_weight": fc.global_weight,
                "models": {str(k): int(v) for k, v in models["model"].value_counts().items()},
                "demand_classes": {str(k): int(v) for k, v in models["demand_class"].value_counts().items()},
                "payday_effect": effects.payday, "holiday_effect": effects.holiday,

@@ -41,3 +41,22 @@ def store_daily(sales: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
     out = pd.DataFrame({"sales": count, "revenue": revenue}).reindex(days, fill_value=0).fillna(0)
     out["revenue"] = out["revenue"].clip(lower=0)
     return out.astype(float)
+
+
+def daily_prices(lines: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
+    """Mean unit price per day (rows: ``days``) and SKU (columns) of its completed sales, in minor
+    units; NaN on days it did not sell."""
+    ln = lines[(lines["status"] == "completed") & (lines["qty"] > 0) & (lines["category"] != SERVICE)]
+    if ln.empty or len(days) == 0:
+        return pd.DataFrame(index=days, dtype=float)
+    day = ln["local"].dt.normalize()
+    grouped = ln.groupby([day, ln["sku"]])[["line_total", "qty"]].sum()
+    price = (grouped["line_total"] / grouped["qty"]).unstack()
+    return price.reindex(days).astype(float)
+
+
+def sku_groups(lines: pd.DataFrame) -> pd.Series:
+    """Each SKU's category (its latest), the group its pooled forecast compares it with."""
+    if lines.empty:
+        return pd.Series(dtype=object)
+    return lines.sort_values("local").groupby("sku")["category"].last().astype(str)
