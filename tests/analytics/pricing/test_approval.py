@@ -143,3 +143,12 @@ def test_the_cli_prints_the_same_suggestions_as_json(coffee: Engine, capsys: pyt
     coffee_row = next(s for s in doc["suggestions"] if s["sku"] == "COFFEE")
     assert coffee_row["kind"] == "increase" and coffee_row["suggested_price"] == 22000
     assert coffee_row["effect"]["profit"]["low"] <= coffee_row["effect"]["profit"]["expected"]
+
+
+def test_a_store_with_nothing_to_price_shows_an_empty_page(hub_engine: Engine, login_as: Any) -> None:
+    html = login_as("bob").get("/stores/s-002/pricing")
+    assert html.status_code == 200
+    text = html.get_data(as_text=True)
+    assert 'id="no-suggestions"' in text and 'id="rails-form"' in text
+    assert login_as("val").get(f"/stores/{A}/pricing").status_code == 200  # viewers see, without the forms
+    assert 'name="action"' not in login_as("val").get(f"/stores/{A}/pricing").get_data(as_text=True)
