@@ -174,7 +174,11 @@ def bench_hub(args: argparse.Namespace) -> int:
         return 2
     if not args.json:
         sys.stdout.write(f"segment {figures['segmentation']['sales']} sales: {figures['segment_1m_sales_s']} s; "
-                         f"forecast {figures['forecast']['series']} series: {figures['forecast_1000_series_s']} s; "
-                         f"backtest mase_ratio {figures['mase_ratio']} (targets: < {figures['target_s']} s, <= 0.85)\n")
+                         f"forecast {figures['forecast']['series']} series: {figures['forecast_1000_series_s']} s "
+                         f"({figures['forecast_ratio_to_reference']}x the per-series models alone); backtest "
+                         f"ratio_to_best_standard {figures['ratio_to_best_standard']}, "
+                         f"coverage_80 {figures['coverage_80']} "
+                         f"(targets: segment < {figures['target_s']} s, forecast < {figures['forecast_target_s']} s, "
+                         "<= 0.98, 0.77-0.83)\n")
     _emit_json(figures)
     return 0
