@@ -9,13 +9,15 @@ it are predicted as ``units before × (new / old) ** elasticity``.
 
 Reported: WAPE of the predicted units against the actual, the same for "no change" (units after =
 units before, the benchmark a prediction must beat), the skill (1 − ratio), how often the actual
-units fell inside the 80 % range, and how often the direction of the change was right.  Changes
+units fell inside the 80 % range (the elasticity's uncertainty and demand's own noise, as
+``effects.units_outcome``), and how often the direction of the change was right.  Changes
 whose elasticity cannot be told are counted and left out, as the suggestions leave them out.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,6 +123,8 @@ def run_backtest(lines: pd.DataFrame, report: Callable[[str], object] | None = N
             p = ev.units_before * ratio ** e.estimate
             lo, hi = sorted((ev.units_before * ratio ** (e.estimate - Z80 * e.se),
                              ev.units_before * ratio ** (e.estimate + Z80 * e.se)))
+            noise = Z80 * math.sqrt(max(p, 1.0) * e.dispersion)  # demand's own noise (effects.units_outcome)
+            lo, hi = p - math.hypot(p - lo, noise), p + math.hypot(hi - p, noise)
             pred.append(p)
             nochange.append(ev.units_before)
             actual.append(ev.units_after)

@@ -199,4 +199,6 @@ def outcome(engine: Engine, row: dict[str, Any], tz_name: str, now: datetime) ->
         total(*after, "units") - total(*before, "units"), pred("units"),
         total(*after, "revenue") - total(*before, "revenue"), pred("revenue"),
         (total(*after, "gross_profit") - total(*before, "gross_profit")) if costed else None, pred("profit"),
-        pred("units", "low"), pred("units", "high"))
+        # the range the units sold should fall in (demand's noise included), else the mean effect's
+        pred("units_outcome", "low") if effect.get("units_outcome") else pred("units", "low"),
+        pred("units_outcome", "high") if effect.get("units_outcome") else pred("units", "high"))

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -68,6 +68,7 @@ class Elasticity:
     prices: int
     told: bool
     reason: str  # why it cannot be told ("" when told)
+    dispersion: float = 1.0  # variance / mean of its units per observation (at least 1: Poisson)
 
     @property
     def low(self) -> float | None:
@@ -248,6 +249,9 @@ def estimate_elasticities(cells: pd.DataFrame, categories: dict[str, str],
     store_pool = pool(own.values())
     cat_pools = {c: pool(v) for c, v in by_cat.items()}
     fleet = fleet or {}
+    stats = cells.groupby("sku")["units"].agg(["mean", "var"]) if len(cells) else pd.DataFrame()
+    disp = {str(k): max(1.0, float(r["var"]) / float(r["mean"])) for k, r in stats.iterrows()
+            if r["mean"] > 0 and r["var"] == r["var"]}
     out: dict[str, Elasticity] = {}
     for sku in sorted(set(counts) | set(categories)):
         cat = categories.get(sku, "uncategorised")
@@ -272,4 +276,4 @@ def estimate_elasticities(cells: pd.DataFrame, categories: dict[str, str],
             continue
         se = math.sqrt(prior.tau ** 2 + prior.mean_se ** 2)
         out[sku] = _told(sku, prior.mean, se, where, prior.size, n_cells, n_prices, why_own=reason)
-    return out
+    return {sku: replace(e, dispersion=disp.get(sku, 1.0)) for sku, e in out.items()}

@@ -259,7 +259,8 @@ def advise(report: PricingReport, p: Position, e: Elasticity) -> ProductAdvice:
     clearing = p.stock in ("slow mover", "overstock")
     if clearing:
         options = [c for c in options if c < p.price]
-    scored = [(expected_effect(daily, p.price, c, p.cost, e.estimate, e.se, net_ratio=p.net_ratio), c)
+    scored = [(expected_effect(daily, p.price, c, p.cost, e.estimate, e.se, net_ratio=p.net_ratio,
+                               dispersion=e.dispersion), c)
               for c in options]
     scored = [(eff, c) for eff, c in scored if eff.profit is not None]
     if not scored:

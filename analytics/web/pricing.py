@@ -188,7 +188,8 @@ def _decide_price(res: StoreResults, report: PricingReport, form: Any) -> str:
             from analytics.pricing.effects import expected_effect
 
             eff = expected_effect(p.daily_units, p.price, price, p.cost, advice.elasticity.estimate,
-                                  advice.elasticity.se or 0.0, net_ratio=p.net_ratio)
+                                  advice.elasticity.se or 0.0, net_ratio=p.net_ratio,
+                                  dispersion=advice.elasticity.dispersion)
             predicted = {**predicted, "effect": eff.as_dict(), "for_price": price}
     try:
         return ch.decide(hub().engine, ch.Decision(
