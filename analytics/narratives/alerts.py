@@ -26,6 +26,8 @@ from analytics.narratives.factcheck import check_sections
 from analytics.narratives.facts import Facts, _Builder, fact_kind
 from contracts.events import payload_events
 from contracts.timestamps import parse_utc
+from i18n import N_, use_language
+from i18n import gettext as _
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -42,23 +44,24 @@ INSTRUCTIONS = (
 )
 # Keyed by facts.fact_kind: the drawer opening for the sale's own cash payment is no event worth a word.
 EVENT_WORDS = {
-    "void_line": ("a line was removed from the basket after it was scanned", "lines were removed after being scanned"),
-    "sale_void": ("the whole sale was voided", "times the whole sale was voided"),
-    "price_override": ("a price was changed by hand", "prices were changed by hand"),
-    "discount_change": ("a discount was set by hand", "discounts were set by hand"),
-    "manual_entry": ("an item was typed in by hand instead of scanned or seen", "items were typed in by hand"),
-    "drawer_open_no_sale": ("the cash drawer was opened without a sale",
-                            "times the cash drawer was opened without a sale"),
-    "vision_mismatch": ("the camera saw something different from what was rung up",
-                        "times the camera and the till disagreed"),
+    "void_line": (N_("a line was removed from the basket after it was scanned"),
+                  N_("lines were removed after being scanned")),
+    "sale_void": (N_("the whole sale was voided"), N_("times the whole sale was voided")),
+    "price_override": (N_("a price was changed by hand"), N_("prices were changed by hand")),
+    "discount_change": (N_("a discount was set by hand"), N_("discounts were set by hand")),
+    "manual_entry": (N_("an item was typed in by hand instead of scanned or seen"), N_("items were typed in by hand")),
+    "drawer_open_no_sale": (N_("the cash drawer was opened without a sale"),
+                            N_("times the cash drawer was opened without a sale")),
+    "vision_mismatch": (N_("the camera saw something different from what was rung up"),
+                        N_("times the camera and the till disagreed")),
 }
 ADVICE = {
-    "void_line": "Look at the camera recording of the sale and check the removed item was really put back.",
-    "price_override": "Check the changed price against the shelf price and who approved it.",
-    "discount_change": "Check who approved the discount and why.",
-    "manual_entry": "Check the typed-in items match what the camera saw.",
-    "drawer_open_no_sale": "Count the drawer at the end of the shift.",
-    "vision_mismatch": "Check the recording: an item may have passed without being rung up.",
+    "void_line": N_("Look at the camera recording of the sale and check the removed item was really put back."),
+    "price_override": N_("Check the changed price against the shelf price and who approved it."),
+    "discount_change": N_("Check who approved the discount and why."),
+    "manual_entry": N_("Check the typed-in items match what the camera saw."),
+    "drawer_open_no_sale": N_("Count the drawer at the end of the shift."),
+    "vision_mismatch": N_("Check the recording: an item may have passed without being rung up."),
 }
 
 
@@ -158,22 +161,31 @@ def alert_facts(engine: Engine, store_id: str, alert: dict[str, Any], payload: d
 
 def computed_explanation(facts: Facts, alert: dict[str, Any],
                          payload: dict[str, Any] | None) -> tuple[str, list[str], str]:
+    """The explanation written without AI, in the store's language (the facts')."""
+    with use_language(facts.language, facts.timezone):
+        return _computed_explanation(facts, payload)
+
+
+def _computed_explanation(facts: Facts, payload: dict[str, Any] | None) -> tuple[str, list[str], str]:
     events = _event_counts(payload)
-    summary = (f"The till flagged this sale at {facts.text('raised_time')} with a score of {facts.text('score')} "
-               "(0 is ordinary, 1 is very unusual)")
-    summary += f"; it totalled {facts.text('total')}." if facts.get("total") else "."
+    summary = (_("The till flagged this sale at %(time)s with a score of %(score)s (0 is ordinary, 1 is very "
+                 "unusual); it totalled %(total)s.", time=facts.text("raised_time"), score=facts.text("score"),
+                 total=facts.text("total")) if facts.get("total") else
+               _("The till flagged this sale at %(time)s with a score of %(score)s (0 is ordinary, 1 is very "
+                 "unusual).", time=facts.text("raised_time"), score=facts.text("score")))
     details = []
     for i in range(1, 20):
         if facts.get(f"reason_{i}"):
-            details.append(f"The detector noted: {facts.text(f'reason_{i}')}.")
+            details.append(_("The detector noted: %(reason)s.", reason=facts.text(f"reason_{i}")))
     for kind, n in events.items():
         one, many = EVENT_WORDS.get(kind, (kind.replace("_", " "), kind.replace("_", " ")))
-        details.append(f"During the sale {one}." if n == 1
-                       else f"During the sale {facts.text(f'event_{kind}')} {many}.")
+        details.append(_("During the sale %(what)s.", what=_(one)) if n == 1
+                       else _("During the sale %(count)s %(what)s.", count=facts.text(f"event_{kind}"), what=_(many)))
     if not details:
-        details.append("The sale as a whole looked unlike this till's usual sales.")
-    tips = [ADVICE[k] for k in events if k in ADVICE]
-    advice = " ".join(tips[:2]) or "Compare the sale with the camera recording; there may be an innocent explanation."
+        details.append(_("The sale as a whole looked unlike this till's usual sales."))
+    tips = [_(ADVICE[k]) for k in events if k in ADVICE]
+    advice = " ".join(tips[:2]) or _("Compare the sale with the camera recording; there may be an innocent "
+                                     "explanation.")
     return summary, details, advice
 
 

@@ -39,3 +39,19 @@ def test_plurals_agree_in_each_language() -> None:
         f = dataclasses.replace(f, items=[*f.items, Fact("voided_sales", "Voided sales", "count", n, str(n))])
         assert es in computed_sections(dataclasses.replace(f, language="es"))[1]["what_happened"]
         assert fr in computed_sections(dataclasses.replace(f, language="fr"))[1]["what_happened"]
+
+
+def test_an_alert_is_explained_in_the_stores_language_without_an_llm(engine) -> None:
+    from sqlalchemy import update
+
+    from analytics.db import tables as t
+    from analytics.narratives import alerts as al
+    from tests.analytics.narratives.support import ALERT_ID, STORE
+
+    with engine.begin() as conn:
+        conn.execute(update(t.stores).where(t.stores.c.store_id == STORE).values(settings={"language": "es"}))
+    exp = al.explain(engine, STORE, ALERT_ID, ai=None)
+    assert exp.summary.startswith("La caja marcó esta venta a las") and "RD$115.00" in exp.summary
+    text = " ".join(exp.details)
+    assert "se quitó una línea de la cesta" in text and "se cambió un precio a mano" in text
+    assert "grabación de la cámara" in exp.advice
