@@ -190,10 +190,8 @@ def build_appliance(cfg: TillsightConfig, with_vision: bool = True, realtime: bo
                   drawers=cfg.till.drawers)
     if seed_demo:
         name = cfg.store.name if cfg.store.name != "Tillsight store" else "Colmado La Esquina"
-        # the demo shop is a colmado in Santo Domingo: it speaks Spanish unless the configuration names a language
-        language = cfg.store.language if "language" in cfg.store.model_fields_set else "es"
         n = seed_store(store, store_name=name, currency=cfg.store.currency, timezone_name=cfg.store.timezone,
-                       language=language,
+                       language=cfg.store.language,
                        history_days=history_days, store_id=cfg.store.store_id, device_id=cfg.store.device_id,
                        now=datetime.now(UTC))  # the running service's clock: the history ends now
         if n:
@@ -296,6 +294,8 @@ def run_appliance(config_path: str | None = None, host: str | None = None, port:
         overrides["data_dir"] = "var/demo"
     try:
         cfg = load_config(config_path, overrides=overrides)
+        if demo and "language" not in cfg.store.model_fields_set:
+            cfg.store.language = "es"  # the demo shop is a colmado in Santo Domingo, unless the file names a language
         # HTTPS on any address but loopback (runtime.tls); plain HTTP on the LAN is refused here, before seeding
         tls = web_tls(cfg.web.host, cfg.web.tls, Path(cfg.data_dir) / "tls", "web")
         appliance = build_appliance(cfg, seed_demo=demo, history_days=history_days if demo else 0,

@@ -51,10 +51,11 @@ def _tax_bp(data: dict[str, Any]) -> int:
     if "tax_rate" in data:
         value = data["tax_rate"]
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise BadInput("tax_rate", "must be a percentage such as 18 or 7.25")
+            raise BadInput("tax_rate", _("must be a percentage such as 18 or 7.25"))
         m = _PERCENT_RE.match(str(value).strip())
         if not m:
-            raise BadInput("tax_rate", "must be a percentage from 0 to 50 with at most 2 decimals, such as 18 or 7.25")
+            raise BadInput("tax_rate",
+                           _("must be a percentage from 0 to 50 with at most 2 decimals, such as 18 or 7.25"))
         bp_value = int(m.group(1)) * 100 + int((m.group(2) or "0").ljust(2, "0"))
         if bp_value > MAX_TAX_BP:
             raise BadInput("tax_rate", "must be between 0 and 50 %")
@@ -75,7 +76,8 @@ def _currency(data: dict[str, Any], current: StoreSettings) -> str:
 def _timezone(data: dict[str, Any]) -> str:
     zone = get_text(data, "timezone", 64)
     if zone not in time_zones():
-        raise BadInput("timezone", f"unknown time zone {zone!r}; pick one from the list (e.g. America/Santo_Domingo)")
+        raise BadInput("timezone", _("unknown time zone %(zone)r; pick one from the list (e.g. America/Santo_Domingo)",
+                                     zone=zone))
     return zone
 
 
@@ -137,7 +139,7 @@ def settings_update() -> PageAnswer:
 
     def action() -> Response:
         update_settings(data)
-        return done("Settings saved; the till uses them from its next sale", "manage.settings_page")
+        return done(_("Settings saved; the till uses them from its next sale"), "manage.settings_page")
 
     return form_action(action, lambda msg: _settings_page(error=msg, form=data))
 

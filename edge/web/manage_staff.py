@@ -13,6 +13,7 @@ from flask import jsonify, request
 from werkzeug.wrappers import Response  # what redirect() is typed to return; flask's Response is one
 
 from edge.auth.hashing import WeakSecretError, check_password, check_pin
+from edge.auth.service import ROLE_NAMES
 from edge.store.records import ROLES, User
 from edge.store.users import USER_ID_RE
 from edge.web.context import ctx
@@ -20,6 +21,7 @@ from edge.web.forms import BadInput, get_text
 from edge.web.manage import PageAnswer, conflict, done, form_action, local_time, render, strict_bool
 from edge.web.manage import manage_blueprint as bp
 from edge.web.security import current_user, json_body, login, require
+from i18n import gettext as _
 from i18n.web import language_choice
 
 PIN_ROLES = ("cashier", "supervisor")
@@ -80,11 +82,11 @@ def create_staff(data: dict[str, Any]) -> User:
     pin = _secret(data, "pin")
     password = _secret(data, "password")
     if role in PIN_ROLES and not pin:
-        raise BadInput("pin", f"a {role} needs a PIN (4-8 digits) to log in at the till")
+        raise BadInput("pin", _("a %(role)s needs a PIN (4-8 digits) to log in at the till", role=_(ROLE_NAMES[role])))
     if role == "owner" and not password:
-        raise BadInput("password", "an owner needs a password (8 characters or more)")
+        raise BadInput("password", _("an owner needs a password (8 characters or more)"))
     if users.find(user_id) is not None:
-        raise conflict(f"there is already a staff member with the id {user_id!r}")
+        raise conflict(_("there is already a staff member with the id %(id)r", id=user_id))
     return _save(user_id, name, role, pin, password, True)
 
 
@@ -98,12 +100,14 @@ def update_staff(user_id: str, data: dict[str, Any]) -> User:
     password = _secret(data, "password")
     if user.role == "owner" and user.active and (role != "owner" or not active) and users.count_owners() <= 1:
         signed_in = current_user()
-        who = "you are" if signed_in is not None and signed_in.id == user.id else f"{user.name} is"
-        raise conflict(f"{who} the last active owner: add another owner before demoting or deactivating")
+        if signed_in is not None and signed_in.id == user.id:
+            raise conflict(_("you are the last active owner: add another owner before demoting or deactivating"))
+        raise conflict(_("%(name)s is the last active owner: add another owner before demoting or deactivating",
+                         name=user.name))
     if role in PIN_ROLES and not (pin or user.has_pin):
-        raise BadInput("pin", f"a {role} needs a PIN: set one with the role change")
+        raise BadInput("pin", _("a %(role)s needs a PIN: set one with the role change", role=_(ROLE_NAMES[role])))
     if role == "owner" and not (password or user.has_password):
-        raise BadInput("password", "an owner needs a password: set one with the role change")
+        raise BadInput("password", _("an owner needs a password: set one with the role change"))
     saved = _save(user_id, name, role, pin, password, active)
     if "language" in data:
         try:
@@ -146,7 +150,8 @@ def staff_create() -> PageAnswer:
 
     def action() -> Response:
         u = create_staff(data)
-        return done(f"Added {u.name} ({u.role}); they can log in now", "manage.staff_page")
+        return done(_("Added %(name)s (%(role)s); they can log in now", name=u.name, role=_(ROLE_NAMES[u.role])),
+                    "manage.staff_page")
 
     return form_action(action, lambda msg: _staff_page(error=msg, form=data))
 
@@ -181,18 +186,20 @@ def staff_update(user_id: str) -> PageAnswer:
         u = update_staff(user_id, data)
         changes = []
         if u.name != before.name:
-            changes.append("name")
+            changes.append(_("name"))
         if u.role != before.role:
-            changes.append(f"role {before.role} → {u.role} (their open sessions end)")
+            changes.append(_("role %(old)s → %(new)s (their open sessions end)", old=_(ROLE_NAMES[before.role]),
+                             new=_(ROLE_NAMES[u.role])))
         if u.active != before.active:
-            changes.append("reactivated" if u.active else "deactivated (logged out, cannot log in)")
+            changes.append(_("reactivated") if u.active else _("deactivated (logged out, cannot log in)"))
         if data.get("pin"):
-            changes.append("new PIN")
+            changes.append(_("new PIN"))
         if data.get("password"):
-            changes.append("new password")
+            changes.append(_("new password"))
         if "language" in data and (data.get("language") or None) != language_before:
-            changes.append("language")
-        return done(f"Saved {u.name}: {', '.join(changes) or 'no changes'}", "manage.staff_member_page",
+            changes.append(_("language"))
+        return done(_("Saved %(name)s: %(changes)s", name=u.name, changes=", ".join(changes) or _("no changes")),
+                    "manage.staff_member_page",
                     user_id=u.id)
 
     return form_action(action, lambda msg: _member_page(user_id, error=msg, form=data))
@@ -202,7 +209,7 @@ def staff_update(user_id: str) -> PageAnswer:
 @require("owner")
 def staff_unlock(user_id: str) -> Response:
     u = unlock_staff(user_id)
-    return done(f"{u.name} is unlocked and can log in again", "manage.staff_member_page", user_id=u.id)
+    return done(_("%(name)s is unlocked and can log in again", name=u.name), "manage.staff_member_page", user_id=u.id)
 
 
 # -- API ---------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ def _free_port() -> int:
 @pytest.fixture
 def appliance(demo_bundle: Path, tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TILLSIGHT__")}
+    env["TILLSIGHT__STORE__LANGUAGE"] = "en"  # the demo store speaks Spanish; these checks read English
     env.update(PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
     data = tmp_path / "data"
     proc = subprocess.Popen([sys.executable, "-m", "tillsight_cli.main", "demo", "--port", str(_free_port()),

@@ -47,7 +47,7 @@
       }, [T.el("strong", { text: p.name }), T.el("span", { class: "mono muted", text: " " + p.sku })])]));
     });
     if (!products.length && query) {
-      list.append(T.el("li", { class: "muted", text: "No product matches \u201c" + query + "\u201d." }));
+      list.append(T.el("li", { class: "muted", text: _("No product matches “%(query)s”.", { query: query }) }));
     }
   }
 
@@ -65,7 +65,7 @@
 
   function fillNewBarcode(code) {
     const field = $("teach-new-barcode");
-    if (!field) { showError("No product has barcode " + code + ": ask the owner to add it to the catalogue."); return; }
+    if (!field) { showError(_("No product has barcode %(code)s: ask the owner to add it to the catalogue.", { code: code })); return; }
     field.value = code;
     $("teach-new").open = true;
     const sku = document.querySelector("#teach-new-form [name=sku]");
@@ -106,7 +106,7 @@
     readBarcode.addEventListener("click", async function () {
       const data = await call("GET", "/api/teach/barcode").catch(function () { return null; });
       if (!data) return;
-      if (!data.barcode) { showError("The camera sees no barcode: hold it flat under the camera, or scan it."); return; }
+      if (!data.barcode) { showError(_("The camera sees no barcode: hold it flat under the camera, or scan it.")); return; }
       if (data.product) { choose(data.product); return; }
       fillNewBarcode(data.barcode);
     });
@@ -132,11 +132,11 @@
     list.replaceChildren();
     views.forEach(function (v, i) {
       list.append(T.el("li", { class: "view", "data-view-id": String(v.id) }, [
-        T.el("img", { src: "/teach/views/" + v.id + ".jpg", alt: "View " + (i + 1) }),
+        T.el("img", { src: "/teach/views/" + v.id + ".jpg", alt: _("View %(number)s", { number: i + 1 }) }),
         T.el("span", { class: "view-no", text: String(i + 1) }),
         T.el("button", { type: "button", class: "drop small", onclick: function () {
           call("POST", "/api/teach/views/" + v.id + "/drop").then(function (s) { render(s); }).catch(function () {});
-        } }, ["Drop"]),
+        } }, [_("Drop")]),
       ]));
     });
   }
@@ -157,7 +157,7 @@
     $("teach-done").hidden = !done;
     if (done && s.result) $("teach-result").textContent = s.message;
     $("teach-message").textContent = active ? s.message
-      : "Press Start teaching, then follow the steps. It takes under a minute.";
+      : _("Press Start teaching, then follow the steps. It takes under a minute.");
     const warning = s.paused ? s.message : (s.error || s.warning);
     $("teach-warning").textContent = warning || "";
     $("teach-warning").hidden = !warning || warning === $("teach-message").textContent;
@@ -192,7 +192,7 @@
   });
   $("teach-approve").addEventListener("click", function () {
     $("teach-approve").disabled = true;
-    $("teach-message").textContent = "Saving\u2026";
+    $("teach-message").textContent = _("Saving…");
     call("POST", "/api/teach/approve").then(function (s) { render(s); })
       .catch(function () { $("teach-approve").disabled = !status.can_approve; });
   });

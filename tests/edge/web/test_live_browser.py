@@ -32,6 +32,7 @@ def demo_server(demo_bundle: Path, tmp_path: Path):
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     env = {k: v for k, v in env.items() if not k.startswith("TILLSIGHT__")}
+    env["TILLSIGHT__STORE__LANGUAGE"] = "en"  # the demo store speaks Spanish; these checks read English
     proc = subprocess.Popen([sys.executable, "-m", "tillsight_cli.main", "demo", "--port", str(port),
                              "--camera", "synthetic:?seed=5&period=1.5",
                              "--data-dir", str(tmp_path / "data"), "--history-days", "0"], cwd=REPO, env=env,

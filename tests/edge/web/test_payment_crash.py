@@ -46,6 +46,7 @@ class Till:
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TILLSIGHT__")}
+        env["TILLSIGHT__STORE__LANGUAGE"] = "en"  # the demo store speaks Spanish; these checks read English
         env.update(PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1", TILLSIGHT_TEST_KILL_FLAG=str(self.flag))
         self.proc = subprocess.Popen(
             [sys.executable, str(CRASH_TILL), "demo", "--no-hub", "--port", str(self.port), "--data-dir",
