@@ -28,6 +28,7 @@ from edge.web.manage import (
 )
 from edge.web.manage import manage_blueprint as bp
 from edge.web.security import current_user, json_body, require
+from i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ def record_repayment(customer_id: str, data: dict[str, Any]) -> tuple[Customer, 
     c = customers.get(customer_id)
     amount = money_field(data, "amount", 1, MAX_LIMIT)
     if amount > c.balance:
-        raise BadInput("amount", f"{fmt_money(amount)} is more than {c.name} owes ({fmt_money(c.balance)})")
+        raise BadInput("amount", _("%(amount)s is more than %(name)s owes (%(balance)s)", amount=fmt_money(amount),
+                                   name=c.name, balance=fmt_money(c.balance)))
     after = customers.record_repayment(c.id, amount)
     user = current_user()
     log.info("repayment of %d from customer %s taken by %s", amount, c.id, user.id if user else "?")
@@ -101,7 +103,7 @@ def customers_create() -> PageAnswer:
 
     def action() -> Response:
         c = create_customer(data)
-        return done(f"Added {c.name} with a credit limit of {fmt_money(c.credit_limit)}",
+        return done(_("Added %(name)s with a credit limit of %(limit)s", name=c.name, limit=fmt_money(c.credit_limit)),
                     "manage.customer_page", customer_id=c.id)
 
     return form_action(action, lambda msg: _customers_page(error=msg, form=data))
@@ -128,10 +130,11 @@ def customer_update(customer_id: str) -> PageAnswer:
 
     def action() -> Response:
         c = update_customer(customer_id, data)
-        note = ""
+        message = _("Saved %(name)s", name=c.name)
         if "active" in data:
-            note = " (active again)" if c.active else " (deactivated: no more credit sales)"
-        return done(f"Saved {c.name}{note}", "manage.customer_page", customer_id=c.id)
+            message = (_("Saved %(name)s (active again)", name=c.name) if c.active
+                       else _("Saved %(name)s (deactivated: no more credit sales)", name=c.name))
+        return done(message, "manage.customer_page", customer_id=c.id)
 
     return form_action(action, lambda msg: _customer_page(customer_id, error=msg, form=data))
 
@@ -144,7 +147,8 @@ def customer_repayment(customer_id: str) -> PageAnswer:
 
     def action() -> Response:
         c, amount = record_repayment(customer_id, data)
-        return done(f"Recorded a repayment of {fmt_money(amount)} from {c.name}; still owes {fmt_money(c.balance)}",
+        return done(_("Recorded a repayment of %(amount)s from %(name)s; still owes %(balance)s",
+                      amount=fmt_money(amount), name=c.name, balance=fmt_money(c.balance)),
                     "manage.customer_page", customer_id=c.id)
 
     return form_action(action, lambda msg: _customer_page(customer_id, error=msg))

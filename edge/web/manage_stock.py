@@ -20,6 +20,7 @@ from edge.web.forms import BadInput, get_int, get_text
 from edge.web.manage import PageAnswer, form_action, local_time, render, settings
 from edge.web.manage import manage_blueprint as bp
 from edge.web.security import json_body, me, require
+from i18n import gettext as _
 
 COUNT_REASONS = ("count", "damage", "theft", "correction")
 MAX_LINES = 5000
@@ -41,7 +42,7 @@ def post_stock_count(data: dict[str, Any]) -> dict[str, Any]:
     store = ctx().store
     counts = data.get("counts")
     if not isinstance(counts, dict) or not counts:
-        raise BadInput("counts", "enter at least one counted quantity")
+        raise BadInput("counts", _("enter at least one counted quantity"))
     if len(counts) > MAX_LINES:
         raise BadInput("counts", f"at most {MAX_LINES:,} products per count")
     parsed: dict[str, int] = {}
@@ -53,7 +54,7 @@ def post_stock_count(data: dict[str, Any]) -> dict[str, Any]:
         parsed[sku] = get_int({field: qty}, field, 0, MAX_QTY)
         product = store.products.find(sku)
         if product is None:
-            raise BadInput(field, "no product has this SKU")
+            raise BadInput(field, _("no product has this SKU"))
         products[sku] = product
     reason = data.get("reason", "count")
     if reason not in COUNT_REASONS:
