@@ -9,6 +9,8 @@ import re
 from typing import Any
 
 from contracts.money import MoneyError, parse_money
+from i18n import format_number
+from i18n import gettext as _
 
 _UNSAFE_TEXT = re.compile(r"[<>\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INT_RE = re.compile(r"^-?\d{1,15}$")
@@ -25,21 +27,21 @@ def get_int(data: dict[str, Any], key: str, lo: int, hi: int, default: int | Non
     if value is None or value == "":
         if default is not None:
             return default
-        raise BadInput(key, "is required")
+        raise BadInput(key, _("is required"))
     if isinstance(value, bool):
-        raise BadInput(key, "must be a whole number")
+        raise BadInput(key, _("must be a whole number"))
     if isinstance(value, float):
         if not value.is_integer():
-            raise BadInput(key, "must be a whole number")
+            raise BadInput(key, _("must be a whole number"))
         value = int(value)
     if isinstance(value, str):
         if not _INT_RE.match(value.strip()):
-            raise BadInput(key, "must be a whole number")
+            raise BadInput(key, _("must be a whole number"))
         value = int(value.strip())
     if not isinstance(value, int):
-        raise BadInput(key, "must be a whole number")
+        raise BadInput(key, _("must be a whole number"))
     if not lo <= value <= hi:
-        raise BadInput(key, f"must be between {lo:,} and {hi:,}")
+        raise BadInput(key, _("must be between %(low)s and %(high)s", low=format_number(lo), high=format_number(hi)))
     return value
 
 
@@ -65,14 +67,14 @@ def get_text(data: dict[str, Any], key: str, max_len: int, required: bool = True
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise BadInput(key, "must be text")
+        raise BadInput(key, _("must be text"))
     value = value.strip()
     if required and not value:
-        raise BadInput(key, "is required")
+        raise BadInput(key, _("is required"))
     if len(value) > max_len:
-        raise BadInput(key, f"must be at most {max_len} characters")
+        raise BadInput(key, _("must be at most %(count)s characters", count=max_len))
     if _UNSAFE_TEXT.search(value):
-        raise BadInput(key, "may not contain < > or control characters")
+        raise BadInput(key, _("may not contain < > or control characters"))
     return value
 
 

@@ -268,7 +268,8 @@ def _guarded_rules(app: Flask) -> list[tuple[Any, str]]:
 
 
 def _public(endpoint: str) -> bool:
-    return endpoint == "static" or endpoint == "home" or endpoint.startswith("auth.")
+    # static files (the app's, and i18n.js that reads the page's catalogue), the home redirect, logging in
+    return endpoint in ("static", "i18n.static", "home") or endpoint.startswith("auth.")
 
 
 def test_every_lan_route_requires_a_login_and_a_role(app):
