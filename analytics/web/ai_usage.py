@@ -20,26 +20,27 @@ from analytics.web.params import int_arg
 from analytics.web.queries import stores as sq
 from analytics.web.security import current_user, require
 from analytics.web.tenancy import current_scope, require_store
+from i18n import N_
 
 blueprint = Blueprint("ai_usage", __name__)
 
-LEDGER = TableSpec("ai-ledger", "AI ledger", (
-    Col("at", "When", "time"),
-    Col("kind", "Entry", "pill", pills={"call": "", "topup": "ok", "caps": "warn"}),
-    Col("feature", "Feature"),
-    Col("success", "OK", "bool"),
-    Col("cached", "From cache", "bool"),
-    Col("cost", "Cost", "int"),
-    Col("credit_change", "Credits ±", "int"),
-    Col("balance_after", "Balance after", "int"),
-    Col("prompt_tokens", "Prompt tokens", "int"),
-    Col("completion_tokens", "Answer tokens", "int"),
-    Col("latency_ms", "Latency (ms)", "int"),
-    Col("model", "Model"),
-    Col("error", "Error"),
-    Col("note", "Note"),
-    Col("pending", "Under way", "bool", html=False),
-    Col("entry_id", "Entry id", "int", html=False),
+LEDGER = TableSpec("ai-ledger", N_("AI ledger"), (
+    Col("at", N_("When"), "time"),
+    Col("kind", N_("Entry"), "pill", pills={"call": "", "topup": "ok", "caps": "warn"}),
+    Col("feature", N_("Feature")),
+    Col("success", N_("OK"), "bool"),
+    Col("cached", N_("From cache"), "bool"),
+    Col("cost", N_("Cost"), "int"),
+    Col("credit_change", N_("Credits ±"), "int"),
+    Col("balance_after", N_("Balance after"), "int"),
+    Col("prompt_tokens", N_("Prompt tokens"), "int"),
+    Col("completion_tokens", N_("Answer tokens"), "int"),
+    Col("latency_ms", N_("Latency (ms)"), "int"),
+    Col("model", N_("Model")),
+    Col("error", N_("Error")),
+    Col("note", N_("Note")),
+    Col("pending", N_("Under way"), "bool", html=False),
+    Col("entry_id", N_("Entry id"), "int", html=False),
 ))
 
 _INT_RE = re.compile(r"^-?\d{1,9}$")

@@ -27,6 +27,7 @@ from analytics.web.pages import NavItem, Page
 from analytics.web.queries import stores as sq
 from analytics.web.security import require
 from analytics.web.tenancy import current_scope, require_store
+from i18n import N_
 from i18n import gettext as _
 
 blueprint = Blueprint("credit", __name__)
@@ -34,64 +35,64 @@ blueprint = Blueprint("credit", __name__)
 BAND_PILLS = {"low": "ok", "medium": "warn", "high": "bad"}
 CONFIDENCE_PILLS = {"high": "ok", "medium": "warn", "low": "bad"}
 
-CUSTOMERS = TableSpec("credit-customers", "Credit customers", (
-    Col("name", "Customer"),
-    Col("customer_id", "Id", "code"),
-    Col("balance", "Owes", "money"),
-    Col("credit_limit", "Limit", "money"),
-    Col("utilisation", "Of limit", "pct"),
-    Col("risk_score", "Risk (0-100)", "int"),
-    Col("risk_band", "Risk", "pill", pills=BAND_PILLS),
-    Col("risk_factors", "Risk factors", "list"),
-    Col("positive_factors", "In their favour", "list"),
-    Col("notes", "Notes", "list"),
-    Col("oldest_unpaid_days", "Oldest unpaid (days)", "int"),
-    Col("avg_days_to_repay", "Days to repay (avg)", "num"),
-    Col("last_repayment", "Last repayment"),
-    Col("cadence", "Buys"),
-    Col("trend", "Trend"),
-    Col("avg_basket", "Average purchase", "money"),
-    Col("predicted_payment_date", "Expected payment"),
-    Col("phone", "Phone", html=False),
-    Col("active", "Active", "bool", html=False),
-    Col("little_history", "Little history", "bool", html=False),
-    Col("repayments", "Repayments", "int", html=False),
-    Col("purchases", "Purchases", "int", html=False),
-    Col("currency", "Currency", html=False),
+CUSTOMERS = TableSpec("credit-customers", N_("Credit customers"), (
+    Col("name", N_("Customer")),
+    Col("customer_id", N_("Id"), "code"),
+    Col("balance", N_("Owes"), "money"),
+    Col("credit_limit", N_("Limit"), "money"),
+    Col("utilisation", N_("Of limit"), "pct"),
+    Col("risk_score", N_("Risk (0-100)"), "int"),
+    Col("risk_band", N_("Risk"), "pill", pills=BAND_PILLS),
+    Col("risk_factors", N_("Risk factors"), "list"),
+    Col("positive_factors", N_("In their favour"), "list"),
+    Col("notes", N_("Notes"), "list"),
+    Col("oldest_unpaid_days", N_("Oldest unpaid (days)"), "int"),
+    Col("avg_days_to_repay", N_("Days to repay (avg)"), "num"),
+    Col("last_repayment", N_("Last repayment")),
+    Col("cadence", N_("Buys")),
+    Col("trend", N_("Trend")),
+    Col("avg_basket", N_("Average purchase"), "money"),
+    Col("predicted_payment_date", N_("Expected payment")),
+    Col("phone", N_("Phone"), html=False),
+    Col("active", N_("Active"), "bool", html=False),
+    Col("little_history", N_("Little history"), "bool", html=False),
+    Col("repayments", N_("Repayments"), "int", html=False),
+    Col("purchases", N_("Purchases"), "int", html=False),
+    Col("currency", N_("Currency"), html=False),
 ))
-PRIORITY = TableSpec("credit-priority", "Collections priority", (
-    Col("rank", "#", "int"),
-    Col("name", "Customer"),
-    Col("balance", "Owes", "money"),
-    Col("risk_score", "Risk", "int"),
-    Col("oldest_unpaid_days", "Oldest unpaid (days)", "int"),
-    Col("priority", "Priority", "num"),
-    Col("predicted_payment_date", "Expected payment"),
-    Col("payment_date_range", "Range"),
-    Col("payment_confidence", "Confidence", "pill", pills=CONFIDENCE_PILLS),
-    Col("why", "Why"),
-    Col("tie_break", "Tie"),
-    Col("customer_id", "Id", "code", html=False),
-    Col("risk_band", "Risk band", html=False),
-    Col("currency", "Currency", html=False),
+PRIORITY = TableSpec("credit-priority", N_("Collections priority"), (
+    Col("rank", N_("#"), "int"),
+    Col("name", N_("Customer")),
+    Col("balance", N_("Owes"), "money"),
+    Col("risk_score", N_("Risk"), "int"),
+    Col("oldest_unpaid_days", N_("Oldest unpaid (days)"), "int"),
+    Col("priority", N_("Priority"), "num"),
+    Col("predicted_payment_date", N_("Expected payment")),
+    Col("payment_date_range", N_("Range")),
+    Col("payment_confidence", N_("Confidence"), "pill", pills=CONFIDENCE_PILLS),
+    Col("why", N_("Why")),
+    Col("tie_break", N_("Tie")),
+    Col("customer_id", N_("Id"), "code", html=False),
+    Col("risk_band", N_("Risk band"), html=False),
+    Col("currency", N_("Currency"), html=False),
 ))
-LEDGER = TableSpec("credit-ledger", "Ledger", (
-    Col("day", "Day (store time)"),
-    Col("kind", "Entry"),
-    Col("amount", "Amount", "money"),
-    Col("balance", "Balance", "money"),
-    Col("ref", "Reference", "code"),
-    Col("at", "At (UTC)", "time", html=False),
-    Col("currency", "Currency", html=False),
+LEDGER = TableSpec("credit-ledger", N_("Ledger"), (
+    Col("day", N_("Day (store time)")),
+    Col("kind", N_("Entry")),
+    Col("amount", N_("Amount"), "money"),
+    Col("balance", N_("Balance"), "money"),
+    Col("ref", N_("Reference"), "code"),
+    Col("at", N_("At (UTC)"), "time", html=False),
+    Col("currency", N_("Currency"), html=False),
 ))
-OPEN_ITEMS = TableSpec("credit-open-items", "Unpaid purchases (oldest first)", (
-    Col("day", "Purchase day"),
-    Col("amount", "Amount", "money"),
-    Col("outstanding", "Unpaid", "money"),
-    Col("age_days", "Age (days)", "int"),
-    Col("earlier", "Before the hub's records", "bool"),
-    Col("ref", "Sale", "code"),
-    Col("currency", "Currency", html=False),
+OPEN_ITEMS = TableSpec("credit-open-items", N_("Unpaid purchases (oldest first)"), (
+    Col("day", N_("Purchase day")),
+    Col("amount", N_("Amount"), "money"),
+    Col("outstanding", N_("Unpaid"), "money"),
+    Col("age_days", N_("Age (days)"), "int"),
+    Col("earlier", N_("Before the hub's records"), "bool"),
+    Col("ref", N_("Sale"), "code"),
+    Col("currency", N_("Currency"), html=False),
 ))
 
 

@@ -7,6 +7,10 @@ query function (dicts or dataclasses), and then:
   renders the table with CSV / Excel / JSON links;
 * in the API view: ``return table_response(SPEC, rows)`` answers ``?format=json`` (default),
   ``csv`` or ``xlsx`` from the same rows.
+
+Labels and titles are English msgids marked with ``N_()`` where the spec is declared; they are
+translated into the request's language where shown (``Col.text``, ``TableSpec.heading``), never with
+Jinja's ``_()`` (which %-formats, and labels such as "80% low" carry a literal percent sign).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from werkzeug.exceptions import BadRequest
 
 from analytics.web import formatting as fmt
 from analytics.web.exports import csv_bytes, xlsx_bytes
+from i18n import gettext
 
 KINDS = ("text", "int", "num", "money", "time", "ago", "bool", "pct", "bytes", "json", "list", "pill", "code")
 FORMATS = ("json", "csv", "xlsx")
@@ -48,6 +53,11 @@ class Col:
     css: str = ""
     html: bool = True  # False: in the JSON API and the exports only, not in the page's table
 
+    @property
+    def text(self) -> str:
+        """The label in the current language."""
+        return gettext(self.label)
+
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"column {self.key}: unknown kind {self.kind!r} (one of {', '.join(KINDS)})")
@@ -58,6 +68,11 @@ class TableSpec:
     name: str  # file name of exports, HTML id of the table
     title: str
     columns: tuple[Col, ...]
+
+    @property
+    def heading(self) -> str:
+        """The title in the current language."""
+        return gettext(self.title)
 
     @property
     def keys(self) -> list[str]:
@@ -77,7 +92,7 @@ class TableSpec:
         return out
 
     def describe(self) -> list[dict[str, str]]:
-        return [{"key": c.key, "label": c.label, "kind": c.kind} for c in self.columns]
+        return [{"key": c.key, "label": c.text, "kind": c.kind} for c in self.columns]
 
 
 def as_dict(row: Any) -> dict[str, Any]:
@@ -102,13 +117,13 @@ def table_response(spec: TableSpec, rows: Sequence[Any], filename: str | None = 
     kind = requested_format()
     records = spec.records(rows[:MAX_EXPORT_ROWS])
     if kind == "json":
-        return jsonify(table=spec.name, title=spec.title, columns=spec.describe(), rows=records, **extra)
+        return jsonify(table=spec.name, title=spec.heading, columns=spec.describe(), rows=records, **extra)
     stem = filename or spec.name
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     if kind == "csv":
         body, mime = csv_bytes(spec.keys, records), "text/csv; charset=utf-8"
     else:
-        body = xlsx_bytes(spec.keys, records, spec.title)
+        body = xlsx_bytes(spec.keys, records, spec.heading)
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     resp = Response(body, content_type=mime)
     resp.headers["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.{kind}"'
@@ -133,7 +148,7 @@ def render_cell(col: Col, row: Any, currency: str | None = None, now: datetime |
     if kind in ("int", "num", "money", "pct", "bytes"):
         classes.append("num")
     if value is None or value == "":
-        text: Any = "never" if kind == "ago" else "—"
+        text: Any = gettext("never") if kind == "ago" else "—"
     elif kind == "money":
         text = fmt.money(int(value), data.get(col.currency_key) or currency)
     elif kind == "int":
@@ -146,7 +161,7 @@ def render_cell(col: Col, row: Any, currency: str | None = None, now: datetime |
         text = Markup('<span title="{}">{}</span>').format(fmt.when(value, zone),
                                                             fmt.ago(value, now or datetime.now(UTC)))
     elif kind == "bool":
-        text = "yes" if value else "no"
+        text = gettext("yes") if value else gettext("no")
     elif kind == "pct":
         text = fmt.pct(float(value))
     elif kind == "bytes":

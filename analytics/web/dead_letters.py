@@ -21,19 +21,20 @@ from analytics.web.params import int_arg
 from analytics.web.queries import fleet as fq
 from analytics.web.security import require
 from analytics.web.tenancy import current_scope
+from i18n import N_
 
 blueprint = Blueprint("dead_letters", __name__)
 
 SHOWN = 200
-DEAD_LETTERS = TableSpec("dead-letters", "Dead letters", (
-    Col("received_at", "Received", "time"),
-    Col("store_id", "Store", "code", link=Link("stores.store_page", {"store_id": "store_id"})),
-    Col("device_id", "Device", "code"),
-    Col("message", "Message"),
-    Col("reason", "Why it was not stored"),
-    Col("payload", "What it held", "code", css="payload"),
-    Col("topic", "Topic", html=False),
-    Col("letter_id", "Id", "int", html=False),
+DEAD_LETTERS = TableSpec("dead-letters", N_("Dead letters"), (
+    Col("received_at", N_("Received"), "time"),
+    Col("store_id", N_("Store"), "code", link=Link("stores.store_page", {"store_id": "store_id"})),
+    Col("device_id", N_("Device"), "code"),
+    Col("message", N_("Message")),
+    Col("reason", N_("Why it was not stored")),
+    Col("payload", N_("What it held"), "code", css="payload"),
+    Col("topic", N_("Topic"), html=False),
+    Col("letter_id", N_("Id"), "int", html=False),
 ))
 
 

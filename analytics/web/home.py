@@ -11,22 +11,23 @@ from analytics.web.pages import NavItem, Page
 from analytics.web.queries.stores import store_rows
 from analytics.web.security import require
 from analytics.web.tenancy import current_scope
+from i18n import N_
 
 blueprint = Blueprint("home", __name__)
 
 STORE_LINK = Link("stores.store_page", {"store_id": "store_id"})
-STORES = TableSpec("stores", "Stores", (
-    Col("store_id", "Store", "code", link=STORE_LINK),
-    Col("name", "Name", link=STORE_LINK),
-    Col("sales_today", "Sales today", "money"),
-    Col("transactions_today", "Sales count today", "int"),
-    Col("sales_7d", "Sales, last 7 days", "money"),
-    Col("transactions_7d", "Sales count, 7 days", "int"),
-    Col("devices", "Devices", "int"),
-    Col("online", "Online", "int"),
-    Col("last_heard", "Last heard", "ago"),
-    Col("currency", "Currency"),
-    Col("timezone", "Time zone"),
+STORES = TableSpec("stores", N_("Stores"), (
+    Col("store_id", N_("Store"), "code", link=STORE_LINK),
+    Col("name", N_("Name"), link=STORE_LINK),
+    Col("sales_today", N_("Sales today"), "money"),
+    Col("transactions_today", N_("Sales count today"), "int"),
+    Col("sales_7d", N_("Sales, last 7 days"), "money"),
+    Col("transactions_7d", N_("Sales count, 7 days"), "int"),
+    Col("devices", N_("Devices"), "int"),
+    Col("online", N_("Online"), "int"),
+    Col("last_heard", N_("Last heard"), "ago"),
+    Col("currency", N_("Currency")),
+    Col("timezone", N_("Time zone")),
 ))
 
 

@@ -33,79 +33,79 @@ SLOW_SHOWN = 100
 SKU_LINK = Link("products_page.store_products", {"store_id": "store_id", "sku": "sku"})
 ADVICE_PILLS = {"order now": "bad", "enough stock": "ok", "stock unknown": "warn"}
 
-TOP = TableSpec("products-top", "Top products, last 28 days", (
-    Col("sku", "SKU", "code", link=SKU_LINK),
-    Col("name", "Product"),
-    Col("category", "Category"),
-    Col("units", "Units", "int"),
-    Col("revenue", "Revenue", "money"),
-    Col("sales", "Sales", "int"),
-    Col("change", "Revenue change vs the 28 days before", "pct"),
-    Col("currency", "Currency", html=False),
+TOP = TableSpec("products-top", N_("Top products, last 28 days"), (
+    Col("sku", N_("SKU"), "code", link=SKU_LINK),
+    Col("name", N_("Product")),
+    Col("category", N_("Category")),
+    Col("units", N_("Units"), "int"),
+    Col("revenue", N_("Revenue"), "money"),
+    Col("sales", N_("Sales"), "int"),
+    Col("change", N_("Revenue change vs the 28 days before"), "pct"),
+    Col("currency", N_("Currency"), html=False),
 ))
-REORDER = TableSpec("products-reorder", "Reorder list", (
-    Col("sku", "SKU", "code", link=SKU_LINK),
-    Col("name", "Product"),
-    Col("category", "Category"),
-    Col("advice", "Advice", "pill", pills=ADVICE_PILLS),
-    Col("on_hand", "On hand", "int"),
-    Col("reorder_point", "Reorder point", "int"),
-    Col("order_qty", "Order quantity", "int"),
-    Col("order_up_to", "Order up to", "int"),
-    Col("safety_stock", "Safety stock", "int"),
-    Col("stockout_date", "Predicted stock-out"),
-    Col("days_of_cover", "Days of cover", "num"),
-    Col("mean_daily", "Units a day (forecast)", "num"),
-    Col("lead_time_days", "Lead time (days)", "int"),
-    Col("review_days", "Review every (days)", "int", html=False),
-    Col("service_level", "Service level", "pct"),
-    Col("lead_time_demand", "Lead-time demand", "num", html=False),
-    Col("stock_as_of", "Stock reported", "time", html=False),
-    Col("units_28d", "Units, last 28 days", "int", html=False),
-    Col("slow_mover", "Slow mover", "bool", html=False),
+REORDER = TableSpec("products-reorder", N_("Reorder list"), (
+    Col("sku", N_("SKU"), "code", link=SKU_LINK),
+    Col("name", N_("Product")),
+    Col("category", N_("Category")),
+    Col("advice", N_("Advice"), "pill", pills=ADVICE_PILLS),
+    Col("on_hand", N_("On hand"), "int"),
+    Col("reorder_point", N_("Reorder point"), "int"),
+    Col("order_qty", N_("Order quantity"), "int"),
+    Col("order_up_to", N_("Order up to"), "int"),
+    Col("safety_stock", N_("Safety stock"), "int"),
+    Col("stockout_date", N_("Predicted stock-out")),
+    Col("days_of_cover", N_("Days of cover"), "num"),
+    Col("mean_daily", N_("Units a day (forecast)"), "num"),
+    Col("lead_time_days", N_("Lead time (days)"), "int"),
+    Col("review_days", N_("Review every (days)"), "int", html=False),
+    Col("service_level", N_("Service level"), "pct"),
+    Col("lead_time_demand", N_("Lead-time demand"), "num", html=False),
+    Col("stock_as_of", N_("Stock reported"), "time", html=False),
+    Col("units_28d", N_("Units, last 28 days"), "int", html=False),
+    Col("slow_mover", N_("Slow mover"), "bool", html=False),
 ))
-SLOW = TableSpec("products-slow", "Slow movers", (
-    Col("sku", "SKU", "code", link=SKU_LINK),
-    Col("name", "Product"),
-    Col("category", "Category"),
-    Col("slow_reason", "Why"),
-    Col("last_sold", "Last sold (store time)"),
-    Col("units_28d", "Units, last 28 days", "int"),
-    Col("on_hand", "On hand", "int"),
-    Col("days_of_cover", "Days of cover", "num"),
+SLOW = TableSpec("products-slow", N_("Slow movers"), (
+    Col("sku", N_("SKU"), "code", link=SKU_LINK),
+    Col("name", N_("Product")),
+    Col("category", N_("Category")),
+    Col("slow_reason", N_("Why")),
+    Col("last_sold", N_("Last sold (store time)")),
+    Col("units_28d", N_("Units, last 28 days"), "int"),
+    Col("on_hand", N_("On hand"), "int"),
+    Col("days_of_cover", N_("Days of cover"), "num"),
 ))
-SKUS = TableSpec("products-skus", "SKUs with a forecast", (
-    Col("sku", "SKU", "code", link=SKU_LINK),
-    Col("name", "Product"),
-    Col("category", "Category"),
-    Col("model", "Model (chosen by backtest)"),
-    Col("demand_class", "Demand"),
-    Col("mean_daily", "Units a day (forecast)", "num"),
-    Col("backtest_mae", "Backtest MAE (units a day)", "num"),
-    Col("dispersion", "Dispersion", "num", html=False),
+SKUS = TableSpec("products-skus", N_("SKUs with a forecast"), (
+    Col("sku", N_("SKU"), "code", link=SKU_LINK),
+    Col("name", N_("Product")),
+    Col("category", N_("Category")),
+    Col("model", N_("Model (chosen by backtest)")),
+    Col("demand_class", N_("Demand")),
+    Col("mean_daily", N_("Units a day (forecast)"), "num"),
+    Col("backtest_mae", N_("Backtest MAE (units a day)"), "num"),
+    Col("dispersion", N_("Dispersion"), "num", html=False),
 ))
 MARGIN_DAYS = (7, 28, 91, 365)  # the periods the page offers
 MARGIN_SORTS = {"profit": N_("most gross profit first"), "margin": N_("highest margin first"),
                 "revenue": N_("most revenue first"), "loss": N_("only those that lose money")}  # shown translated
 COST_PILLS = {"till": "ok", "imported": "ok", "assumed": "warn", "no cost": "bad"}
-MARGINS = TableSpec("products-margins", "Costs and margins", (
-    Col("sku", "SKU", "code", link=SKU_LINK),
-    Col("name", "Product"),
-    Col("units", "Units", "int"),
-    Col("revenue", "Revenue", "money"),
-    Col("cost", "Cost of goods", "money"),
-    Col("gross_profit", "Gross profit", "money"),
-    Col("margin", "Margin", "pct"),
-    Col("price", "Price now", "money"),
-    Col("unit_cost", "Unit cost now", "money"),
-    Col("unit_margin", "Margin at today's price", "pct"),
-    Col("cost_basis", "Cost from", "pill", pills=COST_PILLS),
-    Col("cost_coverage", "Revenue with a known cost", "pct", html=False),
-    Col("loses_money", "Loses money", "bool", html=False),
-    Col("currency", "Currency", html=False),
+MARGINS = TableSpec("products-margins", N_("Costs and margins"), (
+    Col("sku", N_("SKU"), "code", link=SKU_LINK),
+    Col("name", N_("Product")),
+    Col("units", N_("Units"), "int"),
+    Col("revenue", N_("Revenue"), "money"),
+    Col("cost", N_("Cost of goods"), "money"),
+    Col("gross_profit", N_("Gross profit"), "money"),
+    Col("margin", N_("Margin"), "pct"),
+    Col("price", N_("Price now"), "money"),
+    Col("unit_cost", N_("Unit cost now"), "money"),
+    Col("unit_margin", N_("Margin at today's price"), "pct"),
+    Col("cost_basis", N_("Cost from"), "pill", pills=COST_PILLS),
+    Col("cost_coverage", N_("Revenue with a known cost"), "pct", html=False),
+    Col("loses_money", N_("Loses money"), "bool", html=False),
+    Col("currency", N_("Currency"), html=False),
 ))
-BEST = TableSpec("products-best", "Which make the most money", MARGINS.columns)
-LOSING = TableSpec("products-losing", "Which lose money", MARGINS.columns)
+BEST = TableSpec("products-best", N_("Which make the most money"), MARGINS.columns)
+LOSING = TableSpec("products-losing", N_("Which lose money"), MARGINS.columns)
 BEST_SHOWN = 10
 MARGINS_SHOWN = 100
 
@@ -141,15 +141,15 @@ def _margin_args() -> tuple[int, str]:
     return days, by
 
 
-SKU_SERIES = TableSpec("products-sku-forecast", "Units per day and forecast", (
-    Col("day", "Day (store time)"),
-    Col("kind", "Kind", "pill", pills={"actual": "ok", "forecast": "warn"}),
-    Col("units", "Units sold", "int"),
-    Col("mean", "Forecast", "num"),
-    Col("lo80", "80% low", "num"),
-    Col("hi80", "80% high", "num"),
-    Col("lo95", "95% low", "num"),
-    Col("hi95", "95% high", "num"),
+SKU_SERIES = TableSpec("products-sku-forecast", N_("Units per day and forecast"), (
+    Col("day", N_("Day (store time)")),
+    Col("kind", N_("Kind"), "pill", pills={"actual": "ok", "forecast": "warn"}),
+    Col("units", N_("Units sold"), "int"),
+    Col("mean", N_("Forecast"), "num"),
+    Col("lo80", N_("80% low"), "num"),
+    Col("hi80", N_("80% high"), "num"),
+    Col("lo95", N_("95% low"), "num"),
+    Col("hi95", N_("95% high"), "num"),
 ))
 
 

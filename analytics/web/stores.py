@@ -16,53 +16,54 @@ from analytics.web.queries import fleet as fq
 from analytics.web.queries import stores as sq
 from analytics.web.security import require
 from analytics.web.tenancy import StoreScope, current_scope, require_store
+from i18n import N_
 
 blueprint = Blueprint("stores", __name__)
 
 ONLINE_PILLS = {"online": "ok", "offline": "bad", "never seen": "warn"}
 STATUS_PILLS = {"completed": "ok", "refunded": "warn", "voided": "bad"}
 
-DEVICES = TableSpec("store-devices", "Devices", (
-    Col("device_id", "Device", "code"),
-    Col("state", "State", "pill", pills=ONLINE_PILLS),
-    Col("last_seen", "Last heard", "ago"),
-    Col("model", "Model"),
-    Col("model_version", "Model version (0: as installed)", "int", html=False),
-    Col("model_name", "Model bundle", html=False),
-    Col("config_version", "Config", "int"),
-    Col("tillsight_version", "Software"),
-    Col("update", "Update"),
-    Col("backlog", "Unsent", "int"),
-    Col("gaps", "Gaps", "int"),
+DEVICES = TableSpec("store-devices", N_("Devices"), (
+    Col("device_id", N_("Device"), "code"),
+    Col("state", N_("State"), "pill", pills=ONLINE_PILLS),
+    Col("last_seen", N_("Last heard"), "ago"),
+    Col("model", N_("Model")),
+    Col("model_version", N_("Model version (0: as installed)"), "int", html=False),
+    Col("model_name", N_("Model bundle"), html=False),
+    Col("config_version", N_("Config"), "int"),
+    Col("tillsight_version", N_("Software")),
+    Col("update", N_("Update")),
+    Col("backlog", N_("Unsent"), "int"),
+    Col("gaps", N_("Gaps"), "int"),
 ))
-DAILY = TableSpec("daily-sales", "Daily sales", (
-    Col("date", "Date (store time)"),
-    Col("sales", "Sales", "money"),
-    Col("transactions", "Sales count", "int"),
-    Col("currency", "Currency"),
+DAILY = TableSpec("daily-sales", N_("Daily sales"), (
+    Col("date", N_("Date (store time)")),
+    Col("sales", N_("Sales"), "money"),
+    Col("transactions", N_("Sales count"), "int"),
+    Col("currency", N_("Currency")),
 ))
-SALES = TableSpec("sales", "Sales", (
-    Col("completed_at", "Completed", "time"),
-    Col("device_id", "Device", "code"),
-    Col("seq", "Seq", "int"),
-    Col("status", "Status", "pill", pills=STATUS_PILLS),
-    Col("cashier_id", "Cashier"),
-    Col("items", "Items", "int"),
-    Col("total", "Total", "money"),
-    Col("currency", "Currency"),
-    Col("anomaly_score", "Anomaly", "num"),
-    Col("customer_id", "Customer"),
-    Col("tx_id", "Transaction id", "code"),
+SALES = TableSpec("sales", N_("Sales"), (
+    Col("completed_at", N_("Completed"), "time"),
+    Col("device_id", N_("Device"), "code"),
+    Col("seq", N_("Seq"), "int"),
+    Col("status", N_("Status"), "pill", pills=STATUS_PILLS),
+    Col("cashier_id", N_("Cashier")),
+    Col("items", N_("Items"), "int"),
+    Col("total", N_("Total"), "money"),
+    Col("currency", N_("Currency")),
+    Col("anomaly_score", N_("Anomaly"), "num"),
+    Col("customer_id", N_("Customer")),
+    Col("tx_id", N_("Transaction id"), "code"),
 ))
-ALERTS = TableSpec("alerts", "Alerts", (
-    Col("raised_at", "Raised", "time"),
-    Col("device_id", "Device", "code"),
-    Col("kind", "Kind", "pill", pills={"anomaly": "warn", "health": "bad"}),
-    Col("score", "Score", "num"),
-    Col("reasons", "Reasons", "list"),
-    Col("tx_id", "Transaction id", "code"),
-    Col("model", "Model"),
-    Col("alert_id", "Alert id", "code"),
+ALERTS = TableSpec("alerts", N_("Alerts"), (
+    Col("raised_at", N_("Raised"), "time"),
+    Col("device_id", N_("Device"), "code"),
+    Col("kind", N_("Kind"), "pill", pills={"anomaly": "warn", "health": "bad"}),
+    Col("score", N_("Score"), "num"),
+    Col("reasons", N_("Reasons"), "list"),
+    Col("tx_id", N_("Transaction id"), "code"),
+    Col("model", N_("Model")),
+    Col("alert_id", N_("Alert id"), "code"),
 ))
 
 

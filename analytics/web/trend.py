@@ -22,6 +22,7 @@ from analytics.web.params import int_arg
 from analytics.web.queries import analytics as aq
 from analytics.web.security import require
 from analytics.web.store_results import StoreResults, head_context, open_store
+from i18n import N_
 
 blueprint = Blueprint("trend_page", __name__)
 
@@ -30,60 +31,60 @@ HEAT_WEEKS = 12
 KIND_PILLS = {"actual": "ok", "forecast": "warn"}
 RUN_PILLS = {"succeeded": "ok", "skipped": "", "running": "warn", "failed": "bad"}
 
-SERIES = TableSpec("trend-series", "Daily sales and forecast", (
-    Col("day", "Day (store time)"),
-    Col("kind", "Kind", "pill", pills=KIND_PILLS),
-    Col("revenue", "Net sales", "money"),
-    Col("sales", "Sales count", "int"),
-    Col("forecast", "Forecast", "money"),
-    Col("lo80", "80% low", "money"),
-    Col("hi80", "80% high", "money"),
-    Col("lo95", "95% low", "money"),
-    Col("hi95", "95% high", "money"),
-    Col("sales_forecast", "Sales count forecast", "int"),
-    Col("sales_lo80", "Count 80% low", "int"),
-    Col("sales_hi80", "Count 80% high", "int"),
-    Col("currency", "Currency", html=False),
+SERIES = TableSpec("trend-series", N_("Daily sales and forecast"), (
+    Col("day", N_("Day (store time)")),
+    Col("kind", N_("Kind"), "pill", pills=KIND_PILLS),
+    Col("revenue", N_("Net sales"), "money"),
+    Col("sales", N_("Sales count"), "int"),
+    Col("forecast", N_("Forecast"), "money"),
+    Col("lo80", N_("80% low"), "money"),
+    Col("hi80", N_("80% high"), "money"),
+    Col("lo95", N_("95% low"), "money"),
+    Col("hi95", N_("95% high"), "money"),
+    Col("sales_forecast", N_("Sales count forecast"), "int"),
+    Col("sales_lo80", N_("Count 80% low"), "int"),
+    Col("sales_hi80", N_("Count 80% high"), "int"),
+    Col("currency", N_("Currency"), html=False),
 ))
-FORECAST = TableSpec("trend-forecast", "Forecast, next 28 days", (
-    Col("day", "Day (store time)"),
-    Col("weekday", "Weekday"),
-    Col("forecast", "Net sales forecast", "money"),
-    Col("lo80", "80% low", "money"),
-    Col("hi80", "80% high", "money"),
-    Col("lo95", "95% low", "money"),
-    Col("hi95", "95% high", "money"),
-    Col("sales_forecast", "Sales count", "int"),
-    Col("sales_lo80", "Count 80% low", "int"),
-    Col("sales_hi80", "Count 80% high", "int"),
-    Col("currency", "Currency", html=False),
+FORECAST = TableSpec("trend-forecast", N_("Forecast, next 28 days"), (
+    Col("day", N_("Day (store time)")),
+    Col("weekday", N_("Weekday")),
+    Col("forecast", N_("Net sales forecast"), "money"),
+    Col("lo80", N_("80% low"), "money"),
+    Col("hi80", N_("80% high"), "money"),
+    Col("lo95", N_("95% low"), "money"),
+    Col("hi95", N_("95% high"), "money"),
+    Col("sales_forecast", N_("Sales count"), "int"),
+    Col("sales_lo80", N_("Count 80% low"), "int"),
+    Col("sales_hi80", N_("Count 80% high"), "int"),
+    Col("currency", N_("Currency"), html=False),
 ))
-HEATMAP = TableSpec("trend-heatmap", "Sales by hour and weekday", (
-    Col("weekday", "Weekday"),
-    Col("weekday_no", "Weekday number (0 = Monday)", "int"),
-    Col("hour", "Hour (store time)", "int"),
-    Col("sales", "Sales", "int"),
-    Col("per_week", "Sales per week", "num"),
-    Col("revenue", "Net sales", "money"),
-    Col("currency", "Currency"),
+HEATMAP = TableSpec("trend-heatmap", N_("Sales by hour and weekday"), (
+    Col("weekday", N_("Weekday")),
+    Col("weekday_no", N_("Weekday number (0 = Monday)"), "int"),
+    Col("hour", N_("Hour (store time)"), "int"),
+    Col("sales", N_("Sales"), "int"),
+    Col("per_week", N_("Sales per week"), "num"),
+    Col("revenue", N_("Net sales"), "money"),
+    Col("currency", N_("Currency")),
 ))
-STAFFING = TableSpec("trend-staffing", "Hourly traffic and staffing", (
-    Col("day", "Day (store time)"),
-    Col("hour_label", "Hour"),
-    Col("hour", "Hour (store time)", "int", html=False),
-    Col("sales_mean", "Expected sales", "num"),
-    Col("sales_hi80", "Busy-case sales (80%)", "num"),
-    Col("staff", "Staff suggested", "int"),
+STAFFING = TableSpec("trend-staffing", N_("Hourly traffic and staffing"), (
+    Col("day", N_("Day (store time)")),
+    Col("hour_label", N_("Hour")),
+    Col("hour", N_("Hour (store time)"), "int", html=False),
+    Col("sales_mean", N_("Expected sales"), "num"),
+    Col("sales_hi80", N_("Busy-case sales (80%)"), "num"),
+    Col("staff", N_("Staff suggested"), "int"),
 ))
-RUNS = TableSpec("trend-runs", "Analytics runs", (
-    Col("started_at", "Started", "time"),
-    Col("finished_at", "Finished", "time"),
-    Col("status", "Status", "pill", pills=RUN_PILLS),
-    Col("as_of", "As of"),
-    Col("sales", "Sales used", "int"),
-    Col("published_at", "Sent to devices", "time"),
-    Col("error", "Error"),
-    Col("run_id", "Run id", "code"),
+RUNS = TableSpec("trend-runs", N_("Analytics runs"), (
+    Col("started_at", N_("Started"), "time"),
+    Col("finished_at", N_("Finished"), "time"),
+    Col("status", N_("Status"), "pill", pills=RUN_PILLS),
+    Col("as_of", N_("As of")),
+    Col("sales", N_("Sales used"), "int"),
+    Col("published_at", N_("Sent to devices"), "time"),
+    Col("error", N_("Error")),
+    Col("run_id", N_("Run id"), "code"),
 ))
 
 
