@@ -26,8 +26,10 @@ from analytics.db import tables as t
 from analytics.segmentation.rfm import SEGMENT_RULES
 from analytics.web.queries.stores import COUNTED, first_sale_day, local_midnight, utc_text, zone
 from analytics.web.tenancy import StoreScope
+from i18n import N_
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# English names (data in the API); pages translate them with _(name)
+WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"), N_("Sunday"))
 
 
 @dataclass(frozen=True)
