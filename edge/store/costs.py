@@ -24,6 +24,7 @@ from edge.store.database import StoreDB, inserted_id, utc_now
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.records import CostChange, StockReceipt
 from edge.store.stock import MAX_QTY, apply_movement
+from i18n import gettext as _
 
 MAX_COST = 10**11  # minor units: as the price's bound, anything above is a typo
 COST_REASONS = ("receiving", "manual", "import")
@@ -53,7 +54,7 @@ def check_cost(value: int | None, what: str = "unit cost") -> None:
     if value is None:
         return
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COST:
-        raise ValidationError(f"{what} must be a whole number of minor units, 0 or more")
+        raise ValidationError(_("%(what)s must be a whole number of minor units, 0 or more", what=what))
 
 
 def record_cost_change(conn: sqlite3.Connection, sku: str, old: int | None, new: int | None, reason: str,
@@ -74,14 +75,14 @@ def record_receipt(conn: sqlite3.Connection, sku: str, qty: int, unit_cost: int 
     """Book a delivery in, inside the caller's transaction: the receipt, its ``receiving`` stock movement
     and the new weighted average cost (with its ``cost_changes`` row)."""
     if not isinstance(qty, int) or isinstance(qty, bool) or not 0 < qty <= MAX_QTY:
-        raise ValidationError("received quantity must be a whole number from 1 to 1,000,000")
+        raise ValidationError(_("received quantity must be a whole number from 1 to 1,000,000"))
     check_cost(unit_cost)
     row = conn.execute("SELECT stock_qty, cost FROM products WHERE sku = ?", (sku,)).fetchone()
     if row is None:
-        raise ValidationError(f"unknown SKU {sku!r}")
+        raise ValidationError(_("unknown SKU %(sku)s", sku=repr(sku)))
     if supplier_id is not None and conn.execute("SELECT 1 FROM suppliers WHERE id = ?",
                                                 (supplier_id,)).fetchone() is None:
-        raise ValidationError(f"no supplier {supplier_id}")
+        raise ValidationError(_("no supplier %(supplier)s", supplier=supplier_id))
     on_hand, old = int(row[0]), row[1]
     new = old if unit_cost is None else weighted_average(on_hand, old, qty, unit_cost)
     receipt_id = inserted_id(conn.execute(
@@ -120,7 +121,7 @@ class Costs:
         with self.db.transaction() as conn:
             row = conn.execute("SELECT cost FROM products WHERE sku = ?", (sku,)).fetchone()
             if row is None:
-                raise NotFoundError(f"no product with SKU {sku!r}")
+                raise NotFoundError(_("no product with SKU %(sku)s", sku=repr(sku)))
             record_cost_change(conn, sku, row[0], cost, reason, at or utc_now(), user_id=user_id, note=note)
         return cost
 

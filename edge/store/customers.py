@@ -15,6 +15,7 @@ from edge.store.credit_events import DeviceIdentity, catch_up, enqueue_credit_ev
 from edge.store.database import StoreDB, utc_now
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.records import Customer
+from i18n import gettext as _
 
 PHONE_RE = re.compile(r"^[0-9+() -]{0,24}$")
 MAX_LIMIT = 10**10
@@ -42,7 +43,7 @@ class Customers:
     def get(self, customer_id: str) -> Customer:
         r = self.db.query_one("SELECT * FROM customers WHERE id = ?", (customer_id,))
         if r is None:
-            raise NotFoundError(f"no customer {customer_id!r}")
+            raise NotFoundError(_("no customer %(customer)s", customer=repr(customer_id)))
         return _row(r)
 
     def list(self, include_inactive: bool = False) -> list[Customer]:
@@ -55,11 +56,11 @@ class Customers:
         seeds customers at the start of their imported history)."""
         name = (name or "").strip()
         if not name or len(name) > 120:
-            raise ValidationError("customer name must be 1-120 characters")
+            raise ValidationError(_("customer name must be 1-120 characters"))
         if not PHONE_RE.match(phone or ""):
-            raise ValidationError("phone may hold only digits, spaces, +, (, ) and -")
+            raise ValidationError(_("phone may hold only digits, spaces, +, (, ) and -"))
         if not isinstance(credit_limit, int) or not 0 <= credit_limit <= MAX_LIMIT:
-            raise ValidationError("credit limit must be a whole number of minor units, 0 or more")
+            raise ValidationError(_("credit limit must be a whole number of minor units, 0 or more"))
         cid = customer_id or f"cust-{secrets.token_hex(4)}"
         at = at or utc_now()
         with self.db.transaction() as c:
@@ -80,7 +81,7 @@ class Customers:
         ``...Z``, default now); inside the caller's transaction ``conn`` when given (the demo's history
         import writes its repayments between its sales)."""
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            raise ValidationError("repayment must be a positive amount")
+            raise ValidationError(_("repayment must be a positive amount"))
         self.get(customer_id)
         if conn is not None:
             self._repay(conn, customer_id, amount, at or utc_now())
@@ -92,7 +93,7 @@ class Customers:
     def _repay(self, c: sqlite3.Connection, customer_id: str, amount: int, at: str) -> None:
         balance = c.execute("SELECT balance FROM customers WHERE id = ?", (customer_id,)).fetchone()[0]
         if amount > balance:
-            raise ValidationError("repayment is more than the customer owes")
+            raise ValidationError(_("repayment is more than the customer owes"))
         c.execute("UPDATE customers SET balance = balance - ? WHERE id = ?", (amount, customer_id))
         if self.identity is not None:
             enqueue_credit_event(c, self.identity, customer_id, at, amount=amount)

@@ -9,6 +9,7 @@ import sqlite3
 from edge.store.database import StoreDB, utc_now
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.records import Product
+from i18n import gettext as _
 
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 BARCODE_RE = re.compile(r"^[0-9]{6,14}$")
@@ -24,17 +25,17 @@ def _row(r: dict) -> Product:
 def check_product(sku: str, name: str, price: int, barcode: str | None, category: str,
                   reorder_level: int) -> None:
     if not SKU_RE.match(sku or ""):
-        raise ValidationError("SKU must be 1-64 letters, digits, '.', '_' or '-'")
+        raise ValidationError(_("SKU must be 1-64 letters, digits, '.', '_' or '-'"))
     if not name or not name.strip() or len(name) > 120:
-        raise ValidationError("name must be 1-120 characters")
+        raise ValidationError(_("name must be 1-120 characters"))
     if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= MAX_PRICE:
-        raise ValidationError("price must be a whole number of minor units, 0 or more")
+        raise ValidationError(_("price must be a whole number of minor units, 0 or more"))
     if barcode is not None and not BARCODE_RE.match(barcode):
-        raise ValidationError("barcode must be 6-14 digits")
+        raise ValidationError(_("barcode must be 6-14 digits"))
     if len(category) > 60:
-        raise ValidationError("category must be at most 60 characters")
+        raise ValidationError(_("category must be at most 60 characters"))
     if not isinstance(reorder_level, int) or not 0 <= reorder_level <= 1_000_000:
-        raise ValidationError("reorder level must be a whole number, 0 or more")
+        raise ValidationError(_("reorder level must be a whole number, 0 or more"))
 
 
 class Products:
@@ -44,7 +45,7 @@ class Products:
     def get(self, sku: str) -> Product:
         r = self.db.query_one("SELECT * FROM products WHERE sku = ?", (sku,))
         if r is None:
-            raise NotFoundError(f"no product with SKU {sku!r}")
+            raise NotFoundError(_("no product with SKU %(sku)s", sku=repr(sku)))
         return _row(r)
 
     def find(self, sku: str) -> Product | None:
@@ -77,7 +78,8 @@ class Products:
         if barcode:
             other = self.db.query_one("SELECT sku FROM products WHERE barcode = ? AND sku != ?", (barcode, sku))
             if other:
-                raise ValidationError(f"barcode {barcode} already belongs to {other['sku']}")
+                raise ValidationError(_("barcode %(barcode)s already belongs to %(sku)s",
+                                        barcode=barcode, sku=other["sku"]))
         sql = ("INSERT INTO products (sku, name, price, barcode, category, active, reorder_level, updated_at)"
                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET name = excluded.name,"
                " price = excluded.price, barcode = excluded.barcode, category = excluded.category,"

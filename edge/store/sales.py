@@ -38,6 +38,7 @@ from edge.store.records import (
     SaleRecord,
 )
 from edge.store.stock import apply_movement
+from i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class Sales:
 
         ``enforce_credit_limits=False`` is for importing history, whose credit sales were
         approved when they happened."""
-        for rec, _ in records:
+        for rec, _alert in records:
             check_sale(rec)
         if conn is not None:
             for rec, alert in records:
@@ -188,13 +189,13 @@ class Sales:
             if p.method != "credit":
                 continue
             if not p.customer_id:
-                raise ValidationError("a credit payment needs a customer")
+                raise ValidationError(_("a credit payment needs a customer"))
             row = conn.execute("SELECT credit_limit, balance, active FROM customers WHERE id = ?",
                                (p.customer_id,)).fetchone()
             if row is None or not row["active"]:
-                raise ValidationError(f"no active customer {p.customer_id!r}")
+                raise ValidationError(_("no active customer %(customer)s", customer=repr(p.customer_id)))
             if enforce_credit_limits and p.amount > 0 and row["balance"] + p.amount > row["credit_limit"]:
-                raise ValidationError("this sale would take the customer over their credit limit")
+                raise ValidationError(_("this sale would take the customer over their credit limit"))
             conn.execute("UPDATE customers SET balance = balance + ? WHERE id = ?", (p.amount, p.customer_id))
             if p.amount:  # the hub's copy of the customer follows the new balance (same transaction), as of the sale
                 enqueue_credit_event(conn, DeviceIdentity(rec.store_id, rec.device_id), p.customer_id,
@@ -233,13 +234,13 @@ class Sales:
     def get(self, tx_id: str) -> SaleRecord:
         rec = self.find(tx_id)
         if rec is None:
-            raise NotFoundError(f"no sale {tx_id!r}")
+            raise NotFoundError(_("no sale %(sale)s", sale=repr(tx_id)))
         return rec
 
     def by_receipt(self, receipt_no: str) -> SaleRecord:
         row = self.db.query_one("SELECT * FROM sales WHERE receipt_no = ?", ((receipt_no or "").strip().upper(),))
         if row is None:
-            raise NotFoundError(f"no sale with receipt number {receipt_no!r}")
+            raise NotFoundError(_("no sale with receipt number %(receipt)s", receipt=repr(receipt_no)))
         return self._from_row(row)
 
     def refunded_qty(self, tx_id: str) -> dict[str, int]:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from edge.store.database import StoreDB
 from edge.store.errors import ValidationError
 from i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from i18n import gettext as _
 
 
 @dataclass(frozen=True)
@@ -30,21 +31,21 @@ class StoreSettings:
 
     def validate(self) -> None:
         if not self.store_name.strip() or len(self.store_name) > 120:
-            raise ValidationError("store_name: must be 1-120 characters")
+            raise ValidationError(_("store_name: must be 1-120 characters"))
         if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
-            raise ValidationError("currency: must be a three-letter ISO code such as DOP")
+            raise ValidationError(_("currency: must be a three-letter ISO code such as DOP"))
         if not isinstance(self.tax_rate_bp, int) or not 0 <= self.tax_rate_bp <= 5000:
-            raise ValidationError("tax_rate_bp: must be 0-5000 basis points (0-50 %)")
+            raise ValidationError(_("tax_rate_bp: must be 0-5000 basis points (0-50 %)"))
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"timezone: unknown IANA time zone {self.timezone!r}") from None
+            raise ValidationError(_("timezone: unknown IANA time zone %(zone)s", zone=repr(self.timezone))) from None
         if len(self.receipt_footer) > 200 or len(self.address) > 200:
-            raise ValidationError("receipt_footer/address: at most 200 characters")
+            raise ValidationError(_("receipt_footer/address: at most 200 characters"))
         if not isinstance(self.low_stock_default, int) or self.low_stock_default < 0:
-            raise ValidationError("low_stock_default: must be 0 or more")
+            raise ValidationError(_("low_stock_default: must be 0 or more"))
         if self.language not in SUPPORTED_LANGUAGES:
-            raise ValidationError(f"language: must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+            raise ValidationError(_("language: must be one of %(languages)s", languages=", ".join(SUPPORTED_LANGUAGES)))
 
 
 _KEYS = {f.name for f in fields(StoreSettings)}

@@ -19,6 +19,7 @@ from contracts.events import DiscountChange, LineVoid, ManualEntry, PriceOverrid
 from edge.store.database import StoreDB, inserted_id, utc_now
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.reports import PROFIT_COLUMNS, profit_of
+from i18n import gettext as _
 
 MAX_CASH = 10**11
 DRAWER_MODES = ("shared", "per_cashier")
@@ -48,7 +49,7 @@ def _row(r: dict) -> Shift:
 
 def _cash(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CASH:
-        raise ValidationError(f"{what} must be a whole number of minor units, 0 or more")
+        raise ValidationError(_("%(what)s must be a whole number of minor units, 0 or more", what=what))
     return value
 
 
@@ -66,7 +67,7 @@ class Shifts:
     def get(self, shift_id: int) -> Shift:
         r = self.db.query_one("SELECT * FROM shifts WHERE id = ?", (shift_id,))
         if r is None:
-            raise NotFoundError(f"no shift {shift_id}")
+            raise NotFoundError(_("no shift %(shift)s", shift=shift_id))
         return _row(r)
 
     def open_for(self, cashier_id: str) -> Shift | None:
@@ -92,7 +93,7 @@ class Shifts:
             mine = c.execute("SELECT id FROM shifts WHERE cashier_id = ? AND closed_at IS NULL",
                              (cashier_id,)).fetchone()
             if mine is not None:
-                raise ValidationError("this cashier already has an open shift")
+                raise ValidationError(_("this cashier already has an open shift"))
             if self.drawers == "shared":
                 other = c.execute("SELECT id, cashier_id FROM shifts WHERE closed_at IS NULL ORDER BY id LIMIT 1"
                                   ).fetchone()

@@ -10,6 +10,7 @@ import sqlite3
 from edge.store.database import StoreDB, utc_now
 from edge.store.errors import ValidationError
 from edge.store.records import StockMovement
+from i18n import gettext as _
 
 MOVEMENT_REASONS = ("sale", "refund", "receiving", "count", "damage", "theft", "correction")
 MAX_QTY = 1_000_000
@@ -39,14 +40,15 @@ class Stock:
             raise ValidationError(f"unknown reason {reason!r}")
         for sku, qty in counted.items():
             if not isinstance(qty, int) or isinstance(qty, bool) or not 0 <= qty <= MAX_QTY:
-                raise ValidationError(f"counted quantity for {sku} must be a whole number from 0 to 1,000,000")
+                raise ValidationError(_("counted quantity for %(sku)s must be a whole number from 0 to 1,000,000",
+                                        sku=sku))
         at = utc_now()
         out: list[dict] = []
         with self.db.transaction() as conn:
             for sku, qty in counted.items():
                 row = conn.execute("SELECT stock_qty FROM products WHERE sku = ?", (sku,)).fetchone()
                 if row is None:
-                    raise ValidationError(f"unknown SKU {sku!r}")
+                    raise ValidationError(_("unknown SKU %(sku)s", sku=repr(sku)))
                 delta = qty - row[0]
                 out.append({"sku": sku, "book": row[0], "counted": qty, "delta": delta})
                 if delta:

@@ -25,20 +25,20 @@ def _row(r: dict) -> Supplier:
 
 def check_supplier(name: str, contact: str, phone: str, email: str, note: str) -> None:
     if not name or not name.strip() or len(name) > 120:
-        raise ValidationError("name must be 1-120 characters")
+        raise ValidationError(_("name must be 1-120 characters"))
     if len(contact) > 120:
-        raise ValidationError("contact must be at most 120 characters")
+        raise ValidationError(_("contact must be at most 120 characters"))
     if not _PHONE_RE.match(phone):
         raise ValidationError(_("phone: digits, spaces and + ( ) - . only, at most 30"))
     if email and (len(email) > 120 or not _EMAIL_RE.match(email)):
         raise ValidationError(_("email: must look like name@example.com"))
     if len(note) > 500:
-        raise ValidationError("note must be at most 500 characters")
+        raise ValidationError(_("note must be at most 500 characters"))
 
 
 def check_lead_time(days: int) -> None:
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= MAX_LEAD_DAYS:
-        raise ValidationError(f"lead time must be a whole number of days from 0 to {MAX_LEAD_DAYS}")
+        raise ValidationError(_("lead time must be a whole number of days from 0 to %(most)s", most=MAX_LEAD_DAYS))
 
 
 class Suppliers:
@@ -48,7 +48,7 @@ class Suppliers:
     def get(self, supplier_id: int) -> Supplier:
         r = self.db.query_one("SELECT * FROM suppliers WHERE id = ?", (supplier_id,))
         if r is None:
-            raise NotFoundError(f"no supplier {supplier_id}")
+            raise NotFoundError(_("no supplier %(supplier)s", supplier=supplier_id))
         return _row(r)
 
     def list(self, include_inactive: bool = False) -> list[Supplier]:
@@ -71,7 +71,7 @@ class Suppliers:
                     (name, contact, phone, email, note, at or utc_now())))
             elif conn.execute("UPDATE suppliers SET name = ?, contact = ?, phone = ?, email = ?, note = ?"
                               " WHERE id = ?", (name, contact, phone, email, note, supplier_id)).rowcount != 1:
-                raise NotFoundError(f"no supplier {supplier_id}")
+                raise NotFoundError(_("no supplier %(supplier)s", supplier=supplier_id))
         return self.get(supplier_id)
 
     def set_active(self, supplier_id: int, active: bool) -> Supplier:

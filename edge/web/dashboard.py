@@ -22,17 +22,25 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
+from edge.anomaly.reasons import localized_reason
 from edge.store.records import SALE_STATUSES
 from edge.store.reports import DEFAULT_WEEKS, Reports, to_json
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_bool, get_int, get_text
 from edge.web.security import current_user, require
-from i18n import N_, format_date, format_money, format_number
+from i18n import N_, format_date, format_decimal, format_money, format_number, ngettext
 from i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
 dashboard_blueprint = Blueprint("dashboard", __name__)
+
+
+@dashboard_blueprint.app_template_filter("reason")
+def reason_filter(text: Any) -> str:
+    """An anomaly reason as stored in the sale (English) re-worded in the reader's language (``{{ r|reason }}``)."""
+    return localized_reason(str(text))
+
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PAYMENT_LABELS = {"cash": N_("Cash"), "card": N_("Card"), "mobile_money": N_("Mobile money"), "credit": N_("Credit")}
@@ -47,6 +55,8 @@ HEALTH_LABELS: dict[str, str] = {
     "disk_total_mb": N_("Disk size"),
     "last_sale_at": N_("Last sale"), "temperature_c": N_("Temperature (°C)"),
 }
+CAMERA_STATES = {"connecting": N_("connecting"), "live": N_("live"), "reconnecting": N_("reconnecting"),
+                 "ended": N_("ended"), "failed": N_("failed")}
 HEALTH_EXPECTED = ("camera_state", "camera_fps", "inference_ms", "vision_alive", "model_version",
                    "anomaly_model", "sync_backlog", "disk_free_mb", "disk_total_mb", "last_sale_at")
 
@@ -96,21 +106,22 @@ def _sales_filters() -> dict[str, Any]:
 def _health_text(key: str, value: Any, raw: dict[str, Any], zone_local: Any) -> tuple[str, str]:
     """(text, status) of one health value; status is ok | warn | bad | info."""
     if key == "camera_state":
-        return str(value), "ok" if str(value) == "live" else "bad"
+        state = str(value)
+        return (_(CAMERA_STATES[state]) if state in CAMERA_STATES else state), "ok" if state == "live" else "bad"
     if key == "camera_fps":
         fps = float(value)
-        return f"{fps:.1f} frames/s", "ok" if fps >= 2 else "warn"
+        return _("%(fps)s frames/s", fps=format_decimal(fps, digits=1)), "ok" if fps >= 2 else "warn"
     if key == "inference_ms":
         ms = float(value)
         return f"{ms:.0f} ms", "ok" if ms < 500 else "warn"
     if key == "vision_alive":
-        return ("running", "ok") if value else ("stopped", "bad")
+        return (_("running"), "ok") if value else (_("stopped"), "bad")
     if key == "vision_errors":
         return str(value), "ok" if not value else "warn"
     if key == "sync_backlog":
         n = int(value)
         # sales are safe on the device whatever the backlog; a long one means the hub is not reached
-        return f"{n} message{'s' if n != 1 else ''}", "ok" if n < 50 else "warn"
+        return ngettext("%(num)d message", "%(num)d messages", n), "ok" if n < 50 else "warn"
     if key in ("disk_free_mb", "disk_total_mb"):
         mb = int(value)
         text = f"{mb / 1024:.1f} GB" if mb >= 1024 else f"{mb} MB"
@@ -123,7 +134,7 @@ def _health_text(key: str, value: Any, raw: dict[str, Any], zone_local: Any) -> 
     if key in ("last_sale_at", "oldest_unsynced_at"):
         return zone_local(str(value)), "info"
     if isinstance(value, bool):
-        return ("yes", "ok") if value else ("no", "warn")
+        return (_("yes"), "ok") if value else (_("no"), "warn")
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)[:200], "info"
     return str(value)[:200], "info"

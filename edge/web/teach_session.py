@@ -17,6 +17,7 @@ The web routes are in ``edge.web.teach``.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from i18n import _, current_language, use_language
 from vision.gallery.store import EmbedderLike, Gallery
 from vision.gallery.tray_enrol import (
     DEFAULT_CONFIG,
@@ -41,6 +43,50 @@ from vision.gallery.tray_enrol import (
 log = logging.getLogger(__name__)
 
 TILL_SOURCE = "till"  # the gallery examples' source when taught on the tray
+
+
+# the refusals of vision.gallery.tray_enrol (which speaks English only: vision imports no languages), re-worded
+# for the screen in the teacher's language; a sentence not listed here is shown as it is
+_REFUSALS: tuple[tuple[re.Pattern[str], Callable[[dict[str, str]], str]], ...] = tuple(
+    (re.compile(pattern), say) for pattern, say in (
+        (r"no product on the tray", lambda g: _("no product on the tray")),
+        ((r"most of the tray looks different from the empty tray \(the light or the camera moved\): "
+         r"clear the tray and start again"),
+         lambda g: _("most of the tray looks different from the empty tray (the light or the camera moved): "
+                     "clear the tray and start again")),
+        (r"(?P<num>\d+) things on the tray: put the product alone on the empty tray",
+         lambda g: _("%(num)s things on the tray: put the product alone on the empty tray", num=g["num"])),
+        ((r"the product touches the edge of the picture \(or a hand is still in it\): "
+         r"put it in the middle of the tray and let go"),
+         lambda g: _("the product touches the edge of the picture (or a hand is still in it): "
+                     "put it in the middle of the tray and let go")),
+        ((r"the product is too small in the picture \((?P<size>\d+x\d+) pixels, its long side at least "
+         r"(?P<min>\d+)\): enrol it from close-up photos on the catalogue page"),
+         lambda g: _("the product is too small in the picture (%(size)s pixels, its long side at least %(min)s): "
+                     "enrol it from close-up photos on the catalogue page", size=g["size"], min=g["min"])),
+        ((r"blurred: sharpness (?P<sharp>[\d.]+) is below (?P<min>[\d.e+-]+) "
+         r"\(keep the product still; is the camera in focus\?\)"),
+         lambda g: _("blurred: sharpness %(sharp)s is below %(min)s (keep the product still; is the camera in focus?)",
+                     sharp=g["sharp"], min=g["min"])),
+        (r"the camera sees (?P<num>\d+) products on the tray: put the product alone on the empty tray",
+         lambda g: _("the camera sees %(num)s products on the tray: put the product alone on the empty tray",
+                     num=g["num"])),
+        (r"(?P<num>\d+) views are enough: approve them", lambda g: _("%(num)s views are enough: approve them",
+                                                                     num=g["num"])),
+        (r"looks the same as view (?P<num>\d+): turn the product over",
+         lambda g: _("looks the same as view %(num)s: turn the product over", num=g["num"])),
+    ))
+
+
+def tray_refusal(reason: str | None) -> str | None:
+    """A refusal of the tray collector in the current language (the English text when it is not a known one)."""
+    if reason is None:
+        return None
+    for pattern, say in _REFUSALS:
+        match = pattern.fullmatch(reason)
+        if match:
+            return say(match.groupdict())
+    return reason
 
 
 class TeachError(Exception):
@@ -130,6 +176,7 @@ class Teacher:
         self.sku: str | None = None
         self.name: str | None = None
         self.started_by: str | None = None
+        self.language = current_language()
         self.started_at: str | None = None
         self.paused = False
         self.message = ""
@@ -176,19 +223,20 @@ class Teacher:
     # -- steps -----------------------------------------------------------------------------------
     def start(self, sku: str, name: str, user: str) -> dict[str, Any]:
         if not self.has_camera:
-            raise TeachError("this till has no camera running: teach the product from photos on its catalogue page")
+            raise TeachError(_("this till has no camera running: teach the product from photos on its catalogue page"))
         if self.gallery is None:
-            raise TeachError("this till has no gallery to teach (recognition is switched off)")
+            raise TeachError(_("this till has no gallery to teach (recognition is switched off)"))
         if self.sale_open():
-            raise TeachError("a sale is in progress: finish or void it, then teach the product")
+            raise TeachError(_("a sale is in progress: finish or void it, then teach the product"))
         with self._lock:
             if self.state in ("empty", "capturing", "saving"):
-                raise TeachError(f"{self.started_by} is teaching {self.name} ({self.sku}) now: "
-                                 "approve or cancel that first")
+                raise TeachError(_("%(person)s is teaching %(name)s (%(sku)s) now: approve or cancel that first",
+                                   person=self.started_by, name=self.name, sku=self.sku))
             self._reset()
             self.state, self.sku, self.name, self.started_by = "empty", sku, name, user
+            self.language = current_language()  # the teaching thread speaks the language of who started it
             self.started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            self._update(message="Take everything off the tray and keep your hands away.")
+            self._update(message=_("Take everything off the tray and keep your hands away."))
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self._run, args=(self._stop,), name="teach", daemon=True)
             self._thread.start()
@@ -199,26 +247,26 @@ class Teacher:
         """The person says the tray is empty (when the camera keeps seeing something on it)."""
         with self._lock:
             if self.state != "empty":
-                raise TeachError("not waiting for the empty tray")
+                raise TeachError(_("not waiting for the empty tray"))
             self._force_empty = True
             return self.status()
 
     def drop(self, view_id: int) -> dict[str, Any]:
         with self._lock:
             if self.state != "capturing" or self._collector is None:
-                raise TeachError("no views to drop")
+                raise TeachError(_("no views to drop"))
             for k, kept in enumerate(self._kept):
                 if kept.view_id == view_id:
                     self._collector.drop(k)
                     del self._kept[k]
                     self._update(message=self._capture_message(), warning=None)
                     return self.status()
-        raise TeachError(f"there is no view {view_id}")
+        raise TeachError(_("there is no view %(view)s", view=view_id))
 
     def cancel(self) -> dict[str, Any]:
         with self._lock:
             if self.state == "saving":
-                raise TeachError("the views are being saved: wait a moment")
+                raise TeachError(_("the views are being saved: wait a moment"))
             self._stop_thread()
             if self.state in ("empty", "capturing"):
                 log.info("teaching %s cancelled", self.sku)
@@ -230,16 +278,16 @@ class Teacher:
         """Embed the kept views and add them to the gallery as examples of the product; save it."""
         with self._lock:
             if self.state not in ("empty", "capturing") or self._collector is None:
-                raise TeachError("nothing to approve: start teaching a product first")
+                raise TeachError(_("nothing to approve: start teaching a product first"))
             n = len(self._kept)
             if n < self.config.min_views:
-                raise TeachError(f"keep at least {self.config.min_views} views ({n} now): turn the product "
-                                 "over a few more times")
+                raise TeachError(_("keep at least %(min)s views (%(now)s now): turn the product over a few more times",
+                                   min=self.config.min_views, now=n))
             self._stop_thread()
             sku, name = str(self.sku), str(self.name)
             views = [k.view for k in self._kept]
             self.state = "saving"
-            self._update(message="Saving…")
+            self._update(message=_("Saving…"))
         assert self.gallery is not None
         try:
             vectors = self.gallery.embedder.embed([v.crop for v in views])
@@ -258,17 +306,18 @@ class Teacher:
             log.exception("saving the taught views of %s failed", sku)
             with self._lock:
                 self.state = "capturing"
-                self._update(error=f"could not save: {exc}")
+                self._update(error=_("could not save: %(error)s", error=exc))
                 self._start_thread()
-            raise TeachError(f"could not save the views: {exc}") from exc
+            raise TeachError(_("could not save the views: %(error)s", error=exc)) from exc
         result = TeachResult(sku, kept, skipped, examples, version)
         with self._lock:
             self.result = result
             self.state = "saved"
             self._kept = []
             self._collector = None
-            self._update(message=f"{name} is taught ({kept} new views, {examples} in all): it is recognised "
-                                 "from the next sale.", warning=None, error=None)
+            self._update(message=_("%(name)s is taught (%(kept)s new views, %(examples)s in all): it is recognised "
+                                   "from the next sale.", name=name, kept=kept, examples=examples),
+                         warning=None, error=None)
         log.info("taught %s: %d views kept, %d skipped, gallery version %d", sku, kept, len(skipped), version)
         return result
 
@@ -309,14 +358,19 @@ class Teacher:
     def _capture_message(self) -> str:
         n, lo, hi = len(self._kept), self.config.min_views, self.config.max_views
         if n == 0:
-            return f"Put {self.name} alone in the middle of the tray and let go."
+            return _("Put %(name)s alone in the middle of the tray and let go.", name=self.name)
         if n < lo:
-            return f"View {n} kept. Turn it over (another side up) and let go: {lo - n} more to go."
+            return _("View %(num)s kept. Turn it over (another side up) and let go: %(left)s more to go.",
+                     num=n, left=lo - n)
         if n < hi:
-            return f"{n} views kept: approve them, or turn it over for more (up to {hi})."
-        return f"{n} views kept, the most one product takes: approve them."
+            return _("%(num)s views kept: approve them, or turn it over for more (up to %(most)s).", num=n, most=hi)
+        return _("%(num)s views kept, the most one product takes: approve them.", num=n)
 
     def _run(self, stop: threading.Event) -> None:
+        with use_language(self.language):
+            self._loop(stop)
+
+    def _loop(self, stop: threading.Event) -> None:
         last_id = None
         while not stop.is_set():
             if self.clock() - self._last_change > self.idle_timeout_s:
@@ -324,7 +378,7 @@ class Teacher:
                     if not stop.is_set():
                         log.info("teaching %s timed out", self.sku)
                         self._reset()
-                        self._update(message="Teaching stopped after a long pause; nothing was saved.")
+                        self._update(message=_("Teaching stopped after a long pause; nothing was saved."))
                 return
             look = self.feed()
             if look is None or id(look.image) == last_id:
@@ -350,8 +404,8 @@ class Teacher:
                 self.state = "empty"
                 self._stillness.reset()
                 self._update(paused=sale, message=(
-                    "A sale is in progress: teaching is paused and goes on when the till is idle."
-                    if sale else "Take everything off the tray and keep your hands away."))
+                    _("A sale is in progress: teaching is paused and goes on when the till is idle.")
+                    if sale else _("Take everything off the tray and keep your hands away.")))
             if sale:
                 return  # frames of a sale are never kept
             if self.state == "empty":
@@ -366,8 +420,8 @@ class Teacher:
             return
         if look.items_on_tray and not self._force_empty:
             if self.warning is None:
-                self._update(warning=f"The camera sees {look.items_on_tray} item(s) on the tray: take them off "
-                                     "(or press \u201cThe tray is empty\u201d).")
+                self._update(warning=_("The camera sees %(num)s item(s) on the tray: take them off "
+                                       "(or press \u201cThe tray is empty\u201d).", num=look.items_on_tray))
             return
         if self._collector is None:
             self._collector = ViewCollector(look.image, self.config)
@@ -387,4 +441,4 @@ class Teacher:
             if self.warning is not None:
                 self._update(message=self._capture_message(), warning=None)
         else:
-            self._update(warning=event.reason)
+            self._update(warning=tray_refusal(event.reason))
