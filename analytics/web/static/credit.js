@@ -14,18 +14,19 @@
                    language: $("composer-language").value };
     window.Hub.api("POST", form.dataset.url, body).then(function (m) {
       $("composer-sms").textContent = m.sms;
-      $("composer-sms-info").textContent = "(" + m.sms_chars + " characters, " + m.sms_parts + " SMS, " + m.sms_encoding + ")";
+      $("composer-sms-info").textContent = _("(%(chars)s characters, %(parts)s SMS, %(encoding)s)",
+                                              { chars: m.sms_chars, parts: m.sms_parts, encoding: m.sms_encoding });
       $("composer-whatsapp").textContent = m.whatsapp;
       $("composer-subject").textContent = m.email_subject;
       $("composer-email").textContent = m.email_body;
       const source = $("composer-source");
-      source.textContent = m.source === "computed" ? "computed" : "AI";
+      source.textContent = m.source === "computed" ? _("computed") : _("AI");
       source.className = "pill " + (m.source === "computed" ? "warn" : "ok");
       $("composer-note").textContent = m.note;
       $("composer-result").hidden = false;
       form.dataset.ready = "yes";
     }).catch(function (err) {
-      $("composer-error").textContent = "Could not write the message: " + err.message;
+      $("composer-error").textContent = _("Could not write the message: %(error)s", { error: err.message });
       $("composer-error").hidden = false;
     }).finally(function () { button.disabled = false; });
   });

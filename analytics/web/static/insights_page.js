@@ -7,12 +7,12 @@
     button.addEventListener("click", function () {
       const body = button.dataset.period ? { period: button.dataset.period } : {};
       button.disabled = true;
-      button.textContent = "Writing…";
+      button.textContent = _("Writing…");
       window.Hub.api("POST", button.dataset.url, body).then(function () {
         window.location.reload();
       }).catch(function (err) {
         button.disabled = false;
-        button.textContent = "Try again";
+        button.textContent = _("Try again");
         if (error) { error.hidden = false; error.textContent = err.message; }
       });
     });
