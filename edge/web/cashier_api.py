@@ -80,7 +80,7 @@ def _wait_seconds() -> float:
     if raw is None or raw == "":
         return DEFAULT_WAIT_S
     if not _WAIT_RE.match(raw):
-        raise BadInput("wait", f"must be a number of seconds, 0 to {MAX_WAIT_S:g}")
+        raise BadInput("wait", _("must be a number of seconds, 0 to %(most)s", most=format(MAX_WAIT_S, "g")))
     return min(float(raw), MAX_WAIT_S)
 
 
@@ -134,7 +134,7 @@ def checkout_add() -> Response:
     qty = whole_number(data, "qty", default=1)
     source = get_text(data, "source", 16, required=False, default="manual") or "manual"
     if source not in ("manual", "barcode"):
-        raise BadInput("source", "must be manual or barcode")
+        raise BadInput("source", _("must be manual or barcode"))
     ctx().checkout.add(user, code, qty, source)
     return _answer(user)
 
@@ -179,7 +179,7 @@ def checkout_resolve(line_id: int) -> Response:
     code = get_text(data, "code", 64)
     how = get_text(data, "how", 16, required=False, default="barcode") or "barcode"
     if how not in RESOLVE_HOW:
-        raise BadInput("how", "must be " + " or ".join(RESOLVE_HOW))
+        raise BadInput("how", _("must be %(first)s or %(second)s", first=RESOLVE_HOW[0], second=RESOLVE_HOW[-1]))
     ctx().checkout.resolve(line_id, code, how)
     return _answer(user)
 
@@ -221,17 +221,17 @@ def payment_parts(data: dict[str, Any], currency: str, nothing_due: bool = False
     """The payment parts of a complete request; an empty list only when ``nothing_due`` (a zero total)."""
     raw = data.get("payments")
     if not isinstance(raw, list) or (not raw and not nothing_due):
-        raise BadInput("payments", "send a list of payment parts")
+        raise BadInput("payments", _("send a list of payment parts"))
     if len(raw) > MAX_PAYMENT_PARTS:
-        raise BadInput("payments", f"at most {MAX_PAYMENT_PARTS} parts")
+        raise BadInput("payments", _("at most %(most)s parts", most=MAX_PAYMENT_PARTS))
     parts: list[PaymentPart] = []
     for i, item in enumerate(raw):
         where = f"payments[{i}]"
         if not isinstance(item, dict):
-            raise BadInput(where, "must be an object")
+            raise BadInput(where, _("must be an object"))
         method = item.get("method")
         if method not in PAYMENT_METHODS:
-            raise BadInput(f"{where}.method", "must be one of " + ", ".join(PAYMENT_METHODS))
+            raise BadInput(f"{where}.method", _("must be one of %(choices)s", choices=", ".join(PAYMENT_METHODS)))
         amount = nested(where, money, item, "amount", currency, lo=1)
         tendered = nested(where, optional_money, item, "tendered", currency) if method == "cash" else None
         customer = None
@@ -240,7 +240,7 @@ def payment_parts(data: dict[str, Any], currency: str, nothing_due: bool = False
             try:
                 customer = ctx().store.customers.get(customer_id)
             except NotFoundError:
-                raise BadInput(f"{where}.customer_id", "no such customer") from None
+                raise BadInput(f"{where}.customer_id", _("no such customer")) from None
             if amount > customer.available_credit:  # said here in money, not minor units
                 raise CheckoutError(_("%(name)s has only %(amount)s of credit left", name=customer.name,
                                       amount=money_text(customer.available_credit, currency)))
@@ -259,7 +259,7 @@ def checkout_complete() -> Response:
     tx_id = get_text(data, "tx_id", 36, required=False)
     if tx_id:  # the screen names the sale it pays for: a repeated attempt is answered, never recorded twice
         if not TX_ID_RE.match(tx_id):
-            raise BadInput("tx_id", "must be the sale's id")
+            raise BadInput("tx_id", _("must be the sale's id"))
         done = ctx().store.sales.find(tx_id)
         if done is not None and done.status == "completed":
             return _answer(user, receipt_no=done.receipt_no, receipt=sale_view(done), replayed=True)

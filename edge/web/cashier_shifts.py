@@ -32,6 +32,7 @@ from edge.web.cashier_common import cashier_blueprint as bp
 from edge.web.context import ctx
 from edge.web.forms import get_int
 from edge.web.security import json_body, me, require
+from i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def visible_shifts(limit: int = 20) -> list[Shift]:
 def visible_shift(shift_id: int) -> Shift:
     shift = ctx().store.shifts.get(shift_id)  # NotFoundError -> 404
     if not may_see_shift(me(), shift):
-        raise Forbidden("a cashier sees only their own shifts")
+        raise Forbidden(_("a cashier sees only their own shifts"))
     return shift
 
 
@@ -110,17 +111,17 @@ def shift_close() -> Response:
     if data.get("shift_id") is not None:  # a supervisor closes the shift that holds the drawer
         shift = ctx().store.shifts.get(whole_number(data, "shift_id", lo=1, hi=2**62))
         if shift.cashier_id != user.id and not user.at_least("supervisor"):
-            raise Forbidden("only a supervisor closes another cashier's shift")
+            raise Forbidden(_("only a supervisor closes another cashier's shift"))
         if not shift.is_open:
-            raise CheckoutError(f"shift #{shift.id} is already closed")
+            raise CheckoutError(_("shift #%(shift)s is already closed", shift=shift.id))
     else:
         found = ctx().store.shifts.open_for(user.id)
         if found is None:
-            raise CheckoutError("you have no open shift to close")
+            raise CheckoutError(_("you have no open shift to close"))
         shift = found
     session = ctx().checkout.session
     if session.state in ACTIVE_STATES and session.cashier is not None and session.cashier.id == shift.cashier_id:
-        raise CheckoutError("finish or void the sale in progress before closing the shift")
+        raise CheckoutError(_("finish or void the sale in progress before closing the shift"))
     closed = ctx().store.shifts.close(shift.id, counted)
     log.info("shift %s closed by %s: counted %s, expected %s", closed.id, user.id, counted, closed.expected_cash)
     return jsonify(shift=shift_view(closed))

@@ -35,6 +35,7 @@ from edge.web.manage import (
 from edge.web.manage import manage_blueprint as bp
 from edge.web.manage_receiving import receipt_notice, receive
 from edge.web.security import current_user, json_body, me, require
+from i18n import gettext as _
 from vision.gallery import GalleryError
 from vision.gallery.enrol import PHOTO_SUFFIXES, SkuReport, enrol_photos
 
@@ -66,7 +67,7 @@ def _cost(data: dict[str, Any]) -> int | None:
 def _sku(data: dict[str, Any]) -> str:
     sku = get_text(data, "sku", 64)
     if not SKU_RE.match(sku):
-        raise BadInput("sku", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        raise BadInput("sku", _("must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"))
     return sku
 
 
@@ -76,11 +77,12 @@ def _barcode(data: dict[str, Any], sku: str | None) -> str | None:
         return None
     code = get_text(data, "barcode", 14)
     if not BARCODE_RE.match(code):
-        raise BadInput("barcode", "must be 6-14 digits")
+        raise BadInput("barcode", _("must be 6-14 digits"))
     other = ctx().store.db.query_one("SELECT sku, name FROM products WHERE barcode = ? AND sku != ?",
                                      (code, sku or ""))
     if other:
-        raise BadInput("barcode", f"{code} already belongs to {other['sku']} ({other['name']})")
+        raise BadInput("barcode", _("%(code)s already belongs to %(sku)s (%(name)s)", code=code, sku=other["sku"],
+                                        name=other["name"]))
     return code
 
 
@@ -112,7 +114,7 @@ def create_product(data: dict[str, Any]) -> Product:
     with store.db.transaction() as conn:  # checked inside the write, so two adds of one SKU can't both land
         taken = conn.execute("SELECT sku FROM products WHERE lower(sku) = lower(?)", (sku,)).fetchone()
         if taken:
-            raise conflict(f"SKU {taken[0]} already exists; edit it instead")
+            raise conflict(_("SKU %(sku)s already exists; edit it instead", sku=taken[0]))
         store.products.upsert(sku, conn=conn, **fields)
         if opening:
             apply_movement(conn, sku, opening, "receiving", utc_now(), user_id=user.id if user else None,
@@ -199,7 +201,7 @@ def products_create() -> PageAnswer:
 
     def action() -> Response:
         p = create_product(data)
-        return done(f"Added {p.sku} {p.name}", "manage.product_page", sku=p.sku)
+        return done(_("Added %(sku)s %(name)s", sku=p.sku, name=p.name), "manage.product_page", sku=p.sku)
 
     return form_action(action, lambda msg: _products_page(error=msg, form=data))
 
@@ -247,7 +249,7 @@ def product_update(sku: str) -> PageAnswer:
 
     def action() -> Response:
         p = update_product(sku, data)
-        return done(f"Saved {p.sku} {p.name}", "manage.product_page", sku=p.sku)
+        return done(_("Saved %(sku)s %(name)s", sku=p.sku, name=p.name), "manage.product_page", sku=p.sku)
 
     return form_action(action, lambda msg: _product_page(sku, error=msg, form=data))
 
@@ -260,7 +262,8 @@ def product_set_active(sku: str) -> PageAnswer:
 
     def action() -> Response:
         p = set_product_active(sku, data)
-        return done(f"{p.sku} is now {'active' if p.active else 'inactive (no longer sold)'}",
+        return done(_("%(sku)s is now active", sku=p.sku) if p.active
+                    else _("%(sku)s is now inactive (no longer sold)", sku=p.sku),
                     "manage.product_page", sku=p.sku)
 
     return form_action(action, lambda msg: _product_page(sku, error=msg))
@@ -286,18 +289,19 @@ def enrol_uploaded_photos(sku: str) -> SkuReport:
     product = ctx().store.products.get(sku)
     access = ctx().gallery
     if access is None:
-        raise conflict("recognition is switched off on this till: there is no gallery to add photos to")
+        raise conflict(_("recognition is switched off on this till: there is no gallery to add photos to"))
     files = [f for f in request.files.getlist("photos") if f.filename]
     if not files:
-        raise BadInput("photos", "choose one or more photos of the product")
+        raise BadInput("photos", _("choose one or more photos of the product"))
     if len(files) > MAX_PHOTOS:
-        raise BadInput("photos", f"at most {MAX_PHOTOS} photos at a time ({len(files)} chosen)")
+        raise BadInput("photos", _("at most %(most)s photos at a time (%(chosen)s chosen)", most=MAX_PHOTOS,
+                                   chosen=len(files)))
     photos: list[tuple[str, bytes]] = []
     refused: list[tuple[str, str]] = []
     for f in files:
         name = Path(f.filename or "photo").name[:120]
         if Path(name).suffix.lower() not in PHOTO_SUFFIXES:
-            refused.append((name, f"not a photo file ({', '.join(PHOTO_SUFFIXES)})"))
+            refused.append((name, _("not a photo file (%(kinds)s)", kinds=", ".join(PHOTO_SUFFIXES))))
             continue
         photos.append((name, f.read()))
     try:
@@ -305,7 +309,7 @@ def enrol_uploaded_photos(sku: str) -> SkuReport:
             report = enrol_photos(gallery, access.embedder, sku, photos, source="photos")
             gallery.manifest.names[sku] = product.name
     except GalleryError as exc:
-        raise conflict(f"the gallery cannot be changed: {exc}") from None
+        raise conflict(_("the gallery cannot be changed: %(error)s", error=exc)) from None
     report.refused[:0] = refused
     log.info("enrolment photos of %s: %d kept, %d skipped, %d refused", sku, report.kept, len(report.skipped),
              len(report.refused))
@@ -320,10 +324,11 @@ def product_photos_upload(sku: str) -> PageAnswer:
     def action() -> Response:
         report = enrol_uploaded_photos(sku)
         for name, reason in report.refused:
-            flash(f"{name} refused: {reason}", "error")
+            flash(_("%(name)s refused: %(reason)s", name=name, reason=reason), "error")
         for name, reason in report.skipped:
-            flash(f"{name} not added: {reason}", "notice")
-        return done(f"Added {report.kept} photo(s) of {sku}; the gallery has {report.examples} of it",
+            flash(_("%(name)s not added: %(reason)s", name=name, reason=reason), "notice")
+        return done(_("Added %(kept)s photo(s) of %(sku)s; the gallery has %(examples)s of it",
+                      kept=report.kept, sku=sku, examples=report.examples),
                     "manage.product_page", sku=sku, _anchor="enrolment")
 
     return form_action(action, lambda msg: _product_page(sku, error=msg))

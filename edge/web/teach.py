@@ -33,6 +33,7 @@ from edge.web.context import ctx
 from edge.web.live import LiveView
 from edge.web.security import json_body, me, require
 from edge.web.teach_session import Teacher, TeachError, TrayLook
+from i18n import gettext as _
 from vision.barcode import BarcodeReader
 from vision.gallery import GalleryError
 
@@ -134,9 +135,10 @@ def api_start() -> Response:
     sku = str(data.get("sku", "")).strip()
     product = ctx().store.products.find(sku) if sku else None
     if product is None:
-        raise NotFound(f"no product {sku!r} in the catalogue: pick one, or create it first")
+        raise NotFound(_("no product %(sku)s in the catalogue: pick one, or create it first", sku=repr(sku)))
     if not product.active:
-        raise TeachError(f"{product.sku} {product.name} is inactive (not sold): reactivate it first")
+        raise TeachError(_("%(sku)s %(name)s is inactive (not sold): reactivate it first",
+                           sku=product.sku, name=product.name))
     user = me()
     return jsonify(teacher().start(product.sku, product.name, user.name))
 
@@ -173,7 +175,7 @@ def api_barcode() -> Response:
     """The valid EAN-13 the camera reads on the tray now (none: ``barcode`` null) and its product."""
     live = ctx().live
     if live is None:
-        raise TeachError("this till has no camera running: type or scan the barcode")
+        raise TeachError(_("this till has no camera running: type or scan the barcode"))
     image = live.loop.snapshot().image
     hits = [h for h in BarcodeReader().read(image) if h.valid] if image is not None else []
     if not hits:
@@ -189,5 +191,5 @@ def view_thumbnail(view_id: int) -> Response:
     try:
         data = teacher().thumbnail(view_id)
     except KeyError:
-        raise NotFound(f"no view {view_id}") from None
+        raise NotFound(_("no view %(view)s", view=view_id)) from None
     return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
