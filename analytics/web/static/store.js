@@ -11,13 +11,13 @@
     canvas.dataset.days = String(data.rows.length);
     new window.Chart(canvas, {
       type: "bar",
-      data: { labels: labels, datasets: [{ label: "Net sales", data: values, backgroundColor: "#2f6f52" }] },
+      data: { labels: labels, datasets: [{ label: _("Net sales"), data: values, backgroundColor: "#2f6f52" }] },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         plugins: { legend: { display: false }, tooltip: { callbacks: {
           label: function (ctx) {
             const r = data.rows[ctx.dataIndex];
-            return window.Hub.money(r.sales, currency) + " · " + counts[ctx.dataIndex] + " sales";
+            return window.Hub.money(r.sales, currency) + " · " + _("%(count)s sales", { count: counts[ctx.dataIndex] });
           } } } },
         scales: { y: { beginAtZero: true } }
       }
@@ -26,7 +26,7 @@
   }).catch(function (err) {
     const p = document.createElement("p");
     p.className = "error";
-    p.textContent = "Could not load the chart: " + err.message;
+    p.textContent = _("Could not load the chart: %(error)s", { error: err.message });
     canvas.parentNode.appendChild(p);
   });
 })();

@@ -18,7 +18,7 @@
   }
   function band(label, lo, hi, money, colour) {
     // the upper edge (hidden from the legend and the tooltip), then the lower edge filled up to it
-    return [series(label + " (upper)", hi, money, { borderWidth: 0, helper: true }),
+    return [series(label, hi, money, { borderWidth: 0, helper: true }),
             series(label, lo, money, { borderWidth: 0, fill: "-1", backgroundColor: colour })];
   }
   function options(money) {
@@ -33,7 +33,7 @@
         tooltip: { filter: function (item) { return !item.dataset.helper && item.raw !== null; },
           callbacks: { label: function (ctx) {
             const m = ctx.dataset.minor;
-            const text = m ? window.Hub.money(m[ctx.dataIndex], currency) : Number(ctx.raw).toLocaleString("en-US");
+            const text = m ? window.Hub.money(m[ctx.dataIndex], currency) : I18n.number(ctx.raw);
             return ctx.dataset.label + ": " + text;
           } } }
       },
@@ -50,10 +50,10 @@
     new window.Chart(canvas, {
       type: "line",
       data: { labels: labels, datasets: [].concat(
-        band("95% interval", ahead("lo95"), ahead("hi95"), true, "rgba(199, 125, 0, 0.15)"),
-        band("80% interval", ahead("lo80"), ahead("hi80"), true, "rgba(199, 125, 0, 0.30)"),
-        [series("Net sales", actual("revenue"), true, { borderColor: "#2f6f52", backgroundColor: "#2f6f52", borderWidth: 2 }),
-         series("Forecast", ahead("forecast"), true, { borderColor: "#c77d00", backgroundColor: "#c77d00",
+        band(_("95% interval"), ahead("lo95"), ahead("hi95"), true, "rgba(199, 125, 0, 0.15)"),
+        band(_("80% interval"), ahead("lo80"), ahead("hi80"), true, "rgba(199, 125, 0, 0.30)"),
+        [series(_("Net sales"), actual("revenue"), true, { borderColor: "#2f6f52", backgroundColor: "#2f6f52", borderWidth: 2 }),
+         series(_("Forecast"), ahead("forecast"), true, { borderColor: "#c77d00", backgroundColor: "#c77d00",
                                                        borderDash: [6, 4], borderWidth: 2 })]) },
       options: options(true)
     });
@@ -61,9 +61,9 @@
       new window.Chart(salesCanvas, {
         type: "line",
         data: { labels: labels, datasets: [].concat(
-          band("80% interval", ahead("sales_lo80"), ahead("sales_hi80"), false, "rgba(18, 54, 90, 0.20)"),
-          [series("Sales count", actual("sales"), false, { borderColor: "#2f6f52", backgroundColor: "#2f6f52", borderWidth: 2 }),
-           series("Forecast", ahead("sales_forecast"), false, { borderColor: "#12365a", backgroundColor: "#12365a",
+          band(_("80% interval"), ahead("sales_lo80"), ahead("sales_hi80"), false, "rgba(18, 54, 90, 0.20)"),
+          [series(_("Sales count"), actual("sales"), false, { borderColor: "#2f6f52", backgroundColor: "#2f6f52", borderWidth: 2 }),
+           series(_("Forecast"), ahead("sales_forecast"), false, { borderColor: "#12365a", backgroundColor: "#12365a",
                                                                 borderDash: [6, 4], borderWidth: 2 })]) },
         options: options(false)
       });
@@ -77,7 +77,7 @@
   window.Hub.api("GET", canvas.dataset.url).then(function (data) { draw(data.rows); }).catch(function (err) {
     const p = document.createElement("p");
     p.className = "error";
-    p.textContent = "Could not load the chart: " + err.message;
+    p.textContent = _("Could not load the chart: %(error)s", { error: err.message });
     canvas.parentNode.appendChild(p);
   });
 })();
