@@ -19,10 +19,10 @@
     new window.Chart(canvas, {
       type: "line",
       data: { labels: rows.map(function (r) { return r.day; }), datasets: [].concat(
-        band("95% interval", pick("forecast", "lo95"), pick("forecast", "hi95"), "rgba(199, 125, 0, 0.15)"),
-        band("80% interval", pick("forecast", "lo80"), pick("forecast", "hi80"), "rgba(199, 125, 0, 0.30)"),
-        [line("Units sold", pick("actual", "units"), { borderColor: "#2f6f52", backgroundColor: "#2f6f52", borderWidth: 2 }),
-         line("Forecast (" + data.model + ")", pick("forecast", "mean"),
+        band(_("95% interval"), pick("forecast", "lo95"), pick("forecast", "hi95"), "rgba(199, 125, 0, 0.15)"),
+        band(_("80% interval"), pick("forecast", "lo80"), pick("forecast", "hi80"), "rgba(199, 125, 0, 0.30)"),
+        [line(_("Units sold"), pick("actual", "units"), { borderColor: "#2f6f52", backgroundColor: "#2f6f52", borderWidth: 2 }),
+         line(_("Forecast (%(model)s)", { model: data.model }), pick("forecast", "mean"),
               { borderColor: "#c77d00", backgroundColor: "#c77d00", borderDash: [6, 4], borderWidth: 2 })]) },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false, spanGaps: false,
@@ -31,7 +31,7 @@
           legend: { labels: { filter: function (item, d) { return !d.datasets[item.datasetIndex].helper; } } },
           tooltip: { filter: function (item) { return !item.dataset.helper && item.raw !== null; } }
         },
-        scales: { y: { beginAtZero: true, title: { display: true, text: "units" } }, x: { ticks: { maxTicksLimit: 16 } } }
+        scales: { y: { beginAtZero: true, title: { display: true, text: _("units") } }, x: { ticks: { maxTicksLimit: 16 } } }
       }
     });
     canvas.dataset.sku = data.sku;
@@ -40,7 +40,7 @@
   }).catch(function (err) {
     const p = document.createElement("p");
     p.className = "error";
-    p.textContent = "Could not load the chart: " + err.message;
+    p.textContent = _("Could not load the chart: %(error)s", { error: err.message });
     canvas.parentNode.appendChild(p);
   });
 })();
