@@ -67,6 +67,7 @@ def test_the_dashboard_shows_stored_anomaly_reasons_and_health_in_the_readers_la
     assert "3 líneas anuladas en esta venta" in spanish and "la gaveta se abrió 2 veces sin venta" in spanish
     assert "5 voids in one sale" in spanish  # a sentence of no known template stays as stored
     assert "3 lines voided" not in spanish
+    assert ">puntuación 0.90<" in spanish and "modelo rules-v1" in spanish
     nav = owner.get("/manage/suppliers").get_data(as_text=True)
     assert ">Recepción</a>" in nav and ">Suplidores</a>" in nav
 
