@@ -9,6 +9,7 @@ from edge.store.database import StoreDB, inserted_id, utc_now
 from edge.store.errors import NotFoundError
 from edge.store.outbox import enqueue
 from edge.store.records import Alert
+from i18n import gettext as _
 
 ALERT_SCHEMA = "tillsight.alert/1"
 
@@ -70,11 +71,11 @@ class Alerts:
 
     def acknowledge(self, alert_id: int, user_id: str) -> Alert:
         if self.db.query_one("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)) is None:
-            raise NotFoundError(f"no alert {alert_id}")
+            raise NotFoundError(_("no alert %(alert)s", alert=alert_id))
         with self.db.transaction() as c:  # acknowledging twice keeps the first acknowledgement
             c.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?"
                       " AND acknowledged_at IS NULL", (utc_now(), user_id, alert_id))
         row = self.db.query_one("SELECT * FROM alerts WHERE id = ?", (alert_id,))
         if row is None:  # deleted between the two statements
-            raise NotFoundError(f"no alert {alert_id}")
+            raise NotFoundError(_("no alert %(alert)s", alert=alert_id))
         return _row(row)

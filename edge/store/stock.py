@@ -20,7 +20,7 @@ def apply_movement(conn: sqlite3.Connection, sku: str, delta: int, reason: str, 
                    tx_id: str | None = None, user_id: str | None = None, note: str = "") -> None:
     """Record one movement and move the level, inside the caller's transaction."""
     if reason not in MOVEMENT_REASONS:
-        raise ValidationError(f"unknown stock movement reason {reason!r}")
+        raise ValidationError(_("unknown stock movement reason %(reason)s", reason=repr(reason)))
     conn.execute("INSERT INTO stock_movements (sku, delta, reason, tx_id, user_id, note, at)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?)", (sku, delta, reason, tx_id, user_id, note, at))
     conn.execute("UPDATE products SET stock_qty = stock_qty + ? WHERE sku = ?", (delta, sku))
@@ -37,7 +37,7 @@ class Stock:
         All adjustments land in one transaction; returns ``{sku, book, counted, delta}`` rows.
         """
         if reason not in MOVEMENT_REASONS:
-            raise ValidationError(f"unknown reason {reason!r}")
+            raise ValidationError(_("unknown reason %(reason)s", reason=repr(reason)))
         for sku, qty in counted.items():
             if not isinstance(qty, int) or isinstance(qty, bool) or not 0 <= qty <= MAX_QTY:
                 raise ValidationError(_("counted quantity for %(sku)s must be a whole number from 0 to 1,000,000",
