@@ -27,7 +27,7 @@ from werkzeug.exceptions import BadRequest
 
 from analytics.web import formatting as fmt
 from analytics.web.exports import csv_bytes, xlsx_bytes
-from i18n import gettext
+from i18n import format_decimal, format_number, gettext
 
 KINDS = ("text", "int", "num", "money", "time", "ago", "bool", "pct", "bytes", "json", "list", "pill", "code")
 FORMATS = ("json", "csv", "xlsx")
@@ -152,9 +152,9 @@ def render_cell(col: Col, row: Any, currency: str | None = None, now: datetime |
     elif kind == "money":
         text = fmt.money(int(value), data.get(col.currency_key) or currency)
     elif kind == "int":
-        text = f"{int(value):,}"
+        text = format_number(int(value))  # 1,234 / 1.234 / 1 234 by the request's language
     elif kind == "num":
-        text = f"{float(value):,.2f}"
+        text = format_decimal(float(value), digits=2)
     elif kind == "time":
         text = fmt.when(value, zone)
     elif kind == "ago":
