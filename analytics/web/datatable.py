@@ -27,10 +27,20 @@ from werkzeug.exceptions import BadRequest
 
 from analytics.web import formatting as fmt
 from analytics.web.exports import csv_bytes, xlsx_bytes
-from i18n import format_decimal, format_number, gettext
+from i18n import N_, format_decimal, format_number, gettext
 
 KINDS = ("text", "int", "num", "money", "time", "ago", "bool", "pct", "bytes", "json", "list", "pill", "code")
 FORMATS = ("json", "csv", "xlsx")
+# The values the pages' "pill" columns hold (keys of their Col.pills), marked so that the pill's text is
+# translated where shown; the value itself (API, exports, CSS choice) stays as stored.
+PILL_WORDS = (
+    N_("call"), N_("topup"), N_("caps"), N_("low"), N_("medium"), N_("high"), N_("online"), N_("offline"),
+    N_("never seen"), N_("active"), N_("completed"), N_("paused"), N_("stopped"), N_("rolled_back"),
+    N_("superseded"), N_("succeeded"), N_("failed"), N_("refused"), N_("waiting"), N_("published"), N_("done"),
+    N_("current"), N_("pending"), N_("order now"), N_("enough stock"), N_("stock unknown"), N_("till"),
+    N_("imported"), N_("assumed"), N_("no cost"), N_("actual"), N_("forecast"), N_("refunded"), N_("voided"),
+    N_("anomaly"), N_("health"), N_("skipped"), N_("running"),
+)
 MAX_EXPORT_ROWS = 200_000
 
 
@@ -174,7 +184,8 @@ def render_cell(col: Col, row: Any, currency: str | None = None, now: datetime |
         text = ", ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
     elif kind == "pill":
         css = col.pills.get(str(value), "")
-        text = Markup('<span class="pill {}">{}</span>').format(css, value)
+        shown = gettext(str(value)) if str(value) in col.pills else str(value)
+        text = Markup('<span class="pill {}">{}</span>').format(css, shown)
     elif kind == "code":
         text = Markup("<code>{}</code>").format(value)
     else:

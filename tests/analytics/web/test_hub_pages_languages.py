@@ -53,3 +53,12 @@ def test_the_table_api_labels_follow_the_users_language(app: Flask, hub_engine: 
     data = login_as("op").get("/api/fleet/devices").get_json()
     labels = {c["key"]: c["label"] for c in data["columns"]}
     assert data["title"] == "Equipos" and labels["last_seen"] == "Último contacto"
+    states = {row["state"] for row in data["rows"]}
+    assert states and states <= {"online", "offline", "never seen"}  # the data stays as stored
+
+
+def test_pill_values_are_shown_in_the_users_language(app: Flask, hub_engine: Engine, login_as) -> None:
+    HubUsers(hub_engine).set_language("op", "es")
+    page = login_as("op").get("/fleet").get_data(as_text=True)
+    assert '<span class="pill bad">sin conexión</span>' in page and '<span class="pill ok">en línea</span>' in page
+    assert '<span class="pill bad">offline</span>' not in page
