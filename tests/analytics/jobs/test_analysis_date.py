@@ -102,9 +102,9 @@ def test_the_device_dashboard_names_the_day_of_a_document_from_another_day(
 
     assert "Today's forecast" in titles_at(RUN_AT + timedelta(hours=1))  # Monday, the document's day
     tuesday = titles_at(RUN_AT + timedelta(days=1))  # the next morning, before the next run
-    assert "Today's forecast" not in tuesday and "Forecast for Monday 07 December" in tuesday
+    assert "Today's forecast" not in tuesday and "Forecast for Monday 7 December" in tuesday
     monkeypatch.setattr(device_dashboard, "now_utc", lambda: RUN_AT + timedelta(days=1))
-    assert "Forecast for Monday 07 December" in client.get("/dashboard").get_data(as_text=True)
+    assert "Forecast for Monday 7 December" in client.get("/dashboard").get_data(as_text=True)
 
 
 def test_the_morning_narrative_tells_the_last_whole_day_not_the_minutes_since_midnight(

@@ -36,7 +36,7 @@ def test_every_route_needs_a_login(app: Flask) -> None:
     client = app.test_client()
     urls = get_urls(app)
     assert len(urls) >= 15
-    public = {"static", "auth.login_page", "auth.api_me"}
+    public = {"static", "i18n.static", "auth.login_page", "auth.api_me"}  # i18n.static: the translations' script
     for endpoint, url in urls:
         if endpoint in public:
             continue
@@ -121,7 +121,7 @@ def test_roles(login_as) -> None:
     assert operator.get("/fleet").status_code == 200
     assert 'href="/fleet"' in operator.get("/").get_data(as_text=True)
     assert operator.get("/api/me").get_json()["user"] == {"id": "op", "name": "Olga Operator", "role": "operator",
-                                                          "all_stores": True, "stores": []}
+                                                          "all_stores": True, "stores": [], "language": None}
 
 
 def test_csrf_token_is_required(app: Flask) -> None:
