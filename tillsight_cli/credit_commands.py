@@ -13,21 +13,14 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from tillsight_cli.hub_cli import hub_config as _config
+
 log = logging.getLogger("tillsight")
 
 
 def _emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, separators=(",", ":"), default=str, ensure_ascii=False) + "\n")
     sys.stdout.flush()
-
-
-def _config(args: argparse.Namespace) -> Any:
-    from firmware_config import load_config
-
-    overrides: dict[str, Any] = {}
-    if getattr(args, "database_url", None):
-        overrides["hub"] = {"database_url": args.database_url}
-    return load_config(getattr(args, "config", None), overrides=overrides)
 
 
 def _summary(engine: Any, args: argparse.Namespace) -> int:

@@ -4,27 +4,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any
+
+from tillsight_cli.hub_cli import emit_json as _emit_json
+from tillsight_cli.hub_cli import hub_config as _config
 
 log = logging.getLogger("tillsight")
-
-
-def _emit_json(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, separators=(",", ":"), default=str) + "\n")
-    sys.stdout.flush()
-
-
-def _config(args: argparse.Namespace) -> Any:
-    from firmware_config import load_config
-
-    overrides: dict[str, Any] = {}
-    if getattr(args, "database_url", None):
-        overrides["hub"] = {"database_url": args.database_url}
-    return load_config(getattr(args, "config", None), overrides=overrides)
 
 
 def hub_import(args: argparse.Namespace) -> int:

@@ -12,27 +12,15 @@ pricing backtest (docs/pricing.md).  Imports the hub's code only when it runs.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from tillsight_cli.hub_cli import emit_json as _emit
+from tillsight_cli.hub_cli import hub_config as _config
+
 log = logging.getLogger("tillsight")
-
-
-def _emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, separators=(",", ":"), default=str) + "\n")
-    sys.stdout.flush()
-
-
-def _config(args: argparse.Namespace) -> Any:
-    from firmware_config import load_config
-
-    overrides: dict[str, Any] = {}
-    if getattr(args, "database_url", None):
-        overrides["hub"] = {"database_url": args.database_url}
-    return load_config(getattr(args, "config", None), overrides=overrides)
 
 
 def add_parser(hub_sub: Any) -> None:
