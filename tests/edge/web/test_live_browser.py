@@ -78,10 +78,11 @@ def test_live_view_shows_camera_boxes_and_basket(demo_server: str, browser, tmp_
     WebDriverWait(browser, 30).until(lambda d: d.execute_script(
         "const i=document.getElementById('camera'); return i.complete && i.naturalWidth") == 640)
     # the synthetic camera puts products down; the basket fills with catalogue names and prices
-    WebDriverWait(browser, 60, poll_frequency=0.5).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#lines tr")) >= 1)
+    # the basket redraws on every camera event: read its names in one script, not element by element
+    cells = WebDriverWait(browser, 60, poll_frequency=0.5).until(lambda d: d.execute_script(
+        "return Array.from(document.querySelectorAll('#lines td.name'))"
+        ".map(e => e.innerText.split('\\n')[0]);"))
     names = {p.name for p in demo_catalogue()}
-    cells = [e.text.split("\n")[0] for e in browser.find_elements(By.CSS_SELECTOR, "#lines td.name")]
     assert cells and all(c in names for c in cells), cells
     WebDriverWait(browser, 20).until(lambda d: "camera live" in d.find_element(By.ID, "health").text)
     assert "DOP" in browser.find_element(By.ID, "total").text
