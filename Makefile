@@ -71,11 +71,11 @@ lint: $(STAMP_FULL)
 	$(VENV)/bin/mypy
 
 test: setup-full lint
-	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # the quick loop: no torch (the training tests skip themselves), the hub's tests included
 test-fast: deps-debian $(STAMP_HUB)
-	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile -m "not slow"
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not slow"
 
 train: setup-full
 	$(VENV)/bin/tillsight train all --out models/demo --work build/train

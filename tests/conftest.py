@@ -58,6 +58,32 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         traveller.stop()
 
 
+# The files that take longest. `make test` runs pytest-xdist with whole files per worker and without its own
+# reordering (which queues files by their number of tests, so these one- or two-test files started last and
+# the run ended waiting on them); they go first, spread over the workers, and the rest follow, most tests first.
+LONGEST_FILES = (
+    "tests/test_shifted_clocks.py",
+    "tests/systemd/test_install.py",
+    "tests/analytics/web/test_analytics_browser.py",
+    "tests/tillsight_cli/test_demo_stack.py",
+    "tests/edge/test_service_notify.py",
+    "tests/edge/sync/test_delivery.py",
+    "tests/edge/sync/test_failures.py",
+    "tests/edge/test_appliance_e2e.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def file_of(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    rank = {path: i for i, path in enumerate(LONGEST_FILES)}
+    per_file: dict[str, int] = {}
+    for item in items:
+        per_file[file_of(item)] = per_file.get(file_of(item), 0) + 1
+    items.sort(key=lambda item: (rank.get(file_of(item), len(rank)), -per_file[file_of(item)], file_of(item)))
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     value = os.environ.get(CLOCK_ENV)
     return f"wall clock moved to {shifted_clock(value).isoformat()} ({CLOCK_ENV})" if value else None
