@@ -70,12 +70,25 @@ def test_spanish_keeps_the_numbers_money_and_item_names() -> None:
         assert localized_reason("3 lines voided in this sale") == "3 líneas anuladas en esta venta"
         assert localized_reason("1 line voided (usual 0)") == "1 línea anulada (normal: 0)"
         assert localized_reason("cash drawer opened twice without a sale") == "la gaveta se abrió 2 veces sin venta"
-        assert localized_reason("price overridden by hand (Aceite Sol 1 L: RD$210.00 → RD$60.00)") == \
-            "precio cambiado a mano (Aceite Sol 1 L: RD$210.00 → RD$60.00)"
         assert localized_reason("sale at 03:30, outside usual hours (07:00–21:00)") == \
             "venta a las 03:30, fuera del horario normal (07:00–21:00)"
+    with use_language("es", "America/Santo_Domingo"):  # the Dominican way of writing pesos is the stored one
+        assert localized_reason("price overridden by hand (Aceite Sol 1 L: RD$210.00 → RD$60.00)", "DOP") == \
+            "precio cambiado a mano (Aceite Sol 1 L: RD$210.00 → RD$60.00)"
     with use_language("fr"):
         assert localized_reason("cash drawer opened once without a sale") == "tiroir-caisse ouvert une fois sans vente"
+
+
+def test_money_inside_a_reason_is_written_the_readers_way() -> None:
+    with use_language("fr", "America/Santo_Domingo"):
+        assert localized_reason("total RD$12,500.00 is 25× the usual sale of RD$500.00", "DOP") == \
+            "le total de 12\u202f500,00\u00a0RD$ fait 25× la vente habituelle de 500,00\u00a0RD$"
+        assert localized_reason("price overridden by hand (Aceite Sol 1 L: RD$210.00 → RD$60.00)", "DOP") == \
+            "prix modifié à la main (Aceite Sol 1 L: 210,00\u00a0RD$ → 60,00\u00a0RD$)"
+    with use_language("es", "Europe/Madrid"):  # a bare "$" is the sale's currency; a code stays what it is
+        assert localized_reason("discount of $4,000.00 is 40% of the sale", "USD") == \
+            "el descuento de 4.000,00\u00a0US$ es el 40% de la venta"
+        assert localized_reason("total XOF 1,500 (usual XOF 300)") == "total 1.500\u00a0XOF (normal: 300\u00a0XOF)"
 
 
 def test_a_sentence_of_no_known_template_is_shown_as_stored() -> None:
