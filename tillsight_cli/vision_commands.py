@@ -94,8 +94,8 @@ def vision_enrol(args: argparse.Namespace) -> int:
         for s in report.skus:
             skipped = f", {len(s.skipped)} near-duplicate(s) skipped" if s.skipped else ""
             _out(f"{s.sku}: kept {s.kept} photo(s), {s.examples} example(s) in the gallery{skipped}")
-            for photo, reason in s.refused:
-                _out(f"  refused {photo}: {reason}")
+            for note in s.refused:
+                _out(f"  refused {note.photo}: {note.reason}")
         th = report.thresholds
         _out(f"gallery {report.gallery}: version {report.version}; an unknown item below score {th['min_score']} "
              f"or margin {th['min_margin']}")

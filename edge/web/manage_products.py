@@ -34,10 +34,12 @@ from edge.web.manage import (
 )
 from edge.web.manage import manage_blueprint as bp
 from edge.web.manage_receiving import receipt_notice, receive
+from edge.web.photo_notes import not_a_photo, note_text, report_json
 from edge.web.security import current_user, json_body, me, require
 from i18n import gettext as _
+from i18n import ngettext
 from vision.gallery import GalleryError
-from vision.gallery.enrol import PHOTO_SUFFIXES, SkuReport, enrol_photos
+from vision.gallery.enrol import PHOTO_SUFFIXES, PhotoNote, SkuReport, enrol_photos
 
 log = logging.getLogger(__name__)
 
@@ -297,11 +299,11 @@ def enrol_uploaded_photos(sku: str) -> SkuReport:
         raise BadInput("photos", _("at most %(most)s photos at a time (%(chosen)s chosen)", most=MAX_PHOTOS,
                                    chosen=len(files)))
     photos: list[tuple[str, bytes]] = []
-    refused: list[tuple[str, str]] = []
+    refused: list[PhotoNote] = []
     for f in files:
         name = Path(f.filename or "photo").name[:120]
         if Path(name).suffix.lower() not in PHOTO_SUFFIXES:
-            refused.append((name, _("not a photo file (%(kinds)s)", kinds=", ".join(PHOTO_SUFFIXES))))
+            refused.append(not_a_photo(name))
             continue
         photos.append((name, f.read()))
     try:
@@ -323,12 +325,13 @@ def product_photos_upload(sku: str) -> PageAnswer:
 
     def action() -> Response:
         report = enrol_uploaded_photos(sku)
-        for name, reason in report.refused:
-            flash(_("%(name)s refused: %(reason)s", name=name, reason=reason), "error")
-        for name, reason in report.skipped:
-            flash(_("%(name)s not added: %(reason)s", name=name, reason=reason), "notice")
-        return done(_("Added %(kept)s photo(s) of %(sku)s; the gallery has %(examples)s of it",
-                      kept=report.kept, sku=sku, examples=report.examples),
+        for note in report.refused:
+            flash(_("%(name)s refused: %(reason)s", name=note.photo, reason=note_text(note)), "error")
+        for note in report.skipped:
+            flash(_("%(name)s not added: %(reason)s", name=note.photo, reason=note_text(note)), "notice")
+        return done(ngettext("Added %(num)d photo of %(sku)s; the gallery has %(examples)s of it",
+                             "Added %(num)d photos of %(sku)s; the gallery has %(examples)s of it",
+                             report.kept, sku=sku, examples=report.examples),
                     "manage.product_page", sku=sku, _anchor="enrolment")
 
     return form_action(action, lambda msg: _product_page(sku, error=msg))
@@ -369,7 +372,7 @@ def api_product_active(sku: str) -> Response:
 @bp.post("/api/products/<sku>/photos")
 @require("owner")
 def api_product_photos(sku: str) -> Response:
-    return jsonify(enrol_uploaded_photos(sku).to_json())
+    return jsonify(report_json(enrol_uploaded_photos(sku)))
 
 
 @bp.post("/api/products/<sku>/receive")

@@ -84,7 +84,7 @@ def test_enrol_reports_kept_examples_and_refuses_bad_photos_with_the_reason(tmp_
 
     by_sku = {s.sku: s for s in report.skus}
     assert by_sku["RICE-5LB"].kept == 3 and by_sku["BEAN-RED"].kept == 3
-    refused = {photo: reason for s in report.skus for photo, reason in s.refused}
+    refused = {n.photo: n.reason for s in report.skus for n in s.refused}
     assert refused["broken.jpg"].startswith("unreadable")
     assert refused["tiny.png"].startswith("too small")
     assert refused["shaky.png"].startswith("blurred")

@@ -23,18 +23,34 @@ log = logging.getLogger(__name__)
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
+@dataclass(frozen=True)
+class PhotoNote:
+    """A photo that was not added, and why: ``reason`` is an English sentence (the command line, logs, the
+    JSON report); ``code`` and ``values`` let a screen word it in its reader's language (vision imports no
+    languages).  Codes: ``unreadable``, ``too_small`` (width, height, min), ``blurred`` (sharpness, min),
+    ``near_duplicate`` (example: the photo it repeats); a caller may add its own (the web upload's
+    ``not_a_photo``)."""
+
+    photo: str
+    reason: str
+    code: str
+    values: dict[str, str | int | float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"photo": self.photo, "reason": self.reason, "code": self.code, "values": self.values}
+
+
 @dataclass
 class SkuReport:
     sku: str
     kept: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (photo, why): near-duplicates
-    refused: list[tuple[str, str]] = field(default_factory=list)  # (photo, why): unusable photos
+    skipped: list[PhotoNote] = field(default_factory=list)  # near-duplicates
+    refused: list[PhotoNote] = field(default_factory=list)  # unusable photos
     examples: int = 0  # the SKU's examples in the gallery afterwards
 
     def to_json(self) -> dict:
         return {"sku": self.sku, "kept": self.kept, "examples": self.examples,
-                "refused": [{"photo": p, "reason": r} for p, r in self.refused],
-                "skipped": [{"photo": p, "reason": r} for p, r in self.skipped]}
+                "refused": [n.to_json() for n in self.refused], "skipped": [n.to_json() for n in self.skipped]}
 
 
 @dataclass
@@ -82,7 +98,7 @@ def enrol_photos(gallery: Gallery, embedder: EmbedderLike, sku: str, photos: lis
         if check.ok and check.image is not None:
             accepted.append((name, data, check.image))
         else:
-            report.refused.append((name, str(check.reason)))
+            report.refused.append(PhotoNote(name, str(check.reason), check.code or "unreadable", dict(check.values)))
             log.warning("enrol %s: refused %s: %s", sku, name, check.reason)
     if accepted:
         vectors = embedder.embed([img for _, _, img in accepted])
@@ -91,7 +107,8 @@ def enrol_photos(gallery: Gallery, embedder: EmbedderLike, sku: str, photos: lis
             if result.kept:
                 report.kept += 1
             else:
-                report.skipped.append((name, str(result.reason)))
+                report.skipped.append(PhotoNote(name, str(result.reason), "near_duplicate",
+                                                {"example": result.duplicate_of or ""}))
     report.examples = len(gallery.manifest.skus.get(sku, []))
     return report
 

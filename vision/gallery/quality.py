@@ -10,7 +10,7 @@ lies between.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -25,8 +25,12 @@ MIN_SHARPNESS = 40.0
 class PhotoCheck:
     path: Path
     image: np.ndarray | None  # BGR, when the photo was accepted
-    reason: str | None  # why it was refused; None when accepted
+    reason: str | None  # why it was refused (English, for logs and the command line); None when accepted
     sharpness: float = 0.0
+    # the refusal as a code and its values, for a screen to word in its reader's language (vision speaks
+    # English only): unreadable, too_small (width, height, min), blurred (sharpness, min)
+    code: str | None = None
+    values: dict[str, int | float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -46,14 +50,16 @@ def check_image(path: Path, image: np.ndarray | None, min_side: int = MIN_SIDE,
                 min_sharpness: float = MIN_SHARPNESS) -> PhotoCheck:
     """Check an image already read (None: it could not be read)."""
     if image is None or image.size == 0:
-        return PhotoCheck(path, None, "unreadable: not an image file OpenCV can decode")
+        return PhotoCheck(path, None, "unreadable: not an image file OpenCV can decode", code="unreadable")
     h, w = image.shape[:2]
     if min(h, w) < min_side:
-        return PhotoCheck(path, None, f"too small: {w}x{h} pixels, at least {min_side} on each side")
+        return PhotoCheck(path, None, f"too small: {w}x{h} pixels, at least {min_side} on each side",
+                          code="too_small", values={"width": w, "height": h, "min": min_side})
     sharp = sharpness(image)
     if sharp < min_sharpness:
         return PhotoCheck(path, None, f"blurred: sharpness {sharp:.1f} is below {min_sharpness:g} "
-                                      "(hold the camera still, focus on the product)", sharp)
+                                      "(hold the camera still, focus on the product)", sharp,
+                          code="blurred", values={"sharpness": round(sharp, 1), "min": min_sharpness})
     return PhotoCheck(path, image, None, sharp)
 
 

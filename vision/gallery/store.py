@@ -65,6 +65,7 @@ class AddResult:
     sku: str
     kept: bool
     reason: str | None = None  # why not kept (a near-duplicate of an example it already has)
+    duplicate_of: str | None = None  # that example's photo, when not kept
 
 
 def utc_now() -> str:
@@ -203,7 +204,7 @@ class Gallery:
         dup = near_duplicate_of(vec, self.rows_of(sku), duplicate)
         if dup is not None:
             other = self.manifest.skus[sku][dup].photo
-            return AddResult(sku, False, f"near-duplicate of {other}")
+            return AddResult(sku, False, f"near-duplicate of {other}", duplicate_of=other)
         digest = hashlib.sha256(data).hexdigest()
         rel = f"{PHOTOS}/{sku}/{digest[:16]}{suffix.lower()}"
         write_atomic(self.folder / rel, data)

@@ -47,7 +47,7 @@ def test_the_owner_uploads_photos_and_unusable_ones_are_refused_with_the_reason(
         ("notes.txt", b"not a photo"), ("broken.jpg", b"\xff\xd8 not really a jpeg")), follow_redirects=True)
     assert resp.status_code == 200, resp.get_data(as_text=True)
     html = resp.get_data(as_text=True)
-    assert f"Added 3 photo(s) of {SKU}; the gallery has 3 of it" in html
+    assert f"Added 3 photos of {SKU}; the gallery has 3 of it" in html
     assert "blurry.png refused: blurred" in html
     assert "notes.txt refused: not a photo file" in html
     assert "broken.jpg refused: unreadable" in html
