@@ -28,6 +28,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .outbound import SECRET_KEYS as OUTBOUND_SECRET_KEYS
+from .outbound import OutboundConfig
+
 ProfileName = Literal["dev", "pi4", "pi5", "jetson"]
 PROFILE_NAMES: tuple[str, ...] = ("dev", "pi4", "pi5", "jetson")
 
@@ -41,7 +44,8 @@ UNKNOWN_BACKEND_ERROR = "unknown_backend"
 # Dotted paths of secret values: masked when dumped, better supplied by environment variables.
 SECRET_MASK = "**********"
 SECRET_KEYS: tuple[tuple[str, ...], ...] = (("web", "secret_key"), ("mqtt", "password"),
-                                            ("hub_web", "secret_key"), ("llm", "api_key"))
+                                            ("hub_web", "secret_key"), ("llm", "api_key"),
+                                            *OUTBOUND_SECRET_KEYS)
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _SYNTHETIC_PARAMS: dict[str, type] = {"seed": int, "fps": float, "period": float, "width": int,
@@ -637,4 +641,5 @@ class TillsightConfig(_Section):
     hub_web: HubWebConfig = Field(default_factory=HubWebConfig)
     fleet: FleetConfig = Field(default_factory=FleetConfig)
     llm: LlmConfig = Field(default_factory=LlmConfig)
+    outbound: OutboundConfig = Field(default_factory=OutboundConfig)  # hub: collection reminders
     data_dir: Path = Path("var/tillsight")

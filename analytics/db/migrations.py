@@ -7,7 +7,8 @@ steps added on separate branches land cleanly.  Numbers by room: 1 ingest, 2 fle
 (users, tenancy), 4 analytics results (segments, forecasts), 5 insights (LLM), 8 credit customers
 and repayments, 9 the stores' galleries, 10 seq_gaps.closed_reason, 11 the
 stores' product names (store_products), 12 costs (tx_lines.unit_cost, cost_assumed
-and net_revenue, product_costs), 14 pricing (price_rails, price_changes); later steps take the next free number."""
+and net_revenue, product_costs), 14 pricing (price_rails, price_changes), 16 languages, 17 collection
+reminders (credit_contacts, credit_reminders); later steps take the next free number."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, insert, inspect, select, text
 
+from analytics.credit.sending.tables import REMINDER_TABLES
 from analytics.db import ai_tables as ai
 from analytics.db import analytics_tables as an
 from analytics.db import assistant_tables as assistant
@@ -105,11 +107,17 @@ def _v16(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE {table} ADD COLUMN language VARCHAR(16)"))
 
 
+def _v17(conn: Connection) -> None:
+    """Collection reminders: the customers' contact details and consent, and every reminder sent
+    (analytics/credit/sending/tables.py)."""
+    t.metadata.create_all(conn, tables=list(REMINDER_TABLES))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4),
                                                                    (5, _v5),
                                                                    (6, _v6), (7, _v7), (8, _v8), (9, _v9),
                                                                    (10, _v10), (11, _v11), (12, _v12), (14, _v14),
-                                                                   (16, _v16))
+                                                                   (16, _v16), (17, _v17))
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 
