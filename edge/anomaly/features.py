@@ -144,7 +144,9 @@ def sale_features(payload: dict, timezone: str, context: CashierContext | None =
     context = context or CashierContext()
     lines = payload.get("lines") or []
     subtotal = int(payload.get("subtotal") or 0)
-    discount = int(payload.get("discount") or 0)
+    # a multi-buy or bundle offer's saving is the shop's own price, not a discount someone chose to give
+    discount = int(payload.get("discount") or 0) - sum(int(p.get("discount") or 0)
+                                                       for p in payload.get("promotions") or [])
     completed = parse_utc(payload["completed_at"])
     started = parse_utc(payload.get("started_at") or payload["completed_at"])
     local = completed.astimezone(_zone(timezone))

@@ -109,8 +109,12 @@ def _receipt_text(sale: SaleRecord, header: ReceiptHeader, width: int) -> str:
         out.append(_row(f"  {line.qty} x {m(line.unit_price)}", m(line.line_total), width))
     out.append("-" * width)
     out.append(_row(_("Subtotal"), m(sale.subtotal), width))
-    if sale.discount:
-        out.append(_row(_("Discount"), m(-sale.discount), width))
+    for offer in sale.promotions:  # multi-buy and bundle offers, each its own discount line
+        label = _printable(offer.name if offer.times == 1 else f"{offer.name} x{offer.times}")
+        amount = m(-offer.discount)
+        out.append(_row(label[:max(1, width - len(amount) - 1)], amount, width))
+    if sale.discount - sale.promotion_discount:
+        out.append(_row(_("Discount"), m(-(sale.discount - sale.promotion_discount)), width))
     out.append(_row(_("TOTAL %(currency)s", currency=cur), m(sale.total), width))
     rate = format_percent(header.tax_rate_bp / 10000, digits=2 if header.tax_rate_bp % 100 else 0)
     out.append(_row("  " + _("incl. tax %(rate)s", rate=rate), m(sale.tax), width))

@@ -50,7 +50,7 @@ class CheckoutService:
         self.on_recorded = on_recorded
         settings = store.settings.get()
         self.session = CheckoutSession(store_id, device_id, settings.currency, settings.tax_rate_bp,
-                                       lookup=self._lookup)
+                                       lookup=self._lookup, offers=store.promotions.in_force)
         self.corrections = corrections
         self.session.on_correction = self._on_correction
         self._settled_frame: np.ndarray | None = None  # the camera frame of the latest settled basket

@@ -17,6 +17,10 @@
   (the item was not a product, or the customer keeps it).  Each one becomes an
   :class:`~contracts.events.UnknownItem` event.  A resolved track is never mirrored from the tray
   again, so the line is not doubled.
+* Multi-buy and bundle offers the hub sent (``offers``: those in force at a given time) are priced
+  by ``edge/checkout/promotions.py`` whenever the totals are worked out, at the session's clock: their
+  savings are part of the sale's discount (a supervisor's discount comes on top, at most the rest),
+  shown on the lines they cover, and kept in the sale (``SaleRecord.promotions``).
 * Corrections (an alternative picked, an unknown or camera line rung up by barcode or search) are
   handed to ``on_correction`` with the item's box, so the caller can keep the crop as a gallery
   candidate; that never blocks or fails the sale.
@@ -32,7 +36,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import i18n
@@ -47,10 +51,12 @@ from contracts.events import (
     UnknownItem,
     VisionMismatch,
 )
-from contracts.timestamps import format_utc, utc_now_text
+from contracts.prices import Promotion
+from contracts.timestamps import format_utc
 from edge.checkout.errors import ApprovalRequired, CheckoutError
+from edge.checkout.promotions import PricedUnit, apply_promotions
 from edge.checkout.totals import Totals, compute_totals
-from edge.store.records import Customer, Payment, Product, SaleLine, SaleRecord, User
+from edge.store.records import Customer, Payment, Product, SaleLine, SalePromotion, SaleRecord, User
 from i18n import N_, ngettext
 from i18n import gettext as _
 from vision.basket import BasketItem, BasketSnapshot
@@ -71,6 +77,7 @@ RESOLVE_HOW = ("barcode", "search")
 
 
 ProductLookup = Callable[[str], Product | None]
+OffersInForce = Callable[[datetime], list[Promotion]]  # the store's multi-buy/bundle offers at a moment
 
 
 def check_qty(qty: Any) -> int:
@@ -163,8 +170,9 @@ class CheckoutSession:
     nothing when the action is not possible."""
 
     def __init__(self, store_id: str, device_id: str, currency: str, tax_rate_bp: int,
-                 lookup: ProductLookup, clock: Clock | None = None) -> None:
+                 lookup: ProductLookup, clock: Clock | None = None, offers: OffersInForce | None = None) -> None:
         self.store_id = store_id
+        self.offers = offers
         self.clock = clock  # None: the wall clock (a test rings a sale up at a given time)
         self.device_id = device_id
         self.currency = currency
@@ -217,8 +225,11 @@ class CheckoutSession:
                 return line
         raise CheckoutError(_("no line %(line)s in this sale", line=line_id))
 
+    def _at(self) -> datetime:
+        return self.clock() if self.clock is not None else datetime.now(UTC)
+
     def _now(self) -> str:
-        return format_utc(self.clock()) if self.clock is not None else utc_now_text()
+        return format_utc(self._at())
 
     def _event(self, event: SaleEvent) -> None:
         self.events.append(event)
@@ -507,8 +518,8 @@ class CheckoutSession:
             check_amount(amount, "discount")
             if approver is None or not approver.at_least("supervisor"):
                 raise ApprovalRequired(_("a discount needs a supervisor PIN"))
-            subtotal = sum(ln.line_total for ln in self.lines)
-            if amount > subtotal:
+            subtotal = sum(ln.line_total for ln in self.priced_lines())
+            if amount > subtotal - sum(p.discount for p in self.promotions()):
                 raise CheckoutError(_("the discount cannot be more than the subtotal"))
             self._event(DiscountChange(at=self._now(), by=approver.id, old_discount=self.discount,
                                        new_discount=amount, reason=reason))
@@ -520,11 +531,25 @@ class CheckoutSession:
         """The lines that are sold (an unknown item is not, until it is resolved)."""
         return [ln for ln in self.lines if not ln.unknown]
 
-    def totals(self) -> Totals:
+    def promotions(self, at: datetime | None = None) -> list[SalePromotion]:
+        """The offers the basket gets at ``at`` (default: now by the session's clock)."""
+        with self._lock:
+            if self.offers is None:
+                return []
+            offers = self.offers(at or self._at())
+            if not offers:
+                return []
+            return apply_promotions([PricedUnit(ln.line_id, ln.sku, ln.qty, ln.unit_price,
+                                                ln.unit_price == ln.list_price) for ln in self.priced_lines()], offers)
+
+    def totals(self, promotions: list[SalePromotion] | None = None) -> Totals:
         with self._lock:
             lines = self.priced_lines()
-            return compute_totals([ln.line_total for ln in lines], [ln.qty for ln in lines],
-                                  min(self.discount, sum(ln.line_total for ln in lines)), self.tax_rate_bp)
+            offered = sum(p.discount for p in (self.promotions() if promotions is None else promotions))
+            subtotal = sum(ln.line_total for ln in lines)
+            manual = min(self.discount, subtotal - offered)
+            return compute_totals([ln.line_total for ln in lines], [ln.qty for ln in lines], offered + manual,
+                                  self.tax_rate_bp, promotions=offered)
 
     def to_payment(self) -> Totals:
         with self._lock:
@@ -551,7 +576,9 @@ class CheckoutSession:
         payment parts: it is recorded with no payment and its receipt says none was due."""
         with self._lock:
             self._require("payment")
-            totals = self.totals()
+            at = self._at()
+            offers = self.promotions(at)
+            totals = self.totals(offers)
             if totals.total == 0:  # nothing to pay: no payment parts, no drawer opening
                 if any(part.amount for part in parts):
                     raise CheckoutError(_("the total is 0.00: complete the sale with no payment"))
@@ -587,12 +614,12 @@ class CheckoutSession:
             if sum(1 for p in payments if p.method == "cash") > 1:
                 raise CheckoutError(_("take cash once"))
             events = list(self.events)
-            now = self._now()
+            now = format_utc(at)
             if any(p.method == "cash" for p in payments):  # the drawer opens for this sale's own payment
                 events.append(DrawerOpen(at=now, by=self._by(self.cashier), no_sale=False, reason="sale"))
             events.extend(self._mismatches(now))
             events.extend(self._unknown_events(now))
-            return self._record("completed", payments, events, totals, customer_id, now)
+            return self._record("completed", payments, events, totals, customer_id, now, offers)
 
     def _mismatches(self, at: str) -> list[SaleEvent]:
         sold: dict[str, int] = {}
@@ -607,7 +634,7 @@ class CheckoutSession:
                 for _, outcome in sorted(self.unknown_seen.items())]
 
     def _record(self, status: str, payments: list[Payment], events: list[SaleEvent], totals: Totals,
-                customer_id: str | None, now: str) -> SaleRecord:
+                customer_id: str | None, now: str, promotions: list[SalePromotion] | None = None) -> SaleRecord:
         assert self.cashier is not None
         return SaleRecord(
             tx_id=self.tx_id, status=status, store_id=self.store_id, device_id=self.device_id,
@@ -615,7 +642,8 @@ class CheckoutSession:
             lines=[SaleLine(ln.sku, ln.name, ln.qty, ln.unit_price, ln.line_total, ln.source, ln.confidence)
                    for ln in self.priced_lines()],
             payments=payments, events=events, subtotal=totals.subtotal, discount=totals.discount,
-            tax=totals.tax, total=totals.total, customer_id=customer_id, shift_id=self.shift_id)
+            tax=totals.tax, total=totals.total, customer_id=customer_id, shift_id=self.shift_id,
+            promotions=[p for p in promotions or [] if p.discount])
 
     def void(self, approver: User | None, reason: str = "", expect_version: int | None = None) -> SaleRecord | None:
         """Abandon the sale.  An empty sale just ends; one with lines needs a supervisor and is
@@ -634,13 +662,15 @@ class CheckoutSession:
                 return None
             if approver is None or not approver.at_least("supervisor"):
                 raise ApprovalRequired(_("voiding a sale needs a supervisor PIN"))
-            now = self._now()
+            at = self._at()
+            now = format_utc(at)
+            offers = self.promotions(at)
             events = list(self.events)
             events.append(SaleVoid(at=now, by=approver.id, lines=len(self.priced_lines()),
                                    reason=reason or "sale voided"))
             events.extend(self._unknown_events(now))
-            totals = self.totals()
-            return self._record("voided", [], events, totals, None, now)
+            totals = self.totals(offers)
+            return self._record("voided", [], events, totals, None, now, offers)
 
     def finish(self, record: SaleRecord) -> None:
         """The store has recorded ``record``: the session is over."""
@@ -652,12 +682,19 @@ class CheckoutSession:
     # -- view --------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
-            t = self.totals()
+            offers = self.promotions()
+            t = self.totals(offers)
+            on_line: dict[int, list[str]] = {}
+            for p in offers:
+                for line_id in p.line_ids:
+                    on_line.setdefault(line_id, []).append(p.name)
             return {"state": self.state, "tx_id": self.tx_id or None, "started_at": self.started_at or None,
                     "cashier": {"id": self.cashier.id, "name": self.cashier.name} if self.cashier else None,
                     "shift_id": self.shift_id, "version": self.basket_version, "currency": self.currency,
-                    "lines": [ln.to_dict() for ln in self.lines],
+                    "lines": [{**ln.to_dict(), "offers": on_line.get(ln.line_id, [])} for ln in self.lines],
+                    "promotions": [{"promotion_id": p.promotion_id, "name": p.name, "times": p.times,
+                                    "discount": p.discount, "line_ids": list(p.line_ids)} for p in offers],
                     "unknown_lines": sum(1 for ln in self.lines if ln.unknown),
                     "totals": {"subtotal": t.subtotal, "discount": t.discount, "tax": t.tax, "total": t.total,
-                               "items": t.items},
+                               "items": t.items, "promotions": t.promotions},
                     "receipt_no": self.result.receipt_no if self.result else None}

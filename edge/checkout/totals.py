@@ -25,10 +25,13 @@ class Totals:
     tax: int
     total: int
     items: int
+    promotions: int = 0  # the part of ``discount`` that multi-buy and bundle offers gave
 
 
-def compute_totals(line_totals: list[int], quantities: list[int], discount: int, rate_bp: int) -> Totals:
+def compute_totals(line_totals: list[int], quantities: list[int], discount: int, rate_bp: int,
+                   promotions: int = 0) -> Totals:
+    """``discount`` is every discount of the sale, offers' (``promotions``) included."""
     subtotal = sum(line_totals)
     total = subtotal - discount
     return Totals(subtotal=subtotal, discount=discount, tax=included_tax(total, rate_bp), total=total,
-                  items=sum(quantities))
+                  items=sum(quantities), promotions=promotions)

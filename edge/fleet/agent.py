@@ -570,6 +570,10 @@ class FleetAgent:
                  f"{sum(a.outcome == 'applied' for a in applied)} applied now"]
         if done.next_effective_at:
             parts.append(f"next at {done.next_effective_at}")
+        if done.withdrawn:
+            parts.append(f"{done.withdrawn} withdrawn")
+        if done.promotions is not None:
+            parts.append(f"{done.promotions} offer(s)")
         if done.unknown_skus:
             parts.append(f"not sold on this till: {', '.join(done.unknown_skus[:10])}")
         self._finish(m, "succeeded", "; ".join(parts))

@@ -26,6 +26,7 @@ from edge.store.gap_repair import GapRepair, Requeued
 from edge.store.insights import HubInsights
 from edge.store.outbox import Outbox
 from edge.store.products import Products
+from edge.store.promotions import Promotions
 from edge.store.sales import Sales
 from edge.store.settings import Settings, StoreSettings
 from edge.store.shifts import Shift, Shifts
@@ -55,6 +56,7 @@ class Store:
         self.insights = HubInsights(self.db)
         self.dashboard = DashboardQueries(self.db)
         self.gap_repair = GapRepair(self.db)
+        self.promotions = Promotions(self.db)  # the hub's multi-buy/bundle offers (edge/fleet/prices.py writes)
 
     @property
     def path(self) -> Path:

@@ -5,7 +5,7 @@ so the checkout that writes them and every reader agree on their shape."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.events import EVENT_TYPES, SaleEvent
@@ -18,7 +18,7 @@ LINE_SOURCES = ("vision", "barcode", "manual")
 ROLES = ("cashier", "supervisor", "owner")  # lowest to highest
 ROLE_RANK = RoleRanking(ROLES)  # the web guard ranks with the same object
 __all__ = ["EVENT_TYPES", "Alert", "CostChange", "Customer", "Payment", "Product", "SaleEvent", "SaleLine",
-           "SaleRecord", "StockMovement", "StockReceipt", "Supplier", "SupplierLink", "User"]
+           "SalePromotion", "SaleRecord", "StockMovement", "StockReceipt", "Supplier", "SupplierLink", "User"]
 TX_SCHEMA = TX  # "tillsight.tx/2"; sales stored before it keep their tillsight.tx/1 payloads
 
 
@@ -95,6 +95,29 @@ class Payment:
     customer_id: str | None = None
 
 
+@dataclass(frozen=True)
+class SalePromotion:
+    """A multi-buy or bundle offer the sale got (``edge/checkout/promotions.py``): used ``times`` times at
+    ``price`` each, saving ``discount`` minor units (part of the sale's ``discount``)."""
+
+    promotion_id: str
+    kind: str  # multibuy | bundle
+    name: str
+    times: int
+    price: int
+    discount: int
+    line_ids: tuple[int, ...] = ()  # the basket lines it took units from (the till's view, not stored)
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"promotion_id": self.promotion_id, "kind": self.kind, "name": self.name, "times": self.times,
+                "price": self.price, "discount": self.discount}
+
+    @classmethod
+    def from_payload(cls, d: dict[str, Any]) -> SalePromotion:
+        return cls(str(d["promotion_id"]), str(d["kind"]), str(d["name"]), int(d["times"]), int(d["price"]),
+                   int(d["discount"]))
+
+
 @dataclass
 class SaleRecord:
     """A finished sale (or voided sale, or refund) as the checkout hands it to the store.
@@ -124,6 +147,12 @@ class SaleRecord:
     anomaly: dict[str, Any] | None = None
     seq: int | None = None
     receipt_no: str | None = None
+    promotions: list[SalePromotion] = field(default_factory=list)  # offers applied; their discounts are in discount
+
+    @property
+    def promotion_discount(self) -> int:
+        """The part of ``discount`` that offers gave (the rest a supervisor gave by hand)."""
+        return sum(p.discount for p in self.promotions)
 
     def payment_payload(self) -> dict[str, Any] | None:
         if not self.payments:
@@ -150,6 +179,8 @@ class SaleRecord:
         }
         if self.refund_of:
             payload["refund_of"] = self.refund_of
+        if self.promotions:
+            payload["promotions"] = [p.to_payload() for p in self.promotions]
         return payload
 
 

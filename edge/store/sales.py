@@ -35,6 +35,7 @@ from edge.store.records import (
     Payment,
     SaleEvent,
     SaleLine,
+    SalePromotion,
     SaleRecord,
 )
 from edge.store.stock import apply_movement
@@ -225,7 +226,8 @@ class Sales:
                           completed_at=p["completed_at"], lines=lines, payments=pays, events=events,
                           subtotal=p["subtotal"], discount=p["discount"], tax=p["tax"], total=p["total"],
                           customer_id=p["customer_id"], refund_of=p.get("refund_of"), shift_id=row["shift_id"],
-                          anomaly=p["anomaly"], seq=p["seq"], receipt_no=row["receipt_no"])
+                          anomaly=p["anomaly"], seq=p["seq"], receipt_no=row["receipt_no"],
+                          promotions=[SalePromotion.from_payload(x) for x in p.get("promotions") or []])
 
     def find(self, tx_id: str) -> SaleRecord | None:
         row = self.db.query_one("SELECT * FROM sales WHERE tx_id = ?", (tx_id,))

@@ -234,6 +234,7 @@
         if (l.unit_price !== l.list_price) sub.push(T.el("s", { class: "muted", text: T.money(l.list_price, v.currency) }));
         const mainKids = [T.el("div", { class: "line-name", text: l.name }), T.el("div", { class: "line-badges" }, badges),
                           T.el("div", { class: "line-sub muted" }, sub)];
+        if (l.offers && l.offers.length) mainKids.push(T.el("div", { class: "line-offer", text: l.offers.join(" · ") }));
         if (l.source === "vision" && l.alternatives && l.alternatives.length && editable && !l.locked) {
           const alts = [T.el("span", { class: "muted", text: _("Or is it:") + " " })];
           l.alternatives.slice(0, 3).forEach(function (a) {
@@ -259,6 +260,14 @@
           T.el("div", { class: "line-qty" }, [minus, T.el("span", { class: "qty", text: String(l.qty) }), plus]),
           T.el("div", { class: "line-total num", text: T.money(l.line_total, v.currency) }),
           T.el("div", { class: "line-tools" }, [price, remove]),
+        ]));
+      });
+      (v.promotions || []).forEach(function (p) {  // a multi-buy or bundle offer: its saving as a line of its own
+        list.append(T.el("li", { class: "line offer-line", "data-promotion-id": p.promotion_id }, [
+          T.el("div", { class: "line-main" }, [T.el("div", { class: "line-name", text: p.times > 1 ? p.name + " ×" + p.times : p.name })]),
+          T.el("div", { class: "line-qty" }),
+          T.el("div", { class: "line-total num", text: "−" + T.money(p.discount, v.currency) }),
+          T.el("div", { class: "line-tools" }),
         ]));
       });
       const empty = $("basket-empty");
