@@ -33,6 +33,7 @@ from analytics.db import tables as t
 from analytics.jobs import results
 from analytics.jobs.categories import categorise_many
 from analytics.jobs.settings import AnalyticsSettings, SettingsError, parse_settings
+from analytics.llm.language import settings_with_language
 from contracts.money import format_money
 from i18n import current_language, current_locale, format_decimal, format_percent, ngettext
 from i18n import format_money as local_money
@@ -75,6 +76,8 @@ class AskStore:
         except SettingsError as exc:
             log.warning("%s; the assistant uses the default settings", exc)
             settings = AnalyticsSettings()
+        with engine.connect() as conn:  # the hub's language setting, else the one the store's devices report
+            settings = settings_with_language(conn, store_id, settings)
         return cls(store_id, row["name"], row["timezone"], row["currency"], settings,
                    language_code(settings.language))
 

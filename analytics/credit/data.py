@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 
 from analytics.db import tables as t
 from analytics.db.credit_tables import credit_customers, credit_repayments
+from analytics.llm.language import reported_language, resolve_language
 
 LANGUAGES = ("en", "es", "fr")
 
@@ -148,7 +149,9 @@ def load_store(engine: Engine, store_id: str) -> CreditStore:
             if seen is None:
                 raise CreditDataError(f"store {store_id!r} is not in the hub database")
             return CreditStore(store_id, store_id, "UTC", seen, "en")
-    return CreditStore(store_id, row["name"], row["timezone"], row["currency"], store_language(row["settings"]))
+        # the hub's language setting, else the one the store's devices report (analytics.llm.language)
+        language = resolve_language(row["settings"], reported_language(conn, store_id))
+    return CreditStore(store_id, row["name"], row["timezone"], row["currency"], language)
 
 
 def load_credit(engine: Engine, store_id: str, customer_id: str | None = None,

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, func, select
 from analytics.db import tables as t
 from analytics.jobs.categories import SERVICE, categorise_many
 from analytics.jobs.settings import AnalyticsSettings, parse_settings
+from analytics.llm.language import settings_with_language
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,14 @@ class StoreData:
 
 
 def store_info(engine: Engine, store_id: str) -> StoreInfo | None:
+    """The store's row; its settings' ``language`` is the store's language (the hub's setting, else the
+    one its devices report: ``analytics.llm.language``), which the texts written for it use."""
     with engine.connect() as conn:
         row = conn.execute(select(t.stores).where(t.stores.c.store_id == store_id)).mappings().first()
-    if row is None:
-        return None
-    return StoreInfo(store_id, row["name"], row["timezone"], row["currency"],
-                     parse_settings(row["settings"], store_id))
+        if row is None:
+            return None
+        settings = settings_with_language(conn, store_id, parse_settings(row["settings"], store_id))
+    return StoreInfo(store_id, row["name"], row["timezone"], row["currency"], settings)
 
 
 def store_ids(engine: Engine) -> list[str]:

@@ -1,6 +1,6 @@
 """What the device reports on its telemetry topic (QoS 0): backlog, oldest unsent age, disk,
-versions, and stock on hand per SKU with its name (the hub's reorder advice and its catalogue of
-product names read it)."""
+versions, the store's language (the hub writes the store's texts in it), and stock on hand per SKU with
+its name (the hub's reorder advice and its catalogue of product names read it)."""
 
 from __future__ import annotations
 
@@ -61,5 +61,7 @@ def snapshot(store: Store, store_id: str, device_id: str, data_dir: Path, now: d
            "backlog": store.outbox.backlog(), "oldest_unsent_at": oldest,
            "oldest_unsent_age_s": oldest_age_s(store, now), "last_tx_seq": last_tx_seq(store),
            "disk_free_bytes": disk_free, "versions": versions(), "stock": stock_on_hand(store, now)}
+    if store.settings.is_seeded():  # an unseeded store has no language of its own yet: say none
+        doc["language"] = store.settings.get().language
     validate(TELEMETRY_SCHEMA, doc)  # the hub checks the same contract
     return doc
