@@ -155,6 +155,12 @@ def publish(settings: FleetSettings, request: PublishRequest, now: datetime | No
 def rollback(settings: FleetSettings, ref: str, key_path: str | Path | None = None,
              now: datetime | None = None) -> rollout.Created:
     now = now or utc_now()
+    with open_engine(settings) as engine, engine.connect() as conn:
+        kind = resolve_deployment(conn, ref).kind
+    if kind == "prices":  # a till never puts an old price back from an older list: withdraw what it brought
+        from analytics.pricing.push import rollback_prices  # pricing builds on the fleet: imported on use
+
+        return rollback_prices(settings, ref, now, key_path)
     key = signing_key(settings, key_path)
     with open_engine(settings) as engine, FleetPublisher(settings.mqtt) as pub:
         return rollout.rollback(engine, pub, key, ref, chunk_size=settings.chunk_size,

@@ -1,8 +1,10 @@
 """The owner's pricing decisions and what each change did against what was predicted.
 
 :func:`decide` records an approval (at the suggested or an edited price, effective at a chosen time),
-a rejection, or a multi-buy/bundle set up by hand, with who decided; :func:`mark_sent` ties approved
-changes to the signed fleet update that carries them (``push.py``).  :func:`outcomes` compares, for
+a rejection, or a multi-buy/bundle offer approved (the tills price it from its effective time), with who
+decided; :func:`mark_sent` ties approved changes and offers to the signed fleet update that carries them
+(``push.py``); :func:`end_offer` ends an offer; :func:`withdraw` marks the changes a fleet rollback took
+back.  :func:`outcomes` compares, for
 each change in effect, the days since it took effect (up to the prediction's horizon) with as many
 days before it: units, revenue and gross profit, actual against predicted for the same span.
 """
@@ -24,7 +26,10 @@ from contracts.money import format_money
 from contracts.timestamps import format_utc, parse_utc
 from i18n import gettext as _
 
-STATUSES = ("approved", "sent", "rejected", "recorded")
+# recorded: an offer approved before the tills priced offers (kept as it was); withdrawn: taken back by a
+# fleet rollback; ended: an offer the owner ended
+STATUSES = ("approved", "sent", "rejected", "recorded", "withdrawn", "ended")
+OFFER_KINDS = ("multibuy", "bundle")
 
 
 class DecisionError(ValueError):
@@ -55,9 +60,9 @@ def decide(engine: Engine, d: Decision, now: datetime) -> str:
         raise DecisionError(_("the action must be approve or reject"))
     if d.action == "approve" and d.kind == "price" and d.new_price == d.old_price:
         raise DecisionError(_("the new price is the current price: nothing to change"))
-    if d.action == "approve" and d.kind == "price" and d.effective_at < now - timedelta(minutes=5):
+    if d.action == "approve" and d.effective_at < now - timedelta(minutes=5):
         raise DecisionError(_("the effective time is in the past: choose now or later"))
-    status = "rejected" if d.action == "reject" else ("approved" if d.kind == "price" else "recorded")
+    status = "rejected" if d.action == "reject" else "approved"
     effective = max(d.effective_at, now) if d.action == "approve" else d.effective_at
     change_id = str(uuid.uuid4())
     with engine.begin() as conn:
@@ -78,16 +83,50 @@ def list_changes(engine: Engine, store_id: str, statuses: tuple[str, ...] = STAT
     return [dict(r) for r in rows]
 
 
-def to_push(engine: Engine, store_id: str, now: datetime, keep_days: int = 35) -> list[dict[str, Any]]:
+def to_push(engine: Engine, store_id: str, now: datetime, keep_days: int = 35,
+            statuses: tuple[str, ...] = ("approved", "sent")) -> list[dict[str, Any]]:
     """The store's approved or sent price changes still due, or effective within ``keep_days``: what a
-    price list carries (a newer list never drops a change a till has not applied yet)."""
+    price list carries (a newer list never drops a change a till has not applied yet); with
+    ``statuses=("withdrawn",)`` the ones it names as withdrawn."""
     since = format_utc(now - timedelta(days=keep_days))
     with engine.connect() as conn:
         rows = conn.execute(select(price_changes).where(
             price_changes.c.store_id == store_id, price_changes.c.kind == "price",
-            price_changes.c.status.in_(("approved", "sent")), price_changes.c.effective_at >= since)
+            price_changes.c.status.in_(statuses), price_changes.c.effective_at >= since)
             .order_by(price_changes.c.effective_at, price_changes.c.change_id)).mappings().all()
     return [dict(r) for r in rows]
+
+
+def offers_to_push(engine: Engine, store_id: str) -> list[dict[str, Any]]:
+    """The store's approved or sent multi-buy and bundle offers: the whole set a price list carries."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(price_changes).where(
+            price_changes.c.store_id == store_id, price_changes.c.kind.in_(OFFER_KINDS),
+            price_changes.c.status.in_(("approved", "sent")))
+            .order_by(price_changes.c.effective_at, price_changes.c.change_id)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def withdraw(engine: Engine, store_id: str, change_ids: list[str]) -> int:
+    """Mark changes and offers a fleet rollback takes back; returns how many."""
+    if not change_ids:
+        return 0
+    with engine.begin() as conn:
+        done = conn.execute(price_changes.update().where(
+            price_changes.c.store_id == store_id, price_changes.c.change_id.in_(change_ids),
+            price_changes.c.status.in_(("approved", "sent"))).values(status="withdrawn"))
+    return int(done.rowcount or 0)
+
+
+def end_offer(engine: Engine, store_id: str, change_id: str) -> None:
+    """End an approved or sent offer: the next price list no longer carries it, so the tills drop it."""
+    with engine.begin() as conn:
+        done = conn.execute(price_changes.update().where(
+            price_changes.c.store_id == store_id, price_changes.c.change_id == change_id,
+            price_changes.c.kind.in_(OFFER_KINDS), price_changes.c.status.in_(("approved", "sent")))
+            .values(status="ended"))
+    if not done.rowcount:
+        raise DecisionError(_("that offer is not running"))
 
 
 def mark_sent(engine: Engine, change_ids: list[str], deployment_id: str, now: datetime) -> None:

@@ -313,7 +313,7 @@ def _offer_advice(report: PricingReport, offer: Offer, names: dict[str, str]) ->
     if eff.profit is not None:
         text += (f", profit by {w.money('d_profit', eff.profit.expected)} ({w.money('d_profit_low', eff.profit.low)} "
                  f"to {w.money('d_profit_high', eff.profit.high)})")
-    w.say(text + ". Set it up by hand: the tills apply single prices only.")
+    w.say(text + ". Once approved, the tills apply it from the time you choose.")
     reason, bad = w.finish()
     return OfferAdvice(offer, label, reason, bad)
 

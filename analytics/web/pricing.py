@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("pricing_page", __name__)
 
 PUSH_KEY = "tillsight.pricing.push"
-PushFn = Callable[[str, datetime], PushResult]
+PushFn = Callable[..., PushResult]  # (store_id, now[, force]) -> the push
 SHOWN = 200
 
 
@@ -50,7 +50,8 @@ def install_price_push(app: Flask, cfg: TillsightConfig) -> None:
     from analytics.pricing.push import push_prices
 
     settings = FleetSettings.from_config(cfg)
-    app.extensions[PUSH_KEY] = lambda store_id, at: push_prices(settings, hub().engine, store_id, at)
+    app.extensions[PUSH_KEY] = lambda store_id, at, force=False: push_prices(settings, hub().engine, store_id, at,
+                                                                             force=force)
 
 
 def _pusher() -> PushFn | None:
@@ -209,7 +210,8 @@ def _decide_offer(res: StoreResults, report: PricingReport, form: Any) -> str:
     try:
         return ch.decide(hub().engine, ch.Decision(
             res.store_id, skus[0], " + ".join(offer.names), o.kind, skus, action, o.regular_price, o.offer_price,
-            o.offer_price, report.currency, now(), _who(), offer.reason, {"effect": o.effect.as_dict()}), now())
+            o.offer_price, report.currency, _effective(form, res.info.timezone), _who(), offer.reason,
+            {"effect": o.effect.as_dict(), "quantity": o.quantity}), now())
     except ch.DecisionError as exc:
         raise FormError(str(exc)) from None
 
@@ -228,7 +230,7 @@ def decide_submit(store_id: str) -> Any:
         return _render(res, error=str(exc), status=400)
     done = "rejected" if request.form.get("action") == "reject" else "approved"
     pusher = _pusher()
-    if done == "approved" and pusher is not None and not request.form.get("skus"):
+    if done == "approved" and pusher is not None:
         try:
             pusher(store_id, now())
             done = "sent"
@@ -252,6 +254,25 @@ def push_submit(store_id: str) -> Any:
     except FleetError as exc:
         return _render(res, error=_("not sent: %(error)s", error=str(exc)), status=502)
     return redirect(url_for("pricing_page.store_pricing", store_id=store_id, done="sent"), code=303)
+
+
+@blueprint.post("/stores/<store_id>/pricing/end")
+@require("owner")
+def end_submit(store_id: str) -> Any:
+    """End a running multi-buy or bundle offer: the next price list leaves it out, so the tills drop it."""
+    res = open_store(store_id)
+    try:
+        ch.end_offer(hub().engine, store_id, str(request.form.get("change_id") or ""))
+    except ch.DecisionError as exc:
+        return _render(res, error=str(exc), status=400)
+    pusher = _pusher()
+    if pusher is None:
+        return redirect(url_for("pricing_page.store_pricing", store_id=store_id, done="ended"), code=303)
+    try:
+        pusher(store_id, now(), True)
+    except FleetError as exc:
+        return _render(res, error=_("not sent: %(error)s", error=str(exc)), status=502)
+    return redirect(url_for("pricing_page.store_pricing", store_id=store_id, done="ended_sent"), code=303)
 
 
 @blueprint.get("/api/stores/<store_id>/pricing/changes")
