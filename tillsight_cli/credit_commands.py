@@ -1,6 +1,7 @@
 """Handlers of ``tillsight hub credit``: the store's credit customers (balance, risk score and its
-factors, collections priority, predicted payment dates), and ``hub credit message`` (a collection
-message in a tone and language; AI-written when ``llm.base_url`` is set, else from templates).
+factors, collections priority, predicted payment dates), ``hub credit message`` (a collection
+message in a tone and language; AI-written when ``llm.base_url`` is set, else from templates) and
+``hub credit send`` (the reminder sent to one customer over the ``outbound`` channels, recorded).
 The analytics are imported only when the command runs."""
 
 from __future__ import annotations
@@ -80,11 +81,47 @@ def _message(engine: Any, cfg: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _send(engine: Any, cfg: Any, args: argparse.Namespace) -> int:
+    """Send --customer the reminder (as the Credit tab does); 0 sent, 1 refused or failed (recorded), 2 misuse."""
+    import getpass
+    import uuid
+
+    from analytics.credit.sending.registry import build_senders
+    from analytics.credit.sending.service import ReminderService
+
+    if not args.customer:
+        log.error("hub credit send needs --customer")
+        return 2
+    ai = None
+    if cfg.llm.base_url:
+        from analytics.llm import AIService
+
+        ai = AIService.from_config(engine, cfg)
+    senders = build_senders(cfg.outbound)
+    if not senders:
+        log.error("no reminder channel is enabled: set outbound.email, outbound.sms or outbound.whatsapp")
+        return 2
+    service = ReminderService(engine, senders, cfg.outbound, ai=ai)
+    key = args.key or f"cli-{uuid.uuid4().hex}"
+    [outcome] = service.send(args.store, [args.customer], tone=args.tone, by=f"cli:{getpass.getuser()}", key=key,
+                             now=datetime.now(UTC), channel=args.channel)
+    if args.json:
+        _emit_json(outcome.as_dict())
+    else:
+        r = outcome.reminder
+        where = f" by {outcome.channel} to {r.recipient}" if r else ""
+        detail = f" ({outcome.reason})" if outcome.reason else ""
+        ident = f", provider id {r.provider_id}" if r and r.provider_id else ""
+        sys.stdout.write(f"{outcome.name}: {outcome.status}{where}{detail}{ident}\n")
+    return 0 if outcome.status in ("sent", "duplicate") else 1
+
+
 def hub_credit(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from analytics.credit.data import CreditDataError
     from analytics.credit.messages import MessageError
+    from analytics.credit.sending.service import ReminderError
     from analytics.db import make_engine, migrate
     from firmware_config import ConfigError
 
@@ -94,8 +131,10 @@ def hub_credit(args: argparse.Namespace) -> int:
         migrate(engine)
         if args.what == "message":
             return _message(engine, cfg, args)
+        if args.what == "send":
+            return _send(engine, cfg, args)
         return _summary(engine, args)
-    except (ConfigError, CreditDataError, MessageError) as exc:
+    except (ConfigError, CreditDataError, MessageError, ReminderError) as exc:
         log.error("%s", exc)
         return 2
     except SQLAlchemyError as exc:

@@ -443,12 +443,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--config", help="hub config file (hub.database_url)")
     c.add_argument("--database-url", help="overrides hub.database_url")
     c = hb.add_parser("credit", help="credit customers: risk scores, collections priority, collection messages")
-    c.add_argument("what", nargs="?", choices=("summary", "message"), default="summary",
-                   help="summary (default) or message (a collection message for --customer)")
+    c.add_argument("what", nargs="?", choices=("summary", "message", "send"), default="summary",
+                   help="summary (default), message (a collection message for --customer) or send (send --customer "
+                        "the reminder over the outbound channels, recorded like a send from the Credit tab)")
     c.add_argument("--store", required=True, help="store id")
-    c.add_argument("--customer", help="customer id (for message)")
+    c.add_argument("--customer", help="customer id (for message and send)")
     c.add_argument("--tone", choices=("friendly", "firm", "formal"), default="friendly")
     c.add_argument("--language", choices=("en", "es", "fr"), default="en")
+    c.add_argument("--channel", choices=("whatsapp", "sms", "email"),
+                   help="send: this channel (default: the customer's preferred, else the first that reaches them)")
+    c.add_argument("--key", help="send: the request's idempotency key (default: a new one; repeat it to retry safely)")
     c.add_argument("--config", help="hub config file (hub.database_url, llm)")
     c.add_argument("--database-url", help="overrides hub.database_url")
     c.add_argument("--json", action="store_true", help="print one JSON line")

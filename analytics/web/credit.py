@@ -2,7 +2,8 @@
 (total, overdue, customers with a balance), the customers with their risk score and its factors,
 the collections priority list with predicted payment dates, each customer's ledger, and a
 message composer (customer, tone, language -> SMS, WhatsApp and e-mail texts, written by the AI
-with the customer pseudonymised, or by the templates, marked as such).
+with the customer pseudonymised, or by the templates, marked as such), and the reminders sent to the
+customers picked here (``credit_reminders``: sending, each customer's page, contact details).
 
 Every table has its JSON API with ``?format=csv|xlsx`` exports; a store outside the user's scope
 is a 404, a viewer gets 403.  Money is minor units in the API and exports, dates store-local.
@@ -117,8 +118,11 @@ def _ai() -> Any:
 def credit_page(store_id: str) -> str:
     info, report = _report(store_id)
     ai = _ai()
+    from analytics.web.credit_reminders import send_context
+
     return render_template(
         "credit.html", info=info, report=report, customers_spec=CUSTOMERS, priority_spec=PRIORITY,
+        **send_context(store_id),
         tones=TONES, languages=[(code, _(LANGUAGE_NAMES[code])) for code in LANGUAGES],
         default_language=report.store.language if report else "en", overdue_days=OVERDUE_DAYS,
         default_language_name=_(LANGUAGE_NAMES[report.store.language if report else "en"]),
@@ -239,3 +243,6 @@ def api_customer_language(store_id: str, customer_id: str) -> Response:
 
 
 page = Page(blueprint, nav=(NavItem("Credit", "credit.credit_page", "owner", per_store=True, order=160),))
+
+# sending reminders, the customer's page and contact details: routes of this blueprint kept in their own module
+from analytics.web import credit_reminders as _reminders  # noqa: E402, F401 - registers its routes

@@ -38,6 +38,9 @@ def build_app(cfg: TillsightConfig, engine: Engine) -> Flask:
                      ai=AIService.from_config(engine, cfg),
                      policy=LoginPolicy(web.lockout_failures, timedelta(minutes=web.lockout_minutes)))
     install_price_push(app, cfg)  # approved prices go to the tills at once when this hub holds the signing key
+    from analytics.web.credit_reminders import install_reminders
+
+    install_reminders(app, cfg)  # collection reminders by e-mail, SMS and WhatsApp (the outbound section)
     return app
 
 
