@@ -54,6 +54,7 @@ DEMO_OWNER_PASSWORD = "tillsight-store"  # the demo store owner "owner-{store_id
 DEMO_FLEET_GROUP = "default"  # the demo till's fleet group (registered on the hub, trusted key in device.yaml)
 DEMO_STORE_NAME = "Colmado La Esquina"  # what the appliance names a demo store left at the default name
 DEMO_TELEMETRY_S = 10.0
+DEMO_LANGUAGE = "es"  # the demo store's, on the till and on the hub, when the config names none
 APPLIANCE_READY_S = 600.0  # a first start seeds weeks of history and fits the anomaly model
 JOBS_SETTLE_S = 20.0  # no new sale reached the hub for this long: the till's history has synced
 JOBS_EVERY_S = 900.0  # then the analytics run again this often (a shop's nightly timer, sped up)
@@ -369,6 +370,10 @@ class DemoStack:
         broker_port = free_port()
         db_url = f"sqlite:///{(self.hub_dir / 'hub.db').resolve()}"
         keys = self._fleet_keys()
+        if "language" not in cfg.store.model_fields_set:
+            # the demo shop is a colmado in Santo Domingo: Spanish on both sides unless the file names a language
+            # (the appliance applies the same rule; the hub learns it from the till's telemetry)
+            cfg.store.language = DEMO_LANGUAGE
         owner_id = self._prepare_hub(db_url, cfg.store)  # first: the broker's device registry lives there
         broker = self._prepare_broker(db_url, cfg, broker_port)
         till = broker.device(cfg.store.store_id, cfg.store.device_id)

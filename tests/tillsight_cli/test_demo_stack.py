@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import REPO
 from tests.support.mosquitto import free_port, mosquitto_available
@@ -59,6 +60,18 @@ class HubClient:
                                      headers={"Content-Type": "application/json", "X-CSRFToken": token})
         with self.opener.open(req, timeout=10) as resp:
             assert json.loads(resp.read())["user"]["role"] == "operator"
+
+
+def _store_language(db: Path) -> str | None:
+    from analytics.db import make_engine
+    from analytics.jobs.data import store_info
+
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        info = store_info(engine, "s-001")
+        return info.settings.language if info else None
+    finally:
+        engine.dispose()
 
 
 def _listening(url: str) -> bool:
@@ -145,6 +158,11 @@ def test_demo_runs_the_hub_beside_the_appliance(tmp_path: Path) -> None:
         assert sale.tx_id in {r["tx_id"] for r in sales["rows"]}
         store_row = client.get_json("/api/stores")["rows"][0]
         assert store_row["name"] == "Colmado La Esquina" and store_row["transactions_today"] >= 1
+        # the colmado speaks Spanish on both sides: the configs say so and the hub learnt it from the till
+        for name in ("hub.yaml", "device.yaml"):
+            assert yaml.safe_load((data / "hub" / name).read_text())["store"]["language"] == "es", name
+        wait_for(lambda: _store_language(hub_db) == "es", 30, "the till's language in the hub")
+        assert client.get_json("/api/stores/s-001/alerts")["title"] == "Alertas"  # the operator follows the store
         for name in ("mosquitto.log", "hub-ingest.log", "hub-web.log", "sync-agent.log"):
             assert (data / "logs" / name).stat().st_size > 0, name
         # once no new sale has arrived for a while, the demo runs the hub's analytics by itself
