@@ -121,6 +121,10 @@ class ReminderService:
         self.config = config
         self.ai = ai
 
+    def _every(self) -> str:
+        """``reminder_every_days`` as a person writes it (7, 3.5)."""
+        return format(self.config.reminder_every_days, "g")
+
     # -- one customer ---------------------------------------------------------------------------------------------
 
     def _existing(self, store_id: str, key: str) -> Reminder | None:
@@ -191,7 +195,7 @@ class ReminderService:
         recent = self._recent(store_id, contact.customer_id, now)
         if recent is not None:
             return _("already reminded on %(day)s (at most one reminder every %(days)s days)",
-                     day=recent.requested_at[:10], days=f"{self.config.reminder_every_days:g}")
+                     day=recent.requested_at[:10], days=self._every())
         return None
 
     def send_one(self, store_id: str, contact: Contact, *, channel: str | None, tone: str, by: str, key: str,
@@ -307,7 +311,7 @@ class ReminderService:
             refusal = _("%(channel)s is not set up on this hub (outbound.%(channel)s)", channel=reminder.channel)
         elif recent is not None:
             refusal = _("already reminded on %(day)s (at most one reminder every %(days)s days)",
-                        day=recent.requested_at[:10], days=f"{self.config.reminder_every_days:g}")
+                        day=recent.requested_at[:10], days=self._every())
         if refusal is not None:
             with self.engine.begin() as conn:  # give the claim back: it stays failed, to be sent another day
                 conn.execute(update(credit_reminders).where(c.reminder_id == reminder_id)
