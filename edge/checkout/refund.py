@@ -10,6 +10,7 @@ from contracts.timestamps import utc_now_text
 from edge.checkout.errors import CheckoutError
 from edge.checkout.totals import included_tax
 from edge.store.records import Payment, SaleLine, SaleRecord, User
+from i18n import gettext as _
 
 
 def build_refund(original: SaleRecord, quantities: Mapping[str, int], already: Mapping[str, int],
@@ -22,9 +23,10 @@ def build_refund(original: SaleRecord, quantities: Mapping[str, int], already: M
     original method so the shift report balances).  A discount is shared out pro rata.
     """
     if original.status != "completed":
-        raise CheckoutError(f"receipt {original.receipt_no} is a {original.status} sale: it cannot be refunded")
+        raise CheckoutError(_("receipt %(receipt)s is a %(status)s sale: it cannot be refunded",
+                              receipt=original.receipt_no, status=original.status))
     if not approver.at_least("supervisor"):
-        raise CheckoutError("a refund needs a supervisor PIN")
+        raise CheckoutError(_("a refund needs a supervisor PIN"))
     sold: dict[str, SaleLine] = {}
     for line in original.lines:
         if line.sku in sold:
@@ -37,18 +39,18 @@ def build_refund(original: SaleRecord, quantities: Mapping[str, int], already: M
     lines: list[SaleLine] = []
     for sku, qty in quantities.items():
         if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0:
-            raise CheckoutError("refund quantities must be whole numbers, 0 or more")
+            raise CheckoutError(_("refund quantities must be whole numbers, 0 or more"))
         if qty == 0:
             continue
         if sku not in sold:
-            raise CheckoutError(f"{sku} is not on receipt {original.receipt_no}")
+            raise CheckoutError(_("%(sku)s is not on receipt %(receipt)s", sku=sku, receipt=original.receipt_no))
         left = sold[sku].qty - already.get(sku, 0)
         if qty > left:
-            raise CheckoutError(f"only {left} of {sold[sku].name} can still be refunded")
+            raise CheckoutError(_("only %(left)s of %(name)s can still be refunded", left=left, name=sold[sku].name))
         unit = sold[sku].unit_price
         lines.append(SaleLine(sku, sold[sku].name, -qty, unit, -qty * unit, "manual", None))
     if not lines:
-        raise CheckoutError("choose at least one item to refund")
+        raise CheckoutError(_("choose at least one item to refund"))
     subtotal = sum(ln.line_total for ln in lines)
     discount = 0
     if original.discount and original.subtotal:

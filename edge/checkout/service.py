@@ -25,6 +25,7 @@ from edge.checkout.session import CheckoutSession, Correction, PaymentPart, chec
 from edge.store import Store
 from edge.store.errors import NotFoundError, StoreError
 from edge.store.records import Product, SaleRecord, User
+from i18n import gettext as _
 from vision.basket import BasketSnapshot
 
 if TYPE_CHECKING:
@@ -85,10 +86,10 @@ class CheckoutService:
     def start(self, cashier: User) -> dict[str, Any]:
         shift = self.store.shifts.open_for(cashier.id)
         if shift is None:
-            raise CheckoutError("open your shift (count the float) before the first sale")
+            raise CheckoutError(_("open your shift (count the float) before the first sale"))
         if self.session.state in ("scanning", "review", "payment") and self.session.cashier \
                 and self.session.cashier.id != cashier.id:
-            raise CheckoutError(f"{self.session.cashier.name} has a sale in progress on this till")
+            raise CheckoutError(_("%(name)s has a sale in progress on this till", name=self.session.cashier.name))
         if self.session.state in ("scanning", "review", "payment"):
             return self.view()
         self.settings_changed()
@@ -99,11 +100,11 @@ class CheckoutService:
         """A barcode (digits) or a SKU, typed or scanned."""
         code = (code or "").strip()
         if not code or len(code) > 64:
-            raise CheckoutError("type a barcode or a product code")
+            raise CheckoutError(_("type a barcode or a product code"))
         product = self.store.products.by_barcode(code) if code.isdigit() else None
         product = product or self.store.products.find(code) or self.store.products.find(code.upper())
         if product is None or not product.active:
-            raise CheckoutError(f"no product with code {code!r}")
+            raise CheckoutError(_("no product with code %(code)s", code=repr(code)))
         return product
 
     def add(self, user: User, code: str, qty: int = 1, source: str = "manual") -> dict[str, Any]:
@@ -163,7 +164,7 @@ class CheckoutService:
             raise CheckoutError(str(exc)) from exc
         shift = self.store.shifts.open_for(cashier.id)
         if shift is None:
-            raise CheckoutError("open your shift before giving a refund")
+            raise CheckoutError(_("open your shift before giving a refund"))
         record = build_refund(original, quantities, self.store.sales.refunded_qty(original.tx_id), cashier,
                               approver, self.store.settings.get().tax_rate_bp, shift.id, reason)
         return self._record(record)
@@ -171,7 +172,7 @@ class CheckoutService:
     def open_drawer(self, user: User, reason: str) -> None:
         """A drawer opened with no sale (change for a customer, a float top-up): recorded."""
         if not reason.strip():
-            raise CheckoutError("say why the drawer is opened")
+            raise CheckoutError(_("say why the drawer is opened"))
         self.store.sales.record_event(DrawerOpen(at=utc_now_text(), by=user.id, no_sale=True,
                                                  reason=reason.strip()[:200]))
 

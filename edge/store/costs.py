@@ -62,7 +62,7 @@ def record_cost_change(conn: sqlite3.Connection, sku: str, old: int | None, new:
                        note: str = "") -> None:
     """Set the product's cost and keep the change, inside the caller's transaction (no row when equal)."""
     if reason not in COST_REASONS:
-        raise ValidationError(f"unknown cost change reason {reason!r}")
+        raise ValidationError(_("unknown cost change reason %(reason)s", reason=repr(reason)))
     if old == new:
         return
     conn.execute("UPDATE products SET cost = ? WHERE sku = ?", (new, sku))

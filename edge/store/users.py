@@ -18,6 +18,7 @@ from edge.store.database import StoreDB, utc_now
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.records import ROLES, User
 from i18n import SUPPORTED_LANGUAGES
+from i18n import gettext as _
 
 USER_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
@@ -43,7 +44,7 @@ class Users:
     def get(self, user_id: str) -> User:
         r = self.db.query_one("SELECT * FROM users WHERE id = ?", (user_id,))
         if r is None:
-            raise NotFoundError(f"no user {user_id!r}")
+            raise NotFoundError(_("no user %(user)s", user=repr(user_id)))
         return _row(r)
 
     def find(self, user_id: str) -> User | None:
@@ -57,7 +58,7 @@ class Users:
     def hashes(self, user_id: str) -> tuple[str | None, str | None]:
         r = self.db.query_one("SELECT pin_hash, password_hash FROM users WHERE id = ?", (user_id,))
         if r is None:
-            raise NotFoundError(f"no user {user_id!r}")
+            raise NotFoundError(_("no user %(user)s", user=repr(user_id)))
         return r["pin_hash"], r["password_hash"]
 
     def with_pin(self, role_at_least: tuple[str, ...] = ROLES) -> builtins.list[tuple[User, str]]:
@@ -68,16 +69,16 @@ class Users:
              password_hash: str | None = None, active: bool = True) -> User:
         """Create or update; a ``None`` hash keeps the existing one."""
         if not USER_ID_RE.match(user_id or ""):
-            raise ValidationError("user id must be 1-32 lowercase letters, digits, '_' or '-'")
+            raise ValidationError(_("user id must be 1-32 lowercase letters, digits, '_' or '-'"))
         if not name or not name.strip() or len(name) > 80:
-            raise ValidationError("name must be 1-80 characters")
+            raise ValidationError(_("name must be 1-80 characters"))
         if role not in ROLES:
-            raise ValidationError(f"role must be one of {', '.join(ROLES)}")
+            raise ValidationError(_("role must be one of %(choices)s", choices=", ".join(ROLES)))
         existing = self.find(user_id)
         if existing is None and not (pin_hash or password_hash):
-            raise ValidationError("a new user needs a PIN or a password")
+            raise ValidationError(_("a new user needs a PIN or a password"))
         if role == "owner" and not (password_hash or (existing and existing.has_password)):
-            raise ValidationError("an owner needs a password")
+            raise ValidationError(_("an owner needs a password"))
         with self.db.transaction() as c:
             if existing is None:
                 c.execute("INSERT INTO users (id, name, role, pin_hash, password_hash, active, created_at)"
@@ -120,7 +121,7 @@ class Users:
     def set_language(self, user_id: str, language: str | None) -> None:
         """Prefer ``language`` for ``user_id`` (``None``: follow the store's)."""
         if language is not None and language not in SUPPORTED_LANGUAGES:
-            raise ValidationError(f"language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+            raise ValidationError(_("language must be one of %(choices)s", choices=", ".join(SUPPORTED_LANGUAGES)))
         self.get(user_id)
         with self.db.transaction() as c:
             if language is None:

@@ -31,6 +31,7 @@ from edge.store.errors import NotFoundError, StoreError, StoreUnavailableError, 
 from edge.web.context import WebContext
 from edge.web.forms import BadInput
 from edge.web.security import current_user, guard, wants_json
+from i18n import gettext
 from i18n.web import RequestLocale
 from i18n.web import install as install_i18n
 from runtime.web_guard import install_security_headers
@@ -104,7 +105,7 @@ def create_app(context: WebContext, secret_key: str | None = None, secure_cookie
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
-        return _error(400, f"security token missing or expired ({exc.description}); reload the page")
+        return _error(400, gettext("security token missing or expired; reload the page"))
 
     @app.errorhandler(ApprovalRequired)
     def _approval(exc: ApprovalRequired):

@@ -95,5 +95,5 @@ def api_logout() -> Response:
 def api_me() -> Response | tuple[Response, int]:
     user = current_user()
     if user is None:
-        return jsonify(error="log in first"), 401
+        return jsonify(error=_("log in first")), 401
     return jsonify(user={"id": user.id, "name": user.name, "role": user.role})

@@ -47,9 +47,9 @@ def whole_number(data: dict[str, Any], key: str, lo: int = 1, hi: int = MAX_QTY,
     A form post (not JSON) may send digits as text, which :func:`get_int` reads strictly."""
     value = data.get(key, default)
     if value is None:
-        raise BadInput(key, "is required")
+        raise BadInput(key, i18n.gettext("is required"))
     if request.is_json and (isinstance(value, bool) or not isinstance(value, int)):
-        raise BadInput(key, "must be a whole number")
+        raise BadInput(key, i18n.gettext("must be a whole number"))
     return get_int({key: value}, key, lo, hi)
 
 
@@ -59,9 +59,10 @@ def money(data: dict[str, Any], key: str, currency: str, lo: int = 0, hi: int = 
     Floats are rejected (0.1 + 0.2 is not money)."""
     value = data.get(key)
     if value is None or value == "":
-        raise BadInput(key, "is required")
+        raise BadInput(key, i18n.gettext("is required"))
     if isinstance(value, bool) or isinstance(value, float) or not isinstance(value, (int, str)):
-        raise BadInput(key, "must be minor units as a whole number, or an amount as text like \"12.50\"")
+        raise BadInput(key, i18n.gettext("must be minor units as a whole number, or an amount as text like "
+                                         "\"12.50\""))
     return get_money({key: value}, key, currency, lo, hi)
 
 
@@ -92,10 +93,10 @@ def approver_from(data: dict[str, Any]) -> User | None:
     if pin is None:
         pin = ""
     if not isinstance(pin, str):
-        raise BadInput("approver_pin", "must be text")
+        raise BadInput("approver_pin", i18n.gettext("must be text"))
     pin = pin.strip()
     if pin and not _PIN_RE.match(pin):
-        raise BadInput("approver_pin", "must be digits")
+        raise BadInput("approver_pin", i18n.gettext("must be digits"))
     if not approver_id and not pin:
         return None
     if not approver_id or not pin:

@@ -29,6 +29,7 @@ from edge.web.context import ctx
 from edge.web.forms import BadInput, get_text
 from edge.web.security import json_body, me, require
 from i18n import gettext as _
+from i18n import ngettext
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def refundable_lines(sale: SaleRecord) -> list[dict[str, Any]]:
 
 def _lookup(receipt_no: str) -> SaleRecord:
     if not RECEIPT_RE.match(receipt_no or ""):
-        raise NotFound(f"no sale with receipt number {receipt_no!r}")
+        raise NotFound(_("no sale with receipt number %(receipt)s", receipt=repr(receipt_no)))
     return ctx().store.sales.by_receipt(receipt_no)  # NotFoundError -> 404
 
 
@@ -78,16 +79,16 @@ def refund_lookup() -> Response:
 def refund_quantities(data: dict[str, Any]) -> dict[str, int]:
     items = data.get("items")
     if not isinstance(items, dict) or not items:
-        raise BadInput("items", "send the quantities to refund as {sku: qty}")
+        raise BadInput("items", _("send the quantities to refund as {sku: qty}"))
     if len(items) > MAX_REFUND_ITEMS:
-        raise BadInput("items", f"at most {MAX_REFUND_ITEMS} products")
+        raise BadInput("items", ngettext("at most %(num)d product", "at most %(num)d products", MAX_REFUND_ITEMS))
     out: dict[str, int] = {}
     for sku, qty in items.items():
         if not isinstance(sku, str) or not SKU_RE.match(sku):
-            raise BadInput("items", "each key must be a product code")
+            raise BadInput("items", _("each key must be a product code"))
         out[sku] = whole_number({sku: qty}, sku, lo=0, hi=MAX_QTY)
     if not any(out.values()):
-        raise BadInput("items", "choose at least one item to refund")
+        raise BadInput("items", _("choose at least one item to refund"))
     return out
 
 

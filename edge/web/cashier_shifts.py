@@ -16,6 +16,8 @@ from flask import Response, jsonify, render_template, request
 from werkzeug.exceptions import Forbidden
 
 from edge.checkout.errors import CheckoutError
+from edge.checkout.receipt import method_name
+from edge.store.records import PAYMENT_METHODS
 from edge.store.shifts import Shift
 from edge.web.cashier_common import (
     ACTIVE_STATES,
@@ -57,7 +59,7 @@ def _report_context(shift: Shift) -> dict[str, Any]:
     report = shift_report(shift)
     return {"shift": shift, "report": report, "cashier_name": user_name(shift.cashier_id),
             "money": money_text, "local": local_text,
-            "method_names": {"cash": "Cash", "card": "Card", "mobile_money": "Mobile money", "credit": "Credit"}}
+            "method_names": {m: method_name(m) for m in PAYMENT_METHODS}}
 
 
 # -- pages ---------------------------------------------------------------------------------------

@@ -77,13 +77,13 @@ def _date_arg(key: str = "date") -> date | None:
     if not text:
         return None
     if not _DATE_RE.match(text):
-        raise BadInput(key, "must be a date like 2026-11-21")
+        raise BadInput(key, _("must be a date like 2026-11-21"))
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise BadInput(key, "is not a real date") from None
+        raise BadInput(key, _("is not a real date")) from None
     if not 2000 <= day.year <= 2999:
-        raise BadInput(key, "must be between the years 2000 and 2999")
+        raise BadInput(key, _("must be between the years 2000 and 2999"))
     return day
 
 
@@ -95,7 +95,7 @@ def _sales_filters() -> dict[str, Any]:
     args = request.args.to_dict()
     status = get_text(args, "status", 16, required=False)
     if status and status not in SALE_STATUSES:
-        raise BadInput("status", f"must be one of {', '.join(SALE_STATUSES)}")
+        raise BadInput("status", _("must be one of %(choices)s", choices=", ".join(SALE_STATUSES)))
     return {"day": _date_arg(), "cashier_id": get_text(args, "cashier", 32, required=False) or None,
             "status": status or None, "limit": get_int(args, "limit", 1, 500, default=100),
             "offset": get_int(args, "offset", 0, 10_000_000, default=0)}

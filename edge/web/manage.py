@@ -83,7 +83,8 @@ def money_field(data: dict[str, Any], key: str, lo: int = 0, hi: int = 10**11,
         return get_money(data, key, cur, lo, hi, default)
     except BadInput as exc:
         if "between" in str(exc):
-            raise BadInput(key, f"must be between {fmt_money(lo, cur)} and {fmt_money(hi, cur)}") from None
+            raise BadInput(key, i18n.gettext("must be between %(low)s and %(high)s", low=fmt_money(lo, cur),
+                                             high=fmt_money(hi, cur))) from None
         raise
 
 
@@ -94,7 +95,7 @@ def strict_bool(data: dict[str, Any], key: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
         return value.strip().lower() in _TRUE
-    raise BadInput(key, "must be true or false")
+    raise BadInput(key, i18n.gettext("must be true or false"))
 
 
 def conflict(message: str) -> Conflict:

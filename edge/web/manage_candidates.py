@@ -30,6 +30,7 @@ from edge.web.context import ctx
 from edge.web.manage import PageAnswer, done, render
 from edge.web.manage import manage_blueprint as bp
 from edge.web.security import require
+from i18n import gettext as _
 from vision.gallery import GalleryError
 from vision.gallery.candidates import Candidate, CandidateError, CandidateStore
 
@@ -78,7 +79,7 @@ def candidate_photo(candidate_id: str) -> Response:
     store = _store()
     try:
         if store is None:
-            raise CandidateError("no candidates on this till")
+            raise CandidateError(_("no candidates on this till"))
         path = store.photo_path(candidate_id)
     except CandidateError as exc:
         raise NotFound(str(exc)) from None
@@ -93,7 +94,7 @@ def approve(candidate_id: str) -> str:
     """Add the candidate's crop to the gallery; the notice to show."""
     store, gallery = _store(), ctx().gallery
     if store is None or gallery is None:
-        raise Refused("this till has no gallery (recognition is off): candidates cannot be approved here")
+        raise Refused(_("this till has no gallery (recognition is off): candidates cannot be approved here"))
     try:
         with gallery.edit() as g:
             cand = store.get(candidate_id)
@@ -102,19 +103,20 @@ def approve(candidate_id: str) -> str:
         raise Refused(str(exc)) from None
     name = candidate_json(cand)["name"]
     if result.kept:
-        return f"Added to the gallery as {name}: recognised from the next sale"
-    return f"Not added: the gallery already has a photo just like it of {name} ({result.reason})"
+        return _("Added to the gallery as %(name)s: recognised from the next sale", name=name)
+    return _("Not added: the gallery already has a photo just like it of %(name)s (%(example)s)", name=name,
+             example=result.duplicate_of or result.reason)
 
 
 def reject(candidate_id: str) -> str:
     store = _store()
     if store is None:
-        raise Refused("no candidates on this till")
+        raise Refused(_("no candidates on this till"))
     try:
         cand = store.reject(candidate_id)
     except CandidateError as exc:
         raise Refused(str(exc)) from None
-    return f"Rejected the photo of {candidate_json(cand)['name']}"
+    return _("Rejected the photo of %(name)s", name=candidate_json(cand)["name"])
 
 
 def _act(fn: Callable[[str], str], candidate_id: str) -> PageAnswer:

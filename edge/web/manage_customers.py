@@ -43,7 +43,7 @@ def customer_json(c: Customer, currency: str) -> dict[str, Any]:
 def _phone(data: dict[str, Any]) -> str:
     phone = get_text(data, "phone", 24, required=False)
     if not PHONE_RE.match(phone):
-        raise BadInput("phone", "may hold only digits, spaces, +, (, ) and -")
+        raise BadInput("phone", _("may hold only digits, spaces, +, (, ) and -"))
     return phone
 
 

@@ -34,6 +34,7 @@ from edge.web.manage import (
 )
 from edge.web.manage import manage_blueprint as bp
 from edge.web.manage_receiving import receipt_notice, receive
+from edge.web.manage_stock import reason_name
 from edge.web.photo_notes import not_a_photo, note_text, report_json
 from edge.web.security import current_user, json_body, me, require
 from i18n import gettext as _
@@ -230,7 +231,7 @@ def _product_page(sku: str, error: str | None = None, form: dict[str, Any] | Non
     categories = sorted({p.category for p in store.products.list(include_inactive=True) if p.category})
     examples, gallery_problem = _gallery_examples(sku)
     return render("product.html", product=product, form=form, error=error, categories=categories,
-                  movements=store.stock.movements(sku, limit=25), examples=examples,
+                  movements=store.stock.movements(sku, limit=25), reason_name=reason_name, examples=examples,
                   gallery_problem=gallery_problem, max_photos=MAX_PHOTOS,
                   margin=shelf_margin(product.price, product.cost, settings().tax_rate_bp),
                   cost_history=store.costs.history(sku, limit=20), suppliers=store.suppliers.list(),

@@ -47,7 +47,7 @@ def settings_json(s: StoreSettings) -> dict[str, Any]:
 
 def _tax_bp(data: dict[str, Any]) -> int:
     if "tax_rate" in data and "tax_rate_bp" in data:
-        raise BadInput("tax_rate_bp", "give the tax rate once: tax_rate (percent) or tax_rate_bp, not both")
+        raise BadInput("tax_rate_bp", _("give the tax rate once: tax_rate (percent) or tax_rate_bp, not both"))
     if "tax_rate" in data:
         value = data["tax_rate"]
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -58,7 +58,7 @@ def _tax_bp(data: dict[str, Any]) -> int:
                            _("must be a percentage from 0 to 50 with at most 2 decimals, such as 18 or 7.25"))
         bp_value = int(m.group(1)) * 100 + int((m.group(2) or "0").ljust(2, "0"))
         if bp_value > MAX_TAX_BP:
-            raise BadInput("tax_rate", "must be between 0 and 50 %")
+            raise BadInput("tax_rate", _("must be between 0 and 50 %"))
         return bp_value
     return get_int(data, "tax_rate_bp", 0, MAX_TAX_BP)
 
@@ -66,10 +66,11 @@ def _tax_bp(data: dict[str, Any]) -> int:
 def _currency(data: dict[str, Any], current: StoreSettings) -> str:
     code = get_text(data, "currency", 3).upper()
     if not _CURRENCY_RE.match(code):
-        raise BadInput("currency", "must be a three-letter ISO 4217 code such as DOP, USD or EUR")
+        raise BadInput("currency", _("must be a three-letter ISO 4217 code such as DOP, USD or EUR"))
     if exponent(code) != exponent(current.currency) and ctx().store.db.scalar("SELECT count(*) FROM products"):
-        raise BadInput("currency", f"{code} has {exponent(code)} decimals but {current.currency} has "
-                                   f"{exponent(current.currency)}: every stored price would change meaning")
+        raise BadInput("currency", _("%(code)s has %(digits)s decimals but %(current)s has %(current_digits)s: "
+                                     "every stored price would change meaning", code=code, digits=exponent(code),
+                                     current=current.currency, current_digits=exponent(current.currency)))
     return code
 
 
@@ -94,7 +95,7 @@ def _language(data: dict[str, Any]) -> str:
 def update_settings(data: dict[str, Any]) -> StoreSettings:
     unknown = sorted(set(data) - set(FIELDS) - {"csrf_token"})
     if unknown:
-        raise BadInput(unknown[0], "is not a setting")
+        raise BadInput(unknown[0], _("is not a setting"))
     current = settings()
     changes: dict[str, Any] = {}
     if "store_name" in data:

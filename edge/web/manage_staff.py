@@ -46,7 +46,7 @@ def staff_json(user: User) -> dict[str, Any]:
 def _role(data: dict[str, Any]) -> str:
     role = data.get("role")
     if not isinstance(role, str) or role not in ROLES:
-        raise BadInput("role", f"must be one of {', '.join(ROLES)}")
+        raise BadInput("role", _("must be one of %(choices)s", choices=", ".join(ROLES)))
     return role
 
 
@@ -56,7 +56,7 @@ def _secret(data: dict[str, Any], key: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise BadInput(key, "must be text (a PIN is typed as digits in quotes)")
+        raise BadInput(key, _("must be text (a PIN is typed as digits in quotes)"))
     try:
         (check_pin if key == "pin" else check_password)(value)
     except WeakSecretError as exc:
@@ -76,7 +76,7 @@ def create_staff(data: dict[str, Any]) -> User:
     users = ctx().store.users
     user_id = get_text(data, "id", 32).lower()
     if not USER_ID_RE.match(user_id):
-        raise BadInput("id", "must be 1-32 lowercase letters, digits, '_' or '-'")
+        raise BadInput("id", _("must be 1-32 lowercase letters, digits, '_' or '-'"))
     name = get_text(data, "name", 80)
     role = _role(data)
     pin = _secret(data, "pin")

@@ -20,6 +20,7 @@ from werkzeug.exceptions import Forbidden
 
 from edge.store.records import ROLES, User
 from edge.web.context import ctx
+from i18n import gettext
 from runtime.web_guard import LoginGuard, RoleRanking, session_stamp, wants_json
 
 # endpoints that answer without a login: the login itself, the home redirect and static files
@@ -61,7 +62,7 @@ def json_body() -> dict[str, Any]:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
             from werkzeug.exceptions import BadRequest
-            raise BadRequest("the body must be a JSON object")
+            raise BadRequest(gettext("the body must be a JSON object"))
         return data
     return request.form.to_dict()
 
@@ -70,5 +71,5 @@ def me() -> User:
     """The logged-in user, for a route behind ``@require`` (which answers first when nobody is)."""
     user = current_user()
     if user is None:  # pragma: no cover - @require answers first
-        raise Forbidden("log in first")
+        raise Forbidden(gettext("log in first"))
     return user

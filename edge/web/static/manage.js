@@ -57,7 +57,8 @@
     sync();
   }
 
-  // -- stock count: difference against the book stock and its value, as the counts are typed
+  // -- stock count: difference against the book stock and its value at cost, as the counts are typed; a
+  //    product with no cost shows "no cost" and is counted apart, never as a zero loss
   const sheet = document.getElementById("count-sheet");
   if (sheet) {
     const form = document.getElementById("count-form");
@@ -69,7 +70,7 @@
       cell.classList.toggle("down", delta < 0);
     };
     const update = function () {
-      let lines = 0, changed = 0, units = 0, value = 0, bad = 0;
+      let lines = 0, changed = 0, units = 0, value = 0, bad = 0, uncosted = 0;
       rows.forEach(function (row) {
         const input = row.querySelector("input.count-input");
         const deltaCell = row.querySelector("[data-col=delta]");
@@ -82,13 +83,20 @@
           row.classList.add("invalid"); bad += 1; deltaCell.textContent = "?"; return;
         }
         const delta = parseInt(raw, 10) - parseInt(row.dataset.book, 10);
-        const worth = delta * parseInt(row.dataset.price, 10);
+        const costed = row.dataset.cost !== "";
+        const worth = costed ? delta * parseInt(row.dataset.cost, 10) : 0;
         lines += 1; units += delta; value += worth;
         row.classList.add("counted");
         if (delta !== 0) { changed += 1; row.classList.add("changed"); }
+        if (delta !== 0 && !costed) uncosted += 1;
         setDelta(deltaCell, delta);
-        valueCell.textContent = T.money(worth);
+        valueCell.textContent = costed || delta === 0 ? T.money(worth) : _("no cost");
       });
+      const uncostedNote = document.getElementById("count-uncosted");
+      uncostedNote.hidden = uncosted === 0;
+      uncostedNote.textContent = uncosted ? ngettext(
+        "%(num)d product with a difference has no cost: it is left out of the value.",
+        "%(num)d products with a difference have no cost: they are left out of the value.", uncosted) : "";
       document.getElementById("count-lines").textContent = String(lines);
       document.getElementById("count-changed").textContent = String(changed);
       setDelta(document.getElementById("count-units"), units);

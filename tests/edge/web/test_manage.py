@@ -443,10 +443,10 @@ def test_stock_count_posts_movements_and_book_equals_count(login_as, store):
     assert resp.status_code == 200, resp.get_json()
     out = resp.get_json()
     by_sku = {x["sku"]: x for x in out["adjustments"]}
-    assert by_sku[a.sku]["delta"] == -3 and by_sku[a.sku]["value"] == -3 * a.price
+    assert by_sku[a.sku]["delta"] == -3 and by_sku[a.sku]["value"] == -3 * a.cost  # at cost, not the shelf price
     assert by_sku[b.sku]["delta"] == 2 and by_sku[c.sku]["delta"] == 0
-    assert (out["counted"], out["changed"], out["units"]) == (3, 2, -1)
-    assert out["value"] == -3 * a.price + 2 * b.price
+    assert (out["counted"], out["changed"], out["units"], out["uncosted"]) == (3, 2, -1, 0)
+    assert out["value"] == -3 * a.cost + 2 * b.cost
     for sku, qty in counts.items():
         assert store.products.get(sku).stock_qty == qty
     ma = store.stock.movements(a.sku)[0]
