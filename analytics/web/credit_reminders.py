@@ -219,6 +219,7 @@ def customer_page(store_id: str, customer_id: str) -> str:
 def _outcome(o: Any) -> dict[str, Any]:
     out: dict[str, Any] = o.as_dict()
     out["status_text"] = _(o.status)
+    out["channel_text"] = _(CHANNEL_WORDS[o.channel]) if o.channel in CHANNEL_WORDS else ""
     if o.reminder is not None:
         out["retry_url"] = url_for("credit.api_retry_reminder", store_id=o.reminder.store_id,
                                    reminder_id=o.reminder.reminder_id)
@@ -232,5 +233,7 @@ def send_context(store_id: str) -> dict[str, Any]:
     """What the Credit tab's "Send reminders" section needs."""
     out = _outbound()
     return {"reminder_rows": reminder_rows(store_id), "send_key": new_key(), "channels": channel_names(),
+            "channel_words": dict(channel_names()),
+            "enabled_words": ", ".join(_(CHANNEL_WORDS[c]) for c in out.senders if c in CHANNEL_WORDS),
             "enabled": list(out.senders), "every_days": out.config.reminder_every_days,
             "send_url": url_for("credit.api_send_reminders", store_id=store_id)}
