@@ -28,7 +28,7 @@ from analytics.db import narrative_tables as narrative
 from analytics.db import tables as t
 from analytics.db import web_tables as web
 from analytics.gallery.tables import GALLERY_TABLES
-from analytics.pricing.tables import PRICING_TABLES
+from analytics.pricing.tables import PRICING_TABLES, REPORT_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +113,17 @@ def _v17(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=list(REMINDER_TABLES))
 
 
+def _v19(conn: Connection) -> None:
+    """Pricing: each store's newest computed pricing report, so the Pricing page reads it instead of
+    computing it (analytics/pricing/stored.py)."""
+    t.metadata.create_all(conn, tables=list(REPORT_TABLES))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4),
                                                                    (5, _v5),
                                                                    (6, _v6), (7, _v7), (8, _v8), (9, _v9),
                                                                    (10, _v10), (11, _v11), (12, _v12), (14, _v14),
-                                                                   (16, _v16), (17, _v17))
+                                                                   (16, _v16), (17, _v17), (19, _v19))
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 

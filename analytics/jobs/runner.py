@@ -2,6 +2,8 @@
 incrementally (a store whose sales and settings have not changed since its last successful run is
 skipped, unless forced) and in parallel across stores (one process per store, each with its own
 database connection), storing each run's results with its metadata.  What a nightly timer runs.
+After a store's forecasts it computes and stores the store's pricing report too (the Pricing page reads
+it: ``analytics/pricing/stored.py``); a pricing failure is logged and the run stands.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -25,6 +27,7 @@ from analytics.jobs.calendar import StoreCalendar
 from analytics.jobs.data import StoreData, fingerprint, load_store_data, store_ids, store_info, store_today, utc_now
 from analytics.jobs.settings import SettingsError
 from analytics.jobs.stock import store_stock
+from analytics.pricing.stored import compute_and_store
 from analytics.segmentation.run import segment_store
 
 log = logging.getLogger(__name__)
@@ -104,6 +107,7 @@ def run_store(url: str, store_id: str, force: bool = False, engine: Engine | Non
                               "data_to": data.sales["utc"].max().isoformat(), "sales": int(len(data.sales)),
                               "metrics": metrics})
             st.prune(engine, store_id)
+            _store_pricing(engine, store_id, now, data)
         except Exception as exc:  # noqa: BLE001 - a store's failure is recorded and the other stores go on
             log.error("analytics for %s failed: %s", store_id, exc)
             log.debug("%s", traceback.format_exc())
@@ -117,6 +121,14 @@ def run_store(url: str, store_id: str, force: bool = False, engine: Engine | Non
     finally:
         if own:
             engine.dispose()
+
+
+def _store_pricing(engine: Engine, store_id: str, now: datetime | None, data: StoreData) -> None:
+    """The store's pricing report for its Pricing page; a failure is logged, the run's results stand."""
+    try:
+        compute_and_store(engine, store_id, now or datetime.now(UTC), "nightly", data)
+    except Exception:  # the page keeps the last report and says when it was computed
+        log.exception("pricing report for %s failed; the Pricing page keeps the last one", store_id)
 
 
 def _run_in_child(url: str, store_id: str, force: bool, now: datetime | None) -> StoreRun:

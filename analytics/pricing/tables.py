@@ -6,6 +6,9 @@ and when, the price before and after, when it takes effect at the tills (UTC), w
 pushed, the fleet deployment that carries it.  Statuses: ``approved`` (waiting to be sent),
 ``sent`` (in a signed price update), ``rejected``, ``recorded`` (a multi-buy or bundle: set up by
 hand, the tills apply single prices only).
+
+``pricing_reports`` (migration 19) keeps each store's newest computed report (``stored.py``): the nightly
+job computes it, the Pricing page reads it, an owner may recompute it.
 """
 
 from __future__ import annotations
@@ -47,4 +50,15 @@ price_changes = Table(
     Index("price_changes_store", "store_id", "status", "effective_at"),
 )
 
+pricing_reports = Table(
+    "pricing_reports", metadata,
+    Column("store_id", String(32), primary_key=True),
+    Column("computed_at", String(32), nullable=False),  # UTC, ...Z
+    Column("computed_by", String(120), nullable=False),  # "nightly", or the user who asked
+    Column("as_of", String(10)),  # the store-local day the sales run up to (exclusive)
+    Column("seconds", Float, nullable=False),
+    Column("report", JSON, nullable=False),  # stored.encode_report
+)
+
 PRICING_TABLES = (price_rails, price_changes)
+REPORT_TABLES = (pricing_reports,)

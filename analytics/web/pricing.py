@@ -7,6 +7,11 @@ for the store's tills at once when the hub web app holds the fleet signing key
 (``hub.fleet_signing_key``, see :func:`install_price_push`); otherwise it waits, shown as such,
 until ``tillsight hub pricing push --store ID`` runs where the key is.  ``GET
 /api/stores/<id>/pricing`` returns the same report as ``tillsight hub pricing --store ID --json``.
+
+The page reads the store's **stored** report (``analytics/pricing/stored.py``: the nightly job computes
+it) with the decisions made since laid over it, and says when it was computed; an owner may recompute
+it ("Recompute now"), and saving the guard rails does.  Only a store whose report was never computed
+gets it computed on its first view.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from analytics.fleet.errors import FleetError
 from analytics.pricing import changes as ch
 from analytics.pricing.push import PushResult, waiting
 from analytics.pricing.rails import ENDINGS, GuardRails, RailsError, check_price
-from analytics.pricing.suggest import PricingReport, pricing_report, save_rails
+from analytics.pricing.stored import StoredReport, compute_and_store, load_report, with_decisions
+from analytics.pricing.suggest import PricingReport, save_rails
 from analytics.web.context import hub, now
 from analytics.web.pages import NavItem, Page
 from analytics.web.security import current_user, require
@@ -63,8 +69,14 @@ class FormError(ValueError):
     pass
 
 
-def _report(res: StoreResults) -> PricingReport:
-    return pricing_report(hub().engine, res.store_id, now=now())
+def _stored(res: StoreResults) -> StoredReport:
+    """The store's stored report; computed here only when it never was (the nightly job computes it)."""
+    stored = load_report(hub().engine, res.store_id)
+    return stored or compute_and_store(hub().engine, res.store_id, now(), "first view")
+
+
+def _report(res: StoreResults, stored: StoredReport | None = None) -> PricingReport:
+    return with_decisions(hub().engine, (stored or _stored(res)).report, now())
 
 
 def _who() -> str:
@@ -95,7 +107,8 @@ def _changes(res: StoreResults) -> list[dict[str, Any]]:
 
 
 def _render(res: StoreResults, error: str | None = None, status: int = 200, done: str | None = None) -> tuple[str, int]:
-    report = _report(res)
+    stored = _stored(res)
+    report = _report(res, stored)
     suggestions = report.suggestions()
     shown = {a.position.sku for a in suggestions}
     others = [a for a in report.products if a.position.sku not in shown]
@@ -105,6 +118,7 @@ def _render(res: StoreResults, error: str | None = None, status: int = 200, done
         endings=ENDINGS, error=error, done=done, can_push=_pusher() is not None,
         waiting=waiting(hub().engine, res.store_id), plain=lambda minor: _plain(minor, report.currency),
         now_local=now().astimezone(ZoneInfo(res.info.timezone)).strftime("%Y-%m-%dT%H:%M"),
+        computed_local=_local(stored.computed_at, res.info.timezone), stored=stored,
         tab="pricing_page.store_pricing")
     return html, status
 
@@ -120,9 +134,20 @@ def store_pricing(store_id: str) -> tuple[str, int]:
 @require("viewer")
 def api_pricing(store_id: str) -> Response:
     res = open_store(store_id)
-    doc = _report(res).as_dict()
-    doc["changes"] = _changes(res)
+    stored = _stored(res)
+    doc = _report(res, stored).as_dict()
+    doc.update(computed_at=stored.computed_at, computed_by=stored.computed_by, compute_seconds=stored.seconds,
+               changes=_changes(res))
     return jsonify(doc)
+
+
+@blueprint.post("/stores/<store_id>/pricing/recompute")
+@require("owner")
+def recompute_submit(store_id: str) -> Any:
+    """Compute the store's report now (from the sales the hub has) and store it in place of the last."""
+    open_store(store_id)
+    compute_and_store(hub().engine, store_id, now(), _who())
+    return redirect(url_for("pricing_page.store_pricing", store_id=store_id, done="recomputed"), code=303)
 
 
 def _share(form: Any, name: str, label: str) -> float:
@@ -144,6 +169,7 @@ def rails_submit(store_id: str) -> Any:
     except (FormError, RailsError) as exc:
         return _render(res, error=str(exc), status=400)
     save_rails(hub().engine, store_id, rails, _who(), now())
+    compute_and_store(hub().engine, store_id, now(), _who())  # the suggestions follow the new rails at once
     return redirect(url_for("pricing_page.store_pricing", store_id=store_id, done="rails"), code=303)
 
 
