@@ -4,6 +4,11 @@ arrived (``edge.store.costs``).  The page lists the latest deliveries with the c
 
 A unit cost left empty books the stock in and keeps the product's cost as it is (a delivery whose
 invoice has not come yet).  Costs are per unit, excluding tax the shop reclaims.
+
+The product is picked with a searchable field (``static/picker.js``: type part of a name, a SKU or scan a
+barcode; the catalogue is embedded in the page once).  The form posts the picked ``sku``; without one (no
+JavaScript, or a barcode typed and posted at once) the typed ``product`` text is taken when it is a SKU, a
+barcode or one product's exact name.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from werkzeug.wrappers import Response  # what redirect() is typed to return; fl
 
 from edge.store.costs import MAX_COST
 from edge.store.products import SKU_RE
-from edge.store.records import StockReceipt
+from edge.store.records import Product, StockReceipt
 from edge.store.stock import MAX_QTY
 from edge.web.context import ctx
 from edge.web.forms import BadInput, get_int, get_text
@@ -44,12 +49,45 @@ def _supplier_id(data: dict[str, Any]) -> int | None:
     return supplier_id
 
 
-def receive(data: dict[str, Any]) -> StockReceipt:
-    """Validate ``{sku, qty, unit_cost?, supplier_id?, note?}`` and book the delivery in."""
+def product_from_text(text: str) -> Product | None:
+    """The one product a typed or scanned text names: its SKU, its barcode or its exact name (any case)."""
+    text = text.strip()
+    if not text:
+        return None
     store = ctx().store
-    sku = get_text(data, "sku", 64)
-    if not SKU_RE.match(sku) or store.products.find(sku) is None:
-        raise BadInput("sku", _("no product has this SKU"))
+    if SKU_RE.match(text):
+        found = store.products.find(text) or store.products.find(text.upper())
+        if found is not None:
+            return found
+    if text.isdigit():
+        found = store.products.by_barcode(text)
+        if found is not None:
+            return found
+    named = [p for p in store.products.list() if p.name.casefold() == text.casefold()]
+    return named[0] if len(named) == 1 else None
+
+
+def _product_sku(data: dict[str, Any]) -> str:
+    """The picked ``sku``; else the product the typed ``product`` text names."""
+    sku = get_text(data, "sku", 64, required=False)
+    if sku:
+        if not SKU_RE.match(sku) or ctx().store.products.find(sku) is None:
+            raise BadInput("sku", _("no product has this SKU"))
+        return sku
+    text = get_text(data, "product", 120, required=False)
+    if not text:
+        raise BadInput("sku", _("choose a product: type its name or SKU, or scan its barcode"))
+    product = product_from_text(text)
+    if product is None:
+        raise BadInput("product", _("no product matches %(text)s: pick one from the list", text=text))
+    return product.sku
+
+
+def receive(data: dict[str, Any]) -> StockReceipt:
+    """Validate ``{sku (or product: a SKU, barcode or exact name), qty, unit_cost?, supplier_id?, note?}`` and
+    book the delivery in."""
+    store = ctx().store
+    sku = _product_sku(data)
     qty = get_int(data, "qty", 1, MAX_QTY)
     unit_cost = _optional_cost(data)
     supplier_id = _supplier_id(data)
@@ -77,13 +115,20 @@ def receipt_notice(r: StockReceipt, name: str) -> str:
 
 
 # -- pages -------------------------------------------------------------------------------------
+def picker_products(products: list[Product]) -> list[list[Any]]:
+    """The catalogue for the page's product picker: ``[sku, name, barcode, cost, category]`` per product."""
+    return [[p.sku, p.name, p.barcode or "", p.cost, p.category] for p in products]
+
+
 def _page(error: str | None = None, form: dict[str, Any] | None = None) -> str:
     store = ctx().store
     sku = request.args.get("sku", "").strip()[:64]
     form = form or {"sku": sku}
-    return render("receiving.html", products=store.products.list(), suppliers=store.suppliers.list(),
-                  receipts=store.costs.receipts(limit=50), form=form, error=error,
-                  links=store.suppliers.links(sku=form.get("sku") or None) if form.get("sku") else [])
+    chosen = store.products.find(form["sku"]) if SKU_RE.match(form.get("sku") or "") else None
+    return render("receiving.html", picker_products=picker_products(store.products.list()), chosen=chosen,
+                  suppliers=store.suppliers.list(), receipts=store.costs.receipts(limit=50), form=form, error=error,
+                  error_field=error.split(":", 1)[0] if error else "",
+                  links=store.suppliers.links(sku=chosen.sku) if chosen else [])
 
 
 @bp.get("/manage/receiving")

@@ -1,7 +1,7 @@
 """Catalogue and stock count in a real headless Chromium, the app served in-process by waitress:
 the owner logs in with the password, adds a product with a barcode through the form, edits its
-price, counts it on the stock-count sheet (the difference and its value appear as the count is
-typed), posts the count and sees the new book stock.  The console must stay free of errors (a
+price, counts it on the stock-count sheet (the difference appears as the count is typed; its value is at
+cost, and a product with no cost says so), posts the count and sees the new book stock.  The console must stay free of errors (a
 Content-Security-Policy violation would show there)."""
 
 from __future__ import annotations
@@ -68,20 +68,22 @@ def test_owner_adds_edits_and_counts_a_product(served, browser, store):  # noqa:
     assert row.find_element(By.CSS_SELECTOR, "[data-col=book]").text == "0"
     row.find_element(By.CSS_SELECTOR, "input.count-input").send_keys("7")
     wait_for(lambda: row.find_element(By.CSS_SELECTOR, "[data-col=delta]").text == "+7")
-    assert row.find_element(By.CSS_SELECTOR, "[data-col=value]").text == "RD$92.75"
-    assert text("#count-lines") == "1" and text("#count-units") == "+7" and text("#count-value") == "RD$92.75"
+    # valued at cost, and the new product has none: "no cost", counted apart, never a zero loss
+    assert row.find_element(By.CSS_SELECTOR, "[data-col=value]").text == "no cost"
+    assert text("#count-lines") == "1" and text("#count-units") == "+7" and text("#count-value") == "RD$0.00"
+    assert text("#count-uncosted").startswith("1 product with a difference has no cost")
     Select(browser.find_element(By.ID, "f-reason")).select_by_value("correction")
     browser.find_element(By.ID, "f-note").send_keys("first shelf count")
     browser.find_element(By.ID, "post-count").click()
     wait_for(lambda: "Stock count posted" in browser.page_source)
     result = browser.find_element(By.CSS_SELECTOR, "#result-table tr[data-sku='BRW-SOAP']")
     assert result.find_element(By.CSS_SELECTOR, "[data-col=delta]").text == "+7"
-    assert result.find_element(By.CSS_SELECTOR, "[data-col=value]").text == "RD$92.75"
+    assert result.find_element(By.CSS_SELECTOR, "[data-col=value]").text == "no cost"
 
     # the new book stock, on the product page and in the catalogue
     browser.get(served + "/manage/products/BRW-SOAP")
     assert text("#product-stock").startswith("7")
-    assert "correction" in text("#movement-table") and "first shelf count" in text("#movement-table")
+    assert "Correction" in text("#movement-table") and "first shelf count" in text("#movement-table")
     browser.get(served + "/manage/products?q=BRW-SOAP")
     assert text("#product-table tr[data-sku='BRW-SOAP'] [data-col=stock]").startswith("7")
     assert store.products.get("BRW-SOAP").stock_qty == 7

@@ -106,7 +106,7 @@ def test_suppliers_with_lead_times_and_their_deliveries(login_as, store: Store) 
     assert (link.supplier_name, link.lead_time_days) == ("Almacén Central", 2)
 
     receiving = supervisor.get("/manage/receiving?sku=RICE-LG-5LB").get_data(as_text=True)
-    assert "Almacén Central delivers it in 2 day(s)" in receiving
+    assert "Almacén Central delivers it in 2 days" in receiving
     assert _form(supervisor, "/manage/receiving", {"sku": "RICE-LG-5LB", "qty": "20", "unit_cost": "140.00",
                                                    "supplier_id": str(supplier.id)}).status_code == 303
     page = supervisor.get(f"/manage/suppliers/{supplier.id}").get_data(as_text=True)
@@ -136,3 +136,25 @@ def test_the_product_page_shows_cost_margin_and_history_and_the_owner_sets_a_cos
     below = _form(owner, "/manage/products/SUGAR-2LB", {"cost": "55.00"})
     assert below.status_code == 303
     assert "sold below cost" in owner.get("/manage/products/SUGAR-2LB").get_data(as_text=True)
+
+
+def test_the_product_is_found_from_a_typed_barcode_sku_or_exact_name_without_a_pick(login_as, store: Store) -> None:
+    """Without JavaScript (or a barcode scanned and posted at once) the text typed in the picker is enough when it
+    names exactly one product; anything else is refused naming the field and nothing is booked."""
+    supervisor = login_as("supervisor")
+    rice = store.products.get("RICE-LG-5LB")
+    assert rice.barcode
+    for typed in (rice.barcode, "rice-lg-5lb", rice.name.upper()):
+        resp = _form(supervisor, "/manage/receiving", {"product": typed, "qty": "2", "unit_cost": ""})
+        assert resp.status_code == 303, (typed, resp.get_data(as_text=True))
+    assert [r.qty for r in store.costs.receipts(sku="RICE-LG-5LB")] == [2, 2, 2]
+    before = len(store.costs.receipts())
+    unknown = _form(supervisor, "/manage/receiving", {"product": "arroz que no existe", "qty": "2"})
+    html = unknown.get_data(as_text=True)
+    assert unknown.status_code == 400 and "product: no product matches arroz que no existe" in html
+    assert 'value="arroz que no existe"' in html  # the typed text is kept to correct
+    empty = _form(supervisor, "/manage/receiving", {"product": "", "qty": "2"})
+    assert empty.status_code == 400 and "sku: choose a product" in empty.get_data(as_text=True)
+    assert len(store.costs.receipts()) == before
+    page = supervisor.get("/manage/receiving?sku=RICE-LG-5LB").get_data(as_text=True)
+    assert f'value="{rice.name}"' in page and 'name="sku" id="f-sku" value="RICE-LG-5LB"' in page
