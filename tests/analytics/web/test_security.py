@@ -17,7 +17,7 @@ from analytics.web.pages import NavItem, Page
 from tests.analytics.web.conftest import csrf_token
 from tests.analytics.web.seed import DEPLOY_MODEL, PASSWORDS, A
 
-URL_ARGS = {"store_id": A, "deployment_id": DEPLOY_MODEL, "filename": "hub.css"}
+URL_ARGS = {"store_id": A, "deployment_id": DEPLOY_MODEL, "filename": "hub.css", "customer_id": "cust-1"}
 
 
 def get_urls(app: Flask) -> list[tuple[str, str]]:
