@@ -23,11 +23,12 @@ from analytics.llm import AIService
 from analytics.llm.language import store_language
 from analytics.narratives import ai as asker
 from analytics.narratives.factcheck import check_sections
-from analytics.narratives.facts import Facts, _Builder, fact_kind
+from analytics.narratives.facts import Facts, _Builder, day_label, fact_kind
 from contracts.events import payload_events
 from contracts.timestamps import parse_utc
 from i18n import N_, use_language
 from i18n import gettext as _
+from i18n.reasons import localized_reason
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -109,7 +110,8 @@ def alert_facts(engine: Engine, store_id: str, alert: dict[str, Any], payload: d
     info = store_info(engine, store_id)
     cur = (payload or {}).get("currency") or (info.currency if info else "XXX")
     tz = ZoneInfo(info.timezone if info else "UTC")
-    b = _Builder(cur)
+    language = store_language(info.settings) if info else "en"
+    b = _Builder(cur, language, info.timezone if info else "UTC")
     score = float(alert["score"])
     b.number("score", "Anomaly score (0 to 1)", score, 2)
     b.percent("score_pct", "Anomaly score as a percentage", 100 * score, signed=False)
@@ -155,8 +157,8 @@ def alert_facts(engine: Engine, store_id: str, alert: dict[str, Any], payload: d
                     b.text(f"event_{i}_{k}", f"Event {i} {k}", str(v))
     day = when.date().isoformat()
     return Facts(store_id, info.name if info else store_id, cur, info.timezone if info else "UTC", "daily", day, day,
-                 when.strftime("%A %d %B %Y"), f"{alert['alert_id']}|{alert['score']}|{alert.get('tx_id')}", b.items,
-                 store_language(info.settings) if info else "en")
+                 day_label(when.date(), language, info.timezone if info else "UTC"),
+                 f"{alert['alert_id']}|{alert['score']}|{alert.get('tx_id')}", b.items, language)
 
 
 def computed_explanation(facts: Facts, alert: dict[str, Any],
@@ -176,7 +178,8 @@ def _computed_explanation(facts: Facts, payload: dict[str, Any] | None) -> tuple
     details = []
     for i in range(1, 20):
         if facts.get(f"reason_{i}"):
-            details.append(_("The detector noted: %(reason)s.", reason=facts.text(f"reason_{i}")))
+            details.append(_("The detector noted: %(reason)s.",  # stored in English: re-worded in the store's language
+                             reason=localized_reason(facts.text(f"reason_{i}"), facts.currency)))
     for kind, n in events.items():
         one, many = EVENT_WORDS.get(kind, (kind.replace("_", " "), kind.replace("_", " ")))
         details.append(_("During the sale %(what)s.", what=_(one)) if n == 1

@@ -21,8 +21,11 @@ from analytics.jobs.data import store_info
 from analytics.llm import AIService
 from analytics.llm.language import store_language
 from analytics.narratives import ai as asker
+from analytics.narratives import words
 from analytics.narratives.factcheck import check_sections
 from analytics.narratives.facts import Facts, _Builder
+from i18n import gettext as _
+from i18n import ngettext, use_language
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -114,8 +117,9 @@ def product(engine: Engine, store_id: str, sku: str) -> Product:
                    None, {"size": s} if (s := pack_size(row.name)) else {})
 
 
-def product_facts(store_id: str, currency: str, p: Product, language: str = "en") -> Facts:
-    b = _Builder(currency)
+def product_facts(store_id: str, currency: str, p: Product, language: str = "en", timezone: str = "UTC") -> Facts:
+    """The product's facts; figures written the store's way (its language and, from ``timezone``, country)."""
+    b = _Builder(currency, language, timezone)
     b.text("name", "Product name", p.name)
     b.text("sku", "Product code", p.sku)
     b.text("category", "Category", p.category)
@@ -126,26 +130,31 @@ def product_facts(store_id: str, currency: str, p: Product, language: str = "en"
     if p.units_28d is not None:
         b.count("units_28d", "Sold in the last 28 days", p.units_28d)
     today = datetime.now(UTC).date().isoformat()  # only the label of the facts block; nothing is dated by it
-    return Facts(store_id, "", currency, "UTC", "daily", today, today, "product", f"{p.sku}|{p.name}|{p.price}",
+    return Facts(store_id, "", currency, timezone, "daily", today, today, "product", f"{p.sku}|{p.name}|{p.price}",
                  b.items, language)
 
 
 def computed_description(p: Product, facts: Facts) -> tuple[str, list[str]]:
-    name = p.name.strip()
-    nice = name if any(c.islower() for c in name) else name.title()
-    size = p.attributes.get("size")
-    category = p.category if p.category not in ("uncategorised", "service") else None
-    short = f"{nice}" + (f", {size}" if size else "") + (f", from our {category} range." if category else ".")
-    bullets = []
-    if category:
-        bullets.append(f"Category: {category}")
-    if size:
-        bullets.append(f"Pack size: {size}")
-    if p.price is not None:
-        bullets.append(f"Price: {facts.text('price')}")
-    if p.units_28d:
-        bullets.append(f"A regular seller: {facts.text('units_28d')} sold in the last 28 days")
-    return short, bullets
+    """The description from the product's attributes, in the facts' language (the store's)."""
+    with use_language(facts.language, facts.timezone):
+        name = p.name.strip()
+        nice = name if any(c.islower() for c in name) else name.title()
+        size = p.attributes.get("size")
+        category = words.category(p.category) if p.category not in ("uncategorised", "service") else None
+        short = f"{nice}" + (f", {size}" if size else "") + (
+            _(", from our %(category)s range.", category=category) if category else ".")
+        bullets = []
+        if category:
+            bullets.append(_("Category: %(category)s", category=category))
+        if size:
+            bullets.append(_("Pack size: %(size)s", size=size))
+        if p.price is not None:
+            bullets.append(_("Price: %(price)s", price=facts.text("price")))
+        if p.units_28d:
+            bullets.append(ngettext("A regular seller: %(count)s sold in the last 28 days",
+                                    "A regular seller: %(count)s sold in the last 28 days", p.units_28d,
+                                    count=facts.text("units_28d")))
+        return short, bullets
 
 
 def describe(engine: Engine, store_id: str, sku: str, ai: AIService | None = None, save: bool = True) -> Description:
@@ -153,7 +162,8 @@ def describe(engine: Engine, store_id: str, sku: str, ai: AIService | None = Non
     info = store_info(engine, store_id)
     currency = info.currency if info else "XXX"
     p = product(engine, store_id, sku)
-    facts = product_facts(store_id, currency, p, store_language(info.settings) if info else "en")
+    facts = product_facts(store_id, currency, p, store_language(info.settings) if info else "en",
+                          info.timezone if info else "UTC")
     data = {"name": p.name, "sku": p.sku, "category": p.category, "attributes": p.attributes,
             "price": facts.text("price") or None, "sold_last_28_days": p.units_28d}
     got = asker.ask(ai, store_id, "product_description", INSTRUCTIONS, [("product", data)],

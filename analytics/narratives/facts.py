@@ -21,12 +21,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import dates as babel_dates
 from sqlalchemy import Engine, func, select
 
 from analytics.db import tables as t
 from analytics.jobs import results as rs
 from analytics.jobs.data import store_info
-from analytics.llm.language import store_language
+from analytics.llm.language import language_code, store_language
 from contracts.events import (
     DiscountChange,
     DrawerOpen,
@@ -38,6 +39,8 @@ from contracts.events import (
 )
 from contracts.money import exponent, format_money
 from contracts.timestamps import format_utc, parse_utc
+from i18n import format_date, format_decimal, format_number, format_percent, formatting_locale
+from i18n import format_money as local_money
 
 PERIODS = ("daily", "weekly")
 KINDS = ("money", "count", "percent", "number", "hour", "date", "text")
@@ -100,7 +103,7 @@ class Facts:
     period: str  # daily | weekly
     start: str  # first store-local day, YYYY-MM-DD
     end: str  # last store-local day (inclusive)
-    label: str  # "Friday 30 October 2026" or "24 October - 30 October 2026"
+    label: str  # "Friday 30 October 2026" or "24 October - 30 October 2026", in the store's language
     data_version: str
     items: list[Fact] = field(default_factory=list)
     language: str = "en"  # the store's language: generated texts are written, and their numbers read, in it
@@ -135,30 +138,67 @@ class Facts:
 
 # -- building ------------------------------------------------------------------------------------
 
+def day_label(day: date, language: str = "en", timezone: str = "UTC") -> str:
+    """A day written out in the store's language: ``Friday 30 October 2026`` (English, as before),
+    ``viernes, 30 de octubre de 2026``, ``vendredi 30 octobre 2026`` (CLDR's full date of the store's locale)."""
+    if language_code(language) == "en":
+        return day.strftime("%A %d %B %Y")
+    return format_date(day, locale=formatting_locale(language_code(language), timezone), format="full")
+
+
+def week_label(start: date, end: date, language: str = "en", timezone: str = "UTC") -> str:
+    """A run of days in the store's language: ``24 October - 30 October 2026`` (English, as before),
+    ``24–30 de octubre de 2026`` (CLDR's interval of the store's locale)."""
+    if language_code(language) == "en":
+        return f"{start.strftime('%d %B')} - {end.strftime('%d %B %Y')}"
+    return str(babel_dates.format_interval(start, end, "yMMMMd",
+                                           locale=formatting_locale(language_code(language), timezone)))
+
+
 class _Builder:
-    def __init__(self, currency: str) -> None:
+    def __init__(self, currency: str, language: str = "en", timezone: str = "UTC") -> None:
         self.currency = currency
+        self.language = language  # date facts are written out in it
+        self.timezone = timezone
         self.items: list[Fact] = []
 
+    @property
+    def _locale(self) -> str | None:
+        """The store's formatting locale (es_DO, fr...); None for English, whose texts stay as they were."""
+        code = language_code(self.language)
+        return None if code == "en" else formatting_locale(code, self.timezone)
+
     def money(self, key: str, label: str, minor: int) -> None:
-        self.items.append(Fact(key, label, "money", int(minor), format_money(int(minor), self.currency)))
+        loc = self._locale
+        text = format_money(int(minor), self.currency) if loc is None else local_money(int(minor), self.currency, loc)
+        self.items.append(Fact(key, label, "money", int(minor), text))
 
     def count(self, key: str, label: str, n: int) -> None:
-        self.items.append(Fact(key, label, "count", int(n), f"{int(n):,}"))
+        loc = self._locale
+        self.items.append(Fact(key, label, "count", int(n), f"{int(n):,}" if loc is None else format_number(int(n),
+                                                                                                           loc)))
 
     def number(self, key: str, label: str, x: float, digits: int = 1) -> None:
         x = round(float(x), digits)
-        self.items.append(Fact(key, label, "number", x, f"{x:,.{digits}f}"))
+        loc = self._locale
+        text = f"{x:,.{digits}f}" if loc is None else format_decimal(x, loc, digits=digits)
+        self.items.append(Fact(key, label, "number", x, text))
 
     def percent(self, key: str, label: str, pct: float, signed: bool = True) -> None:
         pct = round(float(pct), 1)
-        self.items.append(Fact(key, label, "percent", pct, f"{pct:+.1f}%" if signed else f"{pct:.1f}%"))
+        loc = self._locale
+        if loc is None:
+            text = f"{pct:+.1f}%" if signed else f"{pct:.1f}%"
+        else:
+            text = format_percent(pct / 100, loc, digits=1)
+            text = f"+{text}" if signed and pct > 0 else text
+        self.items.append(Fact(key, label, "percent", pct, text))
 
     def hour(self, key: str, label: str, h: int) -> None:
         self.items.append(Fact(key, label, "hour", int(h), f"{int(h):02d}:00-{(int(h) + 1) % 24:02d}:00"))
 
     def day(self, key: str, label: str, d: str) -> None:
-        self.items.append(Fact(key, label, "date", d, date.fromisoformat(d).strftime("%A %d %B %Y")))
+        self.items.append(Fact(key, label, "date", d, day_label(date.fromisoformat(d), self.language, self.timezone)))
 
     def text(self, key: str, label: str, s: str) -> None:
         self.items.append(Fact(key, label, "text", s, s))
@@ -289,7 +329,8 @@ def build_facts(engine: Engine, store_id: str, period: str = "daily", end: date 
     usual = [u for k, u in enumerate(usual, 1)
              if first_sale is not None and start - timedelta(days=7 * k) >= first_sale]
 
-    b = _Builder(cur)
+    language = store_language(info.settings)
+    b = _Builder(cur, language, info.timezone)
     noun = "day" if period == "daily" else "week"
     b.count("period_days", "Days in the period", days)
     b.money("revenue", "Revenue (sales less refunds)", now_w.revenue)
@@ -375,12 +416,12 @@ def build_facts(engine: Engine, store_id: str, period: str = "daily", end: date 
     if end != start:
         b.day("period_end", "Last day", end.isoformat())
 
-    label = (end.strftime("%A %d %B %Y") if period == "daily"
-             else f"{start.strftime('%d %B')} - {end.strftime('%d %B %Y')}")
+    label = (day_label(end, language, info.timezone) if period == "daily"
+             else week_label(start, end, language, info.timezone))
     version_parts += [newest, run_id or "", start.isoformat(), end.isoformat(), len(line_rows), len(alert_rows)]
     data_version = hashlib.sha256(json.dumps(version_parts, default=str).encode()).hexdigest()[:24]
     return Facts(store_id, info.name, cur, info.timezone, period, start.isoformat(), end.isoformat(), label,
-                 data_version, b.items, store_language(info.settings))
+                 data_version, b.items, language)
 
 
 def _analytics(b: _Builder, engine: Engine, store_id: str, allowed: list[str], period: str, end: date,

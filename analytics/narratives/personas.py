@@ -20,8 +20,11 @@ from analytics.jobs.data import store_info
 from analytics.llm import AIService
 from analytics.llm.language import store_language
 from analytics.narratives import ai as asker
+from analytics.narratives import words
 from analytics.narratives.factcheck import check_sections
 from analytics.narratives.facts import Facts, _Builder
+from i18n import N_, ngettext, use_language
+from i18n import gettext as _
 
 KINDS = ("rfm", "basket")
 _LIST = {"type": "array", "maxItems": 4, "items": {"type": "string", "minLength": 1, "maxLength": 400}}
@@ -42,36 +45,64 @@ INSTRUCTIONS = (
     "segment's key exactly as given. Use only figures from the data; do not invent numbers."
 )
 
-# RFM segment -> (persona name, who they are, marketing ideas, operational advice)
+# RFM segment -> (persona name, who they are, marketing ideas, operational advice); English msgids, written in the
+# store's language by computed_persona
 RFM_RULES: dict[str, tuple[str, str, list[str], list[str]]] = {
-    "Champions": ("The regulars", "Your best customers: they bought recently, come often and spend the most.",
-                  ["Thank them with a small loyalty reward or an early look at new lines.",
-                   "Ask them for a review or to bring a friend."],
-                  ["Never let their usual products run out.", "Greet them by name; serve them quickly at busy hours."]),
-    "Loyal": ("The faithful", "They come often and spend well, though not always as recently as the best.",
-              ["Offer loyalty perks and introduce new lines to them first."],
-              ["Keep their favourite categories well stocked."]),
-    "Potential loyalists": ("The almost-regulars",
-                            ("Recent customers with average frequency and spend who could "
-                             "become regulars."), ["A membership or bundle offer to make coming back a habit."],
-                            ["Make the second and third visit easy: keep the basics in stock."]),
-    "New": ("The newcomers", "They bought for the first time very recently.",
-            ["Welcome them and give a reason to come back within a week."],
-            ["Make sure the till experience is quick and friendly."]),
-    "Promising": ("The curious", "Recent customers who have bought little so far.",
-                  ["Small offers on everyday items to build the habit."], ["Suggest a second item at the till."]),
-    "Need attention": ("The drifters", "Middling on recency, frequency and spend, and drifting.",
-                       ["A timely, limited offer before they slip away."], ["Note what they buy and stock it."]),
-    "At risk": ("The fading regulars", "They used to buy well but have not been back lately.",
-                ["Reach out personally (a message or a call) before they go."],
-                ["Check whether something they buy was out of stock or got dearer."]),
-    "Can't lose": ("The lost champions", "They were among your best customers and have not come back.",
-                   ["Win them back personally with an offer on what they used to buy."],
-                   ["Ask what changed: price, stock, service."]),
-    "Hibernating": ("The sleepers", "Long gone and low value.", ["Only low-cost reminders."],
-                    ["Spend no extra stock or staff on them."]),
-    "Lost": ("The departed", "Lowest on every count.", ["Do not spend on them."], ["No action needed."]),
+    "Champions": (N_("The regulars"), N_("Your best customers: they bought recently, come often and spend the most."),
+                  [N_("Thank them with a small loyalty reward or an early look at new lines."),
+                   N_("Ask them for a review or to bring a friend.")],
+                  [N_("Never let their usual products run out."),
+                   N_("Greet them by name; serve them quickly at busy hours.")]),
+    "Loyal": (N_("The faithful"), N_("They come often and spend well, though not always as recently as the best."),
+              [N_("Offer loyalty perks and introduce new lines to them first.")],
+              [N_("Keep their favourite categories well stocked.")]),
+    "Potential loyalists": (N_("The almost-regulars"),
+                            N_("Recent customers with average frequency and spend who could become regulars."),
+                            [N_("A membership or bundle offer to make coming back a habit.")],
+                            [N_("Make the second and third visit easy: keep the basics in stock.")]),
+    "New": (N_("The newcomers"), N_("They bought for the first time very recently."),
+            [N_("Welcome them and give a reason to come back within a week.")],
+            [N_("Make sure the till experience is quick and friendly.")]),
+    "Promising": (N_("The curious"), N_("Recent customers who have bought little so far."),
+                  [N_("Small offers on everyday items to build the habit.")],
+                  [N_("Suggest a second item at the till.")]),
+    "Need attention": (N_("The drifters"), N_("Middling on recency, frequency and spend, and drifting."),
+                       [N_("A timely, limited offer before they slip away.")],
+                       [N_("Note what they buy and stock it.")]),
+    "At risk": (N_("The fading regulars"), N_("They used to buy well but have not been back lately."),
+                [N_("Reach out personally (a message or a call) before they go.")],
+                [N_("Check whether something they buy was out of stock or got dearer.")]),
+    "Can't lose": (N_("The lost champions"), N_("They were among your best customers and have not come back."),
+                   [N_("Win them back personally with an offer on what they used to buy.")],
+                   [N_("Ask what changed: price, stock, service.")]),
+    "Hibernating": (N_("The sleepers"), N_("Long gone and low value."), [N_("Only low-cost reminders.")],
+                    [N_("Spend no extra stock or staff on them.")]),
+    "Lost": (N_("The departed"), N_("Lowest on every count."), [N_("Do not spend on them.")],
+             [N_("No action needed.")]),
 }
+# a basket segment's name: (when they shop, basket size) -> msgid
+BASKET_NAMES: dict[tuple[str, str], str] = {
+    ("weekend", "big-basket"): N_("Weekend big-basket shoppers"),
+    ("weekend", "quick-trip"): N_("Weekend quick-trip shoppers"),
+    ("everyday", "big-basket"): N_("Everyday big-basket shoppers"),
+    ("everyday", "quick-trip"): N_("Everyday quick-trip shoppers"),
+    ("early morning", "big-basket"): N_("Early morning big-basket shoppers"),
+    ("early morning", "quick-trip"): N_("Early morning quick-trip shoppers"),
+    ("morning", "big-basket"): N_("Morning big-basket shoppers"),
+    ("morning", "quick-trip"): N_("Morning quick-trip shoppers"),
+    ("midday", "big-basket"): N_("Midday big-basket shoppers"),
+    ("midday", "quick-trip"): N_("Midday quick-trip shoppers"),
+    ("afternoon", "big-basket"): N_("Afternoon big-basket shoppers"),
+    ("afternoon", "quick-trip"): N_("Afternoon quick-trip shoppers"),
+    ("evening", "big-basket"): N_("Evening big-basket shoppers"),
+    ("evening", "quick-trip"): N_("Evening quick-trip shoppers"),
+    ("night", "big-basket"): N_("Night big-basket shoppers"),
+    ("night", "quick-trip"): N_("Night quick-trip shoppers"),
+}
+# the basket segment's time band (analytics.segmentation.baskets.TIME_BANDS, lower case) -> msgid
+BAND_PHRASES = {"early morning": N_("mostly in the early morning"), "morning": N_("mostly in the morning"),
+                "midday": N_("mostly at midday"), "afternoon": N_("mostly in the afternoon"),
+                "evening": N_("mostly in the evening"), "night": N_("mostly at night")}
 
 
 @dataclass
@@ -100,9 +131,9 @@ def _key(kind: str, i: int) -> str:
 
 
 def profile_facts(store_id: str, currency: str, as_of: str, segments: dict[str, list[dict[str, Any]]],
-                  store_name: str = "", language: str = "en") -> Facts:
+                  store_name: str = "", language: str = "en", timezone: str = "UTC") -> Facts:
     """The segment profiles as facts (keys ``rfm_1_members``...), for the prompt and the check."""
-    b = _Builder(currency)
+    b = _Builder(currency, language, timezone)
     for kind, rows in segments.items():
         for i, s in enumerate(rows, 1):
             k, p = _key(kind, i), s.get("profile") or {}
@@ -141,52 +172,73 @@ def profile_facts(store_id: str, currency: str, as_of: str, segments: dict[str, 
                           signed=False)
             for method, share in (p.get("payment_mix") or {}).items():
                 b.percent(f"{k}_pay_{method}", f"Paid by {method}", 100 * float(share), signed=False)
-    return Facts(store_id, store_name, currency, "UTC", "daily", as_of, as_of, f"segments as of {as_of}", "", b.items,
-                 language)
+    return Facts(store_id, store_name, currency, timezone, "daily", as_of, as_of, f"segments as of {as_of}", "",
+                 b.items, language)
 
 
 def computed_persona(kind: str, s: dict[str, Any], facts: Facts, key: str,
                      currency: str) -> tuple[str, str, list[str], list[str]]:
-    """Rules from the profile: the RFM segment's meaning, or the basket segment's habits."""
+    """Rules from the profile (the RFM segment's meaning, or the basket segment's habits), written in the
+    facts' language (the store's), every figure a fact's own text."""
+    with use_language(facts.language, facts.timezone):
+        return _computed_persona(kind, s, facts, key)
+
+
+def _computed_persona(kind: str, s: dict[str, Any], facts: Facts, key: str) -> tuple[str, str, list[str], list[str]]:
     p = s.get("profile") or {}
     share = facts.text(f"{key}_revenue_share")
-    cats = [c.get("category") for c in (p.get("top_categories") or []) if c.get("category")]
+    members = int(facts.value(f"{key}_members") or 0)
+    cats = [words.category(str(c["category"])) for c in (p.get("top_categories") or []) if c.get("category")]
     if kind == "rfm":
-        name, who, marketing, ops = RFM_RULES.get(s["segment"], (s["segment"], "A group of customers.", [], []))
-        desc = (f"{who} {facts.text(f'{key}_members')} customers bring {share} of customer revenue"
-                + (f", spending {facts.text(f'{key}_avg_basket')} a visit on average" if facts.get(f"{key}_avg_basket")
-                   else "") + ".")
-        marketing = list(marketing)
+        rule = RFM_RULES.get(s["segment"])
+        name, who = (_(rule[0]), _(rule[1])) if rule else (s["segment"], _("A group of customers."))
+        figures = (ngettext("%(count)s customer brings %(share)s of customer revenue, spending %(avg)s a visit on "
+                            "average.", "%(count)s customers bring %(share)s of customer revenue, spending %(avg)s a "
+                            "visit on average.", members, count=facts.text(f"{key}_members"), share=share,
+                            avg=facts.text(f"{key}_avg_basket")) if facts.get(f"{key}_avg_basket") else
+                   ngettext("%(count)s customer brings %(share)s of customer revenue.",
+                            "%(count)s customers bring %(share)s of customer revenue.", members,
+                            count=facts.text(f"{key}_members"), share=share))
+        marketing = [_(m) for m in rule[2]] if rule else []
         if cats:
-            marketing.append(f"Feature {cats[0]} in offers to them: it is what they buy most.")
-        ops = list(ops)
+            marketing.append(_("Feature %(category)s in offers to them: it is what they buy most.", category=cats[0]))
+        ops = [_(o) for o in rule[3]] if rule else []
         if facts.get(f"{key}_avg_churn_risk") and float(facts.value(f"{key}_avg_churn_risk")) >= 50:
-            ops.append(f"Their average risk of not coming back is {facts.text(f'{key}_avg_churn_risk')}: act soon.")
-        return name, desc, marketing[:3], ops[:3]
+            ops.append(_("Their average risk of not coming back is %(risk)s: act soon.",
+                         risk=facts.text(f"{key}_avg_churn_risk")))
+        return name, f"{who} {figures}", marketing[:3], ops[:3]
     band = str(p.get("time_band") or "").lower()
     size = "big-basket" if float(p.get("avg_items") or 0) >= 4 else "quick-trip"
     weekend = float(p.get("weekend_share") or 0) >= 0.5
-    name = f"{'Weekend' if weekend else (band.capitalize() or 'Everyday')} {size} shoppers"
-    desc = (f"{facts.text(f'{key}_members')} sales ({facts.text(f'{key}_share')} of sales, {share} of revenue)"
-            + (f", mostly in the {band}" if band else "")
-            + (f", averaging {facts.text(f'{key}_avg_basket')}" if facts.get(f"{key}_avg_basket") else "")
-            + (f"; they buy mostly {', '.join(cats[:2])}" if cats else "") + ".")
+    when = "weekend" if weekend else (band if (band, size) in BASKET_NAMES else "everyday")
+    name = _(BASKET_NAMES[(when, size)])
+    parts = [ngettext("%(count)s sale (%(share)s of sales, %(revenue)s of revenue)",
+                      "%(count)s sales (%(share)s of sales, %(revenue)s of revenue)", members,
+                      count=facts.text(f"{key}_members"), share=facts.text(f"{key}_share"), revenue=share)]
+    if band:
+        parts.append(_(BAND_PHRASES[band]) if band in BAND_PHRASES else band)
+    if facts.get(f"{key}_avg_basket"):
+        parts.append(_("averaging %(amount)s", amount=facts.text(f"{key}_avg_basket")))
+    desc = ", ".join(parts) + ("; " + _("they buy mostly %(categories)s", categories=", ".join(cats[:2]))
+                               if cats else "") + "."
     marketing = []
     if cats:
-        marketing.append(f"Put {cats[0]} where these shoppers see it first and bundle it with {cats[1]}."
-                         if len(cats) > 1 else f"Put {cats[0]} where these shoppers see it first.")
-    marketing.append("Suggest one add-on item at the till to grow the basket." if size == "quick-trip"
-                     else "Offer a multi-buy on their staples to keep the big shop here.")
+        marketing.append(_("Put %(first)s where these shoppers see it first and bundle it with %(second)s.",
+                           first=cats[0], second=cats[1]) if len(cats) > 1 else
+                         _("Put %(first)s where these shoppers see it first.", first=cats[0]))
+    marketing.append(_("Suggest one add-on item at the till to grow the basket.") if size == "quick-trip"
+                     else _("Offer a multi-buy on their staples to keep the big shop here."))
     ops = []
     if facts.get(f"{key}_peak_hour_1"):
-        ops.append(f"Staff the till for {facts.text(f'{key}_peak_hour_1')}, their busiest hour.")
+        ops.append(_("Staff the till for %(hour)s, their busiest hour.", hour=facts.text(f"{key}_peak_hour_1")))
     mix = p.get("payment_mix") or {}
     if mix:
         top_method = max(mix, key=lambda m: mix[m])
-        ops.append(f"Most pay by {top_method.replace('_', ' ')} ({facts.text(f'{key}_pay_{top_method}')}): keep it "
-                   "working and quick.")
+        method = words.payment(top_method)
+        ops.append(_("Most pay by %(method)s (%(share)s): keep it working and quick.", method=method,
+                     share=facts.text(f"{key}_pay_{top_method}")))
     if cats:
-        ops.append(f"Keep {cats[0]} stocked before their busy times.")
+        ops.append(_("Keep %(category)s stocked before their busy times.", category=cats[0]))
     return name, desc, marketing[:3], ops[:3]
 
 
@@ -203,7 +255,7 @@ def build_personas(engine: Engine, store_id: str, ai: AIService | None = None, a
     if not any(segments.values()):
         return []
     facts = profile_facts(store_id, currency, run["as_of"] or "2000-01-01", segments, info.name if info else "",
-                          store_language(info.settings) if info else "en")
+                          store_language(info.settings) if info else "en", info.timezone if info else "UTC")
     data = {"segments": [{"key": _key(kind, i), "kind": kind, "segment": s["segment"],
                           "figures": {f.label: f.text for f in facts.items if f.key.startswith(_key(kind, i) + "_")}}
                          for kind, rows in segments.items() for i, s in enumerate(rows, 1)]}
