@@ -17,9 +17,15 @@ from werkzeug.exceptions import BadRequest
 
 from analytics.credit.data import CreditDataError
 from analytics.credit.sending.base import Sender
-from analytics.credit.sending.contacts import Contact, ContactError, load_contact, load_contacts, save_contact
+from analytics.credit.sending.contacts import Contact, ContactError, iso, load_contact, load_contacts, save_contact
 from analytics.credit.sending.registry import build_senders
-from analytics.credit.sending.service import ReminderError, ReminderService, last_reminders, reminders
+from analytics.credit.sending.service import (
+    STALE_SENDING,
+    ReminderError,
+    ReminderService,
+    last_reminders,
+    reminders,
+)
 from analytics.credit.templates import LANGUAGE_NAMES, TONES
 from analytics.web.context import hub, now
 from analytics.web.credit import _ai, _report, blueprint
@@ -209,6 +215,7 @@ def customer_page(store_id: str, customer_id: str) -> str:
         reminders=reminders(hub().engine, store_id, customer_id), tones=TONES, channels=channel_names(),
         channel_words=dict(channel_names()), enabled=list(_outbound().senders), send_key=new_key(),
         language_name=_(LANGUAGE_NAMES.get(language, language)), every_days=_outbound().config.reminder_every_days,
+        stale_before=iso(now() - STALE_SENDING),
         tab="credit.credit_page",
         urls={"send": url_for("credit.api_send_reminders", store_id=store_id),
               "contact": url_for("credit.api_customer_contact", store_id=store_id, customer_id=customer_id),

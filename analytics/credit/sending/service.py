@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, insert, select, update
+from sqlalchemy import Engine, RowMapping, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from analytics.credit.data import load_store
@@ -37,6 +37,9 @@ from i18n import gettext as _
 log = logging.getLogger(__name__)
 
 SENT, FAILED, SENDING, REFUSED, DUPLICATE = "sent", "failed", "sending", "refused", "duplicate"
+# a reminder still "sending" this long after it was last touched was interrupted (the hub stopped while the
+# provider was asked): it may be sent again, like a failed one (the provider may or may not have sent it)
+STALE_SENDING = timedelta(minutes=10)
 
 
 class ReminderError(ValueError):
@@ -284,15 +287,17 @@ class ReminderService:
         return out
 
     def retry(self, store_id: str, reminder_id: str, *, by: str, now: datetime) -> Outcome:
-        """Send a failed reminder again, the same text to the same recipient (its attempts count up)."""
+        """Send a failed reminder again (or one interrupted while sending, ``STALE_SENDING`` ago), the same text
+        to the same recipient (its attempts count up)."""
         c = credit_reminders.c
         with self.engine.begin() as conn:
             row = conn.execute(select(credit_reminders).where(c.store_id == store_id, c.reminder_id == reminder_id)
                                ).mappings().first()
             if row is None:
                 raise ReminderError(_("no reminder %(id)s in this store", id=reminder_id))
-            # claim it: only one retry of a failed reminder runs, a second click finds it sending
-            claimed = conn.execute(update(credit_reminders).where(c.reminder_id == reminder_id, c.status == FAILED)
+            # claim it: only one retry of a failed (or interrupted) reminder runs, a second click finds it sending
+            retryable = or_(c.status == FAILED, and_(c.status == SENDING, c.updated_at < iso(now - STALE_SENDING)))
+            claimed = conn.execute(update(credit_reminders).where(c.reminder_id == reminder_id, retryable)
                                    .values(status=SENDING, attempts=c.attempts + 1, updated_at=iso(now))).rowcount
         reminder = Reminder.from_row(row)
         contacts = load_contacts(self.engine, store_id, reminder.customer_id)
@@ -313,9 +318,10 @@ class ReminderService:
             refusal = _("already reminded on %(day)s (at most one reminder every %(days)s days)",
                         day=recent.requested_at[:10], days=self._every())
         if refusal is not None:
-            with self.engine.begin() as conn:  # give the claim back: it stays failed, to be sent another day
+            with self.engine.begin() as conn:  # give the claim back: as it was, to be sent another day
                 conn.execute(update(credit_reminders).where(c.reminder_id == reminder_id)
-                             .values(status=FAILED, attempts=c.attempts - 1))
+                             .values(status=reminder.status, attempts=reminder.attempts,
+                                     updated_at=reminder.updated_at))
             return Outcome(reminder.customer_id, name, REFUSED, reminder.channel, refusal, reminder)
         store = load_store(self.engine, store_id)
         outgoing = Outgoing(reminder_id, reminder.recipient, name, reminder.body, reminder.subject, reminder.language,

@@ -162,6 +162,26 @@ def test_a_provider_failure_is_recorded_and_sent_again_later(engine: Engine, pro
     assert len(provider.requests) == 2
 
 
+def test_a_send_interrupted_midway_can_be_sent_again_after_a_while(engine: Engine, provider: Provider) -> None:
+    from sqlalchemy import update
+
+    from analytics.credit.sending.tables import credit_reminders
+
+    svc = service(engine, None, provider)
+    provider.fail = (503, {"message": "Service Unavailable"})
+    [out] = svc.send("s-cr", ["c-late"], tone="friendly", by=OWNER, key="k-int", now=NOW, channel="sms")
+    assert out.reminder is not None
+    rid = out.reminder.reminder_id
+    provider.fail = None
+    with engine.begin() as conn:  # as if the hub had stopped while the provider was asked
+        conn.execute(update(credit_reminders).where(credit_reminders.c.reminder_id == rid).values(status="sending"))
+    assert svc.retry("s-cr", rid, by=OWNER, now=NOW + timedelta(minutes=2)).status == "duplicate"  # still going
+    assert len(provider.requests) == 1
+    done = svc.retry("s-cr", rid, by=OWNER, now=NOW + timedelta(minutes=30))
+    assert done.status == "sent" and done.reminder is not None and done.reminder.attempts == 2
+    assert len(provider.requests) == 2
+
+
 def test_an_smtp_refusal_is_recorded_with_the_servers_words(engine: Engine, mailbox: Mailbox) -> None:
     mailbox.refuse.add("pedro@example.do")
     [out] = service(engine, mailbox, None).send("s-cr", ["c-stop"], tone="formal", by=OWNER, key="k-6", now=NOW)
