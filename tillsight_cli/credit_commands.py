@@ -89,8 +89,8 @@ def _send(engine: Any, cfg: Any, args: argparse.Namespace) -> int:
     from analytics.credit.sending.registry import build_senders
     from analytics.credit.sending.service import ReminderService
 
-    if not args.customer:
-        log.error("hub credit send needs --customer")
+    if not args.customer and not args.retry:
+        log.error("hub credit send needs --customer (or --retry REMINDER_ID)")
         return 2
     ai = None
     if cfg.llm.base_url:
@@ -102,9 +102,13 @@ def _send(engine: Any, cfg: Any, args: argparse.Namespace) -> int:
         log.error("no reminder channel is enabled: set outbound.email, outbound.sms or outbound.whatsapp")
         return 2
     service = ReminderService(engine, senders, cfg.outbound, ai=ai)
-    key = args.key or f"cli-{uuid.uuid4().hex}"
-    [outcome] = service.send(args.store, [args.customer], tone=args.tone, by=f"cli:{getpass.getuser()}", key=key,
-                             now=datetime.now(UTC), channel=args.channel)
+    by = f"cli:{getpass.getuser()}"
+    if args.retry:
+        outcome = service.retry(args.store, args.retry, by=by, now=datetime.now(UTC))
+    else:
+        key = args.key or f"cli-{uuid.uuid4().hex}"
+        [outcome] = service.send(args.store, [args.customer], tone=args.tone, by=by, key=key, now=datetime.now(UTC),
+                                 channel=args.channel)
     if args.json:
         _emit_json(outcome.as_dict())
     else:

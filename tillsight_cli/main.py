@@ -453,6 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--channel", choices=("whatsapp", "sms", "email"),
                    help="send: this channel (default: the customer's preferred, else the first that reaches them)")
     c.add_argument("--key", help="send: the request's idempotency key (default: a new one; repeat it to retry safely)")
+    c.add_argument("--retry", metavar="REMINDER_ID", help="send: send this failed reminder again (not --customer)")
     c.add_argument("--config", help="hub config file (hub.database_url, llm)")
     c.add_argument("--database-url", help="overrides hub.database_url")
     c.add_argument("--json", action="store_true", help="print one JSON line")

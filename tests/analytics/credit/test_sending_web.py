@@ -165,3 +165,17 @@ def test_cli_sends_one_reminder(engine: Engine, servers, tmp_path: Path, monkeyp
         assert main(["hub", "credit", "send", "--store", "s-cr", "--customer", "c-carmen", "--config",
                      str(config)]) == 1
     assert len(mailbox.messages) == 1 and provider.requests == []
+    # a failed SMS, sent again from the command line
+    provider.fail = (500, {"message": "Internal Server Error"})
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["hub", "credit", "send", "--store", "s-cr", "--customer", "c-late", "--channel", "sms",
+                     "--config", str(config), "--json"]) == 1
+    failed = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert failed["status"] == "failed" and "HTTP 500" in failed["reason"]
+    provider.fail = None
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["hub", "credit", "send", "--store", "s-cr", "--retry", failed["reminder"]["reminder_id"],
+                     "--config", str(config)]) == 0
+    assert "Luis Late: sent by sms" in out.getvalue() and len(provider.requests) == 2
