@@ -42,6 +42,15 @@ def reason_filter(text: Any) -> str:
     return localized_reason(str(text))
 
 
+def with_localized_reasons(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An alert or a sale's anomaly for a JSON answer: ``reasons`` in the request's language, as the pages show
+    them, and ``reasons_stored`` as stored and sent to the hub (English)."""
+    if not item or not isinstance(item.get("reasons"), list):
+        return item
+    stored = [str(r) for r in item["reasons"]]
+    return {**item, "reasons": [localized_reason(r) for r in stored], "reasons_stored": stored}
+
+
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PAYMENT_LABELS = {"cash": N_("Cash"), "card": N_("Card"), "mobile_money": N_("Mobile money"), "credit": N_("Credit")}
 STATUS_PILL = {"completed": "ok", "refunded": "warn", "voided": "bad"}
@@ -415,7 +424,8 @@ def api_alerts() -> Response:
     limit = get_int(args, "limit", 1, 500, default=50)
     reports = _reports()
     alerts = reports.alerts(limit=limit, open_only=get_bool(args, "open"))
-    return jsonify(open=ctx().store.dashboard.activity().open_alerts, alerts=to_json(alerts))
+    return jsonify(open=ctx().store.dashboard.activity().open_alerts,
+                   alerts=[with_localized_reasons(a) for a in to_json(alerts)])
 
 
 @dashboard_blueprint.post("/api/alerts/<int:alert_id>/ack")
@@ -425,7 +435,7 @@ def api_ack_alert(alert_id: int) -> Response:
     assert user is not None  # @require guarantees it
     ctx().store.alerts.acknowledge(alert_id, user.id)
     log.info("alert %s acknowledged by %s", alert_id, user.id)
-    return jsonify(alert=to_json(_reports().alert(alert_id)))
+    return jsonify(alert=with_localized_reasons(to_json(_reports().alert(alert_id))))
 
 
 @dashboard_blueprint.get("/api/stock")
@@ -453,7 +463,10 @@ def api_sales() -> Response:
 @dashboard_blueprint.get("/api/sales/<tx_id>")
 @require("owner")
 def api_sale(tx_id: str) -> Response:
-    return jsonify(_reports().sale_detail(tx_id))
+    sale = _reports().sale_detail(tx_id)
+    sale["anomaly"] = with_localized_reasons(sale.get("anomaly"))
+    sale["alerts"] = [with_localized_reasons(a) for a in sale.get("alerts") or []]
+    return jsonify(sale)
 
 
 # the owner's downloads (sale lines and products with margins) register on this blueprint
