@@ -254,24 +254,42 @@ class GlobalModel:
         self.model: Any = None
 
     def fit(self, panel: Panel, end: int, horizon: int) -> GlobalModel:
-        x, y, s = training_set(panel, end, horizon)
-        x = x[:, self.columns]
+        return self.fit_samples(*training_set(panel, end, horizon))
+
+    def fit_samples(self, x: np.ndarray, y: np.ndarray, s: np.ndarray) -> GlobalModel:
+        """Fit on samples of :func:`training_set` (all of ``FEATURES``; this model reads its own columns)."""
         if len(y) < 500 or not (y > 0).any():
             log.info("global model: %d samples, too few to learn from", len(y))
             return self
         import lightgbm as lgb
 
-        target = np.minimum(y / s, TARGET_CAP)
         # one thread: on a shared machine two threads ran seven times slower than one
-        self.model = lgb.LGBMRegressor(**self.params).fit(x, target)
-        log.debug("global model: %d samples", len(y))
+        self.model = lgb.LGBMRegressor(**self.params).fit(x[:, self.columns], np.minimum(y / s, TARGET_CAP))
         return self
+
+    def predict_features(self, x: np.ndarray, scale: np.ndarray, days: int) -> np.ndarray | None:
+        """Mean units (SKUs x ``days``) from :func:`origin_features`' answer, or None when not fitted."""
+        if self.model is None or days == 0:
+            return None
+        pred = np.clip(self.model.predict(x[:, self.columns]), 0, None).reshape(len(scale), days)
+        return pred * scale[:, None]
 
     def predict(self, panel: Panel, o: int, targets: pd.DatetimeIndex) -> np.ndarray | None:
         """Mean units per SKU (rows) and target day (columns), or None when the model is not fitted."""
         if self.model is None or len(targets) == 0:
             return None
         x, scale = origin_features(panel, o, targets)
-        x = x[:, self.columns]
-        pred = np.clip(self.model.predict(x), 0, None).reshape(len(scale), len(targets))
-        return pred * scale[:, None]
+        return self.predict_features(x, scale, len(targets))
+
+
+def fit_predict(panel: Panel, end: int, targets: pd.DatetimeIndex,
+                members: tuple[tuple[str, ...], ...]) -> list[np.ndarray | None]:
+    """One pooled model per feature set in ``members``, all learnt from the same samples (built once) and
+    forecasting ``targets`` from open day ``end``: mean units per SKU and target day, None where a model had
+    too little to learn from."""
+    x, y, s = training_set(panel, end, len(targets))
+    models = [GlobalModel(features=f).fit_samples(x, y, s) for f in members]
+    if all(m.model is None for m in models):
+        return [None] * len(models)
+    fx, scale = origin_features(panel, end, targets)
+    return [m.predict_features(fx, scale, len(targets)) for m in models]

@@ -89,7 +89,8 @@ def forecast_store(data: StoreData, calendar: StoreCalendar, stock: dict[str, St
     sku_daily = _long(fc).rename(columns={"series": "sku"})
     ln = data.lines[data.lines["category"] != SERVICE]
     names = ln.sort_values("local").groupby("sku")[["name", "category"]].last()
-    models = pd.DataFrame({"sku": fc.model.index, "model": fc.model.to_numpy(),
+    # the model label names what the mean came from: the series' own choice, with the pooled ensemble where it ran
+    models = pd.DataFrame({"sku": fc.model.index, "model": fc.used_models().to_numpy(),
                            "demand_class": fc.demand_class.reindex(fc.model.index).to_numpy(),
                            "mean_daily": fc.mean.mean(axis=0).reindex(fc.model.index).round(4).to_numpy(),
                            "backtest_mae": fc.backtest_mae.round(4).to_numpy(),
