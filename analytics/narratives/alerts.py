@@ -28,7 +28,7 @@ from contracts.events import payload_events
 from contracts.timestamps import parse_utc
 from i18n import N_, use_language
 from i18n import gettext as _
-from i18n.reasons import localized_reason
+from i18n.reasons import localized_reason, localized_reasons
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -239,8 +239,10 @@ def stored(engine: Engine, store_id: str, alert_ids: list[str]) -> dict[str, Exp
             for r in rows}
 
 
-def recent_with_explanations(engine: Engine, store_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    """The store's newest anomaly alerts, each with its stored explanation or a computed one (free)."""
+def recent_with_explanations(engine: Engine, store_id: str, limit: int = 20,
+                             currency: str | None = None) -> list[dict[str, Any]]:
+    """The store's newest anomaly alerts, each with its stored explanation or a computed one (free), and its
+    reasons as stored and re-worded in the current language (``reasons_text``; amounts in ``currency``)."""
     a = t.alerts.c
     with engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(select(t.alerts).where(a.store_id == store_id, a.kind == "anomaly")
@@ -252,5 +254,6 @@ def recent_with_explanations(engine: Engine, store_id: str, limit: int = 20) -> 
         if exp is None:
             exp = explain(engine, store_id, r["alert_id"], None, save=False)
         out.append({"alert_id": r["alert_id"], "device_id": r["device_id"], "raised_at": r["raised_at"],
-                    "score": r["score"], "reasons": r["reasons"], "tx_id": r["tx_id"], "explanation": exp.to_json()})
+                    "score": r["score"], "reasons": r["reasons"], "tx_id": r["tx_id"], "explanation": exp.to_json(),
+                    "reasons_text": localized_reasons(r["reasons"] or [], currency)})
     return out

@@ -61,7 +61,7 @@ def _narrative(res: StoreResults, period: str) -> dict[str, Any]:
 
 
 def _alerts(res: StoreResults, limit: int = 20) -> list[dict[str, Any]]:
-    return alert_text.recent_with_explanations(hub().engine, res.store_id, limit=limit)
+    return alert_text.recent_with_explanations(hub().engine, res.store_id, limit=limit, currency=res.currency)
 
 
 def _products(res: StoreResults, search: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

@@ -60,7 +60,8 @@ ALERTS = TableSpec("alerts", N_("Alerts"), (
     Col("device_id", N_("Device"), "code"),
     Col("kind", N_("Kind"), "pill", pills={"anomaly": "warn", "health": "bad"}),
     Col("score", N_("Score"), "num"),
-    Col("reasons", N_("Reasons"), "list"),
+    Col("reasons_text", N_("Reasons"), "list"),  # in the reader's language (i18n.reasons)
+    Col("reasons", N_("Reasons as stored"), "list", html=False),  # the device's English, for the API and exports
     Col("tx_id", N_("Transaction id"), "code"),
     Col("model", N_("Model")),
     Col("alert_id", N_("Alert id"), "code"),
@@ -86,7 +87,7 @@ def _summary(scope: StoreScope, info: sq.StoreInfo) -> dict:
     with hub().connect() as conn:
         row = next((r for r in sq.store_rows(conn, scope, now()) if r.store_id == info.store_id), None)
         devices = fq.device_rows(conn, scope)
-        alerts = sq.store_alerts(conn, scope, info.store_id, limit=20)
+        alerts = sq.store_alerts(conn, scope, info.store_id, limit=20, currency=info.currency)
         # None unless the user sees every store (operators): see dead_letter_count
         dead = fq.dead_letter_count(conn, current_scope(), info.store_id)
     return {"store": asdict(info), "kpis": asdict(row) if row else None, "devices": devices, "alerts": alerts,
@@ -157,7 +158,7 @@ def api_alerts(store_id: str) -> Response:
     scope, info = _store(store_id)
     limit = int_arg("limit", 1, 100_000, 500)
     with hub().connect() as conn:
-        rows = sq.store_alerts(conn, scope, info.store_id, limit=limit)
+        rows = sq.store_alerts(conn, scope, info.store_id, limit=limit, currency=info.currency)
     return table_response(ALERTS, rows, filename=f"{store_id}-alerts")
 
 

@@ -10,7 +10,7 @@ a store's "today" starts at its local midnight (UTC when the hub does not know i
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, case, func, select
 from analytics.db import fleet_tables as ft
 from analytics.db import tables as t
 from analytics.web.tenancy import StoreScope
+from i18n.reasons import localized_reasons
 
 COUNTED = ("completed", "refunded")
 
@@ -86,9 +87,10 @@ class AlertRow:
     device_id: str
     kind: str
     score: float
-    reasons: list[str]
+    reasons: list[str]  # as the device wrote them (English)
     tx_id: str | None
     model: str | None
+    reasons_text: list[str] = field(default_factory=list)  # re-worded in the reader's language (i18n.reasons)
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -276,11 +278,14 @@ def recent_sales(conn: Connection, scope: StoreScope, store_id: str, since: str 
             for r in conn.execute(q).mappings()]
 
 
-def store_alerts(conn: Connection, scope: StoreScope, store_id: str, limit: int = 100) -> list[AlertRow]:
+def store_alerts(conn: Connection, scope: StoreScope, store_id: str, limit: int = 100,
+                 currency: str | None = None) -> list[AlertRow]:
+    """The store's alerts, newest first, their reasons also re-worded in the current language (amounts in
+    ``currency``, the store's, written the reader's way)."""
     a = t.alerts.c
     q = (select(t.alerts).where(a.store_id == store_id, scope.where(a.store_id))
          .order_by(a.raised_at.desc(), a.alert_id).limit(limit))
     return [AlertRow(alert_id=r["alert_id"], raised_at=r["raised_at"], device_id=r["device_id"], kind=r["kind"],
                      score=float(r["score"]), reasons=[str(x) for x in (r["reasons"] or [])], tx_id=r["tx_id"],
-                     model=r["model"])
+                     model=r["model"], reasons_text=localized_reasons(r["reasons"] or [], currency))
             for r in conn.execute(q).mappings()]
