@@ -111,6 +111,8 @@ def provider_server() -> Iterator[Provider]:
             n = len(state.requests)
             if state.fail is not None:
                 status, answer = state.fail
+                if self.path.endswith("/messages") and "error" not in answer:  # the Graph API's error shape
+                    answer = {"error": {**answer, "type": "OAuthException"}}
             elif self.path.startswith("/2010-04-01/Accounts/"):
                 status, answer = 201, {"sid": f"SM{n:032d}", "status": "queued", "error_code": None}
             elif self.path.endswith("/messages"):
