@@ -190,6 +190,16 @@ def test_an_smtp_refusal_is_recorded_with_the_servers_words(engine: Engine, mail
     assert mailbox.messages == []
 
 
+def test_starttls_is_never_skipped_quietly(engine: Engine, mailbox: Mailbox) -> None:
+    """A server that offers no STARTTLS gets nothing when the hub is set to use it (no fall back to plain text)."""
+    cfg = outbound_config(mailbox, None)
+    cfg.email.security = "starttls"
+    [out] = ReminderService(engine, build_senders(cfg), cfg).send("s-cr", ["c-late"], tone="friendly", by=OWNER,
+                                                                  key="k-tls", now=NOW, channel="email")
+    assert out.status == "failed" and "STARTTLS" in out.reason.upper()
+    assert mailbox.messages == [] and mailbox.logins == []
+
+
 def test_the_provider_unreachable_is_a_failure_not_a_crash(engine: Engine) -> None:
     from tests.support.mosquitto import free_port
 
