@@ -66,6 +66,9 @@ class EmailSender:
         except smtplib.SMTPResponseException as exc:
             raise SendFailure(f"the mail server refused the message ({exc.smtp_code} {_text(exc.smtp_error)})") \
                 from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise SendFailure(f"the mail server {cfg.host}:{cfg.effective_port} does not offer what email.security "
+                              f"or the login needs ({short(str(exc), 200)})") from None
         except (smtplib.SMTPException, OSError) as exc:  # connection refused, time-out, TLS, a dropped line
             raise SendFailure(f"could not reach the mail server {cfg.host}:{cfg.effective_port} "
                               f"({type(exc).__name__}: {short(str(exc), 200)})") from None
