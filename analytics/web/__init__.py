@@ -12,7 +12,7 @@
 | ``pricing_page`` | viewer+ (owner+ decides) | price suggestions, guard rails, approvals, the signed price push |
 | ``insights`` | viewer+ | narratives (fact-checked), personas, alert explanations, product descriptions |
 | ``ask`` | viewer+ | questions about a store, answered by fixed store-scoped tools |
-| ``credit`` | owner+ | credit customers: risk, collections, messages |
+| ``credit`` | owner+ | credit customers: risk, collections, messages, reminders sent (``credit_reminders``) |
 | ``ai_usage`` | owner+ | AI credits, caps and the ledger (operators top up) |
 
 Times are shown in the store's own time (the row's store, else the page's; UTC only where no store
