@@ -4,7 +4,9 @@ collections priority list, predicted payment dates, collection messages (templat
 with pseudonymised customers) and the reminders the device dashboard shows.  docs/credit.md.
 
 Modules: ``data`` (reading the hub database), ``history``, ``risk``, ``payment_date``,
-``collections``, ``report`` (all of it for one store), ``templates``, ``messages``, ``reminders``.
+``collections``, ``report`` (all of it for one store), ``templates``, ``messages``, ``reminders``;
+``sending/`` sends the reminders the owner picks (e-mail, SMS, WhatsApp plug-ins, contacts and consent,
+every send recorded).
 """
 
 from analytics.credit.reminders import device_reminders
