@@ -73,3 +73,13 @@ def test_a_photo_note_of_an_unknown_code_or_shape_is_shown_as_vision_wrote_it() 
         assert note_text(not_a_photo("c.txt")) == "ce n'est pas un fichier photo (.jpg, .jpeg, .png, .bmp, .webp)"
         blurred = PhotoNote("d.png", "blurred", "blurred", {"sharpness": 12.34, "min": 40.0})
         assert note_text(blurred).startswith("floue : la netteté 12,3 est inférieure à 40")
+
+
+def test_counts_take_each_languages_plural_form(login_as, gallery, store) -> None:  # noqa: F811
+    owner = login_as("owner")
+    store.settings.update(language="fr")  # French counts 0 as singular, Spanish as plural
+    assert "ce produit par <strong>0</strong> photo d'exemple." in owner.get(f"/manage/products/{SKU}").get_data(
+        as_text=True)
+    store.settings.update(language="es")
+    assert "este producto por <strong>0</strong> fotos de ejemplo." in owner.get(f"/manage/products/{SKU}").get_data(
+        as_text=True)

@@ -37,7 +37,7 @@ def gallery(web_context, tmp_path: Path) -> GalleryAccess:
 def test_the_owner_uploads_photos_and_unusable_ones_are_refused_with_the_reason(login_as, gallery) -> None:
     owner = login_as("owner")
     page = owner.get(f"/manage/products/{SKU}").get_data(as_text=True)
-    assert 'id="photos-form"' in page and "from <strong>0</strong> example photo(s)" in page
+    assert 'id="photos-form"' in page and "from <strong>0</strong> example photos" in page
     big = cv2.resize(product_photo(5, 4), (1400, 1400), interpolation=cv2.INTER_NEAREST)
     big = np.clip(big.astype(np.int16) + np.random.default_rng(0).integers(-20, 21, big.shape), 0, 255).astype(np.uint8)
     assert len(png(big)) > 1024 * 1024  # more than every other request may send
@@ -51,7 +51,7 @@ def test_the_owner_uploads_photos_and_unusable_ones_are_refused_with_the_reason(
     assert "blurry.png refused: blurred" in html
     assert "notes.txt refused: not a photo file" in html
     assert "broken.jpg refused: unreadable" in html
-    assert "from <strong>3</strong> example photo(s)" in html
+    assert "from <strong>3</strong> example photos" in html
     saved = Gallery.load(gallery.folder, ThumbEmbedder())
     assert saved.version == 1 and len(saved.manifest.skus[SKU]) == 3
     assert {e.source for e in saved.manifest.skus[SKU]} == {"photos"}
