@@ -34,7 +34,8 @@ from i18n.catalogues import (
 REPO = Path(__file__).resolve().parents[1]
 #: the packages whose messages people read (the device, the hub, the shared web guard, the command line)
 PACKAGES: tuple[str, ...] = ("edge", "analytics", "runtime", "i18n", "tillsight_cli")
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "translate_in": (2,)}
+# plural_phrase: analytics/pricing/reasons.py, a plural message kept with its values and worded where shown
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "translate_in": (2,), "plural_phrase": (1, 2)}
 METHODS = [
     ("**/static/vendor/**", "ignore"),
     ("**/static/**.js", "javascript"),

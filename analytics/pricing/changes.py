@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
+from analytics.pricing import reasons as rs
 from analytics.pricing.tables import price_changes
 from analytics.web.queries.costs import daily_history
 from analytics.web.tenancy import StoreScope
-from contracts.money import format_money
 from contracts.timestamps import format_utc, parse_utc
+from i18n import N_
 from i18n import gettext as _
 
 # recorded: an offer approved before the tills priced offers (kept as it was); withdrawn: taken back by a
@@ -153,15 +154,31 @@ def recent_decisions(engine: Engine, store_id: str, since: datetime) -> dict[str
     return out
 
 
-def describe(row: dict[str, Any], currency: str) -> str:
-    when = row["effective_at"]
+def describe_phrase(row: dict[str, Any]) -> rs.Phrase:
+    """A decision as the page says it (reasons.py phrase, worded in the reader's language)."""
+    who, when = rs.text(str(row["decided_by"])), rs.text(str(row["decided_at"]))
     if row["status"] == "rejected":
-        return f"Rejected by {row['decided_by']} at {row['decided_at']}; not suggested again for a while."
+        return rs.phrase(N_("Rejected by %(who)s at %(when)s; not suggested again for a while."), who=who, when=when)
     if row["status"] == "recorded":
-        return f"Offer recorded by {row['decided_by']} at {row['decided_at']} (set up by hand)."
-    state = "sent to the tills" if row["status"] == "sent" else "approved, waiting to be sent to the tills"
-    return (f"Price {format_money(row['old_price'], currency)} → {format_money(row['new_price'], currency)} "
-            f"{state}, effective {when}, approved by {row['decided_by']}.")
+        return rs.phrase(N_("Offer recorded by %(who)s at %(when)s (set up by hand)."), who=who, when=when)
+    if row["status"] in ("withdrawn", "ended"):
+        return rs.phrase(N_("Taken back: %(old)s → %(new)s, decided by %(who)s at %(when)s."),
+                         old={"money": int(row["old_price"])}, new={"money": int(row["new_price"])}, who=who, when=when)
+    args = {"old": {"money": int(row["old_price"])}, "new": {"money": int(row["new_price"])},
+            "effective": rs.text(str(row["effective_at"])), "who": who}
+    if row["status"] == "sent":
+        return rs.phrase(N_("Price %(old)s → %(new)s sent to the tills, effective %(effective)s, approved by %(who)s."),
+                         **args)
+    return rs.phrase(N_("Price %(old)s → %(new)s approved, waiting to be sent to the tills, effective %(effective)s, "
+                        "approved by %(who)s."), **args)
+
+
+def describe(row: dict[str, Any], currency: str) -> str:
+    """:func:`describe_phrase` in English."""
+    from i18n import use_language
+
+    with use_language("en"):
+        return rs.render(describe_phrase(row), currency)
 
 
 # -- what a change did ---------------------------------------------------------------------------

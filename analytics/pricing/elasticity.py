@@ -34,9 +34,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from analytics.pricing import reasons as rs
+from i18n import N_
 
 MIN_CELLS = 6  # observations a product needs for an estimate of its own
 MIN_PRICES = 2  # distinct prices
@@ -67,8 +71,9 @@ class Elasticity:
     cells: int
     prices: int
     told: bool
-    reason: str  # why it cannot be told ("" when told)
+    reason: str  # why it cannot be told ("" when told), in English
     dispersion: float = 1.0  # variance / mean of its units per observation (at least 1: Poisson)
+    why: dict[str, Any] | None = None  # the same reason as a phrase (reasons.py), worded where it is shown
 
     @property
     def low(self) -> float | None:
@@ -123,11 +128,11 @@ def observations(lines: pd.DataFrame, source: str = "shelf") -> pd.DataFrame:
     return shelf_weeks(lines) if source == "shelf" else price_cells(lines)
 
 
-def fit_all(cells: pd.DataFrame) -> tuple[dict[str, OwnEstimate], dict[str, str], dict[str, tuple[int, int]]]:
+def fit_all(cells: pd.DataFrame) -> tuple[dict[str, OwnEstimate], dict[str, rs.Phrase], dict[str, tuple[int, int]]]:
     """Every product's own log-log fit at once (from per-product sums: fast on thousands of products):
     the estimates, why the others have none, and each product's (observations, distinct prices)."""
     own: dict[str, OwnEstimate] = {}
-    why: dict[str, str] = {}
+    why: dict[str, rs.Phrase] = {}
     counts: dict[str, tuple[int, int]] = {}
     if cells.empty:
         return own, why, counts
@@ -146,11 +151,15 @@ def fit_all(cells: pd.DataFrame) -> tuple[dict[str, OwnEstimate], dict[str, str]
         n, distinct = int(r["n"]), int(r["nunique"])
         counts[sku] = (n, distinct)
         if n < MIN_CELLS or distinct < MIN_PRICES:
-            why[sku] = (f"too few price changes to tell: {distinct} price(s) in {n} week-price observation(s) "
-                        f"(it needs {MIN_PRICES} prices and {MIN_CELLS} observations)")
+            why[sku] = rs.plural_phrase("too few price changes to tell: %(num)d price in %(cells)s week-price "
+                                        "observations (it needs %(min_prices)s prices and %(min_cells)s observations)",
+                                        "too few price changes to tell: %(num)d prices in %(cells)s week-price "
+                                        "observations (it needs %(min_prices)s prices and %(min_cells)s observations)",
+                                        distinct, cells=rs.count(n), min_prices=rs.count(MIN_PRICES),
+                                 min_cells=rs.count(MIN_CELLS))
             continue
         if r["max"] < r["min"] * (1 + MIN_SPREAD):
-            why[sku] = f"its prices never differed by {MIN_SPREAD:.0%} or more"
+            why[sku] = rs.phrase(N_("its prices never differed by %(spread)s or more"), spread=rs.percent(MIN_SPREAD))
             continue
         t_var = r["tt"] - r["t"] ** 2 / n
         if t_var > 1e-9:
@@ -161,10 +170,10 @@ def fit_all(cells: pd.DataFrame) -> tuple[dict[str, OwnEstimate], dict[str, str]
             xty = np.array([r["y"], r["xy"]])
         dof = n - len(xty)
         if dof < 2:
-            why[sku] = f"too few observations ({n}) for a fit"
+            why[sku] = rs.phrase(N_("too few observations (%(cells)s) for a fit"), cells=rs.count(n))
             continue
         if np.linalg.cond(xtx) > 1e10:
-            why[sku] = "its price changes coincide with its trend, so their effect cannot be told apart"
+            why[sku] = rs.phrase(N_("its price changes coincide with its trend, so their effect cannot be told apart"))
             continue
         inv = np.linalg.inv(xtx)
         coef = inv @ xty
@@ -200,17 +209,17 @@ def pool(estimates: Iterable[OwnEstimate]) -> Pool | None:
 
 
 def _told(sku: str, estimate: float, se: float, source: str, size: int, cells: int, prices: int,
-          why_own: str = "") -> Elasticity:
+          why_own: rs.Phrase | None = None) -> Elasticity:
     high = estimate + Z80 * se
+    figures = {"estimate": rs.number(estimate), "width": rs.number(Z80 * se)}
+    why: rs.Phrase | None = None
     if se > MAX_SE:
-        reason = f"too uncertain: {estimate:.2f} ± {Z80 * se:.2f}"
+        why = rs.phrase(N_("too uncertain: %(estimate)s ± %(width)s"), **figures)
     elif high >= 0:
-        reason = f"its sales do not clearly fall when its price rises ({estimate:.2f} ± {Z80 * se:.2f})"
-    else:
-        reason = ""
-    if reason and why_own:
-        reason = f"{why_own}; pooled: {reason}"
-    return Elasticity(sku, estimate, se, source, size, cells, prices, not reason, reason)
+        why = rs.phrase(N_("its sales do not clearly fall when its price rises (%(estimate)s ± %(width)s)"), **figures)
+    if why is not None and why_own:
+        why = rs.phrase(N_("%(own)s; pooled: %(pooled)s"), own=rs.sub(why_own), pooled=rs.sub(why))
+    return Elasticity(sku, estimate, se, source, size, cells, prices, why is None, rs.english(why), why=why)
 
 
 FLEET_ALL = "*"  # the key of the fleet-wide pool in ``fleet`` pools
@@ -268,11 +277,11 @@ def estimate_elasticities(cells: pd.DataFrame, categories: dict[str, str],
             estimate = (mine.estimate / mine.se ** 2 + prior.mean / prior.tau ** 2) / precision
             out[sku] = _told(sku, estimate, math.sqrt(1 / precision), f"own+{where}", prior.size, n_cells, n_prices)
             continue
-        reason = why.get(sku, "no sales with a price")
+        reason = why.get(sku) or rs.phrase(N_("no sales with a price"))
         if prior is None:
-            out[sku] = Elasticity(sku, None, None, "none", 0, n_cells, n_prices, False,
-                                  f"{reason}, and too few products of its category, its store or the fleet "
-                                  f"have their own estimate to pool from")
+            none = rs.phrase(N_("%(why)s, and too few products of its category, its store or the fleet have their "
+                                "own estimate to pool from"), why=rs.sub(reason))
+            out[sku] = Elasticity(sku, None, None, "none", 0, n_cells, n_prices, False, rs.english(none), why=none)
             continue
         se = math.sqrt(prior.tau ** 2 + prior.mean_se ** 2)
         out[sku] = _told(sku, prior.mean, se, where, prior.size, n_cells, n_prices, why_own=reason)

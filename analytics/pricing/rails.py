@@ -72,6 +72,7 @@ class Window:
     high: int
     low_reason: str
     high_reason: str
+    low_kind: str = "step"  # what stops it going lower: step | cost | margin (the reason's words are chosen by it)
 
 
 def window(current: int, cost: int | None, rails: GuardRails) -> Window:
@@ -81,13 +82,15 @@ def window(current: int, cost: int | None, rails: GuardRails) -> Window:
     high = math.floor(current * (1 + rails.max_step))
     low_reason = f"at most {rails.max_step:.0%} lower per step"
     high_reason = f"at most {rails.max_step:.0%} higher per step"
+    low_kind = "step"
     if cost is not None:
         floor_margin = math.ceil(cost / (1 - rails.min_margin)) if rails.min_margin < 1 else cost
         floor = max(cost, floor_margin)
         if floor > low:
             low = floor
+            low_kind = "cost" if floor == cost else "margin"
             low_reason = "never below cost" if floor == cost else f"keeps at least a {rails.min_margin:.0%} margin"
-    return Window(low, high, low_reason, high_reason)
+    return Window(low, high, low_reason, high_reason, low_kind)
 
 
 def allowed_prices(current: int, cost: int | None, rails: GuardRails, currency: str) -> list[int]:

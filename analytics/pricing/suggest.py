@@ -30,6 +30,7 @@ from sqlalchemy import Engine, select
 from analytics.jobs.data import StoreData, load_store_data, store_ids
 from analytics.jobs.stock import store_stock
 from analytics.pricing import changes as ch
+from analytics.pricing import reasons as rs
 from analytics.pricing.baskets import Offer, bundles, multibuys
 from analytics.pricing.effects import HORIZON_DAYS, Effect, expected_effect
 from analytics.pricing.elasticity import (
@@ -45,11 +46,12 @@ from analytics.pricing.elasticity import (
     own_estimates,
 )
 from analytics.pricing.position import TREND_DAYS, Cost, Position, positions
-from analytics.pricing.rails import GuardRails, allowed_prices, window
+from analytics.pricing.rails import GuardRails, Window, allowed_prices, window
 from analytics.pricing.reasons import ReasonWriter
 from analytics.pricing.tables import price_rails
 from analytics.web.queries.costs import current_costs, product_margins
 from analytics.web.tenancy import StoreScope
+from i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,10 @@ class ProductAdvice:
     kind: str
     suggested_price: int | None
     effect: Effect | None
-    reason: str
+    reason: str  # in English (the command line, the JSON); the page words it from reason_parts
     unsupported: list[str] = field(default_factory=list)
+    reason_parts: list[dict[str, Any]] = field(default_factory=list)  # reasons.py phrases
+    reason_facts: list[dict[str, Any]] = field(default_factory=list)  # the figures they may quote
 
     def as_dict(self) -> dict[str, Any]:
         p, e = self.position, self.elasticity
@@ -93,6 +97,8 @@ class OfferAdvice:
     names: list[str]
     reason: str
     unsupported: list[str]
+    reason_parts: list[dict[str, Any]] = field(default_factory=list)
+    reason_facts: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         o = self.offer
@@ -120,6 +126,14 @@ class PricingReport:
 
     def find(self, sku: str) -> ProductAdvice | None:
         return next((a for a in self.products if a.position.sku == sku), None)
+
+    def reason_in(self, advice: ProductAdvice | OfferAdvice, language: str | None = None) -> tuple[str, list[str]]:
+        """``advice``'s reason worded in ``language`` (None: the current one) and fact-checked in it: (text,
+        the numbers no figure supports).  A reason stored without its phrases is shown as stored."""
+        if not advice.reason_parts:
+            return advice.reason, list(advice.unsupported)
+        return rs.localized(advice.reason_parts, advice.reason_facts, language, self.store_id, self.store_name,
+                            self.currency, self.timezone, self.as_of)
 
     def as_dict(self) -> dict[str, Any]:
         return {"store_id": self.store_id, "currency": self.currency,
@@ -174,59 +188,99 @@ def _common_facts(w: ReasonWriter, p: Position, e: Elasticity, rails: GuardRails
 
 
 def _situation(w: ReasonWriter, p: Position) -> None:
+    on_hand = w.count("on_hand", p.on_hand or 0)
     if p.stock == "near stock-out":
-        cover = f", about {w.number('cover', p.days_of_cover)} days of cover" if p.days_of_cover is not None else ""
-        w.say(f"Near stock-out: {w.count('on_hand', p.on_hand or 0)} on hand{cover}.")
+        if p.days_of_cover is not None:
+            w.say(N_("Near stock-out: %(on_hand)s on hand, about %(cover)s days of cover."), on_hand=on_hand,
+                  cover=w.number("cover", p.days_of_cover))
+        else:
+            w.say(N_("Near stock-out: %(on_hand)s on hand."), on_hand=on_hand)
     elif p.stock == "overstock":
-        cover = (f", about {w.number('cover', p.days_of_cover, 0)} days of cover at the recent rate"
-                 if p.days_of_cover is not None else " and no sale in the last 28 days")
-        w.say(f"Overstock: {w.count('on_hand', p.on_hand or 0)} on hand{cover}.")
+        if p.days_of_cover is not None:
+            w.say(N_("Overstock: %(on_hand)s on hand, about %(cover)s days of cover at the recent rate."),
+                  on_hand=on_hand, cover=w.number("cover", p.days_of_cover, 0))
+        else:
+            w.say(N_("Overstock: %(on_hand)s on hand and no sale in the last 28 days."), on_hand=on_hand)
     elif p.stock == "slow mover":
-        w.say(f"Slow mover: {w.count('units_28d', p.units_28d)} sold in the last {TREND_DAYS} days.")
+        w.say(N_("Slow mover: %(units)s sold in the last %(days)s days."), units=w.count("units_28d", p.units_28d),
+              days=rs.count(TREND_DAYS))
     if p.trend in ("rising", "falling") and p.trend_change is not None:
-        w.say(f"Demand is {p.trend}: {w.count('units_28d', p.units_28d)} units in the last {TREND_DAYS} days "
-              f"against {w.count('units_prev', p.units_prev_28d)} in the {TREND_DAYS} before.")
+        msgid = (N_("Demand is rising: %(units)s units in the last %(days)s days against %(before)s in the %(days)s "
+                    "before.") if p.trend == "rising" else
+                 N_("Demand is falling: %(units)s units in the last %(days)s days against %(before)s in the %(days)s "
+                    "before."))
+        w.say(msgid, units=w.count("units_28d", p.units_28d), days=rs.count(TREND_DAYS),
+              before=w.count("units_prev", p.units_prev_28d))
+
+
+WHERE = {"own": N_("from its own price changes"),
+         "own+category": N_("from its own price changes, pooled with %(pool)s products of its category"),
+         "own+store": N_("from its own price changes, pooled with %(pool)s products of the store"),
+         "category": N_("borrowed from %(pool)s products of its category (too few price changes of its own)"),
+         "store": N_("borrowed from %(pool)s products of the store (too few price changes of its own)"),
+         "own+fleet-category": N_("from its own price changes, pooled with %(pool)s products of its category across "
+                                  "the fleet"),
+         "own+fleet": N_("from its own price changes, pooled with %(pool)s products across the fleet"),
+         "fleet-category": N_("borrowed from %(pool)s products of its category across the fleet (too few price "
+                              "changes of its own)"),
+         "fleet": N_("borrowed from %(pool)s products across the fleet (too few price changes of its own)")}
 
 
 def _elasticity_sentence(w: ReasonWriter, e: Elasticity) -> None:
     assert e.estimate is not None and e.low is not None and e.high is not None
-    where = {"own": "from its own price changes",
-             "own+category": f"from its own price changes, pooled with {e.pool_size} products of its category",
-             "own+store": f"from its own price changes, pooled with {e.pool_size} products of the store",
-             "category": f"borrowed from {e.pool_size} products of its category (too few price changes of its own)",
-             "store": f"borrowed from {e.pool_size} products of the store (too few price changes of its own)",
-             "own+fleet-category": f"from its own price changes, pooled with {e.pool_size} products of its category "
-                                   "across the fleet",
-             "own+fleet": f"from its own price changes, pooled with {e.pool_size} products across the fleet",
-             "fleet-category": f"borrowed from {e.pool_size} products of its category across the fleet (too few "
-                               "price changes of its own)",
-             "fleet": f"borrowed from {e.pool_size} products across the fleet (too few price changes of its own)"}
-    w.say(f"Its price elasticity is {w.number('elasticity', e.estimate)} (80% range {w.number('el_low', e.low)} "
-          f"to {w.number('el_high', e.high)}), {where.get(e.source, e.source)}.")
+    where = rs.phrase(WHERE[e.source], pool=rs.count(e.pool_size)) if e.source in WHERE else \
+        rs.phrase("%(source)s", source=rs.text(e.source))
+    w.say(N_("Its price elasticity is %(estimate)s (80%% range %(low)s to %(high)s), %(where)s."),
+          estimate=w.number("elasticity", e.estimate), low=w.number("el_low", e.low),
+          high=w.number("el_high", e.high), where=rs.sub(where))
 
 
 def _effect_sentence(w: ReasonWriter, p: Position, new: int, eff: Effect) -> None:
-    verb = "Lowering" if new < p.price else "Raising"
     u = eff.units
-    text = (f"{verb} the price from {w.money('price', p.price)} to {w.money('new_price', new)} should change "
-            f"units sold over {HORIZON_DAYS} days by about {w.count('d_units', u.expected)} "
-            f"({w.count('d_units_low', u.low)} to {w.count('d_units_high', u.high)}) and revenue by "
-            f"{w.money('d_revenue', eff.revenue.expected)}")
+    args = {"price": w.money("price", p.price), "new": w.money("new_price", new), "days": rs.count(HORIZON_DAYS),
+            "units": w.count("d_units", u.expected), "units_low": w.count("d_units_low", u.low),
+            "units_high": w.count("d_units_high", u.high), "revenue": w.money("d_revenue", eff.revenue.expected)}
+    lower = new < p.price
     if eff.profit is not None:
-        text += (f", and profit by {w.money('d_profit', eff.profit.expected)} "
-                 f"({w.money('d_profit_low', eff.profit.low)} to {w.money('d_profit_high', eff.profit.high)})")
-    w.say(text + ".")
+        args.update(profit=w.money("d_profit", eff.profit.expected), profit_low=w.money("d_profit_low", eff.profit.low),
+                    profit_high=w.money("d_profit_high", eff.profit.high))
+        w.say(N_("Lowering the price from %(price)s to %(new)s should change units sold over %(days)s days by about "
+                 "%(units)s (%(units_low)s to %(units_high)s) and revenue by %(revenue)s, and profit by %(profit)s "
+                 "(%(profit_low)s to %(profit_high)s).") if lower else
+              N_("Raising the price from %(price)s to %(new)s should change units sold over %(days)s days by about "
+                 "%(units)s (%(units_low)s to %(units_high)s) and revenue by %(revenue)s, and profit by %(profit)s "
+                 "(%(profit_low)s to %(profit_high)s)."), **args)
+    else:
+        w.say(N_("Lowering the price from %(price)s to %(new)s should change units sold over %(days)s days by about "
+                 "%(units)s (%(units_low)s to %(units_high)s) and revenue by %(revenue)s.") if lower else
+              N_("Raising the price from %(price)s to %(new)s should change units sold over %(days)s days by about "
+                 "%(units)s (%(units_low)s to %(units_high)s) and revenue by %(revenue)s."), **args)
     m0, m1 = p.margin, p.margin_at(new)
     if m0 is not None and m1 is not None:
-        w.say(f"Margin goes from {w.percent('margin', m0)} to {w.percent('new_margin', m1)}.")
+        w.say(N_("Margin goes from %(margin)s to %(new_margin)s."), margin=w.percent("margin", m0),
+              new_margin=w.percent("new_margin", m1))
+
+
+def _stop_phrase(w: ReasonWriter, win: Window, rails: GuardRails, low: bool) -> rs.Phrase:
+    """Why the rails stop a price going lower (``low``) or higher, as a phrase."""
+    step = w.percent("max_step", rails.max_step)
+    if not low:
+        return rs.phrase(N_("at most %(step)s higher per step"), step=step)
+    if win.low_kind == "cost":
+        return rs.phrase(N_("never below cost"))
+    if win.low_kind == "margin":
+        return rs.phrase(N_("keeps at least a %(margin)s margin"), margin=w.percent("min_margin", rails.min_margin))
+    return rs.phrase(N_("at most %(step)s lower per step"), step=step)
 
 
 def _rails_sentence(w: ReasonWriter, p: Position, new: int, rails: GuardRails) -> None:
     win = window(p.price, p.shelf_cost, rails)
     if new < p.price and new - win.low < max(10, p.price // 100):
-        w.say(f"The guard rails stop it near {w.money('rail_low', win.low)}: {win.low_reason}.")
+        w.say(N_("The guard rails stop it near %(price)s: %(why)s."), price=w.money("rail_low", win.low),
+              why=rs.sub(_stop_phrase(w, win, rails, True)))
     elif new > p.price and win.high - new < max(10, p.price // 100):
-        w.say(f"The guard rails stop it near {w.money('rail_high', win.high)}: {win.high_reason}.")
+        w.say(N_("The guard rails stop it near %(price)s: %(why)s."), price=w.money("rail_high", win.high),
+              why=rs.sub(_stop_phrase(w, win, rails, False)))
 
 
 def advise(report: PricingReport, p: Position, e: Elasticity) -> ProductAdvice:
@@ -236,24 +290,26 @@ def advise(report: PricingReport, p: Position, e: Elasticity) -> ProductAdvice:
 
     def done(kind: str, price: int | None = None, effect: Effect | None = None) -> ProductAdvice:
         if p.cost_assumed and kind in ACTIONABLE:
-            w.say("Its cost is assumed (a default margin), so take the profit figures as rough.")
+            w.say(N_("Its cost is assumed (a default margin), so take the profit figures as rough."))
         text, bad = w.finish()
-        return ProductAdvice(p, e, kind, price, effect, text, bad)
+        return ProductAdvice(p, e, kind, price, effect, text, bad, w.phrases, w.fact_list())
 
     if p.stock == "near stock-out":
-        w.say("Keep the price: no markdown for what is about to run out; reorder first.")
+        w.say(N_("Keep the price: no markdown for what is about to run out; reorder first."))
         return done("hold")
     if p.cost is None:
-        w.say("No price suggestion: the hub has no cost for it yet (costs come with the tills' sales or an "
-              "import's cost column).")
+        w.say(N_("No price suggestion: the hub has no cost for it yet (costs come with the tills' sales or an "
+                 "import's cost column)."))
         return done("none")
     if not e.told or e.estimate is None or e.se is None:
-        w.say(f"No price suggestion: its price elasticity cannot be told ({e.reason}).")
+        w.say(N_("No price suggestion: its price elasticity cannot be told (%(why)s)."),
+              why=rs.sub(e.why) if e.why else rs.text(e.reason))
         return done("none")
     _elasticity_sentence(w, e)
     daily = p.daily_units
     if daily <= 0:
-        w.say(f"No price suggestion: nothing sold in the last {TREND_DAYS} days to predict from.")
+        w.say(N_("No price suggestion: nothing sold in the last %(days)s days to predict from."),
+              days=rs.count(TREND_DAYS))
         return done("none")
     options = allowed_prices(p.price, p.shelf_cost, rails, report.currency)
     clearing = p.stock in ("slow mover", "overstock")
@@ -265,7 +321,8 @@ def advise(report: PricingReport, p: Position, e: Elasticity) -> ProductAdvice:
     scored = [(eff, c) for eff, c in scored if eff.profit is not None]
     if not scored:
         win = window(p.price, p.shelf_cost, rails)
-        w.say(f"No price suggestion: the guard rails leave no other price ({win.low_reason}; {win.high_reason}).")
+        w.say(N_("No price suggestion: the guard rails leave no other price (%(low)s; %(high)s)."),
+              low=rs.sub(_stop_phrase(w, win, rails, True)), high=rs.sub(_stop_phrase(w, win, rails, False)))
         return done("keep")
     best_eff, best = max(scored, key=lambda s: (s[0].profit.expected if s[0].profit else 0.0, -abs(s[1] - p.price)))
     assert best_eff.profit is not None
@@ -273,7 +330,7 @@ def advise(report: PricingReport, p: Position, e: Elasticity) -> ProductAdvice:
         if best_eff.profit.expected <= 0:
             best_eff, best = max(scored, key=lambda s: s[1])  # the smallest markdown
             _effect_sentence(w, p, best, best_eff)
-            w.say("Every markdown the rails allow costs some profit: this is the smallest, to move the stock.")
+            w.say(N_("Every markdown the rails allow costs some profit: this is the smallest, to move the stock."))
         else:
             _effect_sentence(w, p, best, best_eff)
         _rails_sentence(w, p, best, rails)
@@ -281,8 +338,8 @@ def advise(report: PricingReport, p: Position, e: Elasticity) -> ProductAdvice:
     profit = best_eff.profit
     assert profit is not None
     if profit.low <= 0 or profit.expected <= 0:
-        w.say(f"Keep the price of {w.money('price', p.price)}: no price inside the guard rails raises the expected "
-              f"profit with confidence.")
+        w.say(N_("Keep the price of %(price)s: no price inside the guard rails raises the expected profit with "
+                 "confidence."), price=w.money("price", p.price))
         return done("keep")
     _effect_sentence(w, p, best, best_eff)
     _rails_sentence(w, p, best, rails)
@@ -296,26 +353,32 @@ def _offer_advice(report: PricingReport, offer: Offer, names: dict[str, str]) ->
     eff = offer.effect
     if offer.kind == "multibuy":
         sku = offer.skus[0]
-        w.say(f"{w.percent('share', offer.evidence['share_multiples'])} of its sales lines buy 2 or more. "
-              f"Offer {w.count('qty', offer.quantity)} for {w.money('offer', offer.offer_price)} instead of "
-              f"{w.money('regular', offer.regular_price)}.")
+        w.say(N_("%(share)s of its sales lines buy 2 or more. Offer %(qty)s for %(offer)s instead of %(regular)s."),
+              share=w.percent("share", offer.evidence["share_multiples"]), qty=w.count("qty", offer.quantity),
+              offer=w.money("offer", offer.offer_price), regular=w.money("regular", offer.regular_price))
         label = [names.get(sku, sku)]
     else:
         a, b = offer.skus
-        w.say(f"Bought together in {w.count('baskets', offer.evidence['baskets'])} baskets over the last 8 weeks, "
-              f"{w.number('lift', offer.evidence['lift'])} times as often as by chance. Offer both for "
-              f"{w.money('offer', offer.offer_price)} instead of {w.money('regular', offer.regular_price)}.")
+        w.say(N_("Bought together in %(baskets)s baskets over the last 8 weeks, %(lift)s times as often as by chance. "
+                 "Offer both for %(offer)s instead of %(regular)s."),
+              baskets=w.count("baskets", offer.evidence["baskets"]), lift=w.number("lift", offer.evidence["lift"]),
+              offer=w.money("offer", offer.offer_price), regular=w.money("regular", offer.regular_price))
         w.count("weeks", 8)
         label = [names.get(a, a), names.get(b, b)]
     w.count("two", 2)
-    text = (f"Expected over {HORIZON_DAYS} days: units covered change by {w.count('d_units', eff.units.expected)}, "
-            f"revenue by {w.money('d_revenue', eff.revenue.expected)}")
+    args = {"days": rs.count(HORIZON_DAYS), "units": w.count("d_units", eff.units.expected),
+            "revenue": w.money("d_revenue", eff.revenue.expected)}
     if eff.profit is not None:
-        text += (f", profit by {w.money('d_profit', eff.profit.expected)} ({w.money('d_profit_low', eff.profit.low)} "
-                 f"to {w.money('d_profit_high', eff.profit.high)})")
-    w.say(text + ". Once approved, the tills apply it from the time you choose.")
+        w.say(N_("Expected over %(days)s days: units covered change by %(units)s, revenue by %(revenue)s, profit by "
+                 "%(profit)s (%(profit_low)s to %(profit_high)s). Once approved, the tills apply it from the time "
+                 "you choose."), profit=w.money("d_profit", eff.profit.expected),
+              profit_low=w.money("d_profit_low", eff.profit.low), profit_high=w.money("d_profit_high", eff.profit.high),
+              **args)
+    else:
+        w.say(N_("Expected over %(days)s days: units covered change by %(units)s, revenue by %(revenue)s. Once "
+                 "approved, the tills apply it from the time you choose."), **args)
     reason, bad = w.finish()
-    return OfferAdvice(offer, label, reason, bad)
+    return OfferAdvice(offer, label, reason, bad, w.phrases, w.fact_list())
 
 
 # -- the store -----------------------------------------------------------------------------------
@@ -373,7 +436,8 @@ def pricing_report(engine: Engine, store_id: str, now: datetime | None = None, d
         recent = decided.get(p.sku)
         if recent is not None:
             report.products.append(ProductAdvice(p, e, "pending" if recent["status"] in ("approved", "sent")
-                                                 else "rejected", None, None, ch.describe(recent, info.currency)))
+                                                 else "rejected", None, None, ch.describe(recent, info.currency),
+                                                 [], [ch.describe_phrase(recent)]))
             continue
         report.products.append(advise(report, p, e))
     by_sku = {p.sku: p for p in pos}

@@ -132,6 +132,14 @@ def index() -> str:
                            dead_letters=dead, devices_spec=DEVICES, deployments_spec=DEPLOYMENTS)
 
 
+# what the deployment page's heading says of a deployment's kind, state and target (values stay as stored)
+DEPLOYMENT_KINDS = {"model": N_("Model"), "config": N_("Configuration"), "gallery": N_("Gallery"),
+                    "prices": N_("Prices")}
+DEPLOYMENT_STATES = {"active": N_("active"), "completed": N_("completed"), "paused": N_("paused"),
+                     "stopped": N_("stopped"), "rolled_back": N_("rolled back"), "superseded": N_("superseded")}
+TARGET_KINDS = {"device": N_("devices"), "group": N_("group")}
+
+
 @blueprint.get("/fleet/deployments/<deployment_id>")
 @require("operator")
 def deployment_page(deployment_id: str) -> str:
@@ -142,7 +150,10 @@ def deployment_page(deployment_id: str) -> str:
         targets = fq.target_rows(conn, scope, deployment_id)
     failures = [t for t in targets if t.state in fq.FAILED + fq.ROLLED_BACK]
     return render_template("deployment.html", dep=dep, waves=waves, targets=targets, failures=failures,
-                           waves_spec=WAVES, targets_spec=TARGETS, failures_spec=FAILURES)
+                           waves_spec=WAVES, targets_spec=TARGETS, failures_spec=FAILURES,
+                           kind_word=DEPLOYMENT_KINDS.get(dep.kind, dep.kind),
+                           state_word=DEPLOYMENT_STATES.get(dep.state, dep.state),
+                           target_word=TARGET_KINDS.get(dep.target_kind, dep.target_kind))
 
 
 @blueprint.get("/api/fleet")

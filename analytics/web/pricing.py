@@ -30,6 +30,7 @@ from analytics.pricing.push import PushResult, waiting
 from analytics.pricing.rails import ENDINGS, GuardRails, RailsError, check_price
 from analytics.pricing.stored import StoredReport, compute_and_store, load_report, with_decisions
 from analytics.pricing.suggest import PricingReport, save_rails
+from analytics.pricing.words import say
 from analytics.web.context import hub, now
 from analytics.web.pages import NavItem, Page
 from analytics.web.security import current_user, require
@@ -119,6 +120,7 @@ def _render(res: StoreResults, error: str | None = None, status: int = 200, done
         waiting=waiting(hub().engine, res.store_id), plain=lambda minor: _plain(minor, report.currency),
         now_local=now().astimezone(ZoneInfo(res.info.timezone)).strftime("%Y-%m-%dT%H:%M"),
         computed_local=_local(stored.computed_at, res.info.timezone), stored=stored,
+        say=say, reason=report.reason_in,
         tab="pricing_page.store_pricing")
     return html, status
 
@@ -135,7 +137,14 @@ def store_pricing(store_id: str) -> tuple[str, int]:
 def api_pricing(store_id: str) -> Response:
     res = open_store(store_id)
     stored = _stored(res)
-    doc = _report(res, stored).as_dict()
+    report = _report(res, stored)
+    doc = report.as_dict()
+    for row, advice in zip(doc["suggestions"], report.suggestions(), strict=True):
+        row["reason_shown"], bad = report.reason_in(advice)  # "reason" stays English; the reader's language beside
+        row["reason_shown_checked"] = not bad
+    for row, offer in zip(doc["offers"], report.offers, strict=True):
+        row["reason_shown"], bad = report.reason_in(offer)
+        row["reason_shown_checked"] = not bad
     doc.update(computed_at=stored.computed_at, computed_by=stored.computed_by, compute_seconds=stored.seconds,
                changes=_changes(res))
     return jsonify(doc)

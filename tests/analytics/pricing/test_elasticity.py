@@ -43,7 +43,7 @@ def test_an_elasticity_that_cannot_be_told_gives_the_reason() -> None:
                                {"SOAP": "household"})
     soap = el["SOAP"]
     assert not soap.told and soap.estimate is None
-    assert "too few price changes" in soap.reason and "1 price(s)" in soap.reason
+    assert "too few price changes" in soap.reason and "1 price in 10 week-price observations" in soap.reason
 
 
 def test_sales_that_do_not_follow_the_price_are_not_told() -> None:
