@@ -11,9 +11,11 @@ backtest of the predicted effects.
 | ``position.py`` | per product: price, cost, margin, demand trend, stock position |
 | ``effects.py`` | expected change in units, revenue and profit of a new price, with a range |
 | ``baskets.py`` | multi-buy and bundle suggestions from what is bought together |
-| ``reasons.py`` | the plain-language reason, checked by the narratives' fact check |
+| ``reasons.py`` | the plain-language reason as phrases, worded in the reader's language and fact-checked |
 | ``suggest.py`` | everything above for one store: ``pricing_report`` |
 | ``tables.py``, ``changes.py`` | decisions (approve, edit, reject) and what a change did vs predicted |
-| ``push.py`` | approved changes -> ``tillsight.prices/1`` -> a signed ``prices`` fleet update |
+| ``push.py`` | approved changes and offers -> ``tillsight.prices/2`` -> a signed ``prices`` fleet update; rollback |
+| ``stored.py`` | the report computed at night and stored; what the Pricing page reads |
+| ``words.py`` | the report's values (kinds, trends, statuses) in the reader's language |
 | ``backtest.py`` | predict past price changes from the data before them; the error |
 """

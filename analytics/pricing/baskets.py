@@ -10,8 +10,8 @@
 An offer is suggested only when its expected profit change is above zero.
 
 The expected effect treats the offer as a price cut on the units it covers (the multiples, or the
-pairs), scaled by the elasticity (the mean of the two for a bundle).  The tills apply single prices
-only, so these are set up by hand; approving one records the decision.
+pairs), scaled by the elasticity (the mean of the two for a bundle).  An approved offer goes to the
+tills in the signed price list (``push.py``) and their checkout prices it (``edge/checkout/promotions.py``).
 """
 
 from __future__ import annotations

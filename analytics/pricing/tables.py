@@ -3,9 +3,10 @@
 ``price_changes`` holds one row per decision on a suggestion (or an owner's own price): who decided
 and when, the price before and after, when it takes effect at the tills (UTC), what was predicted
 (units, revenue and profit over the horizon, with ranges, and the elasticity used) and, once it is
-pushed, the fleet deployment that carries it.  Statuses: ``approved`` (waiting to be sent),
-``sent`` (in a signed price update), ``rejected``, ``recorded`` (a multi-buy or bundle: set up by
-hand, the tills apply single prices only).
+pushed, the fleet deployment that carries it.  Kinds: ``price``, ``multibuy``, ``bundle`` (an offer: the
+tills price it from its effective time).  Statuses: ``approved`` (waiting to be sent), ``sent`` (in a
+signed price update), ``rejected``, ``withdrawn`` (taken back by a fleet rollback), ``ended`` (an offer the
+owner ended), ``recorded`` (an offer approved before the tills priced offers).
 
 ``pricing_reports`` (migration 19) keeps each store's newest computed report (``stored.py``): the nightly
 job computes it, the Pricing page reads it, an owner may recompute it.
