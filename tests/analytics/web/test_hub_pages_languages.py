@@ -15,7 +15,9 @@ from tests.analytics.web.seed import DEPLOY_MODEL, A
 PAGES: dict[str, list[tuple[str, str, str]]] = {
     f"/stores/{A}/trend": [("Analytics runs (newest 10)", "Cálculos de análisis (los 10 más recientes)",
                             "Calculs d'analyse (les 10 plus récents)"),
-                           ("No run yet.", "Todavía no hay cálculos.", "Aucun calcul pour l'instant.")],
+                           ("No run yet.", "Todavía no hay cálculos.", "Aucun calcul pour l'instant."),
+                           ("No analytics for this store yet", "Todavía no hay análisis de esta tienda",
+                            "Pas encore d'analyse pour ce magasin")],
     f"/stores/{A}/customers": [("<title>Customers ·", "<title>Clientes ·", "<title>Clients ·")],
     f"/stores/{A}/products": [(">Cost of goods<", ">Costo de la mercancía<", ">Coût des marchandises<"),
                               (">Cost from<", ">Costo según<", ">Coût selon<")],
