@@ -36,7 +36,7 @@ def _info(store_id: str) -> sq.StoreInfo:
     with hub().connect() as conn:
         info = sq.store_info(conn, current_scope(), store_id)
     if info is None:
-        abort(404, description=f"no store {store_id!r}")
+        abort(404, description=_("no store %(store)s", store=repr(store_id)))
     return info
 
 

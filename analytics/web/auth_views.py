@@ -105,10 +105,10 @@ def logout_submit() -> ResponseReturnValue:
 def api_login() -> Response | tuple[Response, int]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object with user_id and password")
+        raise BadRequest(_("the body must be a JSON object with user_id and password"))
     user_id, password = body.get("user_id"), body.get("password")
     if not isinstance(user_id, str) or not isinstance(password, str):
-        raise BadRequest("user_id and password must be text")
+        raise BadRequest(_("user_id and password must be text"))
     try:
         user = hub().users.authenticate(user_id[:64], password, now=now(), client=client_address())
     except LoginRefused as exc:

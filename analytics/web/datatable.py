@@ -116,7 +116,7 @@ def as_dict(row: Any) -> dict[str, Any]:
 def requested_format() -> str:
     value = (request.args.get("format") or "json").lower()
     if value not in FORMATS:
-        raise BadRequest(f"format must be one of {', '.join(FORMATS)}")
+        raise BadRequest(gettext("format must be one of %(choices)s", choices=", ".join(FORMATS)))
     return value
 
 

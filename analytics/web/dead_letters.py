@@ -22,6 +22,7 @@ from analytics.web.queries import fleet as fq
 from analytics.web.security import require
 from analytics.web.tenancy import current_scope
 from i18n import N_
+from i18n import gettext as _
 
 blueprint = Blueprint("dead_letters", __name__)
 
@@ -41,11 +42,11 @@ DEAD_LETTERS = TableSpec("dead-letters", N_("Dead letters"), (
 def _rows(limit: int) -> tuple[str | None, list[fq.DeadLetterRow]]:
     store = (request.args.get("store") or "").strip() or None
     if store is not None and len(store) > 64:
-        abort(400, description="store: at most 64 characters")
+        abort(400, description=_("store: at most 64 characters"))
     with hub().connect() as conn:
         rows = fq.dead_letter_rows(conn, current_scope(), store, limit=limit)
     if rows is None:  # only an all-stores scope sees dead letters (require("operator") holds that)
-        abort(403, description="dead letters are for operators")
+        abort(403, description=_("dead letters are for operators"))
     return store, rows
 
 

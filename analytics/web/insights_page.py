@@ -24,6 +24,7 @@ from analytics.web.pages import NavItem, Page
 from analytics.web.params import int_arg
 from analytics.web.security import require
 from analytics.web.store_results import StoreResults, open_store
+from i18n import gettext as _
 
 blueprint = Blueprint("insights", __name__)
 
@@ -44,7 +45,7 @@ def ai_state() -> dict[str, Any]:
 def _period(value: Any) -> str:
     period = str(value or "daily")
     if period not in PERIODS:
-        abort(400, description=f"period must be one of {', '.join(PERIODS)}")
+        abort(400, description=_("period must be one of %(choices)s", choices=", ".join(PERIODS)))
     return period
 
 
@@ -140,7 +141,7 @@ def api_explain(store_id: str, alert_id: str) -> Response:
     try:
         exp = alert_text.explain(hub().engine, res.store_id, alert_id, _ai())
     except alert_text.AlertNotFound:
-        abort(404, description=f"no alert {alert_id!r}")
+        abort(404, description=_("no alert %(alert)s", alert=repr(alert_id)))
     return jsonify(explanation=exp.to_json(), ai=ai_state())
 
 
@@ -159,7 +160,7 @@ def api_describe(store_id: str, sku: str) -> Response:
     try:
         d = desc.describe(hub().engine, res.store_id, sku, _ai())
     except desc.ProductNotFound:
-        abort(404, description=f"no product {sku!r}")
+        abort(404, description=_("no product %(sku)s", sku=repr(sku)))
     return jsonify(description=d.to_json(), ai=ai_state())
 
 

@@ -7,6 +7,8 @@ import re
 from flask import request
 from werkzeug.exceptions import BadRequest
 
+from i18n import gettext as _
+
 _INT_RE = re.compile(r"^\d{1,9}$")
 
 
@@ -15,10 +17,10 @@ def int_arg(name: str, lo: int, hi: int, default: int) -> int:
     if raw is None or raw == "":
         return default
     if not _INT_RE.match(raw.strip()):
-        raise BadRequest(f"{name} must be a whole number from {lo} to {hi}")
+        raise BadRequest(_("%(name)s must be a whole number from %(low)s to %(high)s", name=name, low=lo, high=hi))
     value = int(raw.strip())
     if not lo <= value <= hi:
-        raise BadRequest(f"{name} must be a whole number from {lo} to {hi}")
+        raise BadRequest(_("%(name)s must be a whole number from %(low)s to %(high)s", name=name, low=lo, high=hi))
     return value
 
 
@@ -27,5 +29,5 @@ def choice_arg(name: str, choices: tuple[str, ...], default: str | None = None) 
     if raw is None or raw == "":
         return default
     if raw not in choices:
-        raise BadRequest(f"{name} must be one of {', '.join(choices)}")
+        raise BadRequest(_("%(name)s must be one of %(choices)s", name=name, choices=", ".join(choices)))
     return raw

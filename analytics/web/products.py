@@ -24,6 +24,7 @@ from analytics.web.queries import costs as cq
 from analytics.web.security import require
 from analytics.web.store_results import StoreResults, head_context, open_store
 from i18n import N_
+from i18n import gettext as _
 
 blueprint = Blueprint("products_page", __name__)
 
@@ -137,7 +138,7 @@ def _margin_args() -> tuple[int, str]:
     days = int_arg("days", 1, 3660, 28)
     by = (request.args.get("by") or "profit").strip()
     if by not in MARGIN_SORTS:
-        abort(400, description=f"by: one of {', '.join(MARGIN_SORTS)}")
+        abort(400, description=_("by: one of %(choices)s", choices=", ".join(MARGIN_SORTS)))
     return days, by
 
 
@@ -295,7 +296,7 @@ def api_sku_forecast(store_id: str) -> Response:
         sku = top[0]["sku"]
     forecast = res.get(rs.sku_forecast, sku)
     if forecast is None:
-        abort(404, description=f"no forecast for SKU {sku!r} in this store's newest run")
+        abort(404, description=_("no forecast for SKU %(sku)s in this store's newest run", sku=repr(sku)))
     days = int_arg("days", 7, 730, SKU_HISTORY_DAYS)
     reorder = forecast.get("reorder")
     stem = "forecast-" + re.sub(r"[^A-Za-z0-9._-]", "_", sku)

@@ -22,6 +22,7 @@ from analytics.web.context import hub
 from analytics.web.datatable import TableSpec, as_dict, table_response
 from analytics.web.queries import stores as sq
 from analytics.web.tenancy import StoreScope, current_scope, require_store
+from i18n import gettext as _
 
 T = TypeVar("T")
 NO_RUN = "No analytics for this store yet. Run `tillsight hub jobs` on the hub (a timer runs it nightly)."
@@ -54,7 +55,7 @@ class StoreResults:
         try:
             return fn(hub().engine, self.store_id, self.allowed, *args, **kwargs)
         except rs.StoreNotAllowed:
-            abort(404, description=f"no store {self.store_id!r}")
+            abort(404, description=_("no store %(store)s", store=repr(self.store_id)))
 
     def with_currency(self, rows: Iterable[Any]) -> list[dict[str, Any]]:
         """The rows as dicts carrying the store's currency (money columns and exports read it)."""
@@ -72,7 +73,7 @@ def open_store(store_id: str) -> StoreResults:
     with hub().connect() as conn:
         info = sq.store_info(conn, current_scope(), store_id)
     if info is None:
-        abort(404, description=f"no store {store_id!r}")
+        abort(404, description=_("no store %(store)s", store=repr(store_id)))
     res = StoreResults(info=info, scope=scope)
     return replace(res, run=res.get(rs.latest_run))
 

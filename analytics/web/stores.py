@@ -17,6 +17,7 @@ from analytics.web.queries import stores as sq
 from analytics.web.security import require
 from analytics.web.tenancy import StoreScope, current_scope, require_store
 from i18n import N_
+from i18n import gettext as _
 
 blueprint = Blueprint("stores", __name__)
 
@@ -73,7 +74,7 @@ def _store(store_id: str) -> tuple[StoreScope, sq.StoreInfo]:
     with hub().connect() as conn:
         info = sq.store_info(conn, current_scope(), store_id)
     if info is None:
-        abort(404, description=f"no store {store_id!r}")
+        abort(404, description=_("no store %(store)s", store=repr(store_id)))
     return scope, info
 
 

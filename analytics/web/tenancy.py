@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from flask import abort, g
 from sqlalchemy import ColumnElement, false, true
 
+from i18n import gettext as _
+
 
 @dataclass(frozen=True)
 class StoreScope:
@@ -73,5 +75,5 @@ def require_store(store_id: str) -> StoreScope:
     store exists elsewhere)."""
     scope = current_scope()
     if not scope.allows(store_id):
-        abort(404, description=f"no store {store_id!r}")
+        abort(404, description=_("no store %(store)s", store=repr(store_id)))
     return scope.narrow(store_id)

@@ -64,3 +64,13 @@ def test_pill_values_are_shown_in_the_users_language(app: Flask, hub_engine: Eng
     page = login_as("op").get("/fleet").get_data(as_text=True)
     assert '<span class="pill bad">sin conexión</span>' in page and '<span class="pill ok">en línea</span>' in page
     assert '<span class="pill bad">offline</span>' not in page
+
+
+def test_api_refusals_answer_in_the_users_language(app: Flask, hub_engine: Engine, login_as) -> None:
+    HubUsers(hub_engine).set_language("op", "es")
+    op = login_as("op")
+    assert op.get("/api/fleet/devices?format=pdf").get_json() == {"error": "format debe ser uno de json, csv, xlsx"}
+    assert op.get("/api/stores/s-999").get_json() == {"error": "no existe la tienda 's-999'"}
+    assert "days debe ser un número entero de 1 a 90" in op.get(f"/stores/{A}?days=abc").get_data(as_text=True)
+    HubUsers(hub_engine).set_language("op", "fr")
+    assert op.get("/api/fleet/devices?format=pdf").get_json() == {"error": "format doit être l'un de json, csv, xlsx"}
