@@ -75,12 +75,15 @@ def js_messages(sources: Iterable[Path]) -> list[str | tuple[str, str]]:
             if "vendor" in path.parts:
                 continue
             with path.open("rb") as f:
-                for _line, _func, message, _comments in extract_javascript(f, JS_KEYWORDS, [], {}):
-                    if isinstance(message, tuple):
+                for _line, func, message, _comments in extract_javascript(f, JS_KEYWORDS, [], {}):
+                    if isinstance(message, tuple) and JS_KEYWORDS.get(func) is not None:  # ngettext(one, many, n)
                         if len(message) >= 2 and message[0] and message[1]:
                             found[(str(message[0]), str(message[1]))] = None
-                    elif message:
-                        found[str(message)] = None
+                        continue
+                    # _("%(a)s %(b)s", {a: x, b: y}): the extractor reads the object's comma as more arguments
+                    text = message[0] if isinstance(message, tuple) else message
+                    if text:
+                        found[str(text)] = None
     return list(found)
 
 

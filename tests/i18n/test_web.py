@@ -71,5 +71,6 @@ def test_scripts_get_the_translations_of_what_they_mark(app: Flask) -> None:
 
 
 def test_only_marked_script_strings_are_collected(tmp_path: Path) -> None:
-    (tmp_path / "a.js").write_text('_("One"); gettext("Two"); ngettext("%(num)d x", "%(num)d xs", 3); f("No");')
-    assert js_messages([tmp_path]) == ["One", "Two", ("%(num)d x", "%(num)d xs")]
+    (tmp_path / "a.js").write_text('_("One"); gettext("Two"); ngettext("%(num)d x", "%(num)d xs", 3); f("No");'
+                                   '_("%(a)s and %(b)s", {a: x, b: y});')
+    assert js_messages([tmp_path]) == ["One", "Two", ("%(num)d x", "%(num)d xs"), "%(a)s and %(b)s"]
