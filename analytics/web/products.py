@@ -79,7 +79,7 @@ SKUS = TableSpec("products-skus", N_("SKUs with a forecast"), (
     Col("sku", N_("SKU"), "code", link=SKU_LINK),
     Col("name", N_("Product")),
     Col("category", N_("Category")),
-    Col("model", N_("Model (chosen by backtest)")),
+    Col("model", N_("Forecast model")),
     Col("demand_class", N_("Demand")),
     Col("mean_daily", N_("Units a day (forecast)"), "num"),
     Col("backtest_mae", N_("Backtest MAE (units a day)"), "num"),
