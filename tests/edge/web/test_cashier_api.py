@@ -105,7 +105,8 @@ def test_add_by_code_and_barcode_and_change_quantities(selling):
     assert set(sources) == {"manual", "barcode"} and sources["barcode"]["sku"] == RICE
     line = sources["manual"]["line_id"]
     view = selling.post(f"/api/checkout/lines/{line}", json={"qty": 3}).get_json()
-    assert view["totals"] == {"subtotal": 30000, "discount": 0, "tax": 4576, "total": 30000, "items": 4}
+    assert view["totals"] == {"subtotal": 30000, "discount": 0, "tax": 4576, "total": 30000, "items": 4,
+                             "promotions": 0}
     resp = selling.client.patch(f"/api/checkout/lines/{line}", json={"qty": 2},
                                 headers={"X-CSRFToken": selling.token})
     assert resp.status_code == 200 and resp.get_json()["totals"]["items"] == 3
