@@ -30,6 +30,7 @@ def _all_text(resp) -> str:
 
 # GET routes that answer about one thing named in the query string (their own tests cover them)
 NEEDS_QUERY = {"credit.api_ledger", "credit.api_open_items"}
+ONE_CUSTOMER = {"credit.customer_page"}  # the seed has no credit customers: a 404 that names the id, nothing else
 
 
 def test_the_owner_of_a_sees_nothing_of_b_anywhere(app: Flask, login_as) -> None:
@@ -47,6 +48,9 @@ def test_the_owner_of_a_sees_nothing_of_b_anywhere(app: Flask, login_as) -> None
                 continue
             if endpoint in NEEDS_QUERY:  # one customer's rows: without ?customer= a clear 400, nothing else
                 assert resp.status_code == 400 and "customer is required" in resp.get_data(as_text=True), full
+                continue
+            if endpoint in ONE_CUSTOMER:
+                assert resp.status_code == 404 and "no credit customer cust-1" in resp.get_data(as_text=True), full
                 continue
             assert resp.status_code == 200, (full, resp.status_code)
             text = _all_text(resp)
