@@ -39,7 +39,7 @@ dashboard_blueprint = Blueprint("dashboard", __name__)
 @dashboard_blueprint.app_template_filter("reason")
 def reason_filter(text: Any) -> str:
     """An anomaly reason as stored in the sale (English) re-worded in the reader's language (``{{ r|reason }}``)."""
-    return localized_reason(str(text))
+    return localized_reason(str(text), ctx().store.settings.get().currency)
 
 
 def with_localized_reasons(item: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -48,7 +48,8 @@ def with_localized_reasons(item: dict[str, Any] | None) -> dict[str, Any] | None
     if not item or not isinstance(item.get("reasons"), list):
         return item
     stored = [str(r) for r in item["reasons"]]
-    return {**item, "reasons": [localized_reason(r) for r in stored], "reasons_stored": stored}
+    currency = ctx().store.settings.get().currency  # a device sells in its store's currency: a bare $ is that
+    return {**item, "reasons": [localized_reason(r, currency) for r in stored], "reasons_stored": stored}
 
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
