@@ -152,3 +152,8 @@ def format_time(value: datetime | time | str, timezone: str | tzinfo | None = No
     if isinstance(value, datetime | str):
         value = _aware(value).astimezone(_zone(timezone)).timetz().replace(tzinfo=None)
     return babel_dates.format_time(value, format=format, locale=_locale(locale))
+
+
+def format_weekday(weekday: int, locale: str | None = None, *, width: Literal["wide", "abbreviated"] = "wide") -> str:
+    """The name of a weekday (0 = Monday, as ``date.weekday()``) in the locale: "Sunday", "domingo", "dimanche"."""
+    return str(babel_dates.get_day_names(width, locale=_locale(locale))[weekday])

@@ -22,7 +22,7 @@ from analytics.web.params import int_arg
 from analytics.web.queries import analytics as aq
 from analytics.web.security import require
 from analytics.web.store_results import StoreResults, head_context, open_store
-from i18n import N_
+from i18n import N_, format_weekday
 
 blueprint = Blueprint("trend_page", __name__)
 
@@ -94,7 +94,7 @@ def _forecast_rows(res: StoreResults) -> list[dict[str, Any]]:
     out = []
     for r in revenue:
         s = sales.get(r["day"], {})
-        out.append({"day": r["day"], "weekday": aq.WEEKDAYS[date.fromisoformat(r["day"]).weekday()],
+        out.append({"day": r["day"], "weekday": format_weekday(date.fromisoformat(r["day"]).weekday()),
                     "kind": "forecast", "forecast": r["mean"], "lo80": r["lo80"], "hi80": r["hi80"],
                     "lo95": r["lo95"], "hi95": r["hi95"], "sales_forecast": s.get("mean"),
                     "sales_lo80": s.get("lo80"), "sales_hi80": s.get("hi80"), "currency": res.currency})
@@ -183,7 +183,7 @@ def api_heatmap(store_id: str) -> Response:
     weeks = int_arg("weeks", 1, 104, HEAT_WEEKS)
     heat = _heatmap(res, weeks)
     rows = [] if heat is None else [
-        {"weekday": aq.WEEKDAYS[c.weekday], "weekday_no": c.weekday, "hour": c.hour, "sales": c.sales,
+        {"weekday": format_weekday(c.weekday), "weekday_no": c.weekday, "hour": c.hour, "sales": c.sales,
          "per_week": c.per_week, "revenue": c.revenue, "currency": res.currency} for c in heat.cells]
     return res.table(HEATMAP, rows, "heatmap", weeks=weeks, first_day=heat.first_day if heat else None,
                      last_day=heat.last_day if heat else None)

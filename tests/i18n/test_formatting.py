@@ -12,6 +12,7 @@ from i18n import (
     format_datetime,
     format_money,
     format_number,
+    format_weekday,
     formatting_locale,
     parse_number,
     use_language,
@@ -59,3 +60,12 @@ def test_numbers_written_the_local_way_are_read_back() -> None:
     assert parse_number(f"1{NNBSP}234,5", "fr") == Decimal("1234.5")
     with pytest.raises(ValueError):
         parse_number("twelve", "en")
+
+
+def test_weekday_names_follow_the_language() -> None:
+    sunday = datetime(2026, 11, 22, tzinfo=UTC).weekday()
+    assert format_weekday(sunday, "en") == "Sunday" and format_weekday(0, "en", width="abbreviated") == "Mon"
+    with use_language("es", "America/Santo_Domingo"):
+        assert format_weekday(sunday) == "domingo"
+    with use_language("fr"):
+        assert format_weekday(sunday) == "dimanche"
