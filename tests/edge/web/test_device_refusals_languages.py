@@ -83,3 +83,22 @@ def test_counts_take_each_languages_plural_form(login_as, gallery, store) -> Non
     store.settings.update(language="es")
     assert "este producto por <strong>0</strong> fotos de ejemplo." in owner.get(f"/manage/products/{SKU}").get_data(
         as_text=True)
+
+
+def test_page_sentences_that_were_english_read_in_spanish(store: Store, login_as) -> None:
+    from tests.edge.store.test_reports import local, make_sale
+
+    sale = make_sale(store, local("2026-03-11 12:40"), [("MILK-PWD-360", 3)], cashier="luis",
+                     anomaly={"score": 0.9, "model": "rules-v1", "reasons": ["3 lines voided in this sale"]},
+                     alert=True)
+    make_sale(store, local("2026-03-11 13:10"), [("RICE-LG-2LB", 1)], cashier="luis")
+    store.settings.update(language="es")
+    owner = login_as("owner")
+    sales = owner.get("/sales?date=2026-03-11").get_data(as_text=True)
+    assert "2 ventas el 2026-03-11" in sales and "2 sales on" not in sales
+    one = owner.get(f"/sales/{sale.tx_id}").get_data(as_text=True)
+    assert "← Ventas del 2026-03-11" in one and "(impuesto incluido:" in one and "Alerta n.º" in one
+    assert "tax included" not in one and "Alert #" not in one
+    customer = store.customers.get("cust-01")
+    assert customer.balance == 0
+    assert f"{customer.name} no debe nada." in owner.get("/manage/customers/cust-01").get_data(as_text=True)
