@@ -205,7 +205,7 @@
     const root = document.getElementById("dashboard");
     if (!root) return;  // the sale page only needs the acknowledge buttons
     if (typeof window.Chart === "undefined") {
-      document.querySelectorAll(".chart-box").forEach(function (b) { b.replaceChildren(T.el("p", { class: "error", text: "The chart library did not load." })); });
+      document.querySelectorAll(".chart-box").forEach(function (b) { b.replaceChildren(T.el("p", { class: "error", text: _("The chart library did not load.") })); });
     } else {
       Chart.defaults.font.family = "system-ui, sans-serif";
       drawHourly().catch(function (e) { setText("hourly-note", _("Chart unavailable: %(error)s", { error: e.message })); });
