@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from analytics.llm.notes import localized_note
 from i18n import gettext as _
 
 SOURCES = ("llm", "computed")
@@ -64,8 +65,8 @@ class Answer:
     def as_dict(self) -> dict[str, Any]:
         return {"question": self.question, "text": self.text, "table": self.table.as_dict() if self.table else None,
                 "tables": [t.as_dict() for t in self.tables], "follow_ups": list(self.follow_ups),
-                "source": self.source, "mark": self.mark, "note": self.note, "tools_used": list(self.tools_used),
-                "period": self.period, "language": self.language}
+                "source": self.source, "mark": self.mark, "note": localized_note(self.note),
+                "tools_used": list(self.tools_used), "period": self.period, "language": self.language}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:

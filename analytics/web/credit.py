@@ -22,6 +22,7 @@ from analytics.credit.languages import CustomerLanguageError, message_language, 
 from analytics.credit.messages import MessageError, customer_message
 from analytics.credit.report import OVERDUE_DAYS, CreditReport, credit_report
 from analytics.credit.templates import LANGUAGE_NAMES, LANGUAGES, TONES
+from analytics.llm.notes import with_localized_notes
 from analytics.web.context import hub, now
 from analytics.web.datatable import Col, TableSpec, table_response
 from analytics.web.pages import NavItem, Page
@@ -102,7 +103,7 @@ def _report(store_id: str) -> tuple[sq.StoreInfo, CreditReport | None]:
     with hub().connect() as conn:
         info = sq.store_info(conn, current_scope(), store_id)
     if info is None:
-        abort(404, description=f"no store {store_id!r}")
+        abort(404, description=_("no store %(store)s", store=repr(store_id)))
     try:
         return info, credit_report(hub().engine, store_id, as_of=now())
     except CreditDataError:
@@ -160,11 +161,11 @@ def api_priority(store_id: str) -> Response:
 def _customer(store_id: str) -> tuple[CreditReport, Any]:
     customer_id = request.args.get("customer") or ""
     if not customer_id:
-        raise BadRequest("customer is required (?customer=ID)")
+        raise BadRequest(_("customer is required (?customer=ID)"))
     _info, report = _report(store_id)
     history = report.histories.get(customer_id) if report else None
     if report is None or history is None:
-        abort(404, description=f"no credit customer {customer_id!r} in this store")
+        abort(404, description=_("no credit customer %(customer)s in this store", customer=repr(customer_id)))
     return report, history
 
 
@@ -196,29 +197,29 @@ def api_message(store_id: str) -> Response:
     require_store(store_id)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise BadRequest("send a JSON object {customer_id, tone, language}")
+        raise BadRequest(_("send a JSON object {customer_id, tone, language}"))
     customer_id, tone, language = body.get("customer_id"), body.get("tone", "friendly"), body.get("language")
     if not isinstance(customer_id, str) or not customer_id:
-        raise BadRequest("customer_id is required")
+        raise BadRequest(_("customer_id is required"))
     if not language:  # the customer's own language, else the store's
         try:
             store_lang = load_store(hub().engine, store_id).language
         except CreditDataError:
-            abort(404, description=f"no credit customer {customer_id!r} in this store")
+            abort(404, description=_("no credit customer %(customer)s in this store", customer=repr(customer_id)))
         language = message_language(hub().engine, store_id, customer_id, store_lang)
     if tone not in TONES:
-        raise BadRequest(f"tone must be one of {', '.join(TONES)}")
+        raise BadRequest(_("tone must be one of %(tones)s", tones=", ".join(TONES)))
     if language not in LANGUAGES:
-        raise BadRequest(f"language must be one of {', '.join(LANGUAGES)}")
+        raise BadRequest(_("language must be one of %(languages)s", languages=", ".join(LANGUAGES)))
     try:
         message = customer_message(hub().engine, _ai(), store_id, customer_id, tone, language, as_of=now())
     except CreditDataError:
-        abort(404, description=f"no credit customer {customer_id!r} in this store")
+        abort(404, description=_("no credit customer %(customer)s in this store", customer=repr(customer_id)))
     except MessageError as exc:
         if "no credit customer" in str(exc):
             abort(404, description=str(exc))
         raise BadRequest(str(exc)) from None
-    return jsonify(message.as_dict())
+    return jsonify(with_localized_notes(message.as_dict()))
 
 
 @blueprint.post("/api/stores/<store_id>/credit/customers/<customer_id>/language")
@@ -230,7 +231,7 @@ def api_customer_language(store_id: str, customer_id: str) -> Response:
     body = request.get_json(silent=True)
     language = body.get("language") if isinstance(body, dict) else None
     if not isinstance(language, str):
-        raise BadRequest("send a JSON object {language}")
+        raise BadRequest(_("send a JSON object {language}"))
     try:
         set_customer_language(hub().engine, store_id, customer_id, language.strip().lower() or None)
     except CustomerLanguageError as exc:

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 
+from analytics.llm.notes import localized_note, with_localized_notes
 from analytics.narratives import alerts as alert_text
 from analytics.narratives import descriptions as desc
 from analytics.narratives import narrative as nv
@@ -58,7 +59,7 @@ def _narrative(res: StoreResults, period: str) -> dict[str, Any]:
                                 save=False)
         except FactsError as exc:
             abort(404, description=str(exc))
-    return found.to_json()
+    return with_localized_notes(found.to_json())
 
 
 def _alerts(res: StoreResults, limit: int = 20) -> list[dict[str, Any]]:
@@ -84,7 +85,7 @@ def store_insights(store_id: str) -> str:
     personas = [p.to_json() for p in ps.personas_for(hub().engine, res.store_id, sorted(res.allowed))]
     for n in narratives.values():
         # "no AI endpoint" is said once, at the top of the page (ai_state), not again in every narrative
-        if n.get("note") == NO_AI:
+        if n.get("note") == localized_note(NO_AI):
             n["note"] = None
     return render_template("insights_page.html", res=res, info=res.info, ai=ai_state(), narratives=narratives,
                            personas=personas, alerts=_alerts(res), products=_products(res, limit=30),
@@ -108,7 +109,7 @@ def api_regenerate_narrative(store_id: str) -> Response:
         n = nv.generate(hub().engine, res.store_id, period, ai=_ai(), allowed=sorted(res.allowed), now=now())
     except FactsError as exc:
         abort(404, description=str(exc))
-    return jsonify(narrative=n.to_json(), ai=ai_state())
+    return jsonify(narrative=with_localized_notes(n.to_json()), ai=ai_state())
 
 
 @blueprint.get("/api/stores/<store_id>/insights/personas")
@@ -116,7 +117,7 @@ def api_regenerate_narrative(store_id: str) -> Response:
 def api_personas(store_id: str) -> Response:
     res = open_store(store_id)
     found = ps.personas_for(hub().engine, res.store_id, sorted(res.allowed))
-    return jsonify(personas=[p.to_json() for p in found], ai=ai_state())
+    return jsonify(personas=with_localized_notes([p.to_json() for p in found]), ai=ai_state())
 
 
 @blueprint.post("/api/stores/<store_id>/insights/personas")
@@ -124,14 +125,14 @@ def api_personas(store_id: str) -> Response:
 def api_regenerate_personas(store_id: str) -> Response:
     res = open_store(store_id)
     found = ps.build_personas(hub().engine, res.store_id, _ai(), sorted(res.allowed))
-    return jsonify(personas=[p.to_json() for p in found], ai=ai_state())
+    return jsonify(personas=with_localized_notes([p.to_json() for p in found]), ai=ai_state())
 
 
 @blueprint.get("/api/stores/<store_id>/insights/alerts")
 @require("viewer")
 def api_alerts(store_id: str) -> Response:
     res = open_store(store_id)
-    return jsonify(alerts=_alerts(res, int_arg("limit", 1, 200, 20)), ai=ai_state())
+    return jsonify(alerts=with_localized_notes(_alerts(res, int_arg("limit", 1, 200, 20))), ai=ai_state())
 
 
 @blueprint.post("/api/stores/<store_id>/insights/alerts/<alert_id>/explain")
@@ -142,7 +143,7 @@ def api_explain(store_id: str, alert_id: str) -> Response:
         exp = alert_text.explain(hub().engine, res.store_id, alert_id, _ai())
     except alert_text.AlertNotFound:
         abort(404, description=_("no alert %(alert)s", alert=repr(alert_id)))
-    return jsonify(explanation=exp.to_json(), ai=ai_state())
+    return jsonify(explanation=with_localized_notes(exp.to_json()), ai=ai_state())
 
 
 @blueprint.get("/api/stores/<store_id>/insights/products")
@@ -150,7 +151,7 @@ def api_explain(store_id: str, alert_id: str) -> Response:
 def api_products(store_id: str) -> Response:
     res = open_store(store_id)
     search = (request.args.get("search") or "").strip()[:100] or None
-    return jsonify(products=_products(res, search, int_arg("limit", 1, 500, 50)), ai=ai_state())
+    return jsonify(products=with_localized_notes(_products(res, search, int_arg("limit", 1, 500, 50))), ai=ai_state())
 
 
 @blueprint.post("/api/stores/<store_id>/insights/products/<path:sku>/describe")
@@ -161,7 +162,7 @@ def api_describe(store_id: str, sku: str) -> Response:
         d = desc.describe(hub().engine, res.store_id, sku, _ai())
     except desc.ProductNotFound:
         abort(404, description=_("no product %(sku)s", sku=repr(sku)))
-    return jsonify(description=d.to_json(), ai=ai_state())
+    return jsonify(description=with_localized_notes(d.to_json()), ai=ai_state())
 
 
 page = Page(blueprint, nav=(NavItem("Insights", "insights.store_insights", "viewer", per_store=True, order=60),))
