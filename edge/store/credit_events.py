@@ -20,6 +20,7 @@ from contracts import ContractError, validate
 from edge.store.errors import NotFoundError, ValidationError
 from edge.store.outbox import enqueue
 from edge.store.settings import StoreSettings
+from i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def customer_state(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any]
     row = conn.execute("SELECT id, name, phone, credit_limit, active, balance FROM customers WHERE id = ?",
                        (customer_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no customer {customer_id!r}")
+        raise NotFoundError(_("no customer %(customer)s", customer=repr(customer_id)))
     return {"customer_id": row["id"], "name": row["name"], "phone": row["phone"] or None,
             "credit_limit": int(row["credit_limit"]), "active": bool(row["active"]), "balance": int(row["balance"])}
 

@@ -538,7 +538,7 @@ class Reports:
     def alert(self, alert_id: int) -> AlertRow:
         found = self.alerts(limit=1, alert_id=alert_id)
         if not found:
-            raise NotFoundError(f"no alert {alert_id}")
+            raise NotFoundError(_("no alert %(alert)s", alert=alert_id))
         return found[0]
 
     def alerts(self, limit: int = 20, open_only: bool = False, tx_id: str | None = None,
@@ -739,7 +739,7 @@ class Reports:
             " LEFT JOIN users u ON u.id = s.cashier_id LEFT JOIN customers c ON c.id = s.customer_id"
             " WHERE s.tx_id = ?", (tx_id,))
         if row is None:
-            raise NotFoundError(f"no sale {tx_id!r}")
+            raise NotFoundError(_("no sale %(sale)s", sale=repr(tx_id)))
         payload = json.loads(row.pop("payload"))
         currency = payload.get("currency") or settings.currency
         lines = self.db.query("SELECT line_no, sku, name, qty, unit_price, line_total, source, confidence,"

@@ -175,7 +175,7 @@ class Shifts:
         _cash(counted_cash, "the counted cash")
         shift = self.get(shift_id)
         if not shift.is_open:
-            raise ValidationError("this shift is already closed")
+            raise ValidationError(_("this shift is already closed"))
         at = utc_now()
         report = self.report(shift, counted_cash, until=at)
         with self.db.transaction() as c:
@@ -183,5 +183,5 @@ class Shifts:
                           " WHERE id = ? AND closed_at IS NULL",
                           (at, counted_cash, report["expected_cash"], json.dumps(report), shift_id)).rowcount
             if n != 1:
-                raise ValidationError("this shift is already closed")
+                raise ValidationError(_("this shift is already closed"))
         return self.get(shift_id)

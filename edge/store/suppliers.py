@@ -64,7 +64,7 @@ class Suppliers:
             taken = conn.execute("SELECT id FROM suppliers WHERE lower(name) = lower(?) AND id != ?",
                                  (name, supplier_id or 0)).fetchone()
             if taken:
-                raise ValidationError(f"name: a supplier called {name!r} exists already")
+                raise ValidationError(_("name: a supplier called %(name)s exists already", name=repr(name)))
             if supplier_id is None:
                 supplier_id = inserted_id(conn.execute(
                     "INSERT INTO suppliers (name, contact, phone, email, note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -86,7 +86,7 @@ class Suppliers:
         check_lead_time(lead_time_days)
         self.get(supplier_id)
         if self.db.query_one("SELECT 1 FROM products WHERE sku = ?", (sku,)) is None:
-            raise ValidationError(f"sku: no product has the SKU {sku!r}")
+            raise ValidationError(_("sku: no product has the SKU %(sku)s", sku=repr(sku)))
         with self.db.transaction() as conn:
             conn.execute("INSERT INTO product_suppliers (sku, supplier_id, lead_time_days) VALUES (?, ?, ?)"
                          " ON CONFLICT(sku, supplier_id) DO UPDATE SET lead_time_days = excluded.lead_time_days",
