@@ -1,8 +1,8 @@
 """Catalogue and stock count in a real headless Chromium, the app served in-process by waitress:
 the owner logs in with the password, adds a product with a barcode through the form, edits its
 price, counts it on the stock-count sheet (the difference appears as the count is typed; its value is at
-cost, and a product with no cost says so), posts the count and sees the new book stock.  The console must stay free of errors (a
-Content-Security-Policy violation would show there)."""
+cost, and a product with no cost says so), posts the count and sees the new book stock.  The console must
+stay free of errors (a Content-Security-Policy violation would show there)."""
 
 from __future__ import annotations
 
