@@ -78,9 +78,12 @@ def customer_table(sales: pd.DataFrame, lines: pd.DataFrame, as_of: date) -> pd.
     completed basket), first, last (dates), baskets' categories."""
     known = sales[sales["customer_id"].notna()]
     done = known[known["status"] == "completed"]
-    if done.empty:
-        return pd.DataFrame(columns=["recency_days", "frequency", "monetary", "tenure_days", "diversity",
-                                     "first", "last"]).rename_axis("customer_id")
+    if done.empty:  # no known customer yet (anonymous sales, or imported ones): the same columns, typed
+        return pd.DataFrame({
+            "recency_days": pd.Series(dtype="int64"), "frequency": pd.Series(dtype="int64"),
+            "monetary": pd.Series(dtype="int64"), "tenure_days": pd.Series(dtype="int64"),
+            "diversity": pd.Series(dtype=float), "first": pd.Series(dtype="datetime64[ns]"),
+            "last": pd.Series(dtype="datetime64[ns]")}).rename_axis("customer_id")
     day = done["local"].dt.normalize()
     g = done.assign(day=day).groupby("customer_id")
     out = pd.DataFrame({"first": g["day"].min(), "last": g["day"].max(), "frequency": g["tx_id"].nunique()})

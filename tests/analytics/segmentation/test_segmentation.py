@@ -146,6 +146,18 @@ def test_baskets_are_segmented_named_and_profiled_without_customers() -> None:
     assert sum(v["sales"] for v in values) == 400 and values[0]["from"] == 0 and values[-1]["to"] is None
 
 
+def test_a_store_with_no_known_customers_is_segmented_by_baskets_alone() -> None:
+    """Anonymous sales only (a new till, or imported sales without customers): no customer rows, typed so the
+    nightly run can store them, and the basket segments still come."""
+    docs = [d | {"customer_id": None} for d in synthetic_docs("s-anon", days=60, per_day=8, customers=5)]
+    data = frames_of(docs)
+    cal = StoreCalendar.for_store(data.store.settings, set(data.sales["local"].dt.date), data.as_of)
+    result = segment_store(data, cal)
+    assert result.customers.empty and result.profiles["basket"]
+    assert result.customers["diversity"].round(3).dtype == float  # what the nightly run writes
+    assert result.customers["recency_days"].dtype == "int64"
+
+
 def test_segment_store_records_who_moved_since_the_previous_run() -> None:
     docs = synthetic_docs("s-test", days=120, per_day=10, customers=40)
     data = frames_of(docs, settings={"paydays": [15, 30]})
