@@ -1,7 +1,11 @@
 """The store's Customers tab: known customers' RFM segments and k-means clusters with their profiles,
 the anonymous basket segments, the time-of-day and basket-value bands, who moved between segments
 since the previous run, and the churn-risk list.  Every table has its JSON API with CSV and Excel
-exports; a store outside the user's scope is a 404, page and API alike."""
+exports; a store outside the user's scope is a 404, page and API alike.
+
+Segment names, rules, actions, bands, weekdays and payment methods are stored in English; pages, APIs and
+exports word them in the reader's language (``analytics.segmentation.words``), and the APIs also give each
+stored name (``segment_key``, ``cluster_key`` ...: what ``?segment=`` / ``?cluster=`` filter on)."""
 
 from __future__ import annotations
 
@@ -10,14 +14,16 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from analytics.jobs import results as rs
+from analytics.segmentation import words
 from analytics.web import formatting as fmt
 from analytics.web.datatable import Col, TableSpec
 from analytics.web.pages import NavItem, Page
 from analytics.web.params import choice_arg, int_arg
 from analytics.web.queries import analytics as aq
 from analytics.web.security import require
-from analytics.web.store_results import StoreResults, head_context, open_store, share_text
+from analytics.web.store_results import StoreResults, head_context, open_store
 from i18n import N_
+from i18n import gettext as _
 
 blueprint = Blueprint("customers_page", __name__)
 
@@ -38,6 +44,7 @@ RFM = TableSpec("customers-rfm", N_("RFM segments"), (
     Col("rule", N_("Rule (scores 1-5)")),
     Col("action", N_("What to do")),
     Col("currency", N_("Currency"), html=False),
+    Col("segment_key", N_("Segment (stored name)"), html=False),
 ))
 CLUSTERS = TableSpec("customers-clusters", N_("Customer clusters (k-means)"), (
     Col("segment", N_("Cluster")),
@@ -55,6 +62,7 @@ CLUSTERS = TableSpec("customers-clusters", N_("Customer clusters (k-means)"), (
     Col("top_categories", N_("Top categories")),
     Col("avg_churn_risk", N_("Average churn risk"), "pct"),
     Col("currency", N_("Currency"), html=False),
+    Col("segment_key", N_("Cluster (stored name)"), html=False),
 ))
 BASKETS = TableSpec("customers-baskets", N_("Basket segments (every sale, known customer or not)"), (
     Col("segment", N_("Segment")),
@@ -72,6 +80,7 @@ BASKETS = TableSpec("customers-baskets", N_("Basket segments (every sale, known 
     Col("known_customer_share", N_("Known customers"), "pct"),
     Col("weekend_share", N_("Weekend share"), "pct", html=False),
     Col("currency", N_("Currency"), html=False),
+    Col("segment_key", N_("Segment (stored name)"), html=False),
 ))
 TIME_BANDS = TableSpec("customers-time-bands", N_("Time of day"), (
     Col("band", N_("Band")),
@@ -81,6 +90,7 @@ TIME_BANDS = TableSpec("customers-time-bands", N_("Time of day"), (
     Col("revenue_share", N_("Share of revenue"), "pct"),
     Col("avg_basket", N_("Average basket"), "money"),
     Col("currency", N_("Currency"), html=False),
+    Col("band_key", N_("Band (stored name)"), html=False),
 ))
 VALUE_BANDS = TableSpec("customers-value-bands", N_("Basket value"), (
     Col("band", N_("Basket value")),
@@ -97,6 +107,8 @@ TRANSITIONS = TableSpec("customers-transitions", N_("Moves between segments sinc
     Col("from", N_("From")),
     Col("to", N_("To")),
     Col("customers", N_("Customers"), "int"),
+    Col("from_key", N_("From (stored name)"), html=False),
+    Col("to_key", N_("To (stored name)"), html=False),
 ))
 MOVERS = TableSpec("customers-movers", N_("Customers who changed segment"), (
     Col("customer_id", N_("Customer"), "code"),
@@ -105,6 +117,8 @@ MOVERS = TableSpec("customers-movers", N_("Customers who changed segment"), (
     Col("monetary", N_("Spend"), "money"),
     Col("churn_risk", N_("Churn risk"), "pct"),
     Col("currency", N_("Currency"), html=False),
+    Col("prev_segment_key", N_("Was (stored name)"), html=False),
+    Col("segment_key", N_("Is now (stored name)"), html=False),
 ))
 CHURN = TableSpec("customers-churn-risk", N_("Churn risk (no purchase in the next 90 days)"), (
     Col("customer_id", N_("Customer"), "code"),
@@ -116,6 +130,8 @@ CHURN = TableSpec("customers-churn-risk", N_("Churn risk (no purchase in the nex
     Col("frequency", N_("Purchases"), "int"),
     Col("monetary", N_("Spend"), "money"),
     Col("currency", N_("Currency"), html=False),
+    Col("segment_key", N_("Segment (stored name)"), html=False),
+    Col("cluster_key", N_("Cluster (stored name)"), html=False),
 ))
 CUSTOMERS = TableSpec("customers", N_("Customers"), (
     Col("customer_id", N_("Customer"), "code"),
@@ -133,6 +149,9 @@ CUSTOMERS = TableSpec("customers", N_("Customers"), (
     Col("churn_risk", N_("Churn risk"), "pct"),
     Col("prev_segment", N_("Previous segment")),
     Col("currency", N_("Currency"), html=False),
+    Col("segment_key", N_("Segment (stored name)"), html=False),
+    Col("cluster_key", N_("Cluster (stored name)"), html=False),
+    Col("prev_segment_key", N_("Previous segment (stored name)"), html=False),
 ))
 ORDERS = ("monetary", "churn_risk", "recency", "frequency")
 
@@ -142,18 +161,22 @@ def _medians(res: StoreResults, key: str) -> dict[str, dict[str, float]]:
 
 
 def _customer_segments(res: StoreResults, kind: str) -> list[dict[str, Any]]:
-    """RFM segments (kind ``rfm``) or clusters (``cluster``) with their profiles flattened."""
+    """RFM segments (kind ``rfm``) or clusters (``cluster``) with their profiles flattened, worded in the
+    reader's language (``segment_key`` holds the stored name)."""
     medians = _medians(res, "segment" if kind == "rfm" else "cluster")
     out = []
     for s in res.get(rs.segments, kind):
         p = s["profile"] or {}
-        row = {"segment": s["segment"], "members": s["members"], "share": s["share"], "revenue": s["revenue"],
-               "revenue_share": s["revenue_share"], **medians.get(s["segment"], {}),
+        key = s["segment"]
+        row = {"segment": words.segment_name(kind, key), "segment_key": key, "members": s["members"],
+               "share": s["share"], "revenue": s["revenue"], "revenue_share": s["revenue_share"],
+               **medians.get(key, {}),
                "avg_basket": p.get("avg_basket"), "avg_churn_risk": p.get("avg_churn_risk"),
                "avg_tenure_days": p.get("avg_tenure_days"), "avg_diversity": p.get("avg_diversity"),
-               "top_categories": share_text(p.get("top_categories")),
-               "main_rfm_segments": share_text(p.get("main_rfm_segments"), key="segment"),
-               "rule": aq.rfm_rule_text(s["segment"]) if kind == "rfm" else "", "action": p.get("action", ""),
+               "top_categories": words.shares(p.get("top_categories")),
+               "main_rfm_segments": words.rfm_mix(p.get("main_rfm_segments")),
+               "rule": words.rfm_rule(key) if kind == "rfm" else "",
+               "action": words.rfm_action(key, p.get("action")) if kind == "rfm" else "",
                "currency": res.currency}
         out.append(row)
     return out
@@ -163,35 +186,48 @@ def _baskets(res: StoreResults) -> list[dict[str, Any]]:
     out = []
     for s in res.get(rs.segments, "basket"):
         p = s["profile"] or {}
-        out.append({"segment": s["segment"], "members": s["members"], "share": s["share"], "revenue": s["revenue"],
+        out.append({"segment": words.basket_name(s["segment"], p), "segment_key": s["segment"],
+                    "members": s["members"], "share": s["share"], "revenue": s["revenue"],
                     "revenue_share": s["revenue_share"], "avg_basket": p.get("avg_basket"),
                     "median_basket": p.get("median_basket"), "avg_items": p.get("avg_items"),
                     "peak_hours": ", ".join(f"{int(h):02d}:00" for h in p.get("peak_hours") or []),
-                    "peak_days": ", ".join(p.get("peak_days") or []),
-                    "top_categories": share_text(p.get("top_categories")),
-                    "payment_mix": share_text(p.get("payment_mix")),
+                    "peak_days": words.weekdays(p.get("peak_days")),
+                    "top_categories": words.shares(p.get("top_categories")),
+                    "payment_mix": words.payment_mix(p.get("payment_mix")),
                     "known_customer_share": p.get("known_customer_share"), "weekend_share": p.get("weekend_share"),
                     "currency": res.currency})
     return out
 
 
 def _time_bands(res: StoreResults) -> list[dict[str, Any]]:
-    return res.with_currency(res.get(rs.view, "time_bands") or [])
+    return [{**b, "band": words.time_band(b.get("band")), "band_key": b.get("band"), "currency": res.currency}
+            for b in res.get(rs.view, "time_bands") or []]
 
 
 def _value_bands(res: StoreResults) -> list[dict[str, Any]]:
     out = []
     for b in res.get(rs.view, "value_bands") or []:
         lo, hi = b.get("from"), b.get("to")
-        label = (f"{fmt.money(lo, res.currency)} and more" if hi is None
-                 else f"{fmt.money(lo or 0, res.currency)} to under {fmt.money(hi, res.currency)}")
+        label = (_("%(low)s and more", low=fmt.money(lo, res.currency)) if hi is None
+                 else _("%(low)s to under %(high)s", low=fmt.money(lo or 0, res.currency),
+                        high=fmt.money(hi, res.currency)))
         out.append({**b, "band": label, "currency": res.currency})
+    return out
+
+
+def _named(row: dict[str, Any]) -> dict[str, Any]:
+    """A customer row with its segment, cluster and previous segment worded, the stored names kept as keys."""
+    out = dict(row)
+    for col, word in (("segment", words.rfm_name), ("prev_segment", words.rfm_name), ("cluster", words.cluster_name)):
+        if col in row:
+            out[f"{col}_key"] = row[col]
+            out[col] = word(row[col]) if row[col] is not None else None
     return out
 
 
 def _with_last_purchase(res: StoreResults, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     as_of = res.run["as_of"] if res.run else None
-    return [{**r, "last_purchase": aq.last_purchase(as_of, r.get("recency_days")), "currency": res.currency}
+    return [{**_named(r), "last_purchase": aq.last_purchase(as_of, r.get("recency_days")), "currency": res.currency}
             for r in rows]
 
 
@@ -201,9 +237,18 @@ def _churn(res: StoreResults, limit: int, min_spend: int = 1) -> list[dict[str, 
     return _with_last_purchase(res, res.get(rs.churn_risk_list, limit, min_spend))
 
 
+def _transition(row: dict[str, Any]) -> dict[str, Any]:
+    start = row.get("from")
+    return {**row, "from": _("(new)") if start == "(new)" else words.rfm_name(start), "from_key": start,
+            "to": words.rfm_name(row.get("to")), "to_key": row.get("to")}
+
+
 def _movers(res: StoreResults, limit: int = 200) -> dict[str, Any]:
     moved = res.get(rs.movers, limit)
-    return {"customers": res.with_currency(moved["customers"]), "transitions": moved["transitions"] or {}}
+    t = dict(moved["transitions"] or {})
+    if t.get("matrix"):
+        t["matrix"] = [_transition(r) for r in t["matrix"]]
+    return {"customers": [_named(r) for r in res.with_currency(moved["customers"])], "transitions": t}
 
 
 @blueprint.get("/stores/<store_id>/customers")
