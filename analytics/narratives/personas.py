@@ -23,6 +23,7 @@ from analytics.narratives import ai as asker
 from analytics.narratives import words
 from analytics.narratives.factcheck import check_sections
 from analytics.narratives.facts import Facts, _Builder
+from analytics.segmentation.words import segment_name
 from i18n import N_, ngettext, use_language
 from i18n import gettext as _
 
@@ -256,7 +257,11 @@ def build_personas(engine: Engine, store_id: str, ai: AIService | None = None, a
         return []
     facts = profile_facts(store_id, currency, run["as_of"] or "2000-01-01", segments, info.name if info else "",
                           store_language(info.settings) if info else "en", info.timezone if info else "UTC")
+    with use_language(facts.language, facts.timezone):  # the name the owner reads on the Customers tab
+        shown = {(kind, s["segment"]): segment_name(kind, s["segment"], s.get("profile"))
+                 for kind, rows in segments.items() for s in rows}
     data = {"segments": [{"key": _key(kind, i), "kind": kind, "segment": s["segment"],
+                          "segment_name": shown[(kind, s["segment"])],
                           "figures": {f.label: f.text for f in facts.items if f.key.startswith(_key(kind, i) + "_")}}
                          for kind, rows in segments.items() for i, s in enumerate(rows, 1)]}
     got = asker.ask(ai, store_id, "persona", INSTRUCTIONS, [("segments", data)],

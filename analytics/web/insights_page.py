@@ -20,6 +20,7 @@ from analytics.narratives import narrative as nv
 from analytics.narratives import personas as ps
 from analytics.narratives.ai import NO_AI
 from analytics.narratives.facts import PERIODS, FactsError
+from analytics.segmentation.words import segment_name
 from analytics.web.context import hub, now
 from analytics.web.pages import NavItem, Page
 from analytics.web.params import int_arg
@@ -82,7 +83,7 @@ def _products(res: StoreResults, search: str | None = None, limit: int = 50) -> 
 def store_insights(store_id: str) -> str:
     res = open_store(store_id)
     narratives = {p: _narrative(res, p) for p in PERIODS}
-    personas = [p.to_json() for p in ps.personas_for(hub().engine, res.store_id, sorted(res.allowed))]
+    personas = _named([p.to_json() for p in ps.personas_for(hub().engine, res.store_id, sorted(res.allowed))])
     for n in narratives.values():
         # "no AI endpoint" is said once, at the top of the page (ai_state), not again in every narrative
         if n.get("note") == localized_note(NO_AI):
@@ -117,7 +118,7 @@ def api_regenerate_narrative(store_id: str) -> Response:
 def api_personas(store_id: str) -> Response:
     res = open_store(store_id)
     found = ps.personas_for(hub().engine, res.store_id, sorted(res.allowed))
-    return jsonify(personas=with_localized_notes([p.to_json() for p in found]), ai=ai_state())
+    return jsonify(personas=_named(with_localized_notes([p.to_json() for p in found])), ai=ai_state())
 
 
 @blueprint.post("/api/stores/<store_id>/insights/personas")
@@ -125,7 +126,12 @@ def api_personas(store_id: str) -> Response:
 def api_regenerate_personas(store_id: str) -> Response:
     res = open_store(store_id)
     found = ps.build_personas(hub().engine, res.store_id, _ai(), sorted(res.allowed))
-    return jsonify(personas=with_localized_notes([p.to_json() for p in found]), ai=ai_state())
+    return jsonify(personas=_named(with_localized_notes([p.to_json() for p in found])), ai=ai_state())
+
+
+def _named(personas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each persona with ``segment_name``: its stored (English) segment name in the reader's language."""
+    return [{**p, "segment_name": segment_name(p["kind"], p["segment"], p.get("profile"))} for p in personas]
 
 
 @blueprint.get("/api/stores/<store_id>/insights/alerts")

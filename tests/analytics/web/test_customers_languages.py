@@ -71,3 +71,15 @@ def test_a_spanish_owner_reads_the_customers_tab_in_spanish(login_as, hub_engine
     export = ann.get(f"/api/stores/{A}/segments/rfm?format=csv").get_data(as_text=True).lstrip("\ufeff")
     rows = list(csv.DictReader(io.StringIO(export)))
     assert any(r["segment"] == "Campeones" and r["segment_key"] == "Champions" for r in rows)
+
+
+def test_the_insights_personas_name_their_segment_in_the_readers_language(login_as,
+                                                                          hub_engine: Engine) -> None:  # noqa: F811
+    HubUsers(hub_engine).set_language("ann", "es")
+    ann = login_as("ann")
+    personas = api(ann, f"/api/stores/{A}/insights/personas")["personas"]
+    champions = next(p for p in personas if p["kind"] == "rfm" and p["segment"] == "Champions")
+    assert champions["segment_name"] == "Campeones"
+    assert all(p["segment_name"].startswith("Cestas") for p in personas if p["kind"] == "basket")
+    page = html(ann, f"/stores/{A}/insights")
+    assert "· Campeones</span>" in page and "· Champions</span>" not in page
