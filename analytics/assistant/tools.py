@@ -34,6 +34,7 @@ from analytics.jobs import results
 from analytics.jobs.categories import categorise_many
 from analytics.jobs.settings import AnalyticsSettings, SettingsError, parse_settings
 from analytics.llm.language import settings_with_language
+from analytics.segmentation.words import segment_name
 from contracts.money import format_money
 from i18n import current_language, current_locale, format_decimal, format_percent, ngettext
 from i18n import format_money as local_money
@@ -698,7 +699,8 @@ def segments(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     if not segs:
         return ToolResult("segments", args, True, _("No customer segments yet: the nightly analytics has not run "
                                                     "for this store, or it has no known customers."), {"segments": 0})
-    rows = [{"segment": s["segment"], "members": s["members"], "share": round(float(s["share"]), 4),
+    rows = [{"segment": segment_name(kind, s["segment"], s.get("profile")), "segment_key": s["segment"],
+             "members": s["members"], "share": round(float(s["share"]), 4),
              "revenue": int(s["revenue"]), "revenue_share": round(float(s["revenue_share"]), 4)} for s in segs]
     table = Table(_("Customer segments (%(kind)s)", kind=kind), [
         Column("segment", _("Segment")), Column("members", _("Members"), "int"), Column("share", _("Share"), "pct"),
@@ -708,7 +710,7 @@ def segments(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     return ToolResult("segments", args, True, _("%(segments)s; %(segment)s brings the most revenue (%(share)s).",
                                                 segments=_n(len(rows), "segment"), segment=big["segment"],
                                                 share=_pct(big["revenue_share"])),
-                      {"segments": len(rows), "top_segment": big["segment"]}, table)
+                      {"segments": len(rows), "top_segment": big["segment_key"]}, table)
 
 
 TOOLS: dict[str, Tool] = {tool.name: tool for tool in (

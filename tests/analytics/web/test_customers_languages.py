@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from analytics.assistant.tools import AskStore, ToolContext, run_tool
 from analytics.jobs import results as rs
 from analytics.web.accounts import HubUsers
+from i18n import use_language
 from tests.analytics.web.seed import A
 from tests.analytics.web.test_analytics_pages import (  # noqa: F401 - the analysed hub's fixtures
     analysed,
@@ -83,3 +86,18 @@ def test_the_insights_personas_name_their_segment_in_the_readers_language(login_
     assert all(p["segment_name"].startswith("Cestas") for p in personas if p["kind"] == "basket")
     page = html(ann, f"/stores/{A}/insights")
     assert "· Campeones</span>" in page and "· Champions</span>" not in page
+
+
+def test_ask_names_the_segments_in_the_answers_language(hub_engine: Engine) -> None:  # noqa: F811
+    ctx = ToolContext(hub_engine, AskStore.load(hub_engine, A), datetime(2026, 11, 22, 15, tzinfo=UTC))
+    answers = {}
+    for language in ("en", "es"):
+        with use_language(language, "America/Santo_Domingo"):
+            answers[language] = run_tool(ctx, "segments", {"kind": "rfm"})
+    en, es = answers["en"], answers["es"]
+    assert en.ok and es.ok and en.table and es.table
+    stored = [r["segment"] for r in en.table.rows]
+    assert "Champions" in stored and es.figures["top_segment"] == en.figures["top_segment"] in stored
+    names = dict(zip(stored, [r["segment"] for r in es.table.rows], strict=True))
+    assert names["Champions"] == "Campeones"
+    assert names[en.figures["top_segment"]] in es.summary and en.figures["top_segment"] in en.summary
