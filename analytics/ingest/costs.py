@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
 from analytics.db import tables as t
-from contracts.margins import line_revenue
+from contracts.margins import line_revenue, sale_line_revenues
 
 TILL = "till"  # tillsight.tx/2 from a device
 IMPORTED = "import"  # a cost column of an imported file
@@ -44,14 +44,18 @@ def line_cost(doc: Mapping[str, Any], line: Mapping[str, Any]) -> tuple[int | No
     return int(cost), cost_source(doc) == DEFAULT_MARGIN
 
 
-def line_columns(doc: Mapping[str, Any], line: Mapping[str, Any]) -> dict[str, Any]:
+def line_columns(doc: Mapping[str, Any], line: Mapping[str, Any], line_no: int | None = None) -> dict[str, Any]:
     """The cost columns of one stored line of sale ``doc``: ``unit_cost``, ``cost_assumed`` and
-    ``net_revenue`` (the line's takings net of discount and tax, ``contracts.margins``)."""
+    ``net_revenue`` (the line's takings net of its offers, the rest of the discount and tax,
+    ``contracts.margins``).  ``line_no`` (from 1) places the line in a sale whose offers name their lines."""
     cost, assumed = line_cost(doc, line)
     total, subtotal, tax = int(doc["total"]), int(doc["subtotal"]), int(doc["tax"])
-    # no discount and no tax (an import): the line's own total, without line_revenue's exact fractions
-    net = int(line["line_total"]) if total - tax == subtotal else line_revenue(int(line["line_total"]), subtotal,
-                                                                                total, tax)
+    if line_no is not None and doc.get("promotions"):
+        net = sale_line_revenues(doc)[line_no - 1]
+    elif total - tax == subtotal:  # no discount and no tax (an import): the line's own total, exactly
+        net = int(line["line_total"])
+    else:
+        net = line_revenue(int(line["line_total"]), subtotal, total, tax)
     return {"unit_cost": cost, "cost_assumed": assumed, "net_revenue": net}
 
 

@@ -215,7 +215,7 @@ def _insert_sales(conn: Connection, msgs: list[Parsed], now: str) -> dict[str, P
     lines = [{"tx_id": tx_id, "line_no": i + 1, "store_id": m.store_id, "sku": ln["sku"],
               "name": named.get((m.store_id, ln["sku"]), ln["name"]),
               "qty": ln["qty"], "unit_price": ln["unit_price"], "line_total": ln["line_total"],
-              "source": ln.get("source"), **costs.line_columns(m.doc, ln)}  # type: ignore[arg-type]
+              "source": ln.get("source"), **costs.line_columns(m.doc, ln, i + 1)}  # type: ignore[arg-type]
              for tx_id, m in inserted.items() for i, ln in enumerate(m.doc["lines"])]  # type: ignore[index]
     if lines:
         conn.execute(insert(t.tx_lines), lines)

@@ -61,7 +61,7 @@ def apply_promotions(lines: list[PricedUnit], promotions: list[Promotion]) -> li
             need[item.sku] = need.get(item.sku, 0) + item.qty
         times = min(len(pool[sku]) // qty for sku, qty in need.items())
         discount = 0
-        used_lines: set[int] = set()
+        used: dict[int, int] = {}  # basket line id -> units taken
         applied = 0
         for _use in range(times):
             taken = {sku: pool[sku][:qty] for sku, qty in need.items()}
@@ -71,9 +71,11 @@ def apply_promotions(lines: list[PricedUnit], promotions: list[Promotion]) -> li
             for sku, qty in need.items():
                 del pool[sku][:qty]
             discount += regular - promo.price
-            used_lines.update(line for units in taken.values() for _price, line in units)
+            for units in taken.values():
+                for _price, line in units:
+                    used[line] = used.get(line, 0) + 1
             applied += 1
         if applied:
             out.append(SalePromotion(promo.promotion_id, promo.kind, promo.name, applied, promo.price, discount,
-                                        tuple(sorted(used_lines))))
+                                     tuple(sorted(used)), tuple(sorted(used.items()))))
     return out

@@ -110,7 +110,8 @@ def _receipt_text(sale: SaleRecord, header: ReceiptHeader, width: int) -> str:
     out.append("-" * width)
     out.append(_row(_("Subtotal"), m(sale.subtotal), width))
     for offer in sale.promotions:  # multi-buy and bundle offers, each its own discount line
-        label = _printable(offer.name if offer.times == 1 else f"{offer.name} x{offer.times}")
+        # a refund gives back part of an offer: times 0, the name alone
+        label = _printable(offer.name if offer.times in (0, 1) else f"{offer.name} x{offer.times}")
         amount = m(-offer.discount)
         out.append(_row(label[:max(1, width - len(amount) - 1)], amount, width))
     if sale.discount - sale.promotion_discount:

@@ -636,14 +636,17 @@ class CheckoutSession:
     def _record(self, status: str, payments: list[Payment], events: list[SaleEvent], totals: Totals,
                 customer_id: str | None, now: str, promotions: list[SalePromotion] | None = None) -> SaleRecord:
         assert self.cashier is not None
+        priced = self.priced_lines()
+        numbers = {ln.line_id: i + 1 for i, ln in enumerate(priced)}  # the offers name the sale's lines
+        unit_prices = {ln.line_id: ln.unit_price for ln in priced}
         return SaleRecord(
             tx_id=self.tx_id, status=status, store_id=self.store_id, device_id=self.device_id,
             cashier_id=self.cashier.id, currency=self.currency, started_at=self.started_at, completed_at=now,
             lines=[SaleLine(ln.sku, ln.name, ln.qty, ln.unit_price, ln.line_total, ln.source, ln.confidence)
-                   for ln in self.priced_lines()],
+                   for ln in priced],
             payments=payments, events=events, subtotal=totals.subtotal, discount=totals.discount,
             tax=totals.tax, total=totals.total, customer_id=customer_id, shift_id=self.shift_id,
-            promotions=[p for p in promotions or [] if p.discount])
+            promotions=[p.on_sale_lines(numbers, unit_prices) for p in promotions or [] if p.discount])
 
     def void(self, approver: User | None, reason: str = "", expect_version: int | None = None) -> SaleRecord | None:
         """Abandon the sale.  An empty sale just ends; one with lines needs a supervisor and is

@@ -5,10 +5,12 @@ so the checkout that writes them and every reader agree on their shape."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from contracts.events import EVENT_TYPES, SaleEvent
+from contracts.margins import split_offer
 from contracts.validation import TX
 from runtime.web_guard import RoleRanking
 
@@ -107,15 +109,30 @@ class SalePromotion:
     price: int
     discount: int
     line_ids: tuple[int, ...] = ()  # the basket lines it took units from (the till's view, not stored)
+    line_units: tuple[tuple[int, int], ...] = ()  # (basket line id, units taken) (the till's view, not stored)
+    # stored: (sale line number from 1, units, that line's part of the discount) (contracts.margins)
+    lines: tuple[tuple[int, int, int], ...] = ()
+
+    def on_sale_lines(self, numbers: Mapping[int, int], unit_prices: Mapping[int, int]) -> SalePromotion:
+        """This offer as the sale keeps it: the units it took named by the sale's line numbers (``numbers``:
+        basket line id -> line number), each line's part of the saving in proportion to its units' shelf
+        value (``unit_prices``: basket line id -> unit price)."""
+        taken = [(numbers[line_id], units, units * unit_prices[line_id]) for line_id, units in self.line_units]
+        parts = split_offer(self.discount, [value for _n, _u, value in taken])
+        return replace(self, lines=tuple((n, u, d) for (n, u, _v), d in zip(taken, parts, strict=True)))
 
     def to_payload(self) -> dict[str, Any]:
-        return {"promotion_id": self.promotion_id, "kind": self.kind, "name": self.name, "times": self.times,
-                "price": self.price, "discount": self.discount}
+        out: dict[str, Any] = {"promotion_id": self.promotion_id, "kind": self.kind, "name": self.name,
+                               "times": self.times, "price": self.price, "discount": self.discount}
+        if self.lines:
+            out["lines"] = [{"line": n, "qty": q, "discount": d} for n, q, d in self.lines]
+        return out
 
     @classmethod
     def from_payload(cls, d: dict[str, Any]) -> SalePromotion:
         return cls(str(d["promotion_id"]), str(d["kind"]), str(d["name"]), int(d["times"]), int(d["price"]),
-                   int(d["discount"]))
+                   int(d["discount"]),
+                   lines=tuple((int(x["line"]), int(x["qty"]), int(x["discount"])) for x in d.get("lines") or ()))
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Any
 
 from contracts import ContractError, validate
 from contracts import events as sale_events
-from contracts.margins import line_revenue
+from contracts.margins import sale_line_revenues
 from edge.store.alerts import raise_alert
 from edge.store.costs import unit_costs
 from edge.store.credit_events import DeviceIdentity, enqueue_credit_event
@@ -70,6 +70,10 @@ def check_sale(rec: SaleRecord) -> None:
         raise ValidationError("total does not match subtotal minus discount")
     if rec.discount * sign < 0 or abs(rec.discount) > abs(rec.subtotal):
         raise ValidationError("discount must be between zero and the subtotal")
+    for promo in rec.promotions:  # the lines an offer names, and their parts of its saving
+        if promo.lines and (sum(d for _n, _q, d in promo.lines) != promo.discount
+                            or any(not 1 <= n <= len(rec.lines) for n, _q, _d in promo.lines)):
+            raise ValidationError(f"offer {promo.promotion_id}: its lines do not match the sale")
     for p in rec.payments:
         if p.method not in PAYMENT_METHODS:
             raise ValidationError(f"unknown payment method {p.method!r}")
@@ -159,6 +163,7 @@ class Sales:
     def _insert(self, conn: sqlite3.Connection, rec: SaleRecord, payload: dict[str, Any],
                 enforce_credit_limits: bool = True) -> None:
         main = rec.payment_payload()
+        revenues = sale_line_revenues(payload)  # net of the line's offers, the rest of the discount and tax
         conn.execute(
             "INSERT INTO sales (tx_id, seq, receipt_no, status, cashier_id, shift_id, customer_id, refund_of,"
             " started_at, completed_at, subtotal, discount, tax, total, payment_method, anomaly_score, payload)"
@@ -171,7 +176,7 @@ class Sales:
             "INSERT INTO sale_lines (tx_id, line_no, sku, name, qty, unit_price, line_total, source, confidence,"
             " unit_cost, revenue) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(rec.tx_id, i + 1, ln.sku, ln.name, ln.qty, ln.unit_price, ln.line_total, ln.source, ln.confidence,
-              ln.unit_cost, line_revenue(ln.line_total, rec.subtotal, rec.total, rec.tax))
+              ln.unit_cost, revenues[i])
              for i, ln in enumerate(rec.lines)])
         conn.executemany(
             "INSERT INTO payments (tx_id, method, amount, tendered, change, customer_id) VALUES (?, ?, ?, ?, ?, ?)",

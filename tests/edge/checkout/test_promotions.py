@@ -83,7 +83,8 @@ def test_a_sale_gets_the_offer_from_its_start_and_keeps_it_in_the_stored_sale(st
     payload = stored.to_payload()
     validate("tillsight.tx/2", payload)
     assert payload["promotions"] == [{"promotion_id": "m1", "kind": "multibuy", "name": "3 for the price",
-                                      "times": 1, "price": offer_price, "discount": 1000}]
+                                      "times": 1, "price": offer_price, "discount": 1000,
+                                      "lines": [{"line": 1, "qty": 3, "discount": 1000}]}]
     again = store.sales.get(record.tx_id)
     assert again.promotions[0].discount == 1000 and again.discount == 1200
     # the anomaly scorer sees only the supervisor's discount
