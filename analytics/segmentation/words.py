@@ -328,3 +328,23 @@ def segment_name(kind: str, name: str | None, profile: Mapping[str, Any] | None 
     if kind == "basket":
         return basket_name(name, profile)
     return name or ""
+
+
+# --- churn validation (analytics.segmentation.churn.churn_risk) ---
+
+_NEEDS_DAYS = re.compile(r"^needs (?P<need>\d+) days of sales, has (?P<has>-?\d+)$")
+
+
+def churn_status(validation: Mapping[str, Any] | None) -> str:
+    """Why a store has no churn scores, in the current language ("insufficient history (needs 250 days of
+    sales, has 120)" -> "historial insuficiente (…)"); a status of another version as stored."""
+    v = validation or {}
+    status, detail = str(v.get("status") or ""), str(v.get("detail") or "")
+    if status == "insufficient history":
+        m = _NEEDS_DAYS.match(detail)
+        if m:
+            return _("not enough history: needs %(need)s days of sales, has %(has)s", need=m["need"], has=m["has"])
+        return _("not enough history")
+    if status == "too few customers or no churn to learn from":
+        return _("too few customers, or no customer stopped buying to learn from")
+    return f"{status} ({detail})" if detail else status

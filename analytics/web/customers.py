@@ -259,13 +259,15 @@ def store_customers(store_id: str) -> str:
     if res.run is None:
         return render_template("customers.html", **ctx)
     movers = _movers(res)
+    validation = res.get(rs.view, "churn_validation") or {}
     return render_template(
         "customers.html", **ctx, rfm=_customer_segments(res, "rfm"), rfm_spec=RFM,
         clusters=_customer_segments(res, "cluster"), clusters_spec=CLUSTERS, baskets=_baskets(res),
         baskets_spec=BASKETS, time_bands=_time_bands(res), time_spec=TIME_BANDS, value_bands=_value_bands(res),
         value_spec=VALUE_BANDS, movers=movers["customers"], movers_spec=MOVERS,
         transitions=movers["transitions"], transitions_spec=TRANSITIONS, churn=_churn(res, 50), churn_spec=CHURN,
-        churn_validation=res.get(rs.view, "churn_validation") or {}, metrics=(res.run.get("metrics") or {}))
+        churn_validation=validation, churn_status=words.churn_status(validation),
+        metrics=(res.run.get("metrics") or {}))
 
 
 @blueprint.get("/api/stores/<store_id>/segments/rfm")
