@@ -156,7 +156,7 @@ def recent_decisions(engine: Engine, store_id: str, since: datetime) -> dict[str
 
 def describe_phrase(row: dict[str, Any]) -> rs.Phrase:
     """A decision as the page says it (reasons.py phrase, worded in the reader's language)."""
-    who, when = rs.text(str(row["decided_by"])), rs.text(str(row["decided_at"]))
+    who, when = rs.text(str(row["decided_by"])), rs.when(str(row["decided_at"]))  # shown in store time
     if row["status"] == "rejected":
         return rs.phrase(N_("Rejected by %(who)s at %(when)s; not suggested again for a while."), who=who, when=when)
     if row["status"] == "recorded":
@@ -165,7 +165,7 @@ def describe_phrase(row: dict[str, Any]) -> rs.Phrase:
         return rs.phrase(N_("Taken back: %(old)s → %(new)s, decided by %(who)s at %(when)s."),
                          old={"money": int(row["old_price"])}, new={"money": int(row["new_price"])}, who=who, when=when)
     args = {"old": {"money": int(row["old_price"])}, "new": {"money": int(row["new_price"])},
-            "effective": rs.text(str(row["effective_at"])), "who": who}
+            "effective": rs.when(str(row["effective_at"])), "who": who}
     if row["status"] == "sent":
         return rs.phrase(N_("Price %(old)s → %(new)s sent to the tills, effective %(effective)s, approved by %(who)s."),
                          **args)
@@ -173,12 +173,12 @@ def describe_phrase(row: dict[str, Any]) -> rs.Phrase:
                         "approved by %(who)s."), **args)
 
 
-def describe(row: dict[str, Any], currency: str) -> str:
-    """:func:`describe_phrase` in English."""
+def describe(row: dict[str, Any], currency: str, timezone: str | None = None) -> str:
+    """:func:`describe_phrase` in English (times in the store's ``timezone``; None: UTC)."""
     from i18n import use_language
 
     with use_language("en"):
-        return rs.render(describe_phrase(row), currency)
+        return rs.render(describe_phrase(row), currency, timezone)
 
 
 # -- what a change did ---------------------------------------------------------------------------

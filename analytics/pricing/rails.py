@@ -15,7 +15,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from analytics.pricing.reasons import Phrase, english, percent, phrase, text
 from contracts.money import exponent
+from i18n import N_
 
 ENDINGS = (".00", ".50", "5s")
 DEFAULT_MIN_MARGIN = 0.15
@@ -104,18 +106,30 @@ def allowed_prices(current: int, cost: int | None, rails: GuardRails, currency: 
             if p != current and p > 0 and ending_ok(p, rails.endings, currency)]
 
 
-def check_price(price: int, current: int, cost: int | None, rails: GuardRails, currency: str) -> str | None:
-    """Why ``price`` breaks a rail (None when it keeps them all).  Used on an owner's edited price:
-    never below cost is absolute; the other rails are reported so the page can say so."""
+def broken_rail(price: int, current: int, cost: int | None, rails: GuardRails, currency: str) -> Phrase | None:
+    """Which rail ``price`` breaks, as a phrase worded where it is shown (``reasons.render``), or None when it
+    keeps them all.  Used on an owner's edited price: never below cost is absolute; the other rails are
+    reported so the page can say so, in the owner's language."""
     if price <= 0:
-        return "a price must be above zero"
+        return phrase(N_("a price must be above zero"))
     if cost is not None and price < cost:
-        return "below cost"
+        return phrase(N_("below cost"))
     w = window(current, cost, rails)
+    step = percent(rails.max_step)
     if price < w.low:
-        return w.low_reason
+        if w.low_kind == "cost":
+            return phrase(N_("never below cost"))
+        if w.low_kind == "margin":
+            return phrase(N_("keeps at least a %(margin)s margin"), margin=percent(rails.min_margin))
+        return phrase(N_("at most %(step)s lower per step"), step=step)
     if price > w.high:
-        return w.high_reason
+        return phrase(N_("at most %(step)s higher per step"), step=step)
     if not ending_ok(price, rails.endings, currency):
-        return f"not one of the shop's price endings ({', '.join(rails.endings)})"
+        return phrase(N_("not one of the shop's price endings (%(endings)s)"), endings=text(", ".join(rails.endings)))
     return None
+
+
+def check_price(price: int, current: int, cost: int | None, rails: GuardRails, currency: str) -> str | None:
+    """Why ``price`` breaks a rail, in English (None when it keeps them all): :func:`broken_rail` worded."""
+    broken = broken_rail(price, current, cost, rails, currency)
+    return None if broken is None else english(broken)

@@ -16,7 +16,8 @@ A phrase is plain JSON (stored with the report)::
 
 and an argument is one of ``{"money": minor}``, ``{"count": n}``, ``{"number": x, "digits": d}``,
 ``{"percent": share}``, ``{"phrase": phrase}``, ``{"phrases": [phrase, ...], "sep": "; "}`` or
-``{"text": str}`` (a name from the data, shown as it is).
+``{"time": utc_iso}`` (an instant, shown in the store's time zone the reader's way) or ``{"text": str}`` (a
+name from the data, shown as it is).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 from analytics.narratives.factcheck import check_text
 from analytics.narratives.facts import Fact, Facts
+from analytics.web.formatting import when as shown_time
 from contracts.money import format_money as english_money
 from i18n import (
     current_language,
@@ -74,7 +76,13 @@ def percent(share: float) -> Arg:
     return {"percent": float(share)}
 
 
-def _arg(a: Arg, currency: str) -> str:
+def when(utc_iso: str) -> Arg:
+    return {"time": utc_iso}
+
+
+def _arg(a: Arg, currency: str, timezone: str | None = None) -> str:
+    if "time" in a:  # in the store's zone as the rest of the hub shows times (UTC when no zone is known)
+        return shown_time(str(a["time"]), timezone)
     if "money" in a:
         return format_money(int(a["money"]), currency)
     if "count" in a:
@@ -84,15 +92,15 @@ def _arg(a: Arg, currency: str) -> str:
     if "percent" in a:
         return format_percent(round(float(a["percent"]), 2))
     if "phrase" in a:
-        return render(a["phrase"], currency)
+        return render(a["phrase"], currency, timezone)
     if "phrases" in a:
-        return str(a.get("sep", "; ")).join(render(p, currency) for p in a["phrases"])
+        return str(a.get("sep", "; ")).join(render(p, currency, timezone) for p in a["phrases"])
     return str(a.get("text", ""))
 
 
-def render(p: Phrase, currency: str) -> str:
-    """One phrase in the current language."""
-    values = {k: _arg(v, currency) for k, v in (p.get("args") or {}).items()}
+def render(p: Phrase, currency: str, timezone: str | None = None) -> str:
+    """One phrase in the current language (times in the store's ``timezone``)."""
+    values = {k: _arg(v, currency, timezone) for k, v in (p.get("args") or {}).items()}
     if p.get("plural"):
         n = int(p["n"])
         return str(ngettext(p["msgid"], p["plural"], n, **values))
@@ -157,7 +165,7 @@ def localized(phrases: list[Phrase], facts: list[dict[str, Any]], language: str 
     language: (text with failing sentences marked, the numbers no figure supports)."""
     with use_language(language or current_language(), timezone):
         lang = current_language()
-        words = " ".join(render(p, currency) for p in phrases)
+        words = " ".join(render(p, currency, timezone) for p in phrases)
         marker = gettext("unverified")
     if not facts:  # a record (a decision), not a claim from figures: nothing to check
         return words, []

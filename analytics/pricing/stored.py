@@ -163,6 +163,7 @@ def with_decisions(engine: Engine, report: PricingReport, now: datetime) -> Pric
             continue
         kind = "pending" if recent["status"] in ("approved", "sent") else "rejected"
         products.append(ProductAdvice(a.position, a.elasticity, kind, None, None,
-                                      ch.describe(recent, report.currency), [], [ch.describe_phrase(recent)]))
+                                      ch.describe(recent, report.currency, report.timezone), [],
+                                      [ch.describe_phrase(recent)]))
     offers = [o for o in report.offers if not any(s in decided for s in o.offer.skus)]
     return dataclasses.replace(report, products=products, offers=offers)

@@ -436,7 +436,8 @@ def pricing_report(engine: Engine, store_id: str, now: datetime | None = None, d
         recent = decided.get(p.sku)
         if recent is not None:
             report.products.append(ProductAdvice(p, e, "pending" if recent["status"] in ("approved", "sent")
-                                                 else "rejected", None, None, ch.describe(recent, info.currency),
+                                                 else "rejected", None, None,
+                                                 ch.describe(recent, info.currency, report.timezone),
                                                  [], [ch.describe_phrase(recent)]))
             continue
         report.products.append(advise(report, p, e))

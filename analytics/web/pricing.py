@@ -26,17 +26,20 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redir
 
 from analytics.fleet.errors import FleetError
 from analytics.pricing import changes as ch
+from analytics.pricing import reasons as rs
 from analytics.pricing.push import PushResult, waiting
-from analytics.pricing.rails import ENDINGS, GuardRails, RailsError, check_price
+from analytics.pricing.rails import ENDINGS, GuardRails, RailsError, broken_rail
 from analytics.pricing.stored import StoredReport, compute_and_store, load_report, with_decisions
 from analytics.pricing.suggest import PricingReport, save_rails
 from analytics.pricing.words import say
 from analytics.web.context import hub, now
+from analytics.web.formatting import when
 from analytics.web.pages import NavItem, Page
 from analytics.web.security import current_user, require
 from analytics.web.store_results import StoreResults, open_store
 from contracts.money import MoneyError, format_money, parse_money
 from firmware_config import TillsightConfig
+from i18n import format_number
 from i18n import gettext as _
 
 log = logging.getLogger(__name__)
@@ -86,10 +89,8 @@ def _who() -> str:
 
 
 def _local(value: str | None, tz: str) -> str:
-    if not value:
-        return "—"
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
-    return moment.strftime("%Y-%m-%d %H:%M")
+    """A stored UTC time in the store's zone, the reader's way (as the rest of the hub shows times)."""
+    return when(value, tz)
 
 
 def _plain(minor: int, currency: str) -> str:
@@ -159,12 +160,17 @@ def recompute_submit(store_id: str) -> Any:
     return redirect(url_for("pricing_page.store_pricing", store_id=store_id, done="recomputed"), code=303)
 
 
-def _share(form: Any, name: str, label: str) -> float:
+def _share(form: Any, name: str, label: str, low: int, high: int) -> float:
+    """A percentage field of the rails form as a share, refused in the owner's words outside ``low``..``high``."""
     raw = str(form.get(name) or "").strip().rstrip("%")
     try:
-        return float(raw) / 100
+        share = float(raw.replace(",", ".")) / 100
     except ValueError:
         raise FormError(_("%(field)s: give a percentage, e.g. 15", field=label)) from None
+    if not low / 100 <= share <= high / 100:
+        raise FormError(_("%(field)s: give a percentage from %(low)s to %(high)s", field=label,
+                          low=format_number(low), high=format_number(high)))
+    return share
 
 
 @blueprint.post("/stores/<store_id>/pricing/rails")
@@ -172,8 +178,8 @@ def _share(form: Any, name: str, label: str) -> float:
 def rails_submit(store_id: str) -> Any:
     res = open_store(store_id)
     try:
-        rails = GuardRails(_share(request.form, "min_margin", _("Minimum margin")),
-                           _share(request.form, "max_step", _("Largest change per step")),
+        rails = GuardRails(_share(request.form, "min_margin", _("Minimum margin"), 0, 95),
+                           _share(request.form, "max_step", _("Largest change per step"), 1, 50),
                            tuple(e for e in ENDINGS if e in request.form.getlist("endings")))
     except (FormError, RailsError) as exc:
         return _render(res, error=str(exc), status=400)
@@ -209,13 +215,13 @@ def _decide_price(res: StoreResults, report: PricingReport, form: Any) -> str:
         except MoneyError:
             raise FormError(_("New price: give an amount of %(currency)s, e.g. %(example)s", currency=cur,
                               example=_plain(p.price, cur))) from None
-        broken = check_price(price, p.price, p.shelf_cost, report.rails, cur)
-        if broken == "below cost" or (broken and price <= 0):
+        broken = broken_rail(price, p.price, p.shelf_cost, report.rails, cur)
+        if broken is not None and (price <= 0 or (p.shelf_cost is not None and price < p.shelf_cost)):
             raise FormError(_("%(price)s is below cost or zero: a price is never set below cost",
                               price=format_money(price, cur)))
         if broken and str(form.get("override") or "") != "1":
             raise FormError(_("%(price)s breaks a guard rail (%(rail)s); tick 'outside the rails' to approve it "
-                              "anyway", price=format_money(price, cur), rail=broken))
+                              "anyway", price=format_money(price, cur), rail=rs.render(broken, cur)))
     predicted = None
     if advice.effect is not None:
         predicted = {"effect": advice.effect.as_dict(), "elasticity": advice.elasticity.estimate,
