@@ -343,7 +343,7 @@ def churn_status(validation: Mapping[str, Any] | None) -> str:
     if status == "insufficient history":
         m = _NEEDS_DAYS.match(detail)
         if m:
-            return _("not enough history: needs %(need)s days of sales, has %(has)s", need=m["need"], has=m["has"])
+            return _("not enough history (needs %(need)s days of sales, has %(has)s)", need=m["need"], has=m["has"])
         return _("not enough history")
     if status == "too few customers or no churn to learn from":
         return _("too few customers, or no customer stopped buying to learn from")

@@ -117,10 +117,10 @@ def test_why_there_are_no_churn_scores_reads_in_the_readers_language() -> None:
     short = {"status": "insufficient history", "detail": "needs 250 days of sales, has 120"}
     few = {"status": "too few customers or no churn to learn from", "train_rows": 3, "test_rows": 2}
     with use_language("en", ZONE):
-        assert words.churn_status(short) == "not enough history: needs 250 days of sales, has 120"
+        assert words.churn_status(short) == "not enough history (needs 250 days of sales, has 120)"
     with use_language("es", ZONE):
-        assert words.churn_status(short) == "historial insuficiente: se necesitan 250 días de ventas y hay 120"
+        assert words.churn_status(short) == "historial insuficiente (se necesitan 250 días de ventas y hay 120)"
         assert words.churn_status(few).startswith("muy pocos clientes")
         assert words.churn_status({"status": "model off", "detail": "by choice"}) == "model off (by choice)"
     with use_language("fr", ZONE):
-        assert words.churn_status(short).startswith("historique insuffisant : il faut 250 jours")
+        assert words.churn_status(short).startswith("historique insuffisant (il faut 250 jours")

@@ -14,7 +14,7 @@ from analytics.assistant.tools import AskStore, ToolContext, run_tool
 from analytics.jobs import results as rs
 from analytics.web.accounts import HubUsers
 from i18n import use_language
-from tests.analytics.web.seed import A
+from tests.analytics.web.seed import A, B
 from tests.analytics.web.test_analytics_pages import (  # noqa: F401 - the analysed hub's fixtures
     analysed,
     api,
@@ -101,3 +101,11 @@ def test_ask_names_the_segments_in_the_answers_language(hub_engine: Engine) -> N
     names = dict(zip(stored, [r["segment"] for r in es.table.rows], strict=True))
     assert names["Champions"] == "Campeones"
     assert names[en.figures["top_segment"]] in es.summary and en.figures["top_segment"] in en.summary
+
+
+def test_a_store_without_churn_scores_says_why_in_french(login_as, hub_engine: Engine) -> None:  # noqa: F811
+    assert rs.view(hub_engine, B, [B], "churn_validation")["status"] == "insufficient history"  # 120 days of sales
+    HubUsers(hub_engine).set_language("bob", "fr")
+    page = html(login_as("bob"), f"/stores/{B}/customers")
+    assert "Pas de score de départ : historique insuffisant (il faut " in page
+    assert "insufficient history" not in page
