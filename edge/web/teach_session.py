@@ -297,6 +297,9 @@ class Teacher:
                     added = gallery.add_photo(sku, view.png(), ".png", vec, source=TILL_SOURCE)
                     if added.kept:
                         kept += 1
+                    elif added.duplicate_of:  # the one reason vision gives: worded as the catalogue page words it
+                        skipped.append(_("it repeats a photo the gallery already has (%(example)s)",
+                                         example=added.duplicate_of))
                     else:
                         skipped.append(str(added.reason))
                 gallery.manifest.names[sku] = name
