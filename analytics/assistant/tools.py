@@ -702,7 +702,9 @@ def segments(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     rows = [{"segment": segment_name(kind, s["segment"], s.get("profile")), "segment_key": s["segment"],
              "members": s["members"], "share": round(float(s["share"]), 4),
              "revenue": int(s["revenue"]), "revenue_share": round(float(s["revenue_share"]), 4)} for s in segs]
-    table = Table(_("Customer segments (%(kind)s)", kind=kind), [
+    title = {"rfm": _("Customer segments (recency, frequency, spend)"), "cluster": _("Customer clusters"),
+             "basket": _("Basket segments (all sales)")}.get(kind, _("Customer segments"))
+    table = Table(title, [
         Column("segment", _("Segment")), Column("members", _("Members"), "int"), Column("share", _("Share"), "pct"),
         _money_col("revenue", _("Revenue")), Column("revenue_share", _("Revenue share"), "pct")], rows,
         ctx.store.currency)
