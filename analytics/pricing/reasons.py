@@ -112,7 +112,7 @@ def english(p: Phrase | None) -> str:
     if p is None:
         return ""
     with use_language("en"):
-        return render(p, "XXX")
+        return render(p, "XXX")  # ISO 4217's "no currency": the phrases written this way carry no amounts
 
 
 @dataclass
