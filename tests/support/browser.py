@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.mosquitto import free_port
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
@@ -26,7 +28,9 @@ def chromium(profile: Path, width: int, height: int) -> Iterator:
                  f"--user-data-dir={profile}", f"--window-size={width},{height}"):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    # the driver's port from the same picker as the tests' servers (outside the ephemeral range, checked free):
+    # Selenium's own pick is a released ephemeral port that another worker's client or driver may take meanwhile
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, port=free_port()), options=opts)
     driver.set_page_load_timeout(30)
     try:
         yield driver
