@@ -8,7 +8,8 @@ steps added on separate branches land cleanly.  Numbers by room: 1 ingest, 2 fle
 and repayments, 9 the stores' galleries, 10 seq_gaps.closed_reason, 11 the
 stores' product names (store_products), 12 costs (tx_lines.unit_cost, cost_assumed
 and net_revenue, product_costs), 14 pricing (price_rails, price_changes), 16 languages, 17 collection
-reminders (credit_contacts, credit_reminders); later steps take the next free number."""
+reminders (credit_contacts, credit_reminders), 19 stored pricing reports (pricing_reports); later steps
+take the next free number."""
 
 from __future__ import annotations
 
