@@ -10,12 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tillsight_cli.json_output import emit_json
+
 log = logging.getLogger("tillsight")
 
-
-def _emit_json(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
 
 
 def config_check(args: argparse.Namespace) -> int:
@@ -53,7 +51,7 @@ def catalogue_list(args: argparse.Namespace) -> int:
     from vision.catalogue import demo_catalogue
 
     for p in demo_catalogue():
-        _emit_json({"sku": p.sku, "name": p.name, "category": p.category, "price": p.price,
+        emit_json({"sku": p.sku, "name": p.name, "category": p.category, "price": p.price,
                     "barcode": p.barcode, "size_mm": list(p.size_mm), "shape": p.look.shape, "family": p.family})
     return 0
 
@@ -71,7 +69,7 @@ def train_all(args: argparse.Namespace) -> int:
                         batch=args.batch, seed=args.seed, calibration_images=args.calibration_images,
                         init_weights=args.init_weights, device=args.device,
                         galleries=tuple(getattr(args, "gallery", None) or ()))
-    _emit_json(run(spec))
+    emit_json(run(spec))
     return 0
 
 
@@ -106,7 +104,7 @@ def train_package(args: argparse.Namespace) -> int:
         sys.stderr.write(f"tillsight: {exc}\n")
         return 2
     cutouts = Path(args.cutouts) if args.cutouts else work / "cutouts"
-    _emit_json(package(weights, spec, cutouts, classes, dataset_meta, stages=dataset_meta["datasets"]))
+    emit_json(package(weights, spec, cutouts, classes, dataset_meta, stages=dataset_meta["datasets"]))
     return 0
 
 
@@ -132,7 +130,7 @@ def train_evaluate(args: argparse.Namespace) -> int:
     if not args.json:
         sys.stdout.write(f"images {figures['images']}  mAP50 {figures['map50']:.4f}  "
                          f"mAP50-95 {figures['map50_95']:.4f}  cacc {figures['cacc']:.4f}\n")
-    _emit_json(figures)
+    emit_json(figures)
     return 0
 
 
@@ -172,7 +170,7 @@ def detect(args: argparse.Namespace) -> int:
             dets = recogniser.detect(image, detector)
         else:
             dets = detector.detect(image)
-        _emit_json({"image": path, "items": [_item_json(d, detector) for d in dets]})
+        emit_json({"image": path, "items": [_item_json(d, detector) for d in dets]})
     return status
 
 
@@ -222,7 +220,7 @@ def bench_vision(args: argparse.Namespace) -> int:
         for size, row in figures["sizes"].items():
             sys.stdout.write(f"{size}: detect {row['detect_ms']} ms, raw {row['raw_ms']} ms, "
                              f"ultralytics {row['ultralytics_ms']} ms\n")
-    _emit_json(figures)
+    emit_json(figures)
     return 0
 
 
@@ -235,7 +233,7 @@ def bench_edge(args: argparse.Namespace) -> int:
                          f" p99 {figures['sale_completion_ms']['p99']} ms; API p50 {figures['api_ms']['p50']} ms"
                          f" p99 {figures['api_ms']['p99']} ms under {figures['api_clients']} clients;"
                          f" settled->shown p50 {figures['settled_to_shown_ms']['p50']} ms\n")
-    _emit_json(figures)
+    emit_json(figures)
     return 0
 
 
@@ -278,7 +276,7 @@ def staff_add(args: argparse.Namespace) -> int:
     except (WeakSecretError, StoreError) as exc:
         sys.stderr.write(f"tillsight: {exc}\n")
         return 2
-    _emit_json({"id": user.id, "name": user.name, "role": user.role, "store": str(data_dir / "store.db")})
+    emit_json({"id": user.id, "name": user.name, "role": user.role, "store": str(data_dir / "store.db")})
     return 0
 
 
@@ -308,7 +306,7 @@ def train_compare(args: argparse.Namespace) -> int:
     if not args.no_record:
         record_check(args.bundle, result)
     if args.json:
-        _emit_json(result.to_json())
+        emit_json(result.to_json())
     else:
         sys.stdout.write(result.summary() + "\n")
     return 1 if result.worse else 0

@@ -7,7 +7,6 @@ The analytics are imported only when the command runs."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from dataclasses import asdict
@@ -15,13 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tillsight_cli.hub_cli import hub_config as _config
+from tillsight_cli.json_output import emit_json
 
 log = logging.getLogger("tillsight")
 
-
-def _emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, separators=(",", ":"), default=str, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
 
 
 def _summary(engine: Any, args: argparse.Namespace) -> int:
@@ -30,7 +26,7 @@ def _summary(engine: Any, args: argparse.Namespace) -> int:
 
     report = credit_report(engine, args.store, datetime.now(UTC))  # the command's clock: credit as of now
     if args.json:
-        _emit_json({"store_id": args.store, "as_of": report.as_of, "kpis": asdict(report.kpis),
+        emit_json({"store_id": args.store, "as_of": report.as_of, "kpis": asdict(report.kpis),
                     "customers": [asdict(c) for c in report.customers],
                     "priority": [asdict(p) for p in report.priority]})
         return 0
@@ -74,7 +70,7 @@ def _message(engine: Any, cfg: Any, args: argparse.Namespace) -> int:
         ai = AIService.from_config(engine, cfg)
     m = customer_message(engine, ai, args.store, args.customer, args.tone, args.language, as_of=datetime.now(UTC))
     if args.json:
-        _emit_json(m.as_dict())
+        emit_json(m.as_dict())
         return 0
     sys.stdout.write(f"[{m.source}] {m.note}\n\nSMS ({m.sms_chars} characters, {m.sms_parts} SMS, {m.sms_encoding}):\n"
                      f"{m.sms}\n\nWhatsApp:\n{m.whatsapp}\n\nE-mail\nSubject: {m.email_subject}\n\n{m.email_body}\n")
@@ -110,7 +106,7 @@ def _send(engine: Any, cfg: Any, args: argparse.Namespace) -> int:
         [outcome] = service.send(args.store, [args.customer], tone=args.tone, by=by, key=key, now=datetime.now(UTC),
                                  channel=args.channel)
     if args.json:
-        _emit_json(outcome.as_dict())
+        emit_json(outcome.as_dict())
     else:
         r = outcome.reminder
         where = f" by {outcome.channel} to {r.recipient}" if r else ""

@@ -8,8 +8,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from tillsight_cli.hub_cli import emit_json as _emit_json
 from tillsight_cli.hub_cli import hub_config as _config
+from tillsight_cli.json_output import emit_json as _emit_json
 
 log = logging.getLogger("tillsight")
 

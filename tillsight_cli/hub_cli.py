@@ -1,17 +1,9 @@
-"""What the hub's commands share: their configuration (``--config``, ``--database-url``) and their JSON lines."""
+"""What the hub's commands share: their configuration (``--config``, ``--database-url``)."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
-
-
-def emit_json(obj: Any) -> None:
-    """One compact JSON line on stdout (dates and other values as text)."""
-    sys.stdout.write(json.dumps(obj, separators=(",", ":"), default=str) + "\n")
-    sys.stdout.flush()
 
 
 def hub_config(args: argparse.Namespace) -> Any:

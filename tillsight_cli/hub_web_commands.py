@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 from typing import TYPE_CHECKING
+
+from tillsight_cli.json_output import emit_json
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-
-def _emit_json(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
 
 
 def hub_web(args: argparse.Namespace) -> int:
@@ -71,7 +68,7 @@ def hub_user_add(args: argparse.Namespace) -> int:
     except (ConfigError, AccountError, ValueError, SQLAlchemyError) as exc:
         sys.stderr.write(f"tillsight: {exc}\n")
         return 2
-    _emit_json({"id": user.user_id, "name": user.name, "role": user.role, "active": user.active,
+    emit_json({"id": user.user_id, "name": user.name, "role": user.role, "active": user.active,
                 "stores": "all" if user.all_stores else list(user.stores)})
     if not user.all_stores and not user.stores:
         sys.stderr.write("tillsight: warning: this user has no stores yet (add them with --store)\n")
@@ -90,7 +87,7 @@ def hub_user_list(args: argparse.Namespace) -> int:
         sys.stderr.write(f"tillsight: {exc}\n")
         return 2
     for u in users:
-        _emit_json({"id": u.user_id, "name": u.name, "role": u.role, "active": u.active,
+        emit_json({"id": u.user_id, "name": u.name, "role": u.role, "active": u.active,
                     "stores": "all" if u.all_stores else list(u.stores), "locked_until": u.locked_until,
                     "last_login_at": u.last_login_at})
     return 0

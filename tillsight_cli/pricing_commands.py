@@ -17,8 +17,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from tillsight_cli.hub_cli import emit_json as _emit
 from tillsight_cli.hub_cli import hub_config as _config
+from tillsight_cli.json_output import emit_json as _emit
 
 log = logging.getLogger("tillsight")
 
