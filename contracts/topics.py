@@ -5,7 +5,7 @@ All topics live under a prefix (``mqtt.topic_prefix``, :data:`DEFAULT_PREFIX` by
 | topic | direction | contract |
 |---|---|---|
 | ``{store}/{device}/tx`` | device -> hub, QoS 1, outbox | ``tillsight.tx/2`` (older outbox rows: ``tillsight.tx/1``) |
-| ``{store}/{device}/alert`` | device -> hub, QoS 1, outbox | ``tillsight.alert/1`` |
+| ``{store}/{device}/alert`` | device -> hub, QoS 1, outbox | ``tillsight.alert/2``, raised and closed (older: ``/1``) |
 | ``{store}/{device}/credit`` | device -> hub, QoS 1, outbox | ``tillsight.credit/1`` |
 | ``{store}/{device}/gallery`` | device -> hub, QoS 1 | ``tillsight.gallery/1`` (the store gallery's version) |
 | ``{store}/{device}/gallery_photo`` | device -> hub, QoS 1 | ``tillsight.gallery_photo/1`` (one photo) |
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.validation import TX_VERSIONS, contract_of
+from contracts.validation import ALERT_VERSIONS, TX_VERSIONS, contract_of
 
 DEFAULT_PREFIX = "tillsight/v1"
 
@@ -47,7 +47,7 @@ DEVICE_WRITES: tuple[str, ...] = (TX, ALERT, TELEMETRY, STATUS, REPORTED, CREDIT
 DEVICE_READS: tuple[str, ...] = (DESIRED, RESEND, INSIGHTS)
 #: the contract of each device leaf that carries JSON (the version written now)
 CONTRACT_OF: dict[str, str] = {
-    TX: "tillsight.tx/2", ALERT: "tillsight.alert/1", CREDIT: "tillsight.credit/1",
+    TX: "tillsight.tx/2", ALERT: "tillsight.alert/2", CREDIT: "tillsight.credit/1",
     TELEMETRY: "tillsight.telemetry/1", STATUS: "tillsight.status/1", REPORTED: "tillsight.reported/1",
     DESIRED: "tillsight.desired/1", RESEND: "tillsight.resend/1", INSIGHTS: "tillsight.insights/1",
     RESEND_ANSWER: "tillsight.resend_answer/1",
@@ -55,7 +55,7 @@ CONTRACT_OF: dict[str, str] = {
 }
 #: the leaves whose readers accept more than one version, oldest first: a sale written before a device
 #: upgraded stays in its outbox as it was written (``tillsight.tx/1``) and is sent as it is
-ACCEPTED_CONTRACTS: dict[str, tuple[str, ...]] = {TX: TX_VERSIONS}
+ACCEPTED_CONTRACTS: dict[str, tuple[str, ...]] = {TX: TX_VERSIONS, ALERT: ALERT_VERSIONS}
 
 
 def contract_for(leaf: str, document: object) -> str:

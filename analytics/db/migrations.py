@@ -8,8 +8,8 @@ steps added on separate branches land cleanly.  Numbers by room: 1 ingest, 2 fle
 and repayments, 9 the stores' galleries, 10 seq_gaps.closed_reason, 11 the
 stores' product names (store_products), 12 costs (tx_lines.unit_cost, cost_assumed
 and net_revenue, product_costs), 14 pricing (price_rails, price_changes), 16 languages, 17 collection
-reminders (credit_contacts, credit_reminders), 19 stored pricing reports (pricing_reports); later steps
-take the next free number."""
+reminders (credit_contacts, credit_reminders), 19 stored pricing reports (pricing_reports), 20 closed alerts
+(alerts.closed_at, closed_how); later steps take the next free number."""
 
 from __future__ import annotations
 
@@ -120,11 +120,21 @@ def _v19(conn: Connection) -> None:
     t.metadata.create_all(conn, tables=list(REPORT_TABLES))
 
 
+def _v20(conn: Connection) -> None:
+    """Alerts the store closed (tillsight.alert/2): when, and whether a person acknowledged it or its condition
+    cleared (a new database has the columns)."""
+    have = {c["name"] for c in inspect(conn).get_columns("alerts")}
+    if "closed_at" not in have:
+        conn.execute(text("ALTER TABLE alerts ADD COLUMN closed_at VARCHAR(32)"))
+    if "closed_how" not in have:
+        conn.execute(text("ALTER TABLE alerts ADD COLUMN closed_how VARCHAR(16)"))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _v1), (2, _v2), (3, _v3), (4, _v4),
                                                                    (5, _v5),
                                                                    (6, _v6), (7, _v7), (8, _v8), (9, _v9),
                                                                    (10, _v10), (11, _v11), (12, _v12), (14, _v14),
-                                                                   (16, _v16), (17, _v17), (19, _v19))
+                                                                   (16, _v16), (17, _v17), (19, _v19), (20, _v20))
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 

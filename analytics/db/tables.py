@@ -116,6 +116,8 @@ alerts = Table(
     Column("reasons", JSON, nullable=False),
     Column("model", String(120)),
     Column("received_at", String(32), nullable=False),
+    Column("closed_at", String(32)),  # when the store closed it (tillsight.alert/2); NULL while open
+    Column("closed_how", String(16)),  # acknowledged (by a person) or cleared (the condition ended)
     PrimaryKeyConstraint("store_id", "alert_id"),
 )
 

@@ -13,26 +13,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from analytics.ingest.contracts import check
-from contracts import ContractError, contract_names
+from contracts import ContractError
 from contracts import topics as tp
 from contracts.gallery import GalleryPhoto
 
 LEAVES = tp.DEVICE_WRITES
 # the rollout controller trusts stored reported documents; status and telemetry are typed too
 CONTRACTS = {leaf: tp.CONTRACT_OF[leaf] for leaf in LEAVES}
-
-
-# every version of the sale contract the hub reads (tillsight.tx/1, /2...): a sale is checked against
-# the version it names, so devices that still send /1 keep working beside those that send /2
-TX_VERSIONS = tuple(name for name in contract_names() if name.startswith("tillsight.tx/"))
+#: every contract the ingest checks, older versions included (compiled once at start)
+READ_CONTRACTS = tuple(sorted(set(CONTRACTS.values()) | {v for vs in tp.ACCEPTED_CONTRACTS.values() for v in vs}))
 
 
 def contract_of(kind: str, doc: dict[str, Any]) -> str:
-    """The contract ``doc`` on leaf ``kind`` is checked against: a sale's own ``schema`` when the hub
-    knows that version, else the leaf's contract (whose check then names the wrong ``schema``)."""
-    if kind == tp.TX and doc.get("schema") in TX_VERSIONS:
-        return str(doc["schema"])
-    return CONTRACTS[kind]
+    """The contract ``doc`` on leaf ``kind`` is checked against: for a leaf the hub reads in several versions
+    (sales ``tillsight.tx/1`` and ``/2``, alerts ``tillsight.alert/1`` and ``/2``) the version the document
+    names, so devices that still send the older one keep working; else the leaf's contract (whose check then
+    names the wrong ``schema``)."""
+    return tp.contract_for(kind, doc)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from analytics.ingest import catalogue, costs
 from analytics.ingest.credit import apply_credit
 from analytics.ingest.parse import Parsed
 from analytics.ingest.resend import close_unfillable
+from contracts.alerts import AlertMessage
 from contracts.resend import ResendAnswer
 from contracts.topics import GALLERY, GALLERY_PHOTO, RESEND_ANSWER
 from contracts.validation import ContractError
@@ -296,11 +297,23 @@ def _resend_answer(conn: Connection, dev: _Device, msg: Parsed, now: str) -> App
 
 # -- alerts -----------------------------------------------------------------------------------
 def _alert(conn: Connection, dev: _Device, msg: Parsed, now: str) -> Applied:
-    doc = msg.doc
-    assert doc is not None
+    """An alert raised on the device, or its closing (the same alert with ``closed_at``): stored once, then
+    marked closed; a closing that arrives first stores the alert already closed."""
+    assert msg.doc is not None
+    alert = AlertMessage.from_doc(msg.doc)
     inserted = insert_ignore(conn, t.alerts, {
-        "alert_id": doc["alert_id"], "store_id": msg.store_id, "device_id": msg.device_id, "kind": doc["kind"],
-        "raised_at": doc["raised_at"], "tx_id": doc.get("tx_id"), "score": doc["score"],
-        "reasons": list(doc["reasons"]), "model": doc.get("model"), "received_at": now})
+        "alert_id": alert.alert_id, "store_id": msg.store_id, "device_id": msg.device_id, "kind": alert.kind,
+        "raised_at": alert.raised_at, "tx_id": alert.tx_id, "score": alert.score, "reasons": list(alert.reasons),
+        "model": alert.model or None, "received_at": now, "closed_at": alert.closed_at,
+        "closed_how": alert.closed_how})
     dev.set(last_seen=now)
-    return Applied("stored" if inserted else "duplicate")
+    if inserted:
+        return Applied("stored")
+    if alert.closed:
+        a = t.alerts.c
+        closed = conn.execute(update(t.alerts).where(a.store_id == msg.store_id, a.alert_id == alert.alert_id,
+                                                     a.closed_at.is_(None))
+                              .values(closed_at=alert.closed_at, closed_how=alert.closed_how)).rowcount
+        if closed:
+            return Applied("updated")
+    return Applied("duplicate")

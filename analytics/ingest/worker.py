@@ -44,7 +44,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from analytics.db import make_engine, migrate
 from analytics.ingest import contracts, resend
 from analytics.ingest.known import unknown_devices, unknown_reason
-from analytics.ingest.parse import CONTRACTS, Parsed, Rejected, parse, subscriptions
+from analytics.ingest.parse import READ_CONTRACTS, Parsed, Rejected, parse, subscriptions
 from analytics.ingest.store import apply_batch, dead_letter, dead_letters
 from contracts.timestamps import format_utc, utc_now_text
 from firmware_config.schema import HubConfig, MqttConfig
@@ -127,7 +127,7 @@ class IngestWorker:
         if self._prepared:
             return
         migrate(self.engine)
-        contracts.warm(*CONTRACTS.values())
+        contracts.warm(*READ_CONTRACTS)
         self._prepared = True
 
     def run(self) -> None:

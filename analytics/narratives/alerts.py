@@ -242,7 +242,8 @@ def stored(engine: Engine, store_id: str, alert_ids: list[str]) -> dict[str, Exp
 def recent_with_explanations(engine: Engine, store_id: str, limit: int = 20,
                              currency: str | None = None) -> list[dict[str, Any]]:
     """The store's newest anomaly alerts, each with its stored explanation or a computed one (free), and its
-    reasons as stored and re-worded in the current language (``reasons_text``; amounts in ``currency``)."""
+    reasons as stored and re-worded in the current language (``reasons_text``; amounts in ``currency``), and
+    whether the store has closed it (``closed_at``, ``closed_how``: acknowledged or cleared)."""
     a = t.alerts.c
     with engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(select(t.alerts).where(a.store_id == store_id, a.kind == "anomaly")
@@ -255,5 +256,6 @@ def recent_with_explanations(engine: Engine, store_id: str, limit: int = 20,
             exp = explain(engine, store_id, r["alert_id"], None, save=False)
         out.append({"alert_id": r["alert_id"], "device_id": r["device_id"], "raised_at": r["raised_at"],
                     "score": r["score"], "reasons": r["reasons"], "tx_id": r["tx_id"], "explanation": exp.to_json(),
-                    "reasons_text": localized_reasons(r["reasons"] or [], currency)})
+                    "reasons_text": localized_reasons(r["reasons"] or [], currency),
+                    "closed_at": r["closed_at"], "closed_how": r["closed_how"]})
     return out

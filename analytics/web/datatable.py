@@ -39,7 +39,8 @@ PILL_WORDS = (
     N_("superseded"), N_("succeeded"), N_("failed"), N_("refused"), N_("waiting"), N_("published"), N_("done"),
     N_("current"), N_("pending"), N_("order now"), N_("enough stock"), N_("stock unknown"), N_("till"),
     N_("imported"), N_("assumed"), N_("no cost"), N_("actual"), N_("forecast"), N_("refunded"), N_("voided"),
-    N_("anomaly"), N_("health"), N_("skipped"), N_("running"), N_("sending"), N_("sent"),
+    N_("anomaly"), N_("health"), N_("skipped"), N_("running"), N_("sending"), N_("sent"), N_("open"),
+    N_("acknowledged"), N_("cleared"),
 )  # tests/analytics/web/test_pill_words.py fails on a table's pill value missing here or untranslated
 MAX_EXPORT_ROWS = 200_000
 

@@ -60,6 +60,8 @@ ALERTS = TableSpec("alerts", N_("Alerts"), (
     Col("raised_at", N_("Raised"), "time"),
     Col("device_id", N_("Device"), "code"),
     Col("kind", N_("Kind"), "pill", pills={"anomaly": "warn", "health": "bad"}),
+    Col("state", N_("Status"), "pill", pills={"open": "warn", "acknowledged": "ok", "cleared": "ok"}),
+    Col("closed_at", N_("Closed at"), "time"),
     Col("score", N_("Score"), "num"),
     Col("reasons_text", N_("Reasons"), "list"),  # in the reader's language (i18n.reasons)
     Col("reasons", N_("Reasons as stored"), "list", html=False),  # the device's English, for the API and exports

@@ -1,47 +1,73 @@
-"""Alerts shown on the dashboard (anomalous sales, device health), each with readable reasons."""
+"""Alerts shown on the dashboard (anomalous sales, device health), each with readable reasons.
+
+Every alert goes to the hub twice through the outbox (``contracts.alerts``): when it is raised, and when it is
+closed here (acknowledged on the dashboard, or its condition cleared), so the hub's pages show what the store
+has dealt with."""
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+from dataclasses import replace
 
+from contracts.alerts import AlertKind, AlertMessage, ClosedHow
 from edge.store.database import StoreDB, inserted_id, utc_now
 from edge.store.errors import NotFoundError
 from edge.store.outbox import enqueue
 from edge.store.records import Alert
 from i18n import gettext as _
 
-ALERT_SCHEMA = "tillsight.alert/1"
+log = logging.getLogger(__name__)
+
+OUTBOX_KIND = "alert"
 
 
-def raise_alert(conn: sqlite3.Connection, store_id: str, device_id: str, kind: str, score: float,
+def raise_alert(conn: sqlite3.Connection, store_id: str, device_id: str, kind: AlertKind, score: float,
                 reasons: list[str], at: str, tx_id: str | None = None, model: str = "") -> int:
     """Insert an alert and its outbox message inside the caller's transaction; returns its id."""
     cur = conn.execute("INSERT INTO alerts (tx_id, kind, score, reasons, created_at) VALUES (?, ?, ?, ?, ?)",
                        (tx_id, kind, float(score), json.dumps(reasons), at))
     alert_id = inserted_id(cur)
-    key = f"{device_id}-{alert_id}"
-    payload = {"schema": ALERT_SCHEMA, "alert_id": key, "store_id": store_id,
-               "device_id": device_id, "kind": kind, "raised_at": at, "tx_id": tx_id,
-               "score": round(float(score), 3), "reasons": list(reasons) or ["(no reason given)"],
-               "model": model}
-    enqueue(conn, "alert", key, payload, at)
+    message = AlertMessage(alert_id=f"{device_id}-{alert_id}", store_id=store_id, device_id=device_id,
+                           kind=kind, raised_at=at, score=float(score),
+                           reasons=tuple(reasons), tx_id=tx_id, model=model)
+    enqueue(conn, OUTBOX_KIND, message.alert_id, message.to_doc(), at)
     return alert_id
 
 
-def close_alert(conn: sqlite3.Connection, alert_id: int, at: str, by: str) -> bool:
-    """Mark an open alert done (its condition cleared) inside the caller's transaction; False when it
-    was already acknowledged."""
+def _enqueue_closed(conn: sqlite3.Connection, alert_id: int, at: str, how: ClosedHow) -> None:
+    """Queue the hub's copy of a just-closed alert: its raise message again, with when and how it was closed.
+    The raise message is read back from the outbox (which keeps sent messages), so it says exactly what the hub
+    was told; an alert without one (none should exist) is logged and only closed here."""
+    row = conn.execute("SELECT key, payload FROM outbox WHERE kind = ? AND key LIKE ? ORDER BY id LIMIT 1",
+                       (OUTBOX_KIND, f"%-{alert_id}")).fetchone()
+    if row is None:
+        log.warning("alert %d closed here but its raise message is not in the outbox: the hub keeps it open",
+                    alert_id)
+        return
+    raised = AlertMessage.from_doc(json.loads(row[1]))
+    closed = replace(raised, closed_at=at, closed_how=how)
+    enqueue(conn, OUTBOX_KIND, f"{row[0]}-closed", closed.to_doc(), at)
+
+
+def close_alert(conn: sqlite3.Connection, alert_id: int, at: str, by: str, how: ClosedHow = "cleared") -> bool:
+    """Mark an open alert done (its condition cleared) inside the caller's transaction, and tell the hub; False
+    when it was already closed."""
     cur = conn.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?"
                        " AND acknowledged_at IS NULL", (at, by, alert_id))
+    if cur.rowcount > 0:
+        _enqueue_closed(conn, alert_id, at, how)
     return cur.rowcount > 0
 
 
 def close_open(conn: sqlite3.Connection, kind: str, at: str, by: str) -> int:
-    """Mark every open alert of ``kind`` done; returns how many."""
-    cur = conn.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE kind = ?"
-                       " AND acknowledged_at IS NULL", (at, by, kind))
-    return cur.rowcount
+    """Mark every open alert of ``kind`` done (its condition cleared) and tell the hub; returns how many."""
+    ids = [int(r[0]) for r in conn.execute("SELECT id FROM alerts WHERE kind = ? AND acknowledged_at IS NULL",
+                                          (kind,)).fetchall()]
+    for alert_id in ids:
+        close_alert(conn, alert_id, at, by)
+    return len(ids)
 
 
 def _row(r: dict) -> Alert:
@@ -73,8 +99,7 @@ class Alerts:
         if self.db.query_one("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)) is None:
             raise NotFoundError(_("no alert %(alert)s", alert=alert_id))
         with self.db.transaction() as c:  # acknowledging twice keeps the first acknowledgement
-            c.execute("UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?"
-                      " AND acknowledged_at IS NULL", (utc_now(), user_id, alert_id))
+            close_alert(c, alert_id, utc_now(), user_id, how="acknowledged")
         row = self.db.query_one("SELECT * FROM alerts WHERE id = ?", (alert_id,))
         if row is None:  # deleted between the two statements
             raise NotFoundError(_("no alert %(alert)s", alert=alert_id))

@@ -38,8 +38,10 @@ def _valid_variants() -> list[tuple[str, dict[str, Any]]]:
                 events=[DrawerOpen(at="2026-11-21T14:04:00.250Z", no_sale=True, reason="float top-up").to_payload()])
     bare["payment"] = {"method": "cash", "tendered": 1, "change": 0,
                        "parts": [{"method": "cash", "amount": 1}, {"method": "credit", "amount": 0}]}
+    closed = dict(_alert_doc(), schema="tillsight.alert/2", closed_at="2026-11-21T15:00:00Z",
+                  closed_how="acknowledged")
     return [("tillsight.tx/1", base), ("tillsight.tx/1", refund), ("tillsight.tx/1", bare),
-            ("tillsight.alert/1", _alert_doc())]
+            ("tillsight.alert/1", _alert_doc()), ("tillsight.alert/2", closed)]
 
 
 def _paths(doc: Any, prefix: tuple = ()) -> Iterator[tuple]:
@@ -89,7 +91,8 @@ def _checked(name: str, doc: Any) -> str | None:
 
 
 def test_the_shipped_contracts_are_compiled_without_touching_the_shared_schemas() -> None:
-    for name, filename in (("tillsight.tx/1", "tillsight.tx.1.json"), ("tillsight.alert/1", "tillsight.alert.1.json")):
+    for name, filename in (("tillsight.tx/1", "tillsight.tx.1.json"), ("tillsight.alert/1", "tillsight.alert.1.json"),
+                           ("tillsight.alert/2", "tillsight.alert.2.json")):
         assert contracts.unsupported_keywords(load_schema(name)) == []
         assert contracts.compiled(name) is not None, "fastjsonschema missing: pip install -e '.[hub]'"
         assert load_schema(name) == json.loads((SCHEMA_DIR / filename).read_text(encoding="utf-8"))

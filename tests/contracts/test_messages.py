@@ -55,7 +55,8 @@ def test_every_message_of_the_topic_table_has_a_contract() -> None:
     assert topics.contract_for(topics.TX, {"schema": "tillsight.tx/1"}) == "tillsight.tx/1"
     assert topics.contract_for(topics.TX, {"schema": "tillsight.tx/2"}) == "tillsight.tx/2"
     assert topics.contract_for(topics.TX, {"schema": "tillsight.tx/9"}) == "tillsight.tx/2"
-    assert topics.contract_for(topics.ALERT, {}) == "tillsight.alert/1"
+    assert topics.contract_for(topics.ALERT, {}) == "tillsight.alert/2"
+    assert topics.contract_for(topics.ALERT, {"schema": "tillsight.alert/1"}) == "tillsight.alert/1"
 
 
 def test_the_devices_status_and_last_will_follow_status_1() -> None:

@@ -91,6 +91,8 @@ class AlertRow:
     tx_id: str | None
     model: str | None
     reasons_text: list[str] = field(default_factory=list)  # re-worded in the reader's language (i18n.reasons)
+    state: str = "open"  # open, or how the store closed it: acknowledged (a person) or cleared (the condition)
+    closed_at: str | None = None
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -287,5 +289,6 @@ def store_alerts(conn: Connection, scope: StoreScope, store_id: str, limit: int 
          .order_by(a.raised_at.desc(), a.alert_id).limit(limit))
     return [AlertRow(alert_id=r["alert_id"], raised_at=r["raised_at"], device_id=r["device_id"], kind=r["kind"],
                      score=float(r["score"]), reasons=[str(x) for x in (r["reasons"] or [])], tx_id=r["tx_id"],
-                     model=r["model"], reasons_text=localized_reasons(r["reasons"] or [], currency))
+                     model=r["model"], reasons_text=localized_reasons(r["reasons"] or [], currency),
+                     state=r["closed_how"] or "open", closed_at=r["closed_at"])
             for r in conn.execute(q).mappings()]

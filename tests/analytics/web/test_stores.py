@@ -69,7 +69,8 @@ def test_store_api_and_table_exports(login_as) -> None:
 
     sheet = load_workbook(io.BytesIO(ann.get(f"/api/stores/{A}/alerts?format=xlsx").data)).active
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0][0] == "raised_at" and values[1][-1] == "a-alert-1" and values[1][3] == 0.91
+    assert values[0][0] == "raised_at" and values[1][-1] == "a-alert-1" and values[1][values[0].index("score")] == 0.91
+    assert values[1][values[0].index("state")] == "open"
     assert ann.get(f"/api/stores/{A}/sales?limit=0").status_code == 400
 
 
@@ -86,3 +87,17 @@ def test_exports_never_run_a_formula(login_as, hub_engine) -> None:
     cell = next(c for row in sheet.iter_rows() for c in row if str(c.value).startswith("=HYPERLINK"))
     assert cell.data_type == "s"
     assert "&lt;" not in text and '=HYPERLINK' in html.unescape(op.get("/").get_data(as_text=True))
+
+
+def test_an_alert_the_store_closed_shows_as_closed(login_as, hub_engine) -> None:
+    ann = login_as("ann")
+    assert "Still open at the store" in ann.get(f"/stores/{A}/insights").get_data(as_text=True)
+    with hub_engine.begin() as conn:
+        conn.execute(update(t.alerts).where(t.alerts.c.alert_id == "a-alert-1")
+                     .values(closed_at="2026-11-21T15:10:00Z", closed_how="acknowledged"))
+    [row] = ann.get(f"/api/stores/{A}/alerts").get_json()["rows"]
+    assert (row["state"], row["closed_at"]) == ("acknowledged", "2026-11-21T15:10:00Z")
+    page = ann.get(f"/stores/{A}").get_data(as_text=True)
+    assert "acknowledged" in page
+    insights = ann.get(f"/stores/{A}/insights").get_data(as_text=True)
+    assert "Acknowledged at the store" in insights and "Still open at the store" not in insights

@@ -111,7 +111,7 @@ def test_an_alert_travels_with_its_sale(store: Store):
     assert kinds == ["alert", "tx"]
     tx = next(m for m in store.outbox.pending() if m.kind == "tx")
     assert tx.payload["anomaly"]["score"] == 0.91
-    validate("tillsight.alert/1", next(m for m in store.outbox.pending() if m.kind == "alert").payload)
+    validate("tillsight.alert/2", next(m for m in store.outbox.pending() if m.kind == "alert").payload)
 
 
 def test_outbox_rows_leave_only_when_marked_sent(store: Store):
