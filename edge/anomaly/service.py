@@ -6,7 +6,6 @@ Scoring never blocks a sale: any failure leaves the sale unscored (``anomaly: nu
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from datetime import UTC, datetime
@@ -87,14 +86,11 @@ class AnomalyService:
 
     # -- scoring -------------------------------------------------------------------------------
     def context_for(self, cashier_id: str, started_at: str) -> CashierContext:
-        rows = self.store.db.query("SELECT payload FROM sales WHERE cashier_id = ? ORDER BY completed_at DESC,"
-                                   " seq DESC LIMIT ?", (cashier_id, CONTEXT_WINDOW))
-        payloads = [json.loads(r["payload"]) for r in rows]
+        payloads = self.store.sales.cashier_payloads(cashier_id, CONTEXT_WINDOW)
         ctx = cashier_contexts(payloads).get(cashier_id, CashierContext())
         since = payloads[0]["completed_at"] if payloads else "0000"
-        opens = self.store.db.scalar("SELECT count(*) FROM events WHERE tx_id IS NULL AND type = 'drawer_open'"
-                                     " AND user_id = ? AND at > ? AND at <= ?", (cashier_id, since, started_at))
-        return CashierContext(recent_void_rate=ctx.recent_void_rate, drawer_opens_no_sale=int(opens or 0))
+        opens = self.store.sales.drawer_opens_without_sale(cashier_id, since, started_at)
+        return CashierContext(recent_void_rate=ctx.recent_void_rate, drawer_opens_no_sale=opens)
 
     def score_payload(self, payload: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
         """For the checkout: the payload's ``anomaly`` block and whether it raises an alert."""

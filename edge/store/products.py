@@ -52,9 +52,21 @@ class Products:
         r = self.db.query_one("SELECT * FROM products WHERE sku = ?", (sku,))
         return _row(r) if r else None
 
-    def by_barcode(self, barcode: str) -> Product | None:
-        r = self.db.query_one("SELECT * FROM products WHERE barcode = ? AND active = 1", (barcode,))
+    def by_barcode(self, barcode: str, include_inactive: bool = False) -> Product | None:
+        """The product whose barcode this is (an inactive one too with ``include_inactive``)."""
+        active = "" if include_inactive else " AND active = 1"
+        r = self.db.query_one(f"SELECT * FROM products WHERE barcode = ?{active}", (barcode,))
         return _row(r) if r else None
+
+    def count(self) -> int:
+        """How many products the store has, inactive ones included."""
+        return int(self.db.scalar("SELECT count(*) FROM products") or 0)
+
+    @staticmethod
+    def sku_taken(conn: sqlite3.Connection, sku: str) -> str | None:
+        """Inside the caller's write: the existing SKU that ``sku`` would duplicate (case aside), or None."""
+        row = conn.execute("SELECT sku FROM products WHERE lower(sku) = lower(?)", (sku,)).fetchone()
+        return str(row[0]) if row else None
 
     def list(self, include_inactive: bool = False) -> list[Product]:
         where = "" if include_inactive else "WHERE active = 1"

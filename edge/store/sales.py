@@ -256,6 +256,22 @@ class Sales:
                              " WHERE s.refund_of = ? AND s.status = 'refunded' GROUP BY l.sku", (tx_id,))
         return {r["sku"]: int(r["q"]) for r in rows}
 
+    def refunds_of(self, tx_id: str) -> list[dict[str, Any]]:
+        """The refunds made against a sale, oldest first: receipt number, total (negative) and when."""
+        return self.db.query("SELECT receipt_no, total, completed_at FROM sales WHERE refund_of = ?"
+                             " AND status = 'refunded' ORDER BY seq", (tx_id,))
+
+    def cashier_payloads(self, cashier_id: str, limit: int) -> list[dict[str, Any]]:
+        """A cashier's newest sale payloads, newest first (the anomaly scorer's context)."""
+        rows = self.db.query("SELECT payload FROM sales WHERE cashier_id = ? ORDER BY completed_at DESC,"
+                             " seq DESC LIMIT ?", (cashier_id, limit))
+        return [json.loads(r["payload"]) for r in rows]
+
+    def drawer_opens_without_sale(self, user_id: str, after: str, until: str) -> int:
+        """How often ``user_id`` opened the drawer outside any sale in (``after``, ``until``]."""
+        return int(self.db.scalar("SELECT count(*) FROM events WHERE tx_id IS NULL AND type = 'drawer_open'"
+                                  " AND user_id = ? AND at > ? AND at <= ?", (user_id, after, until)) or 0)
+
     def refund_state(self, sale: SaleRecord) -> dict[str, Any] | None:
         """How much of a completed sale has been refunded since: None when nothing, else ``state``
         (``partly`` / ``fully``), the refund receipts, units and amount (positive) given back."""

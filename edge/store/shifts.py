@@ -79,8 +79,12 @@ class Shifts:
         """Every open shift on this till, oldest first."""
         return [_row(r) for r in self.db.query("SELECT * FROM shifts WHERE closed_at IS NULL ORDER BY id")]
 
-    def recent(self, limit: int = 30) -> list[Shift]:
-        return [_row(r) for r in self.db.query("SELECT * FROM shifts ORDER BY id DESC LIMIT ?", (limit,))]
+    def recent(self, limit: int = 30, cashier_id: str | None = None) -> list[Shift]:
+        """The newest shifts, newest first; only ``cashier_id``'s when given."""
+        if cashier_id is None:
+            return [_row(r) for r in self.db.query("SELECT * FROM shifts ORDER BY id DESC LIMIT ?", (limit,))]
+        return [_row(r) for r in self.db.query("SELECT * FROM shifts WHERE cashier_id = ? ORDER BY id DESC LIMIT ?",
+                                               (cashier_id, limit))]
 
     def open(self, cashier_id: str, opening_float: int, at: str | None = None,
              names: dict[str, str] | None = None) -> Shift:

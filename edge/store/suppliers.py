@@ -51,6 +51,14 @@ class Suppliers:
             raise NotFoundError(_("no supplier %(supplier)s", supplier=supplier_id))
         return _row(r)
 
+    def exists(self, supplier_id: int) -> bool:
+        return self.db.query_one("SELECT 1 FROM suppliers WHERE id = ?", (supplier_id,)) is not None
+
+    def name_taken(self, name: str, by_other_than: int | None = None) -> bool:
+        """Whether another supplier (not ``by_other_than``) has this name already, case aside."""
+        return self.db.query_one("SELECT 1 FROM suppliers WHERE lower(name) = lower(?) AND id != ?",
+                                 (name, by_other_than or 0)) is not None
+
     def list(self, include_inactive: bool = False) -> list[Supplier]:
         where = "" if include_inactive else "WHERE active = 1"
         return [_row(r) for r in self.db.query(f"SELECT * FROM suppliers {where} ORDER BY lower(name)")]

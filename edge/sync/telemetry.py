@@ -39,8 +39,7 @@ def oldest_age_s(store: Store, now: datetime) -> float | None:
 
 def last_tx_seq(store: Store) -> int:
     """The highest sale sequence number the device has handed out (0 before the first sale)."""
-    value = store.db.scalar("SELECT value FROM counters WHERE name = 'tx_seq'")
-    return int(value or 0)
+    return store.sales.last_seq()
 
 
 def stock_on_hand(store: Store, now: datetime) -> dict[str, Any]:

@@ -69,8 +69,7 @@ def refund_page() -> str:
 def refund_lookup() -> Response:
     receipt_no = get_text(request.args, "receipt", 40)
     sale = _lookup(receipt_no)
-    refunds = ctx().store.db.query("SELECT receipt_no, total, completed_at FROM sales WHERE refund_of = ?"
-                                   " AND status = 'refunded' ORDER BY seq", (sale.tx_id,))
+    refunds = ctx().store.sales.refunds_of(sale.tx_id)
     body = sale_view(sale)
     body.update(refundable=sale.status == "completed", refund_lines=refundable_lines(sale), refunds=refunds)
     return jsonify(body)

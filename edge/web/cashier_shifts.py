@@ -44,8 +44,7 @@ def visible_shifts(limit: int = 20) -> list[Shift]:
     store = ctx().store
     if user.at_least("owner"):
         return store.shifts.recent(limit)
-    ids = store.db.query("SELECT id FROM shifts WHERE cashier_id = ? ORDER BY id DESC LIMIT ?", (user.id, limit))
-    return [store.shifts.get(r["id"]) for r in ids]
+    return store.shifts.recent(limit, cashier_id=user.id)
 
 
 def visible_shift(shift_id: int) -> Shift:

@@ -81,11 +81,10 @@ def _barcode(data: dict[str, Any], sku: str | None) -> str | None:
     code = get_text(data, "barcode", 14)
     if not BARCODE_RE.match(code):
         raise BadInput("barcode", _("must be 6-14 digits"))
-    other = ctx().store.db.query_one("SELECT sku, name FROM products WHERE barcode = ? AND sku != ?",
-                                     (code, sku or ""))
-    if other:
-        raise BadInput("barcode", _("%(code)s already belongs to %(sku)s (%(name)s)", code=code, sku=other["sku"],
-                                        name=other["name"]))
+    other = ctx().store.products.by_barcode(code, include_inactive=True)
+    if other is not None and other.sku != (sku or ""):
+        raise BadInput("barcode", _("%(code)s already belongs to %(sku)s (%(name)s)", code=code, sku=other.sku,
+                                        name=other.name))
     return code
 
 
@@ -115,9 +114,9 @@ def create_product(data: dict[str, Any]) -> Product:
     cost = _cost(data)
     user = current_user()
     with store.db.transaction() as conn:  # checked inside the write, so two adds of one SKU can't both land
-        taken = conn.execute("SELECT sku FROM products WHERE lower(sku) = lower(?)", (sku,)).fetchone()
+        taken = store.products.sku_taken(conn, sku)
         if taken:
-            raise conflict(_("SKU %(sku)s already exists; edit it instead", sku=taken[0]))
+            raise conflict(_("SKU %(sku)s already exists; edit it instead", sku=taken))
         store.products.upsert(sku, conn=conn, **fields)
         if opening:
             apply_movement(conn, sku, opening, "receiving", utc_now(), user_id=user.id if user else None,

@@ -44,7 +44,7 @@ def _supplier_id(data: dict[str, Any]) -> int | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     supplier_id = get_int(data, "supplier_id", 1, 2**31)
-    if ctx().store.db.query_one("SELECT 1 FROM suppliers WHERE id = ?", (supplier_id,)) is None:
+    if not ctx().store.suppliers.exists(supplier_id):
         raise BadInput("supplier_id", _("no supplier has this number"))
     return supplier_id
 

@@ -67,7 +67,7 @@ def _currency(data: dict[str, Any], current: StoreSettings) -> str:
     code = get_text(data, "currency", 3).upper()
     if not _CURRENCY_RE.match(code):
         raise BadInput("currency", _("must be a three-letter ISO 4217 code such as DOP, USD or EUR"))
-    if exponent(code) != exponent(current.currency) and ctx().store.db.scalar("SELECT count(*) FROM products"):
+    if exponent(code) != exponent(current.currency) and ctx().store.products.count():
         raise BadInput("currency", _("%(code)s has %(digits)s decimals but %(current)s has %(current_digits)s: "
                                      "every stored price would change meaning", code=code, digits=exponent(code),
                                      current=current.currency, current_digits=exponent(current.currency)))

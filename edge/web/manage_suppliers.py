@@ -39,9 +39,7 @@ def _fields(data: dict[str, Any]) -> dict[str, str]:
 def save_supplier(data: dict[str, Any], supplier_id: int | None = None) -> Supplier:
     fields = _fields(data)
     store = ctx().store
-    taken = store.db.query_one("SELECT id FROM suppliers WHERE lower(name) = lower(?) AND id != ?",
-                               (fields["name"], supplier_id or 0))
-    if taken:
+    if store.suppliers.name_taken(fields["name"], by_other_than=supplier_id):
         raise BadInput("name", _("a supplier with this name exists already"))
     return store.suppliers.save(supplier_id=supplier_id, **fields)
 

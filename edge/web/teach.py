@@ -80,8 +80,7 @@ def _product_json(p: Product) -> dict[str, Any]:
 
 
 def _product_by_barcode(code: str) -> Product | None:
-    row = ctx().store.db.query_one("SELECT sku FROM products WHERE barcode = ?", (code,))
-    return ctx().store.products.find(row["sku"]) if row else None
+    return ctx().store.products.by_barcode(code, include_inactive=True)
 
 
 def _examples(sku: str) -> int | None:
