@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.fleet.install import load_checked
-from edge.fleet.switcher import ModelSwitcher, fleet_bundle
+from edge.fleet.switcher import ModelSwitcher, fleet_bundle, recogniser_settings
 from firmware_config import ConfigError, TillsightConfig, apply_overlay, load_config
 from runtime.notify import ProgressProbe, ServiceSupervisor
 from runtime.serve import run_until_signal, wsgi_server
@@ -30,7 +30,7 @@ from vision.bundle import BundleError
 from vision.change_gate import ChangeGate
 from vision.detector import Detector
 from vision.pipeline import VisionLoop, VisionPipeline
-from vision.recogniser import Recogniser, RecogniserSettings, choose_finder
+from vision.recogniser import Recogniser, choose_finder
 from vision.sources import FrameSource, open_source
 
 log = logging.getLogger(__name__)
@@ -73,10 +73,7 @@ def build_recogniser(cfg: TillsightConfig) -> Recogniser | None:
         what = "embedder" if isinstance(exc, EmbedderError) else "finder or embedder"
         log.error("recognition is off, running on the model bundle's classes: the %s did not load: %s", what, exc)
         return None
-    settings = RecogniserSettings(reuse_iou=rec.reuse_iou, head_votes=rec.head_votes, head_min=rec.head_min,
-                                  reload_interval_s=cfg.gallery.reload_interval_s,
-                                  finder_confidence=rec.finder_confidence)
-    recogniser = Recogniser(embedder, folder, finder, settings)
+    recogniser = Recogniser(embedder, folder, finder, recogniser_settings(cfg))
     log.info("recognition: %s finder, gallery %s (%s)", recogniser.status()["finder"], folder,
              f"version {recogniser.gallery_version}" if recogniser.gallery_version is not None
              else recogniser.status()["gallery_error"] or "none yet")

@@ -3,7 +3,8 @@ air (``tillsight hub fleet publish --config``), and the overlay file a device ke
 
 Only tuning keys that a running device can apply without a restart and that cannot cut it off
 from the hub are fleet-managed: detection thresholds, the change gate, the basket stabiliser, the
-barcode interval and sync telemetry/alert thresholds.  Identity, broker address, credentials, TLS,
+barcode interval, the recogniser's thresholds (not the networks or folders it loads) and sync
+telemetry/alert thresholds.  Identity, broker address, credentials, TLS,
 paths and the camera stay in the device's own file, so a bad overlay cannot strand a device.
 
 The overlay lives at ``{data_dir}/fleet/config.yaml``; ``load_config`` merges it above the YAML
@@ -26,6 +27,8 @@ FLEET_MANAGED: Mapping[str, frozenset[str]] = {
     "gate": frozenset({"threshold", "min_interval_s", "max_interval_s", "downscale"}),
     "stabiliser": frozenset({"settle_frames", "min_confidence", "iou_match"}),
     "barcode": frozenset({"interval_s"}),
+    "recognition": frozenset({"finder_confidence", "head_votes", "head_min", "reuse_iou"}),
+    "gallery": frozenset({"reload_interval_s"}),
     "mqtt": frozenset({"telemetry_interval_s", "backlog_alert_count", "backlog_alert_age_s"}),
 }
 

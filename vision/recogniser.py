@@ -218,6 +218,15 @@ class Recogniser:
         """Check the gallery folder at once (after saving it in this process)."""
         return self.poll(force=True)
 
+    def use_settings(self, settings: RecogniserSettings) -> None:
+        """Run with ``settings`` from the next frame on (a fleet configuration update, no restart); a bundle read
+        class-blind is re-read at the new ``finder_confidence``, and the gallery is checked at the new interval."""
+        with self._lock:
+            if settings.finder_confidence != self.settings.finder_confidence:
+                self._bundle_finder = None
+            self.settings = settings
+            self._next_poll = -1e18
+
     # -- recognising -----------------------------------------------------------------------------
     def _finder_for(self, detector: Detector | None) -> Finder:
         if self.finder is not None:

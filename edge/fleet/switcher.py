@@ -1,8 +1,8 @@
 """The appliance's side of fleet updates: a small thread that, between sales only, loads the model
 the fleet agent pointed ``models/current`` at (and must pass its self-test here too), swaps it
 into the running vision pipeline and live view, applies the fleet config overlay to the running
-detector, gate, stabiliser and barcode reader — no restart — and writes the heartbeat the agent
-watches (model and config in use, sale open, inference time, errors)."""
+detector, gate, stabiliser, barcode reader and the recogniser's thresholds — no restart — and writes the
+heartbeat the agent watches (model and config in use, sale open, inference time, errors)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,17 @@ from edge.fleet.install import load_checked
 from edge.fleet.paths import FleetPaths
 from firmware_config import ConfigError, TillsightConfig
 from vision.detector import Detector
+from vision.recogniser import RecogniserSettings
 
 log = logging.getLogger(__name__)
+
+
+def recogniser_settings(cfg: TillsightConfig) -> RecogniserSettings:
+    """The running recogniser's tunable settings from the configuration (applied live by fleet updates)."""
+    rec = cfg.recognition
+    return RecogniserSettings(reuse_iou=rec.reuse_iou, head_votes=rec.head_votes, head_min=rec.head_min,
+                              reload_interval_s=cfg.gallery.reload_interval_s,
+                              finder_confidence=rec.finder_confidence)
 
 
 def fleet_bundle(cfg: TillsightConfig) -> Path:
@@ -151,6 +160,9 @@ class ModelSwitcher:
             gate.settle_frames = cfg.stabiliser.settle_frames + 1
             gate.reset()
         pipeline.barcode_interval_s = cfg.barcode.interval_s
+        recogniser = getattr(self.stack, "recogniser", None)
+        if recogniser is not None:
+            recogniser.use_settings(recogniser_settings(cfg))
 
     def beat(self) -> None:
         stats = self.stack.pipeline.stats

@@ -265,3 +265,20 @@ def test_with_a_finder_network_the_bundle_head_votes_only_on_frames_where_a_prod
         [det] = rec.detect(tray((BOX_A, RED)), bundle)  # type: ignore[arg-type]
     assert (det.sku, det.known) == ("RED-LARGE", True)
     assert bundle.calls == 1  # read once, when the pack arrived; the settled frames cost the finder only
+
+
+def test_new_settings_apply_from_the_next_frame_and_reread_a_bundle_at_its_new_confidence(tmp_path: Path) -> None:
+    """A fleet configuration update changes the running recogniser's thresholds without a restart."""
+    class _Embedder:
+        def embed(self, crops):  # pragma: no cover - no crop is embedded here
+            raise AssertionError
+
+    rec = Recogniser(_Embedder(), tmp_path / "gallery", finder=None, settings=RecogniserSettings())
+    detector = object()
+    first = rec._finder_for(detector)  # type: ignore[arg-type]
+    assert rec._finder_for(detector) is first  # type: ignore[arg-type]
+    rec.use_settings(RecogniserSettings(head_min=0.7))  # the same confidence: the bundle reader is kept
+    assert rec.settings.head_min == 0.7 and rec._finder_for(detector) is first  # type: ignore[arg-type]
+    rec.use_settings(RecogniserSettings(finder_confidence=0.45))
+    again = rec._finder_for(detector)  # type: ignore[arg-type]
+    assert again is not first and again.confidence == 0.45

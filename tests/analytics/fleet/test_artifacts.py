@@ -92,7 +92,8 @@ def test_config_with_a_key_the_fleet_may_not_set_is_refused_naming_it(tmp_path: 
     for text, key in (("mqtt:\n  host: evil.example\n", "mqtt.host"),
                       ("detector:\n  bundle: /tmp/x\n", "detector.bundle"),
                       ("store:\n  store_id: s-999\n", "store.store_id"),
-                      ("gate:\n  threshold: 4\n  enabled: false\n", "gate.enabled")):
+                      ("gate:\n  threshold: 4\n  enabled: false\n", "gate.enabled"),
+                      ("recognition:\n  head_min: 0.6\n  embedder: /tmp/x\n", "recognition.embedder")):
         with pytest.raises(FleetError, match=rf"{key}: not fleet-managed"):
             check_fleet_config(text)
 

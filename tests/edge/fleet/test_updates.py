@@ -297,11 +297,19 @@ def ship_config(dev: Device, text: bytes, version: int, **kw: Any) -> dict[str, 
 
 def test_config_updates_apply_live_and_bad_ones_are_refused_naming_the_key(device: Device) -> None:
     detector = device.appliance.vision.pipeline.detector
-    text = b"detector:\n  confidence: 0.61\nstabiliser:\n  settle_frames: 4\n"
+    recogniser = device.appliance.vision.recogniser
+    assert recogniser is not None and recogniser.settings.head_min == 0.5
+    text = (b"detector:\n  confidence: 0.61\nstabiliser:\n  settle_frames: 4\n"
+            b"recognition:\n  head_min: 0.7\n  reuse_iou: 0.5\n  finder_confidence: 0.3\n")
     manifest = ship_config(device, text, 1)
-    assert device.reported.wait_result(manifest)["outcome"] == "succeeded"
+    outcome = device.reported.wait_result(manifest)
+    assert outcome["outcome"] == "succeeded", outcome
     assert detector.confidence == pytest.approx(0.61)
     assert device.appliance.vision.pipeline.stabiliser.settle_frames == 4
+    # the running recogniser's thresholds too, without a restart (the same object keeps running)
+    assert device.appliance.vision.recogniser is recogniser
+    assert (recogniser.settings.head_min, recogniser.settings.reuse_iou,
+            recogniser.settings.finder_confidence) == (0.7, 0.5, 0.3)
     assert device.reported.latest["config"]["version"] == 1
 
     for version, bad, key in ((2, b"mqtt:\n  host: evil.example\n", "mqtt.host"),
