@@ -44,6 +44,11 @@ NAME = "efficientnet_lite0-centernet-s16"
 VERSION = "1"
 SIZES = ((256, 448), (448, 352))  # (w, h): a portrait phone frame and a 4:3 till camera, letterboxed
 HEAD_CH = 96
+# How the exported finder decodes (vision.finders.onnx_finder): chosen in session 5 for the first finder by
+# F1 on the real-counter enrolment frames (never the measured ones; docs/training.md), and written into every
+# new manifest as the starting point: check them on such frames again for a differently trained finder.
+THRESHOLDS = {"confidence": 0.4, "nms_iou": 0.2}
+DECODING = {"peak_window": 3, "centre_share": 0.9, "flip": True}
 
 
 @dataclass(frozen=True)
@@ -312,7 +317,7 @@ def export_finder(bottom: Any, top: Any, head: Any, out: Path, calibration: list
         "format": FINDER_FORMAT, "name": NAME, "version": VERSION, "arch": ARCH, "stride": STRIDE,
         "long_side": max(max(s) for s in SIZES), "mean": list(MEAN), "std": list(STD),
         "weights": {"package": WEIGHTS_PACKAGE, "licence": LICENCE},
-        "thresholds": {"confidence": 0.3, "nms_iou": 0.5},
+        "thresholds": dict(THRESHOLDS), "decoding": dict(DECODING),
         "files": {"fp32": {"path": fp32.name, "sha256": sha256_file(fp32)},
                   "int8": {"path": int8.name, "sha256": sha256_file(int8)}},
         "trained": train_info or {}, "created": datetime.now(UTC).isoformat(timespec="seconds"),

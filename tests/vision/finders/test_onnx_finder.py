@@ -108,3 +108,87 @@ def test_a_corrupt_model_is_refused_by_name(tmp_path: Path) -> None:
     write_manifest(tmp_path)
     with pytest.raises(FinderError, match=r"finder\.onnx: cannot load the finder model"):
         OnnxFinder(tmp_path)
+
+
+def test_a_second_peak_inside_a_stronger_products_middle_is_the_same_product() -> None:
+    # a big bag with a second, weaker peak a third of the way along it: NMS alone keeps both (IoU 0.5)
+    heat, size, offset = maps_with([(128.0, 200.0, 200.0, 240.0, 0.9), (128.0, 280.0, 200.0, 160.0, 0.6)])
+    assert len(decode(heat, size, offset, confidence=0.3, nms_iou=0.5)[0]) == 2
+    boxes, scores = decode(heat, size, offset, confidence=0.3, nms_iou=0.5, centre_share=0.9)
+    assert len(boxes) == 1 and scores[0] == pytest.approx(0.9)
+
+
+def test_small_products_side_by_side_stay_apart_under_the_centre_rule() -> None:
+    # three small bars touching in a row, one grid cell apart in centre spacing of 48 px: a 7x7 peak
+    # window would keep only the strongest, the centre rule (it scales with each box) keeps all three
+    bars = [(40.0 + 48 * k, 100.0, 46.0, 90.0, 0.9 - 0.1 * k) for k in range(3)]
+    heat, size, offset = maps_with(bars)
+    assert len(decode(heat, size, offset, confidence=0.3, nms_iou=0.5, peak_window=7)[0]) == 1
+    boxes, _ = decode(heat, size, offset, confidence=0.3, nms_iou=0.5, centre_share=0.9)
+    assert len(boxes) == 3
+
+
+def test_the_maps_of_a_mirrored_frame_mirror_back_onto_the_products_place() -> None:
+    from vision.finders.onnx_finder import unflip
+
+    heat, size, offset = maps_with([(61.0, 100.0, 80.0, 50.0, 0.9)])
+    # the same product as the network sees it in the mirrored 256 px wide input
+    m_heat, m_size, m_offset = maps_with([(256 - 61.0, 100.0, 80.0, 50.0, 0.9)])
+    back = unflip(m_heat, m_size, m_offset)
+    boxes, _ = decode(*back, confidence=0.3, nms_iou=0.5)
+    expected, _ = decode(heat, size, offset, confidence=0.3, nms_iou=0.5)
+    assert boxes == pytest.approx(expected, abs=1e-3)
+
+
+class _BlobNetwork:
+    """Stands in for the ONNX session: heat is the brightness of each 16 px cell of the input (so it
+    follows the input when mirrored), every box is 2x2 cells, centred in its cell."""
+
+    def run(self, _names, feeds):
+        x = next(iter(feeds.values()))[0, 0]
+        gh, gw = x.shape[0] // STRIDE, x.shape[1] // STRIDE
+        cells = x.reshape(gh, STRIDE, gw, STRIDE).mean(axis=(1, 3))
+        heat = (cells - cells.min()) / max(1e-6, float(cells.max() - cells.min()))
+        size = np.full((1, 2, gh, gw), np.log(2.0), np.float32)
+        offset = np.full((1, 2, gh, gw), 0.5, np.float32)
+        return [heat[None, None].astype(np.float32), size, offset]
+
+
+def test_with_test_time_flip_a_product_off_centre_is_found_once_in_its_place(tmp_path: Path) -> None:
+    from vision.finders.onnx_finder import FinderManifest, OnnxFinder
+
+    finder = OnnxFinder.__new__(OnnxFinder)
+    finder.manifest = FinderManifest(name="t", version="1", model=tmp_path / "m.onnx", variant="fp32", confidence=0.5,
+                                     nms_iou=0.5, long_side=448, mean=(0.5,) * 3, std=(0.5,) * 3)
+    finder.session, finder.input = _BlobNetwork(), "images"
+    finder._mean, finder._std = np.full(3, 0.5, np.float32), np.full(3, 0.5, np.float32)
+    finder.confidence, finder.nms_iou, finder.peak_window, finder.centre_share = 0.5, 0.5, 3, 0.0
+    frame = np.zeros((448, 256, 3), np.uint8)
+    frame[96:112, 32:48] = 255  # a bright product in one cell of the left third
+    found = {}
+    for flip in (False, True):
+        finder.flip = flip
+        found[flip] = [f.box for f in finder.find(frame)]
+    assert len(found[True]) == 1
+    assert found[True] == found[False] == [pytest.approx((24.0, 88.0, 56.0, 120.0), abs=1e-3)]
+
+
+@pytest.mark.parametrize(("decoding", "message"), [
+    ({"peak_window": 4}, "decoding.peak_window must be an odd whole number"),
+    ({"centre_share": 1.5}, "decoding.centre_share must be a number from 0 to 1"),
+    ({"flip": "yes"}, "decoding.flip must be true or false"),
+    ([], "'decoding' must be an object"),
+])
+def test_a_bad_decoding_setting_is_named(tmp_path: Path, decoding, message: str) -> None:
+    write_manifest(tmp_path, decoding=decoding)
+    with pytest.raises(FinderError, match=message):
+        load_finder_manifest(tmp_path)
+
+
+def test_a_manifest_without_decoding_settings_decodes_as_the_first_finder_did(tmp_path: Path) -> None:
+    write_manifest(tmp_path)
+    manifest = load_finder_manifest(tmp_path)
+    assert (manifest.peak_window, manifest.centre_share, manifest.flip) == (3, 0.0, False)
+    write_manifest(tmp_path, decoding={"peak_window": 5, "centre_share": 0.9, "flip": True})
+    manifest = load_finder_manifest(tmp_path)
+    assert (manifest.peak_window, manifest.centre_share, manifest.flip) == (5, 0.9, True)
