@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, RowMapping, and_, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from analytics.credit.data import load_store
@@ -137,8 +137,10 @@ class ReminderService:
                                ).mappings().first()
         return Reminder.from_row(row) if row else None
 
-    def _recent(self, store_id: str, customer_id: str, now: datetime, exclude: str | None = None) -> Reminder | None:
-        """A reminder sent (or being sent) to the customer within ``reminder_every_days`` of ``now``."""
+    def _recent(self, store_id: str, customer_id: str, now: datetime, exclude: str | None = None,
+                conn: Connection | None = None) -> Reminder | None:
+        """A reminder sent (or being sent) to the customer within ``reminder_every_days`` of ``now`` (read in
+        ``conn``'s transaction when given: see :func:`_lock_customer`)."""
         days = self.config.reminder_every_days
         if days <= 0:
             return None
@@ -149,8 +151,11 @@ class ReminderService:
              .order_by(c.requested_at.desc()))
         if exclude:
             q = q.where(c.reminder_id != exclude)
-        with self.engine.connect() as conn:
+        if conn is not None:
             row = conn.execute(q).mappings().first()
+        else:
+            with self.engine.connect() as own:
+                row = own.execute(q).mappings().first()
         return Reminder.from_row(row) if row else None
 
     def route(self, contact: Contact, channel: str | None) -> tuple[str, str]:
@@ -227,6 +232,14 @@ class ReminderService:
                "requested_at": iso(now), "sent_at": None, "updated_at": iso(now)}
         try:
             with self.engine.begin() as conn:
+                # checked again inside the write: two requests with different keys at the same moment must not
+                # both pass the "once every N days" rule
+                _lock_customer(conn, store_id, cid)
+                recent = self._recent(store_id, cid, now, conn=conn)
+                if recent is not None:
+                    return Outcome(cid, contact.name, REFUSED, None,
+                                   _("already reminded on %(day)s (at most one reminder every %(days)s days)",
+                                     day=recent.requested_at[:10], days=self._every()))
                 conn.execute(insert(credit_reminders).values(**row))
         except IntegrityError:  # the same request, at the same moment (a double click racing itself)
             again = self._existing(store_id, key)
@@ -295,6 +308,8 @@ class ReminderService:
                                ).mappings().first()
             if row is None:
                 raise ReminderError(_("no reminder %(id)s in this store", id=reminder_id))
+            _lock_customer(conn, store_id, row["customer_id"])
+            recent = self._recent(store_id, row["customer_id"], now, exclude=reminder_id, conn=conn)
             # claim it: only one retry of a failed (or interrupted) reminder runs, a second click finds it sending
             retryable = or_(c.status == FAILED, and_(c.status == SENDING, c.updated_at < iso(now - STALE_SENDING)))
             claimed = conn.execute(update(credit_reminders).where(c.reminder_id == reminder_id, retryable)
@@ -308,7 +323,6 @@ class ReminderService:
                            _("only a failed reminder is sent again (this one is %(status)s)", status=reminder.status),
                            reminder)
         refusal = None
-        recent = self._recent(store_id, reminder.customer_id, now, exclude=reminder_id)
         if contact is None or contact.consent is not True:
             refusal = _("opted out of reminders") if contact and contact.consent is False else \
                 _("has not agreed to receive reminders (record their consent first)")
@@ -328,6 +342,13 @@ class ReminderService:
                             _amount_text(reminder), store.name)
         log.info("reminder %s: sent again by %s", reminder_id, by)
         return self._deliver(store_id, outgoing, reminder.channel, name, reminder.customer_id, now)
+
+
+def _lock_customer(conn: Connection, store_id: str, customer_id: str) -> None:
+    """Serialise reminder claims for one customer until ``conn``'s transaction ends: on PostgreSQL an advisory
+    transaction lock on the (store, customer) pair; SQLite's writes are serialised already (``BEGIN IMMEDIATE``)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"reminder:{store_id}:{customer_id}"})
 
 
 def _texts(message: CollectionMessage, channel: str) -> tuple[str | None, str]:
