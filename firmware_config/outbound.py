@@ -58,6 +58,8 @@ class EmailChannelConfig(_Part):
     host: str = Field("localhost", min_length=1, description="the SMTP server")
     port: int | None = Field(None, ge=1, le=65535, description="None: 587 (starttls), 465 (ssl) or 25 (none)")
     security: Literal["starttls", "ssl", "none"] = Field("starttls", description="how the connection is protected")
+    ca_file: Path | None = Field(None, description="PEM file of the authorities that sign the server's certificate "
+                                                   "(a private CA); None: the system's")
     username: str | None = Field(None, min_length=1, description="log in as this user (None: no login)")
     password: SecretStr | None = Field(None, description="better from TILLSIGHT__OUTBOUND__EMAIL__PASSWORD")
     password_file: Path | None = Field(None, description="or read the password from this file")
@@ -80,6 +82,10 @@ class EmailChannelConfig(_Part):
             raise ValueError("from_address is needed when email.enabled is true")
         if (self.password is not None or self.password_file is not None) and not self.username:
             raise ValueError("a password needs username")
+        if self.ca_file is not None and self.security == "none":
+            raise ValueError("ca_file needs security starttls or ssl (with none nothing is checked)")
+        if self.enabled and self.ca_file is not None and not self.ca_file.is_file():
+            raise ValueError(f"ca_file: no such file {self.ca_file}")
         return self
 
     @property

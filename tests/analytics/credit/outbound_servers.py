@@ -5,6 +5,7 @@ like Twilio's Messages API and the WhatsApp Cloud API, recording every request t
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,7 +37,8 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server() -> Iterator[Mailbox]:
+def smtp_server(tls: ssl.SSLContext | None = None) -> Iterator[Mailbox]:
+    """A real SMTP server on loopback; with ``tls`` it offers STARTTLS with that context and requires it."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -63,7 +65,8 @@ def smtp_server() -> Iterator[Mailbox]:
         return AuthResult(success=ok)
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=box.port, authenticator=authenticator,
-                            auth_require_tls=False, decode_data=False)
+                            auth_require_tls=False, decode_data=False, tls_context=tls,
+                            require_starttls=tls is not None)
     controller.start()
     try:
         yield box
@@ -141,7 +144,7 @@ def provider_server() -> Iterator[Provider]:
 
 
 def outbound_config(mailbox: Mailbox | None, provider: Provider | None, password_file: str | None = None,
-                    **extra: Any) -> Any:
+                    email: dict[str, Any] | None = None, **extra: Any) -> Any:
     """The ``outbound`` section pointing every channel at the local servers (through the real loader)."""
     from firmware_config import load_config
 
@@ -151,6 +154,7 @@ def outbound_config(mailbox: Mailbox | None, provider: Provider | None, password
                             "username": SMTP_USER, "from_address": "cobros@colmado-ana.do", "timeout_s": 10}
         if password_file:
             section["email"]["password_file"] = password_file
+        section["email"].update(email or {})
     if provider is not None:
         section["sms"] = {"enabled": True, "base_url": provider.url, "account_sid": SMS_SID,
                           "from_number": "+18095550000", "timeout_s": 10}

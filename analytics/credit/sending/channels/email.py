@@ -42,7 +42,7 @@ class EmailSender:
 
     def _connect(self) -> smtplib.SMTP:
         cfg = self.config
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
         if cfg.security == "ssl":
             return smtplib.SMTP_SSL(cfg.host, cfg.effective_port, timeout=cfg.timeout_s, context=context)
         smtp = smtplib.SMTP(cfg.host, cfg.effective_port, timeout=cfg.timeout_s)
