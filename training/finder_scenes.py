@@ -5,12 +5,10 @@ seen through a glass counter, receipts, hands, the counter's own pattern.  No re
 used here.  Each scene is drawn from parts that vary far more than any one shop does:
 
 - **Products on top** (labelled): bags with crimped ends, boxes, bars, tubs and pouches, 20-85 % of
-  the frame's short side, any rotation, overlapping; in half the scenes some of them laid out in a tidy
-  row as a cashier or customer puts them down (side by side, touching or overlapping a little, often
-  the same product two to five times: one box each, never one box around the row); printed with the
-  demo renderer's procedural art for random made-up products, with crops of real photographs (the
-  sample photos scikit-image, scikit-learn and matplotlib ship) under brand bands and text, or with flat
-  colour blocks; crinkles, gloss streaks and soft shadows.
+  the frame's short side, any rotation, overlapping; printed with the demo renderer's procedural art
+  for random made-up products, with crops of real photographs (the sample photos scikit-image,
+  scikit-learn and matplotlib ship) under brand bands and text, or with flat colour blocks; crinkles,
+  gloss streaks and soft shadows.
 - **Surfaces** (unlabelled): the demo renderer's counters (wood, steel, laminate, fabric, granite,
   paper) or a **glass display case**: shelves of many small products behind glass (blurred, dimmed,
   tinted, with reflections and specular streaks), which look like products and must not be found.
@@ -38,7 +36,6 @@ log = logging.getLogger(__name__)
 SHAPES = ("box", "can", "bottle", "bag", "carton", "pouch")
 LOGOS = ("circle", "star", "diamond", "stripes", "sun", "wave", "leaf")
 MIN_VISIBLE = 0.35  # a product hidden more than this is not labelled (nor is it in real labels)
-TIDY_ROWS = 0.5  # the share of scenes with a tidy row of products side by side (often the same product)
 
 
 @dataclass(frozen=True)
@@ -368,44 +365,8 @@ def _camera(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out8
 
 
-def _tidy_row(rng: np.random.Generator, canvas: np.ndarray, ids: np.ndarray, bank: SpriteBank,
-              first_item: int) -> list[int]:
-    """Two to five products side by side in a row (touching, a small gap or a small overlap), half the
-    time the same product each time; pasted with ids from ``first_item`` on.  Their full areas."""
-    h, w = canvas.shape[:2]
-    short = min(w, h)
-    n = int(rng.integers(2, 6))
-    long_px = int(short * rng.uniform(0.3, 0.75))
-    across = 90.0 if rng.random() < 0.5 else 0.0  # the products' long side across the row or along it
-    along_y = rng.random() < 0.5
-    same = bank.take(rng, long_px) if rng.random() < 0.5 else None
-    x, y = int(rng.integers(-w // 10, max(1, w // 2))), int(rng.integers(-h // 10, max(1, h // 2)))
-    areas: list[int] = []
-    for _ in range(n):
-        sprite = _rotate(same if same is not None else bank.take(rng, long_px), across + float(rng.normal(0, 4)))
-        ys, xs = np.nonzero(sprite[..., 3] > 127)
-        if xs.size == 0:
-            continue
-        sprite = sprite[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
-        sh, sw = sprite.shape[:2]
-        jitter = int(rng.normal(0, 0.04 * (sw if along_y else sh)))
-        px, py = (x + jitter, y) if along_y else (x, y + jitter)
-        _paste(canvas, sprite, px, py, ids, first_item + len(areas), shadow=float(rng.uniform(0.1, 0.5)))
-        areas.append(int((sprite[..., 3] > 127).sum()))
-        step = 1.0 + float(rng.uniform(-0.12, 0.06))  # overlapping a little, touching, or a small gap
-        if along_y:
-            y += int(sh * step)
-        else:
-            x += int(sw * step)
-        if x >= w or y >= h:
-            break
-    return areas
-
-
-def make_scene(rng: np.random.Generator, size: tuple[int, int], textures: TexturePool, bank: SpriteBank,
-               tidy: float = TIDY_ROWS) -> FinderScene:
-    """One scene of ``size`` (w, h): an image and the visible boxes of the products on top; ``tidy`` is
-    the chance that some of them lie in a tidy row."""
+def make_scene(rng: np.random.Generator, size: tuple[int, int], textures: TexturePool, bank: SpriteBank) -> FinderScene:
+    """One scene of ``size`` (w, h): an image and the visible boxes of the products on top."""
     w, h = size
     short = min(w, h)
     canvas = _surface(rng, textures, bank, size)
@@ -416,10 +377,7 @@ def make_scene(rng: np.random.Generator, size: tuple[int, int], textures: Textur
         sprite = _receipt(rng, short) if rng.random() < 0.6 else _hand(rng, short)
         sprite = _rotate(sprite, float(rng.uniform(0, 360)))
         _paste(canvas, sprite, int(rng.integers(-sprite.shape[1] // 3, w)), int(rng.integers(-sprite.shape[0] // 3, h)))
-    if rng.random() < tidy:
-        areas += _tidy_row(rng, canvas, ids, bank, 1)
-        n_items = max(0, n_items - len(areas) // 2)
-    for item in range(len(areas) + 1, len(areas) + n_items + 1):
+    for item in range(1, n_items + 1):
         long_px = int(short * rng.uniform(0.22, 0.85))
         sprite = bank.take(rng, long_px)
         angle = float(rng.normal(0, 10)) + (90.0 if rng.random() < 0.5 else 0.0)

@@ -4,7 +4,6 @@ the decoder reads them back, and a trained head exported to ONNX runs on the dev
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import numpy as np
@@ -31,32 +30,6 @@ def test_scenes_label_every_product_on_top_inside_the_frame() -> None:
         assert boxes.shape[1] == 4
         assert (boxes[:, 0] >= 0).all() and (boxes[:, 2] <= size[0]).all() and (boxes[:, 3] <= size[1]).all()
         assert (boxes[:, 2] > boxes[:, 0]).all() and (boxes[:, 3] > boxes[:, 1]).all()
-
-
-def test_products_laid_in_a_tidy_row_each_get_their_own_box() -> None:
-    from training.finder_scenes import SpriteBank, TexturePool, _tidy_row
-
-    textures = TexturePool()
-    rng = np.random.default_rng(11)
-    bank = SpriteBank(rng, textures, count=6)
-    rows = 0
-    for _ in range(6):
-        canvas = np.full((448, 256, 3), 90, np.uint8)
-        ids = np.zeros((448, 256), np.int32)
-        areas = _tidy_row(rng, canvas, ids, bank, first_item=1)
-        assert len(areas) >= 1 and set(np.unique(ids)) <= set(range(len(areas) + 1))
-        boxes = []
-        for item in range(1, len(areas) + 1):
-            ys, xs = np.nonzero(ids == item)
-            if xs.size:
-                boxes.append((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))
-        if len(boxes) >= 2:
-            rows += 1
-            # neighbours in the row touch or overlap a little: never one inside the other
-            for a, b in itertools.pairwise(boxes):
-                inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
-                assert inter < 0.5 * min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    assert rows >= 3
 
 
 def test_targets_decode_back_to_the_boxes_they_were_made_from() -> None:
