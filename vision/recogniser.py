@@ -10,7 +10,8 @@ unchanged):
    identification: a product lying on the tray is embedded once when it arrives, not on every
    frame.  Boxes of newly arrived products are cut out (4 % margin, as enrolment crops are) and
    embedded in one batch, then matched against the store's gallery
-   (``vision.gallery.matching.Matcher``, with the gallery's calibrated unknown-item thresholds);
+   (``vision.gallery.matching.Matcher``, with the gallery's calibrated unknown-item thresholds and the
+   best SKU verified geometrically against its photos: ``vision.gallery.verify``);
 3. the trained class head may vote where it knows the SKU (a bundle finder reads it on every box; with a
    finder network the bundle runs once on a frame where something arrived), when it is sure
    (probability >= ``head_min``): if its SKU is enrolled and the gallery scores it within
@@ -304,8 +305,8 @@ class Recogniser:
                 heads = self._bundle_heads(frame, found, heads, new, detector)
             crops = [crop_item(frame, found[i].box) for i in new]
             queries = self.embedder.embed(crops)
-            for i, det in zip(new, self._match(queries, [heads[i] for i in new], [found[i] for i in new], loaded),
-                              strict=True):
+            for i, det in zip(new, self._match(queries, [heads[i] for i in new], [found[i] for i in new], loaded,
+                                               crops), strict=True):
                 results[i] = det
                 self._seen.append(_Seen(det.box, det))
             self.stats.identified += len(new)
@@ -327,10 +328,10 @@ class Recogniser:
         return out
 
     def _match(self, queries: np.ndarray, heads: list[Detection | None], found: list[FoundBox],
-               loaded: _Loaded) -> list[Detection]:
+               loaded: _Loaded, crops: list[np.ndarray] | None = None) -> list[Detection]:
         matcher = loaded.matcher
         scores = matcher.scores(queries)
-        idents = matcher.identify(queries)
+        idents = matcher.identify(queries, crops)  # with crops: geometric verification (vision/gallery/verify.py)
         index = {sku: k for k, sku in enumerate(matcher.skus)}
         s = self.settings
         out = []

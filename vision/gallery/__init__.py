@@ -10,6 +10,7 @@ thresholds).  One job per module:
 - ``quality``: refusing unreadable, too small or blurred photos, with the reason;
 - ``diversity``: a bounded, diverse set of examples per SKU (near-duplicates dropped);
 - ``matching``: scoring a crop's embedding against the gallery, known or "unknown item";
+- ``verify``: geometric verification of a match (local features + RANSAC) and the keypoints file;
 - ``calibrate``: choosing the unknown-item thresholds from the gallery's own examples;
 - ``enrol``: enrolling a folder of photos (one sub-folder per SKU).
 """

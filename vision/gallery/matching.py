@@ -5,13 +5,22 @@ best-matching examples (``top_k=1``: its best example), so one lucky look-alike 
 than several good ones.  The best SKU is *known* only when its score reaches ``min_score`` and
 beats the runner-up SKU by at least ``min_margin``; otherwise the result is an unknown item whose
 alternatives still list the closest SKUs, best first, for the cashier to pick from.
+
+With a :class:`~vision.gallery.verify.Verifier` and the query crops, the rule is geometric
+verification instead (``vision/gallery/verify.py``): the best SKU is known only when its score
+reaches ``min_score - SCORE_SLACK``, beats the runner-up by ``min_margin``, *and* the crop's local
+features line up with one of that SKU's photos with at least ``MIN_INLIERS`` inliers.  A SKU with no
+photo to verify against (missing, or a plain pack with too few keypoints) keeps the cosine rule.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from vision.gallery.verify import MIN_INLIERS, SCORE_SLACK, Verifier, extract
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,7 @@ class Identification:
     best: str | None  # the best-scoring SKU, also for an unknown item (None: empty gallery)
     margin: float  # best score minus the runner-up SKU's
     alternatives: tuple[tuple[str, float], ...]  # the next SKUs (all candidates when unknown), best first
+    inliers: int | None = None  # geometric verification of the best SKU (None: not verified)
 
     def to_json(self) -> dict:
         return {"sku": self.sku, "known": self.known, "confidence": round(self.confidence, 4),
@@ -54,32 +64,42 @@ class Matcher:
     """Scores embeddings against a fixed set of gallery rows."""
 
     def __init__(self, skus: list[str], embeddings: np.ndarray, labels: np.ndarray, thresholds: Thresholds,
-                 top_k: int = 1, alternatives: int = 3):
+                 top_k: int = 1, alternatives: int = 3, verifier: Verifier | None = None):
         self.skus = list(skus)
         self.embeddings = embeddings.astype(np.float32)
         self.labels = labels.astype(np.int64)
         self.thresholds = thresholds
         self.top_k = top_k
         self.alternatives = alternatives
+        self.verifier = verifier
 
     def scores(self, queries: np.ndarray) -> np.ndarray:
         return sku_scores(queries, self.embeddings, self.labels, len(self.skus), self.top_k)
 
-    def identify(self, queries: np.ndarray) -> list[Identification]:
-        """One identification per query row."""
+    def identify(self, queries: np.ndarray, crops: Sequence[np.ndarray] | None = None) -> list[Identification]:
+        """One identification per query row; with ``crops`` (the images the rows were embedded from, in
+        order) and a verifier, the best SKU is verified geometrically (see the module docstring)."""
         if len(self.skus) == 0 or len(self.embeddings) == 0:
             return [Identification(None, False, 0.0, None, 0.0, ()) for _ in range(len(queries))]
+        if crops is not None and len(crops) != len(queries):
+            raise ValueError(f"{len(crops)} crops for {len(queries)} embeddings")
         scores = self.scores(queries)
         results = []
-        for row in scores:
+        for n, row in enumerate(scores):
             order = np.argsort(-row, kind="stable")
             best = int(order[0])
             top = float(row[best])
             second = float(row[order[1]]) if len(order) > 1 and row[order[1]] > -1 else 0.0
             margin = top - second
             known = top >= self.thresholds.min_score and margin >= self.thresholds.min_margin
+            verified: int | None = None
+            if crops is not None and self.verifier is not None and self.verifier.covers(self.skus[best]):
+                known = top >= self.thresholds.min_score - SCORE_SLACK and margin >= self.thresholds.min_margin
+                if known:  # only then is the crop's local feature matching worth its cost
+                    verified = self.verifier.inliers(extract(crops[n]), self.skus[best])
+                    known = verified >= MIN_INLIERS
             ranked = [(self.skus[i], float(row[i])) for i in order[:self.alternatives + 1] if row[i] > -1]
             results.append(Identification(
                 sku=self.skus[best] if known else None, known=known, confidence=top, best=self.skus[best],
-                margin=margin, alternatives=tuple(ranked[1:] if known else ranked)))
+                margin=margin, alternatives=tuple(ranked[1:] if known else ranked), inliers=verified))
         return results

@@ -40,6 +40,7 @@ from vision.gallery.manifest import (
     write_manifest,
 )
 from vision.gallery.matching import Matcher, Thresholds
+from vision.gallery.verify import load_keypoints, verifier_for
 
 log = logging.getLogger(__name__)
 
@@ -185,9 +186,12 @@ class Gallery:
             return Thresholds(DEFAULT_MIN_SCORE, DEFAULT_MIN_MARGIN)
         return Thresholds(th.min_score, th.min_margin)
 
-    def matcher(self, thresholds: Thresholds | None = None, alternatives: int = 3) -> Matcher:
+    def matcher(self, thresholds: Thresholds | None = None, alternatives: int = 3, verify: bool = True) -> Matcher:
+        """The gallery's matcher; with ``verify``, geometric verification against the photos' keypoints
+        (``keypoints.npz``, rebuilt from the photos when missing or damaged: vision/gallery/verify.py)."""
+        verifier = verifier_for(self.folder, self.manifest) if verify else None
         return Matcher(self.skus, self.embeddings, self.labels(), thresholds or self.thresholds(), TOP_K,
-                       alternatives)
+                       alternatives, verifier)
 
     # -- changing --------------------------------------------------------------------------------
     def add_photo(self, sku: str, data: bytes, suffix: str, embedding: np.ndarray, source: str = "photos",
@@ -262,6 +266,7 @@ class Gallery:
         self.manifest.version = version + 1
         self.manifest.updated = utc_now()
         write_manifest(self.folder, self.manifest)
+        load_keypoints(self.folder, self.manifest)  # each new photo's keypoints, computed once, beside the gallery
         log.info("gallery %s: version %d, %d SKUs, %d examples", self.folder, self.manifest.version,
                  len(self.skus), len(self.embeddings))
         return self.manifest.version

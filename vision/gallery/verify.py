@@ -1,0 +1,185 @@
+"""Geometric verification: is this crop that very pack, or a look-alike (another flavour of the brand)?
+
+The embedding's cosine says "looks like this SKU"; sibling packs (one brand, another flavour) look
+alike to generic ImageNet features.  Local features tell them apart: SIFT keypoints of the query
+crop are matched to those of the best SKU's enrolment photos (RootSIFT, Lowe's ratio test), and a
+RANSAC homography keeps the matches that agree with one plane-to-plane mapping.  The number of those
+*inliers* is high only when most of the pack's printed surface lines up: a sibling's flavour text,
+weight and colour band break the mapping there.
+
+- Each photo's keypoints are computed once (enrolment) and kept beside the gallery in
+  ``keypoints.npz``, keyed by the photo's SHA-256 and the extraction settings; a missing, corrupt or
+  foreign file (other settings) is reported by name and rebuilt from the photos, never a crash.  It
+  is derived data: not in the manifest, not synced (every holder of the photos can rebuild it).
+- A photo with fewer than ``MIN_KEYPOINTS`` keypoints (a plain, unprinted pack) is not used; a SKU
+  with no photo left is not verifiable, and the cosine rule alone decides for it.
+- Crops are resized so the long side is ``SIDE`` px before extraction; SIFT handles rotation and
+  scale, so the embedder's quarter-turn views are not needed here.
+- Settings (``MIN_INLIERS``, ``SCORE_SLACK``, ratio, RANSAC tolerance) were chosen on the real-counter
+  enrolment frames' other boxes only (docs/training.md, "Geometric verification").
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vision.frames import normalise_frame
+from vision.gallery.manifest import GalleryManifest, write_atomic
+
+log = logging.getLogger(__name__)
+
+KEYPOINTS = "keypoints.npz"
+FORMAT = "tillsight.keypoints/1"
+SIDE = 360  # long side of an image before extraction, px
+FEATURES = 500  # SIFT keypoints kept per image (the strongest)
+RATIO = 0.8  # Lowe's ratio test
+REPROJ = 0.015 * SIDE  # RANSAC reprojection tolerance, px
+RANSAC_ITERS = 500
+MIN_INLIERS = 50  # a match is "that very pack" from this many geometrically consistent matches
+MIN_KEYPOINTS = 2 * MIN_INLIERS  # a photo with fewer (a plain, unprinted pack) cannot verify anything
+SCORE_SLACK = 0.03  # a verified match may score this much under the gallery's cosine threshold
+SETTINGS = {"format": FORMAT, "side": SIDE, "features": FEATURES, "descriptor": "sift-uint8"}
+
+
+@dataclass(frozen=True)
+class Keypoints:
+    """One image's local features: points in the resized image, raw SIFT descriptors (uint8)."""
+
+    points: np.ndarray  # (K, 2) float32
+    descriptors: np.ndarray  # (K, 128) uint8
+
+    def root(self) -> np.ndarray:
+        """RootSIFT descriptors: unit rows whose dot product is the Hellinger kernel."""
+        d = self.descriptors.astype(np.float32)
+        d /= np.maximum(d.sum(axis=1, keepdims=True), 1e-7)
+        return np.sqrt(d)
+
+
+def extract(image: np.ndarray) -> Keypoints:
+    """The keypoints of a BGR (or grey, BGRA) image, resized so its long side is ``SIDE``."""
+    grey = cv2.cvtColor(normalise_frame(image), cv2.COLOR_BGR2GRAY)
+    h, w = grey.shape
+    scale = SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    kps, des = cv2.SIFT_create(nfeatures=FEATURES).detectAndCompute(grey, None)  # type: ignore[attr-defined]
+    if des is None or not kps:
+        return Keypoints(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8))
+    pts = np.array([k.pt for k in kps], np.float32).reshape(-1, 2)
+    return Keypoints(pts, np.clip(np.rint(des), 0, 255).astype(np.uint8))
+
+
+def inliers(query: Keypoints, photo: Keypoints, query_root: np.ndarray | None = None) -> int:
+    """Matches between two images that one RANSAC homography explains (0 when too few to try)."""
+    if len(query.points) < 4 or len(photo.points) < 2:
+        return 0
+    q = query.root() if query_root is None else query_root
+    sims = q @ photo.root().T
+    top2 = -np.partition(-sims, 1, axis=1)[:, :2]
+    d1 = np.sqrt(np.maximum(0.0, 2.0 - 2.0 * top2[:, 0]))
+    d2 = np.sqrt(np.maximum(0.0, 2.0 - 2.0 * top2[:, 1]))
+    good = np.flatnonzero(d1 < RATIO * d2)
+    if len(good) < 4:
+        return 0
+    src = query.points[good]
+    dst = photo.points[np.argmax(sims[good], axis=1)]
+    h, mask = cv2.findHomography(src, dst, cv2.RANSAC, REPROJ, maxIters=RANSAC_ITERS, confidence=0.99)
+    return 0 if h is None or mask is None else int(mask.sum())
+
+
+class Verifier:
+    """Each SKU's photos' keypoints; :meth:`inliers` checks a query crop against one SKU."""
+
+    def __init__(self, by_sku: dict[str, list[Keypoints]]):
+        self.by_sku = by_sku
+
+    def covers(self, sku: str) -> bool:
+        """Whether ``sku`` has a photo to verify against (else the cosine rule decides for it)."""
+        return bool(self.by_sku.get(sku))
+
+    def inliers(self, query: Keypoints, sku: str, enough: int = MIN_INLIERS) -> int:
+        """The most inliers of ``query`` with any of ``sku``'s photos (stops once ``enough`` is reached)."""
+        best = 0
+        root = query.root()
+        for photo in self.by_sku.get(sku, []):
+            best = max(best, inliers(query, photo, root))
+            if best >= enough:
+                break
+        return best
+
+
+# -- the keypoints file beside the gallery -------------------------------------------------------------
+def _read(path: Path) -> dict[str, Keypoints]:
+    """The keypoints in ``path`` by photo SHA-256; raises ValueError (a foreign or damaged file)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            settings = json.loads(str(z["settings"]))
+            if settings != SETTINGS:
+                raise ValueError(f"made with other settings {settings}")
+            shas = [str(s) for s in z["sha256"]]
+            offsets, points, desc = z["offsets"], z["points"], z["descriptors"]
+    except (OSError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        raise ValueError(f"unreadable ({type(exc).__name__}: {exc})") from exc
+    if (len(offsets) != len(shas) + 1 or points.shape != (int(offsets[-1]), 2) or desc.shape != (len(points), 128)
+            or desc.dtype != np.uint8 or (np.diff(offsets) < 0).any() or not np.isfinite(points).all()):
+        raise ValueError("inconsistent arrays")
+    return {s: Keypoints(points[a:b].astype(np.float32), desc[a:b])
+            for s, a, b in zip(shas, offsets[:-1], offsets[1:], strict=True)}
+
+
+def _write(path: Path, keypoints: dict[str, Keypoints]) -> None:
+    shas = sorted(keypoints)
+    counts = [len(keypoints[s].points) for s in shas]
+    buf = io.BytesIO()
+    np.savez(buf, settings=np.array(json.dumps(SETTINGS)), sha256=np.array(shas, dtype="U64"),
+             offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+             points=np.concatenate([keypoints[s].points for s in shas] or [np.zeros((0, 2))]).astype(np.float32),
+             descriptors=np.concatenate([keypoints[s].descriptors for s in shas] or [np.zeros((0, 128))]
+                                        ).astype(np.uint8))
+    write_atomic(path, buf.getvalue())
+
+
+def load_keypoints(folder: Path, manifest: GalleryManifest, write: bool = True) -> dict[str, Keypoints]:
+    """Every example photo's keypoints, by SHA-256: from ``keypoints.npz``, the missing ones extracted from
+    the photos (and the file rewritten when ``write``).  A damaged or foreign file is logged by name and
+    rebuilt; a photo that cannot be read has no keypoints (its SKU falls back to the cosine rule)."""
+    path = folder / KEYPOINTS
+    cached: dict[str, Keypoints] = {}
+    if path.exists():
+        try:
+            cached = _read(path)
+        except ValueError as exc:
+            log.warning("%s: gallery keypoints file is corrupt or foreign (%s); rebuilding it from the photos",
+                        path, exc)
+    wanted = {ex.sha256: ex.photo for _, ex in manifest.rows()}
+    out = {sha: cached[sha] for sha in wanted if sha in cached}
+    missing = [sha for sha in wanted if sha not in out]
+    for sha in missing:
+        photo = folder / wanted[sha]
+        image = cv2.imread(str(photo), cv2.IMREAD_COLOR)
+        if image is None:
+            log.warning("%s: enrolment photo missing or unreadable, no keypoints for it", photo)
+            continue
+        out[sha] = extract(image)
+    if write and (missing or set(cached) != set(out)):
+        try:
+            _write(path, out)
+        except OSError as exc:
+            log.warning("%s: gallery keypoints not written (%s); they are rebuilt at the next load", path, exc)
+    return out
+
+
+def verifier_for(folder: Path, manifest: GalleryManifest, write: bool = True) -> Verifier:
+    """The verifier of a gallery folder (see :func:`load_keypoints`)."""
+    keypoints = load_keypoints(folder, manifest, write)
+    return Verifier({sku: [keypoints[e.sha256] for e in examples
+                           if e.sha256 in keypoints and len(keypoints[e.sha256].points) >= MIN_KEYPOINTS]
+                     for sku, examples in manifest.skus.items()})
