@@ -366,7 +366,7 @@ def choose_finder(finder_dir: str | Path | None, variant: str = "fp32", syntheti
 
     With no folder named and the synthetic camera, the bundle is the finder: the synthetic camera draws
     the demo renderer's products, which the demo bundle was trained on (it finds all of them), while
-    the finder network was trained for real products on real counters and finds about four in five of
+    the finder network was trained for real products on real counters and finds about two in three of
     the renderer's (README, "Figures")."""
     folder = Path(finder_dir) if finder_dir is not None else FINDER_DIR
     if finder_dir is None and (synthetic_camera or not (folder / "manifest.json").exists()):
