@@ -13,7 +13,7 @@ import pytest
 
 from tests.vision.test_gallery import ThumbEmbedder
 from vision.gallery import Gallery, Matcher, Thresholds
-from vision.gallery.verify import KEYPOINTS, MIN_INLIERS, Verifier, extract, inliers, load_keypoints
+from vision.gallery.verify import KEYPOINTS, MIN_INLIERS, Verifier, extract, inliers, load_keypoints, verifiable
 
 WORDS = ["CHIPS", "SALTY", "90g", "KETCHUP", "CRUNCH", "NEW!", "SNACK", "Original", "Maz", "Onion", "Best",
          "Taste", "Net wt", "Vinegar"]
@@ -161,3 +161,13 @@ def test_a_plain_pack_is_not_verifiable_and_keeps_the_cosine_rule(tmp_path: Path
     assert matcher.verifier is not None and not matcher.verifier.covers("PLAIN")
     [result] = matcher.identify(ThumbEmbedder().embed([plain]), [plain])
     assert (result.sku, result.known, result.inliers) == ("PLAIN", True, None)
+
+
+def test_a_crop_too_small_to_verify_keeps_the_cosine_rule() -> None:
+    emb = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    verifier = Verifier({"A": [extract(pack(1))], "B": [extract(pack(2))]})
+    matcher = Matcher(["A", "B"], emb, np.array([0, 1]), Thresholds(0.9, 0.0), verifier=verifier)
+    far = cv2.resize(pack(5), None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA)  # 168 px: a product far away
+    assert not verifiable(far) and len(extract(far).points) == 0
+    [result] = matcher.identify(emb[:1], [far])
+    assert (result.sku, result.known, result.inliers) == ("A", True, None)

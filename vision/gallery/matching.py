@@ -10,7 +10,8 @@ With a :class:`~vision.gallery.verify.Verifier` and the query crops, the rule is
 verification instead (``vision/gallery/verify.py``): the best SKU is known only when its score
 reaches ``min_score - SCORE_SLACK``, beats the runner-up by ``min_margin``, *and* the crop's local
 features line up with one of that SKU's photos with at least ``MIN_INLIERS`` inliers.  A SKU with no
-photo to verify against (missing, or a plain pack with too few keypoints) keeps the cosine rule.
+photo to verify against (missing, small, or a plain pack with too few keypoints), and a crop under
+``MIN_SIDE`` px, keep the cosine rule.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vision.gallery.verify import MIN_INLIERS, SCORE_SLACK, Verifier, extract
+from vision.gallery.verify import MIN_INLIERS, SCORE_SLACK, Verifier, extract, verifiable
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ class Matcher:
             margin = top - second
             known = top >= self.thresholds.min_score and margin >= self.thresholds.min_margin
             verified: int | None = None
-            if crops is not None and self.verifier is not None and self.verifier.covers(self.skus[best]):
+            if crops is not None and self.verifier is not None and self.verifier.covers(self.skus[best]) \
+                    and verifiable(crops[n]):
                 known = top >= self.thresholds.min_score - SCORE_SLACK and margin >= self.thresholds.min_margin
                 if known:  # only then is the crop's local feature matching worth its cost
                     verified = self.verifier.inliers(extract(crops[n]), self.skus[best])

@@ -11,8 +11,10 @@ weight and colour band break the mapping there.
   ``keypoints.npz``, keyed by the photo's SHA-256 and the extraction settings; a missing, corrupt or
   foreign file (other settings) is reported by name and rebuilt from the photos, never a crash.  It
   is derived data: not in the manifest, not synced (every holder of the photos can rebuild it).
-- A photo with fewer than ``MIN_KEYPOINTS`` keypoints (a plain, unprinted pack) is not used; a SKU
-  with no photo left is not verifiable, and the cosine rule alone decides for it.
+- A photo with fewer than ``MIN_KEYPOINTS`` keypoints (a plain, unprinted pack) or smaller than
+  ``MIN_SIDE`` px is not used; a SKU with no photo left is not verifiable, and the cosine rule alone
+  decides for it, as it does for a query crop under ``MIN_SIDE`` (too few pixels of print: on the
+  synthetic camera's 640x480 frames a product is 120-210 px and its own photos give under 10 inliers).
 - Crops are resized so the long side is ``SIDE`` px before extraction; SIFT handles rotation and
   scale, so the embedder's quarter-turn views are not needed here.
 - Settings (``MIN_INLIERS``, ``SCORE_SLACK``, ratio, RANSAC tolerance) were chosen on the real-counter
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 KEYPOINTS = "keypoints.npz"
 FORMAT = "tillsight.keypoints/1"
 SIDE = 360  # long side of an image before extraction, px
+MIN_SIDE = 240  # a smaller crop or photo (a product far from the camera) is too coarse to verify: cosine rule
 FEATURES = 500  # SIFT keypoints kept per image (the strongest)
 RATIO = 0.8  # Lowe's ratio test
 REPROJ = 0.015 * SIDE  # RANSAC reprojection tolerance, px
@@ -46,7 +49,7 @@ RANSAC_ITERS = 500
 MIN_INLIERS = 50  # a match is "that very pack" from this many geometrically consistent matches
 MIN_KEYPOINTS = 2 * MIN_INLIERS  # a photo with fewer (a plain, unprinted pack) cannot verify anything
 SCORE_SLACK = 0.03  # a verified match may score this much under the gallery's cosine threshold
-SETTINGS = {"format": FORMAT, "side": SIDE, "features": FEATURES, "descriptor": "sift-uint8"}
+SETTINGS = {"format": FORMAT, "side": SIDE, "min_side": MIN_SIDE, "features": FEATURES, "descriptor": "sift-uint8"}
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,12 @@ class Keypoints:
 
 
 def extract(image: np.ndarray) -> Keypoints:
-    """The keypoints of a BGR (or grey, BGRA) image, resized so its long side is ``SIDE``."""
+    """The keypoints of a BGR (or grey, BGRA) image, resized so its long side is ``SIDE`` (none for an image
+    whose long side is under ``MIN_SIDE``: see :func:`verifiable`)."""
     grey = cv2.cvtColor(normalise_frame(image), cv2.COLOR_BGR2GRAY)
     h, w = grey.shape
+    if not verifiable(grey):
+        return Keypoints(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8))
     scale = SIDE / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
@@ -75,6 +81,11 @@ def extract(image: np.ndarray) -> Keypoints:
         return Keypoints(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8))
     pts = np.array([k.pt for k in kps], np.float32).reshape(-1, 2)
     return Keypoints(pts, np.clip(np.rint(des), 0, 255).astype(np.uint8))
+
+
+def verifiable(image: np.ndarray) -> bool:
+    """Whether an image has the pixels for verification (long side at least ``MIN_SIDE``)."""
+    return max(image.shape[:2]) >= MIN_SIDE
 
 
 def inliers(query: Keypoints, photo: Keypoints, query_root: np.ndarray | None = None) -> int:
