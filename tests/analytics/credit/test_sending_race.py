@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 
 from analytics.credit.sending.service import Outcome, ReminderService, reminders
 from analytics.db import make_engine
-from tests.analytics.credit.outbound_servers import Provider, provider_server
+from tests.analytics.credit.outbound_servers import Provider
 from tests.analytics.credit.support import NOW
-from tests.analytics.credit.test_sending import OWNER, service, shop
+from tests.analytics.credit.test_sending import OWNER, provider, service, shop  # noqa: F401 - provider: a fixture
 from tests.support.hubdb import hub_database_url
 
 
@@ -26,13 +26,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     e.dispose()
 
 
-@pytest.fixture
-def provider() -> Iterator[Provider]:
-    with provider_server() as p:
-        yield p
-
-
-def test_two_requests_at_once_remind_a_customer_once(engine: Engine, provider: Provider,
+def test_two_requests_at_once_remind_a_customer_once(engine: Engine, provider: Provider,  # noqa: F811
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     svc: ReminderService = service(engine, None, provider)
     both_checked = threading.Barrier(2, timeout=20)

@@ -14,18 +14,10 @@ from sqlalchemy import Engine
 from analytics.broker.certs import create_ca, issue_cert
 from analytics.credit.sending.registry import build_senders
 from analytics.credit.sending.service import ReminderService
-from analytics.db import make_engine
 from firmware_config import ConfigError
 from tests.analytics.credit.outbound_servers import Mailbox, outbound_config, smtp_server
 from tests.analytics.credit.support import NOW
-from tests.analytics.credit.test_sending import OWNER, shop
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    e = make_engine(f"sqlite:///{tmp_path / 'send.db'}")
-    yield shop(e)
-    e.dispose()
+from tests.analytics.credit.test_sending import OWNER, engine  # noqa: F401 - the shop's SQLite fixture
 
 
 @pytest.fixture
@@ -43,12 +35,12 @@ def tls_mailbox(private_ca: tuple[Path, ssl.SSLContext]) -> Iterator[Mailbox]:
         yield box
 
 
-def _service(engine: Engine, mailbox: Mailbox, **email: object) -> ReminderService:
+def _service(db: Engine, mailbox: Mailbox, **email: object) -> ReminderService:
     cfg = outbound_config(mailbox, None, email={"security": "starttls", **email})
-    return ReminderService(engine, build_senders(cfg), cfg)
+    return ReminderService(db, build_senders(cfg), cfg)
 
 
-def test_a_reminder_goes_over_starttls_to_a_server_a_private_ca_signed(engine: Engine, tls_mailbox: Mailbox,
+def test_a_reminder_goes_over_starttls_to_a_server_a_private_ca_signed(engine: Engine, tls_mailbox: Mailbox,  # noqa: F811
                                                                       private_ca: tuple[Path, ssl.SSLContext]) -> None:
     svc = _service(engine, tls_mailbox, ca_file=str(private_ca[0]))
     [out] = svc.send("s-cr", ["c-late"], tone="friendly", by=OWNER, key="k-tls", now=NOW, channel="email")
@@ -56,7 +48,7 @@ def test_a_reminder_goes_over_starttls_to_a_server_a_private_ca_signed(engine: E
     assert tls_mailbox.arrived.wait(10) and tls_mailbox.envelopes[0][1] == ["luis@example.do"]
 
 
-def test_without_the_authority_the_server_is_not_trusted(engine: Engine, tls_mailbox: Mailbox) -> None:
+def test_without_the_authority_the_server_is_not_trusted(engine: Engine, tls_mailbox: Mailbox) -> None:  # noqa: F811
     svc = _service(engine, tls_mailbox)
     [out] = svc.send("s-cr", ["c-late"], tone="friendly", by=OWNER, key="k-untrusted", now=NOW, channel="email")
     assert out.status == "failed" and "certificate verify failed" in out.reason
