@@ -24,14 +24,6 @@ CONTRACTS = {leaf: tp.CONTRACT_OF[leaf] for leaf in LEAVES}
 READ_CONTRACTS = tuple(sorted(set(CONTRACTS.values()) | {v for vs in tp.ACCEPTED_CONTRACTS.values() for v in vs}))
 
 
-def contract_of(kind: str, doc: dict[str, Any]) -> str:
-    """The contract ``doc`` on leaf ``kind`` is checked against: for a leaf the hub reads in several versions
-    (sales ``tillsight.tx/1`` and ``/2``, alerts ``tillsight.alert/1`` and ``/2``) the version the document
-    names, so devices that still send the older one keep working; else the leaf's contract (whose check then
-    names the wrong ``schema``)."""
-    return tp.contract_for(kind, doc)
-
-
 @dataclass(frozen=True)
 class Parsed:
     kind: str  # one of LEAVES
@@ -64,7 +56,8 @@ def parse(topic: str, payload: bytes, prefix: str) -> Parsed | Rejected:
     if not isinstance(doc, dict):
         return Rejected(f"payload must be a JSON object, not {type(doc).__name__}")
     try:
-        check(contract_of(kind, doc), doc)
+        # a leaf read in several versions (tx/1 and /2, alert/1 and /2) is checked against the one the document names
+        check(tp.contract_for(kind, doc), doc)
     except ContractError as exc:
         return Rejected(f"schema: {exc}")
     if kind == tp.GALLERY_PHOTO:
