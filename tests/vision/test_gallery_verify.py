@@ -1,6 +1,8 @@
 """Geometric verification (vision/gallery/verify.py): a pack matches its own photo turned and scaled, another
 pack does not; the keypoints file beside a gallery is rebuilt when damaged or made with other settings,
-and reported by name; a look-alike by embedding that does not verify is an unknown item."""
+and reported by name; a look-alike by embedding that does not verify is an unknown item; the shortlist
+rule names a pack whose cosine falls short when its print and colours line up, never a recoloured
+sibling."""
 
 from __future__ import annotations
 
@@ -13,7 +15,19 @@ import pytest
 
 from tests.vision.test_gallery import ThumbEmbedder
 from vision.gallery import Gallery, Matcher, Thresholds
-from vision.gallery.verify import KEYPOINTS, MIN_INLIERS, Verifier, extract, inliers, load_keypoints, verifiable
+from vision.gallery.verify import (
+    KEYPOINTS,
+    MAX_COLOUR,
+    MIN_INLIERS,
+    SHORTLIST_INLIERS,
+    Verifier,
+    colour_distance,
+    extract,
+    homography,
+    inliers,
+    load_keypoints,
+    verifiable,
+)
 
 WORDS = ["CHIPS", "SALTY", "90g", "KETCHUP", "CRUNCH", "NEW!", "SNACK", "Original", "Maz", "Onion", "Best",
          "Taste", "Net wt", "Vinegar"]
@@ -87,6 +101,53 @@ def test_a_look_alike_by_embedding_that_does_not_verify_is_an_unknown_item() -> 
     assert matcher.identify(query)[0].sku == "A"
 
 
+def recoloured(image: np.ndarray, hue_shift: int) -> np.ndarray:
+    """The same print in other colours: a sibling flavour of one brand."""
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    hsv[..., 0] = ((hsv[..., 0].astype(np.int32) + hue_shift) % 180).astype(np.uint8)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+
+
+def test_colours_after_alignment_tell_a_pack_from_a_recoloured_sibling() -> None:
+    photo = extract(pack(1))
+    views = {"own": on_counter(pack(1), 35, 0.8), "dimmer light": on_counter((pack(1) * 0.8).astype(np.uint8), 20, 0.9),
+             "sibling": on_counter(recoloured(pack(1), 45), 35, 0.8)}
+    distance = {}
+    for name, view in views.items():
+        query = extract(view, keep_lab=True)
+        n, h = homography(query, photo)
+        assert n >= MIN_INLIERS and h is not None  # the print lines up in every case, the sibling's too
+        distance[name] = colour_distance(query, photo, h)
+    assert distance["own"] < MAX_COLOUR / 3 and distance["dimmer light"] < MAX_COLOUR / 2
+    assert distance["sibling"] > MAX_COLOUR
+    # a query extracted without its Lab image cannot be compared: never a pass
+    n, h = homography(extract(views["own"]), photo)
+    assert h is not None and colour_distance(extract(views["own"]), photo, h) == float("inf")
+
+
+def test_the_shortlist_names_a_pack_whose_cosine_falls_short_but_never_a_recoloured_sibling() -> None:
+    # a crop that takes in part of a neighbour scores a low cosine (here 0.8 against a threshold of 0.9)
+    emb = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    verifier = Verifier({"A": [extract(pack(1))], "B": [extract(pack(2))]})
+    matcher = Matcher(["A", "B"], emb, np.array([0, 1]), Thresholds(0.9, 0.0), verifier=verifier)
+    query = np.array([[0.8, 0.6]], np.float32)
+    own, sibling, other = matcher.identify(np.vstack([query] * 3), [
+        on_counter(pack(1), 60, 0.9), on_counter(recoloured(pack(1), 45), 60, 0.9), on_counter(pack(7), 60, 0.9)])
+    assert (own.sku, own.known) == ("A", True) and own.inliers is not None and own.inliers >= SHORTLIST_INLIERS
+    assert [s for s, _ in own.alternatives] == ["B"]
+    assert (sibling.sku, sibling.known, sibling.best) == (None, False, "A")
+    assert (other.sku, other.known) == (None, False)
+    # the shortlist reaches past the best cosine: a crop of B that scores higher for A is still named B
+    close = Matcher(["A", "B"], np.array([[1.0, 0.0], [0.8, 0.6]], np.float32), np.array([0, 1]),
+                    Thresholds(0.9, 0.0), verifier=verifier)
+    b_view = close.identify(np.array([[1.0, 0.0]], np.float32), [on_counter(pack(2), 10, 1.0)])[0]
+    assert (b_view.sku, b_view.known, b_view.best, b_view.confidence) == ("B", True, "B", pytest.approx(0.8))
+    assert [s for s, _ in b_view.alternatives] == ["A"]
+    # too low a cosine is an unknown item whatever the print says
+    far = np.array([[0.5, np.sqrt(0.75)]], np.float32)
+    assert matcher.identify(far, [on_counter(pack(1), 60, 0.9)])[0].known is False
+
+
 def gallery_of_packs(folder: Path) -> Gallery:
     gallery = Gallery.create(folder, ThumbEmbedder())
     emb = ThumbEmbedder()
@@ -108,6 +169,10 @@ def test_keypoints_are_kept_beside_the_gallery_and_used_by_its_matcher(tmp_path:
     assert result.inliers is not None
     assert matcher.verifier is not None and matcher.verifier.covers("A") and matcher.verifier.covers("B")
     assert gallery.version == 1
+    # the file keeps each photo's colour layout and size, as extracted (the colour check needs them)
+    [stored] = matcher.verifier.by_sku["A"]
+    fresh = extract(pack(1))
+    assert stored.size == fresh.size and np.allclose(stored.cells, fresh.cells) and stored.lab is None
 
 
 @pytest.mark.parametrize("damage", [b"not a zip file", b""])

@@ -7,11 +7,16 @@ beats the runner-up SKU by at least ``min_margin``; otherwise the result is an u
 alternatives still list the closest SKUs, best first, for the cashier to pick from.
 
 With a :class:`~vision.gallery.verify.Verifier` and the query crops, the rule is geometric
-verification instead (``vision/gallery/verify.py``): the best SKU is known only when its score
+verification instead (``vision/gallery/verify.py``): the best SKU is known when its score
 reaches ``min_score - SCORE_SLACK``, beats the runner-up by ``min_margin``, *and* the crop's local
-features line up with one of that SKU's photos with at least ``MIN_INLIERS`` inliers.  A SKU with no
-photo to verify against (missing, small, or a plain pack with too few keypoints), and a crop under
-``MIN_SIDE`` px, keep the cosine rule.
+features line up with one of that SKU's photos with at least ``MIN_INLIERS`` inliers.  When it does
+not, the **shortlist rule** looks again at the ``SHORTLIST`` best SKUs (a crop that takes in part of a
+neighbour, or a pack seen at an angle, scores a lower cosine although its print lines up): the one
+with the most inliers is known when its score reaches ``min_score - SHORTLIST_SLACK``, it has at least
+``SHORTLIST_INLIERS`` inliers and ``SHORTLIST_LEAD`` times as many as each other shortlisted SKU, and
+its colours after alignment match (colour distance at most ``MAX_COLOUR``: a sibling flavour shares
+the brand's print but not its colours).  A SKU with no photo to verify against (missing, small, or a
+plain pack with too few keypoints), and a crop under ``MIN_SIDE`` px, keep the cosine rule.
 """
 
 from __future__ import annotations
@@ -21,7 +26,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vision.gallery.verify import MIN_INLIERS, SCORE_SLACK, Verifier, extract, verifiable
+from vision.gallery.verify import (
+    MAX_COLOUR,
+    MIN_INLIERS,
+    SCORE_SLACK,
+    SHORTLIST,
+    SHORTLIST_INLIERS,
+    SHORTLIST_LEAD,
+    SHORTLIST_SLACK,
+    Keypoints,
+    Verifier,
+    extract,
+    verifiable,
+)
 
 
 @dataclass(frozen=True)
@@ -96,12 +113,37 @@ class Matcher:
             verified: int | None = None
             if crops is not None and self.verifier is not None and self.verifier.covers(self.skus[best]) \
                     and verifiable(crops[n]):
+                query = extract(crops[n], keep_lab=True)
                 known = top >= self.thresholds.min_score - SCORE_SLACK and margin >= self.thresholds.min_margin
                 if known:  # only then is the crop's local feature matching worth its cost
-                    verified = self.verifier.inliers(extract(crops[n]), self.skus[best])
+                    verified = self.verifier.inliers(query, self.skus[best])
                     known = verified >= MIN_INLIERS
+                if not known:
+                    pick = self._shortlist(query, row, order)
+                    if pick is not None:
+                        best, verified, known = pick[0], pick[1], True
+                        top = float(row[best])
+                        margin = top - max((float(row[i]) for i in order[:2] if i != best), default=0.0)
             ranked = [(self.skus[i], float(row[i])) for i in order[:self.alternatives + 1] if row[i] > -1]
+            if known:
+                ranked = [(self.skus[best], top)] + [r for r in ranked if r[0] != self.skus[best]]
             results.append(Identification(
                 sku=self.skus[best] if known else None, known=known, confidence=top, best=self.skus[best],
-                margin=margin, alternatives=tuple(ranked[1:] if known else ranked), inliers=verified))
+                margin=margin, alternatives=tuple(ranked[1:self.alternatives + 1] if known else ranked),
+                inliers=verified))
         return results
+
+    def _shortlist(self, query: Keypoints, row: np.ndarray, order: np.ndarray) -> tuple[int, int] | None:
+        """The shortlist rule (see the module docstring): (SKU index, inliers) of the SKU it accepts, or None."""
+        assert self.verifier is not None
+        shortlist = [int(i) for i in order[:SHORTLIST] if row[i] > -1]
+        checks = {i: self.verifier.check(query, self.skus[i]) for i in shortlist if self.verifier.covers(self.skus[i])}
+        if not checks:
+            return None
+        pick = max(checks, key=lambda i: checks[i].inliers)
+        most = checks[pick].inliers
+        others = max((c.inliers for i, c in checks.items() if i != pick), default=0)
+        if (row[pick] >= self.thresholds.min_score - SHORTLIST_SLACK and most >= SHORTLIST_INLIERS
+                and most >= SHORTLIST_LEAD * max(others, 1) and checks[pick].colour <= MAX_COLOUR):
+            return pick, most
+        return None
