@@ -14,9 +14,10 @@ by default the two top stages stay frozen too and only the head trains (``tune_t
 well, several times slower).  Scenes come from
 ``training.finder_scenes`` (domain randomisation; no real counter photo is used).
 
-``export_finder(out)`` writes ``finder.onnx`` (fp32), ``finder.int8.onnx`` (ONNX Runtime dynamic
-int8 weights) and ``manifest.json``.  ``tillsight train finder`` runs the whole thing.
-Needs the ``train`` extra (torch, timm).
+``export_finder(out)`` writes ``finder.onnx`` (fp32), ``finder.int8.onnx`` (ONNX Runtime static int8,
+QDQ with per-channel weights, its activation ranges calibrated on rendered training scenes; dynamic
+int8 weights when no calibration scenes are given) and ``manifest.json``.  ``tillsight train finder``
+runs the whole thing.  Needs the ``train`` extra (torch, timm).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ HEAD_CH = 96
 # new manifest as the starting point: check them on such frames again for a differently trained finder.
 THRESHOLDS = {"confidence": 0.4, "nms_iou": 0.2}
 DECODING = {"peak_window": 3, "centre_share": 0.9, "flip": True}
+CALIBRATION_SCENES = 48  # rendered scenes the int8 finder's activation ranges are calibrated on
 
 
 @dataclass(frozen=True)
@@ -310,9 +312,7 @@ def export_finder(bottom: Any, top: Any, head: Any, out: Path, calibration: list
                       dynamic_axes={"images": {2: "h", 3: "w"}, "heat": {2: "gh", 3: "gw"}, "size": {2: "gh", 3: "gw"},
                                     "offset": {2: "gh", 3: "gw"}}, opset_version=17, dynamo=False)
     int8 = out / "finder.int8.onnx"
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QUInt8)
+    quantize_int8(fp32, int8, calibration)
     manifest = {
         "format": FINDER_FORMAT, "name": NAME, "version": VERSION, "arch": ARCH, "stride": STRIDE,
         "long_side": max(max(s) for s in SIZES), "mean": list(MEAN), "std": list(STD),
@@ -324,6 +324,57 @@ def export_finder(bottom: Any, top: Any, head: Any, out: Path, calibration: list
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return out / MANIFEST
+
+
+def calibration_inputs(folder: Path, names: list[str], count: int = CALIBRATION_SCENES) -> list[np.ndarray]:
+    """Preprocessed network inputs of up to ``count`` training scenes of one input size (the most common among
+    ``names``): static quantisation calibrates its activation ranges on them."""
+    sizes: dict[tuple[int, int], list[np.ndarray]] = {}
+    for name in names:
+        img = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
+        if img is None:
+            continue
+        size = letterbox_size((img.shape[1], img.shape[0]))
+        sizes.setdefault(size, []).append(preprocess(img, size)[0])
+        if len(sizes[size]) >= count:
+            break
+    return max(sizes.values(), key=len) if sizes else []
+
+
+def quantize_int8(fp32: Path, int8: Path, calibration: list[np.ndarray] | None) -> None:
+    """``int8``: static QDQ quantisation of ``fp32`` (per-channel int8 weights, uint8 activations whose ranges
+    come from ``calibration``, MinMax), or dynamic int8 weights without calibration inputs.  On the
+    real-counter enrolment frames static int8 found F1 0.814 against dynamic 0.757 (fp32 0.888)."""
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    if not calibration:
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QUInt8)
+        return
+
+    class Scenes(CalibrationDataReader):
+        def __init__(self, inputs: list[np.ndarray]):
+            self.inputs = iter(inputs)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            item = next(self.inputs, None)
+            return None if item is None else {"images": item}
+
+    prepared = int8.with_name(int8.stem + ".pre.onnx")
+    try:
+        quant_pre_process(str(fp32), str(prepared))
+        quantize_static(str(prepared), str(int8), Scenes(calibration), quant_format=QuantFormat.QDQ,
+                        per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=CalibrationMethod.MinMax)
+    finally:
+        prepared.unlink(missing_ok=True)
 
 
 def train_finder(out: str | Path, work: str | Path, config: FinderTrainConfig | None = None) -> Path:
@@ -345,4 +396,5 @@ def train_finder(out: str | Path, work: str | Path, config: FinderTrainConfig | 
     history = train_head(features, top, head, config)
     info = {"scenes": config.scenes, "epochs": config.epochs, "tune_top": config.tune_top,
             "final_loss": round(history[-1], 4)}
-    return export_finder(bottom, top.eval(), head.eval(), Path(out), train_info=info)
+    calibration = calibration_inputs(folder, sorted(labels)[: config.scenes])
+    return export_finder(bottom, top.eval(), head.eval(), Path(out), calibration=calibration, train_info=info)

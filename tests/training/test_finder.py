@@ -48,6 +48,7 @@ def test_a_trained_finder_exports_to_onnx_and_runs_on_the_device_decoder(tmp_pat
     from training.finder import (
         FinderTrainConfig,
         build_parts,
+        calibration_inputs,
         export_finder,
         precompute,
         read_scenes,
@@ -63,7 +64,10 @@ def test_a_trained_finder_exports_to_onnx_and_runs_on_the_device_decoder(tmp_pat
     features = precompute(tmp_path / "scenes", labels, bottom, tmp_path / "features")
     history = train_head(features, top, head, FinderTrainConfig(scenes=4, epochs=2, batch=2))
     assert len(history) == 2 and all(np.isfinite(history))
-    export_finder(bottom, top.eval(), head.eval(), tmp_path / "finder", train_info={"scenes": 4})
+    calibration = calibration_inputs(tmp_path / "scenes", sorted(labels))
+    assert calibration and len({c.shape for c in calibration}) == 1  # one input size: static int8 needs that
+    export_finder(bottom, top.eval(), head.eval(), tmp_path / "finder", calibration=calibration,
+                  train_info={"scenes": 4})
     for variant in ("fp32", "int8"):
         finder = OnnxFinder(tmp_path / "finder", variant=variant, confidence=0.0)
         assert (finder.nms_iou, finder.peak_window, finder.centre_share, finder.flip) == (0.2, 3, 0.9, True)
